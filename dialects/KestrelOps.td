@@ -1,0 +1,13 @@
+//===- KestrelOps.td - All kestrel ops ---------------------*- tablegen -*-===//
+//
+// One file per op family; this one only gathers them for TableGen.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_OPS_TD
+#define KESTREL_OPS_TD
+
+include "dialects/KestrelBase.td"
+include "dialects/AttentionOps.td"
+
+#endif // KESTREL_OPS_TD

@@ -1,0 +1,56 @@
+//===- Pipelines.h - Per-target pass pipelines ----------------*- C++ -*-===//
+//
+// The pass pipelines that take kestrel IR to the LLVM dialect (CPU) or to a
+// gpu.binary holding PTX (CUDA). They are registered under the names
+// `kestrel-cpu-pipeline` and `kestrel-cuda-pipeline` so that kestrel-opt can
+// run them, and `--dump-pass-pipeline` lists every step.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_PIPELINE_PIPELINES_H
+#define KESTREL_PIPELINE_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace kestrel {
+
+/// The target-independent prefix: recognition and cleanup at the kestrel
+/// level. `kestrelc --emit=mlir` stops after it.
+void buildHighLevelPipeline(mlir::OpPassManager &pm);
+
+struct CpuPipelineOptions
+    : public mlir::PassPipelineOptions<CpuPipelineOptions> {};
+
+/// kestrel + func on tensors -> LLVM dialect with one plain C entry point
+/// per public function (inputs, then outputs, as bare pointers).
+void buildCpuPipeline(mlir::OpPassManager &pm, const CpuPipelineOptions &opts);
+
+struct CudaPipelineOptions
+    : public mlir::PassPipelineOptions<CudaPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("Target GPU (sm_80, sm_90a, ...)"),
+                           llvm::cl::init("sm_90a")};
+  Option<std::string> features{
+      *this, "features", llvm::cl::desc("PTX features (PTX ISA version)"),
+      llvm::cl::init("+ptx80")};
+  ListOption<int64_t> tileSizes{
+      *this, "tile-sizes",
+      llvm::cl::desc("Tile sizes of the parallel loops, outermost first; the "
+                     "tile becomes the thread block (innermost = threadIdx.x)"),
+      llvm::cl::list_init<int64_t>({1, 1, 8, 32})};
+};
+
+/// kestrel + func on tensors -> host functions of gpu.launch_func steps and
+/// one gpu.binary holding the PTX of every kernel.
+void buildCudaPipeline(mlir::OpPassManager &pm,
+                       const CudaPipelineOptions &opts);
+
+/// Registers kestrel-cpu-pipeline and kestrel-cuda-pipeline.
+void registerPipelines();
+
+} // namespace kestrel
+
+#endif // KESTREL_PIPELINE_PIPELINES_H

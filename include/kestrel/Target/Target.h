@@ -1,0 +1,82 @@
+//===- Target.h - From lowered IR to files on disk ------------*- C++ -*-===//
+//
+// The last stage of kestrelc: LLVM IR, objects and shared libraries for the
+// CPU, PTX and its launch manifest for CUDA. The manifest formats are
+// documented in docs/runtime.md; lib/Runtime reads them without LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_TARGET_TARGET_H
+#define KESTREL_TARGET_TARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+} // namespace llvm
+
+namespace kestrel {
+
+/// One tensor crossing the C ABI of a compiled function.
+struct TensorSpec {
+  std::string dtype;          // f32, f16, bf16, i64, i32, i8, i1
+  std::vector<int64_t> shape; // static
+};
+
+/// A public function as its caller sees it: `void name(inputs..., outputs...)`
+/// with one pointer per tensor.
+struct EntryPoint {
+  std::string name;
+  std::vector<TensorSpec> inputs, outputs;
+};
+
+/// Reads the entry points of a tensor-level module (before lowering). Emits
+/// an error and fails on a public function the C ABI cannot express.
+mlir::FailureOr<std::vector<EntryPoint>>
+describeEntryPoints(mlir::ModuleOp module);
+
+/// The `function`/`in`/`out` lines that open an entry point's block in the
+/// manifests of docs/runtime.md.
+std::string formatEntryPoint(const EntryPoint &entry);
+
+/// The CPU manifest of docs/runtime.md: entry points only.
+std::string formatCpuManifest(const std::vector<EntryPoint> &entries);
+
+/// Translates an LLVM-dialect module to LLVM IR tuned for the host CPU and
+/// optimized at `optLevel` (0-3). Errors go to the module's diagnostics.
+std::unique_ptr<llvm::Module> translateForHost(mlir::ModuleOp module,
+                                               llvm::LLVMContext &ctx,
+                                               unsigned optLevel);
+
+/// Adds `manifest` to `module` as the NUL-terminated exported global
+/// `kestrel_manifest`, so a shared library describes its own entry points.
+void embedManifest(llvm::Module &module, llvm::StringRef manifest);
+
+/// Writes a host object file. Returns an error message on failure.
+std::string emitObject(llvm::Module &module, llvm::StringRef path,
+                       unsigned optLevel);
+
+/// Links `objectPath` into a shared library with the system C compiler
+/// driver. Returns an error message on failure.
+std::string linkSharedLibrary(llvm::StringRef objectPath,
+                              llvm::StringRef libraryPath);
+
+/// The PTX of the single gpu.binary in a module lowered by the CUDA pipeline.
+mlir::FailureOr<std::string> extractPTX(mlir::ModuleOp module);
+
+/// The CUDA launch manifest: entry points plus, per function, the buffers
+/// and the ordered launch/copy steps read off its host code.
+mlir::FailureOr<std::string>
+buildCudaManifest(mlir::ModuleOp lowered,
+                  const std::vector<EntryPoint> &entries,
+                  llvm::StringRef ptxFile, llvm::StringRef chip);
+
+} // namespace kestrel
+
+#endif // KESTREL_TARGET_TARGET_H

@@ -1,0 +1,91 @@
+//===- Pipelines.cpp - Per-target pass pipelines --------------------------===//
+//
+// Each pipeline is written as the textual pipeline a user could pass to
+// kestrel-opt, so what runs is exactly what `--dump-pass-pipeline` prints.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kestrel/Pipeline/Pipelines.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace kestrel {
+
+/// Appends `pipeline` (textual, nested under the pass manager's op) to `pm`.
+/// The texts below are fixed, so a parse failure is a bug in this file.
+static void append(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("kestrel: malformed built-in pipeline: " +
+                             pipeline);
+}
+
+/// Tensors to buffers with identity layouts at function boundaries, and
+/// results turned into caller-provided output buffers: the C ABI of a
+/// compiled function is `void f(in..., out...)`.
+static constexpr const char *kBufferize =
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-results-to-out-params{hoist-static-allocs "
+    "modify-public-functions}";
+
+void buildHighLevelPipeline(OpPassManager &pm) {
+  append(pm, "canonicalize,cse");
+}
+
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &) {
+  buildHighLevelPipeline(pm);
+  append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  append(pm, kBufferize);
+  append(pm, "buffer-deallocation-pipeline");
+  append(pm, "func.func(convert-linalg-to-loops),lower-affine,"
+             "convert-scf-to-cf,expand-strided-metadata,canonicalize");
+  // math ops LLVM has intrinsics for become intrinsics; the rest (tanh, ...)
+  // become libm calls, which is why shared libraries link -lm.
+  append(pm, "convert-math-to-llvm,convert-math-to-libm,"
+             "finalize-memref-to-llvm,convert-arith-to-llvm,"
+             "convert-cf-to-llvm,"
+             "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+             "reconcile-unrealized-casts");
+}
+
+void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
+  buildHighLevelPipeline(pm);
+  append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  append(pm, kBufferize);
+  std::string tiles = llvm::join(
+      llvm::map_range(opts.tileSizes,
+                      [](int64_t t) { return std::to_string(t); }),
+      ",");
+  append(pm, "func.func(convert-linalg-to-parallel-loops,"
+             "scf-parallel-loop-tiling{parallel-loop-tile-sizes=" +
+                 tiles +
+                 "},kestrel-map-loops-to-gpu,"
+                 "convert-parallel-loops-to-gpu),canonicalize");
+  append(pm, "gpu-kernel-outlining,kestrel-merge-gpu-modules,canonicalize,cse");
+  append(pm, "nvvm-attach-target{chip=" + opts.chip.getValue() +
+                 " features=" + opts.features.getValue() + "}");
+  // tanh has no NVPTX instruction and we do not link libdevice: expand it
+  // into exp-based arithmetic first.
+  append(pm, "gpu.module(math-expand-ops,lower-affine,convert-scf-to-cf,"
+             "convert-gpu-to-nvvm{index-bitwidth=64 "
+             "use-bare-ptr-memref-call-conv},"
+             "canonicalize,cse,reconcile-unrealized-casts)");
+  append(pm, "gpu-module-to-binary{format=isa}");
+}
+
+void registerPipelines() {
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "kestrel-cpu-pipeline",
+      "Lower kestrel IR to the LLVM dialect for the host CPU",
+      buildCpuPipeline);
+  PassPipelineRegistration<CudaPipelineOptions>(
+      "kestrel-cuda-pipeline",
+      "Lower kestrel IR to gpu.launch_func host code and a PTX gpu.binary",
+      buildCudaPipeline);
+}
+
+} // namespace kestrel

@@ -1,0 +1,184 @@
+//===- Manifest.cpp - Parser of the line-based manifest -------------------===//
+
+#include "kestrel/Runtime/Manifest.h"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace kestrel::rt {
+
+size_t Tensor::elementBytes() const {
+  if (dtype == "f32" || dtype == "i32")
+    return 4;
+  if (dtype == "f16" || dtype == "bf16")
+    return 2;
+  if (dtype == "i64")
+    return 8;
+  return 1; // i8, i1
+}
+
+size_t Tensor::numElements() const {
+  size_t n = 1;
+  for (int64_t d : shape)
+    n *= static_cast<size_t>(d);
+  return n;
+}
+
+const Function *Manifest::find(const std::string &name) const {
+  for (const Function &f : functions)
+    if (f.name == name)
+      return &f;
+  return nullptr;
+}
+
+static bool parseInt(const std::string &s, int64_t &v) {
+  if (s.empty())
+    return false;
+  char *end = nullptr;
+  v = std::strtoll(s.c_str(), &end, 0);
+  return end && *end == '\0';
+}
+
+static bool parseShape(const std::string &s, std::vector<int64_t> &shape) {
+  shape.clear();
+  if (s == "scalar")
+    return true;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, 'x')) {
+    int64_t d;
+    if (!parseInt(part, d) || d < 0)
+      return false;
+    shape.push_back(d);
+  }
+  return !shape.empty();
+}
+
+static bool parseParam(const std::string &s, Param &p) {
+  if (s.size() > 1 && s[0] == 'b') {
+    p.kind = Param::Buffer;
+    return parseInt(s.substr(1), p.value);
+  }
+  size_t colon = s.find(':');
+  if (colon == std::string::npos)
+    return false;
+  std::string kind = s.substr(0, colon), value = s.substr(colon + 1);
+  if (kind == "i32")
+    p.kind = Param::I32;
+  else if (kind == "i64")
+    p.kind = Param::I64;
+  else if (kind == "f32")
+    p.kind = Param::F32;
+  else
+    return false;
+  return parseInt(value, p.value);
+}
+
+bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
+  out = Manifest();
+  std::istringstream lines(text);
+  std::string line;
+  unsigned lineNo = 0;
+  Function *fn = nullptr;
+  auto fail = [&](const std::string &why) {
+    error = "manifest line " + std::to_string(lineNo) + ": " + why + ": '" +
+            line + "'";
+    return false;
+  };
+  while (std::getline(lines, line)) {
+    ++lineNo;
+    std::istringstream words(line);
+    std::string word;
+    if (!(words >> word))
+      continue;
+    if (lineNo == 1) {
+      int64_t version;
+      std::string v;
+      if (word != "kestrel-manifest" || !(words >> v) || !parseInt(v, version) ||
+          version != 1 || !(words >> out.kind))
+        return fail("expected 'kestrel-manifest 1 <cpu|cuda>'");
+      continue;
+    }
+    if (word == "target") {
+      words >> out.target;
+    } else if (word == "ptx") {
+      words >> out.ptx;
+    } else if (word == "function") {
+      out.functions.emplace_back();
+      fn = &out.functions.back();
+      int64_t nin, nout;
+      std::string a, b;
+      if (!(words >> fn->name >> a >> b) || !parseInt(a, nin) ||
+          !parseInt(b, nout))
+        return fail("expected 'function NAME NUM_IN NUM_OUT'");
+    } else if (!fn) {
+      return fail("expected 'function' before this line");
+    } else if (word == "in" || word == "out") {
+      Tensor t;
+      std::string shape;
+      if (!(words >> t.dtype >> shape) || !parseShape(shape, t.shape))
+        return fail("expected '" + word + " DTYPE DIMxDIM...'");
+      (word == "in" ? fn->inputs : fn->outputs).push_back(t);
+    } else if (word == "temp") {
+      std::string id, bytes;
+      int64_t i, n;
+      if (!(words >> id >> bytes) || !parseInt(id, i) || !parseInt(bytes, n))
+        return fail("expected 'temp ID BYTES'");
+      fn->temps.emplace_back(static_cast<unsigned>(i), static_cast<size_t>(n));
+    } else if (word == "copy") {
+      Step s{Step::Copy};
+      std::string a, b, n;
+      int64_t src, dst, bytes;
+      if (!(words >> a >> b >> n) || !parseInt(a, src) || !parseInt(b, dst) ||
+          !parseInt(n, bytes))
+        return fail("expected 'copy SRC DST BYTES'");
+      s.src = src, s.dst = dst, s.bytes = bytes;
+      fn->steps.push_back(s);
+    } else if (word == "launch") {
+      Step s{Step::Launch};
+      std::string key;
+      if (!(words >> s.kernel))
+        return fail("expected a kernel name");
+      while (words >> key) {
+        if (key == "grid" || key == "block") {
+          unsigned *dims = key == "grid" ? s.grid : s.block;
+          for (int i = 0; i < 3; ++i) {
+            std::string d;
+            int64_t v;
+            if (!(words >> d) || !parseInt(d, v) || v <= 0)
+              return fail("bad " + key + " dimensions");
+            dims[i] = static_cast<unsigned>(v);
+          }
+        } else if (key == "smem") {
+          std::string d;
+          int64_t v;
+          if (!(words >> d) || !parseInt(d, v) || v < 0)
+            return fail("bad shared memory size");
+          s.sharedBytes = static_cast<unsigned>(v);
+        } else if (key == "params") {
+          std::string p;
+          while (words >> p) {
+            Param param{Param::I64};
+            if (!parseParam(p, param))
+              return fail("bad kernel parameter '" + p + "'");
+            s.params.push_back(param);
+          }
+        } else {
+          return fail("unknown launch field '" + key + "'");
+        }
+      }
+      fn->steps.push_back(s);
+    } else if (word == "end") {
+      fn = nullptr;
+    } else {
+      return fail("unknown entry '" + word + "'");
+    }
+  }
+  if (lineNo == 0)
+    return error = "empty manifest", false;
+  if (fn)
+    return error = "manifest ends inside function '" + fn->name + "'", false;
+  return true;
+}
+
+} // namespace kestrel::rt

@@ -1,0 +1,28 @@
+//===- Passes.h - Kestrel passes ------------------------------*- C++ -*-===//
+//
+// Declarations and registration of every pass in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_PASSES_PASSES_H
+#define KESTREL_PASSES_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace kestrel {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+} // namespace kestrel
+
+#endif // KESTREL_PASSES_PASSES_H

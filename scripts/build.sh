@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Configures (once) and builds Kestrel into build/ with Ninja and ccache.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${KESTREL_BUILD_DIR:-$ROOT/build}
+JOBS=${KESTREL_JOBS:-$(nproc)}
+if [[ ! -f $BUILD/build.ninja ]]; then
+  cmake -G Ninja -S "$ROOT" -B "$BUILD" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit >/dev/null
+fi
+start=$(date +%s)
+ninja -C "$BUILD" -j "$JOBS" --quiet
+echo "build: done in $(( $(date +%s) - start )) s ($BUILD)"
