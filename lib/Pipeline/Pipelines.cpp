@@ -9,6 +9,8 @@
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringExtras.h"
+
+#include <cstdlib>
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -32,6 +34,19 @@ static constexpr const char *kBufferize =
     "buffer-results-to-out-params{hoist-static-allocs "
     "modify-public-functions}";
 
+std::string resolveCudaPath(StringRef requested) {
+  if (!requested.empty())
+    return requested.str();
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"})
+    if (const char *value = std::getenv(var); value && *value)
+      return value;
+  return "/usr/local/cuda";
+}
+
+std::string libdevicePath(StringRef cudaPath) {
+  return (cudaPath + "/nvvm/libdevice/libdevice.10.bc").str();
+}
+
 void buildHighLevelPipeline(OpPassManager &pm) {
   append(pm, "canonicalize,cse");
 }
@@ -45,7 +60,7 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &) {
              "convert-scf-to-cf,expand-strided-metadata,canonicalize");
   // math ops LLVM has intrinsics for become intrinsics; the rest (tanh, ...)
   // become libm calls, which is why shared libraries link -lm.
-  append(pm, "convert-math-to-llvm,convert-math-to-libm,"
+  append(pm, "arith-expand{include-bf16},convert-math-to-llvm,convert-math-to-libm,"
              "finalize-memref-to-llvm,convert-arith-to-llvm,"
              "convert-cf-to-llvm,"
              "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
@@ -61,20 +76,21 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
                       [](int64_t t) { return std::to_string(t); }),
       ",");
   append(pm, "func.func(convert-linalg-to-parallel-loops,"
-             "scf-parallel-loop-tiling{parallel-loop-tile-sizes=" +
+             "scf-parallel-loop-tiling{no-min-max-bounds parallel-loop-tile-sizes=" +
                  tiles +
                  "},kestrel-map-loops-to-gpu,"
                  "convert-parallel-loops-to-gpu),canonicalize");
   append(pm, "gpu-kernel-outlining,kestrel-merge-gpu-modules,canonicalize,cse");
   append(pm, "nvvm-attach-target{chip=" + opts.chip.getValue() +
                  " features=" + opts.features.getValue() + "}");
-  // tanh has no NVPTX instruction and we do not link libdevice: expand it
-  // into exp-based arithmetic first.
+  // tanh and friends have no libdevice entry: expand them into exp-based
+  // arithmetic. exp, log, sqrt... become libdevice calls, linked below.
   append(pm, "gpu.module(math-expand-ops,lower-affine,convert-scf-to-cf,"
              "convert-gpu-to-nvvm{index-bitwidth=64 "
              "use-bare-ptr-memref-call-conv},"
              "canonicalize,cse,reconcile-unrealized-casts)");
-  append(pm, "gpu-module-to-binary{format=isa}");
+  append(pm, "gpu-module-to-binary{format=isa toolkit=" +
+                 resolveCudaPath(opts.cudaPath) + "}");
 }
 
 void registerPipelines() {

@@ -66,6 +66,11 @@ cl::opt<std::string> manifestPath(
     cl::desc("Where --emit=ptx writes the launch manifest (default: the "
              "output path with .ptx replaced by .manifest)"),
     cl::value_desc("path"), cl::cat(category));
+cl::opt<std::string> cudaPath(
+    "cuda-path",
+    cl::desc("CUDA toolkit providing libdevice for cuda targets (default: "
+             "$CUDA_HOME, $CUDA_PATH, $CUDA_ROOT, then /usr/local/cuda)"),
+    cl::value_desc("dir"), cl::cat(category));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::Prefix, cl::init(3), cl::cat(category));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
@@ -176,6 +181,12 @@ LogicalResult Driver::run(ModuleOp module) {
   if (target.cuda) {
     kestrel::CudaPipelineOptions opts;
     opts.chip = target.chip;
+    opts.cudaPath = kestrel::resolveCudaPath(cudaPath);
+    std::string libdevice = kestrel::libdevicePath(opts.cudaPath);
+    if (!llvm::sys::fs::exists(libdevice))
+      return fail("libdevice not found at " + libdevice +
+                  ": CUDA kernels need the CUDA toolkit's libdevice; pass "
+                  "--cuda-path=<toolkit dir> or set CUDA_HOME");
     if (failed(runPipeline(module, [&](OpPassManager &pm) {
           kestrel::buildCudaPipeline(pm, opts);
         })))

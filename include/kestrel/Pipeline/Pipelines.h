@@ -41,7 +41,19 @@ struct CudaPipelineOptions
       llvm::cl::desc("Tile sizes of the parallel loops, outermost first; the "
                      "tile becomes the thread block (innermost = threadIdx.x)"),
       llvm::cl::list_init<int64_t>({1, 1, 8, 32})};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit whose libdevice is linked into kernels "
+                     "(default: $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT, then "
+                     "/usr/local/cuda)"),
+      llvm::cl::init("")};
 };
+
+/// The CUDA toolkit the pipeline links libdevice from (see `cuda-path`).
+std::string resolveCudaPath(llvm::StringRef requested);
+
+/// Where libdevice lives inside a CUDA toolkit.
+std::string libdevicePath(llvm::StringRef cudaPath);
 
 /// kestrel + func on tensors -> host functions of gpu.launch_func steps and
 /// one gpu.binary holding the PTX of every kernel.

@@ -1,0 +1,201 @@
+//===- AttentionToLinalg.cpp - Reference lowering of attention ------------===//
+//
+// kestrel.attention as linalg.generic ops computing shared/OPS.md §1 literally:
+//
+//   scores[b,h,t,s] = Σ_d q[b,h,t,d] · k[b,h/g,s,d]
+//   logits          = mask(softcap(scale · scores))
+//   m[b,h,t]        = max_s logits            l[b,h,t] = Σ_s p
+//   p               = exp(logits - m)         (0 where the row is all masked)
+//   out[b,h,t,e]    = (Σ_s p · v[b,h/g,s,e]) / l   (0 where l = 0)
+//
+// Nothing here is tuned: this is the oracle the optimized lowerings are
+// compared with.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Kestrel.h"
+#include "passes/ReferenceLowering.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace kestrel;
+
+namespace {
+
+struct LowerAttention : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    for (Value v : {op.getQuery(), op.getKey(), op.getValue()})
+      if (!cast<RankedTensorType>(v.getType()).hasStaticShape())
+        return rewriter.notifyMatchFailure(
+            op, "the reference lowering needs static shapes");
+
+    const int64_t B = op.getBatch(), H = op.getNumHeads(),
+                  T = op.getQueryLen(), S = op.getKeyLen(),
+                  Dv = op.getValueDim();
+    const int64_t group = H / op.getNumKvHeads();
+    const int64_t offset = S - T;
+    const double scale = op.getEffectiveScale();
+    std::optional<double> softcap;
+    if (auto c = op.getSoftcap())
+      softcap = c->convertToDouble();
+
+    MLIRContext *ctx = rewriter.getContext();
+    ReferenceBuilder rb(rewriter, op.getLoc());
+    Location loc = op.getLoc();
+    const double negInf = -std::numeric_limits<double>::infinity();
+
+    // scores[b,h,t,s] = Σ_d q[b,h,t,d] · k[b,h/g,s,d]
+    AffineExpr b, h, t, s, d;
+    bindDims(ctx, b, h, t, s, d);
+    Value scores = rb.generic(
+        {op.getQuery(), op.getKey()}, rb.filled({B, H, T, S}, 0.0),
+        {AffineMap::get(5, 0, {b, h, t, d}, ctx),
+         AffineMap::get(5, 0, {b, h.floorDiv(group), s, d}, ctx),
+         AffineMap::get(5, 0, {b, h, t, s}, ctx)},
+        {kPar, kPar, kPar, kPar, kRed},
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          Value prod = arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
+                                             toF32(nb, l, args[1]));
+          Value sum = arith::AddFOp::create(nb, l, args[2], prod);
+          yield(nb, l, sum);
+        });
+
+    // logits = mask(softcap(scale · scores))
+    AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
+    Value logits = rb.generic(
+        {scores}, tensor::EmptyOp::create(rewriter, loc,
+                                          ArrayRef<int64_t>{B, H, T, S},
+                                          rb.f32),
+        {id4, id4}, {kPar, kPar, kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          auto cstF = [&](double v) -> Value {
+            return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+          };
+          Value x = arith::MulFOp::create(nb, l, args[0], cstF(scale));
+          if (softcap) {
+            Value c = cstF(*softcap);
+            Value tanh = math::TanhOp::create(
+                nb, l, arith::DivFOp::create(nb, l, x, c));
+            x = arith::MulFOp::create(nb, l, c, tanh);
+          }
+          if (op.getCausal()) {
+            Value visible = buildVisibility(nb, l, op, offset);
+            x = arith::SelectOp::create(nb, l, visible, x, cstF(negInf));
+          }
+          yield(nb, l, x);
+        });
+
+    // Row statistics: m = max_s logits, p = exp(logits - m), l = Σ_s p.
+    AffineMap rowMap = AffineMap::get(4, 0, {b, h, t}, ctx);
+    Value rowMax = rb.generic(
+        {logits}, rb.filled({B, H, T}, negInf), {id4, rowMap},
+        {kPar, kPar, kPar, kRed},
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          yield(
+              nb, l, arith::MaximumFOp::create(nb, l, args[0], args[1]));
+        });
+    Value probs = rb.generic(
+        {logits, rowMax},
+        tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{B, H, T, S},
+                                rb.f32),
+        {id4, rowMap, id4}, {kPar, kPar, kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          // A fully masked row has m = -inf; its probabilities are all 0.
+          Value minusInf =
+              arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(negInf));
+          Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
+          Value empty = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                              args[1], minusInf);
+          Value e = math::ExpOp::create(
+              nb, l, arith::SubFOp::create(nb, l, args[0], args[1]));
+          yield(
+              nb, l, arith::SelectOp::create(nb, l, empty, zero, e));
+        });
+    Value rowSum = rb.generic(
+        {probs}, rb.filled({B, H, T}, 0.0), {id4, rowMap},
+        {kPar, kPar, kPar, kRed},
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          yield(nb, l,
+                                  arith::AddFOp::create(nb, l, args[0], args[1]));
+        });
+
+    // acc[b,h,t,e] = Σ_s p[b,h,t,s] · v[b,h/g,s,e]
+    AffineExpr e, sr;
+    bindDims(ctx, b, h, t, e, sr);
+    Value acc = rb.generic(
+        {probs, op.getValue()}, rb.filled({B, H, T, Dv}, 0.0),
+        {AffineMap::get(5, 0, {b, h, t, sr}, ctx),
+         AffineMap::get(5, 0, {b, h.floorDiv(group), sr, e}, ctx),
+         AffineMap::get(5, 0, {b, h, t, e}, ctx)},
+        {kPar, kPar, kPar, kPar, kRed},
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          Value prod =
+              arith::MulFOp::create(nb, l, args[0], toF32(nb, l, args[1]));
+          yield(nb, l,
+                                  arith::AddFOp::create(nb, l, args[2], prod));
+        });
+
+    // out = acc / l, 0 for rows that saw no key; narrowed to the storage type.
+    RankedTensorType resultType = op.getResult().getType();
+    Type storage = resultType.getElementType();
+    Value out = rb.generic(
+        {acc, rowSum},
+        tensor::EmptyOp::create(rewriter, loc, resultType.getShape(), storage),
+        {id4, AffineMap::get(4, 0, {b, h, t}, ctx), id4},
+        {kPar, kPar, kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
+          Value none = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                             args[1], zero);
+          Value q = arith::DivFOp::create(nb, l, args[0], args[1]);
+          Value r = arith::SelectOp::create(nb, l, none, zero, q);
+          if (!storage.isF32())
+            r = arith::TruncFOp::create(nb, l, storage, r);
+          yield(nb, l, r);
+        });
+
+    rewriter.replaceOp(op, out);
+    return success();
+  }
+
+  /// i1 that is true when key s (loop 3) is visible from query t (loop 2):
+  ///   s <= t + off  and  (no window or s > t + off - w or s < sinks).
+  static Value buildVisibility(OpBuilder &b, Location loc, AttentionOp op,
+                               int64_t offset) {
+    auto cstI = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value t = linalg::IndexOp::create(b, loc, 2);
+    Value s = linalg::IndexOp::create(b, loc, 3);
+    Value last = arith::AddIOp::create(b, loc, t, cstI(offset));
+    Value visible =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, s, last);
+    if (std::optional<uint64_t> window = op.getWindow()) {
+      Value first = arith::SubIOp::create(b, loc, last,
+                                          cstI(static_cast<int64_t>(*window)));
+      Value inWindow =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, s, first);
+      if (std::optional<uint64_t> sinks = op.getSinks()) {
+        Value isSink = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::slt, s,
+            cstI(static_cast<int64_t>(*sinks)));
+        inWindow = arith::OrIOp::create(b, loc, inWindow, isSink);
+      }
+      visible = arith::AndIOp::create(b, loc, visible, inWindow);
+    }
+    return visible;
+  }
+};
+
+} // namespace
+
+void kestrel::populateAttentionReferencePatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerAttention>(patterns.getContext());
+}

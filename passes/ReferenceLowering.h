@@ -1,0 +1,91 @@
+//===- ReferenceLowering.h - Shared pieces of reference lowerings -*- C++ -*-===//
+//
+// Every op family contributes the patterns of its naive, obviously correct
+// lowering to linalg (one file per family, <Family>ToLinalg.cpp); the
+// kestrel-lower-to-linalg pass applies them all. The helpers below keep
+// those files short and uniform.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_PASSES_REFERENCELOWERING_H
+#define KESTREL_PASSES_REFERENCELOWERING_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace kestrel {
+
+void populateAttentionReferencePatterns(mlir::RewritePatternSet &patterns);
+
+using mlir::utils::IteratorType;
+constexpr IteratorType kPar = IteratorType::parallel;
+constexpr IteratorType kRed = IteratorType::reduction;
+
+/// Builds the linalg pieces of a reference lowering around one op.
+class ReferenceBuilder {
+public:
+  ReferenceBuilder(mlir::PatternRewriter &rewriter, mlir::Location loc)
+      : rw(rewriter), loc(loc), f32(rewriter.getF32Type()) {}
+
+  /// A new f32 tensor of `shape` filled with `value`.
+  mlir::Value filled(llvm::ArrayRef<int64_t> shape, double value) {
+    mlir::Value empty = mlir::tensor::EmptyOp::create(rw, loc, shape, f32);
+    mlir::Value cst =
+        mlir::arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(value));
+    return mlir::linalg::FillOp::create(rw, loc, cst, empty).getResult(0);
+  }
+
+  /// An uninitialized tensor (every element is written by a parallel op).
+  mlir::Value empty(llvm::ArrayRef<int64_t> shape, mlir::Type elementType) {
+    return mlir::tensor::EmptyOp::create(rw, loc, shape, elementType);
+  }
+
+  /// A linalg.generic writing into `init`; returns its result.
+  mlir::Value
+  generic(mlir::ValueRange inputs, mlir::Value init,
+          llvm::ArrayRef<mlir::AffineMap> maps,
+          llvm::ArrayRef<IteratorType> iterators,
+          llvm::function_ref<void(mlir::OpBuilder &, mlir::Location,
+                                  mlir::ValueRange)>
+              body) {
+    auto op = mlir::linalg::GenericOp::create(rw, loc, init.getType(), inputs,
+                                              init, maps, iterators, body);
+    return op.getResult(0);
+  }
+
+  mlir::PatternRewriter &rw;
+  mlir::Location loc;
+  mlir::FloatType f32;
+};
+
+/// linalg.yield of one value.
+inline void yield(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v) {
+  mlir::linalg::YieldOp::create(b, loc, mlir::ValueRange{v});
+}
+
+/// Widens a storage value (f16, bf16) to f32 for arithmetic.
+inline mlir::Value toF32(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value v) {
+  if (v.getType().isF32())
+    return v;
+  return mlir::arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+}
+
+/// Narrows an f32 result to the storage type `t` (no-op for f32).
+inline mlir::Value fromF32(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value v, mlir::Type t) {
+  if (t.isF32())
+    return v;
+  return mlir::arith::TruncFOp::create(b, loc, t, v);
+}
+
+/// An f32 constant.
+inline mlir::Value cstF32(mlir::OpBuilder &b, mlir::Location loc, double v) {
+  return mlir::arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+} // namespace kestrel
+
+#endif // KESTREL_PASSES_REFERENCELOWERING_H

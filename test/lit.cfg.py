@@ -1,0 +1,38 @@
+# lit configuration of Kestrel's IR-level tests: one directory per component
+# (Dialect/, Passes/, Pipeline/, kestrelc/), FileCheck on kestrel-opt and
+# kestrelc output.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "Kestrel"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kestrel_obj_root, "test")
+config.excludes = ["numerics", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py", "lit.site.cfg.py.in"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%kestrel_src", config.kestrel_src_root))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+# not, count and FileCheck come from LLVM's tools directory.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tool_dirs = [config.kestrel_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["kestrel-opt", "kestrelc", "kestrel-run"],
+                                   tool_dirs)
+
+# PTX emitted by tests is assembled when ptxas is installed.
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas"
+    if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
