@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds, and runs every Kestrel test suite: lit + FileCheck (IR
-# level, kestrelc behaviour, PTX assembly) and pytest (numerics against the
-# NumPy oracle). Prints per-suite counts and a total line.
+# level, kestrelc behaviour, PTX assembly), C++ unit tests (GoogleTest) and
+# pytest (numerics against the NumPy oracle). Prints per-suite counts and a total line.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${KESTREL_BUILD_DIR:-$ROOT/build}
@@ -17,6 +17,9 @@ status=0
 
 echo "== lit: IR, passes, pipelines, kestrelc =="
 lit -sv "$BUILD/test" --xunit-xml-output "$REPORTS/lit.xml" || status=1
+
+echo "== C++ unit tests: runtime =="
+"$BUILD/bin/KestrelUnitTests" --gtest_brief=1 --gtest_output="xml:$REPORTS/unit.xml" || status=1
 
 echo "== pytest: numerics against the NumPy oracle =="
 python3 -m pytest -q -p no:cacheprovider "$ROOT/test/numerics" "$ROOT/python/tests" \

@@ -1,0 +1,113 @@
+//===- ManifestTest.cpp - Unit tests of the manifest parser ---------------===//
+//
+// The runtimes trust the manifest to size buffers and launch kernels, so
+// every malformed line must be rejected with its line number.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kestrel/Runtime/Manifest.h"
+
+#include <gtest/gtest.h>
+
+using namespace kestrel::rt;
+
+namespace {
+
+constexpr const char *kCuda = R"(kestrel-manifest 1 cuda
+target sm_90a
+ptx model.ptx
+function attn 2 1
+in bf16 1x8x16x64
+in f32 scalar
+out f16 4
+temp 3 4096
+launch k0 grid 8 4 2 block 32 8 1 smem 1024 params b0 b3 i64:-5 i32:7 f32:0x3f800000
+copy 3 2 8
+end
+)";
+
+TEST(Manifest, ParsesEveryCudaEntry) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest(kCuda, m, error)) << error;
+  EXPECT_EQ(m.kind, "cuda");
+  EXPECT_EQ(m.target, "sm_90a");
+  EXPECT_EQ(m.ptx, "model.ptx");
+  ASSERT_EQ(m.functions.size(), 1u);
+  const Function *f = m.find("attn");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(m.find("other"), nullptr);
+
+  ASSERT_EQ(f->inputs.size(), 2u);
+  EXPECT_EQ(f->inputs[0].dtype, "bf16");
+  EXPECT_EQ(f->inputs[0].shape, (std::vector<int64_t>{1, 8, 16, 64}));
+  EXPECT_EQ(f->inputs[0].bytes(), 1u * 8 * 16 * 64 * 2);
+  EXPECT_TRUE(f->inputs[1].shape.empty());
+  EXPECT_EQ(f->inputs[1].bytes(), 4u);
+  EXPECT_EQ(f->outputs[0].bytes(), 8u);
+
+  ASSERT_EQ(f->temps.size(), 1u);
+  EXPECT_EQ(f->temps[0], (std::pair<unsigned, size_t>{3, 4096}));
+
+  ASSERT_EQ(f->steps.size(), 2u);
+  const Step &launch = f->steps[0];
+  EXPECT_EQ(launch.kind, Step::Launch);
+  EXPECT_EQ(launch.kernel, "k0");
+  EXPECT_EQ(launch.grid[0], 8u);
+  EXPECT_EQ(launch.grid[2], 2u);
+  EXPECT_EQ(launch.block[1], 8u);
+  EXPECT_EQ(launch.sharedBytes, 1024u);
+  ASSERT_EQ(launch.params.size(), 5u);
+  EXPECT_EQ(launch.params[0].kind, Param::Buffer);
+  EXPECT_EQ(launch.params[1].value, 3);
+  EXPECT_EQ(launch.params[2].kind, Param::I64);
+  EXPECT_EQ(launch.params[2].value, -5);
+  EXPECT_EQ(launch.params[3].kind, Param::I32);
+  EXPECT_EQ(launch.params[4].kind, Param::F32);
+  EXPECT_EQ(launch.params[4].value, 0x3f800000);
+
+  const Step &copy = f->steps[1];
+  EXPECT_EQ(copy.kind, Step::Copy);
+  EXPECT_EQ(copy.src, 3u);
+  EXPECT_EQ(copy.dst, 2u);
+  EXPECT_EQ(copy.bytes, 8u);
+}
+
+/// Parses `text` expecting failure; returns the error.
+std::string failure(const std::string &text) {
+  Manifest m;
+  std::string error;
+  EXPECT_FALSE(parseManifest(text, m, error)) << text;
+  return error;
+}
+
+TEST(Manifest, RejectsMalformedInput) {
+  EXPECT_EQ(failure(""), "empty manifest");
+  EXPECT_NE(failure("kestrel-manifest 2 cpu\n").find("line 1"),
+            std::string::npos);
+  EXPECT_NE(failure("not a manifest\n").find("line 1"), std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cpu\nin f32 4\n")
+                .find("line 2: expected 'function' before this line"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cpu\nfunction f 1 0\nin f32 4xq\n")
+                .find("line 3"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cpu\nfunction f 1 0\nin f32 -4\n")
+                .find("line 3"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cuda\nfunction f 0 0\n"
+                    "launch k grid 1 0 1\nend\n")
+                .find("bad grid dimensions"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cuda\nfunction f 0 0\n"
+                    "launch k params b1 x:3\nend\n")
+                .find("bad kernel parameter 'x:3'"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cpu\nfunction f 0 0\nbogus\n")
+                .find("unknown entry 'bogus'"),
+            std::string::npos);
+  EXPECT_EQ(failure("kestrel-manifest 1 cpu\nfunction f 0 0\n"),
+            "manifest ends inside function 'f'");
+}
+
+} // namespace
