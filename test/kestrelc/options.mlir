@@ -6,6 +6,8 @@
 // RUN: not kestrelc %s --target=cuda:sm_90a --emit=so -o %t/a 2>&1 | FileCheck %s --check-prefix=SO
 // RUN: not kestrelc %s --emit=obj 2>&1 | FileCheck %s --check-prefix=STDOUT
 // RUN: not kestrelc %t/missing.mlir -o %t/a 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not kestrelc %s -O4 -o %t/a 2>&1 | FileCheck %s --check-prefix=OPT
+// RUN: not kestrelc %t/model.onnx -o %t/a 2>&1 | FileCheck %s --check-prefix=ONNX
 // RUN: ls %t | count 0
 // RUN: kestrelc --help | FileCheck %s --check-prefix=HELP
 
@@ -13,6 +15,8 @@
 // PTX: --emit=ptx needs a cuda target
 // SO: --emit=llvm|obj|so need --target=cpu
 // STDOUT: binary output needs -o <path>
+// OPT: kestrelc: error: -O4 is not a level (expected 0 to 3)
+// ONNX: model.onnx: ONNX input is not supported by this build yet
 // MISSING: kestrelc: error: cannot open input file '{{.*}}missing.mlir'
 
 // HELP: kestrelc: compile a Kestrel model to a CPU library or CUDA PTX

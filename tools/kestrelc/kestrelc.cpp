@@ -304,6 +304,17 @@ int main(int argc, char **argv) {
                     "--target=cuda:sm_90a\n";
     return 1;
   }
+  if (optLevel > 3) {
+    llvm::errs() << "kestrelc: error: -O" << optLevel
+                 << " is not a level (expected 0 to 3)\n";
+    return 1;
+  }
+  if (StringRef(inputPath).ends_with(".onnx")) {
+    llvm::errs() << "kestrelc: error: " << inputPath
+                 << ": ONNX input is not supported by this build yet; "
+                    "write the model in the kestrel dialect (.mlir)\n";
+    return 1;
+  }
   if ((emit == Emit::Obj || emit == Emit::So) && outputPath == "-") {
     llvm::errs() << "kestrelc: error: binary output needs -o <path>\n";
     return 1;
