@@ -40,7 +40,6 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                   T = op.getQueryLen(), S = op.getKeyLen(),
                   Dv = op.getValueDim();
     const int64_t group = H / op.getNumKvHeads();
-    const int64_t offset = S - T;
     const double scale = op.getEffectiveScale();
     std::optional<double> softcap;
     if (auto c = op.getSoftcap())
@@ -86,7 +85,9 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
             x = arith::MulFOp::create(nb, l, c, tanh);
           }
           if (op.getCausal()) {
-            Value visible = buildVisibility(nb, l, op, offset);
+            Value visible = buildAttentionVisibility(
+                nb, l, op, linalg::IndexOp::create(nb, l, 2),
+                linalg::IndexOp::create(nb, l, 3));
             x = arith::SelectOp::create(nb, l, visible, x, cstF(negInf));
           }
           yield(nb, l, x);
@@ -165,36 +166,34 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     return success();
   }
 
-  /// i1 that is true when key s (loop 3) is visible from query t (loop 2):
-  ///   s <= t + off  and  (no window or s > t + off - w or s < sinks).
-  static Value buildVisibility(OpBuilder &b, Location loc, AttentionOp op,
-                               int64_t offset) {
-    auto cstI = [&](int64_t v) -> Value {
-      return arith::ConstantIndexOp::create(b, loc, v);
-    };
-    Value t = linalg::IndexOp::create(b, loc, 2);
-    Value s = linalg::IndexOp::create(b, loc, 3);
-    Value last = arith::AddIOp::create(b, loc, t, cstI(offset));
-    Value visible =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, s, last);
-    if (std::optional<uint64_t> window = op.getWindow()) {
-      Value first = arith::SubIOp::create(b, loc, last,
-                                          cstI(static_cast<int64_t>(*window)));
-      Value inWindow =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, s, first);
-      if (std::optional<uint64_t> sinks = op.getSinks()) {
-        Value isSink = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::slt, s,
-            cstI(static_cast<int64_t>(*sinks)));
-        inWindow = arith::OrIOp::create(b, loc, inWindow, isSink);
-      }
-      visible = arith::AndIOp::create(b, loc, visible, inWindow);
-    }
-    return visible;
-  }
 };
 
 } // namespace
+
+Value kestrel::buildAttentionVisibility(OpBuilder &b, Location loc,
+                                        AttentionOp op, Value t, Value s) {
+  auto cstI = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value last = arith::AddIOp::create(
+      b, loc, t, cstI(op.getKeyLen() - op.getQueryLen()));
+  Value visible =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, s, last);
+  if (std::optional<uint64_t> window = op.getWindow()) {
+    Value first = arith::SubIOp::create(b, loc, last,
+                                        cstI(static_cast<int64_t>(*window)));
+    Value inWindow =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, s, first);
+    if (std::optional<uint64_t> sinks = op.getSinks()) {
+      Value isSink = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::slt, s,
+          cstI(static_cast<int64_t>(*sinks)));
+      inWindow = arith::OrIOp::create(b, loc, inWindow, isSink);
+    }
+    visible = arith::AndIOp::create(b, loc, visible, inWindow);
+  }
+  return visible;
+}
 
 void kestrel::populateAttentionReferencePatterns(RewritePatternSet &patterns) {
   patterns.add<LowerAttention>(patterns.getContext());

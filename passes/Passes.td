@@ -50,4 +50,72 @@ def MergeGPUModules : Pass<"kestrel-merge-gpu-modules", "::mlir::ModuleOp"> {
   }];
 }
 
+def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
+  let summary = "Choose the tile sizes of attention for the target's cache";
+  let description = [{
+    Records on every `kestrel.attention` the query × key tile
+    `kestrel.tile = array<i64: Br, Bc>` that the fused lowering iterates over.
+    Unless `block-q`/`block-k` override it, the tile is the largest square of
+    128, 64, 32 or 16 whose working set (Q, K and V tiles, the Br×Bc score
+    tile and the Br×Dv accumulator, in f32) fits in `cache-kib`, clamped to
+    the query and key lengths. An existing `kestrel.tile` is kept.
+  }];
+  let options = [
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
+           "Query rows per tile (0: choose from the cache size)">,
+    Option<"blockK", "block-k", "int64_t", /*default=*/"0",
+           "Keys per tile (0: choose from the cache size)">,
+    Option<"cacheKiB", "cache-kib", "int64_t", /*default=*/"256",
+           "Cache budget of one tile's working set, in KiB (half an L2)">,
+  ];
+}
+
+def SpecializeSparsity : Pass<"kestrel-specialize-sparsity",
+                              "::mlir::func::FuncOp"> {
+  let summary = "Classify attention tiles as skipped, full or partial";
+  let description = [{
+    From the statically known mask of each `kestrel.attention` (causal with
+    offset, sliding window, sinks) and its `kestrel.tile`, classifies every
+    (query tile, key tile) pair and records the decision in the IR:
+
+    - `kestrel.tile_classes`: a dense `tensor<nQ x nK x i8>` with 0 = skipped
+      (no visible key: never computed), 1 = full (every key visible: no mask
+      arithmetic), 2 = partial (masked element-wise);
+    - `kestrel.tile_counts = array<i64: skipped, full, partial>`.
+
+    Ops without `kestrel.tile` are tiled with `block-q` × `block-k`.
+  }];
+  let options = [
+    Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
+           "Query rows per tile for ops without kestrel.tile">,
+    Option<"blockK", "block-k", "int64_t", /*default=*/"64",
+           "Keys per tile for ops without kestrel.tile">,
+  ];
+}
+
+def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
+  let summary = "Attention as online softmax over tiles (FlashAttention)";
+  let description = [{
+    Rewrites every tiled `kestrel.attention` into the IO-aware form of
+    shared/OPS.md §1: an `scf.forall` over (batch, head, query tile) whose
+    body keeps a running max `m`, sum `l` and accumulator `acc` in f32 and
+    walks the key tiles with `scf.for`:
+    `m' = max(m, rowmax(S))`, `acc = acc·e^{m-m'} + e^{S-m'} V`,
+    `l = l·e^{m-m'} + rowsum(e^{S-m'})`, and finally `O = acc / l`. No T×S
+    buffer exists: memory is O(T·D) plus one tile per thread.
+
+    The scale is folded into the Q tile load; the K tile is transposed once
+    per tile so that the inner loops of both products run over contiguous
+    memory. With `kestrel.tile_classes`, the key loop visits only the
+    non-skipped tiles (at most two ranges per query tile: the sinks and the
+    causal/window band, kept as a constant table in the IR) and full tiles
+    run without mask arithmetic. GQA reads K/V head `h / g` in place.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 #endif // KESTREL_PASSES_TD

@@ -17,7 +17,16 @@
 
 namespace kestrel {
 
+class AttentionOp;
+
 void populateAttentionReferencePatterns(mlir::RewritePatternSet &patterns);
+
+/// i1 that is true when key position `s` is visible from query row `t`
+/// (indices) under `op`'s causal/window/sink mask: s <= t + (S - T) and, with
+/// a window w, (s > t + (S - T) - w or s < sinks). Only call when causal.
+mlir::Value buildAttentionVisibility(mlir::OpBuilder &b, mlir::Location loc,
+                                     AttentionOp op, mlir::Value t,
+                                     mlir::Value s);
 
 using mlir::utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;

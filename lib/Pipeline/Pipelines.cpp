@@ -30,6 +30,7 @@ static void append(OpPassManager &pm, StringRef pipeline) {
 /// compiled function is `void f(in..., out...)`.
 static constexpr const char *kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
+    "allow-return-allocs-from-loops "
     "function-boundary-type-conversion=identity-layout-map},"
     "buffer-results-to-out-params{hoist-static-allocs "
     "modify-public-functions}";
@@ -51,20 +52,33 @@ void buildHighLevelPipeline(OpPassManager &pm) {
   append(pm, "canonicalize,cse");
 }
 
-void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &) {
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   buildHighLevelPipeline(pm);
+  // Tile for the cache, decide skipped/full/partial tiles statically, and
+  // rewrite attention into the online-softmax loop nest over those tiles.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-tile{cache-kib=" +
+                   std::to_string(opts.cacheKiB) +
+                   "},kestrel-specialize-sparsity,kestrel-fuse-io-aware)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   append(pm, kBufferize);
   append(pm, "buffer-deallocation-pipeline");
-  append(pm, "func.func(convert-linalg-to-loops),lower-affine,"
-             "convert-scf-to-cf,expand-strided-metadata,canonicalize");
+  // scf.forall (batch x heads x query tiles) runs on OpenMP threads;
+  // OMP_NUM_THREADS sets their number at run time. convert-scf-to-openmp
+  // wraps each iteration in a memref.alloca_scope, whose region must stay a
+  // single block until finalize-memref-to-llvm inlines it: memrefs are
+  // lowered before the remaining scf loops become branches.
+  append(pm, "func.func(scf-forall-to-parallel,convert-linalg-to-loops),"
+             "convert-scf-to-openmp,expand-strided-metadata,lower-affine,"
+             "canonicalize");
   // math ops LLVM has intrinsics for become intrinsics; the rest (tanh, ...)
-  // become libm calls, which is why shared libraries link -lm.
-  append(pm, "arith-expand{include-bf16},convert-math-to-llvm,convert-math-to-libm,"
-             "finalize-memref-to-llvm,convert-arith-to-llvm,"
-             "convert-cf-to-llvm,"
+  // become libm calls, which is why shared libraries link -lm. bf16
+  // conversions are expanded to integer arithmetic (no libgcc helpers).
+  append(pm, "arith-expand{include-bf16},convert-math-to-llvm,"
+             "convert-math-to-libm,finalize-memref-to-llvm,convert-scf-to-cf,"
+             "convert-arith-to-llvm,convert-cf-to-llvm,"
              "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
-             "reconcile-unrealized-casts");
+             "convert-openmp-to-llvm,reconcile-unrealized-casts");
 }
 
 void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {

@@ -123,8 +123,19 @@ std::string emitObject(llvm::Module &module, llvm::StringRef path,
   return "";
 }
 
+std::vector<std::string> requiredLibraries(const llvm::Module &module) {
+  std::vector<std::string> libs = {"m"};
+  for (const llvm::Function &fn : module)
+    if (fn.isDeclaration() && fn.getName().starts_with("__kmpc_")) {
+      libs.push_back("omp");
+      break;
+    }
+  return libs;
+}
+
 std::string linkSharedLibrary(llvm::StringRef objectPath,
-                              llvm::StringRef libraryPath) {
+                              llvm::StringRef libraryPath,
+                              const std::vector<std::string> &libraries) {
   // Prefer the C compiler the user points at, then the usual names.
   std::vector<std::string> candidates;
   if (const char *cc = std::getenv("CC"))
@@ -139,8 +150,12 @@ std::string linkSharedLibrary(llvm::StringRef objectPath,
   if (driver.empty())
     return "no C compiler driver (cc, clang, gcc) found to link a shared "
            "library; set CC";
-  llvm::SmallVector<llvm::StringRef> args = {
-      driver, "-shared", "-o", libraryPath, objectPath, "-lm"};
+  std::vector<std::string> flags;
+  for (const std::string &lib : libraries)
+    flags.push_back("-l" + lib);
+  llvm::SmallVector<llvm::StringRef> args = {driver, "-shared", "-o",
+                                             libraryPath, objectPath};
+  args.append(flags.begin(), flags.end());
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(driver, args, std::nullopt, {}, 0, 0,
                                      &errMsg);

@@ -73,6 +73,11 @@ cl::opt<std::string> cudaPath(
     cl::value_desc("dir"), cl::cat(category));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::Prefix, cl::init(3), cl::cat(category));
+cl::opt<bool> referenceLowering(
+    "reference-lowering",
+    cl::desc("cpu: use only the naive reference lowering (no tiling, fusion "
+             "or threads); the oracle and benchmark baseline"),
+    cl::cat(category));
 cl::opt<bool> printIRAfterAll("print-ir-after-all",
                               cl::desc("Print the IR after every pass (stderr)"),
                               cl::cat(category));
@@ -194,8 +199,10 @@ LogicalResult Driver::run(ModuleOp module) {
     return emitPtx(module, *entries);
   }
 
-  if (failed(runPipeline(module, [](OpPassManager &pm) {
-        kestrel::buildCpuPipeline(pm, kestrel::CpuPipelineOptions());
+  kestrel::CpuPipelineOptions cpuOpts;
+  cpuOpts.reference = referenceLowering;
+  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+        kestrel::buildCpuPipeline(pm, cpuOpts);
       })))
     return failure();
   return emitHost(module, kestrel::formatCpuManifest(*entries));
@@ -228,7 +235,8 @@ LogicalResult Driver::emitHost(ModuleOp module, StringRef manifest) {
   std::string lib = siblingTemp(outputPath, ".so");
   std::string err = kestrel::emitObject(*llvmModule, obj, optLevel);
   if (err.empty())
-    err = kestrel::linkSharedLibrary(obj, lib);
+    err = kestrel::linkSharedLibrary(obj, lib,
+                                     kestrel::requiredLibraries(*llvmModule));
   if (err.empty() && llvm::sys::fs::rename(lib, outputPath))
     err = "cannot move the library to " + outputPath;
   llvm::sys::fs::remove(obj);

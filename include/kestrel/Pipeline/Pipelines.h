@@ -22,7 +22,17 @@ namespace kestrel {
 void buildHighLevelPipeline(mlir::OpPassManager &pm);
 
 struct CpuPipelineOptions
-    : public mlir::PassPipelineOptions<CpuPipelineOptions> {};
+    : public mlir::PassPipelineOptions<CpuPipelineOptions> {
+  Option<bool> reference{
+      *this, "reference",
+      llvm::cl::desc("Lower with the naive reference lowering only (no "
+                     "tiling or fusion): the oracle and benchmark baseline"),
+      llvm::cl::init(false)};
+  Option<int64_t> cacheKiB{
+      *this, "cache-kib",
+      llvm::cl::desc("Cache budget of one attention tile (kestrel-tile)"),
+      llvm::cl::init(256)};
+};
 
 /// kestrel + func on tensors -> LLVM dialect with one plain C entry point
 /// per public function (inputs, then outputs, as bare pointers).

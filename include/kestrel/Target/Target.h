@@ -62,10 +62,16 @@ void embedManifest(llvm::Module &module, llvm::StringRef manifest);
 std::string emitObject(llvm::Module &module, llvm::StringRef path,
                        unsigned optLevel);
 
+/// The libraries a host module needs at link time besides libc: libm always,
+/// libomp when it calls the OpenMP runtime (`__kmpc_*`).
+std::vector<std::string> requiredLibraries(const llvm::Module &module);
+
 /// Links `objectPath` into a shared library with the system C compiler
-/// driver. Returns an error message on failure.
+/// driver, adding `-l<lib>` for each of `libraries`. Returns an error message
+/// on failure.
 std::string linkSharedLibrary(llvm::StringRef objectPath,
-                              llvm::StringRef libraryPath);
+                              llvm::StringRef libraryPath,
+                              const std::vector<std::string> &libraries);
 
 /// The PTX of the single gpu.binary in a module lowered by the CUDA pipeline.
 mlir::FailureOr<std::string> extractPTX(mlir::ModuleOp module);

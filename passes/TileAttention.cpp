@@ -1,0 +1,55 @@
+//===- TileAttention.cpp - Tile sizes of attention for the cache ----------===//
+//
+// Chooses Br × Bc for every kestrel.attention so that one tile's working set
+// (Q, K, V tiles, the score tile and the accumulator, f32) stays in cache,
+// and records it as `kestrel.tile`: the decision is visible in the IR and
+// every later pass reads it from there.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Kestrel.h"
+#include "passes/Passes.h"
+
+namespace kestrel {
+#define GEN_PASS_DEF_TILEATTENTION
+#include "passes/Passes.h.inc"
+} // namespace kestrel
+
+using namespace mlir;
+using namespace kestrel;
+
+namespace {
+
+struct TileAttentionPass
+    : kestrel::impl::TileAttentionBase<TileAttentionPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (blockQ < 0 || blockK < 0 || cacheKiB <= 0) {
+      getOperation().emitError("kestrel-tile: block sizes must be >= 0 and "
+                               "cache-kib > 0");
+      return signalPassFailure();
+    }
+    getOperation().walk([&](AttentionOp op) {
+      if (op->hasAttr("kestrel.tile") ||
+          !op.getQuery().getType().hasStaticShape() ||
+          !op.getKey().getType().hasStaticShape())
+        return;
+      int64_t D = op.getHeadDim(), Dv = op.getValueDim();
+      int64_t chosen = 16;
+      for (int64_t b : {128, 64, 32, 16}) {
+        int64_t bytes = 4 * (b * D + b * D + b * Dv + b * b + b * Dv);
+        if (bytes <= cacheKiB * 1024) {
+          chosen = b;
+          break;
+        }
+      }
+      int64_t br = std::min(blockQ ? blockQ : chosen, op.getQueryLen());
+      int64_t bc = std::min(blockK ? blockK : chosen, op.getKeyLen());
+      op->setAttr("kestrel.tile",
+                  DenseI64ArrayAttr::get(op.getContext(), {br, bc}));
+    });
+  }
+};
+
+} // namespace
