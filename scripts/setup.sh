@@ -5,7 +5,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
-              cmake ninja-build ccache libgtest-dev)
+              libomp-22-dev cmake ninja-build ccache libgtest-dev)
 PIP_PACKAGES=(numpy pytest lit)
 
 missing=()
