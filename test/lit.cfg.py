@@ -33,6 +33,8 @@ llvm_config.add_tool_substitutions(["kestrel-opt", "kestrelc", "kestrel-run"],
 # machine has the NVIDIA driver (tests of the no-GPU error need its absence).
 if getattr(config, "kestrel_cuda_runtime", False):
     config.available_features.add("kestrel-cuda-runtime")
+    config.substitutions.append(
+        ("%mock_cuda_dir", os.path.join(config.kestrel_obj_root, "test", "mock-cuda")))
 try:
     import ctypes
     ctypes.CDLL("libcuda.so.1")

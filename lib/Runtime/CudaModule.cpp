@@ -247,9 +247,13 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
     return nullptr;
   m->stream_ = stream;
 
+  std::map<std::string, unsigned> maxShared;
   for (const Function &fn : m->manifest_.functions)
     for (const Step &s : fn.steps) {
-      if (s.kind != Step::Launch || m->kernels_.count(s.kernel))
+      if (s.kind != Step::Launch)
+        continue;
+      maxShared[s.kernel] = std::max(maxShared[s.kernel], s.sharedBytes);
+      if (m->kernels_.count(s.kernel))
         continue;
       CUfunction f;
       if (!check(d.cuModuleGetFunction_(&f, mod, s.kernel.c_str()),
@@ -257,6 +261,15 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
         return nullptr;
       m->kernels_[s.kernel] = f;
     }
+  // Beyond 48 KiB of dynamic shared memory a kernel must opt in, once.
+  for (const auto &[kernel, bytes] : maxShared)
+    if (bytes > 48 * 1024 &&
+        !check(d.cuFuncSetAttribute_(
+                   static_cast<CUfunction>(m->kernels_[kernel]),
+                   CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                   static_cast<int>(bytes)),
+               ("cuFuncSetAttribute(" + kernel + ")").c_str(), error))
+      return nullptr;
   return m;
 }
 
@@ -357,13 +370,6 @@ bool CudaModule::run(const Function &fn, const std::vector<DevicePtr> &buffers,
       }
     }
     auto f = static_cast<CUfunction>(kernels_.at(s.kernel));
-    // Beyond 48 KiB a kernel must opt in to more dynamic shared memory.
-    if (s.sharedBytes > 48 * 1024 &&
-        !check(d.cuFuncSetAttribute_(
-                   f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                   static_cast<int>(s.sharedBytes)),
-               "cuFuncSetAttribute", error))
-      return false;
     if (!check(d.cuLaunchKernel_(f, s.grid[0], s.grid[1], s.grid[2],
                                  s.block[0], s.block[1], s.block[2],
                                  s.sharedBytes, stream, args.data(), nullptr),
