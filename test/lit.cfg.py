@@ -29,6 +29,19 @@ tool_dirs = [config.kestrel_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["kestrel-opt", "kestrelc", "kestrel-run"],
                                    tool_dirs)
 
+# kestrel-run's CUDA mode: whether it was compiled in, and whether this
+# machine has the NVIDIA driver (tests of the no-GPU error need its absence).
+if getattr(config, "kestrel_cuda_runtime", False):
+    config.available_features.add("kestrel-cuda-runtime")
+    config.substitutions.append(
+        ("%mock_cuda_dir", os.path.join(config.kestrel_obj_root, "test", "mock-cuda")))
+try:
+    import ctypes
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
+
 # PTX emitted by tests is assembled when ptxas is installed.
 ptxas = shutil.which("ptxas") or (
     "/usr/local/cuda/bin/ptxas"

@@ -1,18 +1,23 @@
 //===- kestrel-run.cpp - Run and time a compiled Kestrel module -----------===//
 //
-//   kestrel-run model.so [--function=NAME] [--inputs=DIR] [--outputs=DIR]
-//                        [--repeat=N] [--warmup=N]
+//   kestrel-run model.so|model.manifest [--function=NAME] [--inputs=DIR]
+//               [--outputs=DIR] [--repeat=N] [--warmup=N]
 //
-// Loads a CPU library made by kestrelc, feeds each function's inputs (from
-// DIR/in<i>.npy, or deterministic uniform values in [-1, 1)), runs it and
-// prints the time per call. With --outputs it writes the inputs it used and
-// the outputs as .npy files, for checks against NumPy.
+// Loads a CPU library made by kestrelc (or, given a `.manifest`, the PTX and
+// launch manifest of `--target=cuda:... --emit=ptx`), feeds each function's
+// inputs (from DIR/in<i>.npy, or deterministic uniform values in [-1, 1)),
+// runs it and prints the time per call: host clock for the CPU, CUDA events
+// for the GPU. With --outputs it writes the inputs it used and the outputs
+// as .npy files, for checks against NumPy or PyTorch.
 //
 // Uses only lib/Runtime: no LLVM, no MLIR.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kestrel/Runtime/CpuModule.h"
+#ifdef KESTREL_RUN_CUDA
+#include "kestrel/Runtime/CudaModule.h"
+#endif
 #include "kestrel/Runtime/Npy.h"
 
 #include <algorithm>
@@ -34,8 +39,9 @@ struct Options {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: kestrel-run LIB.so [--function=NAME] [--inputs=DIR] "
-               "[--outputs=DIR] [--repeat=N] [--warmup=N]\n"
+               "usage: kestrel-run LIB.so|MODEL.manifest [--function=NAME] "
+               "[--inputs=DIR] [--outputs=DIR] [--repeat=N] [--warmup=N]\n"
+               "  a .manifest runs the CUDA module it describes on GPU 0\n"
                "  --function  function to run (default: the first)\n"
                "  --inputs    read input i from DIR/in<i>.npy\n"
                "  --outputs   write DIR/in<i>.npy and DIR/out<i>.npy\n"
@@ -112,42 +118,145 @@ void fillDeterministic(const Tensor &t, std::vector<char> &data, uint64_t seed) 
   }
 }
 
+/// Reads input `i` of `fn` from --inputs or makes it deterministically.
+bool makeInputs(const Options &opts, const Function &fn,
+                std::vector<std::vector<char>> &buffers, std::string &error) {
+  for (size_t i = 0; i < fn.inputs.size(); ++i) {
+    std::vector<char> data;
+    if (!opts.inputs.empty()) {
+      std::string path = opts.inputs + "/in" + std::to_string(i) + ".npy";
+      if (!readNpy(path, fn.inputs[i], data, error))
+        return false;
+    } else {
+      fillDeterministic(fn.inputs[i], data, i);
+    }
+    buffers.push_back(std::move(data));
+  }
+  return true;
+}
+
+/// Writes DIR/in<i>.npy and DIR/out<i>.npy from host copies of all buffers.
+bool writeOutputs(const Options &opts, const Function &fn,
+                  const std::vector<std::vector<char>> &buffers,
+                  std::string &error) {
+  size_t nin = fn.inputs.size();
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    bool isIn = i < nin;
+    const Tensor &t = isIn ? fn.inputs[i] : fn.outputs[i - nin];
+    std::string path = opts.outputs + (isIn ? "/in" : "/out") +
+                       std::to_string(isIn ? i : i - nin) + ".npy";
+    if (!writeNpy(path, t, buffers[i].data(), error))
+      return false;
+  }
+  return true;
+}
+
+const Function *pickFunction(const Options &opts, const Manifest &m) {
+  if (opts.function.empty())
+    return m.functions.empty() ? nullptr : &m.functions.front();
+  return m.find(opts.function);
+}
+
+int fail(const std::string &error) {
+  std::fprintf(stderr, "kestrel-run: error: %s\n", error.c_str());
+  return 1;
+}
+
+void printTimes(const Function &fn, std::vector<double> ms, const char *how) {
+  if (ms.empty())
+    return;
+  std::sort(ms.begin(), ms.end());
+  std::printf("%s: median %.3f ms, min %.3f ms over %zu calls%s\n",
+              fn.name.c_str(), ms[ms.size() / 2], ms.front(), ms.size(), how);
+}
+
+#ifdef KESTREL_RUN_CUDA
+int runCuda(const Options &opts) {
+  std::string error;
+  std::unique_ptr<CudaModule> module = CudaModule::load(opts.library, error);
+  if (!module)
+    return fail(error);
+  const Function *fn = pickFunction(opts, module->manifest());
+  if (!fn)
+    return fail("no function '" + opts.function + "' in " + opts.library);
+
+  std::vector<std::vector<char>> host;
+  if (!makeInputs(opts, *fn, host, error))
+    return fail(error);
+  for (const Tensor &t : fn->outputs)
+    host.emplace_back(t.bytes(), 0);
+  // Device buffers: inputs uploaded, outputs filled with a NaN pattern
+  // (0xFF bytes) so that elements no kernel writes cannot pass for results.
+  std::vector<DevicePtr> device;
+  auto cleanup = [&] {
+    for (DevicePtr p : device)
+      module->release(p);
+  };
+  size_t nin = fn->inputs.size();
+  for (size_t i = 0; i < host.size(); ++i) {
+    DevicePtr p;
+    if (!module->allocate(host[i].size(), p, error))
+      return cleanup(), fail(error);
+    device.push_back(p);
+    if (i >= nin)
+      std::fill(host[i].begin(), host[i].end(), static_cast<char>(0xFF));
+    if (!module->upload(p, host[i].data(), host[i].size(), error))
+      return cleanup(), fail(error);
+  }
+
+  std::vector<float> ms;
+  // At least one run even with --warmup=0 --repeat=0, so outputs exist.
+  int warmup = opts.warmup + opts.repeat == 0 ? 1 : opts.warmup;
+  if (!module->time(*fn, device, warmup, opts.repeat, ms, error))
+    return cleanup(), fail(error);
+  std::string how = " (CUDA events, " + module->deviceName() + ")";
+  printTimes(*fn, std::vector<double>(ms.begin(), ms.end()), how.c_str());
+
+  if (!opts.outputs.empty()) {
+    for (size_t i = nin; i < host.size(); ++i)
+      if (!module->download(host[i].data(), device[i], host[i].size(), error))
+        return cleanup(), fail(error);
+    if (!writeOutputs(opts, *fn, host, error))
+      return cleanup(), fail(error);
+  }
+  cleanup();
+  return 0;
+}
+#endif
+
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   Options opts;
   if (!parseArgs(argc, argv, opts))
     return 2;
+  if (endsWith(opts.library, ".manifest")) {
+#ifdef KESTREL_RUN_CUDA
+    return runCuda(opts);
+#else
+    return fail(opts.library + ": this kestrel-run was built without CUDA "
+                "support (the CUDA toolkit was not found when it was "
+                "configured), so it cannot run CUDA modules");
+#endif
+  }
+
   std::string error;
   std::unique_ptr<CpuModule> module = CpuModule::load(opts.library, error);
-  if (!module) {
-    std::fprintf(stderr, "kestrel-run: error: %s\n", error.c_str());
-    return 1;
-  }
-  const Manifest &m = module->manifest();
-  const Function *fn = opts.function.empty() ? &m.functions.front()
-                                             : m.find(opts.function);
-  if (!fn) {
-    std::fprintf(stderr, "kestrel-run: error: no function '%s' in %s\n",
-                 opts.function.c_str(), opts.library.c_str());
-    return 1;
-  }
+  if (!module)
+    return fail(error);
+  const Function *fn = pickFunction(opts, module->manifest());
+  if (!fn)
+    return fail("no function '" + opts.function + "' in " + opts.library);
 
   std::vector<std::vector<char>> buffers;
   std::vector<void *> pointers;
-  for (size_t i = 0; i < fn->inputs.size(); ++i) {
-    std::vector<char> data;
-    if (!opts.inputs.empty()) {
-      std::string path = opts.inputs + "/in" + std::to_string(i) + ".npy";
-      if (!readNpy(path, fn->inputs[i], data, error)) {
-        std::fprintf(stderr, "kestrel-run: error: %s\n", error.c_str());
-        return 1;
-      }
-    } else {
-      fillDeterministic(fn->inputs[i], data, i);
-    }
-    buffers.push_back(std::move(data));
-  }
+  if (!makeInputs(opts, *fn, buffers, error))
+    return fail(error);
   for (const Tensor &t : fn->outputs)
     buffers.emplace_back(t.bytes(), 0);
   for (std::vector<char> &b : buffers)
@@ -155,10 +264,8 @@ int main(int argc, char **argv) {
 
   using Clock = std::chrono::steady_clock;
   for (int i = 0; i < opts.warmup; ++i)
-    if (!module->call(*fn, pointers, error)) {
-      std::fprintf(stderr, "kestrel-run: error: %s\n", error.c_str());
-      return 1;
-    }
+    if (!module->call(*fn, pointers, error))
+      return fail(error);
   std::vector<double> ms;
   for (int i = 0; i < opts.repeat; ++i) {
     auto start = Clock::now();
@@ -166,24 +273,9 @@ int main(int argc, char **argv) {
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start)
                      .count());
   }
-  if (!ms.empty()) {
-    std::sort(ms.begin(), ms.end());
-    std::printf("%s: median %.3f ms, min %.3f ms over %d calls\n",
-                fn->name.c_str(), ms[ms.size() / 2], ms.front(), opts.repeat);
-  }
+  printTimes(*fn, ms, "");
 
-  if (!opts.outputs.empty()) {
-    size_t nin = fn->inputs.size();
-    for (size_t i = 0; i < buffers.size(); ++i) {
-      bool isIn = i < nin;
-      const Tensor &t = isIn ? fn->inputs[i] : fn->outputs[i - nin];
-      std::string path = opts.outputs + (isIn ? "/in" : "/out") +
-                         std::to_string(isIn ? i : i - nin) + ".npy";
-      if (!writeNpy(path, t, buffers[i].data(), error)) {
-        std::fprintf(stderr, "kestrel-run: error: %s\n", error.c_str());
-        return 1;
-      }
-    }
-  }
+  if (!opts.outputs.empty() && !writeOutputs(opts, *fn, buffers, error))
+    return fail(error);
   return 0;
 }

@@ -1,0 +1,83 @@
+//===- CudaModule.h - Loading and launching compiled CUDA modules -*- C++ -*-===//
+//
+// `kestrelc --target=cuda:sm_XX --emit=ptx` writes the PTX of every kernel and
+// a manifest (docs/runtime.md) that lists, per public function, the buffers
+// and the launches and copies that compute it. CudaModule reads both, lets
+// the driver JIT the PTX and replays a function's steps on one stream.
+//
+// The header names no CUDA type, so tools include it whether or not CUDA was
+// found at build time; device pointers travel as DevicePtr (a CUdeviceptr).
+// Plain C++17, no LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_RUNTIME_CUDAMODULE_H
+#define KESTREL_RUNTIME_CUDAMODULE_H
+
+#include "kestrel/Runtime/Manifest.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kestrel::rt {
+
+using DevicePtr = uint64_t;
+
+class CudaModule {
+public:
+  /// Reads and checks the manifest at `manifestPath` and the PTX it names,
+  /// then initializes the driver on `device` and loads the PTX. Returns null
+  /// and sets `error` on failure. Manifest errors are reported before the
+  /// driver is touched, so they read the same on machines without a GPU.
+  static std::unique_ptr<CudaModule> load(const std::string &manifestPath,
+                                          std::string &error, int device = 0);
+  ~CudaModule();
+  CudaModule(const CudaModule &) = delete;
+  CudaModule &operator=(const CudaModule &) = delete;
+
+  const Manifest &manifest() const { return manifest_; }
+  /// The GPU's name, as the driver reports it.
+  const std::string &deviceName() const { return deviceName_; }
+
+  /// Enqueues `fn`'s steps on the module's stream; `buffers` holds one device
+  /// pointer per input, then per output. Temporaries are allocated on the
+  /// first run of each function and reused afterwards, so two runs of one
+  /// function must not overlap (they do not: there is one stream).
+  bool run(const Function &fn, const std::vector<DevicePtr> &buffers,
+           std::string &error);
+  /// Waits for everything enqueued on the module's stream.
+  bool synchronize(std::string &error);
+
+  /// Runs `fn` `warmup` times untimed, then `repeat` times, each timed on
+  /// the device with CUDA events; `ms` receives one time per timed run.
+  bool time(const Function &fn, const std::vector<DevicePtr> &buffers,
+            int warmup, int repeat, std::vector<float> &ms,
+            std::string &error);
+
+  // Device memory for callers that have no CUDA headers (the tools).
+  bool allocate(size_t bytes, DevicePtr &ptr, std::string &error);
+  void release(DevicePtr ptr);
+  bool upload(DevicePtr dst, const void *src, size_t bytes, std::string &error);
+  bool download(void *dst, DevicePtr src, size_t bytes, std::string &error);
+
+private:
+  CudaModule() = default;
+  bool prepare(const Function &fn, std::string &error);
+
+  Manifest manifest_;
+  std::string ptxText_, deviceName_;
+  int device_ = 0;
+  bool retainedContext_ = false;
+  void *context_ = nullptr, *module_ = nullptr, *stream_ = nullptr;
+  /// Per function: temp buffer id -> device allocation.
+  std::map<std::string, std::map<unsigned, DevicePtr>> temps_;
+  /// Kernel name -> CUfunction.
+  std::map<std::string, void *> kernels_;
+};
+
+} // namespace kestrel::rt
+
+#endif // KESTREL_RUNTIME_CUDAMODULE_H
