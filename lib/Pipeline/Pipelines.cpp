@@ -56,8 +56,12 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &) {
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   append(pm, kBufferize);
   append(pm, "buffer-deallocation-pipeline");
+  // expand-strided-metadata turns subviews at loop-dependent offsets (the
+  // time steps of a recurrence) into affine.apply, hence the second
+  // lower-affine.
   append(pm, "func.func(convert-linalg-to-loops),lower-affine,"
-             "convert-scf-to-cf,expand-strided-metadata,canonicalize");
+             "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+             "canonicalize");
   // math ops LLVM has intrinsics for become intrinsics; the rest (tanh, ...)
   // become libm calls, which is why shared libraries link -lm.
   append(pm, "arith-expand{include-bf16},convert-math-to-llvm,convert-math-to-libm,"
