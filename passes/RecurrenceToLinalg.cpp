@@ -28,22 +28,24 @@ using namespace kestrel;
 
 namespace {
 
-/// The step-`t` slice of `source` along its time dimension 2, with that
-/// dimension dropped: [B, H, T, ...] -> [B, H, ...].
+/// The step-`t` slice of `source` along its time dimension 2:
+/// [B, H, T, ...] -> [B, H, 1, ...]. The unit dimension is kept (indexing
+/// maps read it at 0): a rank-reduced slice is ambiguous when B or H is 1
+/// too, and canonicalization once T = 1 folds the loop away then drops the
+/// wrong unit dimension.
 static Value sliceStep(OpBuilder &b, Location loc, Value source, Value t) {
   auto type = cast<RankedTensorType>(source.getType());
   SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
-  SmallVector<OpFoldResult> sizes, strides(type.getRank(), b.getIndexAttr(1));
-  SmallVector<int64_t> resultShape;
+  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> sizes;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[2] = 1;
   offsets[2] = t;
-  for (auto [i, size] : llvm::enumerate(type.getShape())) {
-    sizes.push_back(b.getIndexAttr(i == 2 ? 1 : size));
-    if (i != 2)
-      resultShape.push_back(size);
-  }
-  auto resultType = RankedTensorType::get(resultShape, type.getElementType());
-  return tensor::ExtractSliceOp::create(b, loc, resultType, source, offsets,
-                                        sizes, strides);
+  for (int64_t size : shape)
+    sizes.push_back(b.getIndexAttr(size));
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), source,
+      offsets, sizes, strides);
 }
 
 struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
@@ -103,6 +105,7 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
       // and values of head h live in KV head h / group.
       AffineExpr b, h, i, j;
       bindDims(ctx, b, h, i, j);
+      AffineExpr step = getAffineConstantExpr(0, ctx); // the sliced time dim
       AffineExpr hkv = h.floorDiv(group);
       auto map = [&](ArrayRef<AffineExpr> results) {
         return AffineMap::get(4, 0, results, ctx);
@@ -117,7 +120,7 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
       if (Value logGate = op.getLogGate()) {
         Value g = sliceStep(rewriter, loc, logGate, t);
         AffineMap gMap =
-            kind == GateKind::Vector ? map({b, h, i}) : map({b, h});
+            kind == GateKind::Vector ? map({b, h, step, i}) : map({b, h, step});
         state = rb.generic(
             {g}, state, {gMap, id4}, {kPar, kPar, kPar, kPar},
             [](OpBuilder &nb, Location l, ValueRange args) {
@@ -129,7 +132,7 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
       // What is written into the state along k_t: v_t, or for the delta rule
       // the error β_t (v_t − k_t S) against the (decayed) state.
       Value u = v;
-      AffineMap uMap = map({b, hkv, j});
+      AffineMap uMap = map({b, hkv, step, j});
       if (Value beta = op.getBeta()) {
         Value betaT = sliceStep(rewriter, loc, beta, t);
         // kS[b,h,j] = Σ_i k[b,h/g,i] S[b,h,i,j]; loops (b, h, j, i).
@@ -137,7 +140,7 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
         bindDims(ctx, b, h, jr, ir);
         Value kS = rb.generic(
             {k, state}, rb.filled({B, H, Dv}, 0.0),
-            {map({b, h.floorDiv(group), ir}), map({b, h, ir, jr}),
+            {map({b, h.floorDiv(group), step, ir}), map({b, h, ir, jr}),
              map({b, h, jr})},
             {kPar, kPar, kPar, kRed},
             [](OpBuilder &nb, Location l, ValueRange args) {
@@ -149,9 +152,9 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
         bindDims(ctx, b3, h3, j3);
         u = rb.generic(
             {v, kS, betaT}, rb.empty({B, H, Dv}, rb.f32),
-            {AffineMap::get(3, 0, {b3, h3.floorDiv(group), j3}, ctx),
+            {AffineMap::get(3, 0, {b3, h3.floorDiv(group), step, j3}, ctx),
              AffineMap::get(3, 0, {b3, h3, j3}, ctx),
-             AffineMap::get(3, 0, {b3, h3}, ctx),
+             AffineMap::get(3, 0, {b3, h3, step}, ctx),
              AffineMap::get(3, 0, {b3, h3, j3}, ctx)},
             {kPar, kPar, kPar},
             [](OpBuilder &nb, Location l, ValueRange args) {
@@ -166,7 +169,7 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
 
       // S = S + k_tᵀ u_t.
       state = rb.generic(
-          {k, u}, state, {map({b, hkv, i}), uMap, id4},
+          {k, u}, state, {map({b, hkv, step, i}), uMap, id4},
           {kPar, kPar, kPar, kPar},
           [](OpBuilder &nb, Location l, ValueRange args) {
             Value outer = arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
@@ -185,7 +188,7 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
           rewriter.getIndexAttr(1), rewriter.getIndexAttr(Dv)};
       SmallVector<OpFoldResult> strides(4, rewriter.getIndexAttr(1));
       Value row = tensor::ExtractSliceOp::create(
-          rewriter, loc, RankedTensorType::get({B, H, Dv}, rb.f32), out,
+          rewriter, loc, RankedTensorType::get({B, H, 1, Dv}, rb.f32), out,
           offsets, sizes, strides);
       row = linalg::FillOp::create(rewriter, loc, cstF32(rewriter, loc, 0.0),
                                    row)
@@ -194,7 +197,7 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
       bindDims(ctx, b, h, jr, ir);
       Value o = rb.generic(
           {q, state}, row,
-          {map({b, h, ir}), map({b, h, ir, jr}), map({b, h, jr})},
+          {map({b, h, step, ir}), map({b, h, ir, jr}), map({b, h, step, jr})},
           {kPar, kPar, kPar, kRed},
           [&](OpBuilder &nb, Location l, ValueRange args) {
             Value sq = arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
