@@ -19,8 +19,7 @@ static bool mismatch(int64_t a, int64_t b) {
 }
 
 /// `type` must be `expected` (dynamic sizes match anything).
-static bool shapeMismatch(RankedTensorType type,
-                          ArrayRef<int64_t> expected) {
+static bool shapeMismatch(RankedTensorType type, ArrayRef<int64_t> expected) {
   if (type.getRank() != static_cast<int64_t>(expected.size()))
     return true;
   for (auto [got, want] : llvm::zip(type.getShape(), expected))
@@ -82,8 +81,7 @@ LogicalResult GatedRecurrenceOp::verify() {
                          << dim(k, 2) << ", value " << dim(v, 2);
   if (mismatch(Dk, dim(k, 3)))
     return emitOpError() << "query head dim (" << Dk
-                         << ") differs from key head dim (" << dim(k, 3)
-                         << ")";
+                         << ") differs from key head dim (" << dim(k, 3) << ")";
   if (!ShapedType::isDynamic(H) && !ShapedType::isDynamic(Hkv) &&
       (Hkv == 0 || H % Hkv != 0))
     return emitOpError() << "num_heads (" << H << ") must be a multiple of "
@@ -99,8 +97,7 @@ LogicalResult GatedRecurrenceOp::verify() {
   if (Value s0 = getInitialState();
       s0 && shapeMismatch(cast<RankedTensorType>(s0.getType()), stateShape))
     return emitOpError() << "initial_state must have shape [B, H, Dk, Dv] = "
-                         << formatShape(stateShape) << ", got "
-                         << s0.getType();
+                         << formatShape(stateShape) << ", got " << s0.getType();
 
   GateKind kind = getGate();
   StringRef kindName = stringifyGateKind(kind);
@@ -115,9 +112,8 @@ LogicalResult GatedRecurrenceOp::verify() {
     if (shapeMismatch(cast<RankedTensorType>(g.getType()), want))
       return emitOpError() << "log_gate of gate kind '" << kindName
                            << "' must have shape "
-                           << (perKey ? "[B, H, T, Dk]" : "[B, H, T]")
-                           << " = " << formatShape(want) << ", got "
-                           << g.getType();
+                           << (perKey ? "[B, H, T, Dk]" : "[B, H, T]") << " = "
+                           << formatShape(want) << ", got " << g.getType();
   } else if (isGated(kind)) {
     return emitOpError() << "gate kind '" << kindName
                          << "' needs a log_gate operand";

@@ -4,8 +4,9 @@
 // step per iteration of an scf.for that carries the f32 state S [B,H,Dk,Dv]
 // and the f32 output [B,H,T,Dv]:
 //
-//   S       = exp(g_t) ⊙ S                          (scalar, vector, gated_delta)
-//   u_t     = β_t (v_t − k_t S)                     (delta, gated_delta)
+//   S       = exp(g_t) ⊙ S                          (scalar, vector,
+//   gated_delta) u_t     = β_t (v_t − k_t S)                     (delta,
+//   gated_delta)
 //           = v_t                                   (otherwise)
 //   S       = S + k_tᵀ u_t
 //   o[:,:,t]= scale · q_t S
@@ -59,9 +60,8 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
         return rewriter.notifyMatchFailure(
             op, "the reference lowering needs static shapes");
 
-    const int64_t B = op.getBatch(), H = op.getNumHeads(),
-                  T = op.getSeqLen(), Dk = op.getKeyDim(),
-                  Dv = op.getValueDim();
+    const int64_t B = op.getBatch(), H = op.getNumHeads(), T = op.getSeqLen(),
+                  Dk = op.getKeyDim(), Dv = op.getValueDim();
     const int64_t group = H / op.getNumKvHeads();
     const GateKind kind = op.getGate();
     const double scale = op.getEffectiveScale();
@@ -74,12 +74,11 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
     // Initial f32 state: the operand widened, or zeros.
     Value state0;
     if (Value s0 = op.getInitialState()) {
-      state0 = rb.generic(
-          {s0}, rb.empty({B, H, Dk, Dv}, rb.f32), {id4, id4},
-          {kPar, kPar, kPar, kPar},
-          [](OpBuilder &nb, Location l, ValueRange args) {
-            yield(nb, l, toF32(nb, l, args[0]));
-          });
+      state0 = rb.generic({s0}, rb.empty({B, H, Dk, Dv}, rb.f32), {id4, id4},
+                          {kPar, kPar, kPar, kPar},
+                          [](OpBuilder &nb, Location l, ValueRange args) {
+                            yield(nb, l, toF32(nb, l, args[0]));
+                          });
     } else {
       state0 = rb.filled({B, H, Dk, Dv}, 0.0);
     }
@@ -89,8 +88,8 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
     Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value ub = arith::ConstantIndexOp::create(rewriter, loc, T);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    auto loop =
-        scf::ForOp::create(rewriter, loc, lb, ub, one, ValueRange{state0, out0});
+    auto loop = scf::ForOp::create(rewriter, loc, lb, ub, one,
+                                   ValueRange{state0, out0});
     {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(loop.getBody());
@@ -156,8 +155,7 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
              AffineMap::get(3, 0, {b3, h3, j3}, ctx),
              AffineMap::get(3, 0, {b3, h3, step}, ctx),
              AffineMap::get(3, 0, {b3, h3, j3}, ctx)},
-            {kPar, kPar, kPar},
-            [](OpBuilder &nb, Location l, ValueRange args) {
+            {kPar, kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange args) {
               Value err =
                   arith::SubFOp::create(nb, l, toF32(nb, l, args[0]), args[1]);
               yield(nb, l,
@@ -190,9 +188,9 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
       Value row = tensor::ExtractSliceOp::create(
           rewriter, loc, RankedTensorType::get({B, H, 1, Dv}, rb.f32), out,
           offsets, sizes, strides);
-      row = linalg::FillOp::create(rewriter, loc, cstF32(rewriter, loc, 0.0),
-                                   row)
-                .getResult(0);
+      row =
+          linalg::FillOp::create(rewriter, loc, cstF32(rewriter, loc, 0.0), row)
+              .getResult(0);
       AffineExpr jr, ir;
       bindDims(ctx, b, h, jr, ir);
       Value o = rb.generic(
@@ -206,8 +204,8 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
             yield(nb, l, arith::AddFOp::create(nb, l, args[2], prod));
           });
 
-      out = tensor::InsertSliceOp::create(rewriter, loc, o, out, offsets,
-                                          sizes, strides);
+      out = tensor::InsertSliceOp::create(rewriter, loc, o, out, offsets, sizes,
+                                          strides);
       scf::YieldOp::create(rewriter, loc, ValueRange{state, out});
     }
 
@@ -222,12 +220,12 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
         results.push_back(value);
         continue;
       }
-      results.push_back(rb.generic(
-          {value}, rb.empty(type.getShape(), storage), {id4, id4},
-          {kPar, kPar, kPar, kPar},
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            yield(nb, l, fromF32(nb, l, args[0], storage));
-          }));
+      results.push_back(
+          rb.generic({value}, rb.empty(type.getShape(), storage), {id4, id4},
+                     {kPar, kPar, kPar, kPar},
+                     [&](OpBuilder &nb, Location l, ValueRange args) {
+                       yield(nb, l, fromF32(nb, l, args[0], storage));
+                     }));
     }
     rewriter.replaceOp(op, results);
     return success();
