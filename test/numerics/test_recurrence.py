@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import storage, value_of
-from kestrel.reference.recurrence import GATE_KINDS, recurrent
+from kestrel.reference.recurrence import GATE_KINDS, chunked, recurrent
 
 TOLERANCE = {"f32": 1e-4, "bf16": 5e-2}
 
@@ -50,7 +50,7 @@ func.func @rec({', '.join(args)}) -> ({ot}, {st}) {{
 
 
 def run_case(compile_cpu, gate, B, H, Hkv, T, Dk, Dv, dtype="f32",
-             with_state=True, scale=None, seed=0):
+             with_state=True, scale=None, seed=0, oracle=recurrent):
     rng = np.random.default_rng(seed)
     inputs, exact = [], {}
 
@@ -77,7 +77,7 @@ def run_case(compile_cpu, gate, B, H, Hkv, T, Dk, Dv, dtype="f32",
                                       with_state, scale))
     out, state = lib.rec(*inputs)
     q, k, v = exact.pop("q"), exact.pop("k"), exact.pop("v")
-    o_ref, s_ref = recurrent(q, k, v, gate,
+    o_ref, s_ref = oracle(q, k, v, gate,
                              scale=1.0 if scale is None else scale, **exact)
     for got, want in ((out, o_ref), (state, s_ref)):
         got = value_of(got, dtype)
@@ -110,6 +110,14 @@ def test_shared_kv_heads(compile_cpu, gate, H, Hkv):
 
 def test_long_sequence(compile_cpu):
     run_case(compile_cpu, "gated_delta", 1, 2, 2, 64, 16, 8, scale=0.25)
+
+
+@pytest.mark.parametrize("gate", GATE_KINDS)
+def test_against_chunked_oracle(compile_cpu, gate):
+    """The compiled recurrent form also matches the oracle's chunked form
+    (chunk 8 not dividing T = 27)."""
+    run_case(compile_cpu, gate, 1, 2, 1, 27, 8, 4, scale=0.5,
+             oracle=lambda *a, **kw: chunked(*a, chunk=8, **kw))
 
 
 @pytest.mark.parametrize("gate", ["vector", "gated_delta"])
