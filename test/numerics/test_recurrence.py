@@ -3,9 +3,10 @@
 The oracle (python/kestrel/reference/recurrence.py, recurrent form, float64)
 runs on the same rounded inputs. Tolerances (max absolute error, outputs and
 final states of magnitude up to ~10): f32 1e-4, which leaves room for the f32
-accumulation over T steps of a state that is never renormalized; bf16 storage
-5e-2 relative to max(1, |expected|), i.e. a few units in the last place of
-bf16 (8 bits of mantissa) after f32 arithmetic and one final rounding.
+accumulation over T steps of a state that is never renormalized; f16 and bf16
+storage 5e-3 and 5e-2 relative to max(1, |expected|), i.e. a few units in the
+last place of the storage type (11 and 8 bits of mantissa) after f32
+arithmetic and one final rounding.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from conftest import storage, value_of
 from kestrel.reference.recurrence import GATE_KINDS, chunked, recurrent
 
-TOLERANCE = {"f32": 1e-4, "bf16": 5e-2}
+TOLERANCE = {"f32": 1e-4, "f16": 5e-3, "bf16": 5e-2}
 
 
 def recurrence_mlir(gate, B, H, Hkv, T, Dk, Dv, dtype, with_state,
@@ -123,3 +124,7 @@ def test_against_chunked_oracle(compile_cpu, gate):
 @pytest.mark.parametrize("gate", ["vector", "gated_delta"])
 def test_bf16(compile_cpu, gate):
     run_case(compile_cpu, gate, 1, 2, 1, 12, 8, 8, dtype="bf16")
+
+
+def test_f16(compile_cpu):
+    run_case(compile_cpu, "delta", 1, 2, 1, 12, 8, 8, dtype="f16")
