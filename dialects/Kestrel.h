@@ -17,6 +17,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialects/KestrelDialect.h.inc"
+#include "dialects/KestrelEnums.h.inc"
 
 #define GET_OP_CLASSES
 #include "dialects/KestrelOps.h.inc"

@@ -6,6 +6,7 @@ using namespace mlir;
 using namespace kestrel;
 
 #include "dialects/KestrelDialect.cpp.inc"
+#include "dialects/KestrelEnums.cpp.inc"
 
 void KestrelDialect::initialize() {
   addOperations<

@@ -17,9 +17,11 @@ def LowerToLinalg : Pass<"kestrel-lower-to-linalg"> {
     the op's formula literally (shared/OPS.md), accumulating in f32. Attention
     materializes the full `[B, H, T, S]` score tensor: this lowering is the
     obviously-correct oracle that optimized lowerings are tested against, not a
-    fast path.
+    fast path. Recurrences become an `scf.for` over time carrying the state
+    (the recurrent form), one step per iteration.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect"];

@@ -20,6 +20,7 @@ namespace kestrel {
 class AttentionOp;
 
 void populateAttentionReferencePatterns(mlir::RewritePatternSet &patterns);
+void populateRecurrenceReferencePatterns(mlir::RewritePatternSet &patterns);
 
 /// i1 that is true when key position `s` is visible from query row `t`
 /// (indices) under `op`'s causal/window/sink mask: s <= t + (S - T) and, with

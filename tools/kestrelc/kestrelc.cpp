@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/Kestrel.h"
 #include "kestrel/InitAll.h"
 #include "kestrel/Pipeline/Pipelines.h"
 #include "kestrel/Target/Target.h"
@@ -184,6 +185,18 @@ LogicalResult Driver::run(ModuleOp module) {
   }
 
   if (target.cuda) {
+    // The recurrence's reference lowering is an scf.for over time on the
+    // host around per-step parallel loops; the launch manifest only replays
+    // straight-line copies and launches, so refuse it here with a reason
+    // instead of failing later without one.
+    WalkResult unsupported = module.walk([](kestrel::GatedRecurrenceOp op) {
+      op.emitOpError() << "is not supported on cuda targets yet: its "
+                          "lowering loops over time on the host, which the "
+                          "launch manifest cannot replay; use --target=cpu";
+      return WalkResult::interrupt();
+    });
+    if (unsupported.wasInterrupted())
+      return failure();
     kestrel::CudaPipelineOptions opts;
     opts.chip = target.chip;
     opts.cudaPath = kestrel::resolveCudaPath(cudaPath);

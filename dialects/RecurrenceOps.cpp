@@ -1,0 +1,140 @@
+//===- RecurrenceOps.cpp - Verifiers of the recurrence op family ----------===//
+//
+// Shape and operand rules of shared/OPS.md §2. Which optional operands must
+// be present follows from the gate kind; every message names the operand and
+// the sizes involved.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Kestrel.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace kestrel;
+
+/// Two static sizes disagree; dynamic sizes are checked at run time.
+static bool mismatch(int64_t a, int64_t b) {
+  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+}
+
+/// `type` must be `expected` (dynamic sizes match anything).
+static bool shapeMismatch(RankedTensorType type, ArrayRef<int64_t> expected) {
+  if (type.getRank() != static_cast<int64_t>(expected.size()))
+    return true;
+  for (auto [got, want] : llvm::zip(type.getShape(), expected))
+    if (mismatch(got, want))
+      return true;
+  return false;
+}
+
+/// Prints a shape as [a, b, c] with `?` for dynamic sizes.
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(shape, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << "?";
+    else
+      os << d;
+  });
+  os << "]";
+  return s;
+}
+
+LogicalResult GatedRecurrenceOp::verify() {
+  RankedTensorType q = getQuery().getType(), k = getKey().getType(),
+                   v = getValue().getType(), o = getOutput().getType(),
+                   fs = getFinalState().getType();
+  for (auto [name, type] :
+       {std::pair{"query", q}, std::pair{"key", k}, std::pair{"value", v},
+        std::pair{"output", o}, std::pair{"final_state", fs}})
+    if (type.getRank() != 4)
+      return emitOpError() << name << " must have rank 4, got " << type;
+
+  // One storage type for everything, optional operands included: the
+  // lowering widens to f32 once and narrows once.
+  Type elt = q.getElementType();
+  SmallVector<std::pair<StringRef, Value>> all = {
+      {"query", getQuery()},   {"key", getKey()},
+      {"value", getValue()},   {"log_gate", getLogGate()},
+      {"beta", getBeta()},     {"initial_state", getInitialState()},
+      {"output", getOutput()}, {"final_state", getFinalState()}};
+  for (auto [name, value] : all)
+    if (value && cast<ShapedType>(value.getType()).getElementType() != elt)
+      return emitOpError() << name << " has element type "
+                           << cast<ShapedType>(value.getType()).getElementType()
+                           << " but query has " << elt
+                           << "; all operands and results must share one";
+
+  auto dim = [](RankedTensorType t, unsigned i) { return t.getDimSize(i); };
+  const int64_t B = dim(q, 0), H = dim(q, 1), T = dim(q, 2), Dk = dim(q, 3),
+                Dv = dim(v, 3), Hkv = dim(k, 1);
+  if (mismatch(B, dim(k, 0)) || mismatch(B, dim(v, 0)))
+    return emitOpError() << "batch sizes differ: query " << B << ", key "
+                         << dim(k, 0) << ", value " << dim(v, 0);
+  if (mismatch(Hkv, dim(v, 1)))
+    return emitOpError() << "key has " << Hkv << " heads but value has "
+                         << dim(v, 1);
+  if (mismatch(T, dim(k, 2)) || mismatch(T, dim(v, 2)))
+    return emitOpError() << "sequence lengths differ: query " << T << ", key "
+                         << dim(k, 2) << ", value " << dim(v, 2);
+  if (mismatch(Dk, dim(k, 3)))
+    return emitOpError() << "query head dim (" << Dk
+                         << ") differs from key head dim (" << dim(k, 3) << ")";
+  if (!ShapedType::isDynamic(H) && !ShapedType::isDynamic(Hkv) &&
+      (Hkv == 0 || H % Hkv != 0))
+    return emitOpError() << "num_heads (" << H << ") must be a multiple of "
+                         << "num_kv_heads (" << Hkv << ")";
+
+  SmallVector<int64_t> outShape = {B, H, T, Dv}, stateShape = {B, H, Dk, Dv};
+  if (shapeMismatch(o, outShape))
+    return emitOpError() << "output must have shape [B, H, T, Dv] = "
+                         << formatShape(outShape) << ", got " << o;
+  if (shapeMismatch(fs, stateShape))
+    return emitOpError() << "final_state must have shape [B, H, Dk, Dv] = "
+                         << formatShape(stateShape) << ", got " << fs;
+  if (Value s0 = getInitialState();
+      s0 && shapeMismatch(cast<RankedTensorType>(s0.getType()), stateShape))
+    return emitOpError() << "initial_state must have shape [B, H, Dk, Dv] = "
+                         << formatShape(stateShape) << ", got " << s0.getType();
+
+  GateKind kind = getGate();
+  StringRef kindName = stringifyGateKind(kind);
+  if (Value g = getLogGate()) {
+    if (!isGated(kind))
+      return emitOpError() << "gate kind '" << kindName
+                           << "' takes no log_gate";
+    bool perKey = kind == GateKind::Vector;
+    SmallVector<int64_t> want = {B, H, T};
+    if (perKey)
+      want.push_back(Dk);
+    if (shapeMismatch(cast<RankedTensorType>(g.getType()), want))
+      return emitOpError() << "log_gate of gate kind '" << kindName
+                           << "' must have shape "
+                           << (perKey ? "[B, H, T, Dk]" : "[B, H, T]") << " = "
+                           << formatShape(want) << ", got " << g.getType();
+  } else if (isGated(kind)) {
+    return emitOpError() << "gate kind '" << kindName
+                         << "' needs a log_gate operand";
+  }
+
+  if (Value beta = getBeta()) {
+    if (!isDelta(kind))
+      return emitOpError() << "gate kind '" << kindName
+                           << "' takes no beta (only delta and gated_delta do)";
+    SmallVector<int64_t> want = {B, H, T};
+    if (shapeMismatch(cast<RankedTensorType>(beta.getType()), want))
+      return emitOpError() << "beta must have shape [B, H, T] = "
+                           << formatShape(want) << ", got " << beta.getType();
+  } else if (isDelta(kind)) {
+    return emitOpError() << "gate kind '" << kindName
+                         << "' needs a beta operand";
+  }
+
+  if (std::optional<APFloat> sc = getScale();
+      sc && !std::isfinite(sc->convertToDouble()))
+    return emitOpError() << "scale must be finite, got "
+                         << sc->convertToDouble();
+  return success();
+}

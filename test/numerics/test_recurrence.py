@@ -1,0 +1,130 @@
+"""kestrel.gated_recurrence compiled for the CPU against the NumPy oracle.
+
+The oracle (python/kestrel/reference/recurrence.py, recurrent form, float64)
+runs on the same rounded inputs. Tolerances (max absolute error, outputs and
+final states of magnitude up to ~10): f32 1e-4, which leaves room for the f32
+accumulation over T steps of a state that is never renormalized; f16 and bf16
+storage 5e-3 and 5e-2 relative to max(1, |expected|), i.e. a few units in the
+last place of the storage type (11 and 8 bits of mantissa) after f32
+arithmetic and one final rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import storage, value_of
+from kestrel.reference.recurrence import GATE_KINDS, chunked, recurrent
+
+TOLERANCE = {"f32": 1e-4, "f16": 5e-3, "bf16": 5e-2}
+
+
+def recurrence_mlir(gate, B, H, Hkv, T, Dk, Dv, dtype, with_state,
+                    scale=None) -> str:
+    """The MLIR of one function @rec(q, k, v, [g], [beta], [s0])."""
+    t = lambda *shape: f"tensor<{'x'.join(map(str, shape))}x{dtype}>"  # noqa
+    qt, kt, vt = t(B, H, T, Dk), t(B, Hkv, T, Dk), t(B, Hkv, T, Dv)
+    ot, st = t(B, H, T, Dv), t(B, H, Dk, Dv)
+    args = [f"%q: {qt}", f"%k: {kt}", f"%v: {vt}"]
+    clauses = []
+    if gate in ("scalar", "gated_delta", "vector"):
+        gt = t(B, H, T, Dk) if gate == "vector" else t(B, H, T)
+        args.append(f"%g: {gt}")
+        clauses.append(f"log_gate(%g : {gt})")
+    if gate in ("delta", "gated_delta"):
+        bt = t(B, H, T)
+        args.append(f"%b: {bt}")
+        clauses.append(f"beta(%b : {bt})")
+    if with_state:
+        args.append(f"%s0: {st}")
+        clauses.append(f"initial_state(%s0 : {st})")
+    if scale is not None:
+        clauses.append(f"scale = {float(scale)!r}")
+    return f"""
+func.func @rec({', '.join(args)}) -> ({ot}, {st}) {{
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = {gate} {' '.join(clauses)}
+      : {qt}, {kt}, {vt} -> {ot}, {st}
+  return %o, %s : {ot}, {st}
+}}
+"""
+
+
+def run_case(compile_cpu, gate, B, H, Hkv, T, Dk, Dv, dtype="f32",
+             with_state=True, scale=None, seed=0, oracle=recurrent):
+    rng = np.random.default_rng(seed)
+    inputs, exact = [], {}
+
+    def add(name, x):
+        stored, value = storage(x, dtype)
+        inputs.append(stored)
+        exact[name] = value
+
+    add("q", rng.uniform(-1, 1, (B, H, T, Dk)))
+    # Unit-norm keys, as DeltaNet uses: the delta rule stays a contraction.
+    k = rng.normal(size=(B, Hkv, T, Dk))
+    add("k", k / np.linalg.norm(k, axis=-1, keepdims=True))
+    add("v", rng.uniform(-1, 1, (B, Hkv, T, Dv)))
+    if gate in ("scalar", "gated_delta"):
+        add("log_gate", rng.uniform(-0.5, 0.0, (B, H, T)))
+    elif gate == "vector":
+        add("log_gate", rng.uniform(-0.5, 0.0, (B, H, T, Dk)))
+    if gate in ("delta", "gated_delta"):
+        add("beta", rng.uniform(0.0, 1.0, (B, H, T)))
+    if with_state:
+        add("initial_state", rng.uniform(-1, 1, (B, H, Dk, Dv)))
+
+    lib = compile_cpu(recurrence_mlir(gate, B, H, Hkv, T, Dk, Dv, dtype,
+                                      with_state, scale))
+    out, state = lib.rec(*inputs)
+    q, k, v = exact.pop("q"), exact.pop("k"), exact.pop("v")
+    o_ref, s_ref = oracle(q, k, v, gate,
+                             scale=1.0 if scale is None else scale, **exact)
+    for got, want in ((out, o_ref), (state, s_ref)):
+        got = value_of(got, dtype)
+        assert np.isfinite(got).all()
+        err = np.abs(got - want)
+        if dtype != "f32":
+            err = err / np.maximum(1.0, np.abs(want))
+        assert err.max() <= TOLERANCE[dtype], f"max error {err.max():.3g}"
+
+
+@pytest.mark.parametrize("with_state", [True, False])
+@pytest.mark.parametrize("gate", GATE_KINDS)
+def test_gate_kinds(compile_cpu, gate, with_state):
+    run_case(compile_cpu, gate, 2, 4, 4, 9, 8, 6, with_state=with_state,
+             scale=0.5)
+
+
+@pytest.mark.parametrize("gate", GATE_KINDS)
+def test_single_step(compile_cpu, gate):
+    """T = 1: the decode step, state in and state out."""
+    run_case(compile_cpu, gate, 1, 2, 2, 1, 16, 16)
+
+
+@pytest.mark.parametrize("H,Hkv", [(4, 1), (6, 3), (3, 3)])
+@pytest.mark.parametrize("gate", ["scalar", "gated_delta"])
+def test_shared_kv_heads(compile_cpu, gate, H, Hkv):
+    """Hkv = 1 (all heads share k, v), a group of 2, and no sharing."""
+    run_case(compile_cpu, gate, 1, H, Hkv, 7, 4, 5)
+
+
+def test_long_sequence(compile_cpu):
+    run_case(compile_cpu, "gated_delta", 1, 2, 2, 64, 16, 8, scale=0.25)
+
+
+@pytest.mark.parametrize("gate", GATE_KINDS)
+def test_against_chunked_oracle(compile_cpu, gate):
+    """The compiled recurrent form also matches the oracle's chunked form
+    (chunk 8 not dividing T = 27)."""
+    run_case(compile_cpu, gate, 1, 2, 1, 27, 8, 4, scale=0.5,
+             oracle=lambda *a, **kw: chunked(*a, chunk=8, **kw))
+
+
+@pytest.mark.parametrize("gate", ["vector", "gated_delta"])
+def test_bf16(compile_cpu, gate):
+    run_case(compile_cpu, gate, 1, 2, 1, 12, 8, 8, dtype="bf16")
+
+
+def test_f16(compile_cpu):
+    run_case(compile_cpu, "delta", 1, 2, 1, 12, 8, 8, dtype="f16")
