@@ -9,5 +9,6 @@
 
 include "dialects/KestrelBase.td"
 include "dialects/AttentionOps.td"
+include "dialects/SupportOps.td"
 
 #endif // KESTREL_OPS_TD

@@ -18,6 +18,7 @@
 namespace kestrel {
 
 void populateAttentionReferencePatterns(mlir::RewritePatternSet &patterns);
+void populateSupportReferencePatterns(mlir::RewritePatternSet &patterns);
 
 using mlir::utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
