@@ -10,5 +10,6 @@
 include "dialects/KestrelBase.td"
 include "dialects/AttentionOps.td"
 include "dialects/SupportOps.td"
+include "dialects/DenoiseOps.td"
 
 #endif // KESTREL_OPS_TD

@@ -27,6 +27,7 @@ struct LowerToLinalgPass
     RewritePatternSet patterns(&getContext());
     populateAttentionReferencePatterns(patterns);
     populateSupportReferencePatterns(patterns);
+    populateDenoiseReferencePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
 

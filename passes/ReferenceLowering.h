@@ -19,6 +19,7 @@ namespace kestrel {
 
 void populateAttentionReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateSupportReferencePatterns(mlir::RewritePatternSet &patterns);
+void populateDenoiseReferencePatterns(mlir::RewritePatternSet &patterns);
 
 using mlir::utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
