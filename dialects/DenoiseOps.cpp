@@ -31,12 +31,12 @@ LogicalResult DenoiseStepOp::verify() {
   if (logits.getRank() != 3)
     return emitOpError() << "logits must have rank 3 ([B, L, V]), got "
                          << logits;
-  if (tokens.getRank() != 2 || mismatch(tokens.getDimSize(0),
-                                        logits.getDimSize(0)) ||
+  if (tokens.getRank() != 2 ||
+      mismatch(tokens.getDimSize(0), logits.getDimSize(0)) ||
       mismatch(tokens.getDimSize(1), logits.getDimSize(1)))
     return emitOpError() << "tokens must have shape [B, L] = ["
-                         << logits.getDimSize(0) << ", "
-                         << logits.getDimSize(1) << "], got " << tokens;
+                         << logits.getDimSize(0) << ", " << logits.getDimSize(1)
+                         << "], got " << tokens;
   if (out.getShape() != tokens.getShape() ||
       conf.getShape() != tokens.getShape())
     return emitOpError() << "new_tokens and confidence must have the shape of "

@@ -103,15 +103,15 @@ LogicalResult GatedMlpOp::verify() {
   if (mismatch(w1.getDimSize(1), w3.getDimSize(1)) ||
       mismatch(w1.getDimSize(1), w2.getDimSize(0)))
     return emitOpError() << "hidden sizes differ: w1 has " << w1.getDimSize(1)
-                         << " columns, w3 " << w3.getDimSize(1)
-                         << ", w2 has " << w2.getDimSize(0) << " rows";
+                         << " columns, w3 " << w3.getDimSize(1) << ", w2 has "
+                         << w2.getDimSize(0) << " rows";
   if (mismatch(w2.getDimSize(1), d))
     return emitOpError() << "w2 must have d = " << d
                          << " columns (the output features), got "
                          << w2.getDimSize(1);
   if (mismatch(r.getDimSize(0), x.getDimSize(0)) ||
       mismatch(r.getDimSize(1), d))
-    return emitOpError() << "result shape must be [N, d] = ["
-                         << x.getDimSize(0) << ", " << d << "], got " << r;
+    return emitOpError() << "result shape must be [N, d] = [" << x.getDimSize(0)
+                         << ", " << d << "], got " << r;
   return success();
 }

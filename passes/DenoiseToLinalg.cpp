@@ -52,8 +52,8 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
 
     // eligible(token at position `pos`): masked and inside the block.
     auto eligible = [&, blockStart = blockStart,
-                     blockEnd = blockEnd](OpBuilder &b, Location l,
-                                          Value token, Value pos) -> Value {
+                     blockEnd = blockEnd](OpBuilder &b, Location l, Value token,
+                                          Value pos) -> Value {
       auto cstIdx = [&](int64_t v) -> Value {
         return arith::ConstantIndexOp::create(b, l, v);
       };
@@ -90,8 +90,8 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
         ArrayRef<AffineMap>{id3, row3, row3}, {kPar, kPar, kRed},
         [](OpBuilder &b, Location l, ValueRange args) {
           Value v = toF32(b, l, args[0]);
-          Value better =
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, args[1]);
+          Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                               v, args[1]);
           Value idx = arith::IndexCastOp::create(
               b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
           linalg::YieldOp::create(
@@ -145,9 +145,9 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
               b, l,
               arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, cq, cp),
               arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q, p));
-          Value beats = arith::AndIOp::create(
-              b, l, eligible(b, l, args[2], q),
-              arith::OrIOp::create(b, l, higher, tie));
+          Value beats =
+              arith::AndIOp::create(b, l, eligible(b, l, args[2], q),
+                                    arith::OrIOp::create(b, l, higher, tie));
           Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
           yield(b, l, arith::AddIOp::create(b, l, args[3], one));
         });
@@ -166,13 +166,13 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
           };
           Value chosen;
           if (topK) {
-            chosen = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                           args[3],
-                                           cstI64(static_cast<int64_t>(*topK)));
+            chosen =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, args[3],
+                                      cstI64(static_cast<int64_t>(*topK)));
           } else {
-            Value confident = arith::CmpFOp::create(
-                b, l, arith::CmpFPredicate::OGT, args[2],
-                cstF32(b, l, *threshold));
+            Value confident =
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, args[2],
+                                      cstF32(b, l, *threshold));
             Value best = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
                                                args[3], cstI64(0));
             chosen = arith::OrIOp::create(b, l, confident, best);

@@ -57,29 +57,29 @@ struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
     // Rows are every leading dimension; the last one is normalized.
     AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
     AffineMap rowMap = id.dropResult(rank - 1);
-    AffineMap featureMap = AffineMap::get(
-        rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
+    AffineMap featureMap =
+        AffineMap::get(rank, 0, {getAffineDimExpr(rank - 1, ctx)}, ctx);
     SmallVector<IteratorType> reduceLast(rank, kPar);
     reduceLast.back() = kRed;
     SmallVector<IteratorType> allPar(rank, kPar);
 
     // ss[i] = Σ_n x[i,n]²
-    Value sumSq = rb.generic(
-        {op.getInput()}, rb.filled(xType.getShape().drop_back(), 0.0),
-        {id, rowMap}, reduceLast,
-        [](OpBuilder &b, Location l, ValueRange args) {
-          Value x = toF32(b, l, args[0]);
-          Value sq = arith::MulFOp::create(b, l, x, x);
-          yield(b, l, arith::AddFOp::create(b, l, args[1], sq));
-        });
+    Value sumSq =
+        rb.generic({op.getInput()},
+                   rb.filled(xType.getShape().drop_back(), 0.0), {id, rowMap},
+                   reduceLast, [](OpBuilder &b, Location l, ValueRange args) {
+                     Value x = toF32(b, l, args[0]);
+                     Value sq = arith::MulFOp::create(b, l, x, x);
+                     yield(b, l, arith::AddFOp::create(b, l, args[1], sq));
+                   });
 
     // out[i,n] = x[i,n] / sqrt(ss[i] / N + eps) · w[n]
     Value out = rb.generic(
         {op.getInput(), sumSq, op.getWeight()},
         rb.empty(xType.getShape(), storage), {id, rowMap, featureMap, id},
         allPar, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value mean = arith::DivFOp::create(b, l, args[1],
-                                             cstF32(b, l, double(n)));
+          Value mean =
+              arith::DivFOp::create(b, l, args[1], cstF32(b, l, double(n)));
           Value rms = math::SqrtOp::create(
               b, l, arith::AddFOp::create(b, l, mean, cstF32(b, l, eps)));
           Value y = arith::DivFOp::create(b, l, toF32(b, l, args[0]), rms);
@@ -147,9 +147,8 @@ struct LowerRope : OpRewritePattern<RopeOp> {
             arith::SubIOp::create(b, l, d, cstIdx(1)));
       } else {
         isFirst = cmp(arith::CmpIPredicate::slt, d, cstIdx(half));
-        i = arith::SelectOp::create(b, l, isFirst, d,
-                                    arith::SubIOp::create(b, l, d,
-                                                          cstIdx(half)));
+        i = arith::SelectOp::create(
+            b, l, isFirst, d, arith::SubIOp::create(b, l, d, cstIdx(half)));
         partner = arith::SelectOp::create(
             b, l, isFirst, arith::AddIOp::create(b, l, d, cstIdx(half)),
             arith::SubIOp::create(b, l, d, cstIdx(half)));
@@ -164,12 +163,12 @@ struct LowerRope : OpRewritePattern<RopeOp> {
                      linalg::IndexOp::create(b, l, 2), partner});
 
       // pos = offset + (positions[b, t] or t), as an exact integer first.
-      Value pos = positions
-                      ? args[1]
-                      : arith::IndexCastOp::create(
-                            b, l, b.getI64Type(),
-                            linalg::IndexOp::create(b, l, 2))
-                            .getResult();
+      Value pos =
+          positions
+              ? args[1]
+              : arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                           linalg::IndexOp::create(b, l, 2))
+                    .getResult();
       pos = arith::AddIOp::create(
           b, l, pos,
           arith::ConstantOp::create(b, l, b.getI64IntegerAttr(offset)));
@@ -226,16 +225,15 @@ struct LowerGatedMlp : OpRewritePattern<GatedMlpOp> {
     AffineExpr i, j, k;
     bindDims(ctx, i, j, k);
     auto matmul = [&](Value a, Value w, int64_t rows, int64_t cols) {
-      return rb.generic({a, w}, rb.filled({rows, cols}, 0.0),
-                        {AffineMap::get(3, 0, {i, k}, ctx),
-                         AffineMap::get(3, 0, {k, j}, ctx),
-                         AffineMap::get(3, 0, {i, j}, ctx)},
-                        {kPar, kPar, kRed},
-                        [](OpBuilder &b, Location l, ValueRange args) {
-                          Value p = arith::MulFOp::create(
-                              b, l, toF32(b, l, args[0]), toF32(b, l, args[1]));
-                          yield(b, l, arith::AddFOp::create(b, l, args[2], p));
-                        });
+      return rb.generic(
+          {a, w}, rb.filled({rows, cols}, 0.0),
+          {AffineMap::get(3, 0, {i, k}, ctx), AffineMap::get(3, 0, {k, j}, ctx),
+           AffineMap::get(3, 0, {i, j}, ctx)},
+          {kPar, kPar, kRed}, [](OpBuilder &b, Location l, ValueRange args) {
+            Value p = arith::MulFOp::create(b, l, toF32(b, l, args[0]),
+                                            toF32(b, l, args[1]));
+            yield(b, l, arith::AddFOp::create(b, l, args[2], p));
+          });
     };
 
     Value a = matmul(op.getInput(), op.getW1(), n, ff);
@@ -246,21 +244,20 @@ struct LowerGatedMlp : OpRewritePattern<GatedMlpOp> {
     Value h = rb.generic(
         {a, g}, rb.empty({n, ff}, rb.f32), {id2, id2, id2}, {kPar, kPar},
         [](OpBuilder &b, Location l, ValueRange args) {
-          Value e = math::ExpOp::create(
-              b, l, arith::NegFOp::create(b, l, args[0]));
+          Value e =
+              math::ExpOp::create(b, l, arith::NegFOp::create(b, l, args[0]));
           Value silu = arith::DivFOp::create(
-              b, l, args[0],
-              arith::AddFOp::create(b, l, cstF32(b, l, 1.0), e));
+              b, l, args[0], arith::AddFOp::create(b, l, cstF32(b, l, 1.0), e));
           yield(b, l, arith::MulFOp::create(b, l, silu, args[1]));
         });
 
     Value out = matmul(h, op.getW2(), n, d);
     if (!storage.isF32())
-      out = rb.generic({out}, rb.empty({n, d}, storage), {id2, id2},
-                       {kPar, kPar},
-                       [&](OpBuilder &b, Location l, ValueRange args) {
-                         yield(b, l, fromF32(b, l, args[0], storage));
-                       });
+      out =
+          rb.generic({out}, rb.empty({n, d}, storage), {id2, id2}, {kPar, kPar},
+                     [&](OpBuilder &b, Location l, ValueRange args) {
+                       yield(b, l, fromF32(b, l, args[0], storage));
+                     });
     rewriter.replaceOp(op, out);
     return success();
   }
