@@ -10,5 +10,7 @@
 include "dialects/KestrelBase.td"
 include "dialects/AttentionOps.td"
 include "dialects/RecurrenceOps.td"
+include "dialects/SupportOps.td"
+include "dialects/DenoiseOps.td"
 
 #endif // KESTREL_OPS_TD

@@ -27,6 +27,8 @@ struct LowerToLinalgPass
     RewritePatternSet patterns(&getContext());
     populateAttentionReferencePatterns(patterns);
     populateRecurrenceReferencePatterns(patterns);
+    populateSupportReferencePatterns(patterns);
+    populateDenoiseReferencePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
 

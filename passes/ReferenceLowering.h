@@ -28,6 +28,8 @@ void populateRecurrenceReferencePatterns(mlir::RewritePatternSet &patterns);
 mlir::Value buildAttentionVisibility(mlir::OpBuilder &b, mlir::Location loc,
                                      AttentionOp op, mlir::Value t,
                                      mlir::Value s);
+void populateSupportReferencePatterns(mlir::RewritePatternSet &patterns);
+void populateDenoiseReferencePatterns(mlir::RewritePatternSet &patterns);
 
 using mlir::utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
