@@ -297,6 +297,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           Value prod = arith::MulFOp::create(nb, ll, a[0], a[1]);
           yield(nb, ll, arith::AddFOp::create(nb, ll, a[2], prod));
         });
+    // Both tile products are marked for kestrel-vectorize-contractions.
+    scores.getDefiningOp()->setAttr("kestrel.contraction", b.getUnitAttr());
 
     bindDims(ctx, r, c);
     AffineMap id2 = e.map(2, {r, c}), row = e.map(2, {r});
@@ -347,11 +349,14 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     // m' = max(m, rowmax S). Every value the loop yields is computed in
     // place into its iter_arg (outs = the old value, after its last read),
     // so bufferization reuses one buffer per row tile across key tiles.
+    // Row reductions may be reassociated (max exactly, sums within float
+    // rounding) so that LLVM vectorizes them across keys.
+    auto reassoc = arith::FastMathFlags::reassoc;
     Value rowMax = e.generic({scores}, e.filledF32({rows}, kNegInf),
                              {id2, row}, {kPar, kRed},
-                             [](OpBuilder &nb, Location ll, ValueRange a) {
+                             [&](OpBuilder &nb, Location ll, ValueRange a) {
                                yield(nb, ll, arith::MaximumFOp::create(
-                                                 nb, ll, a[0], a[1]));
+                                                 nb, ll, a[0], a[1], reassoc));
                              });
     // exp(x - m'), 0 while the row has seen no visible key (m' = -inf).
     auto expShifted = [](OpBuilder &nb, Location ll, Value x, Value mOld,
@@ -387,9 +392,9 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                                       arith::MulFOp::create(nb, ll, a[1], a[0]));
                               });
     Value lNew = e.generic({p}, lScaled, {id2, row}, {kPar, kRed},
-                           [](OpBuilder &nb, Location ll, ValueRange a) {
-                             yield(nb, ll,
-                                   arith::AddFOp::create(nb, ll, a[1], a[0]));
+                           [&](OpBuilder &nb, Location ll, ValueRange a) {
+                             yield(nb, ll, arith::AddFOp::create(
+                                               nb, ll, a[1], a[0], reassoc));
                            });
 
     // acc' = α acc + P V, loops (r, c, e) with e innermost.
@@ -408,6 +413,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
               arith::MulFOp::create(nb, ll, a[0], toF32(nb, ll, a[1]));
           yield(nb, ll, arith::AddFOp::create(nb, ll, a[2], prod));
         });
+    accNew.getDefiningOp()->setAttr("kestrel.contraction", b.getUnitAttr());
     (void)Dv;
     return {mNew, lNew, accNew};
   }

@@ -120,4 +120,48 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def VectorizeContractions : Pass<"kestrel-vectorize-contractions",
+                                  "::mlir::func::FuncOp"> {
+  let summary = "Register-tile and vectorize the tile products of attention";
+  let description = [{
+    The two products of the fused attention loop (`S = Q Kᵀ` and `acc += P V`,
+    marked `kestrel.contraction` by kestrel-fuse-io-aware) are generics with
+    iterators (parallel, reduction, parallel). With static shapes that the
+    register tile divides, each is tiled into `mr × nr` output blocks and
+    vectorized into a `vector.contract`, which later lowers to outer
+    products: the `mr × nr` accumulator stays in registers across the whole
+    reduction instead of being loaded and stored per multiply-add. Other
+    shapes keep the scalar loops.
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", /*default=*/"4",
+           "Rows of the register tile (output rows per micro-kernel)">,
+    Option<"nr", "nr", "int64_t", /*default=*/"16",
+           "Columns of the register tile (two AVX2 vectors of f32)">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def ApproximateMath : Pass<"kestrel-approximate-math"> {
+  let summary = "Replace transcendental math ops by vectorizable polynomials";
+  let description = [{
+    Rewrites `math.exp`, `math.tanh` and `math.erf` on f32 (and vectors of
+    f32) into MLIR's polynomial approximations: plain arithmetic that the
+    LLVM vectorizers turn into SIMD code, where a libm call would stay a
+    scalar call per element. Softmax pays one exp per score, so on the CPU
+    this is the difference between vector and scalar attention. The
+    approximations are accurate to a few ulp; the numeric tests' f32
+    tolerance (1e-5) covers them.
+  }];
+  let options = [
+    ListOption<"ops", "ops", "std::string",
+               "Math op names to approximate (default: exp, tanh, erf)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // KESTREL_PASSES_TD

@@ -59,8 +59,11 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   if (!opts.reference)
     append(pm, "func.func(kestrel-tile{cache-kib=" +
                    std::to_string(opts.cacheKiB) +
-                   "},kestrel-specialize-sparsity,kestrel-fuse-io-aware)");
+                   "},kestrel-specialize-sparsity,kestrel-fuse-io-aware,"
+                   "kestrel-vectorize-contractions)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  if (!opts.reference)
+    append(pm, "kestrel-approximate-math");
   append(pm, kBufferize);
   append(pm, "buffer-deallocation-pipeline");
   // scf.forall (batch x heads x query tiles) runs on OpenMP threads;
@@ -68,14 +71,18 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   // wraps each iteration in a memref.alloca_scope, whose region must stay a
   // single block until finalize-memref-to-llvm inlines it: memrefs are
   // lowered before the remaining scf loops become branches.
-  append(pm, "func.func(scf-forall-to-parallel,convert-linalg-to-loops),"
+  append(pm, "func.func(scf-forall-to-parallel,convert-linalg-to-loops,"
+             "convert-vector-to-scf{full-unroll}),"
              "convert-scf-to-openmp,expand-strided-metadata,lower-affine,"
              "canonicalize");
   // math ops LLVM has intrinsics for become intrinsics; the rest (tanh, ...)
   // become libm calls, which is why shared libraries link -lm. bf16
   // conversions are expanded to integer arithmetic (no libgcc helpers).
   append(pm, "arith-expand{include-bf16},convert-math-to-llvm,"
-             "convert-math-to-libm,finalize-memref-to-llvm,convert-scf-to-cf,"
+             "convert-math-to-libm,"
+             "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
+             "convert-ub-to-llvm,"
+             "finalize-memref-to-llvm,convert-scf-to-cf,"
              "convert-arith-to-llvm,convert-cf-to-llvm,"
              "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
              "convert-openmp-to-llvm,reconcile-unrealized-casts");

@@ -345,6 +345,9 @@ int main(int argc, char **argv) {
   kestrel::registerAllDialects(registry);
   kestrel::registerAllPasses();
   MLIRContext ctx(registry);
+  // Diagnostics name the op and its location; dumping the whole enclosing
+  // module after a lowering error buries the message.
+  ctx.printOpOnDiagnostic(false);
   if (printIRAfterAll)
     ctx.disableMultithreading();
 
