@@ -26,6 +26,7 @@ struct LowerToLinalgPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateAttentionReferencePatterns(patterns);
+    populateMLAReferencePatterns(patterns);
     populateRecurrenceReferencePatterns(patterns);
     populateSupportReferencePatterns(patterns);
     populateDenoiseReferencePatterns(patterns);

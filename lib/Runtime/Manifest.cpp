@@ -126,7 +126,8 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
         return fail("expected 'temp ID BYTES'");
       fn->temps.emplace_back(static_cast<unsigned>(i), static_cast<size_t>(n));
     } else if (word == "copy") {
-      Step s{Step::Copy};
+      Step s;
+      s.kind = Step::Copy;
       std::string a, b, n;
       int64_t src, dst, bytes;
       if (!(words >> a >> b >> n) || !parseInt(a, src) || !parseInt(b, dst) ||
@@ -135,7 +136,8 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       s.src = src, s.dst = dst, s.bytes = bytes;
       fn->steps.push_back(s);
     } else if (word == "launch") {
-      Step s{Step::Launch};
+      Step s;
+      s.kind = Step::Launch;
       std::string key;
       if (!(words >> s.kernel))
         return fail("expected a kernel name");

@@ -31,7 +31,7 @@ struct Param {
 };
 
 struct Step {
-  enum Kind { Launch, Copy } kind;
+  enum Kind { Launch, Copy } kind = Launch;
   std::string kernel;          // Launch
   unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
   unsigned sharedBytes = 0;
