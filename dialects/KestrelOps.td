@@ -10,6 +10,7 @@
 include "dialects/KestrelBase.td"
 include "dialects/AttentionOps.td"
 include "dialects/MLAOps.td"
+include "dialects/QuantOps.td"
 include "dialects/RecurrenceOps.td"
 include "dialects/SupportOps.td"
 include "dialects/DenoiseOps.td"

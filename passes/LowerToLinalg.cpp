@@ -27,6 +27,7 @@ struct LowerToLinalgPass
     RewritePatternSet patterns(&getContext());
     populateAttentionReferencePatterns(patterns);
     populateMLAReferencePatterns(patterns);
+    populateQuantReferencePatterns(patterns);
     populateRecurrenceReferencePatterns(patterns);
     populateSupportReferencePatterns(patterns);
     populateDenoiseReferencePatterns(patterns);

@@ -21,6 +21,7 @@ class AttentionOp;
 
 void populateAttentionReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateMLAReferencePatterns(mlir::RewritePatternSet &patterns);
+void populateQuantReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateRecurrenceReferencePatterns(mlir::RewritePatternSet &patterns);
 
 /// i1 that is true when key position `s` is visible from query row `t`
