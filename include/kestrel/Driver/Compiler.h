@@ -1,0 +1,57 @@
+//===- Compiler.h - Compile a parsed module to an artifact ------*- C++ -*-===//
+//
+// What kestrelc does once it has parsed its input, as a library: run the
+// target's pipeline and write the requested artifact (MLIR, LLVM IR, object,
+// shared library, PTX + manifest) without ever leaving a partial file. Used
+// by kestrelc and by the C API behind the Python package.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_DRIVER_COMPILER_H
+#define KESTREL_DRIVER_COMPILER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+
+namespace kestrel {
+
+enum class EmitKind { Mlir, Llvm, Obj, So, Ptx };
+
+struct CompileOptions {
+  /// "cpu", or "cuda:sm_80" ... "cuda:sm_90a".
+  std::string target = "cpu";
+  /// Defaults to So for cpu and Ptx for cuda.
+  std::optional<EmitKind> emit;
+  unsigned optLevel = 3;
+  /// cpu: the naive reference lowering only.
+  bool referenceLowering = false;
+  /// cuda: toolkit with libdevice ("" = resolveCudaPath's default).
+  std::string cudaPath;
+  /// cuda: manifest path ("" = the PTX path with .ptx -> .manifest).
+  std::string manifestPath;
+  /// A textual pass pipeline run after the high-level stage (e.g. the
+  /// passes of a plugin), or "".
+  std::string extraPasses;
+  bool printIRAfterAll = false;
+  bool timing = false;
+};
+
+/// Parses an --emit value ("mlir", "llvm", "obj", "so", "ptx").
+std::optional<EmitKind> parseEmitKind(llvm::StringRef name);
+
+/// Checks the option combination before any work; returns "" or a message.
+std::string validateOptions(const CompileOptions &options,
+                            llvm::StringRef outputPath);
+
+/// Compiles `module` and writes `outputPath` ("-" for stdout, text only).
+/// Errors are reported as diagnostics on the module's context.
+mlir::LogicalResult compile(mlir::ModuleOp module,
+                            const CompileOptions &options,
+                            llvm::StringRef outputPath);
+
+} // namespace kestrel
+
+#endif // KESTREL_DRIVER_COMPILER_H

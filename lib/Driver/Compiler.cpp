@@ -1,0 +1,298 @@
+//===- Compiler.cpp - From a parsed module to files on disk ---------------===//
+//
+// The body of kestrelc: runs the target's pipeline on a parsed module and
+// writes the artifact. Outputs go through temporary files renamed into place
+// only on success, so a failure never leaves a partial file behind.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kestrel/Driver/Compiler.h"
+
+#include "dialects/Kestrel.h"
+#include "kestrel/Pipeline/Pipelines.h"
+#include "kestrel/Target/Target.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace kestrel {
+
+namespace {
+
+struct Target {
+  bool cuda = false;
+  std::string chip; // sm_XX for cuda
+};
+
+std::optional<Target> parseTarget(StringRef name) {
+  if (name == "cpu")
+    return Target{};
+  if (!name.consume_front("cuda:"))
+    return std::nullopt;
+  if (!llvm::is_contained({"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"},
+                          name))
+    return std::nullopt;
+  return Target{true, name.str()};
+}
+
+/// Creates `path` through a temporary file that is renamed into place only
+/// when kept, so a failure never leaves a partial output.
+std::unique_ptr<llvm::ToolOutputFile> openOutput(StringRef path,
+                                                 std::string &error) {
+  return openOutputFile(path, &error);
+}
+
+/// A temporary path next to `path` (same file system, so rename is atomic).
+std::string siblingTemp(StringRef path, StringRef suffix) {
+  llvm::SmallString<256> model(path);
+  model += ".tmp-%%%%%%";
+  model += suffix;
+  llvm::SmallString<256> out;
+  llvm::sys::fs::createUniquePath(model, out, /*MakeAbsolute=*/false);
+  return std::string(out);
+}
+
+class Driver {
+public:
+  Driver(MLIRContext &ctx, Target target, EmitKind emit,
+         const CompileOptions &opts, StringRef outputPath)
+      : ctx(ctx), target(std::move(target)), emit(emit), opts(opts),
+        outputPath(outputPath.str()) {}
+
+  LogicalResult run(ModuleOp module);
+
+private:
+  LogicalResult runPipeline(ModuleOp module,
+                            function_ref<void(OpPassManager &)> build);
+  LogicalResult writeText(StringRef text);
+  LogicalResult emitHost(ModuleOp module, StringRef manifest);
+  LogicalResult emitPtx(ModuleOp module,
+                        const std::vector<EntryPoint> &entries);
+  LogicalResult fail(const Twine &message) {
+    emitError(UnknownLoc::get(&ctx)) << message;
+    return failure();
+  }
+
+  MLIRContext &ctx;
+  Target target;
+  EmitKind emit;
+  const CompileOptions &opts;
+  std::string outputPath;
+};
+
+LogicalResult Driver::runPipeline(ModuleOp module,
+                                  function_ref<void(OpPassManager &)> build) {
+  PassManager pm(&ctx);
+  // User passes (e.g. from a plugin) run first, on the input as written.
+  if (!opts.extraPasses.empty()) {
+    std::string error;
+    llvm::raw_string_ostream os(error);
+    if (failed(parsePassPipeline(opts.extraPasses, pm, os)))
+      return fail("invalid --extra-passes pipeline '" + opts.extraPasses +
+                  "': " + error);
+  }
+  build(pm);
+  if (opts.printIRAfterAll)
+    pm.enableIRPrinting(
+        /*shouldPrintBeforePass=*/[](Pass *, Operation *) { return false; },
+        /*shouldPrintAfterPass=*/[](Pass *, Operation *) { return true; },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
+  // The report goes to stderr when the pass manager is destroyed.
+  if (opts.timing)
+    pm.enableTiming();
+  return pm.run(module);
+}
+
+LogicalResult Driver::writeText(StringRef text) {
+  std::string error;
+  auto out = openOutput(outputPath, error);
+  if (!out)
+    return fail(error);
+  out->os() << text;
+  out->keep();
+  return success();
+}
+
+LogicalResult Driver::run(ModuleOp module) {
+  FailureOr<std::vector<EntryPoint>> entries =
+      describeEntryPoints(module);
+  if (emit != EmitKind::Mlir && failed(entries))
+    return failure();
+
+  if (emit == EmitKind::Mlir) {
+    if (failed(runPipeline(module, [](OpPassManager &pm) {
+          buildHighLevelPipeline(pm);
+        })))
+      return failure();
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module.print(os);
+    return writeText(text);
+  }
+
+  if (target.cuda) {
+    // The recurrence's reference lowering is an scf.for over time on the
+    // host around per-step parallel loops; the launch manifest only replays
+    // straight-line copies and launches, so refuse it here with a reason
+    // instead of failing later without one.
+    WalkResult unsupported = module.walk([](GatedRecurrenceOp op) {
+      op.emitOpError() << "is not supported on cuda targets yet: its "
+                          "lowering loops over time on the host, which the "
+                          "launch manifest cannot replay; use --target=cpu";
+      return WalkResult::interrupt();
+    });
+    if (unsupported.wasInterrupted())
+      return failure();
+    CudaPipelineOptions cudaOpts;
+    cudaOpts.chip = target.chip;
+    cudaOpts.cudaPath = resolveCudaPath(opts.cudaPath);
+    std::string libdevice = libdevicePath(cudaOpts.cudaPath);
+    if (!llvm::sys::fs::exists(libdevice))
+      return fail("libdevice not found at " + libdevice +
+                  ": CUDA kernels need the CUDA toolkit's libdevice; pass "
+                  "--cuda-path=<toolkit dir> or set CUDA_HOME");
+    if (failed(runPipeline(module, [&](OpPassManager &pm) {
+          buildCudaPipeline(pm, cudaOpts);
+        })))
+      return failure();
+    return emitPtx(module, *entries);
+  }
+
+  CpuPipelineOptions cpuOpts;
+  cpuOpts.reference = opts.referenceLowering;
+  if (failed(runPipeline(module, [&](OpPassManager &pm) {
+        buildCpuPipeline(pm, cpuOpts);
+      })))
+    return failure();
+  return emitHost(module, formatCpuManifest(*entries));
+}
+
+LogicalResult Driver::emitHost(ModuleOp module, StringRef manifest) {
+  llvm::LLVMContext llvmCtx;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateForHost(module, llvmCtx, opts.optLevel);
+  if (!llvmModule)
+    return failure();
+  embedManifest(*llvmModule, manifest);
+
+  if (emit == EmitKind::Llvm) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return writeText(text);
+  }
+  if (emit == EmitKind::Obj) {
+    std::string tmp = siblingTemp(outputPath, ".o");
+    std::string err = emitObject(*llvmModule, tmp, opts.optLevel);
+    if (err.empty() && llvm::sys::fs::rename(tmp, outputPath))
+      err = "cannot move the object to " + outputPath;
+    llvm::sys::fs::remove(tmp);
+    return err.empty() ? success() : fail(err);
+  }
+  // Shared library: object and library both go through temporaries.
+  std::string obj = siblingTemp(outputPath, ".o");
+  std::string lib = siblingTemp(outputPath, ".so");
+  std::string err = emitObject(*llvmModule, obj, opts.optLevel);
+  if (err.empty())
+    err = linkSharedLibrary(obj, lib,
+                                     requiredLibraries(*llvmModule));
+  if (err.empty() && llvm::sys::fs::rename(lib, outputPath))
+    err = "cannot move the library to " + outputPath;
+  llvm::sys::fs::remove(obj);
+  llvm::sys::fs::remove(lib);
+  return err.empty() ? success() : fail(err);
+}
+
+LogicalResult
+Driver::emitPtx(ModuleOp module,
+                const std::vector<EntryPoint> &entries) {
+  FailureOr<std::string> ptx = extractPTX(module);
+  if (failed(ptx))
+    return failure();
+  if (outputPath == "-")
+    return writeText(*ptx);
+
+  std::string manifestFile = opts.manifestPath;
+  if (manifestFile.empty()) {
+    llvm::SmallString<256> p(outputPath);
+    if (llvm::sys::path::extension(p) == ".ptx")
+      llvm::sys::path::replace_extension(p, ".manifest");
+    else
+      p += ".manifest";
+    manifestFile = std::string(p);
+  }
+  FailureOr<std::string> manifest = buildCudaManifest(
+      module, entries, llvm::sys::path::filename(outputPath), target.chip);
+  if (failed(manifest))
+    return failure();
+
+  std::string error;
+  auto ptxOut = openOutput(outputPath, error);
+  if (!ptxOut)
+    return fail(error);
+  auto manifestOut = openOutput(manifestFile, error);
+  if (!manifestOut)
+    return fail(error);
+  ptxOut->os() << *ptx;
+  manifestOut->os() << *manifest;
+  ptxOut->keep();
+  manifestOut->keep();
+  return success();
+}
+
+} // namespace
+
+std::optional<EmitKind> parseEmitKind(StringRef name) {
+  return llvm::StringSwitch<std::optional<EmitKind>>(name)
+      .Case("mlir", EmitKind::Mlir)
+      .Case("llvm", EmitKind::Llvm)
+      .Case("obj", EmitKind::Obj)
+      .Case("so", EmitKind::So)
+      .Case("ptx", EmitKind::Ptx)
+      .Default(std::nullopt);
+}
+
+std::string validateOptions(const CompileOptions &opts, StringRef outputPath) {
+  std::optional<Target> target = parseTarget(opts.target);
+  if (!target)
+    return "unknown target '" + opts.target +
+           "' (expected cpu, cuda:sm_80, cuda:sm_86, cuda:sm_89, cuda:sm_90 "
+           "or cuda:sm_90a)";
+  EmitKind emit = opts.emit.value_or(target->cuda ? EmitKind::Ptx : EmitKind::So);
+  bool hostEmit =
+      emit == EmitKind::Llvm || emit == EmitKind::Obj || emit == EmitKind::So;
+  if (target->cuda && hostEmit)
+    return "--emit=llvm|obj|so need --target=cpu";
+  if (!target->cuda && emit == EmitKind::Ptx)
+    return "--emit=ptx needs a cuda target, e.g. --target=cuda:sm_90a";
+  if ((emit == EmitKind::Obj || emit == EmitKind::So) && outputPath == "-")
+    return "binary output needs -o <path>";
+  if (opts.optLevel > 3)
+    return "-O" + std::to_string(opts.optLevel) +
+           " is not a level (expected 0 to 3)";
+  return "";
+}
+
+LogicalResult compile(ModuleOp module, const CompileOptions &opts,
+                      StringRef outputPath) {
+  MLIRContext &ctx = *module.getContext();
+  if (std::string error = validateOptions(opts, outputPath); !error.empty())
+    return emitError(UnknownLoc::get(&ctx)) << error;
+  Target target = *parseTarget(opts.target);
+  EmitKind emit = opts.emit.value_or(target.cuda ? EmitKind::Ptx : EmitKind::So);
+  return Driver(ctx, target, emit, opts, outputPath).run(module);
+}
+
+} // namespace kestrel
