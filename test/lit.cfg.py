@@ -19,6 +19,7 @@ config.excludes = ["numerics", "CMakeLists.txt", "lit.cfg.py",
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%kestrel_src", config.kestrel_src_root))
+config.substitutions.append(("%kestrel_obj", config.kestrel_obj_root))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
