@@ -8,5 +8,5 @@ independent NumPy reference implementations of every op
 """
 
 from kestrel.api import (CompileError, CudaModule, compile, ir,  # noqa: F401
-                         print_ir, version)
+                         load_cuda, print_ir, version)
 from kestrel.runtime import CpuLibrary, Manifest  # noqa: F401

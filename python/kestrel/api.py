@@ -110,15 +110,142 @@ def print_ir(source) -> None:
     print(ir(source), end="")
 
 
-class CudaModule:
-    """PTX and launch manifest for a CUDA target (run them with kestrel-run
-    or lib/Runtime on a GPU machine)."""
+_TORCH_DTYPES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16",
+                 "int64": "i64", "int32": "i32", "int8": "i8", "bool": "i1"}
+_TYPESTRS = {"<f4": "f32", "<f2": "f16", "<i8": "i64", "<i4": "i32",
+             "|i1": "i8", "|b1": "i1"}
 
-    def __init__(self, ptx: Path, manifest: Path):
-        self.ptx, self.manifest = ptx, manifest
+
+def _device_view(x):
+    """(device pointer, shape, kestrel dtype, contiguous) of a CUDA tensor:
+    torch tensors directly, anything else through __cuda_array_interface__
+    (CuPy, Numba, ...)."""
+    if hasattr(x, "data_ptr") and getattr(x, "is_cuda", False):
+        dtype = _TORCH_DTYPES.get(str(x.dtype).removeprefix("torch."))
+        return x.data_ptr(), tuple(x.shape), dtype, x.is_contiguous()
+    cai = getattr(x, "__cuda_array_interface__", None)
+    if cai is None:
+        raise TypeError(f"{type(x).__name__} is not a CUDA tensor (expected "
+                        "a torch CUDA tensor or an object with "
+                        "__cuda_array_interface__)")
+    return (cai["data"][0], tuple(cai["shape"]), _TYPESTRS.get(cai["typestr"]),
+            cai.get("strides") is None)
+
+
+def _empty_like_framework(x, shape, dtype: str):
+    """A new contiguous CUDA tensor of the same framework and device as x."""
+    if hasattr(x, "data_ptr"):
+        import torch
+        tdtype = {v: k for k, v in _TORCH_DTYPES.items()}[dtype]
+        return torch.empty(shape, dtype=getattr(torch, tdtype), device=x.device)
+    import cupy
+    return cupy.empty(shape, dtype={"f32": "float32", "f16": "float16",
+                                    "i64": "int64", "i32": "int32",
+                                    "i8": "int8", "i1": "bool"}[dtype])
+
+
+_runtime = None
+
+
+def _runtime_lib():
+    global _runtime
+    if _runtime is not None:
+        return _runtime
+    candidates = [os.environ.get("KESTREL_RUNTIME_LIB"),
+                  Path(__file__).with_name("libKestrelRuntimeC.so"),
+                  _REPO / "build" / "lib" / "libKestrelRuntimeC.so",
+                  _REPO / "build-rt" / "lib" / "libKestrelRuntimeC.so"]
+    for cand in candidates:
+        if cand and Path(cand).exists():
+            lib = ctypes.CDLL(str(cand))
+            break
+    else:
+        raise FileNotFoundError("libKestrelRuntimeC.so not found: build the "
+                                "runtime with CUDA or set KESTREL_RUNTIME_LIB")
+    lib.kestrel_cuda_load.restype = ctypes.c_void_p
+    lib.kestrel_cuda_load.argtypes = [ctypes.c_char_p, ctypes.c_int,
+                                      ctypes.POINTER(ctypes.c_void_p)]
+    lib.kestrel_cuda_run.restype = ctypes.c_int
+    lib.kestrel_cuda_run.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                                     ctypes.POINTER(ctypes.c_uint64),
+                                     ctypes.c_size_t,
+                                     ctypes.POINTER(ctypes.c_void_p)]
+    lib.kestrel_cuda_unload.argtypes = [ctypes.c_void_p]
+    lib.kestrel_runtime_free.argtypes = [ctypes.c_void_p]
+    _runtime = lib
+    return lib
+
+
+class CudaModule:
+    """PTX + launch manifest for a CUDA target. On a machine with a GPU and
+    the runtime library, `mod.f(*tensors)` runs function `f` on torch or
+    CuPy CUDA tensors and returns new output tensors of the same framework;
+    elsewhere, the files can be run with kestrel-run."""
+
+    def __init__(self, ptx, manifest, device: int = 0):
+        self.ptx, self.manifest = Path(ptx), Path(manifest)
+        from kestrel.runtime import Manifest
+        self.info = Manifest.parse(self.manifest.read_text())
+        self.device = device
+        self._handle = None
 
     def __repr__(self):
         return f"CudaModule(ptx={str(self.ptx)!r}, manifest={str(self.manifest)!r})"
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name not in self.__dict__.get("info").functions:
+            raise AttributeError(name)
+        return lambda *tensors: self.call(name, *tensors)
+
+    def _load(self):
+        if self._handle is None:
+            lib = _runtime_lib()
+            err = ctypes.c_void_p()
+            handle = lib.kestrel_cuda_load(str(self.manifest).encode(),
+                                           self.device, ctypes.byref(err))
+            if not handle:
+                message = ctypes.string_at(err.value).decode()
+                lib.kestrel_runtime_free(err.value)
+                raise RuntimeError(message)
+            self._handle = handle
+        return self._handle
+
+    def call(self, name, *inputs):
+        fn = self.info.functions[name]
+        if len(inputs) != len(fn.inputs):
+            raise TypeError(f"{name} takes {len(fn.inputs)} inputs, got {len(inputs)}")
+        pointers = []
+        for i, (x, spec) in enumerate(zip(inputs, fn.inputs)):
+            ptr, shape, dtype, contiguous = _device_view(x)
+            if shape != spec.shape or dtype != spec.dtype or not contiguous:
+                raise ValueError(f"{name}: input {i} is {dtype}{list(shape)}"
+                                 f"{'' if contiguous else ' (strided)'}, expected "
+                                 f"contiguous {spec.dtype}{list(spec.shape)}")
+            pointers.append(ptr)
+        outputs = [_empty_like_framework(inputs[0], s.shape, s.dtype)
+                   for s in fn.outputs]
+        pointers += [_device_view(y)[0] for y in outputs]
+        lib = _runtime_lib()
+        array = (ctypes.c_uint64 * len(pointers))(*pointers)
+        err = ctypes.c_void_p()
+        if lib.kestrel_cuda_run(self._load(), name.encode(), array,
+                                len(pointers), ctypes.byref(err)) != 0:
+            message = ctypes.string_at(err.value).decode()
+            lib.kestrel_runtime_free(err.value)
+            raise RuntimeError(message)
+        return tuple(outputs)
+
+    def __del__(self):
+        if self.__dict__.get("_handle"):
+            _runtime_lib().kestrel_cuda_unload(self._handle)
+
+
+def load_cuda(manifest, device: int = 0) -> CudaModule:
+    """Loads PTX + manifest written by `kestrelc --target=cuda:...`."""
+    manifest = Path(manifest)
+    from kestrel.runtime import Manifest
+    ptx = manifest.parent / Manifest.parse(manifest.read_text()).ptx
+    return CudaModule(ptx, manifest, device)
 
 
 _workdirs: list[str] = []

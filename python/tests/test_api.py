@@ -69,3 +69,24 @@ def test_readme_python_example_runs_as_written():
         exec(compile(block, "README.md", "exec"), {})
     finally:
         os.chdir(cwd)
+
+
+class _FakeCudaArray:
+    """Looks like a CUDA array to the API; no GPU exists here."""
+
+    def __init__(self, shape, typestr="<f4"):
+        self.__cuda_array_interface__ = {"shape": shape, "typestr": typestr,
+                                         "data": (1 << 20, False),
+                                         "strides": None, "version": 3}
+
+
+def test_cuda_module_checks_inputs_before_the_driver(tmp_path):
+    mod = kestrel.compile(SOFTCAP, target="cuda:sm_90a", output=tmp_path / "a.ptx")
+    loaded = kestrel.load_cuda(tmp_path / "a.manifest")
+    assert loaded.ptx == mod.ptx and list(loaded.info.functions) == ["attn"]
+    with pytest.raises(TypeError, match="not a CUDA tensor"):
+        mod.attn(np.zeros((1, 2, 8, 4), np.float32), None, None)
+    with pytest.raises(ValueError, match=r"input 1 is f32\[1, 3, 8, 4\], expected "
+                                         r"contiguous f32\[1, 1, 8, 4\]"):
+        mod.attn(_FakeCudaArray((1, 2, 8, 4)), _FakeCudaArray((1, 3, 8, 4)),
+                 _FakeCudaArray((1, 1, 8, 4)))
