@@ -33,7 +33,7 @@ struct LowerMLA : OpRewritePattern<MLAOp> {
     auto shape = [](Value v) { return cast<RankedTensorType>(v.getType()).getShape(); };
     const int64_t B = shape(op.getQC())[0], H = shape(op.getQC())[1],
                   T = shape(op.getQC())[2], dn = shape(op.getQC())[3],
-                  dr = shape(op.getQR())[3], S = shape(op.getCKv())[1],
+                  S = shape(op.getCKv())[1],
                   dc = shape(op.getCKv())[2], dv = shape(op.getWUv())[2];
 
     // out[b,h,l,o] = Σ_i x[..., i] · w[h, i or o ...]: one helper for the
@@ -128,15 +128,7 @@ struct LowerMLA : OpRewritePattern<MLAOp> {
                     map5({h, i, o}));
     }
 
-    Type storage = op.getResult().getType().getElementType();
-    if (!storage.isF32()) {
-      AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
-      out = rb.generic({out}, rb.empty({B, H, T, dv}, storage), {id, id},
-                       {kPar, kPar, kPar, kPar},
-                       [&](OpBuilder &nb, Location l2, ValueRange a) {
-                         yield(nb, l2, fromF32(nb, l2, a[0], storage));
-                       });
-    }
+    out = rb.narrow(out, op.getResult().getType().getElementType());
     rw.replaceOp(op, out);
     return success();
   }

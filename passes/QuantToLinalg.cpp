@@ -124,13 +124,7 @@ struct LowerQuantizedAttention : OpRewritePattern<QuantizedAttentionOp> {
                     TypeRange{RankedTensorType::get({B, H, T, Dv}, rb.f32)},
                     ValueRange{q, k, v}, attrs)
                     .getResult();
-    Type storage = op.getResult().getType().getElementType();
-    if (!storage.isF32())
-      out = rb.generic({out}, rb.empty({B, H, T, Dv}, storage), {id4, id4},
-                       {kPar, kPar, kPar, kPar},
-                       [&](OpBuilder &nb, Location l, ValueRange a) {
-                         yield(nb, l, fromF32(nb, l, a[0], storage));
-                       });
+    out = rb.narrow(out, op.getResult().getType().getElementType());
     rw.replaceOp(op, out);
     return success();
   }

@@ -213,20 +213,9 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
     SmallVector<Value> results;
     // The loop carries (state, output); the op returns (output, state).
     Value loopResults[] = {loop.getResult(1), loop.getResult(0)};
-    for (auto [value, result] : llvm::zip(loopResults, op->getResults())) {
-      auto type = cast<RankedTensorType>(result.getType());
-      Type storage = type.getElementType();
-      if (storage.isF32()) {
-        results.push_back(value);
-        continue;
-      }
-      results.push_back(
-          rb.generic({value}, rb.empty(type.getShape(), storage), {id4, id4},
-                     {kPar, kPar, kPar, kPar},
-                     [&](OpBuilder &nb, Location l, ValueRange args) {
-                       yield(nb, l, fromF32(nb, l, args[0], storage));
-                     }));
-    }
+    for (auto [value, result] : llvm::zip(loopResults, op->getResults()))
+      results.push_back(rb.narrow(
+          value, cast<RankedTensorType>(result.getType()).getElementType()));
     rewriter.replaceOp(op, results);
     return success();
   }

@@ -69,6 +69,28 @@ public:
     return op.getResult(0);
   }
 
+  /// `value` (an f32 tensor) narrowed elementwise to `storage`; `value`
+  /// itself when `storage` is f32. Every reference lowering computes in f32
+  /// and narrows once, at the end.
+  mlir::Value narrow(mlir::Value value, mlir::Type storage) {
+    if (storage.isF32())
+      return value;
+    auto type = mlir::cast<mlir::RankedTensorType>(value.getType());
+    mlir::AffineMap id =
+        mlir::AffineMap::getMultiDimIdentityMap(type.getRank(), rw.getContext());
+    llvm::SmallVector<IteratorType> iterators(type.getRank(),
+                                              IteratorType::parallel);
+    return generic({value}, empty(type.getShape(), storage), {id, id},
+                   iterators,
+                   [&](mlir::OpBuilder &b, mlir::Location l,
+                       mlir::ValueRange args) {
+                     mlir::linalg::YieldOp::create(
+                         b, l,
+                         mlir::ValueRange{mlir::arith::TruncFOp::create(
+                             b, l, storage, args[0])});
+                   });
+  }
+
   mlir::PatternRewriter &rw;
   mlir::Location loc;
   mlir::FloatType f32;

@@ -252,12 +252,7 @@ struct LowerGatedMlp : OpRewritePattern<GatedMlpOp> {
         });
 
     Value out = matmul(h, op.getW2(), n, d);
-    if (!storage.isF32())
-      out =
-          rb.generic({out}, rb.empty({n, d}, storage), {id2, id2}, {kPar, kPar},
-                     [&](OpBuilder &b, Location l, ValueRange args) {
-                       yield(b, l, fromF32(b, l, args[0], storage));
-                     });
+    out = rb.narrow(out, storage);
     rewriter.replaceOp(op, out);
     return success();
   }

@@ -35,21 +35,22 @@ class _Options(ctypes.Structure):
 _lib = None
 
 
+def _open_library(name: str, env: str, build_dirs: list[str], hint: str):
+    """$env, then beside this package, then the checkout's build folders."""
+    candidates = [os.environ.get(env), Path(__file__).with_name(name)]
+    candidates += [_REPO / d / "lib" / name for d in build_dirs]
+    for cand in candidates:
+        if cand and Path(cand).exists():
+            return ctypes.CDLL(str(cand))
+    raise FileNotFoundError(f"{name} not found: {hint} or set {env}")
+
+
 def _capi():
     global _lib
     if _lib is not None:
         return _lib
-    candidates = [os.environ.get("KESTREL_CAPI_LIB"),
-                  Path(__file__).with_name("libKestrelCAPI.so"),
-                  _REPO / "build" / "lib" / "libKestrelCAPI.so"]
-    for cand in candidates:
-        if cand and Path(cand).exists():
-            lib = ctypes.CDLL(str(cand))
-            break
-    else:
-        raise FileNotFoundError(
-            "libKestrelCAPI.so not found: build Kestrel (scripts/build.sh) or "
-            "set KESTREL_CAPI_LIB")
+    lib = _open_library("libKestrelCAPI.so", "KESTREL_CAPI_LIB", ["build"],
+                        "build Kestrel (scripts/build.sh)")
     lib.kestrel_compile.restype = ctypes.c_int
     lib.kestrel_compile.argtypes = [ctypes.c_char_p, ctypes.c_size_t,
                                     ctypes.c_char_p, ctypes.POINTER(_Options),
@@ -151,17 +152,9 @@ def _runtime_lib():
     global _runtime
     if _runtime is not None:
         return _runtime
-    candidates = [os.environ.get("KESTREL_RUNTIME_LIB"),
-                  Path(__file__).with_name("libKestrelRuntimeC.so"),
-                  _REPO / "build" / "lib" / "libKestrelRuntimeC.so",
-                  _REPO / "build-rt" / "lib" / "libKestrelRuntimeC.so"]
-    for cand in candidates:
-        if cand and Path(cand).exists():
-            lib = ctypes.CDLL(str(cand))
-            break
-    else:
-        raise FileNotFoundError("libKestrelRuntimeC.so not found: build the "
-                                "runtime with CUDA or set KESTREL_RUNTIME_LIB")
+    lib = _open_library("libKestrelRuntimeC.so", "KESTREL_RUNTIME_LIB",
+                        ["build", "build-rt"],
+                        "build the runtime with the CUDA toolkit")
     lib.kestrel_cuda_load.restype = ctypes.c_void_p
     lib.kestrel_cuda_load.argtypes = [ctypes.c_char_p, ctypes.c_int,
                                       ctypes.POINTER(ctypes.c_void_p)]
