@@ -5,8 +5,9 @@
 set -euo pipefail
 
 APT_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
-              libomp-22-dev cmake ninja-build ccache libgtest-dev)
-PIP_PACKAGES=(numpy pytest lit)
+              libomp-22-dev cmake ninja-build ccache libgtest-dev
+              libonnx-dev libprotobuf-dev)
+PIP_PACKAGES=(numpy pytest lit onnx onnxruntime)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

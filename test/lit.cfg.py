@@ -43,6 +43,17 @@ try:
 except OSError:
     pass
 
+# ONNX tests need the onnx Python package (to write their models) and a
+# kestrelc built with the importer.
+# (lit itself may run under another Python than the tests' python3.)
+import subprocess
+has_onnx = subprocess.run(["python3", "-c", "import onnx"],
+                          capture_output=True).returncode == 0
+listed = subprocess.run([os.path.join(config.kestrel_tools_dir, "kestrelc"),
+                         "--list-onnx-ops"], capture_output=True, text=True)
+if has_onnx and listed.stdout.strip():
+    config.available_features.add("onnx")
+
 # PTX emitted by tests is assembled when ptxas is installed.
 ptxas = shutil.which("ptxas") or (
     "/usr/local/cuda/bin/ptxas"

@@ -11,6 +11,9 @@
 #include "dialects/Kestrel.h"
 #include "kestrel/Driver/Compiler.h"
 #include "kestrel/InitAll.h"
+#ifdef KESTREL_HAS_ONNX
+#include "kestrel/Import/Onnx.h"
+#endif
 #include "kestrel/Pipeline/Pipelines.h"
 #include "kestrel/Target/Target.h"
 
@@ -88,6 +91,15 @@ cl::opt<std::string> extraPasses(
     cl::desc("A pass pipeline run before the target's (e.g. a plugin's "
              "passes: --extra-passes='func.func(my-pass)')"),
     cl::value_desc("pipeline"), cl::cat(category));
+cl::opt<bool> listOnnxOps("list-onnx-ops",
+                          cl::desc("Print the ONNX operators the importer "
+                                   "supports and exit"),
+                          cl::cat(category));
+cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("ONNX input: static shape of a graph input with symbolic "
+             "dimensions, NAME=DxDx... (repeatable)"),
+    cl::value_desc("name=shape"), cl::cat(category));
 cl::list<std::string> passPlugins("load-pass-plugin",
                                   cl::desc("Load passes from a plugin library"),
                                   cl::value_desc("path"), cl::cat(category));
@@ -111,6 +123,16 @@ int main(int argc, char **argv) {
       "  kestrelc model.mlir --target=cpu --emit=so -o model.so\n"
       "  kestrelc model.mlir --target=cuda:sm_90a --emit=ptx -o model.ptx\n");
 
+#ifdef KESTREL_HAS_ONNX
+  if (listOnnxOps) {
+    for (const std::string &op : kestrel::supportedOnnxOps())
+      llvm::outs() << op << "\n";
+    return 0;
+  }
+#else
+  if (listOnnxOps)
+    return 0;
+#endif
   kestrel::CompileOptions opts;
   opts.target = targetName;
   if (emitKind != Emit::Default)
@@ -127,12 +149,36 @@ int main(int argc, char **argv) {
     llvm::errs() << "kestrelc: error: " << error << "\n";
     return 1;
   }
-  if (StringRef(inputPath).ends_with(".onnx")) {
+  bool onnxInput = StringRef(inputPath).ends_with(".onnx");
+#ifndef KESTREL_HAS_ONNX
+  if (onnxInput) {
     llvm::errs() << "kestrelc: error: " << inputPath
-                 << ": ONNX input is not supported by this build yet; "
-                    "write the model in the kestrel dialect (.mlir)\n";
+                 << ": this kestrelc was built without the ONNX importer "
+                    "(install libonnx-dev and rebuild)\n";
     return 1;
   }
+#else
+  kestrel::OnnxImportOptions importOptions;
+  for (const std::string &spec : inputShapes) {
+    auto [name, dims] = StringRef(spec).rsplit('=');
+    std::vector<int64_t> shape;
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    bool ok = !name.empty() && !dims.empty();
+    for (StringRef p : parts) {
+      int64_t d;
+      ok &= !p.getAsInteger(10, d) && d > 0;
+      shape.push_back(d);
+    }
+    if (!ok) {
+      llvm::errs() << "kestrelc: error: --input-shape expects NAME=DxDx..., "
+                      "got '"
+                   << spec << "'\n";
+      return 1;
+    }
+    importOptions.inputShapes[name.str()] = shape;
+  }
+#endif
 
   DialectRegistry registry;
   kestrel::registerAllDialects(registry);
@@ -174,7 +220,13 @@ int main(int argc, char **argv) {
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &ctx);
 
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &ctx);
+  OwningOpRef<ModuleOp> module;
+#ifdef KESTREL_HAS_ONNX
+  if (onnxInput)
+    module = kestrel::importOnnxFile(ctx, inputPath, importOptions);
+  else
+#endif
+    module = parseSourceFile<ModuleOp>(sourceMgr, &ctx);
   if (!module)
     return 1;
   return failed(kestrel::compile(*module, opts, outputPath)) ? 1 : 0;
