@@ -16,7 +16,7 @@
 // SO: --emit=llvm|obj|so need --target=cpu
 // STDOUT: binary output needs -o <path>
 // OPT: kestrelc: error: -O4 is not a level (expected 0 to 3)
-// ONNX: model.onnx: ONNX input is not supported by this build yet
+// ONNX: kestrelc: error: cannot open input file '{{.*}}model.onnx'
 // MISSING: kestrelc: error: cannot open input file '{{.*}}missing.mlir'
 
 // HELP: kestrelc: compile a Kestrel model to a CPU library or CUDA PTX
