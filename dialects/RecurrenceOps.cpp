@@ -138,3 +138,109 @@ LogicalResult GatedRecurrenceOp::verify() {
                          << sc->convertToDouble();
   return success();
 }
+
+/// `value` (if present) must have element type `want`; otherwise emits
+/// "<name> has element type X but <what>".
+static LogicalResult checkElementType(Operation *op, StringRef name,
+                                      Value value, Type want, StringRef what) {
+  if (!value)
+    return success();
+  Type got = cast<ShapedType>(value.getType()).getElementType();
+  if (got == want)
+    return success();
+  return op->emitOpError() << name << " has element type " << got << " but "
+                           << what;
+}
+
+LogicalResult SelectiveScanOp::verify() {
+  auto rt = [](Value v) { return cast<RankedTensorType>(v.getType()); };
+  RankedTensorType x = rt(getX()), a = rt(getA());
+  if (x.getRank() != 3)
+    return emitOpError() << "x must have rank 3 [B, C, T], got " << x;
+  if (a.getRank() != 2)
+    return emitOpError() << "A must have rank 2 [C, N], got " << a;
+  // B, C and T come from x, N from A: every other operand is checked
+  // against them, so a disagreement is reported on the operand that differs.
+  const int64_t B = x.getDimSize(0), C = x.getDimSize(1), T = x.getDimSize(2),
+                N = a.getDimSize(1);
+
+  // Activations share x's storage type; parameters and states are f32
+  // (see the op description for why).
+  Type elt = x.getElementType(), f32 = Float32Type::get(getContext());
+  for (auto [name, value] : {std::pair<StringRef, Value>{"delta", getDelta()},
+                             {"Bm", getBm()},
+                             {"Cm", getCm()},
+                             {"z", getZ()},
+                             {"y", getY()}})
+    if (failed(checkElementType(*this, name, value, elt,
+                                "x has the storage type of the activations")))
+      return failure();
+  for (auto [name, value] : {std::pair<StringRef, Value>{"A", getA()},
+                             {"D", getD()},
+                             {"delta_bias", getDeltaBias()},
+                             {"initial_state", getInitialState()},
+                             {"final_state", getFinalState()}})
+    if (failed(checkElementType(*this, name, value, f32, "must be f32")))
+      return failure();
+
+  SmallVector<int64_t> act = {B, C, T}, bc = {B, N, T}, param = {C, N},
+                       vec = {C}, state = {B, C, N};
+  SmallVector<std::tuple<StringRef, StringRef, Value, ArrayRef<int64_t>>>
+      shapes = {{"delta", "[B, C, T]", getDelta(), act},
+                {"A", "[C, N]", getA(), param},
+                {"Bm", "[B, N, T]", getBm(), bc},
+                {"Cm", "[B, N, T]", getCm(), bc},
+                {"D", "[C]", getD(), vec},
+                {"z", "[B, C, T]", getZ(), act},
+                {"delta_bias", "[C]", getDeltaBias(), vec},
+                {"initial_state", "[B, C, N]", getInitialState(), state},
+                {"y", "[B, C, T]", getY(), act},
+                {"final_state", "[B, C, N]", getFinalState(), state}};
+  for (auto [name, layout, value, want] : shapes)
+    if (value && shapeMismatch(rt(value), want))
+      return emitOpError() << name << " must have shape " << layout << " = "
+                           << formatShape(want) << ", got " << value.getType();
+  return success();
+}
+
+LogicalResult CausalConv1dOp::verify() {
+  auto rt = [](Value v) { return cast<RankedTensorType>(v.getType()); };
+  RankedTensorType x = rt(getX()), w = rt(getWeight());
+  if (x.getRank() != 3)
+    return emitOpError() << "x must have rank 3 [B, C, T], got " << x;
+  if (w.getRank() != 2)
+    return emitOpError() << "weight must have rank 2 [C, K], got " << w;
+  const int64_t B = x.getDimSize(0), C = x.getDimSize(1), T = x.getDimSize(2),
+                K = w.getDimSize(1);
+  if (ShapedType::isDynamic(K))
+    return emitOpError() << "weight must have a static kernel size K, got "
+                         << w;
+  if (K < 1)
+    return emitOpError() << "kernel size K must be at least 1, got " << K;
+
+  Type elt = x.getElementType();
+  std::string what;
+  llvm::raw_string_ostream(what)
+      << "x has '" << elt << "'; all operands and results must share one";
+  for (auto [name, value] : {std::pair<StringRef, Value>{"weight", getWeight()},
+                             {"bias", getBias()},
+                             {"state", getState()},
+                             {"y", getY()},
+                             {"new_state", getNewState()}})
+    if (failed(checkElementType(*this, name, value, elt, what)))
+      return failure();
+
+  SmallVector<int64_t> wShape = {C, K}, vec = {C}, state = {B, C, K - 1},
+                       act = {B, C, T};
+  SmallVector<std::tuple<StringRef, StringRef, Value, ArrayRef<int64_t>>>
+      shapes = {{"weight", "[C, K]", getWeight(), wShape},
+                {"bias", "[C]", getBias(), vec},
+                {"state", "[B, C, K-1]", getState(), state},
+                {"y", "[B, C, T]", getY(), act},
+                {"new_state", "[B, C, K-1]", getNewState(), state}};
+  for (auto [name, layout, value, want] : shapes)
+    if (value && shapeMismatch(rt(value), want))
+      return emitOpError() << name << " must have shape " << layout << " = "
+                           << formatShape(want) << ", got " << value.getType();
+  return success();
+}

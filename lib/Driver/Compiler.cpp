@@ -147,11 +147,20 @@ LogicalResult Driver::run(ModuleOp module) {
     // host around per-step parallel loops; the launch manifest only replays
     // straight-line copies and launches, so refuse it here with a reason
     // instead of failing later without one.
-    WalkResult unsupported = module.walk([](GatedRecurrenceOp op) {
-      op.emitOpError() << "is not supported on cuda targets yet: its "
-                          "lowering loops over time on the host, which the "
-                          "launch manifest cannot replay; use --target=cpu";
-      return WalkResult::interrupt();
+    WalkResult unsupported = module.walk([](Operation *op) {
+      if (isa<GatedRecurrenceOp>(op)) {
+        op->emitOpError() << "is not supported on cuda targets yet: its "
+                             "lowering loops over time on the host, which "
+                             "the launch manifest cannot replay; use "
+                             "--target=cpu";
+        return WalkResult::interrupt();
+      }
+      if (isa<SelectiveScanOp, CausalConv1dOp>(op)) {
+        op->emitOpError() << "is not supported on cuda targets yet: it has "
+                             "no lowering yet";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
     });
     if (unsupported.wasInterrupted())
       return failure();
