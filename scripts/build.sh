@@ -4,6 +4,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${KESTREL_BUILD_DIR:-$ROOT/build}
 JOBS=${KESTREL_JOBS:-$(nproc)}
+# Paths under the checkout are hashed relative to it, so separate checkouts
+# (git worktrees, CI clones) share one ccache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT}
 if [[ ! -f $BUILD/build.ninja ]]; then
   cmake -G Ninja -S "$ROOT" -B "$BUILD" \
     -DCMAKE_BUILD_TYPE=Release \
