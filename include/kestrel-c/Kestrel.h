@@ -1,8 +1,8 @@
 /*===- Kestrel.h - C API of the Kestrel compiler -----------------*- C -*-===*\
 |*                                                                          *|
 |* A small, stable C interface to the compiler, for language bindings: the  *|
-|* Python package loads libKestrelCAPI.so through ctypes. It compiles MLIR   *|
-|* text to the same artifacts as kestrelc.                                   *|
+|* Python package loads libKestrelCAPI.so through ctypes. It imports ONNX   *|
+|* and compiles MLIR text to the same artifacts as kestrelc.                 *|
 |*                                                                          *|
 \*===----------------------------------------------------------------------===*/
 
@@ -38,6 +38,19 @@ int kestrel_compile(const char *source, size_t length, const char *name,
  * kestrel_free), or NULL with `*diagnostics` set. */
 char *kestrel_print_ir(const char *source, size_t length, const char *name,
                        char **diagnostics);
+
+/* Imports the ONNX model file at `path` (external data files resolved next
+ * to it) and returns the imported module as MLIR text (free with
+ * kestrel_free), ready for kestrel_compile. `input_shapes` holds
+ * `num_input_shapes` specs "NAME=DxDx..." that fix symbolic input
+ * dimensions, as kestrelc's --input-shape. On failure returns NULL with
+ * `*diagnostics` set (every unsupported node listed, or why the file could
+ * not be read); also NULL when the library was built without the importer. */
+char *kestrel_import_onnx(const char *path, const char *const *input_shapes,
+                          size_t num_input_shapes, char **diagnostics);
+
+/* Nonzero when the library was built with the ONNX importer. */
+int kestrel_has_onnx(void);
 
 void kestrel_free(char *text);
 

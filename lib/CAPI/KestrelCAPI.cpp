@@ -9,6 +9,9 @@
 #include "kestrel-c/Kestrel.h"
 
 #include "kestrel/Driver/Compiler.h"
+#ifdef KESTREL_HAS_ONNX
+#include "kestrel/Import/Onnx.h"
+#endif
 #include "kestrel/InitAll.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -133,6 +136,53 @@ extern "C" char *kestrel_print_ir(const char *source, size_t length,
   if (diagnostics)
     *diagnostics = session.diagnostics();
   return result;
+}
+
+extern "C" char *kestrel_import_onnx(const char *path,
+                                     const char *const *input_shapes,
+                                     size_t num_input_shapes,
+                                     char **diagnostics) {
+#ifdef KESTREL_HAS_ONNX
+  kestrel::OnnxImportOptions options;
+  for (size_t i = 0; i < num_input_shapes; ++i) {
+    if (std::string error =
+            kestrel::addInputShapeSpec(input_shapes[i], options);
+        !error.empty()) {
+      if (diagnostics)
+        *diagnostics = copyString(error);
+      return nullptr;
+    }
+  }
+  Session session("", 0, path);
+  OwningOpRef<ModuleOp> module =
+      kestrel::importOnnxFile(session.context, path, options);
+  char *result = nullptr;
+  if (module) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    result = copyString(text);
+  }
+  if (diagnostics)
+    *diagnostics = session.diagnostics();
+  return result;
+#else
+  (void)path;
+  (void)input_shapes;
+  (void)num_input_shapes;
+  if (diagnostics)
+    *diagnostics = copyString("this Kestrel was built without the ONNX "
+                              "importer (install libonnx-dev and rebuild)");
+  return nullptr;
+#endif
+}
+
+extern "C" int kestrel_has_onnx(void) {
+#ifdef KESTREL_HAS_ONNX
+  return 1;
+#else
+  return 0;
+#endif
 }
 
 extern "C" void kestrel_free(char *text) { std::free(text); }

@@ -7,6 +7,6 @@ independent NumPy reference implementations of every op
 (`kestrel.reference`), which the test suite uses as its oracle.
 """
 
-from kestrel.api import (CompileError, CudaModule, compile, ir,  # noqa: F401
+from kestrel.api import (CompileError, CudaModule, compile, has_onnx, ir,  # noqa: F401
                          load_cuda, print_ir, version)
 from kestrel.runtime import CpuLibrary, Manifest  # noqa: F401

@@ -60,6 +60,12 @@ def _capi():
     lib.kestrel_print_ir.argtypes = [ctypes.c_char_p, ctypes.c_size_t,
                                      ctypes.c_char_p,
                                      ctypes.POINTER(ctypes.c_void_p)]
+    lib.kestrel_import_onnx.restype = ctypes.c_void_p
+    lib.kestrel_import_onnx.argtypes = [ctypes.c_char_p,
+                                        ctypes.POINTER(ctypes.c_char_p),
+                                        ctypes.c_size_t,
+                                        ctypes.POINTER(ctypes.c_void_p)]
+    lib.kestrel_has_onnx.restype = ctypes.c_int
     lib.kestrel_free.argtypes = [ctypes.c_void_p]
     lib.kestrel_version.restype = ctypes.c_char_p
     _lib = lib
@@ -74,16 +80,41 @@ def _take_string(lib, ptr) -> str:
     return text
 
 
-def _source_text(source) -> tuple[bytes, str]:
-    """(MLIR text, name for diagnostics) from a path, text or ModelProto."""
+def _import_onnx(path: Path, input_shapes) -> bytes:
+    """MLIR text of the ONNX model at `path`, imported by the C++ importer
+    (the same one kestrelc uses)."""
+    lib = _capi()
+    specs = [s if isinstance(s, str) else
+             f"{s[0]}={'x'.join(str(d) for d in s[1])}"
+             for s in (input_shapes.items() if isinstance(input_shapes, dict)
+                       else input_shapes or ())]
+    array = (ctypes.c_char_p * max(len(specs), 1))(
+        *[spec.encode() for spec in specs])
+    diags = ctypes.c_void_p()
+    out = lib.kestrel_import_onnx(str(path).encode(), array, len(specs),
+                                  ctypes.byref(diags))
+    messages = _take_string(lib, diags.value)
+    if not out:
+        raise CompileError(messages or f"{path}: ONNX import failed")
+    return _take_string(lib, out).encode()
+
+
+def _source_text(source, input_shapes=None) -> tuple[bytes, str]:
+    """(MLIR text, name for diagnostics) from a path (.mlir or .onnx), MLIR
+    text or an onnx.ModelProto."""
     if type(source).__name__ == "ModelProto":
-        raise NotImplementedError(
-            "ONNX models are not supported by this build yet; write the model "
-            "in the kestrel dialect")
+        # The importer reads files (it resolves external data next to them);
+        # a ModelProto holds its tensors in memory, so it is written whole.
+        with tempfile.TemporaryDirectory(prefix="kestrel-onnx-") as tmp:
+            path = Path(tmp) / ((source.graph.name or "model") + ".onnx")
+            path.write_bytes(source.SerializeToString())
+            return _import_onnx(path, input_shapes), f"<onnx {path.name}>"
     if isinstance(source, os.PathLike) or (
             isinstance(source, str) and "{" not in source
             and Path(source).exists()):
         path = Path(source)
+        if path.suffix == ".onnx":
+            return _import_onnx(path, input_shapes), str(path)
         return path.read_bytes(), str(path)
     if isinstance(source, str):
         return source.encode(), "<string>"
@@ -91,14 +122,19 @@ def _source_text(source) -> tuple[bytes, str]:
                     "MLIR text or an onnx.ModelProto")
 
 
+def has_onnx() -> bool:
+    """Whether this build imports ONNX models (built with libonnx-dev)."""
+    return bool(_capi().kestrel_has_onnx())
+
+
 def version() -> str:
     return _capi().kestrel_version().decode()
 
 
-def ir(source) -> str:
+def ir(source, *, input_shapes=None) -> str:
     """The module after Kestrel's target-independent passes, as MLIR text."""
     lib = _capi()
-    text, name = _source_text(source)
+    text, name = _source_text(source, input_shapes)
     diags = ctypes.c_void_p()
     out = lib.kestrel_print_ir(text, len(text), name.encode(), ctypes.byref(diags))
     messages = _take_string(lib, diags.value)
@@ -107,8 +143,8 @@ def ir(source) -> str:
     return _take_string(lib, out)
 
 
-def print_ir(source) -> None:
-    print(ir(source), end="")
+def print_ir(source, *, input_shapes=None) -> None:
+    print(ir(source, input_shapes=input_shapes), end="")
 
 
 _TORCH_DTYPES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16",
@@ -248,17 +284,19 @@ atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _workdirs
 def compile(source, target: str = "cpu", *, output: str | os.PathLike | None = None,
             emit: str | None = None, opt_level: int = 3,
             reference_lowering: bool = False, cuda_path: str | None = None,
-            extra_passes: str | None = None):
-    """Compiles a model given as a path, MLIR text or (later) an
+            extra_passes: str | None = None, input_shapes=None):
+    """Compiles a model given as a path (.mlir or .onnx), MLIR text or an
     onnx.ModelProto.
 
+    `input_shapes` fixes symbolic ONNX input dimensions, as kestrelc's
+    --input-shape: {"x": (1, 128)} or ["x=1x128"].
     target "cpu" returns a `CpuLibrary` whose functions take and return
     NumPy arrays; "cuda:sm_90a" (or sm_80, ...) returns a `CudaModule`.
     With `emit` other than the target's default, returns the output path.
     Raises `CompileError` with the compiler's diagnostics.
     """
     lib = _capi()
-    text, name = _source_text(source)
+    text, name = _source_text(source, input_shapes)
     cuda = target.startswith("cuda:")
     default_emit = "ptx" if cuda else "so"
     if output is None:

@@ -90,3 +90,76 @@ def test_cuda_module_checks_inputs_before_the_driver(tmp_path):
                                          r"contiguous f32\[1, 1, 8, 4\]"):
         mod.attn(_FakeCudaArray((1, 2, 8, 4)), _FakeCudaArray((1, 3, 8, 4)),
                  _FakeCudaArray((1, 1, 8, 4)))
+
+
+def _attention_graph(seq):
+    """softmax(Q Kᵀ · 0.5) V as an ONNX graph, the sequence length `seq`
+    (an int or a symbolic name)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    shape = [1, seq, 4]
+    nodes = [
+        helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["q", "kt"], ["s"]),
+        helper.make_node("Mul", ["s", "half"], ["ss"]),
+        helper.make_node("Softmax", ["ss"], ["p"], axis=-1),
+        helper.make_node("MatMul", ["p", "v"], ["o"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "attn",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)
+         for n in "qkv"],
+        [helper.make_tensor_value_info("o", TensorProto.FLOAT, shape)],
+        [helper.make_tensor("half", TensorProto.FLOAT, [], [0.5])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    return model
+
+
+def _softmax_attention(q, k, v):
+    s = q @ k.transpose(0, 2, 1) * 0.5
+    p = np.exp(s - s.max(-1, keepdims=True))
+    return (p / p.sum(-1, keepdims=True)) @ v
+
+
+@pytest.mark.skipif(not kestrel.has_onnx(), reason="built without ONNX")
+def test_compile_onnx_model_proto_and_path(tmp_path):
+    rng = np.random.default_rng(2)
+    q, k, v = (rng.uniform(-1, 1, (1, 6, 4)).astype(np.float32) for _ in "qkv")
+    expected = _softmax_attention(q, k, v)
+    model = _attention_graph(6)
+    (out,) = kestrel.compile(model).attn(q, k, v)
+    assert np.abs(out - expected).max() <= 1e-5
+    path = tmp_path / "attn.onnx"
+    path.write_bytes(model.SerializeToString())
+    (out,) = kestrel.compile(path).attn(q, k, v)
+    assert np.abs(out - expected).max() <= 1e-5
+    assert "linalg" in kestrel.ir(model)
+
+
+@pytest.mark.skipif(not kestrel.has_onnx(), reason="built without ONNX")
+def test_onnx_symbolic_dims_need_input_shapes():
+    model = _attention_graph("T")
+    with pytest.raises(kestrel.CompileError, match="graph input 'q' has symbolic dimension 'T'"):
+        kestrel.compile(model)
+    lib = kestrel.compile(model, input_shapes={n: (1, 3, 4) for n in "qkv"})
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.uniform(-1, 1, (1, 3, 4)).astype(np.float32) for _ in "qkv")
+    assert np.abs(lib.attn(q, k, v)[0] - _softmax_attention(q, k, v)).max() <= 1e-5
+    with pytest.raises(kestrel.CompileError, match="--input-shape expects"):
+        kestrel.compile(model, input_shapes=["q=1xTx4"])
+
+
+@pytest.mark.skipif(not kestrel.has_onnx(), reason="built without ONNX")
+def test_onnx_unsupported_nodes_are_listed():
+    from onnx import TensorProto, helper
+    nodes = [helper.make_node("Hardmax", ["x"], ["a"], name="first"),
+             helper.make_node("LpNormalization", ["a"], ["y"], name="second")]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(kestrel.CompileError) as info:
+        kestrel.compile(model)
+    assert "first" in str(info.value) and "Hardmax" in str(info.value)
+    assert "second" in str(info.value) and "LpNormalization" in str(info.value)

@@ -160,23 +160,11 @@ int main(int argc, char **argv) {
 #else
   kestrel::OnnxImportOptions importOptions;
   for (const std::string &spec : inputShapes) {
-    auto [name, dims] = StringRef(spec).rsplit('=');
-    std::vector<int64_t> shape;
-    SmallVector<StringRef> parts;
-    dims.split(parts, 'x');
-    bool ok = !name.empty() && !dims.empty();
-    for (StringRef p : parts) {
-      int64_t d;
-      ok &= !p.getAsInteger(10, d) && d > 0;
-      shape.push_back(d);
-    }
-    if (!ok) {
-      llvm::errs() << "kestrelc: error: --input-shape expects NAME=DxDx..., "
-                      "got '"
-                   << spec << "'\n";
+    if (std::string error = kestrel::addInputShapeSpec(spec, importOptions);
+        !error.empty()) {
+      llvm::errs() << "kestrelc: error: " << error << "\n";
       return 1;
     }
-    importOptions.inputShapes[name.str()] = shape;
   }
 #endif
 

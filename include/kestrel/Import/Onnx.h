@@ -25,6 +25,10 @@ struct OnnxImportOptions {
   std::map<std::string, std::vector<int64_t>> inputShapes;
 };
 
+/// Parses one `NAME=DxDx...` input-shape spec into `options`; returns an
+/// error message, empty on success.
+std::string addInputShapeSpec(llvm::StringRef spec, OnnxImportOptions &options);
+
 /// The ONNX ops (default domain) the importer lowers.
 std::vector<std::string> supportedOnnxOps();
 
