@@ -122,9 +122,15 @@ struct LowerSelectiveScan : OpRewritePattern<SelectiveScanOp> {
           yield(nb, l, softplus ? buildSoftplus(nb, l, v) : v);
         });
 
-    // Initial f32 state (the operand is f32 already), or zeros.
-    Value state0 = op.getInitialState();
-    if (!state0)
+    // Initial f32 state, or zeros. The operand is f32 already, but it is
+    // copied: the loop updates its state in place, and bufferization would
+    // otherwise do that in the caller's buffer (a function argument).
+    Value state0;
+    if (Value s0 = op.getInitialState())
+      state0 = linalg::CopyOp::create(rewriter, loc, s0,
+                                      rb.empty({B, C, N}, rb.f32))
+                   .getResult(0);
+    else
       state0 = rb.filled({B, C, N}, 0.0);
     // Every step writes its own column of the output, so it starts empty.
     Value out0 = rb.empty({B, C, T}, rb.f32);
