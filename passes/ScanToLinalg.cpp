@@ -66,8 +66,7 @@ static Value buildSoftplus(OpBuilder &b, Location loc, Value v) {
 /// is ambiguous once B or X is 1 too.
 static Value sliceStep(OpBuilder &b, Location loc, Value source, Value t) {
   auto type = cast<RankedTensorType>(source.getType());
-  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                       t};
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0), t};
   SmallVector<OpFoldResult> sizes = {b.getIndexAttr(type.getDimSize(0)),
                                      b.getIndexAttr(type.getDimSize(1)),
                                      b.getIndexAttr(1)};
@@ -127,9 +126,9 @@ struct LowerSelectiveScan : OpRewritePattern<SelectiveScanOp> {
     // otherwise do that in the caller's buffer (a function argument).
     Value state0;
     if (Value s0 = op.getInitialState())
-      state0 = linalg::CopyOp::create(rewriter, loc, s0,
-                                      rb.empty({B, C, N}, rb.f32))
-                   .getResult(0);
+      state0 =
+          linalg::CopyOp::create(rewriter, loc, s0, rb.empty({B, C, N}, rb.f32))
+              .getResult(0);
     else
       state0 = rb.filled({B, C, N}, 0.0);
     // Every step writes its own column of the output, so it starts empty.
@@ -180,8 +179,8 @@ struct LowerSelectiveScan : OpRewritePattern<SelectiveScanOp> {
                                          rewriter.getIndexAttr(1)};
       SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
       Value col = tensor::ExtractSliceOp::create(
-          rewriter, loc, RankedTensorType::get({B, C, 1}, rb.f32), out,
-          offsets, sizes, strides);
+          rewriter, loc, RankedTensorType::get({B, C, 1}, rb.f32), out, offsets,
+          sizes, strides);
       col =
           linalg::FillOp::create(rewriter, loc, cstF32(rewriter, loc, 0.0), col)
               .getResult(0);
@@ -192,8 +191,8 @@ struct LowerSelectiveScan : OpRewritePattern<SelectiveScanOp> {
                 arith::MulFOp::create(nb, l, toF32(nb, l, args[0]), args[1]);
             yield(nb, l, arith::AddFOp::create(nb, l, args[2], prod));
           });
-      out = tensor::InsertSliceOp::create(rewriter, loc, y, out, offsets,
-                                          sizes, strides);
+      out = tensor::InsertSliceOp::create(rewriter, loc, y, out, offsets, sizes,
+                                          strides);
       scf::YieldOp::create(rewriter, loc, ValueRange{state, out});
     }
 
@@ -214,23 +213,22 @@ struct LowerSelectiveScan : OpRewritePattern<SelectiveScanOp> {
         maps.push_back(id3);
       }
       maps.push_back(id3);
-      y = rb.generic(inputs, rb.empty({B, C, T}, storage), maps,
-                     {kPar, kPar, kPar},
-                     [&](OpBuilder &nb, Location l, ValueRange args) {
-                       Value v = args[0];
-                       unsigned next = 1;
-                       if (d) {
-                         Value skip = arith::MulFOp::create(
-                             nb, l, args[next], toF32(nb, l, args[next + 1]));
-                         v = arith::AddFOp::create(nb, l, v, skip);
-                         next += 2;
-                       }
-                       if (z)
-                         v = arith::MulFOp::create(
-                             nb, l, v,
-                             buildSilu(nb, l, toF32(nb, l, args[next])));
-                       yield(nb, l, fromF32(nb, l, v, storage));
-                     });
+      y = rb.generic(
+          inputs, rb.empty({B, C, T}, storage), maps, {kPar, kPar, kPar},
+          [&](OpBuilder &nb, Location l, ValueRange args) {
+            Value v = args[0];
+            unsigned next = 1;
+            if (d) {
+              Value skip = arith::MulFOp::create(nb, l, args[next],
+                                                 toF32(nb, l, args[next + 1]));
+              v = arith::AddFOp::create(nb, l, v, skip);
+              next += 2;
+            }
+            if (z)
+              v = arith::MulFOp::create(
+                  nb, l, v, buildSilu(nb, l, toF32(nb, l, args[next])));
+            yield(nb, l, fromF32(nb, l, v, storage));
+          });
     }
     rewriter.replaceOp(op, ValueRange{y, loop.getResult(0)});
     return success();
@@ -257,8 +255,11 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
     ReferenceBuilder rb(rewriter, loc);
 
     // xs = state (or K-1 zeros) followed by x along time, in the storage
-    // type: new_state is a slice of it, so it holds the inputs exactly.
-    auto strides = SmallVector<OpFoldResult>(3, rewriter.getIndexAttr(1));
+    // type: new_state is a copy of part of it, so it holds the inputs
+    // exactly. Each part is written by a linalg op into its slice of xs, so
+    // bufferization writes it in place instead of copying a strided view
+    // (which would need the memrefCopy runtime helper).
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
     auto at = [&](int64_t offset) -> SmallVector<OpFoldResult> {
       return {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
               rewriter.getIndexAttr(offset)};
@@ -267,20 +268,30 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
       return {rewriter.getIndexAttr(B), rewriter.getIndexAttr(C),
               rewriter.getIndexAttr(len)};
     };
+    auto sliceType = [&](int64_t len) {
+      return RankedTensorType::get({B, C, len}, storage);
+    };
     Value xs = rb.empty({B, C, K - 1 + T}, storage);
-    if (Value state = op.getState()) {
-      xs = tensor::InsertSliceOp::create(rewriter, loc, state, xs, at(0),
-                                         sizes(K - 1), strides);
-    } else if (K > 1) {
-      Value zeros = rb.empty({B, C, K - 1}, storage);
-      Value zero = arith::ConstantOp::create(
-          rewriter, loc, rewriter.getFloatAttr(storage, 0.0));
-      zeros = linalg::FillOp::create(rewriter, loc, zero, zeros).getResult(0);
-      xs = tensor::InsertSliceOp::create(rewriter, loc, zeros, xs, at(0),
-                                         sizes(K - 1), strides);
-    }
-    xs = tensor::InsertSliceOp::create(rewriter, loc, op.getX(), xs,
-                                       at(K - 1), sizes(T), strides);
+    // Writes `part` (or zeros when null) into xs[:, :, offset : offset+len].
+    auto writePart = [&](Value part, int64_t offset, int64_t len) {
+      Value dest = tensor::ExtractSliceOp::create(
+          rewriter, loc, sliceType(len), xs, at(offset), sizes(len), strides);
+      Value written;
+      if (part) {
+        written =
+            linalg::CopyOp::create(rewriter, loc, part, dest).getResult(0);
+      } else {
+        Value zero = arith::ConstantOp::create(
+            rewriter, loc, rewriter.getFloatAttr(storage, 0.0));
+        written =
+            linalg::FillOp::create(rewriter, loc, zero, dest).getResult(0);
+      }
+      xs = tensor::InsertSliceOp::create(rewriter, loc, written, xs, at(offset),
+                                         sizes(len), strides);
+    };
+    if (K > 1)
+      writePart(op.getState(), 0, K - 1);
+    writePart(op.getX(), K - 1, T);
 
     // acc[b,c,t] = bias[c] (or 0) + Σ_i w[c,i] xs[b,c,t+i]; loops
     // (b, c, t, i), i reduced.
@@ -289,27 +300,27 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
     AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
     Value acc;
     if (Value bias = op.getBias()) {
-      acc = rb.generic({bias}, rb.empty({B, C, T}, rb.f32),
-                       {AffineMap::get(3, 0, {c}, ctx), id3},
-                       {kPar, kPar, kPar},
-                       [](OpBuilder &nb, Location l, ValueRange args) {
-                         yield(nb, l, toF32(nb, l, args[0]));
-                       });
+      acc =
+          rb.generic({bias}, rb.empty({B, C, T}, rb.f32),
+                     {AffineMap::get(3, 0, {c}, ctx), id3}, {kPar, kPar, kPar},
+                     [](OpBuilder &nb, Location l, ValueRange args) {
+                       yield(nb, l, toF32(nb, l, args[0]));
+                     });
     } else {
       acc = rb.filled({B, C, T}, 0.0);
     }
     auto map4 = [&](ArrayRef<AffineExpr> results) {
       return AffineMap::get(4, 0, results, ctx);
     };
-    acc = rb.generic(
-        {op.getWeight(), xs}, acc,
-        {map4({c, i}), map4({b, c, t + i}), map4({b, c, t})},
-        {kPar, kPar, kPar, kRed},
-        [](OpBuilder &nb, Location l, ValueRange args) {
-          Value prod = arith::MulFOp::create(nb, l, toF32(nb, l, args[0]),
-                                             toF32(nb, l, args[1]));
-          yield(nb, l, arith::AddFOp::create(nb, l, args[2], prod));
-        });
+    acc =
+        rb.generic({op.getWeight(), xs}, acc,
+                   {map4({c, i}), map4({b, c, t + i}), map4({b, c, t})},
+                   {kPar, kPar, kPar, kRed},
+                   [](OpBuilder &nb, Location l, ValueRange args) {
+                     Value prod = arith::MulFOp::create(
+                         nb, l, toF32(nb, l, args[0]), toF32(nb, l, args[1]));
+                     yield(nb, l, arith::AddFOp::create(nb, l, args[2], prod));
+                   });
 
     // The activation and the narrowing in one pass.
     Value y = acc;
@@ -323,9 +334,13 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
                        yield(nb, l, fromF32(nb, l, v, storage));
                      });
 
-    Value newState = tensor::ExtractSliceOp::create(
-        rewriter, loc, RankedTensorType::get({B, C, K - 1}, storage), xs,
-        at(T), sizes(K - 1), strides);
+    // new_state = xs[:, :, T : T+K-1], copied into a tensor of its own so
+    // the result is contiguous.
+    Value last = tensor::ExtractSliceOp::create(
+        rewriter, loc, sliceType(K - 1), xs, at(T), sizes(K - 1), strides);
+    Value newState = linalg::CopyOp::create(rewriter, loc, last,
+                                            rb.empty({B, C, K - 1}, storage))
+                         .getResult(0);
     rewriter.replaceOp(op, ValueRange{y, newState});
     return success();
   }
