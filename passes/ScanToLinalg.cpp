@@ -254,50 +254,46 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
     Location loc = op.getLoc();
     ReferenceBuilder rb(rewriter, loc);
 
-    // xs = state (or K-1 zeros) followed by x along time, in the storage
-    // type: new_state is a copy of part of it, so it holds the inputs
-    // exactly. Each part is written by a linalg op into its slice of xs, so
-    // bufferization writes it in place instead of copying a strided view
-    // (which would need the memrefCopy runtime helper).
-    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-    auto at = [&](int64_t offset) -> SmallVector<OpFoldResult> {
-      return {rewriter.getIndexAttr(0), rewriter.getIndexAttr(0),
-              rewriter.getIndexAttr(offset)};
-    };
-    auto sizes = [&](int64_t len) -> SmallVector<OpFoldResult> {
-      return {rewriter.getIndexAttr(B), rewriter.getIndexAttr(C),
-              rewriter.getIndexAttr(len)};
-    };
-    auto sliceType = [&](int64_t len) {
-      return RankedTensorType::get({B, C, len}, storage);
-    };
-    Value xs = rb.empty({B, C, K - 1 + T}, storage);
-    // Writes `part` (or zeros when null) into xs[:, :, offset : offset+len].
-    auto writePart = [&](Value part, int64_t offset, int64_t len) {
-      Value dest = tensor::ExtractSliceOp::create(
-          rewriter, loc, sliceType(len), xs, at(offset), sizes(len), strides);
-      Value written;
-      if (part) {
-        written =
-            linalg::CopyOp::create(rewriter, loc, part, dest).getResult(0);
-      } else {
-        Value zero = arith::ConstantOp::create(
-            rewriter, loc, rewriter.getFloatAttr(storage, 0.0));
-        written =
-            linalg::FillOp::create(rewriter, loc, zero, dest).getResult(0);
-      }
-      xs = tensor::InsertSliceOp::create(rewriter, loc, written, xs, at(offset),
-                                         sizes(len), strides);
-    };
-    if (K > 1)
-      writePart(op.getState(), 0, K - 1);
-    writePart(op.getX(), K - 1, T);
-
-    // acc[b,c,t] = bias[c] (or 0) + Σ_i w[c,i] xs[b,c,t+i]; loops
-    // (b, c, t, i), i reduced.
     AffineExpr b, c, t, i;
     bindDims(ctx, b, c, t, i);
     AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
+
+    // xs[b,c,j] = state[b,c,j] (or 0) for j < K-1, x[b,c,j-(K-1)] after, in
+    // the storage type: new_state is read from it, so it holds the inputs
+    // exactly. It is gathered elementwise (both reads clamped into bounds,
+    // then a select) rather than assembled from slices: no strided view of a
+    // buffer is ever copied.
+    Value xs = op.getX();
+    if (K > 1) {
+      Value state = op.getState(), x = op.getX();
+      xs = rb.generic(
+          {}, rb.empty({B, C, K - 1 + T}, storage), {id3}, {kPar, kPar, kPar},
+          [&](OpBuilder &nb, Location l, ValueRange) {
+            auto cst = [&](int64_t v) -> Value {
+              return arith::ConstantIndexOp::create(nb, l, v);
+            };
+            Value bi = linalg::IndexOp::create(nb, l, 0);
+            Value ci = linalg::IndexOp::create(nb, l, 1);
+            Value j = linalg::IndexOp::create(nb, l, 2);
+            Value inX = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge,
+                                              j, cst(K - 1));
+            Value xj = arith::MaxSIOp::create(
+                nb, l, arith::SubIOp::create(nb, l, j, cst(K - 1)), cst(0));
+            Value fromX =
+                tensor::ExtractOp::create(nb, l, x, ValueRange{bi, ci, xj});
+            Value fromState =
+                arith::ConstantOp::create(nb, l, nb.getFloatAttr(storage, 0.0));
+            if (state) {
+              Value sj = arith::MinSIOp::create(nb, l, j, cst(K - 2));
+              fromState = tensor::ExtractOp::create(nb, l, state,
+                                                    ValueRange{bi, ci, sj});
+            }
+            yield(nb, l, arith::SelectOp::create(nb, l, inX, fromX, fromState));
+          });
+    }
+
+    // acc[b,c,t] = bias[c] (or 0) + Σ_i w[c,i] xs[b,c,t+i]; loops
+    // (b, c, t, i), i reduced.
     Value acc;
     if (Value bias = op.getBias()) {
       acc =
@@ -334,13 +330,14 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
                        yield(nb, l, fromF32(nb, l, v, storage));
                      });
 
-    // new_state = xs[:, :, T : T+K-1], copied into a tensor of its own so
-    // the result is contiguous.
-    Value last = tensor::ExtractSliceOp::create(
-        rewriter, loc, sliceType(K - 1), xs, at(T), sizes(K - 1), strides);
-    Value newState = linalg::CopyOp::create(rewriter, loc, last,
-                                            rb.empty({B, C, K - 1}, storage))
-                         .getResult(0);
+    // new_state[b,c,j] = xs[b,c,T+j], the last K-1 inputs; empty for K = 1.
+    Value newState = rb.empty({B, C, K - 1}, storage);
+    if (K > 1)
+      newState = rb.generic(
+          {xs}, newState, {AffineMap::get(3, 0, {b, c, t + T}, ctx), id3},
+          {kPar, kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange args) {
+            yield(nb, l, args[0]);
+          });
     rewriter.replaceOp(op, ValueRange{y, newState});
     return success();
   }
