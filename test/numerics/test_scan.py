@@ -301,11 +301,22 @@ def test_conv_short_input(compile_cpu):
 
 
 def test_conv_kernel_one(compile_cpu):
-    """K = 1: a per-channel scale, and an empty state."""
-    lib = compile_cpu(conv_func("conv", 2, 3, 5, 1, "f32", True, False,
-                                "silu"))
-    check_conv(lib, "conv", np.random.default_rng(6), 2, 3, 5, 1, "f32",
-               True, False, "silu")
+    """K = 1: a per-channel scale and bias. The state is empty, and entry
+    points take no empty tensors, so the function returns y only."""
+    B, C, T = 2, 3, 5
+    act, w, vec = _t("f32", B, C, T), _t("f32", C, 1), _t("f32", C)
+    lib = compile_cpu(f"""
+func.func @conv(%x: {act}, %w: {w}, %bias: {vec}) -> {act} {{
+  %y, %s = kestrel.causal_conv1d %x, %w activation = silu
+      bias(%bias : {vec}) : {act}, {w} -> {act}, {_t("f32", B, C, 0)}
+  return %y : {act}
+}}
+""")
+    inputs, exact = conv_inputs(np.random.default_rng(6), B, C, T, 1, "f32",
+                                True, False)
+    (y,) = lib.conv(*inputs)
+    y_ref, _ = causal_conv1d(**exact, activation="silu")
+    _check(y, y_ref, CONV_TOLERANCE["f32"], "y")
 
 
 def test_conv_single_step(compile_cpu):
