@@ -11,9 +11,9 @@
 //   y[:,:,t] = Σ_n Cm_t[n] h[:, :, n]                  (per step)
 //   y        = (y + D x) ⊙ silu(z)                     (once, after the loop)
 //
-// causal_conv1d has no recurrence: xs = state ++ x along time, then one
-// reduction y[b,c,t] = Σ_i w[c,i] xs[b,c,t+i] and new_state = the last K-1
-// columns of xs.
+// causal_conv1d has no recurrence: xs = state ++ x along time (gathered
+// elementwise), then one reduction y[b,c,t] = act(Σ_i w[c,i] xs[b,c,t+i] +
+// bias[c]) and new_state = the last K-1 columns of xs.
 //
 //===----------------------------------------------------------------------===//
 

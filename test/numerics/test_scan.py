@@ -356,3 +356,64 @@ def test_conv_decode_chain(compile_cpu):
     y_ref, s_ref = causal_conv1d(**exact, activation="silu")
     _check(y_dec, y_ref, CONV_TOLERANCE["f32"], "decode y vs oracle")
     assert np.array_equal(s, s_ref)
+
+
+# ---------------------------------------------------------------------------
+# The two together, as a Mamba mixer runs them
+# ---------------------------------------------------------------------------
+
+def mixer_func(name, B, C, T, K, N) -> str:
+    """conv (silu) -> scan, both states in and out:
+    @name(x, w, conv_bias, conv_state, dt, A, Bm, Cm, D, z, dt_bias, h0)
+    -> (y, new_conv_state, final_state)."""
+    f = lambda *s: _t("f32", *s)  # noqa: E731
+    act, bc, cs, hs = f(B, C, T), f(B, N, T), f(B, C, K - 1), f(B, C, N)
+    return f"""
+func.func @{name}(%x: {act}, %w: {f(C, K)}, %cb: {f(C)}, %cs: {cs},
+    %dt: {act}, %a: {f(C, N)}, %b: {bc}, %c: {bc}, %d: {f(C)}, %z: {act},
+    %db: {f(C)}, %h0: {hs}) -> ({act}, {cs}, {hs}) {{
+  %xc, %cs1 = kestrel.causal_conv1d %x, %w activation = silu
+      bias(%cb : {f(C)}) state(%cs : {cs}) : {act}, {f(C, K)} -> {act}, {cs}
+  %y, %h = kestrel.selective_scan %xc, %dt, %a, %b, %c D(%d : {f(C)})
+      z(%z : {act}) delta_bias(%db : {f(C)}) initial_state(%h0 : {hs})
+      delta_softplus : {act}, {act}, {f(C, N)}, {bc}, {bc} -> {act}, {hs}
+  return %y, %cs1, %h : {act}, {cs}, {hs}
+}}
+"""
+
+
+def test_mixer_decode_chain(compile_cpu):
+    """conv -> scan over T tokens in one call, and token by token with both
+    states threaded through, agree with each other and with the oracles."""
+    B, C, T, K, N = 1, 6, 8, 4, 16
+    lib = compile_cpu(mixer_func("prefill", B, C, T, K, N)
+                      + mixer_func("step", B, C, 1, K, N))
+    rng = np.random.default_rng(21)
+    u = lambda lo, hi, *s: rng.uniform(lo, hi, s).astype(np.float32)  # noqa
+    x, w, cb, cs = u(-1, 1, B, C, T), u(-1, 1, C, K), u(-1, 1, C), \
+        u(-1, 1, B, C, K - 1)
+    dt, a = u(-2, 1, B, C, T), -u(0.1, 2, C, N)
+    bm, cm, d, z = u(-1, 1, B, N, T), u(-1, 1, B, N, T), u(-1, 1, C), \
+        u(-3, 3, B, C, T)
+    db, h0 = u(-0.5, 0.5, C), u(-1, 1, B, C, N)
+    y_pre, cs_pre, h_pre = lib.prefill(x, w, cb, cs, dt, a, bm, cm, d, z, db,
+                                       h0)
+    ys, cs_t, h_t = [], cs, h0
+    for t in range(T):
+        col = np.s_[:, :, t:t + 1]
+        y_t, cs_t, h_t = lib.step(x[col], w, cb, cs_t, dt[col], a, bm[col],
+                                  cm[col], d, z[col], db, h_t)
+        ys.append(y_t)
+    y_dec = np.concatenate(ys, axis=2)
+    _check(y_dec, y_pre.astype(np.float64), 1e-5, "decode y vs prefill y")
+    _check(h_t, h_pre.astype(np.float64), 1e-5, "decode vs prefill state")
+    assert np.array_equal(cs_t, cs_pre), "conv states differ"
+
+    f64 = lambda v: v.astype(np.float64)  # noqa: E731
+    xc, cs_ref = causal_conv1d(f64(x), f64(w), f64(cb), f64(cs), "silu")
+    y_ref, h_ref = selective_scan(xc, f64(dt), f64(a), f64(bm), f64(cm),
+                                  D=f64(d), z=f64(z), delta_bias=f64(db),
+                                  delta_softplus=True, initial_state=f64(h0))
+    _check(y_pre, y_ref, Y_TOLERANCE["f32"], "prefill y vs oracle")
+    _check(h_pre, h_ref, STATE_TOLERANCE, "prefill state vs oracle")
+    assert np.array_equal(cs_pre.astype(np.float64), cs_ref)
