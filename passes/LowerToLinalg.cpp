@@ -29,6 +29,7 @@ struct LowerToLinalgPass
     populateMLAReferencePatterns(patterns);
     populateQuantReferencePatterns(patterns);
     populateRecurrenceReferencePatterns(patterns);
+    populateScanReferencePatterns(patterns);
     populateSupportReferencePatterns(patterns);
     populateDenoiseReferencePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -17,8 +17,9 @@ def LowerToLinalg : Pass<"kestrel-lower-to-linalg"> {
     the op's formula literally (shared/OPS.md), accumulating in f32. Attention
     materializes the full `[B, H, T, S]` score tensor: this lowering is the
     obviously-correct oracle that optimized lowerings are tested against, not a
-    fast path. Recurrences become an `scf.for` over time carrying the state
-    (the recurrent form), one step per iteration.
+    fast path. Recurrences and the Mamba1 selective scan become an `scf.for`
+    over time carrying the state (the recurrent form), one step per
+    iteration; the causal conv1d is one reduction over its kernel taps.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",

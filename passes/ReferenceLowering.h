@@ -23,6 +23,7 @@ void populateAttentionReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateMLAReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateQuantReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateRecurrenceReferencePatterns(mlir::RewritePatternSet &patterns);
+void populateScanReferencePatterns(mlir::RewritePatternSet &patterns);
 
 /// i1 that is true when key position `s` is visible from query row `t`
 /// (indices) under `op`'s causal/window/sink mask: s <= t + (S - T) and, with

@@ -143,21 +143,25 @@ LogicalResult Driver::run(ModuleOp module) {
   }
 
   if (target.cuda) {
-    // The recurrence's reference lowering is an scf.for over time on the
-    // host around per-step parallel loops; the launch manifest only replays
-    // straight-line copies and launches, so refuse it here with a reason
-    // instead of failing later without one.
+    // The reference lowerings of the recurrence and the selective scan are
+    // an scf.for over time on the host around per-step parallel loops; the
+    // launch manifest only replays straight-line copies and launches, so
+    // refuse them here with a reason instead of failing later without one.
     WalkResult unsupported = module.walk([](Operation *op) {
-      if (isa<GatedRecurrenceOp>(op)) {
+      if (isa<GatedRecurrenceOp, SelectiveScanOp>(op)) {
         op->emitOpError() << "is not supported on cuda targets yet: its "
                              "lowering loops over time on the host, which "
                              "the launch manifest cannot replay; use "
                              "--target=cpu";
         return WalkResult::interrupt();
       }
-      if (isa<SelectiveScanOp, CausalConv1dOp>(op)) {
-        op->emitOpError() << "is not supported on cuda targets yet: it has "
-                             "no lowering yet";
+      // The conv's lowering is straight-line linalg and compiles for cuda,
+      // but its results have not been checked on a GPU yet: lift this once
+      // bench/gpu/check_conv.py passes there.
+      if (isa<CausalConv1dOp>(op)) {
+        op->emitOpError() << "is not supported on cuda targets yet: its "
+                             "lowering has not been checked on a GPU; use "
+                             "--target=cpu";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();

@@ -37,6 +37,13 @@ static FailureOr<TensorSpec> specOf(func::FuncOp fn, Type type,
       !shaped.hasStaticShape())
     return fn.emitError() << what << " #" << index << " has type " << type
                           << "; entry points take statically shaped tensors";
+  // MLIR's bare-pointer calling convention does not apply to empty memrefs
+  // (the function would take whole descriptors and the manifest's plain
+  // pointers would be misread), so refuse them here.
+  if (shaped.getNumElements() == 0)
+    return fn.emitError() << what << " #" << index << " has type " << type
+                          << " with no elements; entry points take "
+                             "non-empty tensors";
   FailureOr<std::string> dtype = dtypeName(shaped.getElementType());
   if (failed(dtype))
     return fn.emitError() << what << " #" << index
