@@ -323,12 +323,11 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           }
 
           // out = acc / l (0 for rows that saw no key), narrowed to storage.
+          // Written into the slice of the shared output that it replaces, so
+          // bufferization stores in place (no copy, even for ragged tiles).
           bindDims(ctx, r, c);
           Value outTile = e.generic(
-              {state[2], state[1]},
-              tensor::EmptyOp::create(
-                  b, l, ArrayRef<OpFoldResult>{rows, b.getIndexAttr(Dv)},
-                  storage),
+              {state[2], state[1]}, e.slice2d(out, bi, hi, t0, rows, Dv),
               {e.map(2, {r, c}), e.map(2, {r}), e.map(2, {r, c})},
               {kPar, kPar}, [&](OpBuilder &nb, Location ll, ValueRange a) {
                 Value zero = cstF32(nb, ll, 0.0);
@@ -343,9 +342,19 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           // lse = m + log l (-inf for rows that saw no key).
           Value lseTile;
           if (op.getLse()) {
+            Type f32Type = b.getF32Type();
             AffineMap r1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+            OpFoldResult one = b.getIndexAttr(1);
+            Value lseSlice = tensor::ExtractSliceOp::create(
+                b, l,
+                RankedTensorType::get(
+                    {getConstantIntValue(rows).value_or(ShapedType::kDynamic)},
+                    f32Type),
+                args[4], ArrayRef<OpFoldResult>{bi, hi, t0},
+                ArrayRef<OpFoldResult>{one, one, rows},
+                ArrayRef<OpFoldResult>{one, one, one});
             lseTile = e.generic(
-                {state[0], state[1]}, e.emptyF32({rows}), {r1, r1, r1},
+                {state[0], state[1]}, lseSlice, {r1, r1, r1},
                 {kPar}, [&](OpBuilder &nb, Location ll, ValueRange a) {
                   Value none = arith::CmpFOp::create(
                       nb, ll, arith::CmpFPredicate::OEQ, a[1],
