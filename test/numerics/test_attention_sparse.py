@@ -212,3 +212,33 @@ def test_lse_merge_identity(compile_with, pipeline):
                                  return_lse=True)
     np.testing.assert_allclose(out, exp_out, atol=1e-5)
     np.testing.assert_allclose(lse[live], exp_lse[live], atol=1e-5)
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_longformer_default_tiles(compile_with, pipeline):
+    # No kestrel.tile: kestrel-tile caps its tile at the 16 × 16 blocks, so
+    # the fused path skips whole blocks (4 × 4 map, ragged S = 60).
+    T, S = 64, 60
+    blocks = longformer_map(4, 4)
+    run(compile_with, pipeline, 1, 2, 1, T, S, 16, block_map=blocks,
+        block_size=(16, 16), lse=True, seed=3)
+
+
+def test_key_lengths_lse_ptx_assembles(check_ptx):
+    # The CUDA pipeline (the reference lowering on threads) takes key_lengths
+    # and the lse result: an i32 input and a second output in the manifest.
+    ptx = check_ptx(attention_mlir(2, 2, 1, 8, 16, 8, causal=True,
+                                   lengths=True, lse=True))
+    assert ".entry" in ptx
+
+
+def test_block_map_cuda_is_rejected_clearly(tmp_path):
+    """Not yet supported on CUDA: the block map is a host constant the CUDA
+    runtime cannot replay. The compiler must say so, not crash or emit."""
+    from kestrel.compiler import CompileError
+    text = attention_mlir(1, 1, 1, 8, 8, 8, block_map=np.eye(2, dtype=bool),
+                          block_size=(4, 4))
+    out = tmp_path / "k.ptx"
+    with pytest.raises(CompileError, match="cannot be replayed"):
+        kestrelc(text, out, "--target=cuda:sm_90a", "--emit=ptx")
+    assert not out.exists()
