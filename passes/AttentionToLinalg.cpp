@@ -9,8 +9,9 @@
 //   out[b,h,t,e]    = (Σ_s p · v[b,h/g,s,e]) / l   (0 where l = 0)
 //   lse[b,h,t]      = m + log l                    (-inf where l = 0)
 //
-// The mask is the conjunction of causal/window/sinks, the block map (read
-// through the affine map (t, s) -> (t / bq, s / bk)) and s < key_lengths[b].
+// The mask is the conjunction of causal/window/sinks, the block map (an i32
+// tensor unpacked from bit words, read through the affine map
+// (t, s) -> (t / bq, s / bk)) and s < key_lengths[b].
 //
 // Nothing here is tuned: this is the oracle the optimized lowerings are
 // compared with.
@@ -76,7 +77,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     SmallVector<Value> maskInputs = {scores};
     SmallVector<AffineMap> maskMaps = {id4};
     bindDims(ctx, b, h, t, s);
-    if (Value blockMap = buildBlockMapConstant(rewriter, loc, op)) {
+    if (Value blockMap = blockMapTensor(rb, op)) {
       ArrayRef<int64_t> sizes = *op.getBlockSize();
       maskInputs.push_back(blockMap);
       maskMaps.push_back(AffineMap::get(
@@ -205,6 +206,57 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     return success();
   }
 
+
+  /// The block map as an i32 tensor (i32: CUDA kernels take no i8
+  /// parameters, such as the hoisted zero it is compared with) computed by a generic from the map's
+  /// bits packed into i64 constants (bit i·nbk + j of the row-major map),
+  /// not as a constant tensor: a tensor constant becomes a host global that
+  /// the CUDA runtime cannot replay, while this is one more small kernel.
+  static Value blockMapTensor(ReferenceBuilder &rb, AttentionOp op) {
+    DenseIntElementsAttr map = op.getBlockMapAttr();
+    if (!map)
+      return Value();
+    const int64_t nbq = map.getType().getDimSize(0),
+                  nbk = map.getType().getDimSize(1);
+    SmallVector<uint64_t> words(llvm::divideCeil(nbq * nbk, 64), 0);
+    int64_t bit = 0;
+    for (const APInt &allowed : map.getValues<APInt>()) {
+      if (!allowed.isZero())
+        words[bit / 64] |= uint64_t(1) << (bit % 64);
+      ++bit;
+    }
+    MLIRContext *ctx = op.getContext();
+    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+    return rb.generic(
+        {}, rb.empty({nbq, nbk}, rb.rw.getI32Type()), {id2}, {kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          auto cstI64 = [&](int64_t v) -> Value {
+            return arith::ConstantIntOp::create(nb, l, nb.getI64Type(), v);
+          };
+          auto i64 = [&](Value index) -> Value {
+            return arith::IndexCastOp::create(nb, l, nb.getI64Type(), index);
+          };
+          Value flat = arith::AddIOp::create(
+              nb, l,
+              arith::MulIOp::create(nb, l,
+                                    i64(linalg::IndexOp::create(nb, l, 0)),
+                                    cstI64(nbk)),
+              i64(linalg::IndexOp::create(nb, l, 1)));
+          Value wordIndex = arith::DivUIOp::create(nb, l, flat, cstI64(64));
+          Value word = cstI64(static_cast<int64_t>(words.back()));
+          for (int64_t w = static_cast<int64_t>(words.size()) - 2; w >= 0; --w) {
+            Value here = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                               wordIndex, cstI64(w));
+            word = arith::SelectOp::create(
+                nb, l, here, cstI64(static_cast<int64_t>(words[w])), word);
+          }
+          Value shift = arith::RemUIOp::create(nb, l, flat, cstI64(64));
+          Value bitValue = arith::AndIOp::create(
+              nb, l, arith::ShRUIOp::create(nb, l, word, shift), cstI64(1));
+          yield(nb, l,
+                arith::TruncIOp::create(nb, l, nb.getI32Type(), bitValue));
+        });
+  }
 };
 
 } // namespace

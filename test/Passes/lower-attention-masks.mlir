@@ -1,19 +1,24 @@
 // RUN: kestrel-opt %s --kestrel-lower-to-linalg --split-input-file | FileCheck %s
 
-// The reference lowering of the block map, key lengths and lse: the block
-// map is an i8 constant read through (t floordiv bq, s floordiv bk), the
-// lengths through (b); both join the causal test in one conjunction. lse is
-// m + log l, -inf where l = 0.
+// The reference lowering of the block map, key lengths and lse. The block
+// map is unpacked by a small generic from its bits packed into i64 words
+// (here 0b1101 = 13: bit i·nbk + j is map[i][j]), then read through
+// (t floordiv bq, s floordiv bk); the lengths through (b); both join the
+// causal test in one conjunction. lse is m + log l, -inf where l = 0.
 // CHECK-DAG: #[[BLOCKS:.*]] = affine_map<(d0, d1, d2, d3) -> (d2 floordiv 3, d3 floordiv 4)>
 // CHECK-DAG: #[[BATCH:.*]] = affine_map<(d0, d1, d2, d3) -> (d0)>
 // CHECK-LABEL: func @all_masks_lse
 // CHECK-NOT: kestrel.attention
-// CHECK: %[[MAP:.*]] = arith.constant dense<{{\[}}[1, 0], [1, 1]]> : tensor<2x2xi8>
+// CHECK-DAG: %[[WORD:.*]] = arith.constant 13 : i64
+// CHECK: %[[MAP:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x2xi32>)
+// CHECK:   arith.remui
+// CHECK:   arith.shrui %[[WORD]]
+// CHECK:   arith.trunci %{{.*}} : i64 to i32
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BLOCKS]], #[[BATCH]], #{{.*}}]
-// CHECK-SAME: ins(%{{.*}}, %[[MAP]], %{{.*}} : tensor<2x1x6x8xf32>, tensor<2x2xi8>, tensor<2xi32>)
-// CHECK: ^bb0(%{{.*}}: f32, %[[ALLOWED:.*]]: i8, %[[LEN:.*]]: i32, %{{.*}}: f32):
+// CHECK-SAME: ins(%{{.*}}, %[[MAP]], %{{.*}} : tensor<2x1x6x8xf32>, tensor<2x2xi32>, tensor<2xi32>)
+// CHECK: ^bb0(%{{.*}}: f32, %[[ALLOWED:.*]]: i32, %[[LEN:.*]]: i32, %{{.*}}: f32):
 // CHECK:   arith.cmpi sle
-// CHECK:   arith.cmpi ne, %[[ALLOWED]], %{{.*}} : i8
+// CHECK:   arith.cmpi ne, %[[ALLOWED]], %{{.*}} : i32
 // CHECK:   arith.andi
 // CHECK:   arith.extsi %[[LEN]] : i32 to i64
 // CHECK:   arith.cmpi slt
@@ -41,4 +46,19 @@ func.func @all_masks_lse(%q: tensor<2x1x6x4xf32>, %k: tensor<2x1x8x4xf32>, %len:
 func.func @lengths_only(%q: tensor<2x1x6x4xf32>, %len: tensor<2xi32>) -> tensor<2x1x6x4xf32> {
   %o = kestrel.attention %q, %q, %q key_lengths(%len : tensor<2xi32>) : tensor<2x1x6x4xf32>, tensor<2x1x6x4xf32>, tensor<2x1x6x4xf32> -> tensor<2x1x6x4xf32>
   return %o : tensor<2x1x6x4xf32>
+}
+
+// -----
+
+// A map of 9 × 9 = 81 blocks takes two words, chosen by word index.
+// CHECK-LABEL: func @two_words
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<9x9xi32>)
+// CHECK:   arith.divui %{{.*}}, %c64_i64
+// CHECK:   arith.cmpi eq
+// CHECK:   arith.select
+// CHECK:   arith.shrui
+func.func @two_words(%q: tensor<1x1x9x4xf32>) -> tensor<1x1x9x4xf32> {
+  %o = kestrel.attention %q, %q, %q block_size = [1, 1] block_map = dense<true> : tensor<9x9xi1>
+      : tensor<1x1x9x4xf32>, tensor<1x1x9x4xf32>, tensor<1x1x9x4xf32> -> tensor<1x1x9x4xf32>
+  return %o : tensor<1x1x9x4xf32>
 }

@@ -224,21 +224,13 @@ def test_longformer_default_tiles(compile_with, pipeline):
         block_size=(16, 16), lse=True, seed=3)
 
 
-def test_key_lengths_lse_ptx_assembles(check_ptx):
-    # The CUDA pipeline (the reference lowering on threads) takes key_lengths
-    # and the lse result: an i32 input and a second output in the manifest.
+@pytest.mark.parametrize("chip", ["sm_90a", "sm_80"])
+def test_every_mask_ptx_assembles(check_ptx, chip):
+    # The CUDA pipeline (the reference lowering on threads) takes the block
+    # map (unpacked on the device), key_lengths (an i32 input) and the lse
+    # result (a second output).
     ptx = check_ptx(attention_mlir(2, 2, 1, 8, 16, 8, causal=True,
-                                   lengths=True, lse=True))
-    assert ".entry" in ptx
-
-
-def test_block_map_cuda_is_rejected_clearly(tmp_path):
-    """Not yet supported on CUDA: the block map is a host constant the CUDA
-    runtime cannot replay. The compiler must say so, not crash or emit."""
-    from kestrel.compiler import CompileError
-    text = attention_mlir(1, 1, 1, 8, 8, 8, block_map=np.eye(2, dtype=bool),
-                          block_size=(4, 4))
-    out = tmp_path / "k.ptx"
-    with pytest.raises(CompileError, match="cannot be replayed"):
-        kestrelc(text, out, "--target=cuda:sm_90a", "--emit=ptx")
-    assert not out.exists()
+                                   block_map=longformer_map(2, 4),
+                                   block_size=(4, 4), lengths=True, lse=True),
+                    chip)
+    assert ".entry" in ptx and f".target {chip}" in ptx
