@@ -144,8 +144,20 @@ def test_random_block_map_with_causal(compile_with, pipeline, seed):
     attrs = {"causal": True}
     if seed == 2:
         attrs["window"] = 9
-    run(compile_with, pipeline, 1, 2, 1, T, S, 8, block_map=blocks,
-        block_size=(bq, bk), tile=tile, lse=True, seed=seed, **attrs)
+    B = 2
+    lengths = rng.integers(-2, S + 3, B) if seed > 0 else None
+    run(compile_with, pipeline, B, 2, 1, T, S, 8, block_map=blocks,
+        block_size=(bq, bk), tile=tile, lse=True, seed=seed,
+        lengths=lengths, **attrs)
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_decode_t1(compile_with, pipeline):
+    # One query over a cache of 37 keys: sparse blocks of 8, key lengths.
+    blocks = np.array([[True, False, True, True, False]])
+    run(compile_with, pipeline, 2, 4, 2, 1, 37, 16, causal=True,
+        block_map=blocks, block_size=(1, 8), lengths=np.array([30, 37]),
+        tile=(1, 8), lse=True, seed=5)
 
 
 @pytest.mark.parametrize("pipeline", PIPELINES)
