@@ -69,7 +69,6 @@ private:
   }
 
 public:
-
   /// Classifies the tile of rows [t0, t1) and keys [s0, s1).
   TileClass classify(int64_t t0, int64_t t1, int64_t s0, int64_t s1) const {
     int64_t visible = 0;

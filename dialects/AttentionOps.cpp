@@ -141,10 +141,9 @@ LogicalResult AttentionOp::verifyBlockMap() {
   int64_t rows = blocks(t, bq), cols = blocks(s, bk);
   if (mismatch(type.getDimSize(0), rows) || mismatch(type.getDimSize(1), cols))
     return emitOpError() << "block_map has shape [" << type.getDimSize(0)
-                         << ", " << type.getDimSize(1)
-                         << "] but T = " << t << ", S = " << s
-                         << " and block_size = [" << bq << ", " << bk
-                         << "] need [ceil(T / bq), ceil(S / bk)] = [" << rows
-                         << ", " << cols << "]";
+                         << ", " << type.getDimSize(1) << "] but T = " << t
+                         << ", S = " << s << " and block_size = [" << bq << ", "
+                         << bk << "] need [ceil(T / bq), ceil(S / bk)] = ["
+                         << rows << ", " << cols << "]";
   return success();
 }

@@ -90,9 +90,9 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     maskMaps.push_back(id4);
     const bool hasBlockMap = static_cast<bool>(op.getBlockMap());
     Value logits = rb.generic(
-        maskInputs, tensor::EmptyOp::create(rewriter, loc,
-                                            ArrayRef<int64_t>{B, H, T, S},
-                                            rb.f32),
+        maskInputs,
+        tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{B, H, T, S},
+                                rb.f32),
         maskMaps, {kPar, kPar, kPar, kPar},
         [&](OpBuilder &nb, Location l, ValueRange args) {
           auto cstF = [&](double v) -> Value {
@@ -198,20 +198,20 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
                                              args[1], zero);
           Value sum = arith::AddFOp::create(
               nb, l, args[0], math::LogOp::create(nb, l, args[1]));
-          yield(nb, l,
-                arith::SelectOp::create(nb, l, none, cstF32(nb, l, negInf),
-                                        sum));
+          yield(
+              nb, l,
+              arith::SelectOp::create(nb, l, none, cstF32(nb, l, negInf), sum));
         });
     rewriter.replaceOp(op, {out, lse});
     return success();
   }
 
-
   /// The block map as an i32 tensor (i32: CUDA kernels take no i8
-  /// parameters, such as the hoisted zero it is compared with) computed by a generic from the map's
-  /// bits packed into i64 constants (bit i·nbk + j of the row-major map),
-  /// not as a constant tensor: a tensor constant becomes a host global that
-  /// the CUDA runtime cannot replay, while this is one more small kernel.
+  /// parameters, such as the hoisted zero it is compared with) computed by a
+  /// generic from the map's bits packed into i64 constants (bit i·nbk + j of
+  /// the row-major map), not as a constant tensor: a tensor constant becomes a
+  /// host global that the CUDA runtime cannot replay, while this is one more
+  /// small kernel.
   static Value blockMapTensor(ReferenceBuilder &rb, AttentionOp op) {
     DenseIntElementsAttr map = op.getBlockMapAttr();
     if (!map)
@@ -238,13 +238,13 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
           };
           Value flat = arith::AddIOp::create(
               nb, l,
-              arith::MulIOp::create(nb, l,
-                                    i64(linalg::IndexOp::create(nb, l, 0)),
-                                    cstI64(nbk)),
+              arith::MulIOp::create(
+                  nb, l, i64(linalg::IndexOp::create(nb, l, 0)), cstI64(nbk)),
               i64(linalg::IndexOp::create(nb, l, 1)));
           Value wordIndex = arith::DivUIOp::create(nb, l, flat, cstI64(64));
           Value word = cstI64(static_cast<int64_t>(words.back()));
-          for (int64_t w = static_cast<int64_t>(words.size()) - 2; w >= 0; --w) {
+          for (int64_t w = static_cast<int64_t>(words.size()) - 2; w >= 0;
+               --w) {
             Value here = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
                                                wordIndex, cstI64(w));
             word = arith::SelectOp::create(
@@ -273,8 +273,8 @@ Value kestrel::buildAttentionVisibility(OpBuilder &b, Location loc,
                       : cond;
   };
   if (op.getCausal()) {
-    Value last = arith::AddIOp::create(
-        b, loc, t, cstI(op.getKeyLen() - op.getQueryLen()));
+    Value last = arith::AddIOp::create(b, loc, t,
+                                       cstI(op.getKeyLen() - op.getQueryLen()));
     conjoin(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, s, last));
     if (std::optional<uint64_t> window = op.getWindow()) {
       Value first = arith::SubIOp::create(b, loc, last,
@@ -282,9 +282,9 @@ Value kestrel::buildAttentionVisibility(OpBuilder &b, Location loc,
       Value inWindow =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, s, first);
       if (std::optional<uint64_t> sinks = op.getSinks()) {
-        Value isSink = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::slt, s,
-            cstI(static_cast<int64_t>(*sinks)));
+        Value isSink =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, s,
+                                  cstI(static_cast<int64_t>(*sinks)));
         inWindow = arith::OrIOp::create(b, loc, inWindow, isSink);
       }
       conjoin(inWindow);

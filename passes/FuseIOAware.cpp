@@ -113,8 +113,8 @@ public:
 };
 
 /// Non-skipped key tiles of each query tile, in increasing order.
-static SmallVector<SmallVector<int64_t>>
-visitedTiles(DenseElementsAttr classes, int64_t nQ, int64_t nK) {
+static SmallVector<SmallVector<int64_t>> visitedTiles(DenseElementsAttr classes,
+                                                      int64_t nQ, int64_t nK) {
   auto values = llvm::to_vector(classes.getValues<int8_t>());
   SmallVector<SmallVector<int64_t>> visited(nQ);
   for (int64_t i = 0; i < nQ; ++i)
@@ -221,9 +221,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     SmallVector<Value> inits = {
         tensor::EmptyOp::create(rw, loc, resultType.getShape(), storage)};
     if (op.getLse())
-      inits.push_back(tensor::EmptyOp::create(rw, loc,
-                                              ArrayRef<int64_t>{B, H, T},
-                                              rw.getF32Type()));
+      inits.push_back(tensor::EmptyOp::create(
+          rw, loc, ArrayRef<int64_t>{B, H, T}, rw.getF32Type()));
     SmallVector<OpFoldResult> ubs = {rw.getIndexAttr(B), rw.getIndexAttr(H),
                                      rw.getIndexAttr(nQ)};
 
@@ -240,9 +239,10 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           // start below it, clamped to [0, nK].
           Value keyLength, liveTiles;
           if (Value lengths = op.getKeyLengths()) {
-            keyLength = tensor::ExtractOp::create(b, l, lengths, ValueRange{bi});
-            Value len = arith::IndexCastOp::create(b, l, b.getIndexType(),
-                                                   keyLength);
+            keyLength =
+                tensor::ExtractOp::create(b, l, lengths, ValueRange{bi});
+            Value len =
+                arith::IndexCastOp::create(b, l, b.getIndexType(), keyLength);
             len = arith::MaxSIOp::create(b, l, len, e.idx(0));
             liveTiles = arith::MinSIOp::create(
                 b, l, e.idx(nK),
@@ -310,12 +310,11 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                     Value live = arith::CmpIOp::create(
                         nb, ll, arith::CmpIPredicate::slt, j, liveTiles);
                     Value inc = arith::SelectOp::create(
-                        nb, ll, live,
-                        arith::ConstantIndexOp::create(nb, ll, 1),
+                        nb, ll, live, arith::ConstantIndexOp::create(nb, ll, 1),
                         arith::ConstantIndexOp::create(nb, ll, 0));
                     scf::YieldOp::create(
-                        nb, ll, ValueRange{arith::AddIOp::create(nb, ll, n[0],
-                                                                 inc)});
+                        nb, ll,
+                        ValueRange{arith::AddIOp::create(nb, ll, n[0], inc)});
                   });
               count = below.getResult(0);
             }
@@ -328,8 +327,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           bindDims(ctx, r, c);
           Value outTile = e.generic(
               {state[2], state[1]}, e.slice2d(out, bi, hi, t0, rows, Dv),
-              {e.map(2, {r, c}), e.map(2, {r}), e.map(2, {r, c})},
-              {kPar, kPar}, [&](OpBuilder &nb, Location ll, ValueRange a) {
+              {e.map(2, {r, c}), e.map(2, {r}), e.map(2, {r, c})}, {kPar, kPar},
+              [&](OpBuilder &nb, Location ll, ValueRange a) {
                 Value zero = cstF32(nb, ll, 0.0);
                 Value none = arith::CmpFOp::create(
                     nb, ll, arith::CmpFPredicate::OEQ, a[1], zero);
@@ -354,16 +353,16 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                 ArrayRef<OpFoldResult>{one, one, rows},
                 ArrayRef<OpFoldResult>{one, one, one});
             lseTile = e.generic(
-                {state[0], state[1]}, lseSlice, {r1, r1, r1},
-                {kPar}, [&](OpBuilder &nb, Location ll, ValueRange a) {
-                  Value none = arith::CmpFOp::create(
-                      nb, ll, arith::CmpFPredicate::OEQ, a[1],
-                      cstF32(nb, ll, 0.0));
+                {state[0], state[1]}, lseSlice, {r1, r1, r1}, {kPar},
+                [&](OpBuilder &nb, Location ll, ValueRange a) {
+                  Value none =
+                      arith::CmpFOp::create(nb, ll, arith::CmpFPredicate::OEQ,
+                                            a[1], cstF32(nb, ll, 0.0));
                   Value sum = arith::AddFOp::create(
                       nb, ll, a[0], math::LogOp::create(nb, ll, a[1]));
                   yield(nb, ll,
-                        arith::SelectOp::create(
-                            nb, ll, none, cstF32(nb, ll, kNegInf), sum));
+                        arith::SelectOp::create(nb, ll, none,
+                                                cstF32(nb, ll, kNegInf), sum));
                 });
           }
 
@@ -452,8 +451,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
       if (masks.keyLength) {
         Value end = arith::MinSIOp::create(
             b, l, arith::AddIOp::create(b, l, s0, e.idx(bc)), e.idx(S));
-        Value len = arith::IndexCastOp::create(b, l, b.getIndexType(),
-                                               masks.keyLength);
+        Value len =
+            arith::IndexCastOp::create(b, l, b.getIndexType(), masks.keyLength);
         full = arith::AndIOp::create(
             b, l, full,
             arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, end, len));
@@ -484,8 +483,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                     Value bs = arith::DivUIOp::create(
                         gb, gl, s,
                         arith::ConstantIndexOp::create(gb, gl, sizes[1]));
-                    allowed = tensor::ExtractOp::create(
-                        gb, gl, masks.blockMap, ValueRange{bt, bs});
+                    allowed = tensor::ExtractOp::create(gb, gl, masks.blockMap,
+                                                        ValueRange{bt, bs});
                   }
                   Value visible = buildAttentionVisibility(
                       gb, gl, op, t, s, allowed, masks.keyLength);
