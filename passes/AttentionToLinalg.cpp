@@ -23,6 +23,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <limits>
 
@@ -241,14 +242,31 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
               arith::MulIOp::create(
                   nb, l, i64(linalg::IndexOp::create(nb, l, 0)), cstI64(nbk)),
               i64(linalg::IndexOp::create(nb, l, 1)));
-          Value wordIndex = arith::DivUIOp::create(nb, l, flat, cstI64(64));
-          Value word = cstI64(static_cast<int64_t>(words.back()));
-          for (int64_t w = static_cast<int64_t>(words.size()) - 2; w >= 0;
-               --w) {
-            Value here = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
-                                               wordIndex, cstI64(w));
-            word = arith::SelectOp::create(
-                nb, l, here, cstI64(static_cast<int64_t>(words[w])), word);
+          // The word is picked by a switch (a jump table), not a chain of
+          // selects: constant time per block however large the map.
+          Value word;
+          if (words.size() == 1) {
+            word = cstI64(static_cast<int64_t>(words[0]));
+          } else {
+            Value wordIndex = arith::IndexCastOp::create(
+                nb, l, nb.getIndexType(),
+                arith::DivUIOp::create(nb, l, flat, cstI64(64)));
+            SmallVector<int64_t> cases;
+            for (int64_t w = 0; w + 1 < static_cast<int64_t>(words.size()); ++w)
+              cases.push_back(w);
+            auto pick = scf::IndexSwitchOp::create(
+                nb, l, TypeRange{nb.getI64Type()}, wordIndex, cases,
+                cases.size());
+            auto fill = [&](Region &region, uint64_t value) {
+              OpBuilder::InsertionGuard guard(nb);
+              nb.setInsertionPointToStart(&region.emplaceBlock());
+              scf::YieldOp::create(nb, l,
+                                   ValueRange{cstI64(static_cast<int64_t>(value))});
+            };
+            for (auto [w, region] : llvm::enumerate(pick.getCaseRegions()))
+              fill(region, words[w]);
+            fill(pick.getDefaultRegion(), words.back());
+            word = pick.getResult(0);
           }
           Value shift = arith::RemUIOp::create(nb, l, flat, cstI64(64));
           Value bitValue = arith::AndIOp::create(

@@ -50,13 +50,18 @@ func.func @lengths_only(%q: tensor<2x1x6x4xf32>, %len: tensor<2xi32>) -> tensor<
 
 // -----
 
-// A map of 9 × 9 = 81 blocks takes two words, chosen by word index.
+// A map of 9 × 9 = 81 blocks takes two words (all ones: 2^64 - 1 = -1,
+// then 2^17 - 1), chosen by a switch on the word index.
 // CHECK-LABEL: func @two_words
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<9x9xi32>)
-// CHECK:   arith.divui %{{.*}}, %c64_i64
-// CHECK:   arith.cmpi eq
-// CHECK:   arith.select
-// CHECK:   arith.shrui
+// CHECK:   %[[W:.*]] = arith.divui %{{.*}}, %c64_i64
+// CHECK:   %[[WI:.*]] = arith.index_cast %[[W]] : i64 to index
+// CHECK:   %[[WORD:.*]] = scf.index_switch %[[WI]] -> i64
+// CHECK:   case 0 {
+// CHECK:     scf.yield %c-1_i64 : i64
+// CHECK:   default {
+// CHECK:     scf.yield %c131071_i64 : i64
+// CHECK:   arith.shrui %[[WORD]]
 func.func @two_words(%q: tensor<1x1x9x4xf32>) -> tensor<1x1x9x4xf32> {
   %o = kestrel.attention %q, %q, %q block_size = [1, 1] block_map = dense<true> : tensor<9x9xi1>
       : tensor<1x1x9x4xf32>, tensor<1x1x9x4xf32>, tensor<1x1x9x4xf32> -> tensor<1x1x9x4xf32>

@@ -246,3 +246,11 @@ def test_every_mask_ptx_assembles(check_ptx, chip):
                                    block_size=(4, 4), lengths=True, lse=True),
                     chip)
     assert ".entry" in ptx and f".target {chip}" in ptx
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_large_random_map(compile_with, pipeline):
+    # 32 × 32 blocks of 2: 1024 map bits, 16 words in the reference lowering.
+    blocks = np.random.default_rng(11).random((32, 32)) < 0.3
+    run(compile_with, pipeline, 1, 2, 1, 64, 64, 8, causal=True,
+        block_map=blocks, block_size=(2, 2), tile=(8, 8), lse=True, seed=11)
