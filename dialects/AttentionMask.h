@@ -1,9 +1,11 @@
 //===- AttentionMask.h - Static attention masks as integer sets -*- C++ -*-===//
 //
 // The statically known part of kestrel.attention's mask (causal with offset,
-// sliding window, sinks; shared/OPS.md §1) as a per-row union of at most two
-// key intervals. Passes use it to decide, at compile time, which
+// sliding window, sinks, static block-sparse layout; shared/OPS.md §1): per
+// row, a union of at most two key intervals intersected with the row's
+// allowed key blocks. Passes use it to decide, at compile time, which
 // (query tile, key tile) pairs are skipped, fully visible or partial.
+// Runtime masks (key_lengths) are not part of it: they can only hide more.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <vector>
 
 namespace kestrel {
 
@@ -29,8 +32,33 @@ public:
                 int64_t sinks)
       : offset(S - T), S(S), causal(causal), window(window), sinks(sinks) {}
 
+  /// Adds a block-sparse layout: `allowed` is the row-major
+  /// [ceil(T / bq), ceil(S / bk)] block map; key s is visible from row t only
+  /// if allowed[t / bq][s / bk].
+  void setBlockMap(std::vector<bool> allowed, int64_t bq, int64_t bk) {
+    blocks = std::move(allowed);
+    blockQ = bq;
+    blockK = bk;
+    blockCols = (S + bk - 1) / bk;
+  }
+
   /// Number of keys in [s0, s1) visible from query row t.
   int64_t visibleInRange(int64_t t, int64_t s0, int64_t s1) const {
+    if (blocks.empty())
+      return visibleInBand(t, s0, s1);
+    // Sum over the key blocks that meet [s0, s1) and that row t may see.
+    int64_t count = 0;
+    const int64_t row = t / blockQ;
+    for (int64_t j = s0 / blockK; j * blockK < s1; ++j)
+      if (blocks[row * blockCols + j])
+        count += visibleInBand(t, std::max(s0, j * blockK),
+                               std::min(s1, (j + 1) * blockK));
+    return count;
+  }
+
+private:
+  /// visibleInRange under causal/window/sinks only.
+  int64_t visibleInBand(int64_t t, int64_t s0, int64_t s1) const {
     if (!causal)
       return s1 - s0;
     int64_t last = std::min(t + offset, S - 1); // inclusive
@@ -40,6 +68,7 @@ public:
     return overlap(0, sinkEnd, s0, s1) + overlap(bandBegin, last + 1, s0, s1);
   }
 
+public:
   /// Classifies the tile of rows [t0, t1) and keys [s0, s1).
   TileClass classify(int64_t t0, int64_t t1, int64_t s0, int64_t s1) const {
     int64_t visible = 0;
@@ -59,6 +88,8 @@ private:
   int64_t offset, S;
   bool causal;
   int64_t window, sinks;
+  std::vector<bool> blocks; // empty: no block-sparse layout
+  int64_t blockQ = 1, blockK = 1, blockCols = 0;
 };
 
 } // namespace kestrel

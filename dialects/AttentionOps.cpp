@@ -7,6 +7,8 @@
 
 #include "dialects/Kestrel.h"
 
+#include "llvm/Support/InterleavedRange.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -86,5 +88,62 @@ LogicalResult AttentionOp::verify() {
   if (std::optional<APFloat> sc = getScale();
       sc && !std::isfinite(sc->convertToDouble()))
     return emitOpError() << "scale must be finite, got " << sc->convertToDouble();
+  if (failed(verifyBlockMap()))
+    return failure();
+
+  int64_t batch = dim(q, 0);
+  if (Value lengths = getKeyLengths()) {
+    auto type = cast<RankedTensorType>(lengths.getType());
+    if (type.getRank() != 1 || !type.getElementType().isSignlessInteger(32))
+      return emitOpError() << "key_lengths must be a rank-1 tensor of i32 "
+                              "([B]), got "
+                           << type;
+    if (mismatch(type.getDimSize(0), batch))
+      return emitOpError() << "key_lengths has " << type.getDimSize(0)
+                           << " entries but the batch size is " << batch;
+  }
+  if (Value lse = getLse()) {
+    auto type = cast<RankedTensorType>(lse.getType());
+    if (type.getRank() != 3 || !type.getElementType().isF32() ||
+        mismatch(type.getDimSize(0), batch) ||
+        mismatch(type.getDimSize(1), h) || mismatch(type.getDimSize(2), t))
+      return emitOpError() << "lse must be an f32 tensor of shape [B, H, T] = ["
+                           << batch << ", " << h << ", " << t << "], got "
+                           << type;
+  }
+  return success();
+}
+
+LogicalResult AttentionOp::verifyBlockMap() {
+  std::optional<ArrayRef<int64_t>> sizes = getBlockSize();
+  DenseIntElementsAttr map = getBlockMapAttr();
+  if (!map && !sizes)
+    return success();
+  if (!map)
+    return emitOpError() << "block_size = [" << llvm::interleaved(*sizes)
+                         << "] needs a block_map";
+  if (!sizes)
+    return emitOpError() << "block_map needs block_size = [bq, bk]";
+  if (sizes->size() != 2 || (*sizes)[0] <= 0 || (*sizes)[1] <= 0)
+    return emitOpError() << "block_size must hold two positive sizes [bq, bk], "
+                            "got ["
+                         << llvm::interleaved(*sizes) << "]";
+  auto type = cast<ShapedType>(map.getType());
+  if (type.getRank() != 2 || !type.getElementType().isInteger(1))
+    return emitOpError() << "block_map must be a rank-2 tensor of i1, got "
+                         << type;
+  int64_t bq = (*sizes)[0], bk = (*sizes)[1];
+  int64_t t = getQuery().getType().getDimSize(2),
+          s = getKey().getType().getDimSize(2);
+  auto blocks = [](int64_t len, int64_t size) {
+    return ShapedType::isDynamic(len) ? len : llvm::divideCeil(len, size);
+  };
+  int64_t rows = blocks(t, bq), cols = blocks(s, bk);
+  if (mismatch(type.getDimSize(0), rows) || mismatch(type.getDimSize(1), cols))
+    return emitOpError() << "block_map has shape [" << type.getDimSize(0)
+                         << ", " << type.getDimSize(1) << "] but T = " << t
+                         << ", S = " << s << " and block_size = [" << bq << ", "
+                         << bk << "] need [ceil(T / bq), ceil(S / bk)] = ["
+                         << rows << ", " << cols << "]";
   return success();
 }

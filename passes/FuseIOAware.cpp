@@ -6,12 +6,19 @@
 //   scf.forall (b, h, i) in (B, H, ceil(T / Br)):       -- independent rows
 //     Q_i = scale · q[b, h, i·Br : +rows, :]            -- scale folded in
 //     m = -inf, l = 0, acc = 0
-//     for each key tile j in the (at most two) visited ranges of row tile i:
+//     for each visited key tile j of row tile i, below key_lengths[b]:
 //       S = Q_i K_jᵀ                                    -- K_j transposed once
 //       S = mask(softcap(S)) unless tile (i, j) is full
 //       m' = max(m, rowmax S);  P = e^{S - m'};  α = e^{m - m'}
 //       l = α l + rowsum P;     acc = α acc + P V_j
 //     out[b, h, i·Br : +rows, :] = acc / l              -- 0 where l = 0
+//     lse[b, h, i·Br : +rows]    = m + log l            -- if requested
+//
+// The visited tiles come from kestrel.tile_classes: at most two ranges per
+// query tile (sinks and the causal/window band) as a range table, or, when
+// a block-sparse map leaves more runs, an explicit list per query tile.
+// With key_lengths a tile is full only if it also ends before the row's
+// length (a runtime test), and tiles past the length are not visited.
 //
 // Loop orders put a contiguous dimension innermost in both products so the
 // LLVM vectorizers see unit-stride loops without reassociating reductions.
@@ -105,27 +112,33 @@ public:
   FloatType f32;
 };
 
-/// Visited key-tile ranges per query tile: [lo0, hi0, lo1, hi1]. Runs of
-/// non-skipped tiles beyond two are merged (their skipped tiles then go
-/// through the masked path, which is exact).
-static SmallVector<int64_t> visitRanges(DenseElementsAttr classes, int64_t nQ,
-                                        int64_t nK) {
-  SmallVector<int64_t> ranges;
+/// Non-skipped key tiles of each query tile, in increasing order.
+static SmallVector<SmallVector<int64_t>> visitedTiles(DenseElementsAttr classes,
+                                                      int64_t nQ, int64_t nK) {
   auto values = llvm::to_vector(classes.getValues<int8_t>());
-  for (int64_t i = 0; i < nQ; ++i) {
+  SmallVector<SmallVector<int64_t>> visited(nQ);
+  for (int64_t i = 0; i < nQ; ++i)
+    for (int64_t j = 0; j < nK; ++j)
+      if (values[i * nK + j] != 0)
+        visited[i].push_back(j);
+  return visited;
+}
+
+/// Visited key-tile ranges per query tile, [lo0, hi0, lo1, hi1], or an
+/// empty vector when some query tile has more than two runs of tiles.
+static SmallVector<int64_t>
+visitRanges(ArrayRef<SmallVector<int64_t>> visited) {
+  SmallVector<int64_t> ranges;
+  for (ArrayRef<int64_t> tiles : visited) {
     SmallVector<std::pair<int64_t, int64_t>> runs;
-    for (int64_t j = 0; j < nK; ++j) {
-      if (values[i * nK + j] == 0)
-        continue;
+    for (int64_t j : tiles) {
       if (!runs.empty() && runs.back().second == j)
         runs.back().second = j + 1;
       else
         runs.push_back({j, j + 1});
     }
-    if (runs.size() > 2) {
-      runs[1].second = runs.back().second;
-      runs.resize(2);
-    }
+    if (runs.size() > 2)
+      return {};
     while (runs.size() < 2)
       runs.push_back({0, 0});
     for (auto [lo, hi] : runs)
@@ -133,6 +146,12 @@ static SmallVector<int64_t> visitRanges(DenseElementsAttr classes, int64_t nQ,
   }
   return ranges;
 }
+
+/// Values of the mask that every key tile reads: the tile-class table, the
+/// block map (i8 constant, or null) and the row's key length (i32, or null).
+struct MaskInputs {
+  Value classTable, blockMap, keyLength;
+};
 
 struct FuseAttention : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -157,7 +176,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     MLIRContext *ctx = op.getContext();
 
     // Tile classes: recorded by kestrel-specialize-sparsity, or everything
-    // partial (causal) / full (unmasked) when that pass did not run.
+    // partial (static mask) / full (none) when that pass did not run.
     auto classes =
         dyn_cast_or_null<DenseElementsAttr>(op->getAttr("kestrel.tile_classes"));
     auto classType = RankedTensorType::get({nQ, nK}, rw.getI8Type());
@@ -166,29 +185,70 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
              << classes.getType() << ", expected " << classType;
     if (!classes)
       classes = DenseElementsAttr::get(
-          classType, rw.getI8IntegerAttr(op.getCausal() ? 2 : 1));
-    SmallVector<int64_t> ranges = visitRanges(classes, nQ, nK);
-    Value rangeTable = arith::ConstantOp::create(
-        rw, loc,
-        DenseElementsAttr::get(
-            RankedTensorType::get({nQ, 4}, rw.getI64Type()),
-            ArrayRef<int64_t>(ranges)));
+          classType,
+          rw.getI8IntegerAttr(op.getCausal() || op.getBlockMap() ? 2 : 1));
+    auto i64Table = [&](ArrayRef<int64_t> shape, ArrayRef<int64_t> values) {
+      return arith::ConstantOp::create(
+          rw, loc,
+          DenseElementsAttr::get(RankedTensorType::get(shape, rw.getI64Type()),
+                                 values));
+    };
+    SmallVector<SmallVector<int64_t>> visited = visitedTiles(classes, nQ, nK);
+    SmallVector<int64_t> ranges = visitRanges(visited);
+    // Either a range table [nQ, 4] or visit counts [nQ] and lists
+    // [nQ, max count] (padded with 0, never read past the count).
+    Value rangeTable, countTable, listTable;
+    if (!ranges.empty()) {
+      rangeTable = i64Table({nQ, 4}, ranges);
+    } else {
+      int64_t width = 1;
+      for (ArrayRef<int64_t> tiles : visited)
+        width = std::max<int64_t>(width, tiles.size());
+      SmallVector<int64_t> counts, lists;
+      for (ArrayRef<int64_t> tiles : visited) {
+        counts.push_back(tiles.size());
+        lists.append(tiles.begin(), tiles.end());
+        lists.append(width - tiles.size(), 0);
+      }
+      countTable = i64Table({nQ}, counts);
+      listTable = i64Table({nQ, width}, lists);
+    }
     Value classTable = arith::ConstantOp::create(rw, loc, classes);
+    Value blockMap = buildBlockMapConstant(rw, loc, op);
 
     RankedTensorType resultType = op.getResult().getType();
     Type storage = resultType.getElementType();
-    Value init = tensor::EmptyOp::create(rw, loc, resultType.getShape(), storage);
+    SmallVector<Value> inits = {
+        tensor::EmptyOp::create(rw, loc, resultType.getShape(), storage)};
+    if (op.getLse())
+      inits.push_back(tensor::EmptyOp::create(
+          rw, loc, ArrayRef<int64_t>{B, H, T}, rw.getF32Type()));
     SmallVector<OpFoldResult> ubs = {rw.getIndexAttr(B), rw.getIndexAttr(H),
                                      rw.getIndexAttr(nQ)};
 
     auto forall = scf::ForallOp::create(
-        rw, loc, ubs, ValueRange{init}, std::nullopt,
+        rw, loc, ubs, inits, std::nullopt,
         [&](OpBuilder &b, Location l, ValueRange args) {
           TileEmitter e(b, l, op);
           Value bi = args[0], hi = args[1], qi = args[2], out = args[3];
           Value t0 = arith::MulIOp::create(b, l, qi, e.idx(br));
           OpFoldResult rows = e.extent(t0, br, T);
           Value kvHead = arith::DivUIOp::create(b, l, hi, e.idx(group));
+
+          // The row's key length (i32) and the number of key tiles that
+          // start below it, clamped to [0, nK].
+          Value keyLength, liveTiles;
+          if (Value lengths = op.getKeyLengths()) {
+            keyLength =
+                tensor::ExtractOp::create(b, l, lengths, ValueRange{bi});
+            Value len =
+                arith::IndexCastOp::create(b, l, b.getIndexType(), keyLength);
+            len = arith::MaxSIOp::create(b, l, len, e.idx(0));
+            liveTiles = arith::MinSIOp::create(
+                b, l, e.idx(nK),
+                arith::CeilDivSIOp::create(b, l, len, e.idx(bc)));
+          }
+          MaskInputs masks{classTable, blockMap, keyLength};
 
           // Q tile in f32, pre-multiplied by the scale.
           AffineExpr r, c, d;
@@ -207,33 +267,68 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           SmallVector<Value> state = {
               e.filledF32({rows}, kNegInf), e.filledF32({rows}, 0.0),
               e.filledF32({rows, b.getIndexAttr(Dv)}, 0.0)};
-          for (int64_t range = 0; range < 2; ++range) {
-            auto bound = [&](int64_t k) -> Value {
-              Value v = tensor::ExtractOp::create(
-                  b, l, rangeTable, ValueRange{qi, e.idx(2 * range + k)});
-              return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
-            };
+          auto walk = [&](Value lo, Value hi, bool listed) {
             auto loop = scf::ForOp::create(
-                b, l, bound(0), bound(1), e.idx(1), state,
-                [&](OpBuilder &nb, Location ll, Value j, ValueRange iter) {
+                b, l, lo, hi, e.idx(1), state,
+                [&](OpBuilder &nb, Location ll, Value it, ValueRange iter) {
                   TileEmitter te(nb, ll, op);
+                  Value j = it;
+                  if (listed)
+                    j = arith::IndexCastOp::create(
+                        nb, ll, nb.getIndexType(),
+                        tensor::ExtractOp::create(nb, ll, listTable,
+                                                  ValueRange{qi, it}));
                   SmallVector<Value> next =
-                      keyTile(te, q, bi, kvHead, qi, t0, rows, j, iter,
-                              classTable);
+                      keyTile(te, q, bi, kvHead, qi, t0, rows, j, iter, masks);
                   scf::YieldOp::create(nb, ll, next);
                 });
             state.assign(loop.getResults().begin(), loop.getResults().end());
+          };
+          auto entry = [&](Value table, ValueRange indices) -> Value {
+            Value v = tensor::ExtractOp::create(b, l, table, indices);
+            return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
+          };
+          if (rangeTable) {
+            for (int64_t range = 0; range < 2; ++range) {
+              Value lo = entry(rangeTable, {qi, e.idx(2 * range)});
+              Value hi = entry(rangeTable, {qi, e.idx(2 * range + 1)});
+              if (liveTiles)
+                hi = arith::MinSIOp::create(b, l, hi, liveTiles);
+              walk(lo, hi, /*listed=*/false);
+            }
+          } else {
+            Value count = entry(countTable, {qi});
+            if (liveTiles) {
+              // Lists are increasing: count the entries below liveTiles.
+              auto below = scf::ForOp::create(
+                  b, l, e.idx(0), count, e.idx(1), ValueRange{e.idx(0)},
+                  [&](OpBuilder &nb, Location ll, Value it, ValueRange n) {
+                    Value j = arith::IndexCastOp::create(
+                        nb, ll, nb.getIndexType(),
+                        tensor::ExtractOp::create(nb, ll, listTable,
+                                                  ValueRange{qi, it}));
+                    Value live = arith::CmpIOp::create(
+                        nb, ll, arith::CmpIPredicate::slt, j, liveTiles);
+                    Value inc = arith::SelectOp::create(
+                        nb, ll, live, arith::ConstantIndexOp::create(nb, ll, 1),
+                        arith::ConstantIndexOp::create(nb, ll, 0));
+                    scf::YieldOp::create(
+                        nb, ll,
+                        ValueRange{arith::AddIOp::create(nb, ll, n[0], inc)});
+                  });
+              count = below.getResult(0);
+            }
+            walk(e.idx(0), count, /*listed=*/true);
           }
 
           // out = acc / l (0 for rows that saw no key), narrowed to storage.
+          // Written into the slice of the shared output that it replaces, so
+          // bufferization stores in place (no copy, even for ragged tiles).
           bindDims(ctx, r, c);
           Value outTile = e.generic(
-              {state[2], state[1]},
-              tensor::EmptyOp::create(
-                  b, l, ArrayRef<OpFoldResult>{rows, b.getIndexAttr(Dv)},
-                  storage),
-              {e.map(2, {r, c}), e.map(2, {r}), e.map(2, {r, c})},
-              {kPar, kPar}, [&](OpBuilder &nb, Location ll, ValueRange a) {
+              {state[2], state[1]}, e.slice2d(out, bi, hi, t0, rows, Dv),
+              {e.map(2, {r, c}), e.map(2, {r}), e.map(2, {r, c})}, {kPar, kPar},
+              [&](OpBuilder &nb, Location ll, ValueRange a) {
                 Value zero = cstF32(nb, ll, 0.0);
                 Value none = arith::CmpFOp::create(
                     nb, ll, arith::CmpFPredicate::OEQ, a[1], zero);
@@ -242,6 +337,34 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                     arith::DivFOp::create(nb, ll, a[0], a[1]));
                 yield(nb, ll, fromF32(nb, ll, v, storage));
               });
+
+          // lse = m + log l (-inf for rows that saw no key).
+          Value lseTile;
+          if (op.getLse()) {
+            Type f32Type = b.getF32Type();
+            AffineMap r1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+            OpFoldResult one = b.getIndexAttr(1);
+            Value lseSlice = tensor::ExtractSliceOp::create(
+                b, l,
+                RankedTensorType::get(
+                    {getConstantIntValue(rows).value_or(ShapedType::kDynamic)},
+                    f32Type),
+                args[4], ArrayRef<OpFoldResult>{bi, hi, t0},
+                ArrayRef<OpFoldResult>{one, one, rows},
+                ArrayRef<OpFoldResult>{one, one, one});
+            lseTile = e.generic(
+                {state[0], state[1]}, lseSlice, {r1, r1, r1}, {kPar},
+                [&](OpBuilder &nb, Location ll, ValueRange a) {
+                  Value none =
+                      arith::CmpFOp::create(nb, ll, arith::CmpFPredicate::OEQ,
+                                            a[1], cstF32(nb, ll, 0.0));
+                  Value sum = arith::AddFOp::create(
+                      nb, ll, a[0], math::LogOp::create(nb, ll, a[1]));
+                  yield(nb, ll,
+                        arith::SelectOp::create(nb, ll, none,
+                                                cstF32(nb, ll, kNegInf), sum));
+                });
+          }
 
           auto inParallel = scf::InParallelOp::create(b, l);
           OpBuilder::InsertionGuard guard(b);
@@ -252,8 +375,13 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
               ArrayRef<OpFoldResult>{bi, hi, t0, b.getIndexAttr(0)},
               ArrayRef<OpFoldResult>{one, one, rows, b.getIndexAttr(Dv)},
               ArrayRef<OpFoldResult>{one, one, one, one});
+          if (lseTile)
+            tensor::ParallelInsertSliceOp::create(
+                b, l, lseTile, args[4], ArrayRef<OpFoldResult>{bi, hi, t0},
+                ArrayRef<OpFoldResult>{one, one, rows},
+                ArrayRef<OpFoldResult>{one, one, one});
         });
-    rw.replaceOp(op, forall.getResult(0));
+    rw.replaceOp(op, forall.getResults());
     return success();
   }
 
@@ -261,8 +389,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
   static SmallVector<Value> keyTile(TileEmitter &e, Value q, Value bi,
                                     Value kvHead, Value qi, Value t0,
                                     OpFoldResult rows, Value j,
-                                    ValueRange state,
-                                    Value classTable) {
+                                    ValueRange state, const MaskInputs &masks) {
     OpBuilder &b = e.b;
     Location l = e.loc;
     AttentionOp op = e.op;
@@ -313,12 +440,23 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                            yield(nb, ll, arith::MulFOp::create(nb, ll, cst, t));
                          });
     }
-    if (op.getCausal()) {
+    if (op.hasMask()) {
       // Full tiles skip the mask; the class comes from the constant table.
-      Value cls = tensor::ExtractOp::create(b, l, classTable, ValueRange{qi, j});
+      // With key lengths, a full tile must also end at or before the length.
+      Value cls =
+          tensor::ExtractOp::create(b, l, masks.classTable, ValueRange{qi, j});
       Value full = arith::CmpIOp::create(
           b, l, arith::CmpIPredicate::eq, cls,
           arith::ConstantIntOp::create(b, l, b.getI8Type(), 1));
+      if (masks.keyLength) {
+        Value end = arith::MinSIOp::create(
+            b, l, arith::AddIOp::create(b, l, s0, e.idx(bc)), e.idx(S));
+        Value len =
+            arith::IndexCastOp::create(b, l, b.getIndexType(), masks.keyLength);
+        full = arith::AndIOp::create(
+            b, l, full,
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::sle, end, len));
+      }
       Value unmasked = scores;
       auto ifOp = scf::IfOp::create(
           b, l, full,
@@ -336,7 +474,20 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                       gb, gl, t0, linalg::IndexOp::create(gb, gl, 0));
                   Value s = arith::AddIOp::create(
                       gb, gl, s0, linalg::IndexOp::create(gb, gl, 1));
-                  Value visible = buildAttentionVisibility(gb, gl, op, t, s);
+                  Value allowed;
+                  if (masks.blockMap) {
+                    ArrayRef<int64_t> sizes = *op.getBlockSize();
+                    Value bt = arith::DivUIOp::create(
+                        gb, gl, t,
+                        arith::ConstantIndexOp::create(gb, gl, sizes[0]));
+                    Value bs = arith::DivUIOp::create(
+                        gb, gl, s,
+                        arith::ConstantIndexOp::create(gb, gl, sizes[1]));
+                    allowed = tensor::ExtractOp::create(gb, gl, masks.blockMap,
+                                                        ValueRange{bt, bs});
+                  }
+                  Value visible = buildAttentionVisibility(
+                      gb, gl, op, t, s, allowed, masks.keyLength);
                   yield(gb, gl,
                         arith::SelectOp::create(gb, gl, visible, a[0],
                                                 cstF32(gb, gl, kNegInf)));

@@ -61,7 +61,10 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     Unless `block-q`/`block-k` override it, the tile is the largest square of
     128, 64, 32 or 16 whose working set (Q, K and V tiles, the Br×Bc score
     tile and the Br×Dv accumulator, in f32) fits in `cache-kib`, clamped to
-    the query and key lengths. An existing `kestrel.tile` is kept.
+    the query and key lengths. With a `block_map`, a chosen size is further
+    capped at the block size `bq` (resp. `bk`) when that is at least 16, so
+    that tiles fall inside blocks and are skipped or unmasked as a whole.
+    An existing `kestrel.tile` is kept.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
@@ -78,8 +81,10 @@ def SpecializeSparsity : Pass<"kestrel-specialize-sparsity",
   let summary = "Classify attention tiles as skipped, full or partial";
   let description = [{
     From the statically known mask of each `kestrel.attention` (causal with
-    offset, sliding window, sinks) and its `kestrel.tile`, classifies every
-    (query tile, key tile) pair and records the decision in the IR:
+    offset, sliding window, sinks, and the block-sparse `block_map`, all
+    composed) and its `kestrel.tile`, classifies every (query tile, key tile)
+    pair exactly (element by element, tiles need not align with blocks) and
+    records the decision in the IR:
 
     - `kestrel.tile_classes`: a dense `tensor<nQ x nK x i8>` with 0 = skipped
       (no visible key: never computed), 1 = full (every key visible: no mask
@@ -87,6 +92,8 @@ def SpecializeSparsity : Pass<"kestrel-specialize-sparsity",
     - `kestrel.tile_counts = array<i64: skipped, full, partial>`.
 
     Ops without `kestrel.tile` are tiled with `block-q` × `block-k`.
+    Runtime `key_lengths` are not static and can only hide keys: the classes
+    ignore them and kestrel-fuse-io-aware re-checks "full" at run time.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
@@ -111,8 +118,17 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     per tile so that the inner loops of both products run over contiguous
     memory. With `kestrel.tile_classes`, the key loop visits only the
     non-skipped tiles (at most two ranges per query tile: the sinks and the
-    causal/window band, kept as a constant table in the IR) and full tiles
-    run without mask arithmetic. GQA reads K/V head `h / g` in place.
+    causal/window band, kept as a constant table in the IR; when a block map
+    leaves more runs, an explicit per-query-tile list of key tiles) and full
+    tiles run without mask arithmetic; partial tiles apply every mask element
+    by element (the block map from an i8 constant). GQA reads K/V head
+    `h / g` in place.
+
+    `key_lengths` is a runtime mask: key tiles that start at or after the
+    row's length are not visited, and a statically full tile takes the
+    masked branch when it extends past the length. The optional `lse`
+    result is `m + log l` of the final running statistics (`-inf` where
+    `l = 0`), written as a second output of the `scf.forall`.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",

@@ -26,11 +26,19 @@ void populateRecurrenceReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateScanReferencePatterns(mlir::RewritePatternSet &patterns);
 
 /// i1 that is true when key position `s` is visible from query row `t`
-/// (indices) under `op`'s causal/window/sink mask: s <= t + (S - T) and, with
-/// a window w, (s > t + (S - T) - w or s < sinks). Only call when causal.
+/// (indices) under every mask of `op`: with `causal`, s <= t + (S - T) and,
+/// with a window w, (s > t + (S - T) - w or s < sinks); `blockAllowed` (the
+/// integer block-map entry of (t / bq, s / bk), null without a block map)
+/// is non-zero; s < `keyLength` (the i32 key length of the batch row, null
+/// without key_lengths). A null Value when nothing can hide a key.
 mlir::Value buildAttentionVisibility(mlir::OpBuilder &b, mlir::Location loc,
                                      AttentionOp op, mlir::Value t,
-                                     mlir::Value s);
+                                     mlir::Value s, mlir::Value blockAllowed,
+                                     mlir::Value keyLength);
+/// `op`'s block map as an i8 (0/1) constant tensor
+/// [ceil(T / bq), ceil(S / bk)]; null when it has none.
+mlir::Value buildBlockMapConstant(mlir::OpBuilder &b, mlir::Location loc,
+                                  AttentionOp op);
 void populateSupportReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateDenoiseReferencePatterns(mlir::RewritePatternSet &patterns);
 

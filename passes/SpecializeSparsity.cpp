@@ -3,8 +3,10 @@
 // For every tiled kestrel.attention, decides at compile time which
 // (query tile, key tile) pairs see no key (skipped), see every key (full:
 // no mask arithmetic) or need the mask (partial), from the op's static mask
-// (AttentionMask.h). The classes are recorded in the IR as a dense i8 table,
-// which is what kestrel-fuse-io-aware specializes on and what tests check.
+// (causal/window/sinks and the block-sparse map; AttentionMask.h). The
+// classes are recorded in the IR as a dense i8 table, which is what
+// kestrel-fuse-io-aware specializes on and what tests check. Runtime key
+// lengths can only hide more keys: fuse-io-aware refines "full" at run time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,6 +57,13 @@ struct SpecializeSparsityPass
       AttentionMask mask(T, S, op.getCausal(),
                          static_cast<int64_t>(op.getWindow().value_or(0)),
                          static_cast<int64_t>(op.getSinks().value_or(0)));
+      if (DenseIntElementsAttr map = op.getBlockMapAttr()) {
+        std::vector<bool> allowed;
+        for (const APInt &bit : map.getValues<APInt>())
+          allowed.push_back(!bit.isZero());
+        ArrayRef<int64_t> sizes = *op.getBlockSize();
+        mask.setBlockMap(std::move(allowed), sizes[0], sizes[1]);
+      }
       SmallVector<int8_t> classes;
       classes.reserve(nQ * nK);
       int64_t counts[3] = {0, 0, 0};

@@ -3,7 +3,8 @@
 // Chooses Br × Bc for every kestrel.attention so that one tile's working set
 // (Q, K, V tiles, the score tile and the accumulator, f32) stays in cache,
 // and records it as `kestrel.tile`: the decision is visible in the IR and
-// every later pass reads it from there.
+// every later pass reads it from there. A block-sparse map caps the tile at
+// its block sizes so that whole tiles can be skipped.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,8 +45,18 @@ struct TileAttentionPass
           break;
         }
       }
-      int64_t br = std::min(blockQ ? blockQ : chosen, op.getQueryLen());
-      int64_t bc = std::min(blockK ? blockK : chosen, op.getKeyLen());
+      int64_t br = blockQ ? blockQ : chosen, bc = blockK ? blockK : chosen;
+      // With a block-sparse map, a tile no larger than a block can be
+      // skipped or run unmasked as a whole; blocks under 16 would make
+      // tiles too small to pay for their loop overhead.
+      if (std::optional<ArrayRef<int64_t>> blocks = op.getBlockSize()) {
+        if (!blockQ && (*blocks)[0] >= 16)
+          br = std::min(br, (*blocks)[0]);
+        if (!blockK && (*blocks)[1] >= 16)
+          bc = std::min(bc, (*blocks)[1]);
+      }
+      br = std::min(br, op.getQueryLen());
+      bc = std::min(bc, op.getKeyLen());
       op->setAttr("kestrel.tile",
                   DenseI64ArrayAttr::get(op.getContext(), {br, bc}));
     });

@@ -109,3 +109,132 @@ func.func @softcap_positive(%q: tensor<1x4x16x8xf32>, %k: tensor<1x4x16x8xf32>, 
   %o = kestrel.attention %q, %k, %v softcap = -1.0 : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
   return %o : tensor<1x4x16x8xf32>
 }
+
+// -----
+
+func.func @scale_finite(%q: tensor<1x4x16x8xf32>) -> tensor<1x4x16x8xf32> {
+  // expected-error @+1 {{scale must be finite, got INF}}
+  %o = kestrel.attention %q, %q, %q scale = 0x7F800000 : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32> -> tensor<1x4x16x8xf32>
+  return %o : tensor<1x4x16x8xf32>
+}
+
+// -----
+
+func.func @block_size_without_map(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
+  // expected-error @+1 {{block_size = [4, 4] needs a block_map}}
+  %o = kestrel.attention %q, %q, %q block_size = [4, 4] : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// -----
+
+func.func @block_map_without_size(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
+  // expected-error @+1 {{block_map needs block_size = [bq, bk]}}
+  %o = kestrel.attention %q, %q, %q block_map = dense<true> : tensor<4x4xi1> : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// -----
+
+func.func @block_size_arity(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
+  // expected-error @+1 {{block_size must hold two positive sizes [bq, bk], got [4, 4, 4]}}
+  %o = kestrel.attention %q, %q, %q block_size = [4, 4, 4] block_map = dense<true> : tensor<4x4xi1> : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// -----
+
+func.func @block_size_positive(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
+  // expected-error @+1 {{block_size must hold two positive sizes [bq, bk], got [0, 4]}}
+  %o = kestrel.attention %q, %q, %q block_size = [0, 4] block_map = dense<true> : tensor<4x4xi1> : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// -----
+
+func.func @block_map_element_type(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
+  // expected-error @+1 {{block_map must be a rank-2 tensor of i1, got 'tensor<4x4xi8>'}}
+  %o = kestrel.attention %q, %q, %q block_size = [4, 4] block_map = dense<1> : tensor<4x4xi8> : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// -----
+
+func.func @block_map_rank(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
+  // expected-error @+1 {{block_map must be a rank-2 tensor of i1, got 'tensor<16xi1>'}}
+  %o = kestrel.attention %q, %q, %q block_size = [4, 4] block_map = dense<true> : tensor<16xi1> : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// -----
+
+func.func @block_map_float(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
+  // expected-error @+1 {{attribute 'block_map' failed to satisfy constraint: integer elements attribute}}
+  %o = "kestrel.attention"(%q, %q, %q) {block_size = array<i64: 4, 4>, block_map = dense<1.0> : tensor<4x4xf32>} : (tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32>
+  return %o : tensor<1x1x16x8xf32>
+}
+
+// -----
+
+// T = 10 rows in blocks of 4 need ceil(10 / 4) = 3 block rows.
+func.func @block_map_shape(%q: tensor<1x1x10x8xf32>, %k: tensor<1x1x16x8xf32>) -> tensor<1x1x10x8xf32> {
+  // expected-error @+1 {{block_map has shape [2, 4] but T = 10, S = 16 and block_size = [4, 4] need [ceil(T / bq), ceil(S / bk)] = [3, 4]}}
+  %o = kestrel.attention %q, %k, %k block_size = [4, 4] block_map = dense<true> : tensor<2x4xi1> : tensor<1x1x10x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x10x8xf32>
+  return %o : tensor<1x1x10x8xf32>
+}
+
+// -----
+
+func.func @block_map_key_blocks(%q: tensor<1x1x8x8xf32>, %k: tensor<1x1x16x8xf32>) -> tensor<1x1x8x8xf32> {
+  // expected-error @+1 {{block_map has shape [1, 3] but T = 8, S = 16 and block_size = [8, 8] need [ceil(T / bq), ceil(S / bk)] = [1, 2]}}
+  %o = kestrel.attention %q, %k, %k block_size = [8, 8] block_map = dense<true> : tensor<1x3xi1> : tensor<1x1x8x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x8x8xf32>
+  return %o : tensor<1x1x8x8xf32>
+}
+
+// -----
+
+func.func @key_lengths_type(%q: tensor<2x1x8x8xf32>, %len: tensor<2xi64>) -> tensor<2x1x8x8xf32> {
+  // expected-error @+1 {{key_lengths must be a rank-1 tensor of i32 ([B]), got 'tensor<2xi64>'}}
+  %o = kestrel.attention %q, %q, %q key_lengths(%len : tensor<2xi64>) : tensor<2x1x8x8xf32>, tensor<2x1x8x8xf32>, tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
+  return %o : tensor<2x1x8x8xf32>
+}
+
+// -----
+
+func.func @key_lengths_rank(%q: tensor<2x1x8x8xf32>, %len: tensor<2x1xi32>) -> tensor<2x1x8x8xf32> {
+  // expected-error @+1 {{key_lengths must be a rank-1 tensor of i32 ([B]), got 'tensor<2x1xi32>'}}
+  %o = kestrel.attention %q, %q, %q key_lengths(%len : tensor<2x1xi32>) : tensor<2x1x8x8xf32>, tensor<2x1x8x8xf32>, tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
+  return %o : tensor<2x1x8x8xf32>
+}
+
+// -----
+
+func.func @key_lengths_batch(%q: tensor<2x1x8x8xf32>, %len: tensor<3xi32>) -> tensor<2x1x8x8xf32> {
+  // expected-error @+1 {{key_lengths has 3 entries but the batch size is 2}}
+  %o = kestrel.attention %q, %q, %q key_lengths(%len : tensor<3xi32>) : tensor<2x1x8x8xf32>, tensor<2x1x8x8xf32>, tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
+  return %o : tensor<2x1x8x8xf32>
+}
+
+// -----
+
+func.func @lse_element_type(%q: tensor<2x4x8x8xf16>) -> tensor<2x4x8xf16> {
+  // expected-error @+1 {{lse must be an f32 tensor of shape [B, H, T] = [2, 4, 8], got 'tensor<2x4x8xf16>'}}
+  %o, %lse = kestrel.attention %q, %q, %q : tensor<2x4x8x8xf16>, tensor<2x4x8x8xf16>, tensor<2x4x8x8xf16> -> tensor<2x4x8x8xf16>, tensor<2x4x8xf16>
+  return %lse : tensor<2x4x8xf16>
+}
+
+// -----
+
+func.func @lse_shape(%q: tensor<2x4x8x8xf32>) -> tensor<2x8x4xf32> {
+  // expected-error @+1 {{lse must be an f32 tensor of shape [B, H, T] = [2, 4, 8], got 'tensor<2x8x4xf32>'}}
+  %o, %lse = kestrel.attention %q, %q, %q : tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32> -> tensor<2x4x8x8xf32>, tensor<2x8x4xf32>
+  return %lse : tensor<2x8x4xf32>
+}
+
+// -----
+
+func.func @lse_rank(%q: tensor<2x4x8x8xf32>) -> tensor<2x4x8x1xf32> {
+  // expected-error @+1 {{lse must be an f32 tensor of shape [B, H, T] = [2, 4, 8], got 'tensor<2x4x8x1xf32>'}}
+  %o, %lse = kestrel.attention %q, %q, %q : tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32> -> tensor<2x4x8x8xf32>, tensor<2x4x8x1xf32>
+  return %lse : tensor<2x4x8x1xf32>
+}

@@ -35,3 +35,21 @@ func.func @kept(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
   %o = kestrel.attention %q, %q, %q {kestrel.tile = array<i64: 8, 8>} : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
   return %o : tensor<1x1x16x8xf32>
 }
+
+// -----
+
+// A block map with 32×64 blocks caps the 128×128 tile at the blocks;
+// blocks under 16 do not shrink tiles; explicit sizes win.
+// CHECK-LABEL: func @block_map
+// CHECK: kestrel.tile = array<i64: 32, 64>
+// CHECK: kestrel.tile = array<i64: 128, 128>
+// FORCED-LABEL: func @block_map
+// FORCED: kestrel.tile = array<i64: 32, 16>
+// FORCED: kestrel.tile = array<i64: 32, 16>
+func.func @block_map(%q: tensor<1x1x256x64xf32>) -> (tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>) {
+  %o = kestrel.attention %q, %q, %q block_size = [32, 64] block_map = dense<true> : tensor<8x4xi1>
+      : tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x256x64xf32>
+  %p = kestrel.attention %q, %q, %q block_size = [8, 8] block_map = dense<true> : tensor<32x32xi1>
+      : tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x256x64xf32>
+  return %o, %p : tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>
+}
