@@ -114,7 +114,8 @@ struct RoutingBuilder : ReferenceBuilder {
   /// rank[a, i] = #{ i' : key[a, i'] beats key[a, i] } (i64), where i'
   /// beats i when its key is larger, or equal with i' < i; `keys` is
   /// [A, I] and the loops are (a, i, i'). With `eligible` ([A, I] of i1),
-  /// only eligible i' count. `transposed` reads keys as [I, A] instead.
+  /// only eligible i' count. `transposed` reads keys as [I, A] instead
+  /// (the result is still [A, I]).
   Value rankOf(Value keys, Value eligible, bool transposed) {
     auto type = cast<RankedTensorType>(keys.getType());
     int64_t a = type.getDimSize(transposed ? 1 : 0),
@@ -150,21 +151,22 @@ struct RoutingBuilder : ReferenceBuilder {
         });
   }
 
-  /// Gathers slot j of row a: the i with rank[a, i] == j. `rank` and
-  /// `values` are [A, I] (or [I, A] when `transposed`); loops (a, j, i).
-  /// Returns (indices [A, slots] of `indexType`, values [A, slots] f32).
+  /// Gathers slot j of row a: the i with rank[a, i] == j. `rank` is
+  /// [A, I] (as rankOf returns it), `values` [A, I] or, when
+  /// `valuesTransposed`, [I, A]; loops (a, j, i). Returns
+  /// (indices [A, slots] of `indexType`, values [A, slots] f32).
   std::pair<Value, Value> gatherSlots(Value rank, Value values, int64_t slots,
-                                      Type indexType, bool transposed) {
-    auto type = cast<RankedTensorType>(rank.getType());
-    int64_t a = type.getDimSize(transposed ? 1 : 0);
-    AffineMap in = transposed ? map(3, {2, 0}) : map(3, {0, 2});
+                                      Type indexType, bool valuesTransposed) {
+    int64_t a = cast<RankedTensorType>(rank.getType()).getDimSize(0);
+    AffineMap in = map(3, {0, 2});
+    AffineMap valuesIn = valuesTransposed ? map(3, {2, 0}) : in;
     AffineMap out = map(3, {0, 1});
     Value idxInit = filledInt({a, slots}, indexType, 0);
     Value valInit = filled({a, slots}, 0.0);
     auto op = linalg::GenericOp::create(
         rw, loc, TypeRange{idxInit.getType(), valInit.getType()},
         ValueRange{rank, values}, ValueRange{idxInit, valInit},
-        ArrayRef<AffineMap>{in, in, out, out}, {kPar, kPar, kRed},
+        ArrayRef<AffineMap>{in, valuesIn, out, out}, {kPar, kPar, kRed},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value j = arith::IndexCastOp::create(
               b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 1));
@@ -224,11 +226,12 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
     Value s = rb.scores(op.getLogits(), op.getScore());
 
     if (op.isExpertChoice()) {
-      // Each expert ranks the tokens by s[:, e]; slot j holds rank j.
+      // Each expert ranks the tokens by s[:, e] (rank is [E, N]); slot j
+      // holds rank j.
       const int64_t c = *op.getEffectiveCapacity();
       Value rank = rb.rankOf(s, Value(), /*transposed=*/true);
       auto [indices, weights] =
-          rb.gatherSlots(rank, s, c, indexType, /*transposed=*/true);
+          rb.gatherSlots(rank, s, c, indexType, /*valuesTransposed=*/true);
       rewriter.replaceOp(op, {indices, rb.narrow(weights, storage)});
       return success();
     }
@@ -382,7 +385,7 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
         });
 
     auto [indices, weights] =
-        rb.gatherSlots(rank, w, k, indexType, /*transposed=*/false);
+        rb.gatherSlots(rank, w, k, indexType, /*valuesTransposed=*/false);
     rewriter.replaceOp(op, {indices, rb.narrow(weights, storage)});
     return success();
   }
