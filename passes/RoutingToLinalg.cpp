@@ -6,7 +6,8 @@
 //   s        = softmax(r) or sigmoid(r);  u = s + bias          (scores, keys)
 //   rank[n,e] = Σ_e' eligible(e') · (u' > u or (u' == u and e' < e))
 //   selected ⟺ eligible(e) and rank < k;   slot j of token n = the e with rank j
-//   groups:  rank inside the group → group score = Σ of the top-2 u,
+//   groups:  rank inside the group (e' in e's group: e' floordiv E/G ==
+//            e floordiv E/G) → group score = Σ of the top-2 u,
 //            group rank → eligible ⟺ group rank < topk_groups
 //   capacity: pos[n,e] = Σ_{n' < n} selected(n', e); kept ⟺ pos < C
 //   expert choice: rank over tokens per expert, slot j of expert e = the n
@@ -255,15 +256,23 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
     if (std::optional<uint64_t> numGroups = op.getNGroups()) {
       const int64_t g = static_cast<int64_t>(*numGroups), size = e / g;
       const int64_t keepGroups = static_cast<int64_t>(*op.getTopkGroups());
-      Value u3 = tensor::ExpandShapeOp::create(
-          rewriter, rb.loc, RankedTensorType::get({n, g, size}, rb.f32), u,
-          ArrayRef<ReassociationIndices>{{0}, {1, 2}});
-      // Rank inside the group, loops (n, g, i, i').
+      // Membership is tested in the loop bodies (e floordiv size == group)
+      // rather than by reshaping u to [N, G, size]: a reshape bufferizes to
+      // a view the CUDA launch manifest cannot replay.
+      auto groupOf = [size](OpBuilder &b, Location l, unsigned dim) -> Value {
+        return arith::DivUIOp::create(
+            b, l, linalg::IndexOp::create(b, l, dim),
+            arith::ConstantIndexOp::create(b, l, size));
+      };
+      auto eq = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+        return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x, y);
+      };
+      // Rank inside the group, loops (n, e, e'): e' counts when it is in
+      // e's group and beats e.
       Value inGroupRank = rb.generic(
-          {u3, u3}, rb.filledInt({n, g, size}, rewriter.getI64Type(), 0),
-          {rb.map(4, {0, 1, 2}), rb.map(4, {0, 1, 3}), rb.map(4, {0, 1, 2})},
-          {kPar, kPar, kPar, kRed},
-          [](OpBuilder &b, Location l, ValueRange args) {
+          {u, u}, rb.filledInt({n, e}, rewriter.getI64Type(), 0),
+          {rb.map(3, {0, 1}), rb.map(3, {0, 2}), rb.map(3, {0, 1})},
+          {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
             Value higher = arith::CmpFOp::create(
                 b, l, arith::CmpFPredicate::OGT, args[1], args[0]);
             Value tie = arith::AndIOp::create(
@@ -271,33 +280,39 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
                 arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, args[1],
                                       args[0]),
                 arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                      linalg::IndexOp::create(b, l, 3),
-                                      linalg::IndexOp::create(b, l, 2)));
-            Value one = arith::ExtUIOp::create(
-                b, l, b.getI64Type(), arith::OrIOp::create(b, l, higher, tie));
+                                      linalg::IndexOp::create(b, l, 2),
+                                      linalg::IndexOp::create(b, l, 1)));
+            Value beats = arith::AndIOp::create(
+                b, l, arith::OrIOp::create(b, l, higher, tie),
+                eq(b, l, groupOf(b, l, 1), groupOf(b, l, 2)));
+            Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
             yield(b, l, arith::AddIOp::create(b, l, args[2], one));
           });
-      // Group score = Σ of the keys ranked 0 and 1 in the group (DeepSeek-V3).
-      AffineMap id3 = rb.map(3, {0, 1, 2}), group3 = rb.map(3, {0, 1});
+      // Group score = Σ of the keys ranked 0 and 1 in the group
+      // (DeepSeek-V3), loops (n, g, e).
       Value groupScore = rb.generic(
-          {u3, inGroupRank}, rb.filled({n, g}, 0.0), {id3, id3, group3},
-          {kPar, kPar, kRed}, [](OpBuilder &b, Location l, ValueRange args) {
+          {u, inGroupRank}, rb.filled({n, g}, 0.0),
+          {rb.map(3, {0, 2}), rb.map(3, {0, 2}), rb.map(3, {0, 1})},
+          {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
             Value top2 = arith::CmpIOp::create(
                 b, l, arith::CmpIPredicate::slt, args[1],
                 arith::ConstantOp::create(b, l, b.getI64IntegerAttr(2)));
-            Value add = arith::SelectOp::create(b, l, top2, args[0],
-                                                cstF32(b, l, 0.0));
+            Value member =
+                eq(b, l, groupOf(b, l, 2), linalg::IndexOp::create(b, l, 1));
+            Value add = arith::SelectOp::create(
+                b, l, arith::AndIOp::create(b, l, top2, member), args[0],
+                cstF32(b, l, 0.0));
             yield(b, l, arith::AddFOp::create(b, l, args[2], add));
           });
       Value groupRank = rb.rankOf(groupScore, Value(), /*transposed=*/false);
       // eligible[n, e] = groupRank[n, e floordiv size] < topk_groups.
-      AffineMap groupOf = AffineMap::get(
+      AffineMap groupOfMap = AffineMap::get(
           2, 0,
           {getAffineDimExpr(0, rb.ctx()),
            getAffineDimExpr(1, rb.ctx()).floorDiv(size)},
           rb.ctx());
       eligible = rb.generic(
-          {groupRank}, rb.empty({n, e}, rewriter.getI1Type()), {groupOf, id2},
+          {groupRank}, rb.empty({n, e}, rewriter.getI1Type()), {groupOfMap, id2},
           {kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange args) {
             yield(b, l,
                   arith::CmpIOp::create(

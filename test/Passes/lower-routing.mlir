@@ -1,8 +1,9 @@
 // RUN: kestrel-opt %s --kestrel-lower-to-linalg --split-input-file -verify-diagnostics | FileCheck %s
 
 // Token choice with everything: sigmoid scores, the bias added for selection
-// only, groups of 2 experts ranked inside the group (top-2 sum) and among
-// groups (keep 2 of 3, eligibility read through e floordiv 2), ranks among
+// only, groups of 2 experts ranked inside the group (membership e floordiv 2
+// tested in the body; no reshape) and scored by their top-2 sum, groups
+// ranked (keep 2 of 3, eligibility read through e floordiv 2), ranks among
 // eligible experts (ineligible get rank E = 6), the renormalizing sum of the
 // selected unbiased scores, positions in token order against the capacity
 // ceil(2.0 * 4 * 2 / 6) = 3, and the gather of slot j = rank j.
@@ -12,15 +13,17 @@
 // CHECK-NOT: kestrel.route
 // CHECK-DAG: %[[CAP:.*]] = arith.constant 3 : i64
 // CHECK-DAG: %[[E:.*]] = arith.constant 6 : i64
+// CHECK-DAG: %[[SIZE:.*]] = arith.constant 2 : index
 // CHECK: %[[S:.*]] = linalg.generic
 // CHECK:   arith.extf %{{.*}} : bf16 to f32
 // CHECK:   arith.negf
 // CHECK:   math.exp
 // CHECK: %[[U:.*]] = linalg.generic {{.*}} ins(%[[S]], %{{.*}} : tensor<4x6xf32>, tensor<6xf32>)
 // CHECK:   arith.addf
-// CHECK: %[[U3:.*]] = tensor.expand_shape %[[U]] {{\[}}[0], [1, 2]] output_shape [4, 3, 2]
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[U3]], %[[U3]]
-// CHECK: %[[GS:.*]] = linalg.generic {{.*}} outs({{.*}} : tensor<4x3xf32>)
+// CHECK: %[[INRANK:.*]] = linalg.generic {{.*}} ins(%[[U]], %[[U]]{{.*}} outs({{.*}} : tensor<4x6xi64>)
+// CHECK:   arith.divui %{{.*}}, %[[SIZE]] : index
+// CHECK:   arith.divui %{{.*}}, %[[SIZE]] : index
+// CHECK: %[[GS:.*]] = linalg.generic {{.*}} ins(%[[U]], %[[INRANK]]{{.*}} outs({{.*}} : tensor<4x3xf32>)
 // CHECK: %[[GR:.*]] = linalg.generic {{.*}} ins(%[[GS]], %[[GS]]{{.*}} outs({{.*}} : tensor<4x3xi64>)
 // CHECK: %[[ELIG:.*]] = linalg.generic {indexing_maps = [#[[$GROUPOF]], {{.*}}} ins(%[[GR]]{{.*}} outs({{.*}} : tensor<4x6xi1>)
 // CHECK: %[[RANK0:.*]] = linalg.generic {{.*}} ins(%[[U]], %[[U]], %[[ELIG]]{{.*}} outs({{.*}} : tensor<4x6xi64>)
