@@ -391,3 +391,28 @@ func.func @layer(%l: {lt}, %x: {xt}, %w1: {t1}, %w3: {t1}, %w2: {t2}) -> {xt} {{
     expected = ref.moe(x, idx, w, w1, w3, w2)
     check(out.astype(np.float64), expected, 1e-4,
           1e-4 * np.abs(expected).max())
+
+
+# --------------------------------------------------------------------- PTX
+
+PTX_CASES = {
+    # DeepSeek-V3 style: bias, groups, renormalize, capacity drop.
+    "route_token_choice": route_mlir(
+        8, 8, 2, "bf16", "i32", "f32",
+        {"score": "sigmoid", "renormalize": True, "n_groups": 4,
+         "topk_groups": 2, "capacity_factor": 1.25}, bias_dtype="f32"),
+    "route_expert_choice": route_mlir(
+        8, 4, 2, "f16", "i64", "f16",
+        {"score": "softmax", "expert_choice": True, "capacity_factor": 1.0}),
+    "moe_shared": moe_mlir(6, 16, 4, 8, 6, 2, "bf16", "i32", "f32", 12,
+                           False),
+    "moe_expert_choice": moe_mlir(6, 16, 4, 8, 4, 3, "f32", "i64", "f32", 0,
+                                  True),
+}
+
+
+@pytest.mark.parametrize("chip", ["sm_80", "sm_90a"])
+@pytest.mark.parametrize("case", list(PTX_CASES))
+def test_routing_ptx_assembles(check_ptx, case, chip):
+    ptx = check_ptx(PTX_CASES[case], chip)
+    assert ".entry" in ptx and f".target {chip}" in ptx
