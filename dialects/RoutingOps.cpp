@@ -61,8 +61,8 @@ std::optional<int64_t> RouteOp::getEffectiveCapacity() {
   std::optional<APFloat> cf = getCapacityFactor();
   if (!cf || ShapedType::isDynamic(n) || ShapedType::isDynamic(e))
     return std::nullopt;
-  int64_t c = capacityFor(cf->convertToDouble(), n,
-                          static_cast<int64_t>(getK()), e);
+  int64_t c =
+      capacityFor(cf->convertToDouble(), n, static_cast<int64_t>(getK()), e);
   return isExpertChoice() ? std::min(c, n) : c;
 }
 
@@ -99,14 +99,13 @@ LogicalResult RouteOp::verify() {
                            << ") must lie in [1, n_groups] = [1, " << g << "]";
     if (!ShapedType::isDynamic(e)) {
       if (e % g != 0)
-        return emitOpError() << "the number of experts E (" << e
-                             << ") must be a multiple of n_groups (" << g
-                             << ")";
-      if (k > m * (e / g))
         return emitOpError()
-               << "k (" << k << ") exceeds the " << m * (e / g)
-               << " experts of the topk_groups (" << m
-               << ") groups that stay eligible";
+               << "the number of experts E (" << e
+               << ") must be a multiple of n_groups (" << g << ")";
+      if (k > m * (e / g))
+        return emitOpError() << "k (" << k << ") exceeds the " << m * (e / g)
+                             << " experts of the topk_groups (" << m
+                             << ") groups that stay eligible";
     }
   }
 
@@ -174,8 +173,8 @@ LogicalResult MoeOp::verify() {
     return emitOpError() << "x must have rank 2 [N, d], got " << x;
   if (w1.getRank() != 3)
     return emitOpError() << "w1 must have rank 3 [E, d, ff], got " << w1;
-  const int64_t n = x.getDimSize(0), d = x.getDimSize(1),
-                e = w1.getDimSize(0), ff = w1.getDimSize(2);
+  const int64_t n = x.getDimSize(0), d = x.getDimSize(1), e = w1.getDimSize(0),
+                ff = w1.getDimSize(2);
 
   // The experts (and the shared expert) are computed in x's storage type;
   // the routing weights may be stored differently (often f32).

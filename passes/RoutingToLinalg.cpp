@@ -5,8 +5,8 @@
 //
 //   s        = softmax(r) or sigmoid(r);  u = s + bias          (scores, keys)
 //   rank[n,e] = Σ_e' eligible(e') · (u' > u or (u' == u and e' < e))
-//   selected ⟺ eligible(e) and rank < k;   slot j of token n = the e with rank j
-//   groups:  rank inside the group (e' in e's group: e' floordiv E/G ==
+//   selected ⟺ eligible(e) and rank < k;   slot j of token n = the e with rank
+//   j groups:  rank inside the group (e' in e's group: e' floordiv E/G ==
 //            e floordiv E/G) → group score = Σ of the top-2 u,
 //            group rank → eligible ⟺ group rank < topk_groups
 //   capacity: pos[n,e] = Σ_{n' < n} selected(n', e); kept ⟺ pos < C
@@ -73,17 +73,16 @@ struct RoutingBuilder : ReferenceBuilder {
     ArrayRef<int64_t> shape = type.getShape();
     AffineMap id = map(2, {0, 1}), row = map(2, {0});
     if (fn == ScoreFunction::Sigmoid)
-      return generic({logits}, empty(shape, f32), {id, id}, {kPar, kPar},
-                     [](OpBuilder &b, Location l, ValueRange args) {
-                       Value e = math::ExpOp::create(
-                           b, l,
-                           arith::NegFOp::create(b, l, toF32(b, l, args[0])));
-                       yield(b, l,
-                             arith::DivFOp::create(
-                                 b, l, cstF32(b, l, 1.0),
-                                 arith::AddFOp::create(b, l, cstF32(b, l, 1.0),
-                                                       e)));
-                     });
+      return generic(
+          {logits}, empty(shape, f32), {id, id}, {kPar, kPar},
+          [](OpBuilder &b, Location l, ValueRange args) {
+            Value e = math::ExpOp::create(
+                b, l, arith::NegFOp::create(b, l, toF32(b, l, args[0])));
+            yield(b, l,
+                  arith::DivFOp::create(
+                      b, l, cstF32(b, l, 1.0),
+                      arith::AddFOp::create(b, l, cstF32(b, l, 1.0), e)));
+          });
     // softmax over experts: m = max_e r, z = Σ_e exp(r − m), s = exp(r − m)/z.
     Value rowMax = generic(
         {logits}, filled({shape[0]}, -std::numeric_limits<double>::infinity()),
@@ -95,16 +94,15 @@ struct RoutingBuilder : ReferenceBuilder {
       return math::ExpOp::create(
           b, l, arith::SubFOp::create(b, l, toF32(b, l, r), m));
     };
-    Value sum = generic({logits, rowMax}, filled({shape[0]}, 0.0),
-                        {id, row, row}, {kPar, kRed},
-                        [&](OpBuilder &b, Location l, ValueRange args) {
-                          yield(b, l,
-                                arith::AddFOp::create(
-                                    b, l, args[2],
-                                    shifted(b, l, args[0], args[1])));
-                        });
-    return generic({logits, rowMax, sum}, empty(shape, f32),
-                   {id, row, row, id}, {kPar, kPar},
+    Value sum =
+        generic({logits, rowMax}, filled({shape[0]}, 0.0), {id, row, row},
+                {kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
+                  yield(b, l,
+                        arith::AddFOp::create(b, l, args[2],
+                                              shifted(b, l, args[0], args[1])));
+                });
+    return generic({logits, rowMax, sum}, empty(shape, f32), {id, row, row, id},
+                   {kPar, kPar},
                    [&](OpBuilder &b, Location l, ValueRange args) {
                      yield(b, l,
                            arith::DivFOp::create(
@@ -242,13 +240,12 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
     // Selection keys u = s + bias (bias only steers selection).
     Value u = s;
     if (Value bias = op.getSelectionBias())
-      u = rb.generic({s, bias}, rb.empty({n, e}, rb.f32),
-                     {id2, rb.map(2, {1}), id2}, {kPar, kPar},
-                     [](OpBuilder &b, Location l, ValueRange args) {
-                       yield(b, l,
-                             arith::AddFOp::create(b, l, args[0],
-                                                   toF32(b, l, args[1])));
-                     });
+      u = rb.generic(
+          {s, bias}, rb.empty({n, e}, rb.f32), {id2, rb.map(2, {1}), id2},
+          {kPar, kPar}, [](OpBuilder &b, Location l, ValueRange args) {
+            yield(b, l,
+                  arith::AddFOp::create(b, l, args[0], toF32(b, l, args[1])));
+          });
 
     // Group-limited routing: eligible[n, e] (i1) when e's group is among
     // the topk_groups best by the sum of its two largest keys.
@@ -306,35 +303,34 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
           });
       Value groupRank = rb.rankOf(groupScore, Value(), /*transposed=*/false);
       // eligible[n, e] = groupRank[n, e floordiv size] < topk_groups.
-      AffineMap groupOfMap = AffineMap::get(
-          2, 0,
-          {getAffineDimExpr(0, rb.ctx()),
-           getAffineDimExpr(1, rb.ctx()).floorDiv(size)},
-          rb.ctx());
-      eligible = rb.generic(
-          {groupRank}, rb.empty({n, e}, rewriter.getI1Type()), {groupOfMap, id2},
-          {kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange args) {
-            yield(b, l,
-                  arith::CmpIOp::create(
-                      b, l, arith::CmpIPredicate::slt, args[0],
-                      arith::ConstantOp::create(
-                          b, l, b.getI64IntegerAttr(keepGroups))));
-          });
+      AffineMap groupOfMap =
+          AffineMap::get(2, 0,
+                         {getAffineDimExpr(0, rb.ctx()),
+                          getAffineDimExpr(1, rb.ctx()).floorDiv(size)},
+                         rb.ctx());
+      eligible =
+          rb.generic({groupRank}, rb.empty({n, e}, rewriter.getI1Type()),
+                     {groupOfMap, id2}, {kPar, kPar},
+                     [&](OpBuilder &b, Location l, ValueRange args) {
+                       yield(b, l,
+                             arith::CmpIOp::create(
+                                 b, l, arith::CmpIPredicate::slt, args[0],
+                                 arith::ConstantOp::create(
+                                     b, l, b.getI64IntegerAttr(keepGroups))));
+                     });
     }
 
     // rank among eligible experts; ineligible ones get rank E (never < k).
     Value rank = rb.rankOf(u, eligible, /*transposed=*/false);
     if (eligible)
-      rank = rb.generic({rank, eligible},
-                        rb.empty({n, e}, rewriter.getI64Type()),
-                        {id2, id2, id2}, {kPar, kPar},
-                        [&](OpBuilder &b, Location l, ValueRange args) {
-                          Value never = arith::ConstantOp::create(
-                              b, l, b.getI64IntegerAttr(e));
-                          yield(b, l,
-                                arith::SelectOp::create(b, l, args[1], args[0],
-                                                        never));
-                        });
+      rank = rb.generic(
+          {rank, eligible}, rb.empty({n, e}, rewriter.getI64Type()),
+          {id2, id2, id2}, {kPar, kPar},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value never =
+                arith::ConstantOp::create(b, l, b.getI64IntegerAttr(e));
+            yield(b, l, arith::SelectOp::create(b, l, args[1], args[0], never));
+          });
     auto selected = [k](OpBuilder &b, Location l, Value r) -> Value {
       return arith::CmpIOp::create(
           b, l, arith::CmpIPredicate::slt, r,
@@ -345,16 +341,13 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
     SmallVector<Value> inputs = {s, rank};
     SmallVector<AffineMap> maps = {id2, id2};
     if (op.getRenormalize()) {
-      Value denom = rb.generic({s, rank}, rb.filled({n}, 0.0),
-                               {id2, id2, row2}, {kPar, kRed},
-                               [&](OpBuilder &b, Location l, ValueRange args) {
-                                 Value add = arith::SelectOp::create(
-                                     b, l, selected(b, l, args[1]), args[0],
-                                     cstF32(b, l, 0.0));
-                                 yield(b, l,
-                                       arith::AddFOp::create(b, l, args[2],
-                                                             add));
-                               });
+      Value denom = rb.generic(
+          {s, rank}, rb.filled({n}, 0.0), {id2, id2, row2}, {kPar, kRed},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value add = arith::SelectOp::create(b, l, selected(b, l, args[1]),
+                                                args[0], cstF32(b, l, 0.0));
+            yield(b, l, arith::AddFOp::create(b, l, args[2], add));
+          });
       inputs.push_back(denom);
       maps.push_back(row2);
     }
@@ -365,14 +358,13 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
           {rank}, rb.filledInt({n, e}, rewriter.getI64Type(), 0),
           {rb.map(3, {2, 1}), rb.map(3, {0, 1})}, {kPar, kPar, kRed},
           [&](OpBuilder &b, Location l, ValueRange args) {
-            Value earlier = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::slt,
-                linalg::IndexOp::create(b, l, 2),
-                linalg::IndexOp::create(b, l, 0));
+            Value earlier =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                      linalg::IndexOp::create(b, l, 2),
+                                      linalg::IndexOp::create(b, l, 0));
             Value one = arith::ExtUIOp::create(
                 b, l, b.getI64Type(),
-                arith::AndIOp::create(b, l, earlier,
-                                      selected(b, l, args[0])));
+                arith::AndIOp::create(b, l, earlier, selected(b, l, args[0])));
             yield(b, l, arith::AddIOp::create(b, l, args[1], one));
           });
       inputs.push_back(pos);
@@ -430,8 +422,7 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
         {routed, routed, rb.map(3, {0, 1})}, {kPar, kPar, kRed},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value target = linalg::IndexOp::create(b, l, expertChoice ? 0 : 1);
-          target =
-              arith::IndexCastOp::create(b, l, args[0].getType(), target);
+          target = arith::IndexCastOp::create(b, l, args[0].getType(), target);
           Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
                                             args[0], target);
           Value add = arith::SelectOp::create(b, l, hit, toF32(b, l, args[1]),
@@ -462,8 +453,8 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
     Value h = rb.generic(
         {a, g, p}, rb.empty({n, e, ff}, rb.f32), {id3, id3, pair3, id3},
         {kPar, kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value v = arith::MulFOp::create(
-              b, l, args[2], siluTimes(b, l, args[0], args[1]));
+          Value v = arith::MulFOp::create(b, l, args[2],
+                                          siluTimes(b, l, args[0], args[1]));
           yield(b, l,
                 arith::SelectOp::create(b, l, isZero(b, l, args[2]),
                                         cstF32(b, l, 0.0), v));
@@ -474,7 +465,8 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
     if (Value s1 = op.getSharedW1()) {
       const int64_t fs = cast<RankedTensorType>(s1.getType()).getDimSize(1);
       Value sa = rb.matmul(op.getX(), s1, rb.filled({n, fs}, 0.0));
-      Value sg = rb.matmul(op.getX(), op.getSharedW3(), rb.filled({n, fs}, 0.0));
+      Value sg =
+          rb.matmul(op.getX(), op.getSharedW3(), rb.filled({n, fs}, 0.0));
       AffineMap id2 = rb.map(2, {0, 1});
       Value sh = rb.generic({sa, sg}, rb.empty({n, fs}, rb.f32),
                             {id2, id2, id2}, {kPar, kPar},
@@ -486,18 +478,18 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
 
     // out[n, d] += Σ_{e, f} h[n, e, f] · W2[e, f, d], loops (n, d, e, f);
     // unrouted pairs are skipped so that 0 · inf never enters the sum.
-    Value out = rb.generic(
-        {h, op.getW2(), p}, acc,
-        {rb.map(4, {0, 2, 3}), rb.map(4, {2, 3, 1}), rb.map(4, {0, 2}),
-         rb.map(4, {0, 1})},
-        {kPar, kPar, kRed, kRed},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value prod =
-              arith::MulFOp::create(b, l, args[0], toF32(b, l, args[1]));
-          Value add = arith::SelectOp::create(b, l, isZero(b, l, args[2]),
-                                              cstF32(b, l, 0.0), prod);
-          yield(b, l, arith::AddFOp::create(b, l, args[3], add));
-        });
+    Value out =
+        rb.generic({h, op.getW2(), p}, acc,
+                   {rb.map(4, {0, 2, 3}), rb.map(4, {2, 3, 1}),
+                    rb.map(4, {0, 2}), rb.map(4, {0, 1})},
+                   {kPar, kPar, kRed, kRed},
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     Value prod = arith::MulFOp::create(b, l, args[0],
+                                                        toF32(b, l, args[1]));
+                     Value add = arith::SelectOp::create(
+                         b, l, isZero(b, l, args[2]), cstF32(b, l, 0.0), prod);
+                     yield(b, l, arith::AddFOp::create(b, l, args[3], add));
+                   });
 
     rewriter.replaceOp(op, rb.narrow(out, storage));
     return success();
