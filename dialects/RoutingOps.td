@@ -90,7 +90,9 @@ def Kestrel_RouteOp : Kestrel_Op<"route", [Pure]> {
     have no meaning per expert and are rejected in this mode.
 
     Logits and the bias may be f32, f16 or bf16; weights are rounded once to
-    their storage type. NaN logits give unspecified selections.
+    their storage type. NaN logits give unspecified selections; renormalizing
+    selected scores that are all 0 (sigmoid underflow) gives NaN weights, as
+    in the DeepSeek-V3 reference (no epsilon is added).
 
     Example (DeepSeek-V3 routing):
     ```mlir
