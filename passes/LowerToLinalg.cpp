@@ -32,6 +32,7 @@ struct LowerToLinalgPass
     populateScanReferencePatterns(patterns);
     populateSupportReferencePatterns(patterns);
     populateDenoiseReferencePatterns(patterns);
+    populateRoutingReferencePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
 

@@ -41,6 +41,7 @@ mlir::Value buildBlockMapConstant(mlir::OpBuilder &b, mlir::Location loc,
                                   AttentionOp op);
 void populateSupportReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateDenoiseReferencePatterns(mlir::RewritePatternSet &patterns);
+void populateRoutingReferencePatterns(mlir::RewritePatternSet &patterns);
 
 using mlir::utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
