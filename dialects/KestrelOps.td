@@ -14,5 +14,6 @@ include "dialects/QuantOps.td"
 include "dialects/RecurrenceOps.td"
 include "dialects/SupportOps.td"
 include "dialects/DenoiseOps.td"
+include "dialects/KVCacheOps.td"
 
 #endif // KESTREL_OPS_TD
