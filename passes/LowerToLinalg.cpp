@@ -31,6 +31,7 @@ struct LowerToLinalgPass
     populateRecurrenceReferencePatterns(patterns);
     populateSupportReferencePatterns(patterns);
     populateDenoiseReferencePatterns(patterns);
+    populateKVCacheReferencePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
 

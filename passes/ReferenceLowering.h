@@ -32,6 +32,7 @@ mlir::Value buildAttentionVisibility(mlir::OpBuilder &b, mlir::Location loc,
                                      mlir::Value s);
 void populateSupportReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateDenoiseReferencePatterns(mlir::RewritePatternSet &patterns);
+void populateKVCacheReferencePatterns(mlir::RewritePatternSet &patterns);
 
 using mlir::utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
