@@ -89,8 +89,9 @@ def Kestrel_DecodeAttentionOp : Kestrel_Op<"decode_attention",
     `layout` (see `#kestrel.kv_layout`); `S` is the cache capacity (`S` of the
     contiguous layouts, `max_pages · page_size` when paged) and positions
     `>= S` do not exist. A query row that sees no key (`t + L - T < 0`, e.g.
-    `L = 0`) produces 0 and `lse = -inf`. Block table entries of pages that
-    hold no visible key are never used (they may be -1); an entry outside
+    `L = 0`) produces 0 and `lse = -inf`. Cache tokens at positions `>= L`
+    are never used and may hold anything (NaN included); so are block table
+    entries of pages past the last token (they may be -1). An entry outside
     `[0, num_pages)` of a used page is clamped into it.
 
     Layouts: `head_major` `key [B, Hkv, S, D]`, `value [B, Hkv, S, Dv]`;

@@ -4,8 +4,9 @@
 //
 //   decode_attention: gather K, V through the layout into head-major f32
 //     [B, Hkv, S, D] (tensor.extract with the layout's index math, through the
-//     block table when paged), then softmax attention with the per-row mask
-//     s <= t + seq_lens[b] - T (linalg.generic, f32).
+//     block table when paged; only tokens s < seq_lens[b] are read), then
+//     softmax attention with the per-row mask s <= t + seq_lens[b] - T
+//     (linalg.generic, f32).
 //   kv_append: scf.for over (b, i) inserting the [Hkv, D] row of token i at
 //     position positions[b] + i, when that position exists.
 //   select_kv_pages: Quest scores, the rank of every candidate page among the
@@ -94,19 +95,32 @@ struct LowerDecodeAttention : OpRewritePattern<DecodeAttentionOp> {
     Value blockTable = op.getBlockTable();
 
     // K[b,j,s,d] (and V) in head-major f32, read through the layout. The MLA
-    // latent cache is both: values are its first Dv channels.
+    // latent cache is both: values are its first Dv channels. Tokens at or
+    // past seq_lens[b] are never visible and read as 0: the cache there may
+    // hold anything (NaN included), and 0 · NaN would leak into P · V.
     auto gather = [&](Value cache, int64_t dim) {
       return rb.generic(
-          {}, rb.empty({B, Hkv, S, dim}, rb.f32),
-          {AffineMap::getMultiDimIdentityMap(4, ctx)}, {kPar, kPar, kPar, kPar},
-          [&](OpBuilder &nb, Location l, ValueRange) {
+          {op.getSeqLens()}, rb.empty({B, Hkv, S, dim}, rb.f32),
+          {AffineMap::get(4, 0, {getAffineDimExpr(0, ctx)}, ctx),
+           AffineMap::getMultiDimIdentityMap(4, ctx)},
+          {kPar, kPar, kPar, kPar},
+          [&](OpBuilder &nb, Location l, ValueRange a) {
             Value idx[4];
             for (unsigned i = 0; i < 4; ++i)
               idx[i] = linalg::IndexOp::create(nb, l, i);
+            Value len =
+                arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
+            Value valid = arith::CmpIOp::create(
+                nb, l, arith::CmpIPredicate::slt, idx[2], len);
+            // Every read is in bounds (s < S, page clamped); select, not
+            // multiply, so that a NaN there cannot survive.
             SmallVector<Value> at = cacheIndices(nb, l, layout, cache,
                                                  blockTable, idx[0], idx[1],
                                                  idx[2], idx[3]);
-            yield(nb, l, toF32(nb, l, tensor::ExtractOp::create(nb, l, cache, at)));
+            Value x =
+                toF32(nb, l, tensor::ExtractOp::create(nb, l, cache, at));
+            yield(nb, l,
+                  arith::SelectOp::create(nb, l, valid, x, cstF32(nb, l, 0.0)));
           });
     };
     Value keys = gather(op.getKey(), D);
@@ -321,8 +335,16 @@ struct LowerKVAppend : OpRewritePattern<KVAppendOp> {
                       }
                       }
                       SmallVector<OpFoldResult> strides(offsets.size(), one);
+                      // Copy into the destination slice with linalg.copy
+                      // (loops) rather than inserting `src` directly: the
+                      // strided memref.copy that would bufferize into needs
+                      // a runtime helper compiled libraries do not link.
+                      Value dest = tensor::ExtractSliceOp::create(
+                          tb, l3, row, cache, offsets, sizes, strides);
+                      Value copied =
+                          linalg::CopyOp::create(tb, l3, src, dest).getResult(0);
                       Value updated = tensor::InsertSliceOp::create(
-                          tb, l3, src, cache, offsets, sizes, strides);
+                          tb, l3, copied, cache, offsets, sizes, strides);
                       scf::YieldOp::create(tb, l3, updated);
                     },
                     [&](OpBuilder &eb, Location l3) {
