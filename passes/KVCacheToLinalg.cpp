@@ -9,9 +9,10 @@
 //     (linalg.generic, f32).
 //   kv_append: scf.for over (b, i) inserting the [Hkv, D] row of token i at
 //     position positions[b] + i, when that position exists.
-//   select_kv_pages: Quest scores, the rank of every candidate page among the
-//     candidates (a counting reduction), then slot r takes the page of rank
-//     r - 1; slot 0 is the current page.
+//   select_kv_pages: Quest bounds per head, summed over each KV head's group;
+//     the rank of every candidate page among the candidates (a counting
+//     reduction); then slot r takes the page of rank r - 1 and slot 0 the
+//     current page.
 //
 // Nothing here is tuned: it is the oracle faster lowerings are compared with.
 //
@@ -394,18 +395,24 @@ struct LowerSelectKVPages : OpRewritePattern<SelectKVPagesOp> {
           Value best = arith::MaximumFOp::create(nb, l, lo, hi);
           yield(nb, l, arith::AddFOp::create(nb, l, a[3], best));
         });
-    // score[b,j,p] = Σ_{r<g} bound[b, j·g + r, p]: heads split as [Hkv, g].
-    Value grouped = tensor::ExpandShapeOp::create(
-        rw, loc, RankedTensorType::get({B, Hkv, group, P}, rb.f32), bounds,
-        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
-    AffineExpr j, r;
-    bindDims(ctx, b, j, p, r);
+    // score[b,j,p] = Σ_{r<g} bound[b, j·g + r, p], the g terms unrolled (a
+    // reshape of `bounds` would leave a host-side view op on cuda).
+    AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
     Value scores = rb.generic(
-        {grouped}, rb.filled({B, Hkv, P}, 0.0),
-        {AffineMap::get(4, 0, {b, j, r, p}, ctx),
-         AffineMap::get(4, 0, {b, j, p}, ctx)},
-        {kPar, kPar, kPar, kRed}, [](OpBuilder &nb, Location l, ValueRange a) {
-          yield(nb, l, arith::AddFOp::create(nb, l, a[1], a[0]));
+        {}, rb.empty({B, Hkv, P}, rb.f32), {id3}, {kPar, kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          Value bi = linalg::IndexOp::create(nb, l, 0);
+          Value first = arith::MulIOp::create(
+              nb, l, linalg::IndexOp::create(nb, l, 1), cstIndex(nb, l, group));
+          Value page = linalg::IndexOp::create(nb, l, 2);
+          Value sum = cstF32(nb, l, 0.0);
+          for (int64_t r = 0; r < group; ++r) {
+            Value head = arith::AddIOp::create(nb, l, first, cstIndex(nb, l, r));
+            Value x = tensor::ExtractOp::create(nb, l, bounds,
+                                                ValueRange{bi, head, page});
+            sum = arith::AddFOp::create(nb, l, sum, x);
+          }
+          yield(nb, l, sum);
         });
 
     // n = min(ceil(max(L, 0) / page_size), P) valid pages; the candidates
@@ -424,7 +431,7 @@ struct LowerSelectKVPages : OpRewritePattern<SelectKVPagesOp> {
 
     // rank[b,j,p] = #{candidates p2 ranked before p}: higher score, or the
     // same score and a lower index.
-    AffineExpr p2;
+    AffineExpr j, p2;
     bindDims(ctx, b, j, p, p2);
     Value zeroI32 = arith::ConstantOp::create(rw, loc, rw.getI32IntegerAttr(0));
     Value rankInit = linalg::FillOp::create(

@@ -155,6 +155,13 @@ LogicalResult Driver::run(ModuleOp module) {
                              "--target=cpu";
         return WalkResult::interrupt();
       }
+      if (isa<KVAppendOp>(op)) {
+        op->emitOpError() << "is not supported on cuda targets yet: its "
+                             "lowering loops over the appended tokens on the "
+                             "host, which the launch manifest cannot replay; "
+                             "use --target=cpu";
+        return WalkResult::interrupt();
+      }
       if (isa<SelectiveScanOp, CausalConv1dOp>(op)) {
         op->emitOpError() << "is not supported on cuda targets yet: it has "
                              "no lowering yet";

@@ -93,15 +93,18 @@ func.func @append_head_major(%n: tensor<1x2x1x8xf32>, %c: tensor<1x2x16x8xf32>, 
 
 // -----
 
-// Quest: per-head bounds [B, H, P], summed over the group of 2 heads after
-// splitting H into [Hkv, g]; ranks count better candidates; slot r takes the
+// Quest: per-head bounds [B, H, P], summed over the group of 2 heads
+// (unrolled reads of heads 2j and 2j + 1); ranks count better candidates; slot r takes the
 // page of rank r - 1, slot 0 the current page n - 1 with n = ceil(L / 4)
 // clamped to 5.
 // CHECK-LABEL: func @select
 // CHECK: linalg.generic {{.*}}ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<2x4x1x8xf32>, tensor<2x2x5x8xf32>, tensor<2x2x5x8xf32>) outs(%{{.*}} : tensor<2x4x5xf32>)
 // CHECK: arith.maximumf
-// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2], [3]] output_shape [2, 2, 2, 5]
 // CHECK: outs(%{{.*}} : tensor<2x2x5xf32>)
+// CHECK: arith.muli %{{.*}}, %c2
+// CHECK: tensor.extract %{{.*}} : tensor<2x4x5xf32>
+// CHECK: arith.addi %{{.*}}, %c1
+// CHECK: tensor.extract %{{.*}} : tensor<2x4x5xf32>
 // CHECK: outs(%{{.*}} : tensor<2x2x5xi32>)
 // CHECK: arith.cmpf ogt
 // CHECK: arith.ceildivsi %{{.*}}, %c4
