@@ -50,9 +50,8 @@ void KVLayoutAttr::print(AsmPrinter &printer) const {
   printer << '>';
 }
 
-LogicalResult
-KVLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                     KVLayoutKind kind, int64_t pageSize) {
+LogicalResult KVLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   KVLayoutKind kind, int64_t pageSize) {
   if (kind == KVLayoutKind::Paged && pageSize <= 0)
     return emitError() << "the paged KV layout needs page_size > 0, got "
                        << pageSize;
@@ -138,8 +137,9 @@ static LogicalResult readCache(Operation *op, KVLayoutAttr layout,
   int64_t rank = layout.isMLALatent() ? 3 : 4;
   if (type.getRank() != rank)
     return op->emitOpError()
-           << name << " cache must be " << layout.describeShape("D") << " in the "
-           << stringifyKVLayoutKind(layout.getKind()) << " layout, got " << type;
+           << name << " cache must be " << layout.describeShape("D")
+           << " in the " << stringifyKVLayoutKind(layout.getKind())
+           << " layout, got " << type;
   ArrayRef<int64_t> s = type.getShape();
   switch (layout.getKind()) {
   case KVLayoutKind::HeadMajor:
@@ -153,14 +153,13 @@ static LogicalResult readCache(Operation *op, KVLayoutAttr layout,
     break;
   case KVLayoutKind::Paged: {
     if (s[1] != layout.getPageSize())
-      return op->emitOpError()
-             << name << " cache pages hold " << s[1]
-             << " tokens but the layout's page_size is "
-             << layout.getPageSize();
+      return op->emitOpError() << name << " cache pages hold " << s[1]
+                               << " tokens but the layout's page_size is "
+                               << layout.getPageSize();
     auto table = cast<RankedTensorType>(blockTable.getType());
     if (table.getRank() != 2)
-      return op->emitOpError() << "block_table must be [B, max_pages], got "
-                               << table;
+      return op->emitOpError()
+             << "block_table must be [B, max_pages], got " << table;
     shape = {-1, s[2], table.getDimSize(1) * s[1], s[3]};
     break;
   }
@@ -180,8 +179,8 @@ static LogicalResult checkLengths(Operation *op, StringRef name, Value lengths,
                                   int64_t batch) {
   auto type = cast<RankedTensorType>(lengths.getType());
   if (type.getRank() != 1 || type.getDimSize(0) != batch)
-    return op->emitOpError() << name << " must be [B] = [" << batch
-                             << "], got " << type;
+    return op->emitOpError()
+           << name << " must be [B] = [" << batch << "], got " << type;
   return success();
 }
 
@@ -192,7 +191,8 @@ static LogicalResult checkLengths(Operation *op, StringRef name, Value lengths,
 double DecodeAttentionOp::getEffectiveScale() {
   if (std::optional<APFloat> s = getScale())
     return s->convertToDouble();
-  return 1.0 / std::sqrt(static_cast<double>(getQuery().getType().getDimSize(3)));
+  return 1.0 /
+         std::sqrt(static_cast<double>(getQuery().getType().getDimSize(3)));
 }
 
 int64_t DecodeAttentionOp::getNumKvHeads() {

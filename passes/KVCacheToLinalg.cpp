@@ -54,10 +54,9 @@ Value clamp(OpBuilder &b, Location loc, Value v, int64_t lo, int64_t hi) {
 /// Indices into a cache of `layout` of element (b, j, s, d); `s` must lie in
 /// [0, capacity). A paged block table entry is clamped into [0, num_pages) so
 /// that the read stays in bounds whatever the table holds.
-SmallVector<Value> cacheIndices(OpBuilder &b, Location loc,
-                                KVLayoutAttr layout, Value cache,
-                                Value blockTable, Value bi, Value j, Value s,
-                                Value d) {
+SmallVector<Value> cacheIndices(OpBuilder &b, Location loc, KVLayoutAttr layout,
+                                Value cache, Value blockTable, Value bi,
+                                Value j, Value s, Value d) {
   switch (layout.getKind()) {
   case KVLayoutKind::HeadMajor:
     return {bi, j, s, d};
@@ -115,11 +114,10 @@ struct LowerDecodeAttention : OpRewritePattern<DecodeAttentionOp> {
                 nb, l, arith::CmpIPredicate::slt, idx[2], len);
             // Every read is in bounds (s < S, page clamped); select, not
             // multiply, so that a NaN there cannot survive.
-            SmallVector<Value> at = cacheIndices(nb, l, layout, cache,
-                                                 blockTable, idx[0], idx[1],
-                                                 idx[2], idx[3]);
-            Value x =
-                toF32(nb, l, tensor::ExtractOp::create(nb, l, cache, at));
+            SmallVector<Value> at =
+                cacheIndices(nb, l, layout, cache, blockTable, idx[0], idx[1],
+                             idx[2], idx[3]);
+            Value x = toF32(nb, l, tensor::ExtractOp::create(nb, l, cache, at));
             yield(nb, l,
                   arith::SelectOp::create(nb, l, valid, x, cstF32(nb, l, 0.0)));
           });
@@ -130,16 +128,17 @@ struct LowerDecodeAttention : OpRewritePattern<DecodeAttentionOp> {
     // scores[b,h,t,s] = Σ_d q[b,h,t,d] · K[b,h/g,s,d]
     AffineExpr b, h, t, s, d;
     bindDims(ctx, b, h, t, s, d);
-    Value scores = rb.generic(
-        {op.getQuery(), keys}, rb.filled({B, H, T, S}, 0.0),
-        {AffineMap::get(5, 0, {b, h, t, d}, ctx),
-         AffineMap::get(5, 0, {b, h.floorDiv(group), s, d}, ctx),
-         AffineMap::get(5, 0, {b, h, t, s}, ctx)},
-        {kPar, kPar, kPar, kPar, kRed},
-        [](OpBuilder &nb, Location l, ValueRange a) {
-          Value p = arith::MulFOp::create(nb, l, toF32(nb, l, a[0]), a[1]);
-          yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-        });
+    Value scores =
+        rb.generic({op.getQuery(), keys}, rb.filled({B, H, T, S}, 0.0),
+                   {AffineMap::get(5, 0, {b, h, t, d}, ctx),
+                    AffineMap::get(5, 0, {b, h.floorDiv(group), s, d}, ctx),
+                    AffineMap::get(5, 0, {b, h, t, s}, ctx)},
+                   {kPar, kPar, kPar, kPar, kRed},
+                   [](OpBuilder &nb, Location l, ValueRange a) {
+                     Value p =
+                         arith::MulFOp::create(nb, l, toF32(nb, l, a[0]), a[1]);
+                     yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
+                   });
 
     // logits = scale · scores where s <= t + seq_lens[b] - T, else -inf.
     AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
@@ -149,17 +148,19 @@ struct LowerDecodeAttention : OpRewritePattern<DecodeAttentionOp> {
         {scores, op.getSeqLens()}, rb.empty({B, H, T, S}, rb.f32),
         {id4, batchMap, id4}, {kPar, kPar, kPar, kPar},
         [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value len = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[1]);
+          Value len =
+              arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[1]);
           Value tIdx = linalg::IndexOp::create(nb, l, 2);
           Value sIdx = linalg::IndexOp::create(nb, l, 3);
           // s + T <= t + len, i.e. s <= t + len - T without underflow.
           Value lhs = arith::AddIOp::create(nb, l, sIdx, cstIndex(nb, l, T));
           Value rhs = arith::AddIOp::create(nb, l, tIdx, len);
-          Value visible = arith::CmpIOp::create(
-              nb, l, arith::CmpIPredicate::sle, lhs, rhs);
+          Value visible =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, lhs, rhs);
           Value x = arith::MulFOp::create(nb, l, a[0], cstF32(nb, l, scale));
           yield(nb, l,
-                arith::SelectOp::create(nb, l, visible, x, cstF32(nb, l, kNegInf)));
+                arith::SelectOp::create(nb, l, visible, x,
+                                        cstF32(nb, l, kNegInf)));
         });
 
     // m = max_s logits, p = exp(logits - m) (0 on rows without keys),
@@ -189,16 +190,16 @@ struct LowerDecodeAttention : OpRewritePattern<DecodeAttentionOp> {
     // acc[b,h,t,e] = Σ_s p[b,h,t,s] · V[b,h/g,s,e]
     AffineExpr e, sr;
     bindDims(ctx, b, h, t, e, sr);
-    Value acc = rb.generic(
-        {probs, values}, rb.filled({B, H, T, Dv}, 0.0),
-        {AffineMap::get(5, 0, {b, h, t, sr}, ctx),
-         AffineMap::get(5, 0, {b, h.floorDiv(group), sr, e}, ctx),
-         AffineMap::get(5, 0, {b, h, t, e}, ctx)},
-        {kPar, kPar, kPar, kPar, kRed},
-        [](OpBuilder &nb, Location l, ValueRange a) {
-          Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
-          yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-        });
+    Value acc =
+        rb.generic({probs, values}, rb.filled({B, H, T, Dv}, 0.0),
+                   {AffineMap::get(5, 0, {b, h, t, sr}, ctx),
+                    AffineMap::get(5, 0, {b, h.floorDiv(group), sr, e}, ctx),
+                    AffineMap::get(5, 0, {b, h, t, e}, ctx)},
+                   {kPar, kPar, kPar, kPar, kRed},
+                   [](OpBuilder &nb, Location l, ValueRange a) {
+                     Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
+                     yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
+                   });
 
     // out = acc / l (0 where l = 0), narrowed to the storage type.
     Type storage = op.getResult().getType().getElementType();
@@ -206,8 +207,8 @@ struct LowerDecodeAttention : OpRewritePattern<DecodeAttentionOp> {
         {acc, rowSum}, rb.empty({B, H, T, Dv}, storage), {id4, rowMap, id4},
         {kPar, kPar, kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange a) {
           Value zero = cstF32(nb, l, 0.0);
-          Value none =
-              arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
+          Value none = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                             a[1], zero);
           Value q = arith::DivFOp::create(nb, l, a[0], a[1]);
           yield(nb, l,
                 fromF32(nb, l, arith::SelectOp::create(nb, l, none, zero, q),
@@ -221,10 +222,10 @@ struct LowerDecodeAttention : OpRewritePattern<DecodeAttentionOp> {
       results.push_back(rb.generic(
           {rowMax, rowSum}, rb.empty({B, H, T}, rb.f32), {id3, id3, id3},
           {kPar, kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange a) {
-            Value none = arith::CmpFOp::create(
-                nb, l, arith::CmpFPredicate::OEQ, a[1], cstF32(nb, l, 0.0));
-            Value lse = arith::AddFOp::create(
-                nb, l, a[0], math::LogOp::create(nb, l, a[1]));
+            Value none = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                               a[1], cstF32(nb, l, 0.0));
+            Value lse = arith::AddFOp::create(nb, l, a[0],
+                                              math::LogOp::create(nb, l, a[1]));
             yield(nb, l,
                   arith::SelectOp::create(nb, l, none, cstF32(nb, l, kNegInf),
                                           lse));
@@ -342,8 +343,8 @@ struct LowerKVAppend : OpRewritePattern<KVAppendOp> {
                       // a runtime helper compiled libraries do not link.
                       Value dest = tensor::ExtractSliceOp::create(
                           tb, l3, row, cache, offsets, sizes, strides);
-                      Value copied =
-                          linalg::CopyOp::create(tb, l3, src, dest).getResult(0);
+                      Value copied = linalg::CopyOp::create(tb, l3, src, dest)
+                                         .getResult(0);
                       Value updated = tensor::InsertSliceOp::create(
                           tb, l3, copied, cache, offsets, sizes, strides);
                       scf::YieldOp::create(tb, l3, updated);
@@ -376,13 +377,15 @@ struct LowerSelectKVPages : OpRewritePattern<SelectKVPagesOp> {
                   pageSize = static_cast<int64_t>(op.getPageSize());
     Type i32 = rw.getI32Type();
 
-    // bound[b,h,p] = Σ_d max(q[b,h,d]·kmin[b,h/g,p,d], q[b,h,d]·kmax[b,h/g,p,d])
+    // bound[b,h,p] = Σ_d max(q[b,h,d]·kmin[b,h/g,p,d],
+    // q[b,h,d]·kmax[b,h/g,p,d])
     AffineExpr b, h, p, d;
     bindDims(ctx, b, h, p, d);
     SmallVector<AffineExpr> qExprs = {b, h, d};
     if (qType.getRank() == 4)
       qExprs = {b, h, getAffineConstantExpr(0, ctx), d};
-    AffineMap boundMap = AffineMap::get(4, 0, {b, h.floorDiv(group), p, d}, ctx);
+    AffineMap boundMap =
+        AffineMap::get(4, 0, {b, h.floorDiv(group), p, d}, ctx);
     Value bounds = rb.generic(
         {op.getQuery(), op.getKeyMin(), op.getKeyMax()},
         rb.filled({B, H, P}, 0.0),
@@ -407,7 +410,8 @@ struct LowerSelectKVPages : OpRewritePattern<SelectKVPagesOp> {
           Value page = linalg::IndexOp::create(nb, l, 2);
           Value sum = cstF32(nb, l, 0.0);
           for (int64_t r = 0; r < group; ++r) {
-            Value head = arith::AddIOp::create(nb, l, first, cstIndex(nb, l, r));
+            Value head =
+                arith::AddIOp::create(nb, l, first, cstIndex(nb, l, r));
             Value x = tensor::ExtractOp::create(nb, l, bounds,
                                                 ValueRange{bi, head, page});
             sum = arith::AddFOp::create(nb, l, sum, x);
@@ -434,9 +438,9 @@ struct LowerSelectKVPages : OpRewritePattern<SelectKVPagesOp> {
     AffineExpr j, p2;
     bindDims(ctx, b, j, p, p2);
     Value zeroI32 = arith::ConstantOp::create(rw, loc, rw.getI32IntegerAttr(0));
-    Value rankInit = linalg::FillOp::create(
-                         rw, loc, zeroI32, rb.empty({B, Hkv, P}, i32))
-                         .getResult(0);
+    Value rankInit =
+        linalg::FillOp::create(rw, loc, zeroI32, rb.empty({B, Hkv, P}, i32))
+            .getResult(0);
     Value ranks = rb.generic(
         {scores, scores, op.getSeqLens()}, rankInit,
         {AffineMap::get(4, 0, {b, j, p}, ctx),
@@ -445,8 +449,8 @@ struct LowerSelectKVPages : OpRewritePattern<SelectKVPagesOp> {
         {kPar, kPar, kPar, kRed}, [&](OpBuilder &nb, Location l, ValueRange a) {
           Value self = linalg::IndexOp::create(nb, l, 2);
           Value other = linalg::IndexOp::create(nb, l, 3);
-          Value better = arith::CmpFOp::create(
-              nb, l, arith::CmpFPredicate::OGT, a[1], a[0]);
+          Value better = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT,
+                                               a[1], a[0]);
           Value tie = arith::AndIOp::create(
               nb, l,
               arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[1],
@@ -477,14 +481,15 @@ struct LowerSelectKVPages : OpRewritePattern<SelectKVPagesOp> {
           Value s = linalg::IndexOp::create(nb, l, 2);
           Value page = linalg::IndexOp::create(nb, l, 3);
           Value n = numPages(nb, l, a[1]);
-          Value rank = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
+          Value rank =
+              arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
           Value wanted = arith::AndIOp::create(
               nb, l, isCandidate(nb, l, page, n),
               arith::CmpIOp::create(
                   nb, l, arith::CmpIPredicate::eq,
                   arith::AddIOp::create(nb, l, rank, cstIndex(nb, l, 1)), s));
-          Value pick = arith::SelectOp::create(nb, l, wanted, page,
-                                               cstIndex(nb, l, -1));
+          Value pick =
+              arith::SelectOp::create(nb, l, wanted, page, cstIndex(nb, l, -1));
           Value current = arith::SubIOp::create(nb, l, n, cstIndex(nb, l, 1));
           Value first = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
                                               s, cstIndex(nb, l, 0));

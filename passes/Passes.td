@@ -18,7 +18,9 @@ def LowerToLinalg : Pass<"kestrel-lower-to-linalg"> {
     materializes the full `[B, H, T, S]` score tensor: this lowering is the
     obviously-correct oracle that optimized lowerings are tested against, not a
     fast path. Recurrences become an `scf.for` over time carrying the state
-    (the recurrent form), one step per iteration.
+    (the recurrent form), one step per iteration. KV cache ops read their
+    caches through the `#kestrel.kv_layout` index math (through the block
+    table when paged); `kv_append` is an `scf.for` over the new tokens.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
