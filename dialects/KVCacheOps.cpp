@@ -160,6 +160,9 @@ static LogicalResult readCache(Operation *op, KVLayoutAttr layout,
     if (table.getRank() != 2)
       return op->emitOpError()
              << "block_table must be [B, max_pages], got " << table;
+    // Reads clamp block table entries into the pool, which needs a page.
+    if (s[0] == 0)
+      return op->emitOpError() << name << " cache has no pages: " << type;
     shape = {-1, s[2], table.getDimSize(1) * s[1], s[3]};
     break;
   }
@@ -276,7 +279,7 @@ LogicalResult DecodeAttentionOp::verify() {
     return emitOpError() << "query head dim (" << D
                          << ") differs from the key cache's (" << key.dim
                          << ")";
-  if (H % key.kvHeads != 0)
+  if (key.kvHeads == 0 || H % key.kvHeads != 0)
     return emitOpError() << "num_heads (" << H << ") must be a multiple of "
                          << "num_kv_heads (" << key.kvHeads << ")";
 

@@ -262,6 +262,12 @@ struct LowerKVAppend : OpRewritePattern<KVAppendOp> {
                  cast<RankedTensorType>(blockTable.getType()).getDimSize(1);
       break;
     }
+    // No position exists: nothing is written (and the loops below would
+    // read the block table at a clamped position that does not exist).
+    if (capacity == 0 || B == 0 || Tn == 0) {
+      rw.replaceOp(op, op.getCache());
+      return success();
+    }
     auto row = RankedTensorType::get({Hkv, D}, newType.getElementType());
 
     // Writes happen in (b, i) order, so the later of two writes to one

@@ -321,3 +321,19 @@ func.func @select_min_max(%q: tensor<2x8x64xf32>, %mn: tensor<2x2x8x64xf32>, %mx
   %o = "kestrel.select_kv_pages"(%q, %mn, %mx, %len) {k = 2 : i64, page_size = 16 : i64} : (tensor<2x8x64xf32>, tensor<2x2x8x64xf32>, tensor<2x2x4x64xf32>, tensor<2xi32>) -> tensor<2x2x2xi32>
   return %o : tensor<2x2x2xi32>
 }
+
+// -----
+
+func.func @no_pages(%q: tensor<2x8x1x64xf32>, %k: tensor<0x16x2x64xf32>, %v: tensor<0x16x2x32xf32>, %len: tensor<2xi32>, %bt: tensor<2x8xi32>) -> tensor<2x8x1x32xf32> {
+  // expected-error @+1 {{key cache has no pages: 'tensor<0x16x2x64xf32>'}}
+  %o = kestrel.decode_attention %q, %k, %v layout = #kestrel.kv_layout<paged, page_size = 16> seq_lens(%len : tensor<2xi32>) block_table(%bt : tensor<2x8xi32>) : tensor<2x8x1x64xf32>, tensor<0x16x2x64xf32>, tensor<0x16x2x32xf32> -> tensor<2x8x1x32xf32>
+  return %o : tensor<2x8x1x32xf32>
+}
+
+// -----
+
+func.func @zero_kv_heads(%q: tensor<2x8x1x64xf32>, %k: tensor<2x0x128x64xf32>, %v: tensor<2x0x128x32xf32>, %len: tensor<2xi32>) -> tensor<2x8x1x32xf32> {
+  // expected-error @+1 {{num_heads (8) must be a multiple of num_kv_heads (0)}}
+  %o = kestrel.decode_attention %q, %k, %v layout = #kestrel.kv_layout<head_major> seq_lens(%len : tensor<2xi32>) : tensor<2x8x1x64xf32>, tensor<2x0x128x64xf32>, tensor<2x0x128x32xf32> -> tensor<2x8x1x32xf32>
+  return %o : tensor<2x8x1x32xf32>
+}

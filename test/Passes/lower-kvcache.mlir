@@ -116,3 +116,15 @@ func.func @select(%q: tensor<2x4x1x8xf32>, %mn: tensor<2x2x5x8xf32>, %mx: tensor
       : tensor<2x4x1x8xf32>, tensor<2x2x5x8xf32> -> tensor<2x2x3xi32>
   return %o : tensor<2x2x3xi32>
 }
+
+// -----
+
+// A cache with no position (max_pages = 0) takes no write: the cache itself.
+// CHECK-LABEL: func @append_nowhere
+// CHECK-NOT: scf.for
+// CHECK: return %arg1
+func.func @append_nowhere(%n: tensor<1x2x1x8xf32>, %c: tensor<3x4x2x8xf32>, %pos: tensor<1xi32>, %bt: tensor<1x0xi32>) -> tensor<3x4x2x8xf32> {
+  %o = kestrel.kv_append %n into %c layout = #kestrel.kv_layout<paged, page_size = 4> positions(%pos : tensor<1xi32>) block_table(%bt : tensor<1x0xi32>)
+      : tensor<1x2x1x8xf32> into tensor<3x4x2x8xf32>
+  return %o : tensor<3x4x2x8xf32>
+}
