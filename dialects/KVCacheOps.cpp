@@ -234,14 +234,17 @@ LogicalResult DecodeAttentionOp::verify() {
   if (q.getRank() != 4)
     return emitOpError() << "query must be [B, H, T, D], got " << q;
   Type elt = q.getElementType();
-  if (k.getElementType() != elt || r.getElementType() != elt ||
-      (getValue() && getValue().getType().getElementType() != elt))
-    return emitOpError() << "query, key, value and result must share one "
-                            "element type, got "
-                         << elt << ", " << k.getElementType() << ", "
-                         << (getValue() ? getValue().getType().getElementType()
-                                        : Type())
-                         << ", " << r.getElementType();
+  Type valueElt = getValue() ? getValue().getType().getElementType() : elt;
+  if (k.getElementType() != elt || valueElt != elt ||
+      r.getElementType() != elt) {
+    InFlightDiagnostic diag = emitOpError();
+    diag << "query, key" << (getValue() ? ", value" : "")
+         << " and result must share one element type, got " << elt << ", "
+         << k.getElementType() << ", ";
+    if (getValue())
+      diag << valueElt << ", ";
+    return diag << r.getElementType();
+  }
 
   KVLayoutAttr layout = getLayout();
   if (layout.isMLALatent() && getValue())

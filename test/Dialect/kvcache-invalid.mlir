@@ -337,3 +337,11 @@ func.func @zero_kv_heads(%q: tensor<2x8x1x64xf32>, %k: tensor<2x0x128x64xf32>, %
   %o = kestrel.decode_attention %q, %k, %v layout = #kestrel.kv_layout<head_major> seq_lens(%len : tensor<2xi32>) : tensor<2x8x1x64xf32>, tensor<2x0x128x64xf32>, tensor<2x0x128x32xf32> -> tensor<2x8x1x32xf32>
   return %o : tensor<2x8x1x32xf32>
 }
+
+// -----
+
+func.func @mla_element_types(%q: tensor<1x4x1x16xbf16>, %c: tensor<1x32x16xf16>, %len: tensor<1xi32>) -> tensor<1x4x1x8xbf16> {
+  // expected-error @+1 {{query, key and result must share one element type, got 'bf16', 'f16', 'bf16'}}
+  %o = kestrel.decode_attention %q, %c layout = #kestrel.kv_layout<mla_latent> seq_lens(%len : tensor<1xi32>) : tensor<1x4x1x16xbf16>, tensor<1x32x16xf16> -> tensor<1x4x1x8xbf16>
+  return %o : tensor<1x4x1x8xbf16>
+}
