@@ -12,12 +12,24 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "dialects/KestrelDialect.h.inc"
 #include "dialects/KestrelEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/KestrelAttrs.h.inc"
+
+namespace kestrel {
+/// `layout = #kestrel.kv_layout<...>` in op assembly: the attribute is
+/// printed whole (with its dialect prefix), so that tests read as the docs.
+mlir::ParseResult parseKVLayout(mlir::OpAsmParser &parser, KVLayoutAttr &attr);
+void printKVLayout(mlir::OpAsmPrinter &printer, mlir::Operation *op,
+                   KVLayoutAttr attr);
+} // namespace kestrel
 
 #define GET_OP_CLASSES
 #include "dialects/KestrelOps.h.inc"

@@ -26,6 +26,9 @@ def Kestrel_Dialect : Dialect {
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];
+  // Attributes (#kestrel.kv_layout<...>) are parsed and printed by the
+  // hooks TableGen generates from their AttrDefs.
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class Kestrel_Op<string mnemonic, list<Trait> traits = []>

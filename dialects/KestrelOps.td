@@ -15,5 +15,6 @@ include "dialects/RecurrenceOps.td"
 include "dialects/SupportOps.td"
 include "dialects/DenoiseOps.td"
 include "dialects/RoutingOps.td"
+include "dialects/KVCacheOps.td"
 
 #endif // KESTREL_OPS_TD

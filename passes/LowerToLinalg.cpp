@@ -33,6 +33,7 @@ struct LowerToLinalgPass
     populateSupportReferencePatterns(patterns);
     populateDenoiseReferencePatterns(patterns);
     populateRoutingReferencePatterns(patterns);
+    populateKVCacheReferencePatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
 

@@ -19,7 +19,10 @@ def LowerToLinalg : Pass<"kestrel-lower-to-linalg"> {
     obviously-correct oracle that optimized lowerings are tested against, not a
     fast path. Recurrences and the Mamba1 selective scan become an `scf.for`
     over time carrying the state (the recurrent form), one step per
-    iteration; the causal conv1d is one reduction over its kernel taps.
+    iteration; the causal conv1d is one reduction over its kernel taps. KV
+    cache ops read their caches through the `#kestrel.kv_layout` index math
+    (through the block table when paged); `kv_append` is an `scf.for` over
+    the new tokens.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",

@@ -42,6 +42,7 @@ mlir::Value buildBlockMapConstant(mlir::OpBuilder &b, mlir::Location loc,
 void populateSupportReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateDenoiseReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateRoutingReferencePatterns(mlir::RewritePatternSet &patterns);
+void populateKVCacheReferencePatterns(mlir::RewritePatternSet &patterns);
 
 using mlir::utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
