@@ -25,6 +25,10 @@ namespace kestrel {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// The chunked form of kestrel.gated_recurrence ops carrying kestrel.chunk
+/// (RecurrenceChunked.cpp); kestrel-fuse-io-aware applies it.
+void populateChunkedRecurrencePatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace kestrel
 
 #endif // KESTREL_PASSES_PASSES_H

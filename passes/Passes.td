@@ -61,6 +61,11 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     128, 64, 32 or 16 whose working set (Q, K and V tiles, the Br×Bc score
     tile and the Br×Dv accumulator, in f32) fits in `cache-kib`, clamped to
     the query and key lengths. An existing `kestrel.tile` is kept.
+
+    Every `kestrel.gated_recurrence` gets its chunk length
+    `kestrel.chunk = C : i64` (`chunk-size`, clamped to the sequence length;
+    an existing `kestrel.chunk` is kept), which kestrel-fuse-io-aware turns
+    into the chunked form.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
@@ -69,6 +74,9 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
            "Keys per tile (0: choose from the cache size)">,
     Option<"cacheKiB", "cache-kib", "int64_t", /*default=*/"256",
            "Cache budget of one tile's working set, in KiB (half an L2)">,
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+           "Chunk length C of gated recurrences (the last chunk may be "
+           "shorter)">,
   ];
 }
 
@@ -112,6 +120,18 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     non-skipped tiles (at most two ranges per query tile: the sinks and the
     causal/window band, kept as a constant table in the IR) and full tiles
     run without mask arithmetic. GQA reads K/V head `h / g` in place.
+
+    Every `kestrel.gated_recurrence` with `kestrel.chunk = C` becomes the
+    chunked form of shared/OPS.md §2: an `scf.forall` over (batch, head)
+    carrying the f32 state through an `scf.for` over the full chunks (then a
+    statically shaped shorter tail chunk when C does not divide T). Per
+    chunk: cumulative log-gates `b`, the intra-chunk products
+    `P = (Q Kᵀ) ⊙ D` (`D_ij = e^{b_i − b_j}`, j ≤ i; per key channel for
+    vector gates) and `P U`, the inter-chunk product `(Q ⊙ e^b) S`, and the
+    state update `S = e^{b_last} S + (K ⊙ e^{b_last − b})ᵀ U`, with `U = V`,
+    or for the delta rules `U = T diag(β) V − W S`, `W = T diag(β e^b) K`,
+    `T = (I + A)⁻¹` (forward substitution),
+    `A_ij = β_i e^{b_i − b_j} k_i·k_j` (j < i).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
