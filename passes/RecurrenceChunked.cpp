@@ -462,10 +462,20 @@ struct ChunkGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
               b, l, hi, arith::ConstantIndexOp::create(b, l, group));
           ChunkEmitter e(b, l, op, bi, hi, kvHead);
 
-          Value s0 = op.getInitialState()
-                         ? e.widen(e.slice2d(op.getInitialState(), hi,
-                                             e.idx(0), Dk, Dv))
-                         : e.filled({Dk, Dv}, 0.0);
+          // The state starts as 0 (+ initial_state): a fresh buffer that the
+          // chunks update in place. A plain f32 copy would fold away and
+          // the updates would write into the caller's initial_state.
+          Value s0 = e.filled({Dk, Dv}, 0.0);
+          if (Value init = op.getInitialState()) {
+            AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, e.ctx);
+            s0 = e.generic({e.slice2d(init, hi, e.idx(0), Dk, Dv)}, s0,
+                           {id2, id2}, {kPar, kPar},
+                           [](OpBuilder &nb, Location nl, ValueRange x) {
+                             yield(nb, nl,
+                                   arith::AddFOp::create(
+                                       nb, nl, x[1], toF32(nb, nl, x[0])));
+                           });
+          }
           // This head's rows of the output, written chunk by chunk.
           Value outHead = e.slice2d(outArg, hi, e.idx(0), T, Dv);
 
