@@ -35,11 +35,16 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 using namespace mlir;
 using namespace kestrel;
 
 namespace {
+
+/// Rows per sub-block of the vector-gate intra-chunk product (see
+/// vectorChunk).
+constexpr int64_t kSubChunk = 16;
 
 /// Builds the body of one (batch, head) instance.
 class ChunkEmitter {
@@ -145,6 +150,45 @@ public:
     auto xt = cast<RankedTensorType>(x.getType());
     auto yt = cast<RankedTensorType>(y.getType());
     return matmul(x, y, filled({xt.getDimSize(0), yt.getDimSize(1)}, 0.0));
+  }
+
+  /// The static [sizes] slice at [offsets] of a rank-2 f32 tensor.
+  Value slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
+    return tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(sizes, f32), x,
+        getAsIndexOpFoldResult(ctx, offsets),
+        getAsIndexOpFoldResult(ctx, sizes),
+        getAsIndexOpFoldResult(ctx, {1, 1}));
+  }
+
+  /// `x` written into `dest` at the static [offsets].
+  Value insert(Value x, Value dest, ArrayRef<int64_t> offsets) {
+    auto shape = cast<RankedTensorType>(x.getType()).getShape();
+    return tensor::InsertSliceOp::create(
+        b, loc, x, dest, getAsIndexOpFoldResult(ctx, offsets),
+        getAsIndexOpFoldResult(ctx, shape),
+        getAsIndexOpFoldResult(ctx, {1, 1}));
+  }
+
+  /// The diagonal block P_ij = Σ_d q_id kᵀ_dj e^{b_id − bᵀ_dj}, j ≤ i (0
+  /// above), of rows q [c, Dk] and the same positions' kᵀ [Dk, c]; loops
+  /// (i, d, j) with contiguous j innermost, accumulated into `acc`.
+  Value intraDiagonal(Value q, Value cb, Value kt, Value cbt, Value acc) {
+    AffineExpr i, d, j;
+    bindDims(ctx, i, d, j);
+    return generic(
+        {q, cb, kt, cbt}, acc,
+        {map(3, {i, d}), map(3, {i, d}), map(3, {d, j}), map(3, {d, j}),
+         map(3, {i, j})},
+        {kPar, kRed, kPar}, [](OpBuilder &nb, Location l, ValueRange x) {
+          Value keep = cmp(nb, l, arith::CmpIPredicate::ule, index(nb, l, 2),
+                           index(nb, l, 0));
+          Value g = exp(nb, l, arith::SubFOp::create(nb, l, x[1], x[3]));
+          Value t = arith::MulFOp::create(
+              nb, l, arith::MulFOp::create(nb, l, x[0], x[2]), g);
+          t = arith::SelectOp::create(nb, l, keep, t, cstF32(nb, l, 0.0));
+          yield(nb, l, arith::AddFOp::create(nb, l, x[4], t));
+        });
   }
 
   /// The position of loop `dim` as an index.
@@ -366,22 +410,47 @@ public:
     Value cb = cumsum(widen(slice2d(op.getLogGate(), head, c0, L, Dk)));
     Value cbt = transpose(cb); // [Dk, L]
 
-    // P_ij = Σ_d q_id k_jd e^{b_id − b_jd} for j ≤ i, loops (i, d, j).
-    AffineExpr i, d, j;
-    bindDims(ctx, i, d, j);
-    Value p = generic(
-        {q, cb, kt, cbt}, filled({L, L}, 0.0),
-        {map(3, {i, d}), map(3, {i, d}), map(3, {d, j}), map(3, {d, j}),
-         map(3, {i, j})},
-        {kPar, kRed, kPar}, [](OpBuilder &nb, Location l, ValueRange x) {
-          Value keep = cmp(nb, l, arith::CmpIPredicate::ule, index(nb, l, 2),
-                           index(nb, l, 0));
-          Value g = exp(nb, l, arith::SubFOp::create(nb, l, x[1], x[3]));
-          Value t = arith::MulFOp::create(
-              nb, l, arith::MulFOp::create(nb, l, x[0], x[2]), g);
-          t = arith::SelectOp::create(nb, l, keep, t, cstF32(nb, l, 0.0));
-          yield(nb, l, arith::AddFOp::create(nb, l, x[4], t));
-        });
+    // P_ij = Σ_d q_id k_jd e^{b_id − b_jd} for j ≤ i, by sub-blocks of
+    // kSubChunk rows: the diagonal block forms every exponent (j ≤ i only);
+    // the columns j < r before a block starting at row r factor through the
+    // reference position r − 1,
+    //   P[r:, :r] = (Q ⊙ e^{b − b_{r-1}}) (K ⊙ e^{b_{r-1} − b})ᵀ,
+    // a plain product whose factors are both decays (exponents ≤ 0 for
+    // decaying gates, so nothing overflows).
+    Value p = filled({L, L}, 0.0);
+    for (int64_t r = 0; r < L; r += kSubChunk) {
+      int64_t c = std::min(kSubChunk, L - r);
+      Value qI = slice(q, {r, 0}, {c, Dk}), cbI = slice(cb, {r, 0}, {c, Dk});
+      // Both blocks accumulate into their (zero) slice of P, so that
+      // bufferization writes them in place.
+      Value diag = intraDiagonal(qI, cbI, slice(kt, {0, r}, {Dk, c}),
+                                 slice(cbt, {0, r}, {Dk, c}),
+                                 slice(p, {r, r}, {c, c}));
+      p = insert(diag, p, {r, r});
+      if (r == 0)
+        continue;
+      AffineExpr x, y;
+      bindDims(ctx, x, y);
+      AffineExpr ref = getAffineConstantExpr(r - 1, ctx);
+      // Q̃[x, d] = q[x, d] e^{b[x, d] − b[r-1, d]} over the block's rows.
+      Value qt = generic(
+          {qI, cbI, cb}, tensor::EmptyOp::create(b, loc, {c, Dk}, f32),
+          {map(2, {x, y}), map(2, {x, y}), map(2, {ref, y}), map(2, {x, y})},
+          {kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange a) {
+            Value g = exp(nb, l, arith::SubFOp::create(nb, l, a[1], a[2]));
+            yield(nb, l, arith::MulFOp::create(nb, l, a[0], g));
+          });
+      // K̃ᵀ[d, j] = kᵀ[d, j] e^{b[r-1, d] − b[j, d]} for j < r.
+      Value kPast = generic(
+          {slice(kt, {0, 0}, {Dk, r}), slice(cbt, {0, 0}, {Dk, r}), cbt},
+          tensor::EmptyOp::create(b, loc, {Dk, r}, f32),
+          {map(2, {x, y}), map(2, {x, y}), map(2, {x, ref}), map(2, {x, y})},
+          {kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange a) {
+            Value g = exp(nb, l, arith::SubFOp::create(nb, l, a[2], a[1]));
+            yield(nb, l, arith::MulFOp::create(nb, l, a[0], g));
+          });
+      p = insert(matmul(qt, kPast, slice(p, {r, 0}, {c, r})), p, {r, 0});
+    }
 
     // O = (Q ⊙ e^b) S + P V.
     AffineExpr r, c;

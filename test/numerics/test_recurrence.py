@@ -190,7 +190,7 @@ def chunked_case(tmp_path, gate, B, H, Hkv, T, Dk, Dv, chunk=None,
 
 
 @pytest.mark.parametrize("gate", GATE_KINDS)
-@pytest.mark.parametrize("T,chunk", [(23, 8), (24, 8), (5, 8), (1, 8),
+@pytest.mark.parametrize("T,chunk", [(23, 8), (24, 8), (5, 8), (1, 8), (50, 24),
                                      (150, None)])
 def test_chunked_form(tmp_path, gate, T, chunk):
     """T not divisible by C (tail chunk), divisible, T < C, T = 1, and the
