@@ -10,7 +10,9 @@
 //     not divide T):
 //       b_i = Σ_{j≤i} g_j                              -- cumulative log-gates
 //       P   = (Q Kᵀ) ⊙ D,  D_ij = e^{b_i − b_j} (j ≤ i), 0 above
-//             (vector gates: P_ij = Σ_d q_id k_jd e^{b_id − b_jd}, j ≤ i)
+//             (vector gates: P_ij = Σ_d q_id k_jd e^{b_id − b_jd}, j ≤ i,
+//             by 16-row sub-blocks: an exponent per term on the diagonal
+//             blocks, one product per block for the columns before it)
 //       U   = V                                        (none/scalar/vector)
 //           = T diag(β) V − W S,  W = T diag(β e^b) K  (delta rules)
 //             with T = (I + A)⁻¹ by forward substitution,

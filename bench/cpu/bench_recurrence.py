@@ -119,6 +119,10 @@ def main():
                     help="skip the (slow) recurrent reference lowering")
     args = ap.parse_args()
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    # Two OpenMP runtimes share this process (LLVM's libomp in our library,
+    # GNU libgomp in PyTorch): idle threads of one that spin-wait after a
+    # parallel region would steal the cores of the other. Both sleep instead.
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     try:
         import torch
         torch.set_num_threads(args.threads)
