@@ -48,6 +48,11 @@ namespace {
 /// vectorChunk).
 constexpr int64_t kSubChunk = 16;
 
+/// The largest gate span |b_x − b_0| over a diagonal sub-block for which its
+/// product is factored through the block's first row (see diagonalBlock):
+/// factors stay within e^±20 ≈ 10^±8.7.
+constexpr double kFactorSpan = 20.0;
+
 /// Builds the body of one (batch, head) instance.
 class ChunkEmitter {
 public:
@@ -191,6 +196,69 @@ public:
           t = arith::SelectOp::create(nb, l, keep, t, cstF32(nb, l, 0.0));
           yield(nb, l, arith::AddFOp::create(nb, l, x[4], t));
         });
+  }
+
+  /// The diagonal block of P for rows q [c, Dk] (cumulative gates cb) and
+  /// the same positions' kᵀ, cbᵀ [Dk, c], into the zero `acc` [c, c]. When
+  /// every |b_xd − b_0d| of the block is at most kFactorSpan (checked at run
+  /// time), it is one product factored through the block's first row,
+  ///   mask((Q ⊙ e^{b − b_0}) (K ⊙ e^{b_0 − b})ᵀ),
+  /// whose factors all lie in [e^-span, e^span]: nothing overflows or
+  /// underflows. Otherwise (strong gates, or NaN) every exponent is formed
+  /// (intraDiagonal).
+  Value diagonalBlock(Value q, Value cb, Value kt, Value cbt, Value acc) {
+    auto qType = cast<RankedTensorType>(q.getType());
+    int64_t c = qType.getDimSize(0), Dk = qType.getDimSize(1);
+    AffineExpr x, y;
+    bindDims(ctx, x, y);
+    AffineExpr zero = getAffineConstantExpr(0, ctx);
+    AffineMap id2 = map(2, {x, y});
+    Value span = generic(
+        {cb, cb}, filled({}, 0.0), {id2, map(2, {zero, y}), map(2, {})},
+        {kRed, kRed}, [](OpBuilder &nb, Location l, ValueRange a) {
+          Value d = math::AbsFOp::create(
+              nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+          yield(nb, l, arith::MaximumFOp::create(nb, l, a[2], d));
+        });
+    Value safe = arith::CmpFOp::create(
+        b, loc, arith::CmpFPredicate::OLE,
+        tensor::ExtractOp::create(b, loc, span, ValueRange{}),
+        cstF32(b, loc, kFactorSpan));
+    auto ifOp = scf::IfOp::create(
+        b, loc, safe,
+        [&](OpBuilder &nb, Location l) {
+          ChunkEmitter e(nb, l, op, batch, head, kvHead);
+          auto scaled = [](bool negate) {
+            return [negate](OpBuilder &gb, Location gl, ValueRange a) {
+              Value d = negate ? arith::SubFOp::create(gb, gl, a[2], a[1])
+                               : arith::SubFOp::create(gb, gl, a[1], a[2]);
+              yield(gb, gl, arith::MulFOp::create(gb, gl, a[0], exp(gb, gl, d)));
+            };
+          };
+          Value qs = e.generic({q, cb, cb},
+                               tensor::EmptyOp::create(nb, l, {c, Dk}, f32),
+                               {id2, id2, e.map(2, {zero, y}), id2},
+                               {kPar, kPar}, scaled(false));
+          Value ks = e.generic({kt, cbt, cbt},
+                               tensor::EmptyOp::create(nb, l, {Dk, c}, f32),
+                               {id2, id2, e.map(2, {x, zero}), id2},
+                               {kPar, kPar}, scaled(true));
+          Value block = e.generic(
+              {}, e.matmul(qs, ks, acc), {id2}, {kPar, kPar},
+              [](OpBuilder &gb, Location gl, ValueRange a) {
+                Value keep = cmp(gb, gl, arith::CmpIPredicate::ule,
+                                 index(gb, gl, 1), index(gb, gl, 0));
+                yield(gb, gl,
+                      arith::SelectOp::create(gb, gl, keep, a[0],
+                                              cstF32(gb, gl, 0.0)));
+              });
+          scf::YieldOp::create(nb, l, block);
+        },
+        [&](OpBuilder &nb, Location l) {
+          ChunkEmitter e(nb, l, op, batch, head, kvHead);
+          scf::YieldOp::create(nb, l, e.intraDiagonal(q, cb, kt, cbt, acc));
+        });
+    return ifOp.getResult(0);
   }
 
   /// The position of loop `dim` as an index.
@@ -425,7 +493,7 @@ public:
       Value qI = slice(q, {r, 0}, {c, Dk}), cbI = slice(cb, {r, 0}, {c, Dk});
       // Both blocks accumulate into their (zero) slice of P, so that
       // bufferization writes them in place.
-      Value diag = intraDiagonal(qI, cbI, slice(kt, {0, r}, {Dk, c}),
+      Value diag = diagonalBlock(qI, cbI, slice(kt, {0, r}, {Dk, c}),
                                  slice(cbt, {0, r}, {Dk, c}),
                                  slice(p, {r, r}, {c, c}));
       p = insert(diag, p, {r, r});

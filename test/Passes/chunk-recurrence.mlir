@@ -76,17 +76,26 @@ func.func @linear(%q: tensor<1x1x100x8xf16>, %v: tensor<1x1x100x4xf16>, %s0: ten
 // -----
 
 // GLA with a chunk of 32 (kept by kestrel-tile): the intra-chunk product by
-// 16-row sub-blocks, the exponent per term only on the diagonal blocks and
-// a plain product for the block below.
+// 16-row sub-blocks. A diagonal block is one product factored through its
+// first row when its gate span max |b_x - b_0| is at most 20 (checked at run
+// time), else the exact form with an exponent per term; the block below the
+// diagonal is a plain product.
 // TILE-LABEL: func @gla
 // TILE: kestrel.chunk = 32 : i64
 // CHECK-LABEL: func @gla
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
 // CHECK:   linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]{{.*}}outs(%{{.*}} : tensor<32x8xf32>)
-// CHECK:   linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]{{.*}}ins({{.*}} : tensor<16x8xf32>, tensor<16x8xf32>, tensor<8x16xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
-// CHECK:     math.exp
+// CHECK:   %[[SPAN:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction"]{{.*}}outs(%{{.*}} : tensor<f32>)
+// CHECK:     math.absf
+// CHECK:   %[[S:.*]] = tensor.extract %[[SPAN]][] : tensor<f32>
+// CHECK:   %[[SAFE:.*]] = arith.cmpf ole, %[[S]], %cst{{.*}} : f32
+// CHECK:   scf.if %[[SAFE]] -> (tensor<16x16xf32>)
+// CHECK:     ins({{.*}} : tensor<16x8xf32>, tensor<8x16xf32>) outs({{.*}} : tensor<16x16xf32>) attrs = {kestrel.contraction}
+// CHECK:   } else {
+// CHECK:     linalg.generic {{.*}}ins({{.*}} : tensor<16x8xf32>, tensor<16x8xf32>, tensor<8x16xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
+// CHECK:       math.exp
 // CHECK:   tensor.insert_slice {{.*}}[0, 0] [16, 16] [1, 1] : tensor<16x16xf32> into tensor<32x32xf32>
-// CHECK:   linalg.generic {{.*}}ins({{.*}} : tensor<16x8xf32>, tensor<16x8xf32>, tensor<8x16xf32>, tensor<8x16xf32>) outs(%{{.*}} : tensor<16x16xf32>)
+// CHECK:   scf.if
 // CHECK:   tensor.insert_slice {{.*}}[16, 16] [16, 16] [1, 1] : tensor<16x16xf32> into tensor<32x32xf32>
 // CHECK:   ins({{.*}} : tensor<16x8xf32>, tensor<8x16xf32>) outs({{.*}} : tensor<16x16xf32>) attrs = {kestrel.contraction}
 // CHECK:   tensor.insert_slice {{.*}}[16, 0] [16, 16] [1, 1] : tensor<16x16xf32> into tensor<32x32xf32>

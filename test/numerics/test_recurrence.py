@@ -152,7 +152,7 @@ def compile_flags(tmp_path, mlir, *flags):
 
 
 def chunked_case(tmp_path, gate, B, H, Hkv, T, Dk, Dv, chunk=None,
-                 with_state=True, scale=0.5, seed=1):
+                 with_state=True, scale=0.5, seed=1, gate_low=-0.5):
     rng = np.random.default_rng(seed)
     q = rng.uniform(-1, 1, (B, H, T, Dk)).astype(np.float32)
     k = rng.normal(size=(B, Hkv, T, Dk))
@@ -160,9 +160,10 @@ def chunked_case(tmp_path, gate, B, H, Hkv, T, Dk, Dv, chunk=None,
     v = rng.uniform(-1, 1, (B, Hkv, T, Dv)).astype(np.float32)
     inputs, extra = [q, k, v], {}
     if gate in ("scalar", "gated_delta"):
-        extra["log_gate"] = rng.uniform(-0.5, 0.0, (B, H, T)).astype(np.float32)
+        extra["log_gate"] = rng.uniform(gate_low, 0.0,
+                                        (B, H, T)).astype(np.float32)
     elif gate == "vector":
-        extra["log_gate"] = rng.uniform(-0.5, 0.0,
+        extra["log_gate"] = rng.uniform(gate_low, 0.0,
                                         (B, H, T, Dk)).astype(np.float32)
     if gate in ("delta", "gated_delta"):
         extra["beta"] = rng.uniform(0.0, 1.0, (B, H, T)).astype(np.float32)
@@ -205,6 +206,11 @@ def test_chunked_form_no_state_wide(tmp_path, gate):
                  with_state=False, scale=0.25)
 
 
-def test_chunked_vector_sub_blocks(tmp_path):
-    """Vector gates, chunk 24: sub-blocks of 16 and 8 rows, then a tail."""
-    chunked_case(tmp_path, "vector", 1, 2, 2, 50, 8, 6, chunk=24)
+@pytest.mark.parametrize("gate_low", [-0.5, -6.0])
+def test_chunked_vector_sub_blocks(tmp_path, gate_low):
+    """Vector gates, chunk 24: sub-blocks of 16 and 8 rows, then a tail.
+    Log-gates down to -0.5 keep every diagonal block's gate span under 20
+    (the factored product); down to -6 most blocks exceed it (the exact
+    per-term exponent) and decays reach e^-100 across a chunk."""
+    chunked_case(tmp_path, "vector", 1, 2, 2, 50, 8, 6, chunk=24,
+                 gate_low=gate_low)
