@@ -134,6 +134,7 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     `A_ij = β_i e^{b_i − b_j} k_i·k_j` (j < i).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::bufferization::BufferizationDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",

@@ -34,6 +34,7 @@
 #include "passes/Passes.h"
 #include "passes/ReferenceLowering.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -487,7 +488,16 @@ public:
     //   P[r:, :r] = (Q ⊙ e^{b − b_{r-1}}) (K ⊙ e^{b_{r-1} − b})ᵀ,
     // a plain product whose factors are both decays (exponents ≤ 0 for
     // decaying gates, so nothing overflows).
-    Value p = filled({L, L}, 0.0);
+    // P is written block by block in place, so it must be a buffer of its
+    // own: a plain zero fill would be merged by CSE with the other zero
+    // fills of the same shape, and bufferization would then copy into
+    // strided blocks (a memrefCopy runtime call).
+    Value p = linalg::FillOp::create(
+                  b, loc, cstF32(b, loc, 0.0),
+                  Value(bufferization::AllocTensorOp::create(
+                      b, loc, RankedTensorType::get({L, L}, f32),
+                      ValueRange{})))
+                  .getResult(0);
     for (int64_t r = 0; r < L; r += kSubChunk) {
       int64_t c = std::min(kSubChunk, L - r);
       Value qI = slice(q, {r, 0}, {c, Dk}), cbI = slice(cb, {r, 0}, {c, Dk});
