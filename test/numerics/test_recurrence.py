@@ -214,3 +214,10 @@ def test_chunked_vector_sub_blocks(tmp_path, gate_low):
     per-term exponent) and decays reach e^-100 across a chunk."""
     chunked_case(tmp_path, "vector", 1, 2, 2, 50, 8, 6, chunk=24,
                  gate_low=gate_low)
+
+
+def test_chunked_vector_square(tmp_path):
+    """Vector gates with C = Dk = Dv = 32: the intra-chunk score matrix has
+    the shape of the state and of the products' zero fills (it must not share
+    their buffer), two sub-blocks per chunk, and a tail of 8."""
+    chunked_case(tmp_path, "vector", 1, 2, 1, 40, 32, 32, chunk=32)
