@@ -79,16 +79,15 @@ public:
   Value generic(ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
                 ArrayRef<IteratorType> iterators,
                 function_ref<void(OpBuilder &, Location, ValueRange)> body) {
-    return linalg::GenericOp::create(b, loc, init.getType(), inputs, init,
-                                     maps, iterators, body)
+    return linalg::GenericOp::create(b, loc, init.getType(), inputs, init, maps,
+                                     iterators, body)
         .getResult(0);
   }
 
   /// The [len, dim] slice at (batch, head, start, 0) of a rank-4 tensor.
   Value slice2d(Value source, Value h, Value start, int64_t len, int64_t dim) {
     auto type = RankedTensorType::get(
-        {len, dim},
-        cast<RankedTensorType>(source.getType()).getElementType());
+        {len, dim}, cast<RankedTensorType>(source.getType()).getElementType());
     OpFoldResult one = b.getIndexAttr(1);
     return tensor::ExtractSliceOp::create(
         b, loc, type, source,
@@ -115,11 +114,11 @@ public:
     AffineMap id = AffineMap::getMultiDimIdentityMap(type.getRank(), ctx);
     SmallVector<IteratorType> its(type.getRank(), kPar);
     return generic({x}, tensor::EmptyOp::create(b, loc, type.getShape(), f32),
-                   {id, id}, its,
-                   [&](OpBuilder &nb, Location l, ValueRange a) {
+                   {id, id}, its, [&](OpBuilder &nb, Location l, ValueRange a) {
                      Value v = toF32(nb, l, a[0]);
                      if (scale != 1.0)
-                       v = arith::MulFOp::create(nb, l, v, cstF32(nb, l, scale));
+                       v = arith::MulFOp::create(nb, l, v,
+                                                 cstF32(nb, l, scale));
                      yield(nb, l, v);
                    });
   }
@@ -129,13 +128,12 @@ public:
     auto type = cast<RankedTensorType>(x.getType());
     AffineExpr r, c;
     bindDims(ctx, r, c);
-    return generic({x},
-                   tensor::EmptyOp::create(
-                       b, loc, {type.getDimSize(1), type.getDimSize(0)}, f32),
-                   {map(2, {c, r}), map(2, {r, c})}, {kPar, kPar},
-                   [](OpBuilder &nb, Location l, ValueRange a) {
-                     yield(nb, l, a[0]);
-                   });
+    return generic(
+        {x},
+        tensor::EmptyOp::create(b, loc,
+                                {type.getDimSize(1), type.getDimSize(0)}, f32),
+        {map(2, {c, r}), map(2, {r, c})}, {kPar, kPar},
+        [](OpBuilder &nb, Location l, ValueRange a) { yield(nb, l, a[0]); });
   }
 
   /// acc[m, n] += Σ_k x[m, k] y[k, n], loops (m, k, n): the innermost loop
@@ -143,13 +141,12 @@ public:
   Value matmul(Value x, Value y, Value acc) {
     AffineExpr m, k, n;
     bindDims(ctx, m, k, n);
-    Value r = generic({x, y}, acc,
-                      {map(3, {m, k}), map(3, {k, n}), map(3, {m, n})},
-                      {kPar, kRed, kPar},
-                      [](OpBuilder &nb, Location l, ValueRange a) {
-                        Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
-                        yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-                      });
+    Value r = generic(
+        {x, y}, acc, {map(3, {m, k}), map(3, {k, n}), map(3, {m, n})},
+        {kPar, kRed, kPar}, [](OpBuilder &nb, Location l, ValueRange a) {
+          Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
+          yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
+        });
     r.getDefiningOp()->setAttr("kestrel.contraction", b.getUnitAttr());
     return r;
   }
@@ -162,20 +159,20 @@ public:
 
   /// The static [sizes] slice at [offsets] of a rank-2 f32 tensor.
   Value slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
-    return tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get(sizes, f32), x,
-        getAsIndexOpFoldResult(ctx, offsets),
-        getAsIndexOpFoldResult(ctx, sizes),
-        getAsIndexOpFoldResult(ctx, {1, 1}));
+    return tensor::ExtractSliceOp::create(b, loc,
+                                          RankedTensorType::get(sizes, f32), x,
+                                          getAsIndexOpFoldResult(ctx, offsets),
+                                          getAsIndexOpFoldResult(ctx, sizes),
+                                          getAsIndexOpFoldResult(ctx, {1, 1}));
   }
 
   /// `x` written into `dest` at the static [offsets].
   Value insert(Value x, Value dest, ArrayRef<int64_t> offsets) {
     auto shape = cast<RankedTensorType>(x.getType()).getShape();
-    return tensor::InsertSliceOp::create(
-        b, loc, x, dest, getAsIndexOpFoldResult(ctx, offsets),
-        getAsIndexOpFoldResult(ctx, shape),
-        getAsIndexOpFoldResult(ctx, {1, 1}));
+    return tensor::InsertSliceOp::create(b, loc, x, dest,
+                                         getAsIndexOpFoldResult(ctx, offsets),
+                                         getAsIndexOpFoldResult(ctx, shape),
+                                         getAsIndexOpFoldResult(ctx, {1, 1}));
   }
 
   /// The diagonal block P_ij = Σ_d q_id kᵀ_dj e^{b_id − bᵀ_dj}, j ≤ i (0
@@ -214,13 +211,13 @@ public:
     bindDims(ctx, x, y);
     AffineExpr zero = getAffineConstantExpr(0, ctx);
     AffineMap id2 = map(2, {x, y});
-    Value span = generic(
-        {cb, cb}, filled({}, 0.0), {id2, map(2, {zero, y}), map(2, {})},
-        {kRed, kRed}, [](OpBuilder &nb, Location l, ValueRange a) {
-          Value d = math::AbsFOp::create(
-              nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
-          yield(nb, l, arith::MaximumFOp::create(nb, l, a[2], d));
-        });
+    Value span =
+        generic({cb, cb}, filled({}, 0.0), {id2, map(2, {zero, y}), map(2, {})},
+                {kRed, kRed}, [](OpBuilder &nb, Location l, ValueRange a) {
+                  Value d = math::AbsFOp::create(
+                      nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+                  yield(nb, l, arith::MaximumFOp::create(nb, l, a[2], d));
+                });
     Value safe = arith::CmpFOp::create(
         b, loc, arith::CmpFPredicate::OLE,
         tensor::ExtractOp::create(b, loc, span, ValueRange{}),
@@ -233,26 +230,26 @@ public:
             return [negate](OpBuilder &gb, Location gl, ValueRange a) {
               Value d = negate ? arith::SubFOp::create(gb, gl, a[2], a[1])
                                : arith::SubFOp::create(gb, gl, a[1], a[2]);
-              yield(gb, gl, arith::MulFOp::create(gb, gl, a[0], exp(gb, gl, d)));
+              yield(gb, gl,
+                    arith::MulFOp::create(gb, gl, a[0], exp(gb, gl, d)));
             };
           };
           Value qs = e.generic({q, cb, cb},
                                tensor::EmptyOp::create(nb, l, {c, Dk}, f32),
                                {id2, id2, e.map(2, {zero, y}), id2},
                                {kPar, kPar}, scaled(false));
-          Value ks = e.generic({kt, cbt, cbt},
-                               tensor::EmptyOp::create(nb, l, {Dk, c}, f32),
-                               {id2, id2, e.map(2, {x, zero}), id2},
-                               {kPar, kPar}, scaled(true));
-          Value block = e.generic(
-              {}, e.matmul(qs, ks, acc), {id2}, {kPar, kPar},
-              [](OpBuilder &gb, Location gl, ValueRange a) {
-                Value keep = cmp(gb, gl, arith::CmpIPredicate::ule,
-                                 index(gb, gl, 1), index(gb, gl, 0));
-                yield(gb, gl,
-                      arith::SelectOp::create(gb, gl, keep, a[0],
-                                              cstF32(gb, gl, 0.0)));
-              });
+          Value ks = e.generic(
+              {kt, cbt, cbt}, tensor::EmptyOp::create(nb, l, {Dk, c}, f32),
+              {id2, id2, e.map(2, {x, zero}), id2}, {kPar, kPar}, scaled(true));
+          Value block =
+              e.generic({}, e.matmul(qs, ks, acc), {id2}, {kPar, kPar},
+                        [](OpBuilder &gb, Location gl, ValueRange a) {
+                          Value keep = cmp(gb, gl, arith::CmpIPredicate::ule,
+                                           index(gb, gl, 1), index(gb, gl, 0));
+                          yield(gb, gl,
+                                arith::SelectOp::create(gb, gl, keep, a[0],
+                                                        cstF32(gb, gl, 0.0)));
+                        });
           scf::YieldOp::create(nb, l, block);
         },
         [&](OpBuilder &nb, Location l) {
@@ -320,8 +317,8 @@ public:
           Value unit = e.generic(
               {}, tensor::EmptyOp::create(nb, l, {L}, f32), {e.map(1, {c})},
               {kPar}, [&](OpBuilder &gb, Location gl, ValueRange) {
-                Value diag = cmp(gb, gl, arith::CmpIPredicate::eq,
-                                 index(gb, gl, 0), i);
+                Value diag =
+                    cmp(gb, gl, arith::CmpIPredicate::eq, index(gb, gl, 0), i);
                 yield(gb, gl,
                       arith::SelectOp::create(gb, gl, diag, cstF32(gb, gl, 1.0),
                                               cstF32(gb, gl, 0.0)));
@@ -347,8 +344,8 @@ public:
   std::pair<Value, Value> chunk(Value c0, int64_t L, Value s) {
     const int64_t Dk = op.getKeyDim();
     AffineExpr i, j, d;
-    Value q = widen(slice2d(op.getQuery(), head, c0, L, Dk),
-                    op.getEffectiveScale());
+    Value q =
+        widen(slice2d(op.getQuery(), head, c0, L, Dk), op.getEffectiveScale());
     Value k = widen(slice2d(op.getKey(), kvHead, c0, L, Dk));
     Value v = widen(slice2d(op.getValue(), kvHead, c0, L, op.getValueDim()));
     Value kt = transpose(k); // [Dk, L]
@@ -365,15 +362,14 @@ public:
     AffineMap id2 = map(2, {i, j}), rowI = map(2, {i}), colJ = map(2, {j});
     auto decayed = [&](bool strict) {
       return [&, strict](OpBuilder &nb, Location l, ValueRange a) {
-        Value keep = cmp(nb, l,
-                         strict ? arith::CmpIPredicate::ult
-                                : arith::CmpIPredicate::ule,
-                         index(nb, l, 1), index(nb, l, 0));
+        Value keep =
+            cmp(nb, l,
+                strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule,
+                index(nb, l, 1), index(nb, l, 0));
         Value x = a.back();
         if (gated)
           x = arith::MulFOp::create(
-              nb, l, x,
-              exp(nb, l, arith::SubFOp::create(nb, l, a[0], a[1])));
+              nb, l, x, exp(nb, l, arith::SubFOp::create(nb, l, a[0], a[1])));
         if (strict) // the delta rule's A_ij = β_i (...)
           x = arith::MulFOp::create(nb, l, a[a.size() - 2], x);
         yield(nb, l,
@@ -412,21 +408,21 @@ public:
         wMaps.push_back(map(2, {i}));
       }
       wMaps.push_back(map(2, {i, d}));
-      Value rw = generic(
-          wIn, tensor::EmptyOp::create(b, loc, {L, Dk}, f32), wMaps,
-          {kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange x) {
-            Value r = arith::MulFOp::create(nb, l, x[0], x[1]);
-            if (gated)
-              r = arith::MulFOp::create(nb, l, r, exp(nb, l, x[2]));
-            yield(nb, l, r);
-          });
-      Value ru = generic(
-          {beta, v},
-          tensor::EmptyOp::create(b, loc, {L, op.getValueDim()}, f32),
-          {map(2, {i}), map(2, {i, d}), map(2, {i, d})}, {kPar, kPar},
-          [](OpBuilder &nb, Location l, ValueRange x) {
-            yield(nb, l, arith::MulFOp::create(nb, l, x[0], x[1]));
-          });
+      Value rw =
+          generic(wIn, tensor::EmptyOp::create(b, loc, {L, Dk}, f32), wMaps,
+                  {kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange x) {
+                    Value r = arith::MulFOp::create(nb, l, x[0], x[1]);
+                    if (gated)
+                      r = arith::MulFOp::create(nb, l, r, exp(nb, l, x[2]));
+                    yield(nb, l, r);
+                  });
+      Value ru =
+          generic({beta, v},
+                  tensor::EmptyOp::create(b, loc, {L, op.getValueDim()}, f32),
+                  {map(2, {i}), map(2, {i, d}), map(2, {i, d})}, {kPar, kPar},
+                  [](OpBuilder &nb, Location l, ValueRange x) {
+                    yield(nb, l, arith::MulFOp::create(nb, l, x[0], x[1]));
+                  });
       Value w = matmul(tm, rw);
       Value ws = matmul(w, s);
       u = matmul(tm, ru);
@@ -440,11 +436,11 @@ public:
     bindDims(ctx, i, d);
     Value qg = q;
     if (gated)
-      qg = generic({cb}, q, {map(2, {i}), map(2, {i, d})}, {kPar, kPar},
-                   [](OpBuilder &nb, Location l, ValueRange x) {
-                     yield(nb, l,
-                           arith::MulFOp::create(nb, l, x[1], exp(nb, l, x[0])));
-                   });
+      qg = generic(
+          {cb}, q, {map(2, {i}), map(2, {i, d})}, {kPar, kPar},
+          [](OpBuilder &nb, Location l, ValueRange x) {
+            yield(nb, l, arith::MulFOp::create(nb, l, x[1], exp(nb, l, x[0])));
+          });
     Value o = matmul(qg, s);
     o = matmul(p, u, o);
 
@@ -462,11 +458,10 @@ public:
                   });
       // Kgᵀ[d, i] = Kᵀ[d, i] e^{b_{L-1} − b_i}, in place of Kᵀ (read above).
       bindDims(ctx, d, i);
-      kgt = generic({cb, cb}, kt,
-                    {map(2, {last}), map(2, {i}), map(2, {d, i})},
+      kgt = generic({cb, cb}, kt, {map(2, {last}), map(2, {i}), map(2, {d, i})},
                     {kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange x) {
-                      Value g = exp(nb, l,
-                                    arith::SubFOp::create(nb, l, x[0], x[1]));
+                      Value g =
+                          exp(nb, l, arith::SubFOp::create(nb, l, x[0], x[1]));
                       yield(nb, l, arith::MulFOp::create(nb, l, x[2], g));
                     });
     }
@@ -492,20 +487,20 @@ public:
     // own: a plain zero fill would be merged by CSE with the other zero
     // fills of the same shape, and bufferization would then copy into
     // strided blocks (a memrefCopy runtime call).
-    Value p = linalg::FillOp::create(
-                  b, loc, cstF32(b, loc, 0.0),
-                  Value(bufferization::AllocTensorOp::create(
-                      b, loc, RankedTensorType::get({L, L}, f32),
-                      ValueRange{})))
-                  .getResult(0);
+    Value p =
+        linalg::FillOp::create(
+            b, loc, cstF32(b, loc, 0.0),
+            Value(bufferization::AllocTensorOp::create(
+                b, loc, RankedTensorType::get({L, L}, f32), ValueRange{})))
+            .getResult(0);
     for (int64_t r = 0; r < L; r += kSubChunk) {
       int64_t c = std::min(kSubChunk, L - r);
       Value qI = slice(q, {r, 0}, {c, Dk}), cbI = slice(cb, {r, 0}, {c, Dk});
       // Both blocks accumulate into their (zero) slice of P, so that
       // bufferization writes them in place.
-      Value diag = diagonalBlock(qI, cbI, slice(kt, {0, r}, {Dk, c}),
-                                 slice(cbt, {0, r}, {Dk, c}),
-                                 slice(p, {r, r}, {c, c}));
+      Value diag =
+          diagonalBlock(qI, cbI, slice(kt, {0, r}, {Dk, c}),
+                        slice(cbt, {0, r}, {Dk, c}), slice(p, {r, r}, {c, c}));
       p = insert(diag, p, {r, r});
       if (r == 0)
         continue;
@@ -536,11 +531,11 @@ public:
     AffineExpr r, c;
     bindDims(ctx, r, c);
     AffineMap id2 = map(2, {r, c});
-    Value qg = generic({cb}, q, {id2, id2}, {kPar, kPar},
-                       [](OpBuilder &nb, Location l, ValueRange x) {
-                         yield(nb, l, arith::MulFOp::create(
-                                          nb, l, x[1], exp(nb, l, x[0])));
-                       });
+    Value qg = generic(
+        {cb}, q, {id2, id2}, {kPar, kPar},
+        [](OpBuilder &nb, Location l, ValueRange x) {
+          yield(nb, l, arith::MulFOp::create(nb, l, x[1], exp(nb, l, x[0])));
+        });
     Value o = matmul(qg, s);
     o = matmul(p, v, o);
 
@@ -551,12 +546,13 @@ public:
                   yield(nb, l,
                         arith::MulFOp::create(nb, l, x[1], exp(nb, l, x[0])));
                 });
-    Value kgt = generic(
-        {cbt, cbt}, kt, {map(2, {r, last}), id2, id2}, {kPar, kPar},
-        [](OpBuilder &nb, Location l, ValueRange x) {
-          Value g = exp(nb, l, arith::SubFOp::create(nb, l, x[0], x[1]));
-          yield(nb, l, arith::MulFOp::create(nb, l, x[2], g));
-        });
+    Value kgt =
+        generic({cbt, cbt}, kt, {map(2, {r, last}), id2, id2}, {kPar, kPar},
+                [](OpBuilder &nb, Location l, ValueRange x) {
+                  Value g =
+                      exp(nb, l, arith::SubFOp::create(nb, l, x[0], x[1]));
+                  yield(nb, l, arith::MulFOp::create(nb, l, x[2], g));
+                });
     s = matmul(kgt, v, s);
     return {o, s};
   }
@@ -621,8 +617,8 @@ struct ChunkGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
                            {id2, id2}, {kPar, kPar},
                            [](OpBuilder &nb, Location nl, ValueRange x) {
                              yield(nb, nl,
-                                   arith::AddFOp::create(
-                                       nb, nl, x[1], toF32(nb, nl, x[0])));
+                                   arith::AddFOp::create(nb, nl, x[1],
+                                                         toF32(nb, nl, x[0])));
                            });
           }
           // This head's rows of the output, written chunk by chunk.
@@ -695,8 +691,7 @@ struct ChunkGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
                                      b.getIndexAttr(Dv)},
               strides);
           tensor::ParallelInsertSliceOp::create(
-              b, l, state, stateArg,
-              ArrayRef<OpFoldResult>{bi, hi, zero, zero},
+              b, l, state, stateArg, ArrayRef<OpFoldResult>{bi, hi, zero, zero},
               ArrayRef<OpFoldResult>{one, one, b.getIndexAttr(Dk),
                                      b.getIndexAttr(Dv)},
               strides);
