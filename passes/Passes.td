@@ -131,7 +131,10 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     state update `S = e^{b_last} S + (K ⊙ e^{b_last − b})ᵀ U`, with `U = V`,
     or for the delta rules `U = T diag(β) V − W S`, `W = T diag(β e^b) K`,
     `T = (I + A)⁻¹` (forward substitution),
-    `A_ij = β_i e^{b_i − b_j} k_i·k_j` (j < i).
+    `A_ij = β_i e^{b_i − b_j} k_i·k_j` (j < i). Vector gates build `P` by
+    16-row sub-blocks whose exponentials are all decays (a diagonal block is
+    factored into one product only when its gate span is at most 20, checked
+    at run time).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::bufferization::BufferizationDialect",
