@@ -574,6 +574,7 @@ struct FuseIOAwarePass : kestrel::impl::FuseIOAwareBase<FuseIOAwarePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAttention>(&getContext());
+    populateChunkedRecurrencePatterns(patterns);
     // Only the kestrel ops are rewritten; the IR they expand into is left
     // as built (no folding) so that tests see the structure.
     GreedyRewriteConfig config;

@@ -8,6 +8,7 @@
 #define KESTREL_PASSES_PASSES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -24,6 +25,10 @@ namespace kestrel {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// The chunked form of kestrel.gated_recurrence ops carrying kestrel.chunk
+/// (RecurrenceChunked.cpp); kestrel-fuse-io-aware applies it.
+void populateChunkedRecurrencePatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace kestrel
 

@@ -68,6 +68,11 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     capped at the block size `bq` (resp. `bk`) when that is at least 16, so
     that tiles fall inside blocks and are skipped or unmasked as a whole.
     An existing `kestrel.tile` is kept.
+
+    Every `kestrel.gated_recurrence` gets its chunk length
+    `kestrel.chunk = C : i64` (`chunk-size`, clamped to the sequence length;
+    an existing `kestrel.chunk` is kept), which kestrel-fuse-io-aware turns
+    into the chunked form.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
@@ -76,6 +81,9 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
            "Keys per tile (0: choose from the cache size)">,
     Option<"cacheKiB", "cache-kib", "int64_t", /*default=*/"256",
            "Cache budget of one tile's working set, in KiB (half an L2)">,
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+           "Chunk length C of gated recurrences (the last chunk may be "
+           "shorter)">,
   ];
 }
 
@@ -132,8 +140,24 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     masked branch when it extends past the length. The optional `lse`
     result is `m + log l` of the final running statistics (`-inf` where
     `l = 0`), written as a second output of the `scf.forall`.
+
+    Every `kestrel.gated_recurrence` with `kestrel.chunk = C` becomes the
+    chunked form of shared/OPS.md §2: an `scf.forall` over (batch, head)
+    carrying the f32 state through an `scf.for` over the full chunks (then a
+    statically shaped shorter tail chunk when C does not divide T). Per
+    chunk: cumulative log-gates `b`, the intra-chunk products
+    `P = (Q Kᵀ) ⊙ D` (`D_ij = e^{b_i − b_j}`, j ≤ i; per key channel for
+    vector gates) and `P U`, the inter-chunk product `(Q ⊙ e^b) S`, and the
+    state update `S = e^{b_last} S + (K ⊙ e^{b_last − b})ᵀ U`, with `U = V`,
+    or for the delta rules `U = T diag(β) V − W S`, `W = T diag(β e^b) K`,
+    `T = (I + A)⁻¹` (forward substitution),
+    `A_ij = β_i e^{b_i − b_j} k_i·k_j` (j < i). Vector gates build `P` by
+    16-row sub-blocks whose exponentials are all decays (a diagonal block is
+    factored into one product only when its gate span is at most 20, checked
+    at run time).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::bufferization::BufferizationDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",

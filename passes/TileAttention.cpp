@@ -4,7 +4,8 @@
 // (Q, K, V tiles, the score tile and the accumulator, f32) stays in cache,
 // and records it as `kestrel.tile`: the decision is visible in the IR and
 // every later pass reads it from there. A block-sparse map caps the tile at
-// its block sizes so that whole tiles can be skipped.
+// its block sizes so that whole tiles can be skipped. Gated recurrences get
+// their chunk length `kestrel.chunk = C` (clamped to T) for the chunked form.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,11 +27,20 @@ struct TileAttentionPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (blockQ < 0 || blockK < 0 || cacheKiB <= 0) {
-      getOperation().emitError("kestrel-tile: block sizes must be >= 0 and "
-                               "cache-kib > 0");
+    if (blockQ < 0 || blockK < 0 || cacheKiB <= 0 || chunkSize <= 0) {
+      getOperation().emitError("kestrel-tile: block sizes must be >= 0, "
+                               "cache-kib and chunk-size > 0");
       return signalPassFailure();
     }
+    getOperation().walk([&](GatedRecurrenceOp op) {
+      if (op->hasAttr("kestrel.chunk") ||
+          !op.getQuery().getType().hasStaticShape())
+        return;
+      int64_t chunk = std::min<int64_t>(chunkSize, op.getSeqLen());
+      op->setAttr("kestrel.chunk",
+                  IntegerAttr::get(IntegerType::get(op.getContext(), 64),
+                                   std::max<int64_t>(chunk, 1)));
+    });
     getOperation().walk([&](AttentionOp op) {
       if (op->hasAttr("kestrel.tile") ||
           !op.getQuery().getType().hasStaticShape() ||

@@ -128,3 +128,96 @@ def test_bf16(compile_cpu, gate):
 
 def test_f16(compile_cpu):
     run_case(compile_cpu, "delta", 1, 2, 1, 12, 8, 8, dtype="f16")
+
+
+# --- The chunked form (kestrel-fuse-io-aware) against the recurrent ones. ---
+#
+# The default CPU pipeline lowers gated_recurrence in chunked form (chunk 64
+# unless told otherwise; --extra-passes sets a smaller kestrel.chunk so that
+# short sequences span several chunks). Each case is checked against the
+# oracle's recurrent form (float64) with the f32 tolerance above, and against
+# our reference lowering (`--reference-lowering`: recurrent form in f32) with
+# CHUNKED_VS_REFERENCE: both are f32 computations of the same values in
+# different orders, outputs and states of magnitude up to ~10.
+
+CHUNKED_VS_REFERENCE = 1e-4
+
+
+def compile_flags(tmp_path, mlir, *flags):
+    from kestrel.compiler import kestrelc
+    from kestrel.runtime import CpuLibrary
+    out = tmp_path / f"lib{abs(hash((mlir, flags)))}.so"
+    kestrelc(mlir, out, "--target=cpu", "--emit=so", *flags)
+    return CpuLibrary(out)
+
+
+def chunked_case(tmp_path, gate, B, H, Hkv, T, Dk, Dv, chunk=None,
+                 with_state=True, scale=0.5, seed=1, gate_low=-0.5):
+    rng = np.random.default_rng(seed)
+    q = rng.uniform(-1, 1, (B, H, T, Dk)).astype(np.float32)
+    k = rng.normal(size=(B, Hkv, T, Dk))
+    k = (k / np.linalg.norm(k, axis=-1, keepdims=True)).astype(np.float32)
+    v = rng.uniform(-1, 1, (B, Hkv, T, Dv)).astype(np.float32)
+    inputs, extra = [q, k, v], {}
+    if gate in ("scalar", "gated_delta"):
+        extra["log_gate"] = rng.uniform(gate_low, 0.0,
+                                        (B, H, T)).astype(np.float32)
+    elif gate == "vector":
+        extra["log_gate"] = rng.uniform(gate_low, 0.0,
+                                        (B, H, T, Dk)).astype(np.float32)
+    if gate in ("delta", "gated_delta"):
+        extra["beta"] = rng.uniform(0.0, 1.0, (B, H, T)).astype(np.float32)
+    if with_state:
+        extra["initial_state"] = rng.uniform(-1, 1,
+                                             (B, H, Dk, Dv)).astype(np.float32)
+    inputs += list(extra.values())
+    text = recurrence_mlir(gate, B, H, Hkv, T, Dk, Dv, "f32", with_state,
+                           scale)
+    flags = ([f"--extra-passes=func.func(kestrel-tile{{chunk-size={chunk}}})"]
+             if chunk else [])
+    fast_in = [x.copy() for x in inputs]
+    fast = compile_flags(tmp_path, text, *flags).rec(*fast_in)
+    for x, y in zip(fast_in, inputs):
+        np.testing.assert_array_equal(x, y)  # inputs are left alone
+    ref = compile_flags(tmp_path, text, "--reference-lowering").rec(
+        *[x.copy() for x in inputs])
+    want = recurrent(q, k, v, gate, scale=scale, **extra)
+    for got, r, w in zip(fast, ref, want):
+        assert np.isfinite(got).all()
+        assert np.abs(got - w).max() <= TOLERANCE["f32"], \
+            f"vs oracle: {np.abs(got - w).max():.3g}"
+        assert np.abs(got - r).max() <= CHUNKED_VS_REFERENCE, \
+            f"vs reference lowering: {np.abs(got - r).max():.3g}"
+
+
+@pytest.mark.parametrize("gate", GATE_KINDS)
+@pytest.mark.parametrize("T,chunk", [(23, 8), (5, 8), (1, 8), (150, None)])
+def test_chunked_form(tmp_path, gate, T, chunk):
+    """T not divisible by C (tail chunk), T < C, T = 1, and the default
+    chunk (64) with a tail; GQA group 2, initial state."""
+    chunked_case(tmp_path, gate, 1, 4, 2, T, 8, 6, chunk=chunk)
+
+
+@pytest.mark.parametrize("gate", GATE_KINDS)
+def test_chunked_form_no_state_wide(tmp_path, gate):
+    """No initial state, B = 2, head dims that the register tile divides
+    (the products are vectorized) and T = 48 divisible by the chunk 16."""
+    chunked_case(tmp_path, gate, 2, 2, 1, 48, 16, 32, chunk=16,
+                 with_state=False, scale=0.25)
+
+
+@pytest.mark.parametrize("gate_low", [-0.5, -6.0])
+def test_chunked_vector_sub_blocks(tmp_path, gate_low):
+    """Vector gates, chunk 24: sub-blocks of 16 and 8 rows, then a tail.
+    Log-gates down to -0.5 keep every diagonal block's gate span under 20
+    (the factored product); down to -6 most blocks exceed it (the exact
+    per-term exponent) and decays reach e^-100 across a chunk."""
+    chunked_case(tmp_path, "vector", 1, 2, 2, 50, 8, 6, chunk=24,
+                 gate_low=gate_low)
+
+
+def test_chunked_vector_square(tmp_path):
+    """Vector gates with C = Dk = Dv = 32: the intra-chunk score matrix has
+    the shape of the state and of the products' zero fills (it must not share
+    their buffer), two sub-blocks per chunk, and a tail of 8."""
+    chunked_case(tmp_path, "vector", 1, 2, 1, 40, 32, 32, chunk=32)
