@@ -90,6 +90,10 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
 
 void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   buildHighLevelPipeline(pm);
+  // Tensor-core kernels for the attention they cover; the rest is lowered
+  // to linalg and mapped onto naive kernels below.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-gpu-flash-attention)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   append(pm, kBufferize);
   std::string tiles = llvm::join(
