@@ -168,6 +168,39 @@ private:
   }
   Value narrow(Value x) { return arith::TruncFOp::create(b, loc, elem, x); }
 
+  /// The address of tile[row, col] in shared memory, from the tile's base
+  /// address (an integer) and its padded row length.
+  Value sharedAddress(Value base, Value row, Value col) {
+    Value offset = add(mul(row, D + kPad), col);
+    Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             add(base, mul(offset, 2)));
+    return LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3), bytes);
+  }
+
+  /// ldmatrix.x4 (transposed with `trans`): lane l passes the address of
+  /// row l % 8 of 8x8 matrix l / 8 and receives, per matrix, the mma
+  /// operand register of its fragment position.
+  SmallVector<Value> loadMatrices(Value address, bool trans) {
+    Type i32 = b.getI32Type();
+    auto type = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                 {i32, i32, i32, i32});
+    Value regs = NVVM::LdMatrixOp::create(
+        b, loc, type, address, 4,
+        trans ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+        NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+        NVVM::LdStMatrixEltType::B16);
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < 4; ++i) {
+      Value word = LLVM::ExtractValueOp::create(b, loc, regs, i);
+      if (elem.isF16())
+        word = LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elem),
+                                       word);
+      out.push_back(word);
+    }
+    return out;
+  }
+
   /// c += a * b on one m16n8k16 tile; `c` holds the 4 f32 accumulators.
   void mma(ArrayRef<Value> a, ArrayRef<Value> bOps,
            SmallVectorImpl<Value> &c) {
@@ -198,8 +231,10 @@ private:
   }
 
   void copyTile(Value src, Value dst, Value keyTile);
-  /// Processes key tiles [lo, hi) over the loop-carried state.
-  SmallVector<Value> keyLoop(Value lo, Value hi, ValueRange state);
+  /// Processes `count` key tiles over the loop-carried state: tiles
+  /// [0, sinkTiles), then tiles from `bandLo` on.
+  SmallVector<Value> keyLoop(Value count, Value sinkTiles, Value bandLo,
+                             ValueRange state);
   SmallVector<Value> tileStep(Value keyTile, ValueRange state);
   Value visible(Value row, Value key);
 
@@ -213,7 +248,8 @@ private:
   std::optional<double> softcap;
 
   // Per-thread coordinates, set by build().
-  Value batch, head, kvHead, tid, group, quad, row0, row1;
+  Value batch, head, kvHead, tid, lane, group, quad, row0, row1;
+  Value kBase, vBase; // shared tiles' addresses, as integers
   SmallVector<Value> qFrag; // [D/16][4] operand registers
 };
 
@@ -269,14 +305,20 @@ SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
   constexpr int64_t nTiles = kBlockKeys / 8;
   SmallVector<SmallVector<Value>> s(nTiles);
   Value quad2 = mul(quad, 2);
+  // Lane l addresses row l % 8 of matrix l / 8: for K the matrices are
+  // the head-dim blocks [8 i, 8 i + 8) of 8 keys, i.e. (b0, b1) of two
+  // k-steps.
+  Value lane8 = rem(lane, 8), matrix = div(lane, 8);
   for (int64_t n = 0; n < nTiles; ++n) {
     s[n].assign(4, f32(0.0));
-    Value keyRow = add(group, n * 8);
-    for (int64_t kk = 0; kk < D / 16; ++kk) {
-      Value col = add(quad2, kk * 16);
-      Value bOps[2] = {loadPair(kTile, {keyRow, col}),
-                       loadPair(kTile, {keyRow, add(col, 8)})};
-      mma(ArrayRef<Value>(qFrag).slice(kk * 4, 4), bOps, s[n]);
+    Value keyRow = add(lane8, n * 8);
+    for (int64_t kk = 0; kk < D / 16; kk += 2) {
+      SmallVector<Value> regs = loadMatrices(
+          sharedAddress(kBase, keyRow, add(mul(matrix, 8), kk * 16)),
+          /*trans=*/false);
+      mma(ArrayRef<Value>(qFrag).slice(kk * 4, 4), {regs[0], regs[1]}, s[n]);
+      mma(ArrayRef<Value>(qFrag).slice(kk * 4 + 4, 4), {regs[2], regs[3]},
+          s[n]);
     }
   }
 
@@ -332,18 +374,19 @@ SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
                   packPair(narrow(s[2 * t][2]), narrow(s[2 * t][3])),
                   packPair(narrow(s[2 * t + 1][0]), narrow(s[2 * t + 1][1])),
                   packPair(narrow(s[2 * t + 1][2]), narrow(s[2 * t + 1][3]))};
-    Value keyRow = add(quad2, t * 16);
-    Value keyRow1 = add(keyRow, 1);
-    for (int64_t dn = 0; dn < D / 8; ++dn) {
-      Value col = add(group, dn * 8);
-      auto load = [&](Value r) {
-        return memref::LoadOp::create(b, loc, vTile, ValueRange{r, col});
-      };
-      Value bOps[2] = {packPair(load(keyRow), load(keyRow1)),
-                       packPair(load(add(keyRow, 8)), load(add(keyRow1, 8)))};
-      SmallVector<Value> c(acc.begin() + dn * 4, acc.begin() + dn * 4 + 4);
-      mma(a, bOps, c);
-      llvm::copy(c, acc.begin() + dn * 4);
+    // Transposed ldmatrix of V: matrices (keys +0 / +8) x (columns of
+    // n8 tiles dn, dn + 1) give (b0, b1) of both tiles.
+    Value keyRow = add(add(lane8, mul(rem(matrix, 2), 8)), t * 16);
+    Value colBase = mul(div(matrix, 2), 8);
+    for (int64_t dn = 0; dn < D / 8; dn += 2) {
+      SmallVector<Value> regs = loadMatrices(
+          sharedAddress(vBase, keyRow, add(colBase, dn * 8)), /*trans=*/true);
+      for (int64_t half = 0; half < 2; ++half) {
+        int64_t at = (dn + half) * 4;
+        SmallVector<Value> c(acc.begin() + at, acc.begin() + at + 4);
+        mma(a, {regs[2 * half], regs[2 * half + 1]}, c);
+        llvm::copy(c, acc.begin() + at);
+      }
     }
   }
   // The next tile's copy overwrites shared memory.
@@ -354,13 +397,17 @@ SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
   return next;
 }
 
-SmallVector<Value> FlashKernel::keyLoop(Value lo, Value hi,
-                                        ValueRange state) {
-  auto loop = scf::ForOp::create(b, loc, lo, hi, idx(1), state);
+SmallVector<Value> FlashKernel::keyLoop(Value count, Value sinkTiles,
+                                        Value bandLo, ValueRange state) {
+  auto loop = scf::ForOp::create(b, loc, idx(0), count, idx(1), state);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
-  SmallVector<Value> next =
-      tileStep(loop.getInductionVar(), loop.getRegionIterArgs());
+  Value i = loop.getInductionVar();
+  Value inBand = cmp(arith::CmpIPredicate::sge, i, sinkTiles);
+  Value keyTile = arith::SelectOp::create(
+      b, loc, inBand,
+      add(bandLo, arith::SubIOp::create(b, loc, i, sinkTiles)), i);
+  SmallVector<Value> next = tileStep(keyTile, loop.getRegionIterArgs());
   scf::YieldOp::create(b, loc, next);
   return SmallVector<Value>(loop.getResults());
 }
@@ -374,8 +421,10 @@ void FlashKernel::build(gpu::LaunchOp launch) {
   head = rem(bh, H);
   kvHead = div(head, g);
   Value warp = div(tid, 32);
-  Value lane = rem(tid, 32);
+  lane = rem(tid, 32);
   group = div(lane, 4);
+  kBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, kTile);
+  vBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, vTile);
   quad = rem(lane, 4);
   Value tileRow0 = mul(queryTile, kBlockRows);
   row0 = add(add(tileRow0, mul(warp, kRowsPerWarp)), group);
@@ -400,9 +449,10 @@ void FlashKernel::build(gpu::LaunchOp launch) {
 
   // The key tiles this query tile can see: with a causal mask, keys up to
   // the last row's position; with a window, from the first row's band
-  // start, plus the sink tiles before the band.
+  // start, plus the sink tiles before the band. One loop walks the sink
+  // tiles, then the band (one copy of the body keeps register use down).
   int64_t numKeyTiles = (S + kBlockKeys - 1) / kBlockKeys;
-  Value bandLo = idx(0), bandHi = idx(numKeyTiles);
+  Value bandLo = idx(0), bandHi = idx(numKeyTiles), sinkTiles = idx(0);
   if (causal) {
     Value lastKey = add(minI(add(tileRow0, kBlockRows - 1), lastRow), S - T);
     Value end = minI(add(lastKey, 1), idx(S));
@@ -410,14 +460,12 @@ void FlashKernel::build(gpu::LaunchOp launch) {
     if (window > 0) {
       Value firstKey = maxI(add(tileRow0, S - T - window + 1), idx(0));
       bandLo = minI(div(firstKey, kBlockKeys), bandHi);
-      if (sinks > 0) {
-        Value sinkTiles = minI(idx((sinks + kBlockKeys - 1) / kBlockKeys),
-                               bandLo);
-        state = keyLoop(idx(0), sinkTiles, state);
-      }
+      if (sinks > 0)
+        sinkTiles = minI(idx((sinks + kBlockKeys - 1) / kBlockKeys), bandLo);
     }
   }
-  state = keyLoop(bandLo, bandHi, state);
+  Value count = add(sinkTiles, arith::SubIOp::create(b, loc, bandHi, bandLo));
+  state = keyLoop(count, sinkTiles, bandLo, state);
 
   // O = acc / l; a row without visible keys (l = 0) stores 0.
   Value inv[2];

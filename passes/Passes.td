@@ -66,6 +66,22 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
                            "::mlir::arith::ArithDialect"];
 }
 
+def AlignWorkgroupMemory : Pass<"kestrel-align-workgroup-memory",
+                                 "::mlir::ModuleOp"> {
+  let summary = "Align kernels' shared-memory buffers for vector access";
+  let description = [{
+    Sets `llvm.align` on every workgroup attribution of every `gpu.func`
+    that has none, so the shared-memory globals gpu-to-nvvm creates are
+    aligned for 16-byte vector stores and `ldmatrix` (by default they are
+    aligned to their element type only).
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "16",
+           "Byte alignment of workgroup buffers">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def MergeGPUModules : Pass<"kestrel-merge-gpu-modules", "::mlir::ModuleOp"> {
   let summary = "Gather every outlined kernel into one gpu.module";
   let description = [{

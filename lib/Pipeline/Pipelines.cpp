@@ -105,7 +105,8 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
                  tiles +
                  "},kestrel-map-loops-to-gpu,"
                  "convert-parallel-loops-to-gpu),canonicalize");
-  append(pm, "gpu-kernel-outlining,kestrel-merge-gpu-modules,canonicalize,cse");
+  append(pm, "gpu-kernel-outlining,kestrel-merge-gpu-modules,"
+             "kestrel-align-workgroup-memory,canonicalize,cse");
   append(pm, "nvvm-attach-target{chip=" + opts.chip.getValue() +
                  " features=" + opts.features.getValue() + "}");
   // tanh and friends have no libdevice entry: expand them into exp-based
