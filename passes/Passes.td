@@ -46,6 +46,46 @@ def MapLoopsToGPU : Pass<"kestrel-map-loops-to-gpu", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
+                              "::mlir::func::FuncOp"> {
+  let summary = "Tensor-core FlashAttention kernels for f16/bf16 attention";
+  let description = [{
+    Replaces each `kestrel.attention` with f16 or bf16 storage, head dim 64
+    or 128 and Dv = D by a `gpu.launch` running a FlashAttention-2 style
+    kernel: 64 query rows per block of 4 warps, 64-key tiles of K and V in
+    shared memory, `nvvm.mma.sync` m16n8k16 for both products with f32
+    accumulation, online softmax in registers. Only the key tiles the static
+    mask (causal with offset, window, sinks) can reach are visited. GQA reads
+    the KV head of each query head directly (no replication). Other
+    attention ops are left for the reference lowering.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def AlignWorkgroupMemory : Pass<"kestrel-align-workgroup-memory",
+                                 "::mlir::ModuleOp"> {
+  let summary = "Align kernels' shared-memory buffers for vector access";
+  let description = [{
+    Sets `llvm.align` on every workgroup attribution of every `gpu.func`
+    that has none, so the shared-memory globals gpu-to-nvvm creates are
+    aligned for 16-byte vector stores and `ldmatrix` (by default they are
+    aligned to their element type only).
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "16",
+           "Byte alignment of workgroup buffers">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def MergeGPUModules : Pass<"kestrel-merge-gpu-modules", "::mlir::ModuleOp"> {
   let summary = "Gather every outlined kernel into one gpu.module";
   let description = [{

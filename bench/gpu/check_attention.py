@@ -32,6 +32,28 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 
+TORCH_DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16,
+                "f16": torch.float16}
+# (max abs error, relative L2 error) against the float64 reference computed
+# from the same (rounded) inputs. f16/bf16 kernels round P to the storage
+# type before P V and round the output: bf16 keeps 8 mantissa bits
+# (relative step 2^-8), f16 keeps 11.
+TOLERANCE = {"f32": (1e-4, 1e-4), "bf16": (2e-2, 1e-2), "f16": (4e-3, 2e-3)}
+
+
+def to_npy(x):
+    """.npy payload of a CPU tensor; bf16 travels as raw uint16."""
+    if x.dtype == torch.bfloat16:
+        return x.view(torch.int16).numpy().view(np.uint16)
+    return x.numpy()
+
+
+def from_npy(a, dtype):
+    if dtype == "bf16":
+        return torch.from_numpy(a.view(np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(a)
+
+
 def parse_case(manifest: Path):
     shapes = []
     for line in manifest.read_text().splitlines():
@@ -46,6 +68,7 @@ def parse_case(manifest: Path):
         return conv(mm.group(1)) if mm else None
     return {
         "inputs": [s for s in shapes if s[0] == "in"],
+        "out_dtype": next(s[1] for s in shapes if s[0] == "out"),
         "causal": re.search(r"\bcausal\b", attrs) is not None,
         "window": num("window", int),
         "sinks": num("sinks", int) or 0,
@@ -166,10 +189,10 @@ def main():
         work.mkdir(parents=True, exist_ok=True)
         ins = []
         for i, (_, dtype, shape) in enumerate(case["inputs"]):
-            assert dtype == "f32", "the checker feeds f32 inputs"
-            x = (torch.rand(shape, generator=gen, dtype=torch.float64) * 2 - 1).float()
-            np.save(work / f"in{i}.npy", x.numpy())
-            ins.append(x)
+            x = (torch.rand(shape, generator=gen, dtype=torch.float64) * 2 - 1)
+            x = x.to(TORCH_DTYPES[dtype])
+            np.save(work / f"in{i}.npy", to_npy(x))
+            ins.append(x.float())  # exactly the values the kernel reads
         out_path = work / "out0.npy"
         out_path.unlink(missing_ok=True)
         cmd = [args.kestrel_run, str(manifest), f"--inputs={work}", f"--outputs={work}",
@@ -185,8 +208,15 @@ def main():
         if res.returncode == 0:
             m = re.search(r"median ([0-9.]+) ms", res.stdout)
             ours_ms = float(m.group(1)) if m else None
-            out = torch.from_numpy(np.load(out_path)).to(dev).double()
+            out = from_npy(np.load(out_path), case["out_dtype"]).to(dev).double()
             q64, k64, v64 = q.double(), k.double(), v.double()
+            if B * H * T * S > 1 << 28:
+                # The float64 reference of every head would not fit: check
+                # batch row 0 and the query heads of its first two KV heads.
+                g = H // k.shape[1]
+                q64, k64, v64 = q64[:1, :2 * g], k64[:1, :2], v64[:1, :2]
+                out = out[:1, :2 * g]
+                print(f"{name}: checking batch 0, heads 0..{2 * g - 1} only")
             ref = reference(q64, k64, v64, case)
             # Two references that must agree: SDPA's own float64 math path
             # and the formula written out here.
@@ -198,7 +228,8 @@ def main():
             if torch.isfinite(out).all():
                 err = (out - ref).abs().max().item()
                 rel = ((out - ref).norm() / ref.norm()).item()
-            ok = math.isfinite(err) and rel < 1e-4 and err < 1e-4
+            max_abs, max_rel = TOLERANCE[case["out_dtype"]]
+            ok = math.isfinite(err) and rel < max_rel and err < max_abs
         else:
             ok = False
         failed |= not ok
@@ -208,7 +239,7 @@ def main():
             if ms is None:
                 return f"n/a ({note})" if note else "n/a"
             return f"{ms:.3f}{note} / {flop / ms / 1e9:.2f}"
-        shape = f"B{B} H{H}/{k.shape[1]} T{T} S{S} D{D}" + (
+        shape = f"{case['out_dtype']} B{B} H{H}/{k.shape[1]} T{T} S{S} D{D}" + (
             " causal" if case["causal"] else "") + (
             f" win{case['window']} sinks{case['sinks']}" if case["window"] else "")
         rows.append([name, shape, fmt(ours_ms), fmt(flash_ms, flash_note),
@@ -217,7 +248,7 @@ def main():
         del q, k, v
         torch.cuda.empty_cache()
 
-    header = ["case", "shape", "ours f32 ms / TFLOP/s", "flash bf16 ms / TFLOP/s",
+    header = ["case", "shape", "ours ms / TFLOP/s", "flash bf16 ms / TFLOP/s",
               "cuDNN bf16 ms / TFLOP/s", "max abs err", "rel L2 err", "check"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]

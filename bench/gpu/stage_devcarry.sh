@@ -17,6 +17,6 @@ DEST=$(cd "${1:-$ROOT}" && pwd)/.devcarry/cudart
 rm -rf "$DEST" && mkdir -p "$DEST/src"
 KESTREL_PTX_DIR=$DEST/attention "$ROOT/bench/gpu/compile_attention.sh" "${CHIP:-sm_90a}"
 # Committed state only: what is staged is what a commit hash names.
-git -C "$ROOT" archive HEAD lib/Runtime include/kestrel/Runtime tools/kestrel-run \
+git -C "$ROOT" archive HEAD lib/Runtime include/kestrel/Runtime include/kestrel-c tools/kestrel-run \
   bench/gpu | tar -x -C "$DEST/src"
 echo "staged $(git -C "$ROOT" rev-parse --short HEAD) into $DEST ($(du -sh "$DEST" | cut -f1))"

@@ -177,6 +177,7 @@ LogicalResult Driver::run(ModuleOp module) {
       return failure();
     CudaPipelineOptions cudaOpts;
     cudaOpts.chip = target.chip;
+    cudaOpts.reference = opts.referenceLowering;
     cudaOpts.cudaPath = resolveCudaPath(opts.cudaPath);
     std::string libdevice = libdevicePath(cudaOpts.cudaPath);
     if (!llvm::sys::fs::exists(libdevice))

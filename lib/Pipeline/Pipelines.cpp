@@ -90,6 +90,10 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
 
 void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   buildHighLevelPipeline(pm);
+  // Tensor-core kernels for the attention they cover; the rest is lowered
+  // to linalg and mapped onto naive kernels below.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-gpu-flash-attention)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   append(pm, kBufferize);
   std::string tiles = llvm::join(
@@ -101,7 +105,8 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
                  tiles +
                  "},kestrel-map-loops-to-gpu,"
                  "convert-parallel-loops-to-gpu),canonicalize");
-  append(pm, "gpu-kernel-outlining,kestrel-merge-gpu-modules,canonicalize,cse");
+  append(pm, "gpu-kernel-outlining,kestrel-merge-gpu-modules,"
+             "kestrel-align-workgroup-memory,canonicalize,cse");
   append(pm, "nvvm-attach-target{chip=" + opts.chip.getValue() +
                  " features=" + opts.features.getValue() + "}");
   // tanh and friends have no libdevice entry: expand them into exp-based

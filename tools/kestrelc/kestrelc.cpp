@@ -83,8 +83,9 @@ cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::Prefix, cl::init(3), cl::cat(category));
 cl::opt<bool> referenceLowering(
     "reference-lowering",
-    cl::desc("cpu: use only the naive reference lowering (no tiling, fusion "
-             "or threads); the oracle and benchmark baseline"),
+    cl::desc("Use only the naive reference lowering: on cpu no tiling, "
+             "fusion or threads, on cuda no tensor-core kernels; the oracle "
+             "and benchmark baseline"),
     cl::cat(category));
 cl::opt<std::string> extraPasses(
     "extra-passes",

@@ -57,6 +57,11 @@ struct CudaPipelineOptions
                      "(default: $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT, then "
                      "/usr/local/cuda)"),
       llvm::cl::init("")};
+  Option<bool> reference{
+      *this, "reference",
+      llvm::cl::desc("Naive kernels only: f16/bf16 attention does not use the "
+                     "tensor-core kernel of kestrel-gpu-flash-attention"),
+      llvm::cl::init(false)};
 };
 
 /// The CUDA toolkit the pipeline links libdevice from (see `cuda-path`).

@@ -1,0 +1,5 @@
+// no mask
+func.func @attention(%q: tensor<4x16x4096x128xbf16>, %k: tensor<4x16x4096x128xbf16>, %v: tensor<4x16x4096x128xbf16>) -> tensor<4x16x4096x128xbf16> {
+  %o = kestrel.attention %q, %k, %v  : tensor<4x16x4096x128xbf16>, tensor<4x16x4096x128xbf16>, tensor<4x16x4096x128xbf16> -> tensor<4x16x4096x128xbf16>
+  return %o : tensor<4x16x4096x128xbf16>
+}

@@ -1,0 +1,561 @@
+//===- GpuFlashAttention.cpp - Tensor-core attention kernels for NVIDIA ---===//
+//
+// Rewrites kestrel.attention with f16/bf16 storage into a gpu.launch whose
+// body is a FlashAttention-2 style kernel built from the op's attributes:
+//
+//   grid  = (ceil(T / 64), B * H), block = 4 warps; warp w owns query rows
+//           [64 x + 16 w, +16) of head h and keeps them in registers;
+//   loop over the key tiles (64 keys) this query tile can see -- sink tiles
+//           first, then the causal/window band, so fully masked tiles are
+//           never loaded --
+//     copy K and V tiles of the KV head h / g to shared memory (16-byte
+//           vector loads, rows padded by 8 elements against bank conflicts);
+//     S = Q K^T with mma.sync m16n8k16 (f32 accumulation);
+//     scale, soft-cap, mask element-wise; online softmax in base 2 with
+//           the row max reduced over the 4 lanes that share a row;
+//     O += P V with mma.sync, P taken straight from the S accumulators
+//           (the C fragment of two n8 tiles is the A fragment of one k16).
+//   O / l, rows that saw no key give 0.
+//
+// Fragment layouts follow the PTX ISA's mma.m16n8k16 description: lane
+// l = 4 g + q holds rows g and g + 8 and columns 2q, 2q + 1 (+8).
+//
+// The kernel is written with gpu, memref, vector, arith, math, scf and the
+// nvvm.mma.sync op, so the rest of kestrel-cuda-pipeline lowers it like the
+// naive kernels. Ops this kernel does not cover (f32, head dims other than
+// 64/128, Dv != D, dynamic shapes) are left to the reference lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/Kestrel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+namespace kestrel {
+#define GEN_PASS_DEF_GPUFLASHATTENTION
+#include "passes/Passes.h.inc"
+} // namespace kestrel
+
+using namespace mlir;
+using namespace kestrel;
+
+namespace {
+
+constexpr int64_t kRowsPerWarp = 16;
+constexpr int64_t kWarps = 4;
+constexpr int64_t kBlockRows = kRowsPerWarp * kWarps; // Br
+constexpr int64_t kBlockKeys = 64;                    // Bc
+constexpr int64_t kPad = 8; // shared-memory row padding, in elements
+
+/// Why `op` cannot use the tensor-core kernel, or an empty string.
+std::string unsupportedReason(AttentionOp op) {
+  auto qType = op.getQuery().getType();
+  Type elem = qType.getElementType();
+  if (!elem.isF16() && !elem.isBF16())
+    return "storage type is not f16 or bf16";
+  for (Value v : {op.getKey(), op.getValue(), op.getResult()})
+    if (cast<RankedTensorType>(v.getType()).getElementType() != elem)
+      return "operands mix element types";
+  if (!qType.hasStaticShape() || !op.getKey().getType().hasStaticShape() ||
+      !op.getValue().getType().hasStaticShape())
+    return "shapes are not static";
+  if (op.getHeadDim() != op.getValueDim())
+    return "Dv differs from D";
+  if (op.getHeadDim() != 64 && op.getHeadDim() != 128)
+    return "head dim is not 64 or 128";
+  // Attributes this kernel does not know must not be dropped silently.
+  for (NamedAttribute attr : op->getAttrs())
+    if (!llvm::is_contained({StringRef("causal"), StringRef("window"),
+                             StringRef("sinks"), StringRef("scale"),
+                             StringRef("softcap")},
+                            attr.getName().strref()))
+      return ("attribute '" + attr.getName().strref() + "'").str();
+  return "";
+}
+
+/// Builds the kernel body inside a gpu.launch.
+class FlashKernel {
+public:
+  FlashKernel(OpBuilder &b, Location loc, AttentionOp op, Value q, Value k,
+              Value v, Value o, Value kTile, Value vTile)
+      : b(b), loc(loc), q(q), k(k), v(v), o(o), kTile(kTile), vTile(vTile) {
+    elem = op.getQuery().getType().getElementType();
+    B = op.getBatch();
+    H = op.getNumHeads();
+    Hkv = op.getNumKvHeads();
+    T = op.getQueryLen();
+    S = op.getKeyLen();
+    D = op.getHeadDim();
+    causal = op.getCausal();
+    window = op.getWindow().value_or(0);
+    sinks = op.getSinks().value_or(0);
+    scale = op.getEffectiveScale();
+    if (auto cap = op.getSoftcap())
+      softcap = cap->convertToDouble();
+  }
+
+  void build(gpu::LaunchOp launch);
+
+private:
+  // Scalars.
+  Value idx(int64_t c) { return arith::ConstantIndexOp::create(b, loc, c); }
+  Value f32(double c) {
+    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
+                                          APFloat(static_cast<float>(c)));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
+  Value mul(Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, idx(c));
+  }
+  Value div(Value x, int64_t c) {
+    return arith::DivUIOp::create(b, loc, x, idx(c));
+  }
+  Value rem(Value x, int64_t c) {
+    return arith::RemUIOp::create(b, loc, x, idx(c));
+  }
+  Value minI(Value x, Value y) {
+    return arith::MinSIOp::create(b, loc, x, y);
+  }
+  Value maxI(Value x, Value y) {
+    return arith::MaxSIOp::create(b, loc, x, y);
+  }
+  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value fmax(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value exp2(Value x) { return math::Exp2Op::create(b, loc, x); }
+
+  /// Two adjacent elements of `mem` at `indices` (last index even), as one
+  /// mma operand register: vector<2xf16> for f16, i32 for bf16.
+  Value loadPair(Value mem, ValueRange indices) {
+    auto vecType = VectorType::get({2}, elem);
+    Value pair = vector::LoadOp::create(b, loc, vecType, mem, indices,
+                                        /*nontemporal=*/false,
+                                        llvm::MaybeAlign(4));
+    return asOperand(pair);
+  }
+  /// Two elements from different rows, packed as one operand register.
+  Value packPair(Value lo, Value hi) {
+    auto vecType = VectorType::get({2}, elem);
+    return asOperand(vector::FromElementsOp::create(b, loc, vecType,
+                                                    ValueRange{lo, hi}));
+  }
+  Value asOperand(Value pair) {
+    if (elem.isF16())
+      return pair;
+    Value word = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), pair);
+    return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+  }
+  Value narrow(Value x) { return arith::TruncFOp::create(b, loc, elem, x); }
+
+  /// The address of tile[row, col] in shared memory, from the tile's base
+  /// address (an integer) and its padded row length.
+  Value sharedAddress(Value base, Value row, Value col) {
+    Value offset = add(mul(row, D + kPad), col);
+    Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             add(base, mul(offset, 2)));
+    return LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3), bytes);
+  }
+
+  /// ldmatrix.x4 (transposed with `trans`): lane l passes the address of
+  /// row l % 8 of 8x8 matrix l / 8 and receives, per matrix, the mma
+  /// operand register of its fragment position.
+  SmallVector<Value> loadMatrices(Value address, bool trans) {
+    Type i32 = b.getI32Type();
+    auto type = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                 {i32, i32, i32, i32});
+    Value regs = NVVM::LdMatrixOp::create(
+        b, loc, type, address, 4,
+        trans ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+        NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+        NVVM::LdStMatrixEltType::B16);
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < 4; ++i) {
+      Value word = LLVM::ExtractValueOp::create(b, loc, regs, i);
+      if (elem.isF16())
+        word = LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elem),
+                                       word);
+      out.push_back(word);
+    }
+    return out;
+  }
+
+  /// c += a * b on one m16n8k16 tile; `c` holds the 4 f32 accumulators.
+  void mma(ArrayRef<Value> a, ArrayRef<Value> bOps,
+           SmallVectorImpl<Value> &c) {
+    Type f32Type = b.getF32Type();
+    auto resultType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), {f32Type, f32Type, f32Type, f32Type});
+    NVVM::MMATypes ptx = elem.isF16() ? NVVM::MMATypes::f16
+                                      : NVVM::MMATypes::bf16;
+    Value d = NVVM::MmaOp::create(
+        b, loc, resultType, a, bOps, c, ArrayRef<int64_t>{16, 8, 16},
+        std::nullopt, std::nullopt,
+        std::array<NVVM::MMATypes, 2>{ptx, ptx},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    for (int64_t i = 0; i < 4; ++i)
+      c[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+  }
+
+  /// `x` combined over the 4 lanes of a quad (the lanes sharing a row).
+  Value quadReduce(Value x, bool isMax) {
+    for (int32_t offset : {1, 2}) {
+      Value other = gpu::ShuffleOp::create(b, loc, x, offset, 32,
+                                           gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+      x = isMax ? fmax(x, other) : fadd(x, other);
+    }
+    return x;
+  }
+
+  void copyTile(Value src, Value dst, Value keyTile);
+  /// Processes `count` key tiles over the loop-carried state: tiles
+  /// [0, sinkTiles), then tiles from `bandLo` on.
+  SmallVector<Value> keyLoop(Value count, Value sinkTiles, Value bandLo,
+                             ValueRange state);
+  SmallVector<Value> tileStep(Value keyTile, ValueRange state);
+  Value visible(Value row, Value key);
+
+  OpBuilder &b;
+  Location loc;
+  Value q, k, v, o, kTile, vTile;
+  Type elem;
+  int64_t B, H, Hkv, T, S, D, window, sinks;
+  bool causal;
+  double scale;
+  std::optional<double> softcap;
+
+  // Per-thread coordinates, set by build().
+  Value batch, head, kvHead, tid, lane, group, quad, row0, row1;
+  Value kBase, vBase; // shared tiles' addresses, as integers
+  SmallVector<Value> qFrag; // [D/16][4] operand registers
+};
+
+Value FlashKernel::visible(Value row, Value key) {
+  Value ok = cmp(arith::CmpIPredicate::slt, key, idx(S));
+  if (!causal)
+    return ok;
+  Value last = add(row, S - T); // the last key row `row` sees
+  ok = arith::AndIOp::create(b, loc, ok,
+                             cmp(arith::CmpIPredicate::sle, key, last));
+  if (window > 0) {
+    Value inBand =
+        cmp(arith::CmpIPredicate::sgt, key, add(last, -window));
+    if (sinks > 0)
+      inBand = arith::OrIOp::create(
+          b, loc, inBand, cmp(arith::CmpIPredicate::slt, key, idx(sinks)));
+    ok = arith::AndIOp::create(b, loc, ok, inBand);
+  }
+  return ok;
+}
+
+void FlashKernel::copyTile(Value src, Value dst, Value keyTile) {
+  // 128 threads move the 64 x D tile in 16-byte vectors.
+  int64_t vecsPerRow = D / 8;
+  int64_t iterations = kBlockKeys * vecsPerRow / (kWarps * 32);
+  auto vecType = VectorType::get({8}, elem);
+  for (int64_t it = 0; it < iterations; ++it) {
+    Value linear = add(tid, it * kWarps * 32);
+    Value r = div(linear, vecsPerRow);
+    Value col = mul(rem(linear, vecsPerRow), 8);
+    // Rows past S repeat the last key; their scores are masked to -inf, so
+    // they contribute exactly 0 (and no NaN from uninitialized memory).
+    Value key = minI(add(mul(keyTile, kBlockKeys), r), idx(S - 1));
+    Value data = vector::LoadOp::create(b, loc, vecType, src,
+                                        ValueRange{batch, kvHead, key, col},
+                                        false, llvm::MaybeAlign(16));
+    vector::StoreOp::create(b, loc, data, dst, ValueRange{r, col}, false,
+                            llvm::MaybeAlign(16));
+  }
+}
+
+SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
+  int64_t nAcc = D / 8 * 4;
+  SmallVector<Value> acc(state.begin(), state.begin() + nAcc);
+  Value m[2] = {state[nAcc], state[nAcc + 1]};
+  Value l[2] = {state[nAcc + 2], state[nAcc + 3]};
+
+  copyTile(k, kTile, keyTile);
+  copyTile(v, vTile, keyTile);
+  gpu::BarrierOp::create(b, loc);
+
+  // S = Q K^T: 8 n8 tiles of keys, D/16 k-steps each.
+  constexpr int64_t nTiles = kBlockKeys / 8;
+  SmallVector<SmallVector<Value>> s(nTiles);
+  Value quad2 = mul(quad, 2);
+  // Lane l addresses row l % 8 of matrix l / 8: for K the matrices are
+  // the head-dim blocks [8 i, 8 i + 8) of 8 keys, i.e. (b0, b1) of two
+  // k-steps.
+  Value lane8 = rem(lane, 8), matrix = div(lane, 8);
+  for (int64_t n = 0; n < nTiles; ++n) {
+    s[n].assign(4, f32(0.0));
+    Value keyRow = add(lane8, n * 8);
+    for (int64_t kk = 0; kk < D / 16; kk += 2) {
+      SmallVector<Value> regs = loadMatrices(
+          sharedAddress(kBase, keyRow, add(mul(matrix, 8), kk * 16)),
+          /*trans=*/false);
+      mma(ArrayRef<Value>(qFrag).slice(kk * 4, 4), {regs[0], regs[1]}, s[n]);
+      mma(ArrayRef<Value>(qFrag).slice(kk * 4 + 4, 4), {regs[2], regs[3]},
+          s[n]);
+    }
+  }
+
+  // Scores in base 2: x = log2(e) * (softcap?) (scale * q.k), masked.
+  constexpr double log2e = 1.4426950408889634;
+  Value negInf = f32(-INFINITY);
+  Value keyBase = add(mul(keyTile, kBlockKeys), quad2);
+  Value tileMax[2] = {negInf, negInf};
+  for (int64_t n = 0; n < nTiles; ++n)
+    for (int64_t e = 0; e < 4; ++e) {
+      Value x = s[n][e];
+      if (softcap) {
+        x = fmul(x, f32(scale / *softcap));
+        x = fmul(math::TanhOp::create(b, loc, x), f32(*softcap * log2e));
+      } else {
+        x = fmul(x, f32(scale * log2e));
+      }
+      Value key = add(keyBase, n * 8 + (e & 1));
+      x = arith::SelectOp::create(b, loc, visible(e < 2 ? row0 : row1, key),
+                                  x, negInf);
+      s[n][e] = x;
+      tileMax[e / 2] = fmax(tileMax[e / 2], x);
+    }
+
+  // Online softmax: new running max, rescale of what was accumulated.
+  Value alpha[2], mUse[2];
+  SmallVector<Value> next;
+  for (int r = 0; r < 2; ++r) {
+    Value mNew = fmax(m[r], quadReduce(tileMax[r], /*isMax=*/true));
+    // A row that has seen only masked keys keeps max -inf; subtracting 0
+    // instead keeps exp2(-inf - x) = 0 rather than NaN.
+    Value allMasked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                            mNew, negInf);
+    mUse[r] = arith::SelectOp::create(b, loc, allMasked, f32(0.0), mNew);
+    alpha[r] = exp2(fsub(m[r], mUse[r]));
+    m[r] = mNew;
+  }
+  Value rowSum[2] = {f32(0.0), f32(0.0)};
+  for (int64_t n = 0; n < nTiles; ++n)
+    for (int64_t e = 0; e < 4; ++e) {
+      s[n][e] = exp2(fsub(s[n][e], mUse[e / 2]));
+      rowSum[e / 2] = fadd(rowSum[e / 2], s[n][e]);
+    }
+  for (int r = 0; r < 2; ++r)
+    l[r] = fadd(fmul(l[r], alpha[r]), rowSum[r]);
+  for (int64_t i = 0; i < nAcc; ++i)
+    acc[i] = fmul(acc[i], alpha[(i % 4) / 2]);
+
+  // O += P V: P's C fragments of n8 tiles 2t, 2t+1 are the A fragment of
+  // the k16 step t.
+  for (int64_t t = 0; t < kBlockKeys / 16; ++t) {
+    Value a[4] = {packPair(narrow(s[2 * t][0]), narrow(s[2 * t][1])),
+                  packPair(narrow(s[2 * t][2]), narrow(s[2 * t][3])),
+                  packPair(narrow(s[2 * t + 1][0]), narrow(s[2 * t + 1][1])),
+                  packPair(narrow(s[2 * t + 1][2]), narrow(s[2 * t + 1][3]))};
+    // Transposed ldmatrix of V: matrices (keys +0 / +8) x (columns of
+    // n8 tiles dn, dn + 1) give (b0, b1) of both tiles.
+    Value keyRow = add(add(lane8, mul(rem(matrix, 2), 8)), t * 16);
+    Value colBase = mul(div(matrix, 2), 8);
+    for (int64_t dn = 0; dn < D / 8; dn += 2) {
+      SmallVector<Value> regs = loadMatrices(
+          sharedAddress(vBase, keyRow, add(colBase, dn * 8)), /*trans=*/true);
+      for (int64_t half = 0; half < 2; ++half) {
+        int64_t at = (dn + half) * 4;
+        SmallVector<Value> c(acc.begin() + at, acc.begin() + at + 4);
+        mma(a, {regs[2 * half], regs[2 * half + 1]}, c);
+        llvm::copy(c, acc.begin() + at);
+      }
+    }
+  }
+  // The next tile's copy overwrites shared memory.
+  gpu::BarrierOp::create(b, loc);
+
+  next.append(acc);
+  next.append({m[0], m[1], l[0], l[1]});
+  return next;
+}
+
+SmallVector<Value> FlashKernel::keyLoop(Value count, Value sinkTiles,
+                                        Value bandLo, ValueRange state) {
+  auto loop = scf::ForOp::create(b, loc, idx(0), count, idx(1), state);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value i = loop.getInductionVar();
+  Value inBand = cmp(arith::CmpIPredicate::sge, i, sinkTiles);
+  Value keyTile = arith::SelectOp::create(
+      b, loc, inBand,
+      add(bandLo, arith::SubIOp::create(b, loc, i, sinkTiles)), i);
+  SmallVector<Value> next = tileStep(keyTile, loop.getRegionIterArgs());
+  scf::YieldOp::create(b, loc, next);
+  return SmallVector<Value>(loop.getResults());
+}
+
+void FlashKernel::build(gpu::LaunchOp launch) {
+  int64_t g = H / Hkv;
+  Value queryTile = launch.getBlockIds().x;
+  Value bh = launch.getBlockIds().y;
+  tid = launch.getThreadIds().x;
+  batch = div(bh, H);
+  head = rem(bh, H);
+  kvHead = div(head, g);
+  Value warp = div(tid, 32);
+  lane = rem(tid, 32);
+  group = div(lane, 4);
+  kBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, kTile);
+  vBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, vTile);
+  quad = rem(lane, 4);
+  Value tileRow0 = mul(queryTile, kBlockRows);
+  row0 = add(add(tileRow0, mul(warp, kRowsPerWarp)), group);
+  row1 = add(row0, 8);
+
+  // Q fragments stay in registers for the whole kernel. Rows past T read
+  // row T - 1; their results are never stored.
+  Value lastRow = idx(T - 1);
+  Value qRow0 = minI(row0, lastRow), qRow1 = minI(row1, lastRow);
+  Value quad2 = mul(quad, 2);
+  for (int64_t kk = 0; kk < D / 16; ++kk) {
+    Value col = add(quad2, kk * 16);
+    Value col8 = add(col, 8);
+    qFrag.push_back(loadPair(q, {batch, head, qRow0, col}));
+    qFrag.push_back(loadPair(q, {batch, head, qRow1, col}));
+    qFrag.push_back(loadPair(q, {batch, head, qRow0, col8}));
+    qFrag.push_back(loadPair(q, {batch, head, qRow1, col8}));
+  }
+
+  SmallVector<Value> state(D / 8 * 4, f32(0.0));
+  state.append({f32(-INFINITY), f32(-INFINITY), f32(0.0), f32(0.0)});
+
+  // The key tiles this query tile can see: with a causal mask, keys up to
+  // the last row's position; with a window, from the first row's band
+  // start, plus the sink tiles before the band. One loop walks the sink
+  // tiles, then the band (one copy of the body keeps register use down).
+  int64_t numKeyTiles = (S + kBlockKeys - 1) / kBlockKeys;
+  Value bandLo = idx(0), bandHi = idx(numKeyTiles), sinkTiles = idx(0);
+  if (causal) {
+    Value lastKey = add(minI(add(tileRow0, kBlockRows - 1), lastRow), S - T);
+    Value end = minI(add(lastKey, 1), idx(S));
+    bandHi = div(add(maxI(end, idx(0)), kBlockKeys - 1), kBlockKeys);
+    if (window > 0) {
+      Value firstKey = maxI(add(tileRow0, S - T - window + 1), idx(0));
+      bandLo = minI(div(firstKey, kBlockKeys), bandHi);
+      if (sinks > 0)
+        sinkTiles = minI(idx((sinks + kBlockKeys - 1) / kBlockKeys), bandLo);
+    }
+  }
+  Value count = add(sinkTiles, arith::SubIOp::create(b, loc, bandHi, bandLo));
+  state = keyLoop(count, sinkTiles, bandLo, state);
+
+  // O = acc / l; a row without visible keys (l = 0) stores 0.
+  Value inv[2];
+  for (int r = 0; r < 2; ++r) {
+    int64_t at = D / 8 * 4 + 2 + r;
+    Value l = quadReduce(state[at], /*isMax=*/false);
+    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
+                                        f32(0.0));
+    inv[r] = arith::SelectOp::create(
+        b, loc, empty, f32(0.0), arith::DivFOp::create(b, loc, f32(1.0), l));
+  }
+  auto vecType = VectorType::get({2}, elem);
+  for (int r = 0; r < 2; ++r) {
+    Value row = r == 0 ? row0 : row1;
+    auto inside = scf::IfOp::create(
+        b, loc, cmp(arith::CmpIPredicate::slt, row, idx(T)), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&inside.getThenRegion().front());
+    for (int64_t dn = 0; dn < D / 8; ++dn) {
+      Value lo = narrow(fmul(state[dn * 4 + 2 * r], inv[r]));
+      Value hi = narrow(fmul(state[dn * 4 + 2 * r + 1], inv[r]));
+      Value pair =
+          vector::FromElementsOp::create(b, loc, vecType, ValueRange{lo, hi});
+      vector::StoreOp::create(b, loc, pair, o,
+                              ValueRange{batch, head, row,
+                                         add(quad2, dn * 8)},
+                              false, llvm::MaybeAlign(4));
+    }
+  }
+}
+
+struct GpuFlashAttentionPass
+    : kestrel::impl::GpuFlashAttentionBase<GpuFlashAttentionPass> {
+  void runOnOperation() override {
+    SmallVector<AttentionOp> ops;
+    getOperation().walk([&](AttentionOp op) {
+      if (unsupportedReason(op).empty())
+        ops.push_back(op);
+    });
+    for (AttentionOp op : ops)
+      rewrite(op);
+  }
+
+  void rewrite(AttentionOp op) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto toBuffer = [&](Value tensor) {
+      auto type = cast<RankedTensorType>(tensor.getType());
+      return bufferization::ToBufferOp::create(
+          b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+          tensor, /*read_only=*/true);
+    };
+    Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey()),
+          v = toBuffer(op.getValue());
+    auto resultType = op.getResult().getType();
+    Value out = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get(resultType.getShape(), resultType.getElementType()));
+
+    Type elem = resultType.getElementType();
+    auto workgroup = gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    auto tileType = MemRefType::get({kBlockKeys, op.getHeadDim() + kPad},
+                                    elem, MemRefLayoutAttrInterface(),
+                                    workgroup);
+    auto idx = [&](int64_t c) {
+      return arith::ConstantIndexOp::create(b, loc, c);
+    };
+    Value one = idx(1);
+    auto launch = gpu::LaunchOp::create(
+        b, loc,
+        idx((op.getQueryLen() + kBlockRows - 1) / kBlockRows),
+        idx(op.getBatch() * op.getNumHeads()), one, idx(kWarps * 32), one,
+        one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{},
+        /*workgroupAttributions=*/TypeRange{tileType, tileType});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&launch.getBody().front());
+      FlashKernel kernel(b, loc, op, q, k, v, out,
+                         launch.getWorkgroupAttributions()[0],
+                         launch.getWorkgroupAttributions()[1]);
+      kernel.build(launch);
+      gpu::TerminatorOp::create(b, loc);
+    }
+    Value result = bufferization::ToTensorOp::create(
+        b, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
+    op.replaceAllUsesWith(result);
+    op.erase();
+  }
+};
+
+} // namespace

@@ -1,0 +1,61 @@
+// RUN: kestrel-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kestrel-gpu-flash-attention))' | FileCheck %s
+
+// bf16 GQA (4 query heads over 2 KV heads), causal window with sinks, T not
+// a multiple of the 64-row tile: one block per (query tile, batch x head),
+// K/V tiles in padded shared memory, ldmatrix + mma.sync for both products.
+// CHECK-LABEL: func.func @gqa_window
+// CHECK-NOT: kestrel.attention
+// CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x4x100x64xbf16>
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
+// CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C2]], {{.*}} = %[[C8]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C128]],
+// CHECK-SAME: workgroup(%[[KT:.*]] : memref<64x72xbf16, #gpu.address_space<workgroup>>, %[[VT:.*]] : memref<64x72xbf16, #gpu.address_space<workgroup>>)
+// One loop over key tiles: sink tiles first, then the band.
+// CHECK: scf.for
+// CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<2x2x100x64xbf16>, vector<8xbf16>
+// CHECK: vector.store {{.*}}, %[[KT]]
+// CHECK: gpu.barrier
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4
+// CHECK: nvvm.mma.sync {{.*}} multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK: gpu.shuffle xor
+// CHECK: math.exp2
+// CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>, num = 4
+// CHECK: gpu.barrier
+// CHECK: scf.yield
+// Rows past T are not stored.
+// CHECK: scf.if
+// CHECK: vector.store {{.*}}, %[[OUT]]
+// CHECK: gpu.terminator
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+func.func @gqa_window(%q: tensor<2x4x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: tensor<2x2x100x64xbf16>) -> tensor<2x4x100x64xbf16> {
+  %o = kestrel.attention %q, %k, %v causal window = 32 sinks = 4 : tensor<2x4x100x64xbf16>, tensor<2x2x100x64xbf16>, tensor<2x2x100x64xbf16> -> tensor<2x4x100x64xbf16>
+  return %o : tensor<2x4x100x64xbf16>
+}
+
+// -----
+
+// f16, D = 128: shared rows padded to 136 elements.
+// CHECK-LABEL: func.func @f16_d128
+// CHECK: workgroup({{.*}} : memref<64x136xf16, #gpu.address_space<workgroup>>
+// CHECK: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+func.func @f16_d128(%q: tensor<1x2x64x128xf16>, %k: tensor<1x2x64x128xf16>, %v: tensor<1x2x64x128xf16>) -> tensor<1x2x64x128xf16> {
+  %o = kestrel.attention %q, %k, %v softcap = 30.0 : tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16> -> tensor<1x2x64x128xf16>
+  return %o : tensor<1x2x64x128xf16>
+}
+
+// -----
+
+// Left for the reference lowering: f32 storage, head dim 96, Dv != D.
+// CHECK-LABEL: func.func @not_covered
+// CHECK-NOT: gpu.launch
+// CHECK-COUNT-3: kestrel.attention
+func.func @not_covered(%q: tensor<1x1x8x64xf32>, %k: tensor<1x1x8x64xf32>, %v: tensor<1x1x8x64xf32>,
+                       %q2: tensor<1x1x8x96xbf16>, %k2: tensor<1x1x8x96xbf16>, %v2: tensor<1x1x8x96xbf16>,
+                       %v3: tensor<1x1x8x128xbf16>, %q3: tensor<1x1x8x64xbf16>, %k3: tensor<1x1x8x64xbf16>)
+    -> (tensor<1x1x8x64xf32>, tensor<1x1x8x96xbf16>, tensor<1x1x8x128xbf16>) {
+  %a = kestrel.attention %q, %k, %v : tensor<1x1x8x64xf32>, tensor<1x1x8x64xf32>, tensor<1x1x8x64xf32> -> tensor<1x1x8x64xf32>
+  %b = kestrel.attention %q2, %k2, %v2 : tensor<1x1x8x96xbf16>, tensor<1x1x8x96xbf16>, tensor<1x1x8x96xbf16> -> tensor<1x1x8x96xbf16>
+  %c = kestrel.attention %q3, %k3, %v3 : tensor<1x1x8x64xbf16>, tensor<1x1x8x64xbf16>, tensor<1x1x8x128xbf16> -> tensor<1x1x8x128xbf16>
+  return %a, %b, %c : tensor<1x1x8x64xf32>, tensor<1x1x8x96xbf16>, tensor<1x1x8x128xbf16>
+}
