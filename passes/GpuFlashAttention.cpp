@@ -23,7 +23,8 @@
 // The kernel is written with gpu, memref, vector, arith, math, scf and the
 // nvvm.mma.sync op, so the rest of kestrel-cuda-pipeline lowers it like the
 // naive kernels. Ops this kernel does not cover (f32, head dims other than
-// 64/128, Dv != D, dynamic shapes) are left to the reference lowering.
+// 64/128, Dv != D, dynamic shapes, key lengths, the lse result, block maps)
+// are left to the reference lowering.
 //
 //===----------------------------------------------------------------------===//
 
@@ -76,13 +77,16 @@ std::string unsupportedReason(AttentionOp op) {
     return "Dv differs from D";
   if (op.getHeadDim() != 64 && op.getHeadDim() != 128)
     return "head dim is not 64 or 128";
-  // Attributes this kernel does not know must not be dropped silently.
-  for (NamedAttribute attr : op->getAttrs())
-    if (!llvm::is_contained({StringRef("causal"), StringRef("window"),
-                             StringRef("sinks"), StringRef("scale"),
-                             StringRef("softcap")},
-                            attr.getName().strref()))
-      return ("attribute '" + attr.getName().strref() + "'").str();
+  // Features this kernel does not implement are left to the reference
+  // lowering, never dropped.
+  if (op.getKeyLengths())
+    return "runtime key lengths";
+  if (op.getLse())
+    return "log-sum-exp result";
+  if (op.getBlockMap())
+    return "block-sparse map";
+  for (NamedAttribute attr : op->getDiscardableAttrs())
+    return ("attribute '" + attr.getName().strref() + "'").str();
   return "";
 }
 
@@ -553,7 +557,7 @@ struct GpuFlashAttentionPass
     }
     Value result = bufferization::ToTensorOp::create(
         b, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
-    op.replaceAllUsesWith(result);
+    op.getResult().replaceAllUsesWith(result);
     op.erase();
   }
 };

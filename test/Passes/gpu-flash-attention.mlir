@@ -59,3 +59,18 @@ func.func @not_covered(%q: tensor<1x1x8x64xf32>, %k: tensor<1x1x8x64xf32>, %v: t
   %c = kestrel.attention %q3, %k3, %v3 : tensor<1x1x8x64xbf16>, tensor<1x1x8x64xbf16>, tensor<1x1x8x128xbf16> -> tensor<1x1x8x128xbf16>
   return %a, %b, %c : tensor<1x1x8x64xf32>, tensor<1x1x8x96xbf16>, tensor<1x1x8x128xbf16>
 }
+
+// -----
+
+// Runtime key lengths, the lse result and block maps are not implemented by
+// the kernel: such ops stay for the reference lowering.
+// CHECK-LABEL: func.func @features_left
+// CHECK-NOT: gpu.launch
+// CHECK-COUNT-3: kestrel.attention
+func.func @features_left(%q: tensor<1x2x64x64xbf16>, %k: tensor<1x2x64x64xbf16>, %v: tensor<1x2x64x64xbf16>, %len: tensor<1xi32>)
+    -> (tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x64xbf16>) {
+  %a = kestrel.attention %q, %k, %v key_lengths(%len : tensor<1xi32>) : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  %b, %lse = kestrel.attention %q, %k, %v causal : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>
+  %c = kestrel.attention %q, %k, %v block_size = [32, 32] block_map = dense<[[true, false], [true, true]]> : tensor<2x2xi1> : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %a, %b, %lse, %c : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x64xbf16>
+}
