@@ -436,6 +436,7 @@ Value unaryBody(StringRef op, OpBuilder &b, Location l, Value x) {
 
 Value binaryBody(StringRef op, OpBuilder &b, Location l, Value x, Value y) {
   if (isa<IntegerType>(x.getType())) {
+    if (op == "Div") return arith::DivSIOp::create(b, l, x, y); // truncates
     if (op == "Add") return arith::AddIOp::create(b, l, x, y);
     if (op == "Sub") return arith::SubIOp::create(b, l, x, y);
     if (op == "Mul") return arith::MulIOp::create(b, l, x, y);
@@ -466,6 +467,7 @@ std::optional<int64_t> foldBinary(StringRef op, int64_t x, int64_t y) {
   if (op == "Add") return x + y;
   if (op == "Sub") return x - y;
   if (op == "Mul") return x * y;
+  if (op == "Div") return y ? std::optional<int64_t>(x / y) : std::nullopt;
   if (op == "Max") return std::max(x, y);
   if (op == "Min") return std::min(x, y);
   return std::nullopt;
@@ -514,12 +516,8 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
     return failure();
   if (!handled && failed(convertNnOp(node, in, outs, handled)))
     return failure();
-  if (handled) {
-    for (auto [i, name] : llvm::enumerate(node.output()))
-      if (!name.empty() && i < outs.size() && outs[i])
-        values[name] = outs[i];
-    return success();
-  }
+  if (handled)
+    return define(node, outs);
   Value out;
   if (op == "Constant") {
     const onnx::TensorProto *tensor = nullptr;
@@ -571,7 +569,7 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
     if (!floatInputs() && !(ints && foldBinary(op, 0, 1)))
       return error(op + " '" + node.name() +
                    "' on these element types is not supported (float, or "
-                   "integer Add/Sub/Mul/Max/Min)");
+                   "integer Add/Sub/Mul/Div/Max/Min)");
     for (Value v : in)
       if (typeOf(v).getElementType() != typeOf(in[0]).getElementType())
         return error(op + " '" + node.name() + "' mixes element types");
@@ -579,13 +577,18 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
     SmallVector<DenseElementsAttr> cst;
     for (Value v : in) cst.push_back(foldedOf(v));
     if (ints && llvm::all_of(cst, [](DenseElementsAttr a) { return a; })) {
+      bool undefined = false; // integer division by zero: left to run time
       DenseElementsAttr f = foldElementwise(
           cst, typeOf(in[0]).getElementType(), [&](ArrayRef<int64_t> a) {
             int64_t acc = a[0];
-            for (int64_t x : a.drop_front()) acc = *foldBinary(name, acc, x);
+            for (int64_t x : a.drop_front()) {
+              std::optional<int64_t> r = foldBinary(name, acc, x);
+              undefined |= !r;
+              acc = r.value_or(0);
+            }
             return acc;
           });
-      if (f) {
+      if (f && !undefined) {
         values[node.output(0)] = materialize(f);
         return success();
       }
@@ -663,7 +666,19 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
   } else {
     return error("ONNX operator " + op + " is not supported"); // unreachable: checked up front
   }
-  values[node.output(0)] = out;
+  return define(node, {out});
+}
+
+LogicalResult Importer::define(const onnx::NodeProto &node, ArrayRef<Value> outs) {
+  for (auto [i, name] : llvm::enumerate(node.output())) {
+    if (name.empty() || i >= outs.size() || !outs[i]) continue;
+    // The CPU pipeline miscompiles tensors with a zero dimension; refuse
+    // them here rather than produce a wrong library.
+    if (typeOf(outs[i]).getNumElements() == 0)
+      return error(node.op_type() + " '" + node.name() + "' produces '" + name +
+                   "' with zero elements: zero-size tensors are not supported");
+    values[name] = outs[i];
+  }
   return success();
 }
 
@@ -696,6 +711,11 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     if (initializerNames.contains(input.name())) continue;
     FailureOr<RankedTensorType> t = inputType(input);
     if (failed(t)) return nullptr;
+    if (t->getNumElements() == 0) {
+      emitError(loc) << "graph input '" << input.name()
+                     << "' has zero elements: zero-size tensors are not supported";
+      return nullptr;
+    }
     argTypes.push_back(*t);
     argNames.push_back(input.name());
   }

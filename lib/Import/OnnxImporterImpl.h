@@ -75,6 +75,9 @@ public:
   mlir::FailureOr<mlir::RankedTensorType>
   inputType(const onnx::ValueInfoProto &info);
   mlir::LogicalResult convert(const onnx::NodeProto &node);
+  /// Binds the node's outputs to `outs`, refusing zero-size tensors.
+  mlir::LogicalResult define(const onnx::NodeProto &node,
+                             llvm::ArrayRef<mlir::Value> outs);
   /// The ops of OnnxTensorOps.cpp / OnnxNnOps.cpp: fills `out` (one value per
   /// node output, null for unused optional ones) and returns success, returns
   /// failure after reporting an error, or leaves `handled` false.
@@ -108,6 +111,12 @@ public:
   mlir::Value transpose(mlir::Value x, llvm::ArrayRef<int64_t> perm);
   mlir::Value reshape(mlir::Value x, llvm::ArrayRef<int64_t> shape);
   mlir::Value stridedView(mlir::Value x, const StridedView &view);
+  /// out[i...] = fn(i...): a linalg.generic with no inputs, whose body reads
+  /// other tensors with tensor.extract.
+  mlir::Value gather(llvm::ArrayRef<int64_t> shape, mlir::Type elt,
+                     llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                                    mlir::ValueRange)>
+                         fn);
   mlir::Value broadcastTo(mlir::Value x, llvm::ArrayRef<int64_t> shape);
   mlir::Value castTo(mlir::Value x, mlir::Type elt);
   mlir::Value scalarConst(mlir::Type elt, double v);

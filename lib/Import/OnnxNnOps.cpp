@@ -283,15 +283,21 @@ LogicalResult Importer::convertNnOp(const onnx::NodeProto &node,
     int64_t outLen = (padded - span) / s + 1;
     Value xp = x;
     if (padL || padR) {
-      Value z = linalg::FillOp::create(
-                    b, loc, zeroOf(b, loc, elt),
-                    tensor::EmptyOp::create(b, loc, SmallVector<int64_t>{nB, c, padded}, elt)
-                        .getResult())
-                    .getResult(0);
-      xp = tensor::InsertSliceOp::create(
-          b, loc, x, z, ValueRange{}, ValueRange{}, ValueRange{},
-          b.getDenseI64ArrayAttr({0, 0, padL}), b.getDenseI64ArrayAttr(xs),
-          b.getDenseI64ArrayAttr({1, 1, 1}));
+      // Zero outside [padL, padL + len): read at a clamped index, select.
+      xp = gather({nB, c, padded}, elt, [&](OpBuilder &nb, Location l, ValueRange idx) {
+        Value i = arith::SubIOp::create(nb, l, idx[2],
+                                        arith::ConstantIndexOp::create(nb, l, padL));
+        Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+        Value inside = arith::AndIOp::create(
+            nb, l, arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, i, zero),
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, i,
+                                  arith::ConstantIndexOp::create(nb, l, len)));
+        Value clamped = arith::MinSIOp::create(
+            nb, l, arith::MaxSIOp::create(nb, l, i, zero),
+            arith::ConstantIndexOp::create(nb, l, len - 1));
+        Value e = tensor::ExtractOp::create(nb, l, x, ValueRange{idx[0], idx[1], clamped});
+        return arith::SelectOp::create(nb, l, inside, e, zeroOf(nb, l, elt)).getResult();
+      });
     }
     int64_t cg = c / g, mg = oc / g;
     xp = reshape(xp, {nB, g, cg, padded});

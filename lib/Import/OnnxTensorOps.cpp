@@ -138,7 +138,7 @@ Value Importer::stridedView(Value x, const StridedView &v) {
   }
   // A broadcast/permutation (each source dim is 0 or one output dim): an
   // affine input map.
-  bool projected = true, slice = srcRank == outRank;
+  bool projected = true;
   SmallVector<AffineExpr> exprs;
   for (int64_t d = 0; d < srcRank; ++d) {
     int64_t nonzero = 0, at = -1;
@@ -151,12 +151,11 @@ Value Importer::stridedView(Value x, const StridedView &v) {
       exprs.push_back(getAffineDimExpr(at, &ctx));
     else
       projected = false;
-    if (!(nonzero == 1 && at == d && v.coef[d][d] == 1)) slice = false;
   }
-  Value init = tensor::EmptyOp::create(b, loc, v.outShape, elt);
-  SmallVector<IteratorType> iters(outRank, IteratorType::parallel);
-  auto id = AffineMap::getMultiDimIdentityMap(outRank, &ctx);
-  if (projected)
+  if (projected) {
+    Value init = tensor::EmptyOp::create(b, loc, v.outShape, elt);
+    SmallVector<IteratorType> iters(outRank, IteratorType::parallel);
+    auto id = AffineMap::getMultiDimIdentityMap(outRank, &ctx);
     return linalg::GenericOp::create(
                b, loc, outType, x, init,
                {AffineMap::get(outRank, 0, exprs, &ctx), id}, iters,
@@ -164,22 +163,12 @@ Value Importer::stridedView(Value x, const StridedView &v) {
                  linalg::YieldOp::create(nb, l, ValueRange{a[0]});
                })
         .getResult(0);
-  if (slice) {
-    SmallVector<int64_t> strides(srcRank, 1);
-    return tensor::ExtractSliceOp::create(b, loc, outType, x, ValueRange{},
-                                          ValueRange{}, ValueRange{},
-                                          b.getDenseI64ArrayAttr(v.offset),
-                                          b.getDenseI64ArrayAttr(v.outShape),
-                                          b.getDenseI64ArrayAttr(strides))
-        .getResult();
   }
-  // General strided view (negative steps): gather with tensor.extract.
-  return linalg::GenericOp::create(
-             b, loc, outType, ValueRange{}, init, {id}, iters,
-             [&](OpBuilder &nb, Location l, ValueRange) {
-               SmallVector<Value> outIdx, srcIdx;
-               for (int64_t j = 0; j < outRank; ++j)
-                 outIdx.push_back(linalg::IndexOp::create(nb, l, j));
+  // Slices and general strided views: a gather with tensor.extract (not
+  // tensor.extract_slice, whose strided buffers would be copied through the
+  // runtime's memrefCopy, which compiled libraries do not link).
+  return gather(v.outShape, elt, [&](OpBuilder &nb, Location l, ValueRange outIdx) {
+               SmallVector<Value> srcIdx;
                for (int64_t d = 0; d < srcRank; ++d) {
                  Value s = arith::ConstantIndexOp::create(nb, l, v.offset[d]);
                  for (int64_t j = 0; j < outRank; ++j) {
@@ -190,8 +179,23 @@ Value Importer::stridedView(Value x, const StridedView &v) {
                  }
                  srcIdx.push_back(s);
                }
-               Value e = tensor::ExtractOp::create(nb, l, x, srcIdx);
-               linalg::YieldOp::create(nb, l, ValueRange{e});
+               return tensor::ExtractOp::create(nb, l, x, srcIdx).getResult();
+             });
+}
+
+Value Importer::gather(ArrayRef<int64_t> shape, Type elt,
+                       function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+  int64_t rank = shape.size();
+  Value init = tensor::EmptyOp::create(b, loc, shape, elt);
+  SmallVector<IteratorType> iters(rank, IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{}, init,
+             {AffineMap::getMultiDimIdentityMap(rank, &ctx)}, iters,
+             [&](OpBuilder &nb, Location l, ValueRange) {
+               SmallVector<Value> idx;
+               for (int64_t j = 0; j < rank; ++j)
+                 idx.push_back(linalg::IndexOp::create(nb, l, j));
+               linalg::YieldOp::create(nb, l, ValueRange{fn(nb, l, idx)});
              })
       .getResult(0);
 }
@@ -356,21 +360,35 @@ LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
       out.push_back(materialize(DenseElementsAttr::get(type, res)));
       return success();
     }
-    Value acc = tensor::EmptyOp::create(b, loc, shape, elt);
-    int64_t at = 0;
-    for (Value v : in) {
-      auto s = typeOf(v).getShape();
-      SmallVector<int64_t> offsets(rank, 0), strides(rank, 1);
-      offsets[axis] = at;
-      at += s[axis];
-      if (s[axis] == 0) continue;
-      acc = tensor::InsertSliceOp::create(b, loc, v, acc, ValueRange{},
-                                          ValueRange{}, ValueRange{},
-                                          b.getDenseI64ArrayAttr(offsets),
-                                          b.getDenseI64ArrayAttr(s),
-                                          b.getDenseI64ArrayAttr(strides));
-    }
-    out.push_back(acc);
+    // out[.., i, ..] = x_k[.., i - offset_k, ..] for the input k whose range
+    // holds i: each input read at a clamped index, then selected.
+    SmallVector<Value> parts;
+    for (Value v : in)
+      if (typeOf(v).getShape()[axis]) parts.push_back(v);
+    out.push_back(gather(shape, elt, [&](OpBuilder &nb, Location l, ValueRange idx) {
+      Value result;
+      int64_t next = 0;
+      for (Value v : parts) {
+        int64_t size = typeOf(v).getShape()[axis], at = next;
+        next += size;
+        Value i = arith::SubIOp::create(nb, l, idx[axis],
+                                        arith::ConstantIndexOp::create(nb, l, at));
+        Value clamped = arith::MinSIOp::create(
+            nb, l, arith::MaxSIOp::create(nb, l, i, arith::ConstantIndexOp::create(nb, l, 0)),
+            arith::ConstantIndexOp::create(nb, l, size - 1));
+        SmallVector<Value> src(idx.begin(), idx.end());
+        src[axis] = clamped;
+        Value e = tensor::ExtractOp::create(nb, l, v, src);
+        if (!result) { // parts later in the list win from their offset on
+          result = e;
+          continue;
+        }
+        Value inRange = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, idx[axis],
+                                              arith::ConstantIndexOp::create(nb, l, at));
+        result = arith::SelectOp::create(nb, l, inRange, e, result);
+      }
+      return result;
+    }));
     return success();
   }
   auto sliceView = [&](int64_t axis, int64_t start, int64_t len, int64_t step) {
