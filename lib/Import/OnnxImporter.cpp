@@ -618,6 +618,10 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
       shape.erase(shape.end() - (bs.size() == 1 ? 1 : 2));
     if (as.size() == 1 || bs.size() == 1)
       out = reshape(out, shape);
+  } else if ((op == "Softmax" || op.starts_with("Reduce")) &&
+             !isa<FloatType>(typeOf(in[0]).getElementType())) {
+    return error(op + " '" + node.name() + "' on integer or bool element types "
+                 "is not supported");
   } else if (op == "Softmax") {
     out = softmax(in[0], intAttr(node, "axis", -1));
   } else if (op == "Transpose") {
@@ -672,11 +676,6 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
 LogicalResult Importer::define(const onnx::NodeProto &node, ArrayRef<Value> outs) {
   for (auto [i, name] : llvm::enumerate(node.output())) {
     if (name.empty() || i >= outs.size() || !outs[i]) continue;
-    // The CPU pipeline miscompiles tensors with a zero dimension; refuse
-    // them here rather than produce a wrong library.
-    if (typeOf(outs[i]).getNumElements() == 0)
-      return error(node.op_type() + " '" + node.name() + "' produces '" + name +
-                   "' with zero elements: zero-size tensors are not supported");
     values[name] = outs[i];
   }
   return success();
@@ -711,9 +710,12 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     if (initializerNames.contains(input.name())) continue;
     FailureOr<RankedTensorType> t = inputType(input);
     if (failed(t)) return nullptr;
+    // A zero-size argument or result makes the function fall back to
+    // memref descriptors instead of the bare-pointer C ABI of the manifest.
     if (t->getNumElements() == 0) {
       emitError(loc) << "graph input '" << input.name()
-                     << "' has zero elements: zero-size tensors are not supported";
+                     << "' has zero elements: zero-size tensors are not "
+                        "supported at function boundaries";
       return nullptr;
     }
     argTypes.push_back(*t);
@@ -741,6 +743,12 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     auto it = values.find(o.name());
     if (it == values.end()) {
       emitError(loc) << "graph output '" << o.name() << "' is never computed";
+      return nullptr;
+    }
+    if (typeOf(it->second).getNumElements() == 0) {
+      emitError(loc) << "graph output '" << o.name()
+                     << "' has zero elements: zero-size tensors are not "
+                        "supported at function boundaries";
       return nullptr;
     }
     results.push_back(it->second);

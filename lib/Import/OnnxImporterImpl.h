@@ -75,7 +75,7 @@ public:
   mlir::FailureOr<mlir::RankedTensorType>
   inputType(const onnx::ValueInfoProto &info);
   mlir::LogicalResult convert(const onnx::NodeProto &node);
-  /// Binds the node's outputs to `outs`, refusing zero-size tensors.
+  /// Binds the node's outputs to `outs`.
   mlir::LogicalResult define(const onnx::NodeProto &node,
                              llvm::ArrayRef<mlir::Value> outs);
   /// The ops of OnnxTensorOps.cpp / OnnxNnOps.cpp: fills `out` (one value per
