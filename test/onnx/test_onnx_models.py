@@ -30,3 +30,21 @@ def test_decomposed_attention_matches_onnxruntime(tmp_path):
     (ref,) = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]
                                   ).run(None, {"q": q, "k": k, "v": v})
     assert np.abs(ours - ref).max() <= 1e-5
+
+
+def test_block_with_shape_computations_matches_onnxruntime(tmp_path):
+    subprocess.run([sys.executable, str(REPO / "test/onnx/make_models.py"),
+                    str(tmp_path)], check=True)
+    model = tmp_path / "block.onnx"
+    kestrelc(model, tmp_path / "b.so", "--target=cpu")
+    lib = CpuLibrary(tmp_path / "b.so")
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 6, 8)).astype(np.float32)
+    ours = lib.block(x)
+    ref = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]
+                               ).run(None, {"x": x})
+    assert len(ours) == len(ref) == 3
+    for o, r in zip(ours, ref):
+        assert o.shape == r.shape and o.dtype == r.dtype
+    assert np.abs(ours[0] - ref[0]).max() <= 1e-5
+    assert np.abs(ours[1] - ref[1]).max() <= 1e-5
+    np.testing.assert_array_equal(ours[2], ref[2])
