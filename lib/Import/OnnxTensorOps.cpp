@@ -1,8 +1,7 @@
 //===- OnnxTensorOps.cpp - ONNX data movement and shape ops ---------------===//
 //
 // Unsqueeze/Squeeze/Flatten/Concat/Split/Slice/Gather/Expand, comparisons,
-// Where, Cast, Shape/ConstantOfShape/Range, Trilu, CumSum and TopK on static
-// shapes. PyTorch exports build Reshape targets and masks with Shape ->
+// Where, Cast, Shape/ConstantOfShape/Range and Trilu on static shapes. PyTorch exports build Reshape targets and masks with Shape ->
 // Gather -> Unsqueeze -> Concat chains, so every op here folds at import time
 // when its inputs are constants (integer tensors of at most kMaxFoldElements
 // elements); the result is an arith.constant other ops can read as a shape.
@@ -253,7 +252,7 @@ std::vector<std::string> tensorOps() {
   return {"Unsqueeze", "Squeeze", "Flatten", "Concat", "Split", "Slice",
           "Gather", "Expand", "Where", "Equal", "Less", "Greater",
           "LessOrEqual", "GreaterOrEqual", "Not", "Cast", "Shape",
-          "ConstantOfShape", "Range", "Trilu", "CumSum", "TopK"};
+          "ConstantOfShape", "Range", "Trilu"};
 }
 
 LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
@@ -710,135 +709,6 @@ LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
           nb, l, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle, diff, kk);
       return arith::SelectOp::create(nb, l, keep, a[0], zeroOf(nb, l, elt)).getResult();
     }));
-    return success();
-  }
-  if (op == "CumSum") {
-    FailureOr<std::vector<int64_t>> axisV = constInts(node.input(1), "axis");
-    if (failed(axisV)) return failure();
-    if (axisV->size() != 1) return error(what + ": axis must be a scalar");
-    int64_t axis = normAxis((*axisV)[0], rank);
-    if (axis < 0 || axis >= rank) return error(what + " has an invalid axis");
-    if (elt.isInteger(1)) return error(what + " on bool is not supported");
-    bool exclusive = intAttr(node, "exclusive", 0), reverse = intAttr(node, "reverse", 0);
-    // out[.., i, ..] = sum over j of x[.., j, ..] for j <= i (j >= i when
-    // reversed; strict when exclusive): a reduction over an extra loop j.
-    SmallVector<AffineExpr> xe, oe;
-    for (int64_t d = 0; d < rank; ++d) {
-      xe.push_back(getAffineDimExpr(d == axis ? rank : d, &ctx));
-      oe.push_back(getAffineDimExpr(d, &ctx));
-    }
-    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
-    iters.push_back(IteratorType::reduction);
-    Value init = linalg::FillOp::create(
-                     b, loc, zeroOf(b, loc, elt),
-                     tensor::EmptyOp::create(b, loc, xs, elt).getResult())
-                     .getResult(0);
-    bool isFloat = isa<FloatType>(elt);
-    using IP = arith::CmpIPredicate;
-    IP pred = reverse ? (exclusive ? IP::sgt : IP::sge) : (exclusive ? IP::slt : IP::sle);
-    out.push_back(
-        linalg::GenericOp::create(
-            b, loc, init.getType(), x, init,
-            {AffineMap::get(rank + 1, 0, xe, &ctx), AffineMap::get(rank + 1, 0, oe, &ctx)},
-            iters,
-            [&](OpBuilder &nb, Location l, ValueRange a) {
-              Value i = linalg::IndexOp::create(nb, l, axis);
-              Value j = linalg::IndexOp::create(nb, l, rank);
-              Value in = arith::CmpIOp::create(nb, l, pred, j, i);
-              Value v = arith::SelectOp::create(nb, l, in, a[0], zeroOf(nb, l, elt));
-              Value s = isFloat ? arith::AddFOp::create(nb, l, a[1], v).getResult()
-                                : arith::AddIOp::create(nb, l, a[1], v).getResult();
-              linalg::YieldOp::create(nb, l, ValueRange{s});
-            })
-            .getResult(0));
-    return success();
-  }
-  if (op == "TopK") {
-    FailureOr<std::vector<int64_t>> kv = constInts(node.input(1), "K");
-    if (failed(kv)) return failure();
-    int64_t axis = normAxis(intAttr(node, "axis", -1), rank);
-    if (axis < 0 || axis >= rank) return error(what + " has an invalid axis");
-    if (kv->size() != 1 || (*kv)[0] < 0 || (*kv)[0] > xs[axis])
-      return error(what + ": K must be one value in [0, " + std::to_string(xs[axis]) + "]");
-    if (elt.isInteger(1)) return error(what + " on bool is not supported");
-    int64_t k = (*kv)[0];
-    bool largest = intAttr(node, "largest", 1);
-    bool isFloat = isa<FloatType>(elt);
-    Type i64 = b.getI64Type();
-    // rank[.., j, ..] = #{m : x[m] before x[j]}, "before" meaning larger (or
-    // smaller) or equal with a lower index, so ties keep index order; then
-    // the r-th output is the element of rank r.
-    SmallVector<AffineExpr> xj, xm, oj;
-    for (int64_t d = 0; d < rank; ++d) {
-      xj.push_back(getAffineDimExpr(d, &ctx));
-      xm.push_back(getAffineDimExpr(d == axis ? rank : d, &ctx));
-    }
-    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
-    iters.push_back(IteratorType::reduction);
-    auto filled = [&](ArrayRef<int64_t> shape, Type t) {
-      return linalg::FillOp::create(b, loc, zeroOf(b, loc, t),
-                                    tensor::EmptyOp::create(b, loc, shape, t).getResult())
-          .getResult(0);
-    };
-    Value ranks =
-        linalg::GenericOp::create(
-            b, loc, RankedTensorType::get(xs, i64), ValueRange{x, x},
-            filled(xs, i64),
-            {AffineMap::get(rank + 1, 0, xj, &ctx), AffineMap::get(rank + 1, 0, xm, &ctx),
-             AffineMap::get(rank + 1, 0, xj, &ctx)},
-            iters,
-            [&](OpBuilder &nb, Location l, ValueRange a) {
-              Value xjv = a[0], xmv = a[1];
-              Value j = linalg::IndexOp::create(nb, l, axis);
-              Value m = linalg::IndexOp::create(nb, l, rank);
-              Value strict =
-                  isFloat ? arith::CmpFOp::create(nb, l,
-                                                  largest ? arith::CmpFPredicate::OGT
-                                                          : arith::CmpFPredicate::OLT,
-                                                  xmv, xjv)
-                                .getResult()
-                          : arith::CmpIOp::create(nb, l,
-                                                  largest ? arith::CmpIPredicate::sgt
-                                                          : arith::CmpIPredicate::slt,
-                                                  xmv, xjv)
-                                .getResult();
-              Value eq = isFloat ? arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                                         xmv, xjv)
-                                       .getResult()
-                                 : arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
-                                                         xmv, xjv)
-                                       .getResult();
-              Value lower = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, m, j);
-              Value before = arith::OrIOp::create(
-                  nb, l, strict, arith::AndIOp::create(nb, l, eq, lower));
-              Value one = arith::ExtUIOp::create(nb, l, nb.getI64Type(), before);
-              linalg::YieldOp::create(nb, l,
-                                      ValueRange{arith::AddIOp::create(nb, l, a[2], one)});
-            })
-            .getResult(0);
-    SmallVector<int64_t> outShape(xs);
-    outShape[axis] = k;
-    SmallVector<AffineExpr> or_;
-    for (int64_t d = 0; d < rank; ++d) or_.push_back(getAffineDimExpr(d, &ctx));
-    auto selected = linalg::GenericOp::create(
-        b, loc,
-        TypeRange{RankedTensorType::get(outShape, elt), RankedTensorType::get(outShape, i64)},
-        ValueRange{x, ranks}, ValueRange{filled(outShape, elt), filled(outShape, i64)},
-        {AffineMap::get(rank + 1, 0, xm, &ctx), AffineMap::get(rank + 1, 0, xm, &ctx),
-         AffineMap::get(rank + 1, 0, or_, &ctx), AffineMap::get(rank + 1, 0, or_, &ctx)},
-        iters, [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value r = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
-                                               linalg::IndexOp::create(nb, l, axis));
-          Value j = arith::IndexCastOp::create(nb, l, nb.getI64Type(),
-                                               linalg::IndexOp::create(nb, l, rank));
-          Value hit = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, a[1], r);
-          linalg::YieldOp::create(
-              nb, l,
-              ValueRange{arith::SelectOp::create(nb, l, hit, a[0], a[2]),
-                         arith::SelectOp::create(nb, l, hit, j, a[3])});
-        });
-    out.push_back(selected.getResult(0));
-    out.push_back(selected.getResult(1));
     return success();
   }
   return error(what + " is not handled");
