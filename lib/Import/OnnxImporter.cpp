@@ -462,6 +462,19 @@ const char *const kOther[] = {"MatMul", "Softmax", "Transpose", "Reshape",
                               "ReduceMean", "ReduceSum", "ReduceMax",
                               "Constant"};
 
+/// How many leading inputs `op` cannot do without.
+int64_t requiredInputs(StringRef op, int64_t opset) {
+  if (op == "Constant") return 0;
+  if (op == "Where" || op == "Range" || (op == "Slice" && opset >= 10)) return 3;
+  if (llvm::is_contained(kBinary, op) && op != "Max" && op != "Min") return 2;
+  for (const char *o : {"MatMul", "Reshape", "Gather", "Expand", "Equal", "Less",
+                        "Greater", "LessOrEqual", "GreaterOrEqual", "Gemm",
+                        "LayerNormalization", "RMSNormalization", "Conv", "CumSum",
+                        "TopK"})
+    if (op == o) return 2;
+  return 1;
+}
+
 /// Integer semantics of the binary ops, for folding shape arithmetic.
 std::optional<int64_t> foldBinary(StringRef op, int64_t x, int64_t y) {
   if (op == "Add") return x + y;
@@ -510,6 +523,14 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
              !typeOf(v).getElementType().isInteger(1);
     });
   };
+  // Required inputs must be present before any op looks at them.
+  int64_t required = requiredInputs(op, opset);
+  for (int64_t i = 0; i < required; ++i)
+    if (i >= (int64_t)in.size() || !in[i])
+      return error(op + " '" + node.name() + "' needs " + std::to_string(required) +
+                   " inputs, input " + std::to_string(i) + " is missing");
+  if (node.output_size() == 0 || node.output(0).empty())
+    return error(op + " '" + node.name() + "' has no output");
   SmallVector<Value> outs;
   bool handled = false;
   if (failed(convertTensorOp(node, in, outs, handled)))
