@@ -129,3 +129,69 @@ def test_invalid_models_fail_cleanly(name, tmp_path):
     assert "cannot import node" in text and "Stack dump" not in text
     assert "op " not in text  # no verifier message ("'x.y' op ...")
     assert not (tmp_path / "bad.so").exists()
+
+
+def _run_single(tmp_path, node, inputs, out_type, inits=()):
+    """Compiles a one-node graph; returns (ours, onnxruntime's) outputs."""
+    from onnx import helper, numpy_helper
+    from onnx.helper import np_dtype_to_tensor_dtype as tt
+    ins = [helper.make_tensor_value_info(n, tt(v.dtype), v.shape) for n, v in inputs]
+    graph = helper.make_graph(
+        [node], "single", ins, [helper.make_tensor_value_info(node.output[0], out_type, None)],
+        initializer=[numpy_helper.from_array(v, n) for n, v in inits])
+    model = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)]),
+              str(model))
+    kestrelc(model, tmp_path / "m.so", "--target=cpu")
+    (ours,) = CpuLibrary(tmp_path / "m.so").single(*[v for _, v in inputs])
+    (ref,) = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]
+                                  ).run(None, dict(inputs))
+    return ours, ref
+
+
+CASTS = [(np.float32, np.float16), (np.float16, np.float32), (np.float32, np.int32),
+         (np.float32, np.int64), (np.int64, np.float32), (np.int32, np.int64),
+         (np.int64, np.int32), (np.float32, np.bool_), (np.bool_, np.float32),
+         (np.int8, np.float32), (np.int64, np.bool_), (np.bool_, np.int64)]
+
+
+@pytest.mark.parametrize("src,dst", CASTS, ids=[f"{s.__name__}-{d.__name__}" for s, d in CASTS])
+def test_cast_matches_numpy(src, dst, tmp_path):
+    """Cast (its ONNX node tests all use types Kestrel lacks): NumPy astype is
+    the oracle (float to int truncates toward zero; nonzero is true)."""
+    from onnx import helper
+    from onnx.helper import np_dtype_to_tensor_dtype as tt
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-100, 100, (3, 5))
+    x[0, :3] = [0.0, -0.0, 0.5]
+    x = x.astype(src)
+    ours, ref = _run_single(tmp_path, helper.make_node("Cast", ["x"], ["y"], to=tt(np.dtype(dst))),
+                            [("x", x)], tt(np.dtype(dst)))
+    expected = x.astype(dst)
+    assert ours.dtype == expected.dtype and ref.dtype == expected.dtype
+    np.testing.assert_array_equal(ours, expected)
+
+
+CONVS = {
+    "causal depthwise with bias": dict(c=4, oc=4, k=4, group=4, pads=[3, 0], bias=True),
+    "dense strided dilated": dict(c=3, oc=5, k=3, group=1, strides=[2], dilations=[2],
+                                  pads=[1, 2], bias=False),
+    "grouped same_upper": dict(c=4, oc=6, k=2, group=2, auto_pad="SAME_UPPER", bias=True),
+    "depthwise multiplier 2 valid": dict(c=3, oc=6, k=3, group=3, auto_pad="VALID",
+                                         bias=False),
+}
+
+
+@pytest.mark.parametrize("name", list(CONVS))
+def test_conv1d_matches_onnxruntime(name, tmp_path):
+    from onnx import TensorProto, helper
+    p = dict(CONVS[name])
+    c, oc, k, group, bias = p.pop("c"), p.pop("oc"), p.pop("k"), p["group"], p.pop("bias")
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, (2, c, 9)).astype(np.float32)
+    w = rng.uniform(-1, 1, (oc, c // group, k)).astype(np.float32)
+    inits = [("w", w)] + ([("b", rng.uniform(-1, 1, oc).astype(np.float32))] if bias else [])
+    node = helper.make_node("Conv", ["x", "w"] + (["b"] if bias else []), ["y"], **p)
+    ours, ref = _run_single(tmp_path, node, [("x", x)], TensorProto.FLOAT, inits)
+    assert ours.shape == ref.shape
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)
