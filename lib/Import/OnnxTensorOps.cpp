@@ -51,6 +51,11 @@ void forEachIndex(ArrayRef<int64_t> shape,
   }
 }
 
+/// `v` wrapped to `width` bits, as the integer casts of the lowering do.
+APInt truncated(int64_t v, unsigned width) {
+  return APInt(64, (uint64_t)v, /*isSigned=*/true).sextOrTrunc(width);
+}
+
 int64_t intValue(const APInt &v) {
   return v.getBitWidth() == 1 ? (int64_t)v.getZExtValue() : v.getSExtValue();
 }
@@ -103,7 +108,7 @@ DenseElementsAttr foldElementwise(ArrayRef<DenseElementsAttr> inputs,
       }
       args.push_back(v[lin]);
     }
-    out.push_back(APInt(width, (uint64_t)fn(args), /*isSigned=*/width > 1));
+    out.push_back(truncated(fn(args), width));
   });
   return DenseElementsAttr::get(RankedTensorType::get(shape, resultElement), out);
 }
@@ -609,7 +614,7 @@ LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
       int64_t n = std::max<int64_t>(0, (l - s + d + (d > 0 ? -1 : 1)) / d);
       SmallVector<APInt> v;
       for (int64_t i = 0; i < n; ++i)
-        v.push_back(APInt(elt.getIntOrFloatBitWidth(), s + i * d, true));
+        v.push_back(truncated(s + i * d, elt.getIntOrFloatBitWidth()));
       out.push_back(materialize(
           DenseElementsAttr::get(RankedTensorType::get({n}, elt), v)));
       return success();
