@@ -4,6 +4,11 @@
 // become arith.constant, and each supported node becomes linalg.generic /
 // tensor ops on static shapes (NumPy broadcasting spelled out in indexing
 // maps). Every unsupported node is reported, all at once, before failing.
+// Constants (initializers, Constant nodes, values folded at import time) are
+// remembered with their values so that shape operands can be read back.
+// This file holds the graph walk, the shared builders and the elementwise,
+// MatMul, Softmax, Transpose, Reshape and Reduce ops; OnnxTensorOps.cpp and
+// OnnxNnOps.cpp the others.
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,7 +55,6 @@ Type elementType(MLIRContext *ctx, int32_t dataType) {
   }
 }
 
-
 Importer::Importer(MLIRContext &ctx, StringRef path, const OnnxImportOptions &options)
     : ctx(ctx), b(&ctx), loc(FileLineColLoc::get(&ctx, path, 0, 0)),
       modelDir(llvm::sys::path::parent_path(path).str()), options(options) {}
@@ -69,7 +73,6 @@ Value Importer::materialize(DenseElementsAttr attr) {
   folded[v] = attr;
   return v;
 }
-
 
 FailureOr<Value> Importer::constant(const onnx::TensorProto &t) {
   Type elt = elementType(&ctx, t.data_type());
