@@ -4,10 +4,15 @@
 // become arith.constant, and each supported node becomes linalg.generic /
 // tensor ops on static shapes (NumPy broadcasting spelled out in indexing
 // maps). Every unsupported node is reported, all at once, before failing.
+// Constants (initializers, Constant nodes, values folded at import time) are
+// remembered with their values so that shape operands can be read back.
+// This file holds the graph walk, the shared builders and the elementwise,
+// MatMul, Softmax, Transpose, Reshape and Reduce ops; OnnxTensorOps.cpp and
+// OnnxNnOps.cpp the others.
 //
 //===----------------------------------------------------------------------===//
 
-#include "kestrel/Import/Onnx.h"
+#include "OnnxImporterImpl.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -23,11 +28,6 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
-// Debian builds ONNX with the ONNX-ML schema in namespace onnx.
-#define ONNX_ML 1
-#define ONNX_NAMESPACE onnx
-#include <onnx/onnx_pb.h>
-
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -38,9 +38,7 @@ using namespace mlir;
 
 namespace kestrel {
 
-namespace {
-
-using utils::IteratorType;
+namespace onnximport {
 
 /// The element type of an ONNX TensorProto data type, or null.
 Type elementType(MLIRContext *ctx, int32_t dataType) {
@@ -57,45 +55,24 @@ Type elementType(MLIRContext *ctx, int32_t dataType) {
   }
 }
 
-class Importer {
-public:
-  Importer(MLIRContext &ctx, StringRef path, const OnnxImportOptions &options)
-      : ctx(ctx), b(&ctx), loc(FileLineColLoc::get(&ctx, path, 0, 0)),
-        modelDir(llvm::sys::path::parent_path(path).str()), options(options) {}
+Importer::Importer(MLIRContext &ctx, StringRef path, const OnnxImportOptions &options)
+    : ctx(ctx), b(&ctx), loc(FileLineColLoc::get(&ctx, path, 0, 0)),
+      modelDir(llvm::sys::path::parent_path(path).str()), options(options) {}
 
-  OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
+LogicalResult Importer::error(const Twine &message) {
+  emitError(loc) << message;
+  return failure();
+}
 
-private:
-  LogicalResult error(const Twine &message) {
-    emitError(loc) << message;
-    return failure();
-  }
-  FailureOr<Value> constant(const onnx::TensorProto &tensor);
-  FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &info);
-  LogicalResult convert(const onnx::NodeProto &node);
-  FailureOr<std::vector<int64_t>> constInts(const std::string &name);
+DenseElementsAttr Importer::foldedOf(Value v) const {
+  return v ? folded.lookup(v) : DenseElementsAttr();
+}
 
-  // Builders.
-  Value elementwise(ValueRange inputs, Type resultElement,
-                    function_ref<Value(OpBuilder &, Location, ValueRange)> fn);
-  Value matmul(Value a, Value bm);
-  Value reduce(Value x, ArrayRef<int64_t> axes, bool keepDims, StringRef kind);
-  Value softmax(Value x, int64_t axis);
-  Value transpose(Value x, ArrayRef<int64_t> perm);
-  Value reshape(Value x, ArrayRef<int64_t> shape);
-
-  MLIRContext &ctx;
-  OpBuilder b;
-  Location loc;
-  std::string modelDir;
-  const OnnxImportOptions &options;
-  llvm::StringMap<Value> values;
-  llvm::StringMap<const onnx::TensorProto *> constants;
-  /// Tensors made from Constant nodes' scalar/list attributes.
-  std::deque<onnx::TensorProto> owned;
-};
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+Value Importer::materialize(DenseElementsAttr attr) {
+  Value v = arith::ConstantOp::create(b, loc, attr);
+  folded[v] = attr;
+  return v;
+}
 
 FailureOr<Value> Importer::constant(const onnx::TensorProto &t) {
   Type elt = elementType(&ctx, t.data_type());
@@ -160,7 +137,7 @@ FailureOr<Value> Importer::constant(const onnx::TensorProto &t) {
   }
   if (attr.getNumElements() != count)
     return error("tensor '" + t.name() + "' has the wrong number of elements");
-  return arith::ConstantOp::create(b, loc, attr).getResult();
+  return materialize(attr);
 }
 
 FailureOr<RankedTensorType> Importer::inputType(const onnx::ValueInfoProto &info) {
@@ -188,26 +165,16 @@ FailureOr<RankedTensorType> Importer::inputType(const onnx::ValueInfoProto &info
   return RankedTensorType::get(shape, elt);
 }
 
-FailureOr<std::vector<int64_t>> Importer::constInts(const std::string &name) {
-  auto it = constants.find(name);
-  if (it == constants.end())
-    return error("'" + name + "' must be a constant (initializer or Constant)");
-  const onnx::TensorProto &t = *it->second;
+FailureOr<std::vector<int64_t>> Importer::constInts(const std::string &name,
+                                                    StringRef what) {
+  DenseElementsAttr attr = foldedOf(values.lookup(name));
+  if (!attr || !isa<IntegerType>(attr.getElementType()))
+    return error(what + " '" + name +
+                 "' must be an integer constant known at import time "
+                 "(initializer, Constant, or computed from static shapes)");
   std::vector<int64_t> out;
-  if (t.has_raw_data()) {
-    const std::string &r = t.raw_data();
-    if (t.data_type() == onnx::TensorProto::INT64)
-      for (size_t i = 0; i + 8 <= r.size(); i += 8) {
-        int64_t v; std::memcpy(&v, r.data() + i, 8); out.push_back(v);
-      }
-    else
-      for (size_t i = 0; i + 4 <= r.size(); i += 4) {
-        int32_t v; std::memcpy(&v, r.data() + i, 4); out.push_back(v);
-      }
-  } else {
-    out.assign(t.int64_data().begin(), t.int64_data().end());
-    out.insert(out.end(), t.int32_data().begin(), t.int32_data().end());
-  }
+  for (const APInt &v : attr.getValues<APInt>())
+    out.push_back(v.getBitWidth() == 1 ? v.getZExtValue() : v.getSExtValue());
   return out;
 }
 
@@ -399,6 +366,11 @@ Value Importer::transpose(Value x, ArrayRef<int64_t> perm) {
 }
 
 Value Importer::reshape(Value x, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(shape, typeOf(x).getElementType());
+  if (type == x.getType())
+    return x;
+  if (DenseElementsAttr c = foldedOf(x))
+    return materialize(c.reshape(type));
   auto shapeType = RankedTensorType::get({(int64_t)shape.size()}, b.getIndexType());
   Value s = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(shapeType, llvm::to_vector(llvm::map_range(
@@ -423,11 +395,24 @@ int64_t intAttr(const onnx::NodeProto &node, StringRef name, int64_t dflt) {
   return a ? a->i() : dflt;
 }
 
+float floatAttr(const onnx::NodeProto &node, StringRef name, float dflt) {
+  const onnx::AttributeProto *a = attribute(node, name);
+  return a ? a->f() : dflt;
+}
+
+std::string stringAttr(const onnx::NodeProto &node, StringRef name,
+                       StringRef dflt) {
+  const onnx::AttributeProto *a = attribute(node, name);
+  return a ? a->s() : dflt.str();
+}
+
 std::vector<int64_t> intsAttr(const onnx::NodeProto &node, StringRef name) {
   const onnx::AttributeProto *a = attribute(node, name);
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end())
            : std::vector<int64_t>();
 }
+
+namespace {
 
 /// op type -> scalar body for the elementwise ops (float element types).
 Value unaryBody(StringRef op, OpBuilder &b, Location l, Value x) {
@@ -453,6 +438,15 @@ Value unaryBody(StringRef op, OpBuilder &b, Location l, Value x) {
 }
 
 Value binaryBody(StringRef op, OpBuilder &b, Location l, Value x, Value y) {
+  if (isa<IntegerType>(x.getType())) {
+    if (op == "Div") return arith::DivSIOp::create(b, l, x, y); // truncates
+    if (op == "Add") return arith::AddIOp::create(b, l, x, y);
+    if (op == "Sub") return arith::SubIOp::create(b, l, x, y);
+    if (op == "Mul") return arith::MulIOp::create(b, l, x, y);
+    if (op == "Max") return arith::MaxSIOp::create(b, l, x, y);
+    if (op == "Min") return arith::MinSIOp::create(b, l, x, y);
+    return nullptr;
+  }
   if (op == "Add") return arith::AddFOp::create(b, l, x, y);
   if (op == "Sub") return arith::SubFOp::create(b, l, x, y);
   if (op == "Mul") return arith::MulFOp::create(b, l, x, y);
@@ -471,17 +465,45 @@ const char *const kOther[] = {"MatMul", "Softmax", "Transpose", "Reshape",
                               "ReduceMean", "ReduceSum", "ReduceMax",
                               "Constant"};
 
+/// How many leading inputs `op` cannot do without.
+int64_t requiredInputs(StringRef op, int64_t opset) {
+  if (op == "Constant") return 0;
+  if (op == "Where" || op == "Range" || (op == "Slice" && opset >= 10)) return 3;
+  if (llvm::is_contained(kBinary, op) && op != "Max" && op != "Min") return 2;
+  for (const char *o : {"MatMul", "Reshape", "Gather", "Expand", "Equal", "Less",
+                        "Greater", "LessOrEqual", "GreaterOrEqual", "Gemm",
+                        "LayerNormalization", "RMSNormalization", "Conv", "CumSum",
+                        "TopK"})
+    if (op == o) return 2;
+  return 1;
+}
+
+/// Integer semantics of the binary ops, for folding shape arithmetic.
+std::optional<int64_t> foldBinary(StringRef op, int64_t x, int64_t y) {
+  if (op == "Add") return x + y;
+  if (op == "Sub") return x - y;
+  if (op == "Mul") return x * y;
+  if (op == "Div") return y ? std::optional<int64_t>(x / y) : std::nullopt;
+  if (op == "Max") return std::max(x, y);
+  if (op == "Min") return std::min(x, y);
+  return std::nullopt;
+}
+
 } // namespace
+
+} // namespace onnximport
 
 std::vector<std::string> supportedOnnxOps() {
   std::vector<std::string> ops;
-  for (const char *o : kUnary) ops.push_back(o);
-  for (const char *o : kBinary) ops.push_back(o);
-  for (const char *o : kOther) ops.push_back(o);
+  for (const char *o : onnximport::kUnary) ops.push_back(o);
+  for (const char *o : onnximport::kBinary) ops.push_back(o);
+  for (const char *o : onnximport::kOther) ops.push_back(o);
+  for (const std::string &o : onnximport::tensorOps()) ops.push_back(o);
+  for (const std::string &o : onnximport::nnOps()) ops.push_back(o);
   return ops;
 }
 
-namespace {
+namespace onnximport {
 
 LogicalResult Importer::convert(const onnx::NodeProto &node) {
   StringRef op = node.op_type();
@@ -498,6 +520,28 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
       return !v || isa<FloatType>(typeOf(v).getElementType());
     });
   };
+  auto intInputs = [&]() {
+    return llvm::all_of(in, [](Value v) {
+      return v && isa<IntegerType>(typeOf(v).getElementType()) &&
+             !typeOf(v).getElementType().isInteger(1);
+    });
+  };
+  // Required inputs must be present before any op looks at them.
+  int64_t required = requiredInputs(op, opset);
+  for (int64_t i = 0; i < required; ++i)
+    if (i >= (int64_t)in.size() || !in[i])
+      return error(op + " '" + node.name() + "' needs " + std::to_string(required) +
+                   " inputs, input " + std::to_string(i) + " is missing");
+  if (node.output_size() == 0 || node.output(0).empty())
+    return error(op + " '" + node.name() + "' has no output");
+  SmallVector<Value> outs;
+  bool handled = false;
+  if (failed(convertTensorOp(node, in, outs, handled)))
+    return failure();
+  if (!handled && failed(convertNnOp(node, in, outs, handled)))
+    return failure();
+  if (handled)
+    return define(node, outs);
   Value out;
   if (op == "Constant") {
     const onnx::TensorProto *tensor = nullptr;
@@ -527,24 +571,52 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
       }
       tensor = &t;
     }
-    constants[node.output(0)] = tensor;
     FailureOr<Value> c = constant(*tensor);
     if (failed(c)) return failure();
     out = *c;
+  } else if (op == "Identity") {
+    out = in[0];
   } else if (llvm::is_contained(kUnary, op)) {
-    if (!floatInputs()) return error(op + " on integers is not supported");
+    if (!floatInputs())
+      return error(op + " '" + node.name() + "' on integers is not supported");
     std::string name = op.str();
     out = elementwise({in[0]}, typeOf(in[0]).getElementType(),
                       [&](OpBuilder &nb, Location l, ValueRange a) {
                         return unaryBody(name, nb, l, a[0]);
                       });
   } else if (llvm::is_contained(kBinary, op)) {
-    if (!floatInputs()) return error(op + " on integers is not supported");
     bool variadic = op == "Max" || op == "Min";
     if (in.size() != 2 && !(variadic && !in.empty()))
       return error(op + " '" + node.name() + "' expects 2 inputs, got " +
                    std::to_string(in.size()));
+    bool ints = intInputs();
+    if (!floatInputs() && !(ints && foldBinary(op, 0, 1)))
+      return error(op + " '" + node.name() +
+                   "' on these element types is not supported (float, or "
+                   "integer Add/Sub/Mul/Div/Max/Min)");
+    for (Value v : in)
+      if (typeOf(v).getElementType() != typeOf(in[0]).getElementType())
+        return error(op + " '" + node.name() + "' mixes element types");
     std::string name = op.str();
+    SmallVector<DenseElementsAttr> cst;
+    for (Value v : in) cst.push_back(foldedOf(v));
+    if (ints && llvm::all_of(cst, [](DenseElementsAttr a) { return a; })) {
+      bool undefined = false; // integer division by zero: left to run time
+      DenseElementsAttr f = foldElementwise(
+          cst, typeOf(in[0]).getElementType(), [&](ArrayRef<int64_t> a) {
+            int64_t acc = a[0];
+            for (int64_t x : a.drop_front()) {
+              std::optional<int64_t> r = foldBinary(name, acc, x);
+              undefined |= !r;
+              acc = r.value_or(0);
+            }
+            return acc;
+          });
+      if (f && !undefined) {
+        values[node.output(0)] = materialize(f);
+        return success();
+      }
+    }
     // Max and Min fold any number of inputs left to right.
     out = elementwise(in, typeOf(in[0]).getElementType(),
                       [&](OpBuilder &nb, Location l, ValueRange a) {
@@ -570,6 +642,10 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
       shape.erase(shape.end() - (bs.size() == 1 ? 1 : 2));
     if (as.size() == 1 || bs.size() == 1)
       out = reshape(out, shape);
+  } else if ((op == "Softmax" || op.starts_with("Reduce")) &&
+             !isa<FloatType>(typeOf(in[0]).getElementType())) {
+    return error(op + " '" + node.name() + "' on integer or bool element types "
+                 "is not supported");
   } else if (op == "Softmax") {
     out = softmax(in[0], intAttr(node, "axis", -1));
   } else if (op == "Transpose") {
@@ -578,21 +654,35 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
       for (int64_t i = typeOf(in[0]).getRank() - 1; i >= 0; --i) perm.push_back(i);
     out = transpose(in[0], perm);
   } else if (op == "Reshape") {
-    FailureOr<std::vector<int64_t>> shape = constInts(node.input(1));
+    FailureOr<std::vector<int64_t>> shape = constInts(node.input(1), "shape");
     if (failed(shape)) return failure();
     auto src = typeOf(in[0]).getShape();
     int64_t known = 1, inferred = -1;
     std::vector<int64_t> s = *shape;
     for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == 0 && !intAttr(node, "allowzero", 0)) s[i] = src[i];
+      if (s[i] == 0 && !intAttr(node, "allowzero", 0)) {
+        if (i >= src.size())
+          return error("Reshape '" + node.name() + "' copies dimension " +
+                       std::to_string(i) + " of a rank-" +
+                       std::to_string(src.size()) + " input");
+        s[i] = src[i];
+      }
       if (s[i] == -1) inferred = i; else known *= s[i];
     }
-    if (inferred >= 0) s[inferred] = typeOf(in[0]).getNumElements() / known;
+    if (inferred >= 0 && known != 0)
+      s[inferred] = typeOf(in[0]).getNumElements() / known;
+    int64_t count = 1;
+    for (int64_t d : s) count *= d;
+    if (count != typeOf(in[0]).getNumElements() ||
+        llvm::any_of(s, [](int64_t d) { return d < 0; }))
+      return error("Reshape '" + node.name() + "' cannot reshape " +
+                   std::to_string(typeOf(in[0]).getNumElements()) +
+                   " elements to the requested shape");
     out = reshape(in[0], s);
   } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
     std::vector<int64_t> axes = intsAttr(node, "axes");
     if (node.input_size() > 1 && !node.input(1).empty()) {
-      FailureOr<std::vector<int64_t>> a = constInts(node.input(1));
+      FailureOr<std::vector<int64_t>> a = constInts(node.input(1), "axes");
       if (failed(a)) return failure();
       axes = *a;
     }
@@ -602,15 +692,21 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
       out = reduce(in[0], axes, intAttr(node, "keepdims", 1),
                    op == "ReduceMean" ? "mean" : op == "ReduceSum" ? "sum" : "max");
   } else {
-    return failure(); // reported by the caller with the others
+    return error("ONNX operator " + op + " is not supported"); // unreachable: checked up front
   }
-  values[node.output(0)] = out;
+  return define(node, {out});
+}
+
+LogicalResult Importer::define(const onnx::NodeProto &node, ArrayRef<Value> outs) {
+  for (auto [i, name] : llvm::enumerate(node.output())) {
+    if (name.empty() || i >= outs.size() || !outs[i]) continue;
+    values[name] = outs[i];
+  }
   return success();
 }
 
 OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   const onnx::GraphProto &graph = model.graph();
-  int64_t opset = 0;
   for (const auto &o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
 
@@ -638,6 +734,14 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     if (initializerNames.contains(input.name())) continue;
     FailureOr<RankedTensorType> t = inputType(input);
     if (failed(t)) return nullptr;
+    // A zero-size argument or result makes the function fall back to
+    // memref descriptors instead of the bare-pointer C ABI of the manifest.
+    if (t->getNumElements() == 0) {
+      emitError(loc) << "graph input '" << input.name()
+                     << "' has zero elements: zero-size tensors are not "
+                        "supported at function boundaries";
+      return nullptr;
+    }
     argTypes.push_back(*t);
     argNames.push_back(input.name());
   }
@@ -648,7 +752,6 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   b.setInsertionPointToStart(body);
   for (auto [i, n] : llvm::enumerate(argNames)) values[n] = body->getArgument(i);
   for (const auto &t : graph.initializer()) {
-    constants[t.name()] = &t;
     FailureOr<Value> c = constant(t);
     if (failed(c)) return nullptr;
     values[t.name()] = *c;
@@ -666,6 +769,12 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
       emitError(loc) << "graph output '" << o.name() << "' is never computed";
       return nullptr;
     }
+    if (typeOf(it->second).getNumElements() == 0) {
+      emitError(loc) << "graph output '" << o.name()
+                     << "' has zero elements: zero-size tensors are not "
+                        "supported at function boundaries";
+      return nullptr;
+    }
     results.push_back(it->second);
   }
   func::ReturnOp::create(b, loc, results);
@@ -673,7 +782,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   return module;
 }
 
-} // namespace
+} // namespace onnximport
 
 OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, StringRef path,
                                      const OnnxImportOptions &options) {
@@ -693,7 +802,7 @@ OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, StringRef path,
         << "not a valid ONNX model (protobuf parse failed or no graph)";
     return nullptr;
   }
-  return Importer(ctx, path, options).run(model);
+  return onnximport::Importer(ctx, path, options).run(model);
 }
 
 } // namespace kestrel

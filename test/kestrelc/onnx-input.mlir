@@ -11,6 +11,7 @@
 // RUN: not kestrelc %t/attention.onnx --input-shape=q -o %t/x.so 2>&1 | FileCheck %s --check-prefix=SHAPEARG
 // RUN: not ls %t/u.so %t/t.so %t/g.so %t/x.so
 // RUN: kestrelc --list-onnx-ops | FileCheck %s --check-prefix=LIST
+// RUN: kestrelc %t/block.onnx --emit=mlir | FileCheck %s --check-prefix=FOLD
 
 // CHECK: func.func @attention(%{{.*}}: tensor<1x2x8x4xf32>, %{{.*}}: tensor<1x2x8x4xf32>, %{{.*}}: tensor<1x2x8x4xf32>) -> tensor<1x2x8x4xf32>
 // CHECK: linalg.generic
@@ -18,10 +19,18 @@
 // EXEC: attention: median
 // SYMBOLIC: error: graph input 'q' has symbolic dimension 'B': give its shape with --input-shape q=DxDx...
 // NOTSUP: error: unsupported ONNX operators:
-// NOTSUP-NEXT: node 'gelu0': Gelu (domain 'ai.onnx', opset 20)
-// NOTSUP-NEXT: node 'topk0': TopK (domain 'ai.onnx', opset 20)
+// NOTSUP-NEXT: node 'nonzero0': NonZero (domain 'ai.onnx', opset 20)
+// NOTSUP-NEXT: node 'resize0': Resize (domain 'ai.onnx', opset 20)
 // NOTSUP-NEXT: node 'fused0': FusedMatMul (domain 'com.microsoft', opset 20)
 // MALFORMED: error: not a valid ONNX model
 // SHAPEARG: --input-shape expects NAME=DxDx..., got 'q'
 // LIST: MatMul
 // LIST: Softmax
+// LIST: ConstantOfShape
+// LIST: RMSNormalization
+
+// Shape -> Gather -> Unsqueeze -> Concat reshape targets are folded at import
+// time: the reshapes read constants and no shape arithmetic is left.
+// FOLD-LABEL: func.func @block(%{{.*}}: tensor<2x6x8xf32>) -> (tensor<2x6x4xf32>, tensor<2x6x2xf32>, tensor<2x6x2xi64>)
+// FOLD-NOT: tensor<3xi64>
+// FOLD: tensor.reshape %arg0(%{{.*}}) : (tensor<2x6x8xf32>, tensor<4xindex>) -> tensor<2x6x2x4xf32>
