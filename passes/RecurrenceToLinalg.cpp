@@ -71,9 +71,16 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
     ReferenceBuilder rb(rewriter, loc);
     AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
 
-    // Initial f32 state: the operand widened, or zeros.
+    // Initial f32 state: the operand widened (copied when it already is
+    // f32: the loop updates its state in place, and an identity generic
+    // would fold away and let it write into the caller's buffer), or zeros.
     Value state0;
-    if (Value s0 = op.getInitialState()) {
+    Value s0 = op.getInitialState();
+    if (s0 && cast<RankedTensorType>(s0.getType()).getElementType().isF32()) {
+      state0 = linalg::CopyOp::create(rewriter, loc, s0,
+                                      rb.empty({B, H, Dk, Dv}, rb.f32))
+                   .getResult(0);
+    } else if (s0) {
       state0 = rb.generic({s0}, rb.empty({B, H, Dk, Dv}, rb.f32), {id4, id4},
                           {kPar, kPar, kPar, kPar},
                           [](OpBuilder &nb, Location l, ValueRange args) {

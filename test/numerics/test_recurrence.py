@@ -179,8 +179,10 @@ def chunked_case(tmp_path, gate, B, H, Hkv, T, Dk, Dv, chunk=None,
     fast = compile_flags(tmp_path, text, *flags).rec(*fast_in)
     for x, y in zip(fast_in, inputs):
         np.testing.assert_array_equal(x, y)  # inputs are left alone
-    ref = compile_flags(tmp_path, text, "--reference-lowering").rec(
-        *[x.copy() for x in inputs])
+    ref_in = [x.copy() for x in inputs]
+    ref = compile_flags(tmp_path, text, "--reference-lowering").rec(*ref_in)
+    for x, y in zip(ref_in, inputs):
+        np.testing.assert_array_equal(x, y)  # the reference lowering too
     want = recurrent(q, k, v, gate, scale=scale, **extra)
     for got, r, w in zip(fast, ref, want):
         assert np.isfinite(got).all()
