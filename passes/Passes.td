@@ -86,6 +86,32 @@ def AlignWorkgroupMemory : Pass<"kestrel-align-workgroup-memory",
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def ExpandStridedCopies : Pass<"kestrel-expand-strided-copies",
+                                "::mlir::func::FuncOp"> {
+  let summary = "Rewrite memref.copy of strided views as linalg.copy";
+  let description = [{
+    `memref.copy` between buffers that are not contiguous (strided views
+    left by bufferizing slices) would lower to a call to MLIR's
+    `memrefCopy` runtime function, which compiled Kestrel libraries do not
+    link. This pass turns exactly those copies into `linalg.copy`, lowered
+    to loops with the rest of the linalg ops; contiguous copies stay
+    `memref.copy` (a memcpy).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def ReadOnlyArguments : Pass<"kestrel-read-only-arguments",
+                              "::mlir::func::FuncOp"> {
+  let summary = "Mark public functions' tensor arguments not writable";
+  let description = [{
+    Sets `bufferization.writable = false` on every tensor argument of a
+    public function (unless it already says), so that one-shot-bufferize
+    never updates a caller's input in place: an op that would write into an
+    argument's buffer gets a copy instead.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def MergeGPUModules : Pass<"kestrel-merge-gpu-modules", "::mlir::ModuleOp"> {
   let summary = "Gather every outlined kernel into one gpu.module";
   let description = [{

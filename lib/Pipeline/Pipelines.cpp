@@ -64,6 +64,7 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   if (!opts.reference)
     append(pm, "kestrel-approximate-math");
+  append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
   append(pm, "buffer-deallocation-pipeline");
   // scf.forall (batch x heads x query tiles) runs on OpenMP threads;
@@ -71,7 +72,8 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   // wraps each iteration in a memref.alloca_scope, whose region must stay a
   // single block until finalize-memref-to-llvm inlines it: memrefs are
   // lowered before the remaining scf loops become branches.
-  append(pm, "func.func(scf-forall-to-parallel,convert-linalg-to-loops,"
+  append(pm, "func.func(kestrel-expand-strided-copies,scf-forall-to-parallel,"
+             "convert-linalg-to-loops,"
              "convert-vector-to-scf{full-unroll}),"
              "convert-scf-to-openmp,expand-strided-metadata,lower-affine,"
              "canonicalize");
@@ -95,12 +97,14 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   if (!opts.reference)
     append(pm, "func.func(kestrel-gpu-flash-attention)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
   std::string tiles = llvm::join(
       llvm::map_range(opts.tileSizes,
                       [](int64_t t) { return std::to_string(t); }),
       ",");
-  append(pm, "func.func(convert-linalg-to-parallel-loops,"
+  append(pm, "func.func(kestrel-expand-strided-copies,"
+             "convert-linalg-to-parallel-loops,"
              "scf-parallel-loop-tiling{no-min-max-bounds parallel-loop-tile-sizes=" +
                  tiles +
                  "},kestrel-map-loops-to-gpu,"

@@ -153,8 +153,10 @@ std::string linkSharedLibrary(llvm::StringRef objectPath,
   std::vector<std::string> flags;
   for (const std::string &lib : libraries)
     flags.push_back("-l" + lib);
-  llvm::SmallVector<llvm::StringRef> args = {driver, "-shared", "-o",
-                                             libraryPath, objectPath};
+  // --no-undefined: a symbol nothing provides (a runtime helper the
+  // lowering called) fails here, not when the library is loaded.
+  llvm::SmallVector<llvm::StringRef> args = {
+      driver, "-shared", "-Wl,--no-undefined", "-o", libraryPath, objectPath};
   args.append(flags.begin(), flags.end());
   std::string errMsg;
   int rc = llvm::sys::ExecuteAndWait(driver, args, std::nullopt, {}, 0, 0,

@@ -158,3 +158,23 @@ func.func @f(%x: {xt}, %w1: {w13t}, %w3: {w13t}, %w2: {w2t}) -> {xt} {{
 }}""")
     (out,) = lib.f(x, w1, w3, w2)
     check(out, ref.gated_mlp(xv, w1v, w3v, w2v), dtype, TOL)
+
+
+def test_strided_copies_need_no_runtime_library(compile_cpu):
+    """A returned slice and a slice inserted into a column band bufferize
+    to copies between strided views; they must run (no `memrefCopy` from
+    MLIR's runner utilities, which compiled libraries do not link)."""
+    lib = compile_cpu("""
+func.func @f(%x: tensor<4x8xf32>, %y: tensor<4x2xf32>) -> (tensor<4x4xf32>, tensor<4x8xf32>) {
+  %s = tensor.extract_slice %x[0, 2] [4, 4] [1, 1] : tensor<4x8xf32> to tensor<4x4xf32>
+  %i = tensor.insert_slice %y into %x[0, 5] [4, 2] [1, 1] : tensor<4x2xf32> into tensor<4x8xf32>
+  return %s, %i : tensor<4x4xf32>, tensor<4x8xf32>
+}
+""")
+    x = np.arange(32, dtype=np.float32).reshape(4, 8)
+    y = -np.arange(8, dtype=np.float32).reshape(4, 2)
+    s, i = lib.f(x, y)
+    np.testing.assert_array_equal(s, x[:, 2:6])
+    want = x.copy()
+    want[:, 5:7] = y
+    np.testing.assert_array_equal(i, want)
