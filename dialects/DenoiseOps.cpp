@@ -58,6 +58,17 @@ LogicalResult DenoiseStepOp::verify() {
                            << tau;
   }
 
+  std::optional<APFloat> temperature = getTemperature();
+  if (temperature.has_value() != getSeed().has_value())
+    return emitOpError() << "temperature sampling needs both temperature and "
+                            "an explicit seed, got "
+                         << (temperature ? "a temperature without a seed"
+                                         : "a seed without a temperature");
+  if (temperature && !(temperature->convertToDouble() > 0))
+    return emitOpError() << "temperature must be positive (omit it for greedy "
+                            "decoding), got "
+                         << temperature->convertToDouble();
+
   if (std::optional<ArrayRef<int64_t>> block = getBlock()) {
     if (block->size() != 2)
       return emitOpError() << "block must be [start, size], got "

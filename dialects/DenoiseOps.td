@@ -43,7 +43,22 @@ def Kestrel_DenoiseStepOp : Kestrel_Op<"denoise_step", [Pure]> {
     `tokens` elsewhere; `confidence [B, L]` (f32): `c_p` at every masked
     position (eligible or not), 0 at unmasked positions.
 
-    Predictions are greedy (argmax); temperature sampling is not modelled.
+    Predictions are greedy (argmax) unless `temperature = τs` is given, which
+    needs an explicit `seed = σ` (the same seed gives the same tokens on
+    every target). Then the prediction is a Gumbel-max sample of
+    softmax(logits / τs), with noise from a counter-based hash, all in f64:
+
+    ```
+    h     = splitmix64(σ + (b·L + p)·V + v)        (uint64, wrapping)
+    u     = ((h >> 11) + 0.5) · 2^-53               (in (0, 1))
+    x̂_p   = argmax_v (logits[b,p,v] / τs − log(−log u))
+    ```
+
+    and the confidence is still the unscaled probability
+    `c_p = softmax(logits[b,p,:])[x̂_p]` (LLaDA's low-confidence remasking).
+    `splitmix64(x)`: `z = x + 0x9E3779B97F4A7C15; z = (z ^ (z >> 30)) ·
+    0xBF58476D1CE4E5B9; z = (z ^ (z >> 27)) · 0x94D049BB133111EB;
+    z ^ (z >> 31)`.
     Logits may be f32, f16 or bf16; arithmetic is f32.
 
     Example:
@@ -60,7 +75,9 @@ def Kestrel_DenoiseStepOp : Kestrel_Op<"denoise_step", [Pure]> {
                        I64Attr:$mask_id,
                        OptionalAttr<I64Attr>:$top_k,
                        OptionalAttr<F32Attr>:$threshold,
-                       OptionalAttr<DenseI64ArrayAttr>:$block);
+                       OptionalAttr<DenseI64ArrayAttr>:$block,
+                       OptionalAttr<F32Attr>:$temperature,
+                       OptionalAttr<I64Attr>:$seed);
   let results = (outs RankedTensorOf<[I64]>:$new_tokens,
                       RankedTensorOf<[F32]>:$confidence);
 
@@ -69,6 +86,8 @@ def Kestrel_DenoiseStepOp : Kestrel_Op<"denoise_step", [Pure]> {
     (`top_k` `=` $top_k^)?
     (`threshold` `=` $threshold^)?
     (`block` `=` $block^)?
+    (`temperature` `=` $temperature^)?
+    (`seed` `=` $seed^)?
     attr-dict `:` type($logits) `,` type($tokens)
     `->` type($new_tokens) `,` type($confidence)
   }];

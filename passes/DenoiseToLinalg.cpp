@@ -11,6 +11,10 @@
 //                                   c > τ or rank == 0  for threshold = τ)
 //   new[b,p]     = unmask(p) ? x̂ : tokens[b,p]
 //
+// With `temperature` and `seed`, pass 1 also hashes (seed, b, p, v) into
+// Gumbel noise (splitmix64, f64) and takes the argmax of logits / T + noise,
+// and pass 2 also picks the sampled token's logit: c = e^(l[x̂] − m) / s.
+//
 // The rank is an O(L²) reduction: obviously correct, not fast. The fused
 // kernel of OPS.md §4 (one pass over the logits, a real top-n) is an
 // optimized lowering to be checked against this one.
@@ -76,7 +80,9 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
     AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
 
     // Pass 1: running max and the index of its first occurrence. A strict
-    // '>' keeps the earlier index on ties.
+    // '>' keeps the earlier index on ties. With temperature sampling the
+    // index is that of the largest noisy score (in f64), and the plain max
+    // is still tracked for the confidence.
     Value argInit = linalg::FillOp::create(
                         rewriter, loc,
                         ValueRange{arith::ConstantOp::create(
@@ -84,40 +90,164 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
                         ValueRange{rb.empty({B, L}, i64)})
                         .getResult(0);
     Value maxInit = rb.filled({B, L}, negInf);
-    auto maxArgmax = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{maxInit.getType(), argInit.getType()},
-        ValueRange{op.getLogits()}, ValueRange{maxInit, argInit},
-        ArrayRef<AffineMap>{id3, row3, row3}, {kPar, kPar, kRed},
-        [](OpBuilder &b, Location l, ValueRange args) {
-          Value v = toF32(b, l, args[0]);
-          Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
-                                               v, args[1]);
-          Value idx = arith::IndexCastOp::create(
-              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
-          linalg::YieldOp::create(
-              b, l,
-              ValueRange{arith::SelectOp::create(b, l, better, v, args[1]),
-                         arith::SelectOp::create(b, l, better, idx, args[2])});
-        });
-    Value rowMax = maxArgmax.getResult(0), argmax = maxArgmax.getResult(1);
+    std::optional<double> temperature;
+    if (std::optional<APFloat> t = op.getTemperature())
+      temperature = t->convertToDouble();
+    const int64_t V = shape[2];
+    const uint64_t seed = op.getSeed().value_or(0);
+    Value rowMax, argmax;
+    if (!temperature) {
+      auto maxArgmax = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{maxInit.getType(), argInit.getType()},
+          ValueRange{op.getLogits()}, ValueRange{maxInit, argInit},
+          ArrayRef<AffineMap>{id3, row3, row3}, {kPar, kPar, kRed},
+          [](OpBuilder &b, Location l, ValueRange args) {
+            Value v = toF32(b, l, args[0]);
+            Value better = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OGT, v, args[1]);
+            Value idx = arith::IndexCastOp::create(
+                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{arith::SelectOp::create(b, l, better, v, args[1]),
+                           arith::SelectOp::create(b, l, better, idx,
+                                                   args[2])});
+          });
+      rowMax = maxArgmax.getResult(0);
+      argmax = maxArgmax.getResult(1);
+    } else {
+      Type f64 = rewriter.getF64Type();
+      Value noisyInit = linalg::FillOp::create(
+                            rewriter, loc,
+                            ValueRange{arith::ConstantOp::create(
+                                rewriter, loc, rewriter.getF64FloatAttr(negInf))},
+                            ValueRange{rb.empty({B, L}, f64)})
+                            .getResult(0);
+      auto sampled = linalg::GenericOp::create(
+          rewriter, loc,
+          TypeRange{maxInit.getType(), noisyInit.getType(), argInit.getType()},
+          ValueRange{op.getLogits()}, ValueRange{maxInit, noisyInit, argInit},
+          ArrayRef<AffineMap>{id3, row3, row3, row3}, {kPar, kPar, kRed},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value v = toF32(b, l, args[0]);
+            Value higher = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OGT, v, args[1]);
+            Value newMax = arith::SelectOp::create(b, l, higher, v, args[1]);
+            // Counter (σ + (b·L + p)·V + v) through splitmix64, in i64
+            // arithmetic, which wraps like the uint64 of the definition.
+            Type i64t = b.getI64Type();
+            auto c64 = [&](uint64_t x) -> Value {
+              return arith::ConstantOp::create(
+                  b, l, b.getI64IntegerAttr(static_cast<int64_t>(x)));
+            };
+            auto index = [&](unsigned d) -> Value {
+              return arith::IndexCastOp::create(
+                  b, l, i64t, linalg::IndexOp::create(b, l, d));
+            };
+            auto mul = [&](Value x, Value y) -> Value {
+              return arith::MulIOp::create(b, l, x, y);
+            };
+            auto addI = [&](Value x, Value y) -> Value {
+              return arith::AddIOp::create(b, l, x, y);
+            };
+            auto mix = [&](Value z, uint64_t shift, uint64_t factor) {
+              Value shifted = arith::ShRUIOp::create(b, l, z, c64(shift));
+              return mul(arith::XOrIOp::create(b, l, z, shifted), c64(factor));
+            };
+            Value counter =
+                addI(c64(seed),
+                     addI(mul(addI(mul(index(0), c64(L)), index(1)), c64(V)),
+                          index(2)));
+            Value z = addI(counter, c64(0x9E3779B97F4A7C15ull));
+            z = mix(z, 30, 0xBF58476D1CE4E5B9ull);
+            z = mix(z, 27, 0x94D049BB133111EBull);
+            z = arith::XOrIOp::create(
+                b, l, z, arith::ShRUIOp::create(b, l, z, c64(31)));
+            Value bits53 = arith::UIToFPOp::create(
+                b, l, f64, arith::ShRUIOp::create(b, l, z, c64(11)));
+            auto cst = [&](double x) -> Value {
+              return arith::ConstantOp::create(b, l, b.getF64FloatAttr(x));
+            };
+            Value u = arith::MulFOp::create(
+                b, l, arith::AddFOp::create(b, l, bits53, cst(0.5)),
+                cst(0x1.0p-53));
+            Value gumbel = arith::NegFOp::create(
+                b, l,
+                math::LogOp::create(
+                    b, l,
+                    arith::NegFOp::create(b, l, math::LogOp::create(b, l, u))));
+            Value noisy = arith::AddFOp::create(
+                b, l,
+                arith::DivFOp::create(b, l,
+                                      arith::ExtFOp::create(b, l, f64, v),
+                                      cst(*temperature)),
+                gumbel);
+            Value better = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OGT, noisy, args[2]);
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{newMax,
+                           arith::SelectOp::create(b, l, better, noisy,
+                                                   args[2]),
+                           arith::SelectOp::create(b, l, better, index(2),
+                                                   args[3])});
+          });
+      rowMax = sampled.getResult(0);
+      argmax = sampled.getResult(2);
+    }
 
-    // Pass 2: s = Σ_v exp(l − m).
-    Value sumExp = rb.generic(
-        {op.getLogits(), rowMax}, rb.filled({B, L}, 0.0), {id3, row3, row3},
-        {kPar, kPar, kRed}, [](OpBuilder &b, Location l, ValueRange args) {
-          Value e = math::ExpOp::create(
-              b, l, arith::SubFOp::create(b, l, toF32(b, l, args[0]), args[1]));
-          yield(b, l, arith::AddFOp::create(b, l, args[2], e));
-        });
+    // Pass 2: s = Σ_v exp(l − m); when sampling also l[x̂], the logit of
+    // the sampled token.
+    Value sumExp, picked;
+    if (!temperature) {
+      sumExp = rb.generic(
+          {op.getLogits(), rowMax}, rb.filled({B, L}, 0.0), {id3, row3, row3},
+          {kPar, kPar, kRed}, [](OpBuilder &b, Location l, ValueRange args) {
+            Value e = math::ExpOp::create(
+                b, l,
+                arith::SubFOp::create(b, l, toF32(b, l, args[0]), args[1]));
+            yield(b, l, arith::AddFOp::create(b, l, args[2], e));
+          });
+    } else {
+      Value zeros = rb.filled({B, L}, 0.0);
+      auto sums = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{zeros.getType(), zeros.getType()},
+          ValueRange{op.getLogits(), rowMax, argmax}, ValueRange{zeros, zeros},
+          ArrayRef<AffineMap>{id3, row3, row3, row3, row3}, {kPar, kPar, kRed},
+          [](OpBuilder &b, Location l, ValueRange args) {
+            Value v = toF32(b, l, args[0]);
+            Value e = math::ExpOp::create(b, l,
+                                          arith::SubFOp::create(b, l, v, args[1]));
+            Value idx = arith::IndexCastOp::create(
+                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
+            Value here = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                               idx, args[2]);
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{arith::AddFOp::create(b, l, args[3], e),
+                           arith::SelectOp::create(b, l, here, v, args[4])});
+          });
+      sumExp = sums.getResult(0);
+      picked = sums.getResult(1);
+    }
 
-    // c = softmax(l)[x̂] = e^0 / s at masked positions, 0 elsewhere.
+    // c = softmax(l)[x̂] = e^(l[x̂] − m) / s at masked positions (1 / s when
+    // x̂ is the argmax), 0 elsewhere.
+    SmallVector<Value> confInputs = {op.getTokens(), sumExp};
+    if (picked)
+      confInputs.append({picked, rowMax});
+    SmallVector<AffineMap> confMaps(confInputs.size() + 1, id2);
     Value confidence = rb.generic(
-        {op.getTokens(), sumExp}, rb.empty({B, L}, rb.f32), {id2, id2, id2},
-        {kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange args) {
+        confInputs, rb.empty({B, L}, rb.f32), confMaps, {kPar, kPar},
+        [&](OpBuilder &b, Location l, ValueRange args) {
           Value masked = arith::CmpIOp::create(
               b, l, arith::CmpIPredicate::eq, args[0],
               arith::ConstantOp::create(b, l, b.getI64IntegerAttr(maskId)));
-          Value c = arith::DivFOp::create(b, l, cstF32(b, l, 1.0), args[1]);
+          Value numerator = cstF32(b, l, 1.0);
+          if (picked)
+            numerator = math::ExpOp::create(
+                b, l, arith::SubFOp::create(b, l, args[2], args[3]));
+          Value c = arith::DivFOp::create(b, l, numerator, args[1]);
           yield(b, l,
                 arith::SelectOp::create(b, l, masked, c, cstF32(b, l, 0.0)));
         });

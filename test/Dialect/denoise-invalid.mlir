@@ -85,3 +85,27 @@ func.func @result_shape(%l: tensor<2x8x16xf32>, %t: tensor<2x8xi64>) -> (tensor<
   %n, %c = kestrel.denoise_step %l, %t mask_id = 3 top_k = 1 : tensor<2x8x16xf32>, tensor<2x8xi64> -> tensor<2x8xi64>, tensor<2x4xf32>
   return %n, %c : tensor<2x8xi64>, tensor<2x4xf32>
 }
+
+// -----
+
+func.func @temperature_without_seed(%l: tensor<2x8x16xf32>, %t: tensor<2x8xi64>) -> (tensor<2x8xi64>, tensor<2x8xf32>) {
+  // expected-error @+1 {{temperature sampling needs both temperature and an explicit seed, got a temperature without a seed}}
+  %n, %c = kestrel.denoise_step %l, %t mask_id = 3 top_k = 1 temperature = 0.5 : tensor<2x8x16xf32>, tensor<2x8xi64> -> tensor<2x8xi64>, tensor<2x8xf32>
+  return %n, %c : tensor<2x8xi64>, tensor<2x8xf32>
+}
+
+// -----
+
+func.func @seed_without_temperature(%l: tensor<2x8x16xf32>, %t: tensor<2x8xi64>) -> (tensor<2x8xi64>, tensor<2x8xf32>) {
+  // expected-error @+1 {{temperature sampling needs both temperature and an explicit seed, got a seed without a temperature}}
+  %n, %c = kestrel.denoise_step %l, %t mask_id = 3 top_k = 1 seed = 7 : tensor<2x8x16xf32>, tensor<2x8xi64> -> tensor<2x8xi64>, tensor<2x8xf32>
+  return %n, %c : tensor<2x8xi64>, tensor<2x8xf32>
+}
+
+// -----
+
+func.func @temperature_not_positive(%l: tensor<2x8x16xf32>, %t: tensor<2x8xi64>) -> (tensor<2x8xi64>, tensor<2x8xf32>) {
+  // expected-error @+1 {{temperature must be positive (omit it for greedy decoding), got 0}}
+  %n, %c = kestrel.denoise_step %l, %t mask_id = 3 top_k = 1 temperature = 0.0 seed = 7 : tensor<2x8x16xf32>, tensor<2x8xi64> -> tensor<2x8xi64>, tensor<2x8xf32>
+  return %n, %c : tensor<2x8xi64>, tensor<2x8xf32>
+}

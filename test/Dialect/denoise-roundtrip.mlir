@@ -22,3 +22,11 @@ func.func @dynamic(%l: tensor<?x?x?xf16>, %t: tensor<?x?xi64>) -> (tensor<?x?xi6
   %n, %c = kestrel.denoise_step %l, %t mask_id = 0 top_k = 1 block = [0, 8] : tensor<?x?x?xf16>, tensor<?x?xi64> -> tensor<?x?xi64>, tensor<?x?xf32>
   return %n, %c : tensor<?x?xi64>, tensor<?x?xf32>
 }
+
+// Temperature sampling with an explicit seed.
+// CHECK-LABEL: func @sampled
+// CHECK: kestrel.denoise_step %{{.*}}, %{{.*}} mask_id = 5 threshold = 0.899999976 temperature = 0.699999988 seed = 42 : tensor<1x4x32xbf16>, tensor<1x4xi64> -> tensor<1x4xi64>, tensor<1x4xf32>
+func.func @sampled(%l: tensor<1x4x32xbf16>, %t: tensor<1x4xi64>) -> (tensor<1x4xi64>, tensor<1x4xf32>) {
+  %n, %c = kestrel.denoise_step %l, %t mask_id = 5 threshold = 0.9 temperature = 0.7 seed = 42 : tensor<1x4x32xbf16>, tensor<1x4xi64> -> tensor<1x4xi64>, tensor<1x4xf32>
+  return %n, %c : tensor<1x4xi64>, tensor<1x4xf32>
+}

@@ -53,3 +53,24 @@ func.func @threshold(%l: tensor<1x8x16xf32>, %t: tensor<1x8xi64>) -> (tensor<1x8
   %n, %c = kestrel.denoise_step %l, %t mask_id = 99 threshold = 0.5 : tensor<1x8x16xf32>, tensor<1x8xi64> -> tensor<1x8xi64>, tensor<1x8xf32>
   return %n, %c : tensor<1x8xi64>, tensor<1x8xf32>
 }
+
+// -----
+
+// Temperature sampling: pass 1 also hashes (seed, b, p, v) with splitmix64
+// into Gumbel noise in f64 and keeps the noisy argmax; pass 2 also picks
+// the sampled token's logit for the confidence.
+// CHECK-LABEL: func @sampled
+// CHECK-NOT: kestrel.denoise_step
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4xf32>, tensor<1x4xf64>, tensor<1x4xi64>)
+// CHECK: arith.shrui
+// CHECK: arith.uitofp {{.*}} : i64 to f64
+// CHECK: math.log {{.*}} : f64
+// CHECK: arith.divf {{.*}} : f64
+// CHECK: linalg.generic
+// CHECK-SAME: outs(%{{.*}}, %{{.*}} : tensor<1x4xf32>, tensor<1x4xf32>)
+// CHECK: math.exp
+func.func @sampled(%l: tensor<1x4x32xf32>, %t: tensor<1x4xi64>) -> (tensor<1x4xi64>, tensor<1x4xf32>) {
+  %n, %c = kestrel.denoise_step %l, %t mask_id = 5 top_k = 1 temperature = 0.7 seed = 42 : tensor<1x4x32xf32>, tensor<1x4xi64> -> tensor<1x4xi64>, tensor<1x4xf32>
+  return %n, %c : tensor<1x4xi64>, tensor<1x4xf32>
+}
