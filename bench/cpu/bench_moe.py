@@ -1,7 +1,7 @@
 """CPU MoE-layer benchmark: Kestrel (default pipeline and reference lowering)
 against onnxruntime and PyTorch, measured in the same run on this machine.
 
-    python3 bench/cpu/bench_moe.py [--threads 2] [--repeat 3]
+    python3 bench/cpu/bench_moe.py [--threads 2] [--repeat 5] [--slow-repeat 3]
                                    [--N 256] [--E 8] [--k 2] [--d 1024]
                                    [--ff 2816] [--no-reference]
 
@@ -196,8 +196,9 @@ def oracle(x, wr, w1, w3, w2, k):
                            w3.astype(np.float64), w2.astype(np.float64))
 
 
-def times_ms(fn, repeat):
-    fn()
+def times_ms(fn, repeat, warm_up=True):
+    if warm_up:
+        fn()
     out = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -213,12 +214,14 @@ def median(xs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--N", type=int, default=256)
     ap.add_argument("--E", type=int, default=8)
     ap.add_argument("--k", type=int, default=2)
     ap.add_argument("--d", type=int, default=1024)
     ap.add_argument("--ff", type=int, default=2816)
+    ap.add_argument("--slow-repeat", type=int, default=3,
+                    help="timed calls of our (slow) MoE libraries")
     ap.add_argument("--no-reference", action="store_true",
                     help="skip our (slow) reference lowering")
     args = ap.parse_args()
@@ -249,10 +252,15 @@ def main():
             lib_path = Path(tmp) / f"moe{case}.so"
             kestrelc(text, lib_path, "--target=cpu", *flags)
             lib = CpuLibrary(lib_path)
+            start = time.perf_counter()
             out = lib.moe(x, wr, w1, w3, w2)[0]
-            results[name] = (times_ms(lambda: lib.moe(x, wr, w1, w3, w2),
-                                      args.repeat),
-                             float(np.abs(out - expected).max()))
+            first = [1e3 * (time.perf_counter() - start)]
+            # Our MoE lowerings compute every expert on every token with
+            # scalar loops (about a minute per call here): the checked first
+            # call counts as a timed run, and there is no separate warm-up.
+            results[name] = (first + times_ms(
+                lambda: lib.moe(x, wr, w1, w3, w2), args.slow_repeat - 1,
+                warm_up=False), float(np.abs(out - expected).max()))
             print(f"{name}: {results[name]}", flush=True)
 
         for name, sparse in (("onnxruntime dense", False),
@@ -283,7 +291,8 @@ def main():
     ours = median(results["kestrel"][0])
     print()
     print(f"MoE layer N={N} E={E} k={k} d={d} ff={ff}, f32, {args.threads} "
-          f"threads, {args.repeat} timed runs each (median); max |oracle| "
+          f"threads, {args.repeat} timed runs of the peers, "
+          f"{args.slow_repeat} of kestrel (median); max |oracle| "
           f"{scale:.3g}, tolerance {TOL:g} x that")
     print()
     print("| contender | median ms | all runs ms | contender / kestrel "
