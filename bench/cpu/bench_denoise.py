@@ -206,7 +206,7 @@ def main():
     print("| --- | ---: | --- | ---: | :---: | ---: |")
     for name, (ts, same, err) in results.items():
         runs = ", ".join(f"{v:.2f}" for v in ts)
-        print(f"| {name} | {median(ts):.2f} | {runs} | {median(ts) / ours:.2f}x "
+        print(f"| {name} | {median(ts):.2f} | {runs} | {median(ts) / ours:.3g}x "
               f"| {'yes' if same else 'NO'} | {err:.1e} |")
     if bad:
         print(f"\nOUTPUTS DISAGREE: {', '.join(bad)}")

@@ -300,7 +300,7 @@ def main():
     print("| --- | ---: | --- | ---: | ---: |")
     for name, (ts, err) in results.items():
         runs = ", ".join(f"{v:.1f}" for v in ts)
-        print(f"| {name} | {median(ts):.1f} | {runs} | {median(ts) / ours:.2f}x "
+        print(f"| {name} | {median(ts):.1f} | {runs} | {median(ts) / ours:.3g}x "
               f"| {err:.1e} |")
     if bad:
         print(f"\nOUTPUTS DISAGREE (beyond tolerance): {', '.join(bad)}")
