@@ -9,9 +9,10 @@ PyTorch, measured in the same run on this machine.
 One `kestrel.denoise_step` with B = 1, f32 logits [1, L, V], tokens [1, L]
 of which a fraction --masked holds the mask id (V: outside the vocabulary,
 as LLaDA's), policy top_k = --top-k (low-confidence remasking: unmask the
-most confident masked positions). Greedy (argmax) predictions only: the op
-does not model temperature sampling, so every contender is deterministic
-and must agree exactly on the new tokens.
+most confident masked positions). Greedy (argmax) predictions only: the
+op's temperature sampling uses its own seeded noise, which the peers do not
+share, so only greedy steps can be compared; every contender is
+deterministic and must agree exactly on the new tokens.
 
 - kestrel: kestrelc default CPU pipeline, and `--reference-lowering`;
 - onnxruntime: the step in standard ONNX ops, built with onnx.helper:
