@@ -359,6 +359,7 @@ bool CudaModule::run(const Function &fn, const std::vector<DevicePtr> &buffers,
         args.push_back(&slot.u64);
         break;
       case Param::I64:
+      case Param::F64: // the value is the double's bit pattern
         slot.u64 = static_cast<uint64_t>(p.value);
         args.push_back(&slot.u64);
         break;

@@ -2,6 +2,7 @@
 
 #include "kestrel/Runtime/Manifest.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <sstream>
 
@@ -69,9 +70,20 @@ static bool parseParam(const std::string &s, Param &p) {
     p.kind = Param::I64;
   else if (kind == "f32")
     p.kind = Param::F32;
+  else if (kind == "f64")
+    p.kind = Param::F64;
   else
     return false;
-  return parseInt(value, p.value);
+  if (p.kind != Param::F64)
+    return parseInt(value, p.value);
+  // All 64 bits of a double's pattern (beyond strtoll's range).
+  char *end = nullptr;
+  errno = 0;
+  unsigned long long bits = std::strtoull(value.c_str(), &end, 16);
+  if (value.empty() || !end || *end != '\0' || errno == ERANGE)
+    return false;
+  p.value = static_cast<int64_t>(bits);
+  return true;
 }
 
 bool parseManifest(const std::string &text, Manifest &out, std::string &error) {

@@ -125,8 +125,12 @@ private:
       s << 'i' << width << ':' << i.getValue().getSExtValue();
       return text;
     }
-    if (auto f = dyn_cast<FloatAttr>(cst.getValue()); f && f.getType().isF32()) {
-      s << "f32:" << llvm::format_hex(f.getValue().bitcastToAPInt().getZExtValue(), 10);
+    if (auto f = dyn_cast<FloatAttr>(cst.getValue());
+        f && (f.getType().isF32() || f.getType().isF64())) {
+      bool f64 = f.getType().isF64();
+      s << (f64 ? "f64:" : "f32:")
+        << llvm::format_hex(f.getValue().bitcastToAPInt().getZExtValue(),
+                            f64 ? 18 : 10);
       return text;
     }
     return user->emitError("unsupported kernel parameter ") << cst.getValue();

@@ -21,7 +21,7 @@ in bf16 1x8x16x64
 in f32 scalar
 out f16 4
 temp 3 4096
-launch k0 grid 8 4 2 block 32 8 1 smem 1024 params b0 b3 i64:-5 i32:7 f32:0x3f800000
+launch k0 grid 8 4 2 block 32 8 1 smem 1024 params b0 b3 i64:-5 i32:7 f32:0x3f800000 f64:0xfff0000000000000
 copy 3 2 8
 end
 )";
@@ -57,7 +57,7 @@ TEST(Manifest, ParsesEveryCudaEntry) {
   EXPECT_EQ(launch.grid[2], 2u);
   EXPECT_EQ(launch.block[1], 8u);
   EXPECT_EQ(launch.sharedBytes, 1024u);
-  ASSERT_EQ(launch.params.size(), 5u);
+  ASSERT_EQ(launch.params.size(), 6u);
   EXPECT_EQ(launch.params[0].kind, Param::Buffer);
   EXPECT_EQ(launch.params[1].value, 3);
   EXPECT_EQ(launch.params[2].kind, Param::I64);
@@ -65,6 +65,10 @@ TEST(Manifest, ParsesEveryCudaEntry) {
   EXPECT_EQ(launch.params[3].kind, Param::I32);
   EXPECT_EQ(launch.params[4].kind, Param::F32);
   EXPECT_EQ(launch.params[4].value, 0x3f800000);
+  // A double's full 64-bit pattern (-inf), past strtoll's range.
+  EXPECT_EQ(launch.params[5].kind, Param::F64);
+  EXPECT_EQ(static_cast<uint64_t>(launch.params[5].value),
+            0xfff0000000000000ull);
 
   const Step &copy = f->steps[1];
   EXPECT_EQ(copy.kind, Step::Copy);

@@ -26,8 +26,8 @@ struct Tensor {
 
 /// One kernel parameter of a CUDA launch: a buffer or a scalar.
 struct Param {
-  enum Kind { Buffer, I32, I64, F32 } kind;
-  int64_t value = 0;  // buffer id, integer, or the f32's bit pattern
+  enum Kind { Buffer, I32, I64, F32, F64 } kind;
+  int64_t value = 0;  // buffer id, integer, or the float's bit pattern
 };
 
 struct Step {
