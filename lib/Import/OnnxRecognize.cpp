@@ -86,7 +86,11 @@ Value Importer::recognizeAttention(const onnx::NodeProto &node,
   if (node.op_type() != "MatMul" || in.size() != 2 || !in[0] || !in[1])
     return nullptr;
   auto producer = [&](const std::string &name) -> const onnx::NodeProto * {
+    // Identity nodes are looked through (they bind the same Value).
     auto it = producers.find(name);
+    while (it != producers.end() && it->second->op_type() == "Identity" &&
+           it->second->input_size() == 1)
+      it = producers.find(it->second->input(0));
     return it == producers.end() ? nullptr : it->second;
   };
   auto valueOf = [&](const std::string &name) -> Value {
