@@ -14,8 +14,10 @@
 // the mask is the causal mask, scale from the constant, scale = 1 without one).
 // Conservative: every constant is checked element by element (a "-inf" may
 // also be the lowest finite float, as Hugging Face writes it); anything else
-// leaves the graph to the standard ops. The intermediate values are still
-// imported (other nodes may read them); unused ones are erased after import.
+// leaves the graph to the standard ops. K and V repeated over the query
+// heads (repeat_kv: Unsqueeze -> Expand -> Reshape) are taken from before the
+// repeat (GQA). The intermediate values are still imported (other nodes may
+// read them); unused ones are erased after import.
 //
 //===----------------------------------------------------------------------===//
 
@@ -201,6 +203,37 @@ Value Importer::recognizeAttention(const onnx::NodeProto &node,
   if (typeOfV(valueOf(logits)).getShape() != ArrayRef<int64_t>{B, H, T, S} ||
       typeOfV(in[0]).getShape() != ArrayRef<int64_t>{B, H, T, S})
     return nullptr;
+
+  // GQA written as repeat_kv: Reshape(Expand(Unsqueeze(x [B, Hkv, S, D])
+  // to [B, Hkv, 1, S, D]) to [B, Hkv, g, S, D]) to [B, Hkv * g, S, D] puts KV
+  // head j at heads j*g .. j*g+g-1, which is kestrel.attention's h / g. The
+  // shapes alone fix the data movement (Unsqueeze inserts a unit dimension,
+  // Expand broadcasts only that one).
+  auto unrepeat = [&](const std::string &name) -> Value {
+    const onnx::NodeProto *rs = producer(name);
+    if (!rs || rs->op_type() != "Reshape") return nullptr;
+    const onnx::NodeProto *ex = producer(rs->input(0));
+    if (!ex || ex->op_type() != "Expand") return nullptr;
+    const onnx::NodeProto *un = producer(ex->input(0));
+    if (!un || un->op_type() != "Unsqueeze") return nullptr;
+    Value x = valueOf(un->input(0)), u = valueOf(un->output(0)),
+          e = valueOf(ex->output(0)), r = valueOf(rs->output(0));
+    if (!isF32Rank4(x) || !u || !e || !isF32Rank4(r)) return nullptr;
+    auto xs = typeOfV(x).getShape(), rsh = typeOfV(r).getShape();
+    int64_t hkv = xs[1];
+    if (hkv <= 0 || rsh[1] % hkv) return nullptr;
+    int64_t g = rsh[1] / hkv;
+    if (typeOfV(u).getShape() != ArrayRef<int64_t>{xs[0], hkv, 1, xs[2], xs[3]} ||
+        typeOfV(e).getShape() != ArrayRef<int64_t>{xs[0], hkv, g, xs[2], xs[3]} ||
+        rsh != ArrayRef<int64_t>{xs[0], hkv * g, xs[2], xs[3]})
+      return nullptr;
+    return x;
+  };
+  Value kk = unrepeat(tr->input(0)), vv = unrepeat(node.input(1));
+  if (kk && vv && typeOfV(kk).getDimSize(1) == typeOfV(vv).getDimSize(1)) {
+    K = kk;
+    V = vv;
+  }
 
   auto type = RankedTensorType::get({B, H, T, vs[3]}, b.getF32Type());
   auto op = kestrel::AttentionOp::create(b, loc, TypeRange{type},

@@ -134,6 +134,44 @@ def test_recognition_and_numerics(tmp_path, name):
     assert np.abs(ours - ref[0]).max() <= 1e-5
 
 
+@pytest.mark.parametrize("hkv,g", [(1, 3), (3, 1), (2, 2)])
+def test_gqa_repeat_kv_recognized(tmp_path, hkv, g):
+    """k, v [B, Hkv, T, D] -> Unsqueeze(2) -> Expand -> Reshape [B, Hkv*g, T, D]."""
+    from onnx import TensorProto, helper, numpy_helper
+    heads = hkv * g
+    nodes, inits = [], {"ax": np.array([2], np.int64),
+                        "es": np.array([B, hkv, g, T, D], np.int64),
+                        "rs": np.array([B, heads, T, D], np.int64),
+                        "c": np.float32(0.5), "m": _additive(CAUSAL)}
+    for x in "kv":
+        nodes += [_n("Unsqueeze", [x, "ax"], [x + "u"]),
+                  _n("Expand", [x + "u", "es"], [x + "e"]),
+                  _n("Reshape", [x + "e", "rs"], [x + "r"])]
+    nodes += [_n("Transpose", ["kr"], ["kt"], perm=[0, 1, 3, 2]),
+              _n("MatMul", ["q", "kt"], ["logits"]), _n("Mul", ["logits", "c"], ["s"]),
+              _n("Add", ["s", "m"], ["scores"]), _n("Softmax", ["scores"], ["p"], axis=-1),
+              _n("MatMul", ["p", "vr"], ["o"])]
+    ins = [helper.make_tensor_value_info("q", TensorProto.FLOAT, [B, heads, T, D])]
+    ins += [helper.make_tensor_value_info(x, TensorProto.FLOAT, [B, hkv, T, D]) for x in "kv"]
+    graph = helper.make_graph(
+        nodes, "attn", ins, [helper.make_tensor_value_info("o", TensorProto.FLOAT, None)],
+        initializer=[numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
+    path = tmp_path / "g.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    kestrelc(path, tmp_path / "g.mlir", "--emit=mlir")
+    mlir = (tmp_path / "g.mlir").read_text()
+    kv = f"tensor<{B}x{hkv}x{T}x{D}xf32>"
+    assert (f"%arg2 causal scale = 5.000000e-01 : tensor<{B}x{heads}x{T}x{D}xf32>, "
+            f"{kv}, {kv} ->") in mlir, mlir
+    assert "linalg.generic" not in mlir
+    rng = np.random.default_rng(hkv * 10 + g)
+    feeds = {"q": rng.uniform(-2, 2, (B, heads, T, D)).astype(np.float32)}
+    feeds.update({x: rng.uniform(-2, 2, (B, hkv, T, D)).astype(np.float32) for x in "kv"})
+    ours, ref = _run(tmp_path, path, feeds, "attn")
+    ours = ours[0] if isinstance(ours, (list, tuple)) else ours
+    assert np.abs(ours - ref[0]).max() <= 1e-5
+
+
 LLAMA = REPO / "test/onnx/models/llama_block.onnx"
 
 
@@ -142,7 +180,10 @@ def test_llama_block_attention_recognized(tmp_path):
     mlir = (tmp_path / "l.mlir").read_text()
     att = [l for l in mlir.splitlines() if "kestrel.attention" in l]
     assert len(att) == 1
-    assert " causal scale = 2.500000e-01 : tensor<1x4x16x16xf32>" in att[0]
+    # GQA: K and V are taken from before repeat_kv (2 KV heads for 4 heads).
+    assert (" causal scale = 2.500000e-01 : tensor<1x4x16x16xf32>, "
+            "tensor<1x2x16x16xf32>, tensor<1x2x16x16xf32> -> tensor<1x4x16x16xf32>"
+            ) in att[0], att[0]
 
 
 def test_llama_block_matches_onnxruntime(tmp_path):
