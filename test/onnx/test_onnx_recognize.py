@@ -79,6 +79,21 @@ CASES = {
     "causal Where(triu, -inf, x)": (
         [_n("Where", ["m", "f", "logits"], ["scores"])],
         {"m": ~CAUSAL, "f": np.full((1, 1, 1, 1), NEG_INF)}, (), "causal scale = 1.0"),
+    # Masks built at import time from constants (Trilu folded, Cast folded).
+    "causal Where(Cast(Trilu(ones)), x, -inf)": (
+        [_n("Trilu", ["ones"], ["tl"], upper=0), _n("Cast", ["tl"], ["mb"], to=9),
+         _n("Where", ["mb", "logits", "f"], ["scores"])],
+        {"ones": np.ones((T, T), np.int64), "f": NEG_INF}, (), "causal scale = 1.0"),
+    "causal Where(Cast(Trilu(ones, k=1, upper)), -inf, x)": (
+        [_n("Trilu", ["ones", "one"], ["tu"], upper=1), _n("Cast", ["tu"], ["mb"], to=9),
+         _n("Where", ["mb", "f", "logits"], ["scores"])],
+        {"ones": np.ones((T, T), np.int64), "one": np.array(1, np.int64), "f": NEG_INF},
+        (), "causal scale = 1.0"),
+    "Trilu mask with the wrong k": (
+        [_n("Trilu", ["ones", "one"], ["tl"], upper=0), _n("Cast", ["tl"], ["mb"], to=9),
+         _n("Where", ["mb", "logits", "f"], ["scores"])],
+        {"ones": np.ones((T, T), np.int64), "one": np.array(1, np.int64), "f": NEG_INF},
+        (), None),
     "all-visible additive mask": (
         [_n("Add", ["logits", "m"], ["scores"])],
         {"m": np.zeros((T, T), np.float32)}, (), "scale = 1.0"),
