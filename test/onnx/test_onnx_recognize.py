@@ -105,6 +105,14 @@ CASES = {
     "finite mask value": (
         [_n("Add", ["logits", "m"], ["scores"])],
         {"m": _additive(CAUSAL, np.float32(-100))}, (), None),
+    "mask before scale": (
+        [_n("Add", ["logits", "m"], ["s"]), _n("Mul", ["s", "c"], ["scores"])],
+        {"m": _additive(CAUSAL), "c": np.float32(0.5)}, (), None),
+    "a column softmax before the row Softmax": (
+        [_n("Mul", ["logits", "c"], ["s"]), _n("Transpose", ["s"], ["st"], perm=[0, 1, 3, 2]),
+         _n("Softmax", ["st"], ["pt"], axis=-1),
+         _n("Transpose", ["pt"], ["scores"], perm=[0, 1, 3, 2])],
+        {"c": np.float32(0.5)}, (), None),
     "runtime scale": ([_n("Mul", ["logits", "c"], ["scores"])], {}, [("c", [1])], None),
     "non-uniform scale": ([_n("Mul", ["logits", "c"], ["scores"])],
                           {"c": np.linspace(0.5, 1, T, dtype=np.float32)}, (), None),
