@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "OnnxImporterImpl.h"
+#include "dialects/Kestrel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -22,6 +23,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -625,6 +627,8 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
                           acc = binaryBody(name, nb, l, acc, x);
                         return acc;
                       });
+  } else if (op == "MatMul" && (out = recognizeAttention(node, in))) {
+    // A decomposed attention (OnnxRecognize.cpp).
   } else if (op == "MatMul") {
     // numpy.matmul: a 1-D operand is a row (left) or column (right) vector
     // whose unit dimension is dropped from the result.
@@ -757,6 +761,8 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     values[t.name()] = *c;
   }
   for (const auto &node : graph.node())
+    for (const std::string &o : node.output()) producers[o] = &node;
+  for (const auto &node : graph.node())
     if (failed(convert(node))) {
       emitError(loc) << "cannot import node '" << node.name() << "' ("
                      << node.op_type() << ")";
@@ -778,6 +784,11 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     results.push_back(it->second);
   }
   func::ReturnOp::create(b, loc, results);
+  // What recognized attention made unused (and only then, to keep the IR of
+  // other models as it was).
+  if (recognizedAttention)
+    for (Operation &o : llvm::make_early_inc_range(llvm::reverse(*body)))
+      if (isOpTriviallyDead(&o)) o.erase();
   fn.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
   return module;
 }
@@ -786,7 +797,8 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
 
 OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, StringRef path,
                                      const OnnxImportOptions &options) {
-  ctx.loadDialect<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
+  ctx.loadDialect<kestrel::KestrelDialect, arith::ArithDialect,
+                  func::FuncDialect, linalg::LinalgDialect,
                   math::MathDialect, tensor::TensorDialect>();
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer) {

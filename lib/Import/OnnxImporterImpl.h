@@ -120,6 +120,10 @@ public:
   mlir::Value broadcastTo(mlir::Value x, llvm::ArrayRef<int64_t> shape);
   mlir::Value castTo(mlir::Value x, mlir::Type elt);
   mlir::Value scalarConst(mlir::Type elt, double v);
+  /// OnnxRecognize.cpp: the kestrel.attention computing the decomposed
+  /// attention that the MatMul `node` closes, or null when it is not one.
+  mlir::Value recognizeAttention(const onnx::NodeProto &node,
+                                 llvm::ArrayRef<mlir::Value> in);
 
   mlir::MLIRContext &ctx;
   mlir::OpBuilder b;
@@ -129,6 +133,10 @@ public:
   /// Default-domain opset of the model.
   int64_t opset = 0;
   llvm::StringMap<mlir::Value> values;
+  /// The node defining each value name.
+  llvm::StringMap<const onnx::NodeProto *> producers;
+  /// How many attentions recognizeAttention built.
+  int64_t recognizedAttention = 0;
   /// Values known at import time, by the arith.constant holding them.
   llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> folded;
   /// Tensors made from Constant nodes' scalar/list attributes.

@@ -704,6 +704,20 @@ LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
       k = (*kv)[0];
     }
     bool upper = intAttr(node, "upper", 1);
+    // Folded on integer/bool constants, so that causal masks built from a
+    // constant reach attention recognition (OnnxRecognize.cpp) as constants.
+    DenseElementsAttr cx = foldedOf(x);
+    auto xs = typeOf(x).getShape();
+    if (cx && isa<IntegerType>(elt) && product(xs) <= kMaxFoldElements) {
+      int64_t rows = xs[rank - 2], cols = xs[rank - 1];
+      SmallVector<APInt> v(cx.getValues<APInt>().begin(), cx.getValues<APInt>().end());
+      for (int64_t n = 0; n < (int64_t)v.size(); ++n) {
+        int64_t i = (n / cols) % rows, j = n % cols;
+        if (upper ? j - i < k : j - i > k) v[n] = APInt::getZero(v[n].getBitWidth());
+      }
+      out.push_back(materialize(DenseElementsAttr::get(typeOf(x), v)));
+      return success();
+    }
     out.push_back(elementwise({x}, elt, [&](OpBuilder &nb, Location l, ValueRange a) {
       // Keep (i, j) when j - i >= k (upper) or j - i <= k (lower).
       Value i = linalg::IndexOp::create(nb, l, rank - 2);
