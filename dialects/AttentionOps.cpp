@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
+#include "dialects/VerifierUtils.h"
 
 #include "llvm/Support/InterleavedRange.h"
 
@@ -13,11 +14,6 @@
 
 using namespace mlir;
 using namespace kestrel;
-
-/// Two static sizes disagree; dynamic sizes are checked at run time.
-static bool mismatch(int64_t a, int64_t b) {
-  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
-}
 
 double AttentionOp::getEffectiveScale() {
   if (std::optional<APFloat> s = getScale())

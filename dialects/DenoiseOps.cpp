@@ -6,16 +6,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
+#include "dialects/VerifierUtils.h"
 
 #include <cmath>
 
 using namespace mlir;
 using namespace kestrel;
-
-/// Two static sizes disagree; dynamic sizes are checked at run time.
-static bool mismatch(int64_t a, int64_t b) {
-  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
-}
 
 std::pair<int64_t, int64_t> DenoiseStepOp::getEligibleRange() {
   if (std::optional<ArrayRef<int64_t>> block = getBlock())

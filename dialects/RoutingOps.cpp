@@ -8,40 +8,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
+#include "dialects/VerifierUtils.h"
 
 #include <cmath>
 
 using namespace mlir;
 using namespace kestrel;
-
-/// Two static sizes disagree; dynamic sizes are checked at run time.
-static bool mismatch(int64_t a, int64_t b) {
-  return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
-}
-
-/// `type` must be `expected` (dynamic sizes match anything).
-static bool shapeMismatch(RankedTensorType type, ArrayRef<int64_t> expected) {
-  if (type.getRank() != static_cast<int64_t>(expected.size()))
-    return true;
-  for (auto [got, want] : llvm::zip(type.getShape(), expected))
-    if (mismatch(got, want))
-      return true;
-  return false;
-}
-
-/// Prints a shape as [a, b, c] with `?` for dynamic sizes.
-static std::string formatShape(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(shape, os, [&](int64_t d) {
-    if (ShapedType::isDynamic(d))
-      os << "?";
-    else
-      os << d;
-  });
-  os << "]";
-  return s;
-}
 
 static RankedTensorType rankedType(Value v) {
   return cast<RankedTensorType>(v.getType());
