@@ -169,15 +169,6 @@ LogicalResult Driver::run(ModuleOp module) {
                              "replay; use --target=cpu";
         return WalkResult::interrupt();
       }
-      // The conv's lowering is straight-line linalg and compiles for cuda,
-      // but its results have not been checked on a GPU yet: lift this once
-      // bench/gpu/check_conv.py passes there.
-      if (isa<CausalConv1dOp>(op)) {
-        op->emitOpError() << "is not supported on cuda targets yet: its "
-                             "lowering has not been checked on a GPU; use "
-                             "--target=cpu";
-        return WalkResult::interrupt();
-      }
       return WalkResult::advance();
     });
     if (unsupported.wasInterrupted())
