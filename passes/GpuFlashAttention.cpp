@@ -7,14 +7,18 @@
 //           [64 x + 16 w, +16) of head h and keeps them in registers;
 //   loop over the key tiles (64 keys) this query tile can see -- sink tiles
 //           first, then the causal/window band, so fully masked tiles are
-//           never loaded --
-//     copy K and V tiles of the KV head h / g to shared memory (16-byte
-//           vector loads, rows padded by 8 elements against bank conflicts);
+//           never loaded. K and V tiles of the KV head h / g arrive in
+//           shared memory by cp.async (16-byte copies, rows padded by 8
+//           elements against bank conflicts), software-pipelined: K(j + 1)
+//           loads during step j's softmax and P V, V(j + 1) during step
+//           j + 1's Q K^T --
 //     S = Q K^T with mma.sync m16n8k16 (f32 accumulation);
-//     scale, soft-cap, mask element-wise; online softmax in base 2 with
-//           the row max reduced over the 4 lanes that share a row;
+//     scale, soft-cap; mask only tiles that straddle a mask edge or S;
+//           online softmax in base 2 with the row max reduced over the 4
+//           lanes that share a row;
 //     O += P V with mma.sync, P taken straight from the S accumulators
-//           (the C fragment of two n8 tiles is the A fragment of one k16).
+//           (the C fragment of two n8 tiles is the A fragment of one k16,
+//           rounded pairwise with one cvt.rn.{bf16x2,f16x2}).
 //   O / l, rows that saw no key give 0.
 //
 // Fragment layouts follow the PTX ISA's mma.m16n8k16 description: lane
@@ -157,12 +161,6 @@ private:
                                         llvm::MaybeAlign(4));
     return asOperand(pair);
   }
-  /// Two elements from different rows, packed as one operand register.
-  Value packPair(Value lo, Value hi) {
-    auto vecType = VectorType::get({2}, elem);
-    return asOperand(vector::FromElementsOp::create(b, loc, vecType,
-                                                    ValueRange{lo, hi}));
-  }
   Value asOperand(Value pair) {
     if (elem.isF16())
       return pair;
@@ -171,6 +169,14 @@ private:
     return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
   }
   Value narrow(Value x) { return arith::TruncFOp::create(b, loc, elem, x); }
+  /// Two f32 values rounded to the storage type as one operand register
+  /// (one cvt.rn.{bf16x2,f16x2}.f32 instead of two conversions).
+  Value narrowPair(Value lo, Value hi) {
+    Value wide = vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{lo, hi});
+    return asOperand(arith::TruncFOp::create(
+        b, loc, VectorType::get({2}, elem), wide));
+  }
 
   /// The address of tile[row, col] in shared memory, from the tile's base
   /// address (an integer) and its padded row length.
@@ -234,12 +240,22 @@ private:
     return x;
   }
 
-  void copyTile(Value src, Value dst, Value keyTile);
-  /// Processes `count` key tiles over the loop-carried state: tiles
-  /// [0, sinkTiles), then tiles from `bandLo` on.
-  SmallVector<Value> keyLoop(Value count, Value sinkTiles, Value bandLo,
-                             ValueRange state);
-  SmallVector<Value> tileStep(Value keyTile, ValueRange state);
+  /// Issues the cp.async copies of key tile `keyTile` of the K or V
+  /// operand (global address `srcBase`) into the shared tile at `dstBase`;
+  /// the caller commits them as a group.
+  void copyTileAsync(Value srcBase, Value dstBase, Value keyTile);
+  /// Waits for the older of the two copy groups in flight and publishes it
+  /// to the block.
+  void waitForTile();
+  /// The key tile visited at step `i`: tiles [0, sinkTiles), then tiles
+  /// from `bandLo` on.
+  Value tileOf(Value i);
+  /// Whether some score of `keyTile` may be masked for this query tile.
+  Value needsMask(Value keyTile);
+  void ifThen(Value cond, llvm::function_ref<void()> body);
+  /// Processes `count` key tiles over the loop-carried state.
+  SmallVector<Value> keyLoop(Value count, ValueRange state);
+  SmallVector<Value> tileStep(Value i, Value count, ValueRange state);
   Value visible(Value row, Value key);
 
   OpBuilder &b;
@@ -253,7 +269,10 @@ private:
 
   // Per-thread coordinates, set by build().
   Value batch, head, kvHead, tid, lane, group, quad, row0, row1;
-  Value kBase, vBase; // shared tiles' addresses, as integers
+  Value kBase, vBase;     // shared tiles' addresses, as integers
+  Value kGlobal, vGlobal; // K's and V's global addresses, as integers
+  Value tileRow0;         // the query tile's first row
+  Value bandLo, sinkTiles;
   SmallVector<Value> qFrag; // [D/16][4] operand registers
 };
 
@@ -275,11 +294,15 @@ Value FlashKernel::visible(Value row, Value key) {
   return ok;
 }
 
-void FlashKernel::copyTile(Value src, Value dst, Value keyTile) {
-  // 128 threads move the 64 x D tile in 16-byte vectors.
+void FlashKernel::copyTileAsync(Value srcBase, Value dstBase, Value keyTile) {
+  // 128 threads move the 64 x D tile in 16-byte cp.async copies, which
+  // land in shared memory while the warps compute.
   int64_t vecsPerRow = D / 8;
   int64_t iterations = kBlockKeys * vecsPerRow / (kWarps * 32);
-  auto vecType = VectorType::get({8}, elem);
+  auto globalPtr = LLVM::LLVMPointerType::get(b.getContext(), 1);
+  // Element offset of row 0 of this (batch, KV head) in the [B, Hkv, S, D]
+  // operand.
+  Value headRow = mul(add(mul(batch, Hkv), kvHead), S);
   for (int64_t it = 0; it < iterations; ++it) {
     Value linear = add(tid, it * kWarps * 32);
     Value r = div(linear, vecsPerRow);
@@ -287,23 +310,72 @@ void FlashKernel::copyTile(Value src, Value dst, Value keyTile) {
     // Rows past S repeat the last key; their scores are masked to -inf, so
     // they contribute exactly 0 (and no NaN from uninitialized memory).
     Value key = minI(add(mul(keyTile, kBlockKeys), r), idx(S - 1));
-    Value data = vector::LoadOp::create(b, loc, vecType, src,
-                                        ValueRange{batch, kvHead, key, col},
-                                        false, llvm::MaybeAlign(16));
-    vector::StoreOp::create(b, loc, data, dst, ValueRange{r, col}, false,
-                            llvm::MaybeAlign(16));
+    Value element = add(mul(add(headRow, key), D), col);
+    Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             add(srcBase, mul(element, 2)));
+    Value src = LLVM::IntToPtrOp::create(b, loc, globalPtr, bytes);
+    NVVM::CpAsyncOp::create(b, loc, sharedAddress(dstBase, r, col), src, 16,
+                            NVVM::LoadCacheModifierKind::CG,
+                            /*cpSize=*/Value());
   }
 }
 
-SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
+void FlashKernel::waitForTile() {
+  // Every tile copy is one group and one more (the other operand's tile)
+  // may still be in flight; the barrier makes all threads' copies visible.
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
+  gpu::BarrierOp::create(b, loc);
+}
+
+Value FlashKernel::tileOf(Value i) {
+  Value inBand = cmp(arith::CmpIPredicate::sge, i, sinkTiles);
+  return arith::SelectOp::create(
+      b, loc, inBand, add(bandLo, arith::SubIOp::create(b, loc, i, sinkTiles)),
+      i);
+}
+
+Value FlashKernel::needsMask(Value keyTile) {
+  // A tile needs no mask when every key in it is visible to every row of
+  // the query tile: inside [0, S), at or before the first row's last key
+  // (causal), and after the last row's band start (window).
+  Value first = mul(keyTile, kBlockKeys);
+  Value last = add(first, kBlockKeys - 1);
+  Value need = cmp(arith::CmpIPredicate::sge, last, idx(S));
+  if (!causal)
+    return need;
+  need = arith::OrIOp::create(
+      b, loc, need, cmp(arith::CmpIPredicate::sgt, last, add(tileRow0, S - T)));
+  if (window > 0)
+    need = arith::OrIOp::create(
+        b, loc, need,
+        cmp(arith::CmpIPredicate::sle, first,
+            add(tileRow0, kBlockRows - 1 + S - T - window)));
+  return need;
+}
+
+void FlashKernel::ifThen(Value cond, llvm::function_ref<void()> body) {
+  auto op = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&op.getThenRegion().front());
+  body();
+}
+
+SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
+                                         ValueRange state) {
   int64_t nAcc = D / 8 * 4;
   SmallVector<Value> acc(state.begin(), state.begin() + nAcc);
   Value m[2] = {state[nAcc], state[nAcc + 1]};
   Value l[2] = {state[nAcc + 2], state[nAcc + 3]};
+  Value keyTile = tileOf(i);
+  Value next = add(i, 1);
+  Value hasNext = cmp(arith::CmpIPredicate::slt, next, count);
+  Value nextTile = tileOf(next);
 
-  copyTile(k, kTile, keyTile);
-  copyTile(v, vTile, keyTile);
-  gpu::BarrierOp::create(b, loc);
+  // Pipeline: K(i) and V(i) were issued before this step. K(i + 1) loads
+  // during the softmax and P V, V(i + 1) during the next step's Q K^T.
+  // Groups are committed unconditionally (empty ones past the last tile),
+  // so "all but the newest group" is always the operand needed now.
+  waitForTile();
 
   // S = Q K^T: 8 n8 tiles of keys, D/16 k-steps each.
   constexpr int64_t nTiles = kBlockKeys / 8;
@@ -326,11 +398,14 @@ SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
     }
   }
 
+  // Every warp is done with the K tile: start loading the next one.
+  gpu::BarrierOp::create(b, loc);
+  ifThen(hasNext, [&] { copyTileAsync(kGlobal, kBase, nextTile); });
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+
   // Scores in base 2: x = log2(e) * (softcap?) (scale * q.k), masked.
   constexpr double log2e = 1.4426950408889634;
   Value negInf = f32(-INFINITY);
-  Value keyBase = add(mul(keyTile, kBlockKeys), quad2);
-  Value tileMax[2] = {negInf, negInf};
   for (int64_t n = 0; n < nTiles; ++n)
     for (int64_t e = 0; e < 4; ++e) {
       Value x = s[n][e];
@@ -340,16 +415,44 @@ SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
       } else {
         x = fmul(x, f32(scale * log2e));
       }
-      Value key = add(keyBase, n * 8 + (e & 1));
-      x = arith::SelectOp::create(b, loc, visible(e < 2 ? row0 : row1, key),
-                                  x, negInf);
       s[n][e] = x;
-      tileMax[e / 2] = fmax(tileMax[e / 2], x);
     }
+  // Masking only where the tile straddles a mask edge (or S): interior
+  // tiles skip the index arithmetic. Without a causal mask and with S a
+  // multiple of the tile, no tile needs it.
+  if (causal || S % kBlockKeys != 0) {
+    SmallVector<Value> flat;
+    for (auto &tile : s)
+      flat.append(tile);
+    SmallVector<Type> types(flat.size(), b.getF32Type());
+    auto masked = scf::IfOp::create(b, loc, types, needsMask(keyTile),
+                                    /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&masked.getThenRegion().front());
+      Value keyBase = add(mul(keyTile, kBlockKeys), quad2);
+      SmallVector<Value> out;
+      for (int64_t n = 0; n < nTiles; ++n)
+        for (int64_t e = 0; e < 4; ++e) {
+          Value key = add(keyBase, n * 8 + (e & 1));
+          out.push_back(arith::SelectOp::create(
+              b, loc, visible(e < 2 ? row0 : row1, key), s[n][e], negInf));
+        }
+      scf::YieldOp::create(b, loc, out);
+      b.setInsertionPointToStart(&masked.getElseRegion().front());
+      scf::YieldOp::create(b, loc, flat);
+    }
+    for (int64_t n = 0; n < nTiles; ++n)
+      for (int64_t e = 0; e < 4; ++e)
+        s[n][e] = masked.getResult(n * 4 + e);
+  }
+  Value tileMax[2] = {negInf, negInf};
+  for (int64_t n = 0; n < nTiles; ++n)
+    for (int64_t e = 0; e < 4; ++e)
+      tileMax[e / 2] = fmax(tileMax[e / 2], s[n][e]);
 
   // Online softmax: new running max, rescale of what was accumulated.
   Value alpha[2], mUse[2];
-  SmallVector<Value> next;
   for (int r = 0; r < 2; ++r) {
     Value mNew = fmax(m[r], quadReduce(tileMax[r], /*isMax=*/true));
     // A row that has seen only masked keys keeps max -inf; subtracting 0
@@ -373,11 +476,12 @@ SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
 
   // O += P V: P's C fragments of n8 tiles 2t, 2t+1 are the A fragment of
   // the k16 step t.
+  waitForTile();
   for (int64_t t = 0; t < kBlockKeys / 16; ++t) {
-    Value a[4] = {packPair(narrow(s[2 * t][0]), narrow(s[2 * t][1])),
-                  packPair(narrow(s[2 * t][2]), narrow(s[2 * t][3])),
-                  packPair(narrow(s[2 * t + 1][0]), narrow(s[2 * t + 1][1])),
-                  packPair(narrow(s[2 * t + 1][2]), narrow(s[2 * t + 1][3]))};
+    Value a[4] = {narrowPair(s[2 * t][0], s[2 * t][1]),
+                  narrowPair(s[2 * t][2], s[2 * t][3]),
+                  narrowPair(s[2 * t + 1][0], s[2 * t + 1][1]),
+                  narrowPair(s[2 * t + 1][2], s[2 * t + 1][3])};
     // Transposed ldmatrix of V: matrices (keys +0 / +8) x (columns of
     // n8 tiles dn, dn + 1) give (b0, b1) of both tiles.
     Value keyRow = add(add(lane8, mul(rem(matrix, 2), 8)), t * 16);
@@ -393,26 +497,33 @@ SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
       }
     }
   }
-  // The next tile's copy overwrites shared memory.
+  // Every warp is done with the V tile: start loading the next one.
   gpu::BarrierOp::create(b, loc);
+  ifThen(hasNext, [&] { copyTileAsync(vGlobal, vBase, nextTile); });
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
 
-  next.append(acc);
-  next.append({m[0], m[1], l[0], l[1]});
-  return next;
+  SmallVector<Value> carried(acc);
+  carried.append({m[0], m[1], l[0], l[1]});
+  return carried;
 }
 
-SmallVector<Value> FlashKernel::keyLoop(Value count, Value sinkTiles,
-                                        Value bandLo, ValueRange state) {
+SmallVector<Value> FlashKernel::keyLoop(Value count, ValueRange state) {
+  // Prologue: the first tile's K and V, one group each.
+  Value first = tileOf(idx(0));
+  copyTileAsync(kGlobal, kBase, first);
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  copyTileAsync(vGlobal, vBase, first);
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
   auto loop = scf::ForOp::create(b, loc, idx(0), count, idx(1), state);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  Value i = loop.getInductionVar();
-  Value inBand = cmp(arith::CmpIPredicate::sge, i, sinkTiles);
-  Value keyTile = arith::SelectOp::create(
-      b, loc, inBand,
-      add(bandLo, arith::SubIOp::create(b, loc, i, sinkTiles)), i);
-  SmallVector<Value> next = tileStep(keyTile, loop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, next);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> next =
+        tileStep(loop.getInductionVar(), count, loop.getRegionIterArgs());
+    scf::YieldOp::create(b, loc, next);
+  }
+  // No copy may be in flight when the block exits (count can be 0).
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   return SmallVector<Value>(loop.getResults());
 }
 
@@ -429,8 +540,10 @@ void FlashKernel::build(gpu::LaunchOp launch) {
   group = div(lane, 4);
   kBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, kTile);
   vBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, vTile);
+  kGlobal = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, k);
+  vGlobal = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
   quad = rem(lane, 4);
-  Value tileRow0 = mul(queryTile, kBlockRows);
+  tileRow0 = mul(queryTile, kBlockRows);
   row0 = add(add(tileRow0, mul(warp, kRowsPerWarp)), group);
   row1 = add(row0, 8);
 
@@ -456,7 +569,9 @@ void FlashKernel::build(gpu::LaunchOp launch) {
   // start, plus the sink tiles before the band. One loop walks the sink
   // tiles, then the band (one copy of the body keeps register use down).
   int64_t numKeyTiles = (S + kBlockKeys - 1) / kBlockKeys;
-  Value bandLo = idx(0), bandHi = idx(numKeyTiles), sinkTiles = idx(0);
+  Value bandHi = idx(numKeyTiles);
+  bandLo = idx(0);
+  sinkTiles = idx(0);
   if (causal) {
     Value lastKey = add(minI(add(tileRow0, kBlockRows - 1), lastRow), S - T);
     Value end = minI(add(lastKey, 1), idx(S));
@@ -469,7 +584,7 @@ void FlashKernel::build(gpu::LaunchOp launch) {
     }
   }
   Value count = add(sinkTiles, arith::SubIOp::create(b, loc, bandHi, bandLo));
-  state = keyLoop(count, sinkTiles, bandLo, state);
+  state = keyLoop(count, state);
 
   // O = acc / l; a row without visible keys (l = 0) stores 0.
   Value inv[2];

@@ -11,18 +11,41 @@
 // CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C2]], {{.*}} = %[[C8]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C128]],
 // CHECK-SAME: workgroup(%[[KT:.*]] : memref<64x72xbf16, #gpu.address_space<workgroup>>, %[[VT:.*]] : memref<64x72xbf16, #gpu.address_space<workgroup>>)
-// One loop over key tiles: sink tiles first, then the band.
+// Prologue: the first tile's K and V as two cp.async groups (16 bytes per
+// copy, straight into the padded shared tiles).
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.shared.global
+// CHECK: nvvm.cp.async.commit.group
+// One loop over key tiles: sink tiles first, then the band. Each step waits
+// for K, computes S = Q K^T, starts the next K while it does the softmax,
+// waits for V, computes P V and starts the next V.
 // CHECK: scf.for
-// CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<2x2x100x64xbf16>, vector<8xbf16>
-// CHECK: vector.store {{.*}}, %[[KT]]
-// CHECK: gpu.barrier
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>, num = 4
 // CHECK: nvvm.mma.sync {{.*}} multiplicandAPtxType = #nvvm.mma_type<bf16>
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK: nvvm.cp.async.shared.global
+// CHECK: nvvm.cp.async.commit.group
+// Only tiles that straddle a mask edge pay for the mask.
+// CHECK: scf.if {{.*}} -> (f32,
+// CHECK: arith.select
+// CHECK: } else {
+// CHECK-NEXT: scf.yield
 // CHECK: gpu.shuffle xor
 // CHECK: math.exp2
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>, num = 4
 // CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK: nvvm.cp.async.shared.global
+// CHECK: nvvm.cp.async.commit.group
 // CHECK: scf.yield
+// Nothing is in flight when the block exits.
+// CHECK: nvvm.cp.async.wait.group 0
 // Rows past T are not stored.
 // CHECK: scf.if
 // CHECK: vector.store {{.*}}, %[[OUT]]
@@ -35,10 +58,15 @@ func.func @gqa_window(%q: tensor<2x4x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, 
 
 // -----
 
-// f16, D = 128: shared rows padded to 136 elements.
+// f16, D = 128: shared rows padded to 136 elements. Not causal and S a
+// multiple of the key tile: no tile is masked, so no mask code at all.
 // CHECK-LABEL: func.func @f16_d128
 // CHECK: workgroup({{.*}} : memref<64x136xf16, #gpu.address_space<workgroup>>
 // CHECK: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK-NOT: scf.if {{.*}} -> (f32
+// CHECK: math.tanh
+// CHECK-NOT: scf.if {{.*}} -> (f32
+// CHECK: nvvm.cp.async.wait.group 0
 func.func @f16_d128(%q: tensor<1x2x64x128xf16>, %k: tensor<1x2x64x128xf16>, %v: tensor<1x2x64x128xf16>) -> tensor<1x2x64x128xf16> {
   %o = kestrel.attention %q, %k, %v softcap = 30.0 : tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16> -> tensor<1x2x64x128xf16>
   return %o : tensor<1x2x64x128xf16>
