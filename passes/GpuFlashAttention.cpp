@@ -150,7 +150,15 @@ private:
   Value fmax(Value x, Value y) {
     return arith::MaximumFOp::create(b, loc, x, y);
   }
-  Value exp2(Value x) { return math::Exp2Op::create(b, loc, x); }
+  /// 2^x with ex2.approx.ftz: one MUFU instruction. (math.exp2 becomes
+  /// libdevice's __nv_exp2f, which adds denormal scaling around it; softmax
+  /// weights below 2^-126 are negligible next to the row sum, which is >= 1.)
+  Value exp2(Value x) {
+    return LLVM::CallIntrinsicOp::create(
+               b, loc, b.getF32Type(),
+               b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
+        ->getResult(0);
+  }
 
   /// Two adjacent elements of `mem` at `indices` (last index even), as one
   /// mma operand register: vector<2xf16> for f16, i32 for bf16.
@@ -404,7 +412,11 @@ SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
   NVVM::CpAsyncCommitGroupOp::create(b, loc);
 
   // Scores in base 2: x = log2(e) * (softcap?) (scale * q.k), masked.
+  // Without a soft cap and with a positive scale, the scores stay raw: the
+  // max commutes with the scaling, and exp2 takes fma(s, c, -c max).
   constexpr double log2e = 1.4426950408889634;
+  const bool fused = !softcap && scale > 0;
+  const double c = scale * log2e;
   Value negInf = f32(-INFINITY);
   for (int64_t n = 0; n < nTiles; ++n)
     for (int64_t e = 0; e < 4; ++e) {
@@ -412,8 +424,8 @@ SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
       if (softcap) {
         x = fmul(x, f32(scale / *softcap));
         x = fmul(math::TanhOp::create(b, loc, x), f32(*softcap * log2e));
-      } else {
-        x = fmul(x, f32(scale * log2e));
+      } else if (!fused) {
+        x = fmul(x, f32(c));
       }
       s[n][e] = x;
     }
@@ -450,6 +462,9 @@ SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
   for (int64_t n = 0; n < nTiles; ++n)
     for (int64_t e = 0; e < 4; ++e)
       tileMax[e / 2] = fmax(tileMax[e / 2], s[n][e]);
+  if (fused)
+    for (Value &x : tileMax)
+      x = fmul(x, f32(c));
 
   // Online softmax: new running max, rescale of what was accumulated.
   Value alpha[2], mUse[2];
@@ -464,9 +479,17 @@ SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
     m[r] = mNew;
   }
   Value rowSum[2] = {f32(0.0), f32(0.0)};
+  Value negM[2] = {arith::NegFOp::create(b, loc, mUse[0]),
+                   arith::NegFOp::create(b, loc, mUse[1])};
   for (int64_t n = 0; n < nTiles; ++n)
     for (int64_t e = 0; e < 4; ++e) {
-      s[n][e] = exp2(fsub(s[n][e], mUse[e / 2]));
+      // llvm.intr.fma, not math.fma: the pipeline's math-expand-ops
+      // would split the latter into a multiply and an add.
+      Value shifted =
+          fused ? LLVM::FMAOp::create(b, loc, s[n][e], f32(c), negM[e / 2])
+                      .getResult()
+                : fsub(s[n][e], mUse[e / 2]);
+      s[n][e] = exp2(shifted);
       rowSum[e / 2] = fadd(rowSum[e / 2], s[n][e]);
     }
   for (int r = 0; r < 2; ++r)
