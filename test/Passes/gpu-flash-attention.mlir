@@ -35,7 +35,8 @@
 // CHECK: } else {
 // CHECK-NEXT: scf.yield
 // CHECK: gpu.shuffle xor
-// CHECK: math.exp2
+// CHECK: llvm.intr.fma
+// CHECK: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK: nvvm.cp.async.wait.group 1
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<col>, num = 4
