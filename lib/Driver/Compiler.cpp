@@ -252,8 +252,15 @@ Driver::emitPtx(ModuleOp module,
       p += ".manifest";
     manifestFile = std::string(p);
   }
-  FailureOr<std::string> manifest = buildCudaManifest(
-      module, entries, llvm::sys::path::filename(outputPath), target.chip);
+  // Constant data goes to a sidecar beside the PTX: m.ptx -> m.weights.
+  llvm::SmallString<256> weightsFile(outputPath);
+  if (llvm::sys::path::extension(weightsFile) == ".ptx")
+    llvm::sys::path::replace_extension(weightsFile, ".weights");
+  else
+    weightsFile += ".weights";
+  FailureOr<CudaManifest> manifest =
+      buildCudaManifest(module, entries, llvm::sys::path::filename(outputPath),
+                        target.chip, llvm::sys::path::filename(weightsFile));
   if (failed(manifest))
     return failure();
 
@@ -265,7 +272,30 @@ Driver::emitPtx(ModuleOp module,
   if (!manifestOut)
     return fail(error);
   ptxOut->os() << *ptx;
-  manifestOut->os() << *manifest;
+  manifestOut->os() << manifest->manifest;
+  // The weights are written to a temporary file and renamed into place
+  // before the manifest that names them is kept: a failure leaves neither,
+  // and a kept manifest never names a missing or partial weights file.
+  if (!manifest->weights.empty()) {
+    std::string tmp = siblingTemp(weightsFile, ".weights");
+    std::error_code ec;
+    {
+      llvm::raw_fd_ostream out(tmp, ec, llvm::sys::fs::OF_None);
+      if (!ec) {
+        out << manifest->weights;
+        out.close();
+        if (out.has_error())
+          ec = out.error();
+      }
+    }
+    if (!ec)
+      ec = llvm::sys::fs::rename(tmp, weightsFile);
+    if (ec) {
+      llvm::sys::fs::remove(tmp);
+      return fail("cannot write the weights file " + weightsFile + ": " +
+                  ec.message());
+    }
+  }
   ptxOut->keep();
   manifestOut->keep();
   return success();
