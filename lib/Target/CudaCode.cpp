@@ -367,8 +367,8 @@ private:
 
 } // namespace
 
-uint64_t fnv1a64(StringRef bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
+/// FNV-1a, 64 bits, continued over `bytes` from state `h`.
+static uint64_t fnv1a64(uint64_t h, StringRef bytes) {
   for (unsigned char c : bytes.bytes()) {
     h ^= c;
     h *= 0x100000001b3ULL;
@@ -376,9 +376,14 @@ uint64_t fnv1a64(StringRef bytes) {
   return h;
 }
 
+uint64_t fnv1a64(StringRef bytes) {
+  return fnv1a64(0xcbf29ce484222325ULL, bytes);
+}
+
 FailureOr<CudaManifest>
 buildCudaManifest(ModuleOp lowered, const std::vector<EntryPoint> &entries,
-                  StringRef ptxFile, StringRef chip, StringRef weightsFile) {
+                  StringRef ptxFile, StringRef chip, StringRef weightsFile,
+                  llvm::raw_ostream &weightsOut) {
   std::string body;
   llvm::raw_string_ostream os(body);
   WeightTable weights;
@@ -392,24 +397,30 @@ buildCudaManifest(ModuleOp lowered, const std::vector<EntryPoint> &entries,
     os << "end\n";
   }
 
+  // One constant at a time: besides the IR, at most the largest constant is
+  // held in memory.
   CudaManifest out;
-  out.weights.reserve(weights.size);
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  std::string bytes;
   for (WeightTable::Entry &e : weights.entries) {
-    out.weights.resize(e.offset, '\0'); // alignment padding
-    if (failed(serializeConstant(e.global, out.weights)))
+    bytes.assign(e.offset - out.weightsBytes, '\0'); // alignment padding
+    if (failed(serializeConstant(e.global, bytes)))
       return failure();
-    if (out.weights.size() != e.offset + e.bytes)
+    if (bytes.size() != e.offset + e.bytes - out.weightsBytes)
       return e.global.emitError("serialized constant has ")
-             << out.weights.size() - e.offset << " bytes, expected "
-             << e.bytes;
+             << bytes.size() - (e.offset - out.weightsBytes)
+             << " bytes, expected " << e.bytes;
+    hash = fnv1a64(hash, bytes);
+    weightsOut << bytes;
+    out.weightsBytes += bytes.size();
   }
   llvm::raw_string_ostream text(out.manifest);
   text << "kestrel-manifest 1 cuda\n"
        << "target " << chip << '\n'
        << "ptx " << ptxFile << '\n';
   if (!weights.entries.empty())
-    text << "weights " << weightsFile << ' ' << out.weights.size() << ' '
-         << llvm::format_hex(fnv1a64(out.weights), 18) << '\n';
+    text << "weights " << weightsFile << ' ' << out.weightsBytes << ' '
+         << llvm::format_hex(hash, 18) << '\n';
   text << body;
   return out;
 }

@@ -76,6 +76,8 @@ def compiled(tmp_path_factory):
 
 def test_sidecar_layout(compiled):
     assert compiled.weights_file == "m.weights"
+    assert sorted(p.name for p in compiled.manifest.parent.iterdir()) == \
+        ["m.manifest", "m.ptx", "m.weights"]
     distinct = cuda_weights.check_layout(compiled)
     # W appears in both functions and is stored once: 7 distinct constants.
     assert len(distinct) == len(TABLES)
@@ -132,7 +134,8 @@ func.func @twice(%x: tensor<8xf32>) -> tensor<8xf32> {
   return %y : tensor<8xf32>
 }""", tmp_path / "t.ptx", "--target=cuda:sm_90a")
     assert "weights" not in (tmp_path / "t.manifest").read_text()
-    assert not (tmp_path / "t.weights").exists()
+    # No weights file, and no temporary one left behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.manifest", "t.ptx"]
 
 
 def test_failed_weights_write_leaves_nothing(tmp_path):

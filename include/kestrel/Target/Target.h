@@ -19,6 +19,7 @@
 namespace llvm {
 class LLVMContext;
 class Module;
+class raw_ostream;
 } // namespace llvm
 
 namespace kestrel {
@@ -76,24 +77,25 @@ std::string linkSharedLibrary(llvm::StringRef objectPath,
 /// The PTX of the single gpu.binary in a module lowered by the CUDA pipeline.
 mlir::FailureOr<std::string> extractPTX(mlir::ModuleOp module);
 
-/// What kestrelc writes beside the PTX for CUDA.
+/// The CUDA manifest and what it says of the weights written beside it.
 struct CudaManifest {
   std::string manifest; // the launch manifest's text
-  /// The weights sidecar: the bytes of every constant the manifest's `const`
-  /// buffers name, 64-byte aligned. Empty (and no file written, no `weights`
-  /// line) when the module uses no constant data.
-  std::string weights;
+  /// Bytes written to the weights stream: every constant the manifest's
+  /// `const` buffers name, 64-byte aligned. 0 (and no `weights` line) when
+  /// the module uses no constant data.
+  uint64_t weightsBytes = 0;
 };
 
 /// The CUDA launch manifest: entry points plus, per function, the buffers
-/// and the ordered launch/copy steps read off its host code, and the
-/// constant data it uploads, to be written to `weightsFile` (named in the
-/// manifest relative to the manifest's directory).
+/// and the ordered launch/copy steps read off its host code. The constant
+/// data it uploads is streamed to `weightsOut`, to be stored as
+/// `weightsFile` (named in the manifest relative to the manifest's
+/// directory).
 mlir::FailureOr<CudaManifest>
 buildCudaManifest(mlir::ModuleOp lowered,
                   const std::vector<EntryPoint> &entries,
                   llvm::StringRef ptxFile, llvm::StringRef chip,
-                  llvm::StringRef weightsFile);
+                  llvm::StringRef weightsFile, llvm::raw_ostream &weightsOut);
 
 /// FNV-1a, 64 bits: the checksum of the weights file in the manifest.
 uint64_t fnv1a64(llvm::StringRef bytes);
