@@ -143,7 +143,9 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
     } else if (word == "weights") {
       std::string bytes, sum;
       char *end = nullptr;
-      if (fn || !(words >> out.weights >> bytes >> sum) ||
+      if (!out.weights.empty())
+        return fail("a second 'weights' line");
+      if (fn || !out.functions.empty() || !(words >> out.weights >> bytes >> sum) ||
           !parseSize(bytes, out.weightsBytes) || sum.size() < 3 ||
           sum.compare(0, 2, "0x") != 0)
         return fail("expected 'weights FILE BYTES 0xFNV1A64' before the "

@@ -160,6 +160,12 @@ TEST(Manifest, RejectsMalformedInput) {
                     "const 2 f32 4 0 16\nend\n")
                 .find("'const' without a 'weights' file"),
             std::string::npos);
+  EXPECT_NE(failure(w + "end\nweights w 16 0x1\n").find("a second 'weights'"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cuda\nfunction f 0 0\nend\n"
+                    "weights w 16 0x1\n")
+                .find("before the functions"),
+            std::string::npos);
   EXPECT_NE(failure("kestrel-manifest 1 cuda\nweights w 16 1234\n")
                 .find("expected 'weights FILE BYTES 0xFNV1A64'"),
             std::string::npos);
