@@ -45,7 +45,7 @@ namespace {
   X(cuLaunchKernel)                                                            \
   X(cuMemAlloc)                                                                \
   X(cuMemFree)                                                                 \
-  X(cuMemcpyHtoD)                                                              \
+  X(cuMemcpyHtoDAsync)                                                         \
   X(cuMemcpyDtoH)                                                              \
   X(cuMemcpyDtoDAsync)                                                         \
   X(cuStreamCreate)                                                            \
@@ -298,8 +298,13 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
           return nullptr;
         }
         it = m->weightBuffers_.emplace(key, p).first;
-        if (!check(d.cuMemcpyHtoD_(p, weights.data() + c.offset, key.second),
-                   "cuMemcpyHtoD", error)) {
+        // On the module's stream, so the launches that read it are ordered
+        // after it (a synchronous copy from pageable memory may return
+        // before its DMA completes, and the stream does not wait for the
+        // legacy stream).
+        if (!check(d.cuMemcpyHtoDAsync_(p, weights.data() + c.offset,
+                                        key.second, stream),
+                   "cuMemcpyHtoDAsync", error)) {
           error += " (uploading constant " + std::to_string(c.id) + " of " +
                    fn.name + ")";
           return nullptr;
@@ -307,6 +312,9 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
       }
       m->constants_[fn.name][c.id] = it->second;
     }
+  // The host copy of the weights is freed on return.
+  if (!check(d.cuStreamSynchronize_(stream), "cuStreamSynchronize", error))
+    return nullptr;
 
   std::map<std::string, unsigned> maxShared;
   for (const Function &fn : m->manifest_.functions)
@@ -515,9 +523,16 @@ void CudaModule::release(DevicePtr ptr) {
 bool CudaModule::upload(DevicePtr dst, const void *src, size_t bytes,
                         std::string &error) {
   const Driver &d = driver();
+  // Enqueued on the module's stream, so later runs are ordered after it (a
+  // synchronous cuMemcpyHtoD from pageable memory may return before its DMA
+  // completes, and the non-blocking stream does not wait for it), then
+  // waited for, so the caller may reuse `src` at once.
   return check(d.cuCtxSetCurrent_(static_cast<CUcontext>(context_)),
                "cuCtxSetCurrent", error) &&
-         check(d.cuMemcpyHtoD_(dst, src, bytes), "cuMemcpyHtoD", error);
+         check(d.cuMemcpyHtoDAsync_(dst, src, bytes,
+                                    static_cast<CUstream>(stream_)),
+               "cuMemcpyHtoDAsync", error) &&
+         synchronize(error);
 }
 
 bool CudaModule::download(void *dst, DevicePtr src, size_t bytes,
