@@ -15,7 +15,7 @@
 // CHECK-NEXT: in f32 2x8
 // CHECK-NEXT: out f32 2x2x4
 // CHECK-NEXT: const 2 f32 2x2x4 0 64
-// CHECK-NEXT: launch {{.*}} params i64:2 i64:4 b0 b2 b1
+// CHECK-NEXT: launch {{.*}} params b0 b2 b1{{$}}
 // CHECK-NEXT: end
 // The same constant in a second function is the same range of the file;
 // a second constant starts at the next multiple of 64.
