@@ -71,6 +71,8 @@ namespace {
 constexpr int64_t kWarps = 4;
 constexpr int64_t kBlockKeys = 64; // Bc
 constexpr int64_t kPad = 8; // shared-memory row padding, in elements
+/// rows-per-warp=0 picks 16 when 32 would launch fewer blocks than this.
+constexpr int64_t kAutoMinBlocks = 132;
 
 /// How one kernel divides its work: each warp owns `mTiles` m16 row tiles
 /// (every K/V fragment it loads feeds that many mma), and Q sits in
@@ -755,10 +757,10 @@ struct GpuFlashAttentionPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (rowsPerWarp != 16 && rowsPerWarp != 32) {
+    if (rowsPerWarp != 0 && rowsPerWarp != 16 && rowsPerWarp != 32) {
       getOperation().emitError()
-          << "kestrel-gpu-flash-attention: rows-per-warp must be 16 or 32, "
-             "got "
+          << "kestrel-gpu-flash-attention: rows-per-warp must be 0 (auto), "
+             "16 or 32, got "
           << static_cast<int64_t>(rowsPerWarp);
       return signalPassFailure();
     }
@@ -787,7 +789,16 @@ struct GpuFlashAttentionPass
         b, loc,
         MemRefType::get(resultType.getShape(), resultType.getElementType()));
 
-    KernelShape shape = chooseShape(op.getHeadDim(), rowsPerWarp);
+    // Auto: two row tiles per warp, unless the grid would then leave SMs
+    // idle (an H100 has 132; small problems run faster on more, smaller
+    // blocks).
+    int64_t rowsWanted = rowsPerWarp;
+    if (rowsWanted == 0) {
+      int64_t blocks = (op.getQueryLen() + 127) / 128 * op.getBatch() *
+                       op.getNumHeads();
+      rowsWanted = blocks < kAutoMinBlocks ? 16 : 32;
+    }
+    KernelShape shape = chooseShape(op.getHeadDim(), rowsWanted);
     auto idx = [&](int64_t c) {
       return arith::ConstantIndexOp::create(b, loc, c);
     };

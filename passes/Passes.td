@@ -64,9 +64,10 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
     attention ops are left for the reference lowering.
   }];
   let options = [
-    Option<"rowsPerWarp", "rows-per-warp", "int64_t", /*default=*/"32",
-           "Query rows per warp: 16 (one m16 tile, Q in registers) or 32 "
-           "(two tiles sharing each K/V fragment)">
+    Option<"rowsPerWarp", "rows-per-warp", "int64_t", /*default=*/"0",
+           "Query rows per warp: 16 (one m16 tile), 32 (two tiles sharing "
+           "each K/V fragment) or 0: 32 unless that launches fewer than 132 "
+           "blocks (an H100's SM count), then 16">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::NVVM::NVVMDialect",

@@ -1,8 +1,9 @@
-// RUN: kestrel-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kestrel-gpu-flash-attention))' | FileCheck %s
+// RUN: kestrel-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kestrel-gpu-flash-attention{rows-per-warp=32}))' | FileCheck %s
+// RUN: kestrel-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kestrel-gpu-flash-attention))' | FileCheck %s --check-prefix=AUTO
 // RUN: kestrel-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kestrel-gpu-flash-attention{rows-per-warp=16}))' | FileCheck %s --check-prefix=R16
 // RUN: not kestrel-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kestrel-gpu-flash-attention{rows-per-warp=48}))' 2>&1 | FileCheck %s --check-prefix=BAD
 
-// BAD: error: kestrel-gpu-flash-attention: rows-per-warp must be 16 or 32, got 48
+// BAD: error: kestrel-gpu-flash-attention: rows-per-warp must be 0 (auto), 16 or 32, got 48
 
 // bf16 GQA (4 query heads over 2 KV heads), causal window with sinks, T not
 // a multiple of the query tile: one block per (query tile, batch x head),
@@ -21,6 +22,10 @@
 // Q fragments of both row tiles are loaded once into registers.
 // CHECK-COUNT-32: vector.load {{.*}} : memref<2x4x100x64xbf16>, vector<2xbf16>
 // CHECK-NOT: vector.load
+// By default (auto) 32 rows per warp would launch 8 blocks, fewer than an
+// H100's 132 SMs: 16 rows per warp, two query tiles.
+// AUTO-LABEL: func.func @gqa_window
+// AUTO: gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{(_[0-9]+)?}}, {{.*}} = %c8{{(_[0-9]+)?}}
 // R16-LABEL: func.func @gqa_window
 // R16-DAG: %[[C2:.*]] = arith.constant 2 : index
 // R16-DAG: %[[C8:.*]] = arith.constant 8 : index
@@ -101,6 +106,18 @@ func.func @gqa_window(%q: tensor<2x4x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, 
 func.func @f16_d128(%q: tensor<1x2x64x128xf16>, %k: tensor<1x2x64x128xf16>, %v: tensor<1x2x64x128xf16>) -> tensor<1x2x64x128xf16> {
   %o = kestrel.attention %q, %k, %v softcap = 30.0 : tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16>, tensor<1x2x64x128xf16> -> tensor<1x2x64x128xf16>
   return %o : tensor<1x2x64x128xf16>
+}
+
+// -----
+
+// Auto at prefill size: B1 H16 T4096 gives 512 blocks of 128 rows, so two
+// row tiles per warp and Q in shared memory (D = 128).
+// AUTO-LABEL: func.func @auto_large
+// AUTO: arith.constant 69632 : i32
+// AUTO: gpu.launch blocks({{.*}}) in ({{.*}} = %c32{{(_[0-9]+)?}}, {{.*}} = %c16{{(_[0-9]+)?}}
+func.func @auto_large(%q: tensor<1x16x4096x128xbf16>, %k: tensor<1x16x4096x128xbf16>, %v: tensor<1x16x4096x128xbf16>) -> tensor<1x16x4096x128xbf16> {
+  %o = kestrel.attention %q, %k, %v causal : tensor<1x16x4096x128xbf16>, tensor<1x16x4096x128xbf16>, tensor<1x16x4096x128xbf16> -> tensor<1x16x4096x128xbf16>
+  return %o : tensor<1x16x4096x128xbf16>
 }
 
 // -----
