@@ -279,7 +279,7 @@ struct SelectKVLayoutPass
     }
     apply(c, current, want);
     record(str(want) + ": " + why + "; the function creates the cache, so "
-                                    "it is laid out so at no cost");
+                                    "it takes this layout at no cost");
     for (Operation *op : c.ops)
       op->setAttr("kestrel.kv_layout_from", current);
   }
