@@ -127,6 +127,11 @@ def reference(q, k, v, lens, T):
 
 
 def time_cuda(fn, warmup=3, repeat=20):
+    if not torch.cuda.is_available():  # --device cpu dry runs of this script
+        import time
+        t0 = time.perf_counter()
+        fn()
+        return (time.perf_counter() - t0) * 1e3
     for _ in range(warmup):
         fn()
     torch.cuda.synchronize()
@@ -226,7 +231,8 @@ def check_decode(args, name, case, meta, gen, dev):
         except Exception as e:  # noqa: BLE001
             print(f"{name}: SDPA enable_gqa failed: {str(e).splitlines()[0][:100]}")
         del qd, kd, vd
-    torch.cuda.empty_cache()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
     def fmt(t):
         return f"{t:.3f} / {gbs(t):.0f}" if t else "n/a"
@@ -299,9 +305,12 @@ def main():
     ap.add_argument("--table", default=None)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--device", default="cuda",
+                    help="cpu: a dry run of this script with a stand-in kestrel-run")
     args = ap.parse_args()
-    dev = torch.device("cuda")
-    print(f"torch {torch.__version__}, {torch.cuda.get_device_name()}")
+    dev = torch.device(args.device)
+    gpu = torch.cuda.get_device_name() if args.device == "cuda" else "cpu (dry run)"
+    print(f"torch {torch.__version__}, {gpu}")
     gen = torch.Generator().manual_seed(2026_11_23)
     rows, failed = [], []
     for case in sorted(p for p in Path(args.cases).iterdir() if p.is_dir()):
@@ -320,7 +329,7 @@ def main():
     header = ["case", "shape", "layout", "seq_lens", "ours ms / GB/s",
               "SDPA repeated K/V ms / GB/s", "SDPA enable_gqa ms / GB/s",
               "max abs err", "rel L2 err", "lse max err", "check"]
-    lines = [f"GPU: {torch.cuda.get_device_name()}, torch {torch.__version__}", "",
+    lines = [f"GPU: {gpu}, torch {torch.__version__}", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines += ["", "GB/s = unique KV bytes of the step (sum of min(L, S) * Hkv * (D + Dv) "

@@ -120,7 +120,15 @@ def main() -> None:
     ap.add_argument("--dest", default=str(ROOT), help="checkout to stage into")
     ap.add_argument("--chip", default="sm_90a")
     ap.add_argument("--kestrelc", default=str(ROOT / "build" / "bin" / "kestrelc"))
+    ap.add_argument("--small", action="store_true",
+                    help="shrink S (for a dry run of the bench scripts)")
     args = ap.parse_args()
+    if args.small:
+        for name, c in CASES.items():
+            S = 15 * c[1] if c[0] == "paged" else 256 if c[6] % 1024 == 0 else 250
+            CASES[name] = c[:6] + (S,) + c[7:]
+        for name, c in APPENDS.items():
+            APPENDS[name] = c[:5] + (128,) + c[6:]
     dest = Path(args.dest).resolve() / ".devcarry" / "decode"
     shutil.rmtree(dest, ignore_errors=True)
     (dest / "cases").mkdir(parents=True)
