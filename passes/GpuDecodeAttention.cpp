@@ -78,7 +78,7 @@ constexpr double kLn2 = 0.6931471805599453;
 /// decisions, not semantics.
 bool isKnownAnnotation(StringRef name) {
   return name == "kestrel.kv_layout_reason" ||
-         name == "kestrel.kv_layout_from";
+         name == "kestrel.kv_layout_from" || name == "kestrel.split_keys";
 }
 
 /// Small integer arithmetic on `index` values.
@@ -254,6 +254,11 @@ std::string planDecode(DecodeAttentionOp op, int64_t splitKeysOption,
   // Splits of whole tiles.
   int64_t tiles = ceilDiv(p.S, p.Bc);
   int64_t keys;
+  // A `kestrel.split_keys` attribute on the op overrides the option (one
+  // op of a module can be tuned alone, e.g. by the decode bench).
+  if (auto attr = op->getAttrOfType<IntegerAttr>("kestrel.split_keys");
+      attr && attr.getInt() > 0)
+    splitKeysOption = attr.getInt();
   if (splitKeysOption > 0) {
     keys = ceilDiv(splitKeysOption, p.Bc) * p.Bc;
   } else {

@@ -101,7 +101,8 @@ def GpuDecodeAttention : Pass<"kestrel-gpu-decode-attention",
     Option<"splitKeys", "split-keys", "int64_t", /*default=*/"0",
            "Keys per split (rounded up to the key tile); 0 picks the split "
            "count so that about target-blocks blocks run, with at least 4 "
-           "key tiles per split">,
+           "key tiles per split. An op's own `kestrel.split_keys` integer "
+           "attribute overrides it">,
     Option<"targetBlocks", "target-blocks", "int64_t", /*default=*/"1024",
            "Blocks the automatic split count aims for (B * Hkv * splits)">,
   ];

@@ -125,3 +125,17 @@ func.func @append(%n: tensor<2x2x3x64xbf16>, %c: tensor<9x4x2x64xbf16>, %pos: te
       : tensor<2x2x3x64xbf16> into tensor<9x4x2x64xbf16>
   return %o : tensor<9x4x2x64xbf16>
 }
+
+// -----
+
+// The op's kestrel.split_keys attribute overrides the split size: 192 keys
+// (3 tiles of 64) per split, so S = 1000 takes 6 splits, the last one of
+// 40 keys.
+// CHECK-LABEL: func.func @split_attr
+// CHECK: memref.alloc() : memref<1x4x1x6x64xf32>
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c6{{.*}}, {{.*}} = %c2
+func.func @split_attr(%q: tensor<1x4x1x64xbf16>, %k: tensor<1x2x1000x64xbf16>, %v: tensor<1x2x1000x64xbf16>, %len: tensor<1xi32>) -> tensor<1x4x1x64xbf16> {
+  %o = kestrel.decode_attention %q, %k, %v layout = #kestrel.kv_layout<head_major> seq_lens(%len : tensor<1xi32>) {kestrel.split_keys = 192 : i64}
+      : tensor<1x4x1x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x2x1000x64xbf16> -> tensor<1x4x1x64xbf16>
+  return %o : tensor<1x4x1x64xbf16>
+}
