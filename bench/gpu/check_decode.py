@@ -196,6 +196,16 @@ def check_decode(args, name, case, meta, gen, dev):
             rel = ((out - ref).norm() / ref.norm().clamp_min(1e-30)).item()
         max_abs, max_rel = TOL[dtype]
         ok = math.isfinite(err) and err <= max_abs and rel <= max_rel
+        if not ok:  # where it goes wrong, for a later diagnosis from the log
+            row_err = (out - ref).abs().nan_to_num(nan=float("inf")).amax(dim=-1)
+            worst = torch.topk(row_err.flatten(), min(8, row_err.numel()))
+            for e, i in zip(worst.values.tolist(), worst.indices.tolist()):
+                b, h, t = i // (H * T), (i // T) % H, i % T
+                print(f"  {name}: row b={b} h={h} t={t} L={int(lens[b])} err {e:.3e} "
+                      f"got[:4] {out[b, h, t, :4].tolist()} want[:4] {ref[b, h, t, :4].tolist()}")
+            bad = (row_err > max_abs).float()
+            print(f"  {name}: {int(bad.sum())} of {bad.numel()} rows off; by t: "
+                  f"{bad.sum(dim=(0, 1)).tolist()}; by b: {bad.sum(dim=(1, 2)).tolist()}")
         if meta["lse"]:
             got = torch.from_numpy(np.load(outdir / "out1.npy")).to(dev)
             fin = torch.isfinite(ref_lse)
