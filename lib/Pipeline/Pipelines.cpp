@@ -112,8 +112,9 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
                  tiles +
                  "},kestrel-map-loops-to-gpu,"
                  "convert-parallel-loops-to-gpu),canonicalize");
-  // Constants (vector splats included) are sunk back into the kernels that
-  // use them: the launch manifest passes only scalars.
+  // Constants and index arithmetic defined outside a launch (canonicalize
+  // hoists them there) are sunk back in; outlining would otherwise turn each
+  // into a kernel parameter, hiding constant strides from ptxas.
   append(pm, "func.func(gpu-launch-sink-index-computations),"
              "gpu-kernel-outlining,kestrel-merge-gpu-modules,"
              "kestrel-align-workgroup-memory,canonicalize,cse");
