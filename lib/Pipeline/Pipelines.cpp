@@ -120,9 +120,10 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
              "kestrel-align-workgroup-memory,canonicalize,cse");
   append(pm, "nvvm-attach-target{chip=" + opts.chip.getValue() +
                  " features=" + opts.features.getValue() + "}");
-  // tanh and friends have no libdevice entry: expand them into exp-based
-  // arithmetic. exp, log, sqrt... become libdevice calls, linked below.
-  append(pm, "gpu.module(math-expand-ops,lower-affine,convert-scf-to-cf,"
+  // Math ops become libdevice calls (tanh, erf, powf, ...), linked below.
+  // No math-expand-ops: its powf expansion, exp(y * log(x)), gives NaN for a
+  // negative base (x^2 in RMSNorm), and it splits fma into mul + add.
+  append(pm, "gpu.module(lower-affine,convert-scf-to-cf,"
              "convert-gpu-to-nvvm{index-bitwidth=64 "
              "use-bare-ptr-memref-call-conv},"
              "canonicalize,cse,reconcile-unrealized-casts)");
