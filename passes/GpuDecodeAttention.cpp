@@ -68,8 +68,8 @@ namespace {
 
 constexpr int64_t kThreads = 128;
 constexpr int64_t kWarps = kThreads / 32;
-constexpr int64_t kMaxRows = 64;     // g · T rows of one block
-constexpr int64_t kMaxAccum = 64;    // f32 accumulators per thread in D
+constexpr int64_t kMaxRows = 64;            // g · T rows of one block
+constexpr int64_t kMaxAccum = 64;           // f32 accumulators per thread in D
 constexpr int64_t kSharedBytes = 48 * 1024; // static shared memory limit
 constexpr double kLog2e = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
@@ -78,7 +78,8 @@ constexpr double kLn2 = 0.6931471805599453;
 /// decisions, not semantics.
 bool isKnownAnnotation(StringRef name) {
   return name == "kestrel.kv_layout_reason" ||
-         name == "kestrel.kv_layout_from" || name == "kestrel.split_keys";
+         name == "kestrel.kv_layout_from" || name == "kestrel.split_keys" ||
+         name == "kestrel.decode_prefetch";
 }
 
 /// Small integer arithmetic on `index` values.
@@ -192,7 +193,8 @@ struct DecodePlan {
   int64_t B, H, Hkv, g, T, D, Dv, S, R;
   int64_t vec, pad, Bc;
   int64_t numSplits, splitKeys;
-  int64_t rowGroups, rowsB;                   // phase B
+  bool prefetch; // next tile's vectors loaded into registers a tile ahead
+  int64_t rowGroups, rowsB;                          // phase B
   int64_t colThreads, colsPerThread, rowSets, rowsD; // phase D
 };
 
@@ -239,9 +241,8 @@ std::string planDecode(DecodeAttentionOp op, int64_t splitKeysOption,
   int64_t bytes = elem.getIntOrFloatBitWidth() / 8;
   p.Bc = 0;
   for (int64_t bc : {64, 32}) {
-    int64_t shared = bc * (p.D + p.pad) * bytes +
-                     bc * (p.Dv + p.pad) * bytes + p.R * p.D * 4 +
-                     p.R * bc * 4 + 3 * p.R * 4 + 64;
+    int64_t shared = bc * (p.D + p.pad) * bytes + bc * (p.Dv + p.pad) * bytes +
+                     p.R * p.D * 4 + p.R * bc * 4 + 3 * p.R * 4 + 64;
     if (shared <= kSharedBytes) {
       p.Bc = bc;
       break;
@@ -249,6 +250,11 @@ std::string planDecode(DecodeAttentionOp op, int64_t splitKeysOption,
   }
   if (!p.Bc)
     return "K/V tiles do not fit in 48 KiB of shared memory";
+  // Register prefetch costs 2 x 16 bytes x vectors per thread; with many
+  // rows the accumulators need those registers (ptxas spills otherwise).
+  p.prefetch = p.R <= 8;
+  if (auto attr = op->getAttrOfType<BoolAttr>("kestrel.decode_prefetch"))
+    p.prefetch = attr.getValue();
   p.rowGroups = kThreads / p.Bc;
   p.rowsB = ceilDiv(p.R, p.rowGroups);
   // Splits of whole tiles.
@@ -280,11 +286,11 @@ public:
   SplitKernel(OpBuilder &b, Location loc, const DecodePlan &p, Type elem,
               double scale, const CacheAddressing &kAddr,
               const CacheAddressing &vAddr)
-      : b(b), loc(loc), x{b, loc}, p(p), elem(elem), scale(scale),
-        kAddr(kAddr), vAddr(vAddr) {}
+      : b(b), loc(loc), x{b, loc}, p(p), elem(elem), scale(scale), kAddr(kAddr),
+        vAddr(vAddr) {}
 
-  Value q, k, v, lens, oPart, lsePart;           // global buffers
-  Value kTile, vTile, qS, pS, mS, lS, aS;        // shared buffers
+  Value q, k, v, lens, oPart, lsePart;    // global buffers
+  Value kTile, vTile, qS, pS, mS, lS, aS; // shared buffers
 
   void build(gpu::LaunchOp launch);
 
@@ -353,8 +359,7 @@ void SplitKernel::forTileVectors(
   }
 }
 
-SmallVector<Value> SplitKernel::loadTile(Value src,
-                                         const CacheAddressing &addr,
+SmallVector<Value> SplitKernel::loadTile(Value src, const CacheAddressing &addr,
                                          int64_t dim, Value tileStart,
                                          Value keyEnd) {
   SmallVector<Value> regs;
@@ -381,8 +386,8 @@ void SplitKernel::storeTile(ValueRange regs, Value dst, int64_t dim) {
     auto inside = scf::IfOp::create(b, loc, x.lt(linear, x.c(total)), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&inside.getThenRegion().front());
-    vector::StoreOp::create(b, loc, regs[it], dst, ValueRange{row, col},
-                            false, llvm::MaybeAlign(16));
+    vector::StoreOp::create(b, loc, regs[it], dst, ValueRange{row, col}, false,
+                            llvm::MaybeAlign(16));
   });
 }
 
@@ -446,10 +451,11 @@ void SplitKernel::build(gpu::LaunchOp launch) {
   Value accZero = vector::BroadcastOp::create(b, loc, accType, zero);
   SmallVector<Value> acc(p.rowsD, accZero);
 
-  // The first tile's vectors, then the loop: each iteration stores the
-  // tile it carries, starts loading the next one, and computes.
+  // With prefetch: the first tile's vectors, then the loop: each iteration
+  // stores the tile it carries, starts loading the next one, and computes.
+  // Without: each iteration loads its tile and stores it.
   SmallVector<Value> state;
-  {
+  if (p.prefetch) {
     auto first = scf::IfOp::create(
         b, loc,
         [&] {
@@ -468,12 +474,13 @@ void SplitKernel::build(gpu::LaunchOp launch) {
     SmallVector<Value> zeros;
     for (Type t : first.getResultTypes())
       zeros.push_back(arith::ConstantOp::create(
-          b, loc, t, DenseElementsAttr::get(cast<ShapedType>(t),
-                                            b.getZeroAttr(elem))));
+          b, loc, t,
+          DenseElementsAttr::get(cast<ShapedType>(t), b.getZeroAttr(elem))));
     scf::YieldOp::create(b, loc, zeros);
     state = SmallVector<Value>(first.getResults());
   }
-  int64_t nK = vectorsPerThread(p.D), nV = vectorsPerThread(p.Dv);
+  int64_t nK = p.prefetch ? vectorsPerThread(p.D) : 0;
+  int64_t nV = p.prefetch ? vectorsPerThread(p.Dv) : 0;
   state.append(acc);
   gpu::BarrierOp::create(b, loc); // Q, m and l are in shared memory
 
@@ -486,13 +493,18 @@ void SplitKernel::build(gpu::LaunchOp launch) {
     Value tileStart = x.add(s0, x.mul(tile, p.Bc));
     // A: this tile to shared memory; the next one's loads are issued now
     // and complete while this tile is computed.
-    storeTile(carried.take_front(nK), kTile, p.D);
-    storeTile(carried.slice(nK, nV), vTile, p.Dv);
-    Value nextStart = x.add(tileStart, p.Bc);
-    auto prefetch = scf::IfOp::create(
-        b, loc, TypeRange(carried.take_front(nK + nV)),
-        x.lt(nextStart, keyEnd), true);
-    {
+    SmallVector<Value> nextRegs;
+    if (!p.prefetch) {
+      storeTile(loadTile(k, kAddr, p.D, tileStart, keyEnd), kTile, p.D);
+      storeTile(loadTile(v, vAddr, p.Dv, tileStart, keyEnd), vTile, p.Dv);
+    } else {
+      storeTile(carried.take_front(nK), kTile, p.D);
+      storeTile(carried.slice(nK, nV), vTile, p.Dv);
+      Value nextStart = x.add(tileStart, p.Bc);
+      auto prefetch =
+          scf::IfOp::create(b, loc, TypeRange(carried.take_front(nK + nV)),
+                            x.lt(nextStart, keyEnd), true);
+      nextRegs = SmallVector<Value>(prefetch.getResults());
       OpBuilder::InsertionGuard g2(b);
       b.setInsertionPointToStart(&prefetch.getThenRegion().front());
       SmallVector<Value> regs = loadTile(k, kAddr, p.D, nextStart, keyEnd);
@@ -616,8 +628,8 @@ void SplitKernel::build(gpu::LaunchOp launch) {
         Value vv = toF32(vector::LoadOp::create(
             b, loc, VectorType::get({p.colsPerThread}, elem), vTile,
             ValueRange{x.add(k0, kk), colBase}, false,
-            llvm::MaybeAlign(p.colsPerThread *
-                             elem.getIntOrFloatBitWidth() / 8)));
+            llvm::MaybeAlign(p.colsPerThread * elem.getIntOrFloatBitWidth() /
+                             8)));
         for (int64_t i = 0; i < p.rowsD; ++i) {
           Value pr = vector::ExtractOp::create(b, loc, probs[i],
                                                ArrayRef<int64_t>{kk});
@@ -630,7 +642,7 @@ void SplitKernel::build(gpu::LaunchOp launch) {
     }
     // The next iteration overwrites the tiles and the scores.
     gpu::BarrierOp::create(b, loc);
-    SmallVector<Value> next(prefetch.getResults());
+    SmallVector<Value> next(nextRegs);
     llvm::append_range(next, keyLoop.getResults());
     scf::YieldOp::create(b, loc, next);
   }
@@ -647,8 +659,8 @@ void SplitKernel::build(gpu::LaunchOp launch) {
     Value l = memref::LoadOp::create(b, loc, lS, ValueRange{r});
     Value empty =
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
-    Value inv = x.select(empty, zero,
-                         arith::DivFOp::create(b, loc, x.f32(1.0), l));
+    Value inv =
+        x.select(empty, zero, arith::DivFOp::create(b, loc, x.f32(1.0), l));
     Value out = arith::MulFOp::create(
         b, loc, finalAcc[i], vector::BroadcastOp::create(b, loc, accType, inv));
     Value head = x.add(x.mul(kvHead, p.g), x.div(r, p.T));
@@ -657,9 +669,8 @@ void SplitKernel::build(gpu::LaunchOp launch) {
         ValueRange{batch, head, x.rem(r, p.T), split, colBase}, false,
         llvm::MaybeAlign(4));
     // One thread per row writes its lse.
-    auto writer =
-        scf::IfOp::create(b, loc, x.lt(x.rem(tid, p.colThreads), x.c(1)),
-                          false);
+    auto writer = scf::IfOp::create(
+        b, loc, x.lt(x.rem(tid, p.colThreads), x.c(1)), false);
     b.setInsertionPointToStart(&writer.getThenRegion().front());
     Value m = memref::LoadOp::create(b, loc, mS, ValueRange{r});
     Value lse = fmul(fadd(m, math::Log2Op::create(b, loc, l)), x.f32(kLn2));
@@ -680,17 +691,16 @@ void buildMerge(OpBuilder &b, Location loc, gpu::LaunchOp launch,
   Value head = x.rem(x.div(row, p.T), p.H);
   Value t = x.rem(row, p.T);
   Value negInf = x.f32(-INFINITY), zero = x.f32(0.0);
-  auto maxLoop = scf::ForOp::create(b, loc, x.c(0), x.c(p.numSplits),
-                                    x.c(1), ValueRange{negInf});
+  auto maxLoop = scf::ForOp::create(b, loc, x.c(0), x.c(p.numSplits), x.c(1),
+                                    ValueRange{negInf});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(maxLoop.getBody());
     Value l = memref::LoadOp::create(
-        b, loc, lsePart,
-        ValueRange{batch, head, t, maxLoop.getInductionVar()});
-    scf::YieldOp::create(
-        b, loc,
-        ValueRange{arith::MaximumFOp::create(b, loc, maxLoop.getRegionIterArgs()[0], l)});
+        b, loc, lsePart, ValueRange{batch, head, t, maxLoop.getInductionVar()});
+    scf::YieldOp::create(b, loc,
+                         ValueRange{arith::MaximumFOp::create(
+                             b, loc, maxLoop.getRegionIterArgs()[0], l)});
   }
   Value M = maxLoop.getResult(0);
   Value none =
@@ -702,18 +712,18 @@ void buildMerge(OpBuilder &b, Location loc, gpu::LaunchOp launch,
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(sumLoop.getBody());
     Value sp = sumLoop.getInductionVar();
-    Value l = memref::LoadOp::create(b, loc, lsePart,
-                                     ValueRange{batch, head, t, sp});
-    Value w = math::ExpOp::create(b, loc,
-                                  arith::SubFOp::create(b, loc, l, mUse));
+    Value l =
+        memref::LoadOp::create(b, loc, lsePart, ValueRange{batch, head, t, sp});
+    Value w =
+        math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, l, mUse));
     Value o = memref::LoadOp::create(b, loc, oPart,
                                      ValueRange{batch, head, t, sp, col});
     Value acc = sumLoop.getRegionIterArgs()[0];
     Value sum = sumLoop.getRegionIterArgs()[1];
     scf::YieldOp::create(
         b, loc,
-        ValueRange{arith::AddFOp::create(
-                       b, loc, acc, arith::MulFOp::create(b, loc, w, o)),
+        ValueRange{arith::AddFOp::create(b, loc, acc,
+                                         arith::MulFOp::create(b, loc, w, o)),
                    arith::AddFOp::create(b, loc, sum, w)});
   }
   Value acc = sumLoop.getResult(0), sum = sumLoop.getResult(1);
@@ -727,8 +737,8 @@ void buildMerge(OpBuilder &b, Location loc, gpu::LaunchOp launch,
     auto writer = scf::IfOp::create(b, loc, x.lt(col, x.c(1)), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&writer.getThenRegion().front());
-    Value lse = arith::AddFOp::create(b, loc, M,
-                                      math::LogOp::create(b, loc, sum));
+    Value lse =
+        arith::AddFOp::create(b, loc, M, math::LogOp::create(b, loc, sum));
     memref::StoreOp::create(b, loc, x.select(empty, negInf, lse), lseOut,
                             ValueRange{batch, head, t});
   }
@@ -745,18 +755,17 @@ gpu::LaunchOp launch(OpBuilder &b, Location loc, int64_t gx, int64_t gy,
                      int64_t threads, TypeRange workgroup = {}) {
   Ix x{b, loc};
   Value one = x.c(1);
-  return gpu::LaunchOp::create(b, loc, x.c(gx), x.c(gy), one, x.c(threads),
-                               one, one, nullptr, nullptr, ValueRange{},
-                               workgroup);
+  return gpu::LaunchOp::create(b, loc, x.c(gx), x.c(gy), one, x.c(threads), one,
+                               one, nullptr, nullptr, ValueRange{}, workgroup);
 }
 
 void rewriteDecode(DecodeAttentionOp op, const DecodePlan &p) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Type elem = op.getQuery().getType().getElementType();
-  Value bt = op.getBlockTable() ? toBuffer(b, loc, op.getBlockTable()) : Value();
-  int64_t maxPages =
-      bt ? op.getBlockTable().getType().getDimSize(1) : 0;
+  Value bt =
+      op.getBlockTable() ? toBuffer(b, loc, op.getBlockTable()) : Value();
+  int64_t maxPages = bt ? op.getBlockTable().getType().getDimSize(1) : 0;
   CacheAddressing addr =
       addressingOf(op.getLayout(), op.getKey().getType(), bt, maxPages);
   Value q = toBuffer(b, loc, op.getQuery());
@@ -773,8 +782,8 @@ void rewriteDecode(DecodeAttentionOp op, const DecodePlan &p) {
       b, loc, MemRefType::get(resultType.getShape(), elem));
   Value lseOut;
   if (op.getLse())
-    lseOut = memref::AllocOp::create(
-        b, loc, MemRefType::get({p.B, p.H, p.T}, f32));
+    lseOut =
+        memref::AllocOp::create(b, loc, MemRefType::get({p.B, p.H, p.T}, f32));
 
   auto workgroup = gpu::AddressSpaceAttr::get(
       b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
@@ -788,8 +797,7 @@ void rewriteDecode(DecodeAttentionOp op, const DecodePlan &p) {
                           shared({p.R}, f32),
                           shared({p.R}, f32),
                           shared({p.R}, f32)};
-  gpu::LaunchOp split =
-      launch(b, loc, p.numSplits, p.B * p.Hkv, kThreads, wg);
+  gpu::LaunchOp split = launch(b, loc, p.numSplits, p.B * p.Hkv, kThreads, wg);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&split.getBody().front());
@@ -850,7 +858,8 @@ void rewriteAppend(KVAppendOp op) {
   int64_t vec = vectorWidth(elem);
   while (D % vec)
     vec /= 2;
-  Value bt = op.getBlockTable() ? toBuffer(b, loc, op.getBlockTable()) : Value();
+  Value bt =
+      op.getBlockTable() ? toBuffer(b, loc, op.getBlockTable()) : Value();
   int64_t maxPages = bt ? op.getBlockTable().getType().getDimSize(1) : 0;
   CacheAddressing addr = addressingOf(op.getLayout(), cacheType, bt, maxPages);
   Value cache = toBuffer(b, loc, op.getCache());
@@ -861,8 +870,7 @@ void rewriteAppend(KVAppendOp op) {
   memref::CopyOp::create(b, loc, cache, out);
 
   int64_t perItem = D / vec, total = B * Tn * Hkv * perItem;
-  gpu::LaunchOp scatter =
-      launch(b, loc, ceilDiv(total, kThreads), 1, kThreads);
+  gpu::LaunchOp scatter = launch(b, loc, ceilDiv(total, kThreads), 1, kThreads);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&scatter.getBody().front());
@@ -886,8 +894,8 @@ void rewriteAppend(KVAppendOp op) {
       // The slot this write reaches; a later (b', i') writing the same one
       // wins.
       Value page = idx[0], slot = idx[1];
-      auto overB = scf::ForOp::create(b, loc, x.c(0), x.c(B), x.c(1),
-                                      ValueRange{ok});
+      auto overB =
+          scf::ForOp::create(b, loc, x.c(0), x.c(B), x.c(1), ValueRange{ok});
       {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToStart(overB.getBody());
@@ -897,16 +905,16 @@ void rewriteAppend(KVAppendOp op) {
         b.setInsertionPointToStart(overI.getBody());
         Value i2 = overI.getInductionVar();
         Value keep = overI.getRegionIterArgs()[0];
-        Value isLater = x.lor(x.lt(bIdx, b2),
-                              x.land(x.cmp(arith::CmpIPredicate::eq, bIdx, b2),
-                                     x.lt(i, i2)));
+        Value isLater = x.lor(
+            x.lt(bIdx, b2),
+            x.land(x.cmp(arith::CmpIPredicate::eq, bIdx, b2), x.lt(i, i2)));
         Value p2 = x.add(x.loadIndex(pos, {b2}), i2);
         Value ok2 = x.land(x.le(x.c(0), p2), x.lt(p2, x.c(addr.capacity)));
         Value p2c = x.maxI(x.minI(p2, x.c(addr.capacity - 1)), x.c(0));
         Value page2 = x.loadIndex(bt, {b2, x.div(p2c, addr.pageSize)});
-        Value same = x.land(x.cmp(arith::CmpIPredicate::eq, page, page2),
-                            x.cmp(arith::CmpIPredicate::eq, slot,
-                                  x.rem(p2c, addr.pageSize)));
+        Value same = x.land(
+            x.cmp(arith::CmpIPredicate::eq, page, page2),
+            x.cmp(arith::CmpIPredicate::eq, slot, x.rem(p2c, addr.pageSize)));
         Value shadowed = x.land(x.land(isLater, ok2), same);
         Value notShadowed = arith::XOrIOp::create(
             b, loc, shadowed,

@@ -111,7 +111,9 @@ def GpuDecodeAttention : Pass<"kestrel-gpu-decode-attention",
            "Keys per split (rounded up to the key tile); 0 picks the split "
            "count so that about target-blocks blocks run, with at least 4 "
            "key tiles per split. An op's own `kestrel.split_keys` integer "
-           "attribute overrides it">,
+           "attribute overrides it (and a `kestrel.decode_prefetch` bool "
+           "turns the register prefetch of the next tile on or off; by "
+           "default it is on for at most 8 rows per KV group)">,
     Option<"targetBlocks", "target-blocks", "int64_t", /*default=*/"1024",
            "Blocks the automatic split count aims for (B * Hkv * splits)">,
   ];

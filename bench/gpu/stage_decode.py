@@ -43,9 +43,16 @@ CASES = {
     # does not fit the kernel's shared tiles and takes the reference path).
     "mla_latent_t1":     ("mla_latent", 0, 4, 16, 1, 1, 4096, 192, "bf16", "ragged", True),
 }
-# The T = 1 bandwidth case with other split sizes (the op's
-# kestrel.split_keys attribute; the default is 1024 keys here).
-SPLIT_SWEEP = {"contig_t1": (256, 512, 2048, 4096), "paged16_t1": (512, 2048)}
+# Variants of a case through the op's tuning attributes: other split sizes
+# (kestrel.split_keys; the default is 1024 keys here) and register prefetch
+# of the next tile on or off (kestrel.decode_prefetch; default on for at
+# most 8 rows per KV group, i.e. on at T = 1, off at T = 4).
+VARIANTS = {
+    "contig_t1": ["split_keys = 256", "split_keys = 512", "split_keys = 2048",
+                  "split_keys = 4096", "decode_prefetch = false"],
+    "paged16_t1": ["split_keys = 512", "split_keys = 2048", "decode_prefetch = false"],
+    "contig_t4": ["decode_prefetch = true"],
+}
 # kv_append: name: layout, page, B, Hkv, Tn, S, D, dtype
 APPENDS = {
     "append_head_major": ("head_major", 0, 8, 8, 4, 1024, 128, "bf16"),
@@ -156,15 +163,18 @@ def main() -> None:
               dict(kind="decode", layout=layout, page=page, B=B, H=H, Hkv=Hkv,
                    T=T, S=S, D=D, Dv=MLA_DV if layout == "mla_latent" else D,
                    dtype=dtype, lens=lens, lse=lse))
-    for base, sizes in SPLIT_SWEEP.items():
+    for base, attrs in VARIANTS.items():
         layout, page, B, H, Hkv, T, S, D, dtype, lens, lse = CASES[base]
-        for keys in sizes:
+        for attr in attrs:
+            key, value = (w.strip() for w in attr.split("="))
             mlir = decode_case(layout, page, B, H, Hkv, T, S, D, dtype, lens, lse)
-            mlir = mlir.replace("\n      : ", f" {{kestrel.split_keys = {keys}}}\n      : ", 1)
-            stage(f"{base}_split{keys}", mlir,
+            mlir = mlir.replace("\n      : ", f" {{kestrel.{attr}}}\n      : ", 1)
+            suffix = {"split_keys": f"split{value}",
+                      "decode_prefetch": f"prefetch_{value}"}[key]
+            stage(f"{base}_{suffix}", mlir,
                   dict(kind="decode", layout=layout, page=page, B=B, H=H, Hkv=Hkv,
                        T=T, S=S, D=D, Dv=D, dtype=dtype, lens=lens, lse=lse,
-                       split_keys=keys))
+                       variant=attr))
     for name, c in APPENDS.items():
         layout, page, B, Hkv, Tn, S, D, dtype = c
         stage(name, append_case(*c),

@@ -139,3 +139,26 @@ func.func @split_attr(%q: tensor<1x4x1x64xbf16>, %k: tensor<1x2x1000x64xbf16>, %
       : tensor<1x4x1x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x2x1000x64xbf16> -> tensor<1x4x1x64xbf16>
   return %o : tensor<1x4x1x64xbf16>
 }
+
+// -----
+
+// 16 rows per KV group (g = 4, T = 4): no register prefetch by default, each
+// iteration loads its own tile (the loop carries only the accumulators);
+// kestrel.decode_prefetch = true brings it back (the K/V vectors are
+// carried too).
+// CHECK-LABEL: func.func @prefetch_default_off
+// CHECK: scf.for {{.*}} -> (vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>, vector<2xf32>)
+// CHECK-NEXT: arith.constant 64 : index
+// CHECK: vector.load {{.*}} : memref<1x2x1000x128xbf16>, vector<8xbf16>
+// CHECK-LABEL: func.func @prefetch_on
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xbf16>,
+func.func @prefetch_default_off(%q: tensor<1x8x4x128xbf16>, %k: tensor<1x2x1000x128xbf16>, %v: tensor<1x2x1000x128xbf16>, %len: tensor<1xi32>) -> tensor<1x8x4x128xbf16> {
+  %o = kestrel.decode_attention %q, %k, %v layout = #kestrel.kv_layout<head_major> seq_lens(%len : tensor<1xi32>)
+      : tensor<1x8x4x128xbf16>, tensor<1x2x1000x128xbf16>, tensor<1x2x1000x128xbf16> -> tensor<1x8x4x128xbf16>
+  return %o : tensor<1x8x4x128xbf16>
+}
+func.func @prefetch_on(%q: tensor<1x8x4x128xbf16>, %k: tensor<1x2x1000x128xbf16>, %v: tensor<1x2x1000x128xbf16>, %len: tensor<1xi32>) -> tensor<1x8x4x128xbf16> {
+  %o = kestrel.decode_attention %q, %k, %v layout = #kestrel.kv_layout<head_major> seq_lens(%len : tensor<1xi32>) {kestrel.decode_prefetch = true}
+      : tensor<1x8x4x128xbf16>, tensor<1x2x1000x128xbf16>, tensor<1x2x1000x128xbf16> -> tensor<1x8x4x128xbf16>
+  return %o : tensor<1x8x4x128xbf16>
+}
