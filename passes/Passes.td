@@ -80,6 +80,86 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
                            "::mlir::arith::ArithDialect"];
 }
 
+def GpuDecodeAttention : Pass<"kestrel-gpu-decode-attention",
+                               "::mlir::func::FuncOp"> {
+  let summary = "Split-KV decode kernels and a KV append scatter for NVIDIA";
+  let description = [{
+    Replaces each `kestrel.decode_attention` (f16/bf16/f32 storage, any
+    layout: head-major, token-major, paged through the block table, MLA
+    latent) by two `gpu.launch` ops. The split kernel runs one block of 128
+    threads per (KV split, batch row, KV head): it serves all `g * T` query
+    rows of the KV group (GQA without replicating K/V; at most 64 rows),
+    streams its share of the keys through shared memory in tiles of 64 (or
+    32) keys with 16-byte vector loads (the next tile prefetched into
+    registers), computes scores and P V with f32 FMAs, keeps an online
+    softmax, and writes its partial output and log-sum-exp (f32). The merge
+    kernel combines the splits by log-sum-exp weights into the result (and
+    the op's `lse` when it has one). Splits past a row's `seq_lens` exit at
+    once.
+
+    Each `kestrel.kv_append` becomes a copy of the cache into the result
+    buffer plus a scatter kernel of 16-byte vectors; on paged caches a write
+    that a later `(b, i)` of the same op overwrites is skipped, so the
+    op's "later write wins" rule holds.
+
+    Ops it cannot cover (other element types, head dims that are not
+    multiples of a 16-byte vector, more than 64 rows per KV group, tiles
+    that do not fit in 48 KiB of shared memory, unknown attributes) are left
+    to the reference lowering.
+  }];
+  let options = [
+    Option<"splitKeys", "split-keys", "int64_t", /*default=*/"0",
+           "Keys per split (rounded up to the key tile); 0 picks the split "
+           "count so that about target-blocks blocks run, with at least 4 "
+           "key tiles per split. An op's own `kestrel.split_keys` integer "
+           "attribute overrides it (and a `kestrel.decode_prefetch` bool "
+           "turns the register prefetch of the next tile on or off; by "
+           "default it is on for at most 8 rows per KV group)">,
+    Option<"targetBlocks", "target-blocks", "int64_t", /*default=*/"1024",
+           "Blocks the automatic split count aims for (B * Hkv * splits)">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def SelectKVLayout : Pass<"kestrel-select-kv-layout", "::mlir::func::FuncOp"> {
+  let summary = "Choose the KV cache layout of decode and append ops";
+  let description = [{
+    For every `kestrel.decode_attention` and `kestrel.kv_append` decides the
+    layout its cache should have for the target and the shapes, applies the
+    choice where that costs nothing, and records the decision and its reason
+    on the op: `kestrel.kv_layout_reason = "..."` (and
+    `kestrel.kv_layout_from = <old layout>` when it changed the layout).
+
+    Preference: `mla_latent` stays (the only layout of the absorbed MLA
+    form); `paged` stays (the caller owns the block table); a contiguous
+    cache prefers `paged<page-size>` when the `page-size` option is set and
+    divides the capacity, else `head_major` (the keys of one KV head are one
+    contiguous run, which a split of the sequence streams with full-width
+    vector loads, shared by the `g` query heads of the group).
+
+    The layout is changed only for caches the function creates itself (a
+    `tensor.empty` or a splat constant, used only by kv_append and
+    decode_attention ops): the whole chain of ops is retyped, and a paged
+    cache gets the identity block table as a constant. A cache that comes
+    from elsewhere (a function argument) keeps the caller's layout, and the
+    reason says so: converting it would copy the whole cache on every call.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "Target the layout is chosen for: cpu or cuda">,
+    Option<"pageSize", "page-size", "int64_t", /*default=*/"0",
+           "Page size to use for caches the function creates (0: contiguous)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def AlignWorkgroupMemory : Pass<"kestrel-align-workgroup-memory",
                                  "::mlir::ModuleOp"> {
   let summary = "Align kernels' shared-memory buffers for vector access";

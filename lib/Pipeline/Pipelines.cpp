@@ -57,7 +57,8 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   // Tile for the cache, decide skipped/full/partial tiles statically, and
   // rewrite attention into the online-softmax loop nest over those tiles.
   if (!opts.reference)
-    append(pm, "func.func(kestrel-tile{cache-kib=" +
+    append(pm, "func.func(kestrel-select-kv-layout{target=cpu},"
+               "kestrel-tile{cache-kib=" +
                    std::to_string(opts.cacheKiB) +
                    "},kestrel-specialize-sparsity,kestrel-fuse-io-aware,"
                    "kestrel-vectorize-contractions)");
@@ -94,8 +95,10 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   buildHighLevelPipeline(pm);
   // Tensor-core kernels for the attention they cover; the rest is lowered
   // to linalg and mapped onto naive kernels below.
+  // The KV cache layout is chosen first: the decode kernels read through it.
   if (!opts.reference)
-    append(pm, "func.func(kestrel-gpu-flash-attention)");
+    append(pm, "func.func(kestrel-select-kv-layout{target=cuda},"
+               "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
