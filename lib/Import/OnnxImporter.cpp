@@ -545,6 +545,14 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
   if (handled)
     return define(node, outs);
   Value out;
+  // Decomposed RMSNorm / RoPE / MoE subgraphs (OnnxRecognizeBlocks.cpp).
+  if (op == "Mul" || op == "Div") {
+    if ((out = recognizeRmsNorm(node, in)))
+      return define(node, {out});
+  } else if (op == "Add") {
+    if ((out = recognizeMoe(node, in)) || (out = recognizeRope(node, in)))
+      return define(node, {out});
+  }
   if (op == "Constant") {
     const onnx::TensorProto *tensor = nullptr;
     if (const onnx::AttributeProto *v = attribute(node, "value"); v && v->has_t()) {
@@ -784,9 +792,9 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     results.push_back(it->second);
   }
   func::ReturnOp::create(b, loc, results);
-  // What recognized attention made unused (and only then, to keep the IR of
+  // What recognition made unused (and only then, to keep the IR of
   // other models as it was).
-  if (recognizedAttention)
+  if (recognizedAttention || recognizedBlocks)
     for (Operation &o : llvm::make_early_inc_range(llvm::reverse(*body)))
       if (isOpTriviallyDead(&o)) o.erase();
   fn.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
