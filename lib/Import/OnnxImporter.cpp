@@ -545,14 +545,11 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
   if (handled)
     return define(node, outs);
   Value out;
-  // Decomposed RMSNorm / RoPE / MoE subgraphs (OnnxRecognizeBlocks.cpp).
-  if (op == "Mul" || op == "Div") {
-    if ((out = recognizeRmsNorm(node, in)))
-      return define(node, {out});
-  } else if (op == "Add") {
+  // Decomposed RoPE / MoE subgraphs (OnnxRecognizeBlocks.cpp). RMSNorm is
+  // recognized after import, by the kestrel-recognize pass.
+  if (op == "Add")
     if ((out = recognizeMoe(node, in)) || (out = recognizeRope(node, in)))
       return define(node, {out});
-  }
   if (op == "Constant") {
     const onnx::TensorProto *tensor = nullptr;
     if (const onnx::AttributeProto *v = attribute(node, "value"); v && v->has_t()) {

@@ -124,11 +124,9 @@ public:
   /// attention that the MatMul `node` closes, or null when it is not one.
   mlir::Value recognizeAttention(const onnx::NodeProto &node,
                                  llvm::ArrayRef<mlir::Value> in);
-  /// OnnxRecognizeBlocks.cpp: the kestrel.rms_norm / kestrel.rope /
-  /// kestrel.route + kestrel.moe computing the decomposed subgraph that the
-  /// node closes, or null when it is not one.
-  mlir::Value recognizeRmsNorm(const onnx::NodeProto &node,
-                               llvm::ArrayRef<mlir::Value> in);
+  /// OnnxRecognizeBlocks.cpp: the kestrel.rope / kestrel.route +
+  /// kestrel.moe computing the decomposed subgraph that the Add `node`
+  /// closes, or null when it is not one.
   mlir::Value recognizeRope(const onnx::NodeProto &node,
                             llvm::ArrayRef<mlir::Value> in);
   mlir::Value recognizeMoe(const onnx::NodeProto &node,
@@ -146,7 +144,7 @@ public:
   llvm::StringMap<const onnx::NodeProto *> producers;
   /// How many attentions recognizeAttention built.
   int64_t recognizedAttention = 0;
-  /// How many RMSNorm, RoPE and MoE subgraphs OnnxRecognizeBlocks.cpp built.
+  /// How many RoPE and MoE subgraphs OnnxRecognizeBlocks.cpp built.
   int64_t recognizedBlocks = 0;
   /// Values known at import time, by the arith.constant holding them.
   llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> folded;

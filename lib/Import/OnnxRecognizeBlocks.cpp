@@ -1,14 +1,11 @@
-//===- OnnxRecognizeBlocks.cpp - RMSNorm, RoPE, MoE -> kestrel ops --------===//
+//===- OnnxRecognizeBlocks.cpp - RoPE, MoE -> kestrel ops -----------------===//
 //
 // Recognition on the ONNX graph, at import time (like OnnxRecognize.cpp for
-// attention), of the decomposed forms PyTorch's exporter writes for
-//
-// * RMSNorm, at the node that closes it:
-//     [Mul(weight, .)]  Mul(x, R) | Div(x, Sqrt(S))
-//     R = Div(1, Sqrt(S)) | Reciprocal(Sqrt(S)) | Pow(S, -0.5)
-//     S = Add(ReduceMean(Pow(x, 2) | Mul(x, x), axes = [last], keepdims), eps)
-//   -> kestrel.rms_norm (weight a constant [N] or [1, ..., N], ones without
-//   one; eps a constant >= 0).
+// attention), of the decomposed forms PyTorch's exporter writes for the
+// subgraphs whose data movement (Slice/Concat, TopK) the importer lowers to
+// index arithmetic that a linalg-level pass cannot read back (RMSNorm, made
+// of elementwise ops and a reduction only, is recognized after import by the
+// kestrel-recognize pass, passes/Recognize.cpp):
 //
 // * Rotate-half RoPE with constant tables, at the closing Add:
 //     Add(Mul(x, cos), Mul(Concat(Neg(Slice(x, D/2:D)), Slice(x, 0:D/2),
@@ -194,120 +191,6 @@ bool hasTrailingShape(DenseElementsAttr a, ArrayRef<int64_t> trailing,
 }
 
 } // namespace
-
-//===----------------------------------------------------------------------===//
-// RMSNorm
-//===----------------------------------------------------------------------===//
-
-Value Importer::recognizeRmsNorm(const onnx::NodeProto &node,
-                                 ArrayRef<Value> in) {
-  if ((node.op_type() != "Mul" && node.op_type() != "Div") ||
-      node.input_size() != 2 || in.size() != 2 || !in[0] || !in[1])
-    return nullptr;
-  GraphView g{*this};
-
-  // S = Add(ReduceMean(x²), eps) -> eps.
-  auto meanSquarePlusEps = [&](const std::string &s,
-                               const std::string &x) -> std::optional<double> {
-    const onnx::NodeProto *add = g.is(s, "Add", 2);
-    Value xv = g.value(x);
-    if (!add || !xv)
-      return std::nullopt;
-    for (int i : {0, 1}) {
-      std::optional<double> eps = g.scalar(add->input(1 - i));
-      const onnx::NodeProto *rm = g.is(add->input(i), "ReduceMean");
-      if (!eps || !rm || !(*eps >= 0) || !std::isfinite(*eps) ||
-          !g.reducesLastAxis(*rm, typeOf(xv).getRank()))
-        continue;
-      const onnx::NodeProto *sq = g.producer(rm->input(0));
-      if (!sq || sq->input_size() != 2 || g.canon(sq->input(0)) != x)
-        continue;
-      if ((sq->op_type() == "Pow" && g.scalar(sq->input(1)) == 2.0) ||
-          (sq->op_type() == "Mul" && g.canon(sq->input(1)) == x))
-        return eps;
-    }
-    return std::nullopt;
-  };
-  // x · rsqrt(S) at `n` -> (x, eps).
-  auto normalized = [&](const onnx::NodeProto &n)
-      -> std::optional<std::pair<std::string, double>> {
-    if (n.input_size() != 2)
-      return std::nullopt;
-    if (n.op_type() == "Div") {
-      std::string x = g.canon(n.input(0));
-      if (const onnx::NodeProto *sqrt = g.is(n.input(1), "Sqrt", 1))
-        if (std::optional<double> eps = meanSquarePlusEps(sqrt->input(0), x))
-          return std::make_pair(x, *eps);
-      return std::nullopt;
-    }
-    if (n.op_type() != "Mul")
-      return std::nullopt;
-    for (int i : {0, 1}) {
-      std::string x = g.canon(n.input(i));
-      const onnx::NodeProto *r = g.producer(n.input(1 - i));
-      if (!r)
-        continue;
-      std::string s;
-      const onnx::NodeProto *sqrt = nullptr;
-      if (r->op_type() == "Reciprocal" && r->input_size() == 1)
-        sqrt = g.is(r->input(0), "Sqrt", 1);
-      else if (r->op_type() == "Div" && r->input_size() == 2 &&
-               g.scalar(r->input(0)) == 1.0)
-        sqrt = g.is(r->input(1), "Sqrt", 1);
-      else if (r->op_type() == "Pow" && r->input_size() == 2 &&
-               g.scalar(r->input(1)) == -0.5)
-        s = r->input(0);
-      if (sqrt)
-        s = sqrt->input(0);
-      if (s.empty())
-        continue;
-      if (std::optional<double> eps = meanSquarePlusEps(s, x))
-        return std::make_pair(x, *eps);
-    }
-    return std::nullopt;
-  };
-
-  std::optional<std::pair<std::string, double>> match;
-  DenseElementsAttr weight;
-  if (node.op_type() == "Mul") {
-    for (int i : {0, 1}) {
-      DenseElementsAttr w = g.cst(node.input(i));
-      const onnx::NodeProto *y = g.producer(node.input(1 - i));
-      if (!w || !y || !isa<FloatType>(w.getElementType()))
-        continue;
-      if ((match = normalized(*y))) {
-        weight = w;
-        break;
-      }
-    }
-  }
-  if (!match)
-    match = normalized(node);
-  if (!match)
-    return nullptr;
-  Value x = g.value(match->first);
-  if (!x || !isa<FloatType>(typeOf(x).getElementType()) ||
-      typeOf(x).getRank() < 1)
-    return nullptr;
-  RankedTensorType xt = typeOf(x);
-  int64_t n = xt.getShape().back();
-  if (n <= 0)
-    return nullptr;
-  auto weightType = RankedTensorType::get({n}, xt.getElementType());
-  if (weight) {
-    if (weight.getElementType() != xt.getElementType() ||
-        !hasTrailingShape(weight, {n}, xt.getRank()))
-      return nullptr; // would broadcast x to a bigger shape
-    weight = weight.reshape(weightType);
-  } else {
-    weight = DenseElementsAttr::get(
-        weightType, FloatAttr::get(xt.getElementType(), 1.0));
-  }
-  auto op = kestrel::RmsNormOp::create(b, loc, xt, x, materialize(weight),
-                                       b.getF32FloatAttr((float)match->second));
-  ++recognizedBlocks;
-  return op.getResult();
-}
 
 //===----------------------------------------------------------------------===//
 // RoPE
