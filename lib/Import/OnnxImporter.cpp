@@ -436,6 +436,13 @@ Value unaryBody(StringRef op, OpBuilder &b, Location l, Value x) {
         b, l, cst(1),
         arith::AddFOp::create(b, l, cst(1),
                               math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x))));
+  if (op == "Softplus") // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), no overflow
+    return arith::AddFOp::create(
+        b, l, arith::MaximumFOp::create(b, l, x, cst(0)),
+        math::Log1pOp::create(
+            b, l,
+            math::ExpOp::create(
+                b, l, arith::NegFOp::create(b, l, math::AbsFOp::create(b, l, x)))));
   return x; // Identity
 }
 
@@ -461,7 +468,7 @@ Value binaryBody(StringRef op, OpBuilder &b, Location l, Value x, Value y) {
 
 const char *const kUnary[] = {"Neg", "Exp", "Log", "Sqrt", "Abs", "Tanh",
                               "Erf", "Reciprocal", "Relu", "Sigmoid",
-                              "Identity"};
+                              "Softplus", "Identity"};
 const char *const kBinary[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"};
 const char *const kOther[] = {"MatMul", "Softmax", "Transpose", "Reshape",
                               "ReduceMean", "ReduceSum", "ReduceMax",
@@ -536,6 +543,15 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
                    " inputs, input " + std::to_string(i) + " is missing");
   if (node.output_size() == 0 || node.output(0).empty())
     return error(op + " '" + node.name() + "' has no output");
+  Value out;
+  // Decomposed RoPE / MoE / causal conv subgraphs (OnnxRecognizeBlocks.cpp).
+  // RMSNorm is recognized after import, by the kestrel-recognize pass.
+  if (op == "Add" &&
+      ((out = recognizeMoe(node, in)) || (out = recognizeRope(node, in))))
+    return define(node, {out});
+  if ((op == "Slice" || op == "Conv" || op == "Mul") &&
+      (out = recognizeCausalConv(node, in)))
+    return define(node, {out});
   SmallVector<Value> outs;
   bool handled = false;
   if (failed(convertTensorOp(node, in, outs, handled)))
@@ -544,12 +560,6 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
     return failure();
   if (handled)
     return define(node, outs);
-  Value out;
-  // Decomposed RoPE / MoE subgraphs (OnnxRecognizeBlocks.cpp). RMSNorm is
-  // recognized after import, by the kestrel-recognize pass.
-  if (op == "Add")
-    if ((out = recognizeMoe(node, in)) || (out = recognizeRope(node, in)))
-      return define(node, {out});
   if (op == "Constant") {
     const onnx::TensorProto *tensor = nullptr;
     if (const onnx::AttributeProto *v = attribute(node, "value"); v && v->has_t()) {

@@ -131,6 +131,10 @@ public:
                             llvm::ArrayRef<mlir::Value> in);
   mlir::Value recognizeMoe(const onnx::NodeProto &node,
                            llvm::ArrayRef<mlir::Value> in);
+  /// The kestrel.causal_conv1d computed by the Slice/Conv (or SiLU Mul)
+  /// `node`, or null.
+  mlir::Value recognizeCausalConv(const onnx::NodeProto &node,
+                                  llvm::ArrayRef<mlir::Value> in);
 
   mlir::MLIRContext &ctx;
   mlir::OpBuilder b;
@@ -144,7 +148,7 @@ public:
   llvm::StringMap<const onnx::NodeProto *> producers;
   /// How many attentions recognizeAttention built.
   int64_t recognizedAttention = 0;
-  /// How many RoPE and MoE subgraphs OnnxRecognizeBlocks.cpp built.
+  /// How many RoPE, MoE and causal conv subgraphs OnnxRecognizeBlocks.cpp built.
   int64_t recognizedBlocks = 0;
   /// Values known at import time, by the arith.constant holding them.
   llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> folded;

@@ -30,6 +30,12 @@
 //   expert e in [0, E) exactly once -> kestrel.route + kestrel.moe with the
 //   expert weights stacked [E, d, ff] / [E, ff, d] at import time.
 //
+// * Causal depthwise conv1d, as the reference Mamba code writes it:
+//     Slice(Conv(x [B, C, L], w [C, 1, K], [bias [C]], group = C,
+//                pads = [K-1, p], strides = dilations = 1), 0:L, axis = last)
+//   or the Conv alone when p = 0, optionally closed by SiLU
+//   (Mul(y, Sigmoid(y))) -> kestrel.causal_conv1d (activation none / silu).
+//
 // Anything else is left to the standard ops. The matched nodes are still
 // imported (other nodes may read them); unused ones are erased after import.
 //
@@ -542,6 +548,90 @@ Value Importer::recognizeMoe(const onnx::NodeProto &node, ArrayRef<Value> in) {
       w2v, Value(), Value(), Value(), kestrel::RoutingModeAttr());
   ++recognizedBlocks;
   return moe.getResult();
+}
+
+//===----------------------------------------------------------------------===//
+// Causal conv1d
+//===----------------------------------------------------------------------===//
+
+Value Importer::recognizeCausalConv(const onnx::NodeProto &node,
+                                    ArrayRef<Value> in) {
+  GraphView g{*this};
+  StringRef op = node.op_type();
+  // The causal conv computed by the node writing `name`: (x, w, bias).
+  auto causalConv = [&](const std::string &name)
+      -> std::optional<std::tuple<Value, Value, Value>> {
+    const onnx::NodeProto *n = g.producer(name);
+    if (!n)
+      return std::nullopt;
+    const onnx::NodeProto *conv = n;
+    const onnx::NodeProto *slice = nullptr;
+    if (n->op_type() == "Slice") {
+      slice = n;
+      conv = g.is(n->input(0), "Conv");
+    }
+    if (!conv || conv->op_type() != "Conv" || conv->input_size() < 2)
+      return std::nullopt;
+    Value x = g.value(conv->input(0)), w = g.value(conv->input(1));
+    Value bias = conv->input_size() > 2 && !conv->input(2).empty()
+                     ? g.value(conv->input(2))
+                     : Value();
+    if (!isF32(x) || !isF32(w) || typeOf(x).getRank() != 3 ||
+        typeOf(w).getRank() != 3 || !typeOf(x).hasStaticShape() ||
+        !typeOf(w).hasStaticShape() || (bias && !isF32(bias)))
+      return std::nullopt;
+    int64_t C = typeOf(x).getDimSize(1), L = typeOf(x).getDimSize(2);
+    int64_t K = typeOf(w).getDimSize(2);
+    std::vector<int64_t> strides = intsAttr(*conv, "strides"),
+                         dil = intsAttr(*conv, "dilations"),
+                         pads = intsAttr(*conv, "pads");
+    auto allOnes = [](const std::vector<int64_t> &v) {
+      return llvm::all_of(v, [](int64_t e) { return e == 1; });
+    };
+    std::string autoPad = stringAttr(*conv, "auto_pad", "NOTSET");
+    if (intAttr(*conv, "group", 1) != C ||
+        typeOf(w).getShape() != ArrayRef<int64_t>{C, 1, K} || K < 1 ||
+        !allOnes(strides) || !allOnes(dil) || autoPad != "NOTSET" ||
+        pads.size() != 2 || pads[0] != K - 1 || pads[1] < 0 ||
+        (bias && typeOf(bias).getShape() != ArrayRef<int64_t>{C}))
+      return std::nullopt;
+    if (slice) {
+      Value cv = g.value(conv->output(0));
+      if (!cv || g.lastAxisSlice(*slice, 3, typeOf(cv).getDimSize(2)) !=
+                     std::make_pair<int64_t, int64_t>(0, int64_t(L)))
+        return std::nullopt;
+    } else if (pads[1] != 0) {
+      return std::nullopt;
+    }
+    return std::make_tuple(x, w, bias);
+  };
+  std::optional<std::tuple<Value, Value, Value>> m;
+  kestrel::ConvActivation act = kestrel::ConvActivation::None;
+  if ((op == "Slice" || op == "Conv") && !node.output(0).empty()) {
+    m = causalConv(node.output(0));
+  } else if (op == "Mul" && node.input_size() == 2 && in.size() == 2) {
+    for (int i : {0, 1}) {
+      const onnx::NodeProto *sig = g.is(node.input(1 - i), "Sigmoid", 1);
+      if (!sig || g.canon(sig->input(0)) != g.canon(node.input(i)))
+        continue;
+      if ((m = causalConv(node.input(i)))) {
+        act = kestrel::ConvActivation::Silu;
+        break;
+      }
+    }
+  }
+  if (!m)
+    return nullptr;
+  auto [x, w, bias] = *m;
+  RankedTensorType xt = typeOf(x);
+  int64_t C = xt.getDimSize(1), K = typeOf(w).getDimSize(2);
+  auto stateType =
+      RankedTensorType::get({xt.getDimSize(0), C, K - 1}, xt.getElementType());
+  auto conv = kestrel::CausalConv1dOp::create(
+      b, loc, xt, stateType, x, reshape(w, {C, K}), bias, Value(),
+      kestrel::ConvActivationAttr::get(&ctx, act));
+  ++recognizedBlocks;
+  return conv.getY();
 }
 
 } // namespace kestrel::onnximport

@@ -390,3 +390,87 @@ def test_moe_block_ptx_assembles(tmp_path):
         pytest.skip("ptxas not installed: PTX generated but not assembled")
     subprocess.run([PTXAS, "-arch=sm_90a", str(out), "-o", os.devnull],
                    check=True, capture_output=True, text=True)
+
+
+# --------------------------------------------------------------------------
+# Causal conv1d (Mamba)
+# --------------------------------------------------------------------------
+
+CB, CC, CL, CK = 2, 6, 10, 4
+
+
+def _conv(pads=(CK - 1, CK - 1), group=CC, slice_=(0, CL), silu=True, bias=True,
+          dilation=1, wshape=(CC, 1, CK)):
+    """x [2,6,10] -> Conv(depthwise, pads) -> [Slice] -> [SiLU]."""
+    rng = np.random.default_rng(2)
+    inits = {"w": rng.standard_normal(wshape).astype(np.float32) / 2,
+             "b": rng.standard_normal(CC).astype(np.float32) / 4,
+             "s0": np.array([slice_[0] if slice_ else 0], np.int64),
+             "s1": np.array([slice_[1] if slice_ else 0], np.int64),
+             "ax": np.array([-1], np.int64), "one": np.array([1], np.int64)}
+    nodes = [_n("Conv", ["x", "w", "b"] if bias else ["x", "w"], ["c"], group=group,
+                pads=list(pads), kernel_shape=[CK], dilations=[dilation], strides=[1])]
+    last = "c"
+    if slice_:
+        nodes.append(_n("Slice", ["c", "s0", "s1", "ax", "one"], ["sl"]))
+        last = "sl"
+    if silu:
+        nodes += [_n("Sigmoid", [last], ["sg"]), _n("Mul", [last, "sg"], ["y"])]
+    else:
+        nodes.append(_n("Identity", [last], ["y"]))
+    return _model(nodes, {"x": [CB, CC, CL]}, inits)
+
+
+CONV_CASES = {
+    # name -> (model, activation or None when not recognized)
+    "Conv(pads K-1, K-1)[..., :L] + SiLU (Mamba)": (_conv(), "silu bias"),
+    "Conv(pads K-1, K-1)[..., :L], no activation": (_conv(silu=False), "none bias"),
+    "Conv(pads K-1, 0) + SiLU, no bias": (_conv(pads=(CK - 1, 0), slice_=None, bias=False),
+                                          "silu :"),
+    # Left to the standard ops:
+    "symmetric padding, no slice": (_conv(slice_=None), None),
+    "the last L outputs (anti-causal)": (_conv(slice_=(CK - 1, CL + CK - 1)), None),
+    "not depthwise (group 1)": (_conv(group=1, wshape=(CC, CC, CK)), None),
+    "dilation 2": (_conv(dilation=2, pads=(2 * (CK - 1), 2 * (CK - 1))), None),
+    "pads K-2": (_conv(pads=(CK - 2, CK - 2)), None),
+}
+
+
+@pytest.mark.parametrize("name", list(CONV_CASES))
+def test_causal_conv_recognition_and_numerics(tmp_path, name):
+    model, act = CONV_CASES[name]
+    path, mlir = _import(tmp_path, model)
+    if act is None:
+        filecheck(mlir, "CHECK: func.func\nCHECK-NOT: kestrel.causal_conv1d\n", tmp_path)
+    else:
+        filecheck(mlir, f"CHECK: %[[Y:.*]], %{{{{.*}}}} = kestrel.causal_conv1d %arg0, "
+                  f"%{{{{.*}}}} activation = {act}\n"
+                  f"CHECK-SAME: tensor<{CB}x{CC}x{CL}xf32>, tensor<{CC}x{CK}xf32> -> "
+                  f"tensor<{CB}x{CC}x{CL}xf32>, tensor<{CB}x{CC}x{CK - 1}xf32>\n"
+                  "CHECK-NOT: math.exp\nCHECK: return %[[Y]]\n", tmp_path)
+    x = np.random.default_rng(len(name)).standard_normal((CB, CC, CL)).astype(np.float32)
+    # Outputs O(1): 1e-5 absolute.
+    assert _max_error(tmp_path, path, {"x": x}) <= 1e-5
+
+
+MAMBA = MODELS / "mamba_block.onnx"
+
+
+def test_mamba_block_conv_recognized(tmp_path):
+    """The causal conv (+ SiLU) and the RMSNorm are recognized; the
+    sequential selective scan, unrolled by the exporter, is not (it compiles
+    through the standard ops)."""
+    kestrelc(MAMBA, tmp_path / "m.mlir", "--emit=mlir")
+    filecheck((tmp_path / "m.mlir").read_text(), """\
+CHECK: kestrel.rms_norm %arg0, %{{.*}} eps = 9.99999974E-6 : tensor<1x8x32xf32>, tensor<32xf32>
+CHECK: %[[X:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x64x8xf32>)
+CHECK: %[[Y:.*]], %{{.*}} = kestrel.causal_conv1d %[[X]], %{{.*}} activation = silu bias(%{{.*}} : tensor<64xf32>) : tensor<1x64x8xf32>, tensor<64x4xf32> -> tensor<1x64x8xf32>, tensor<1x64x3xf32>
+CHECK-NOT: kestrel.selective_scan
+CHECK: return
+""", tmp_path)
+
+
+def test_mamba_block_matches_onnxruntime(tmp_path):
+    x = np.random.default_rng(9).standard_normal((1, 8, 32)).astype(np.float32)
+    # Outputs up to ~4: 1e-5 absolute.
+    assert _max_error(tmp_path, MAMBA, {"x": x}, "main_graph") <= 1e-5
