@@ -288,9 +288,10 @@ def Recognize : Pass<"kestrel-recognize", "::mlir::func::FuncOp"> {
     looked through) become one `kestrel.rms_norm` (weight all ones when there
     is none; eps and the weight [N] or [1, ..., N] must be constants, eps
     >= 0). The matched ops left without users are erased; every other
-    subgraph is left as it is. No options. Attention, RoPE and MoE routing
-    are still recognized by the ONNX importer (lib/Import/OnnxRecognize*.cpp);
-    docs/onnx.md gives the plan for moving them here.
+    subgraph is left as it is. No options. Attention, RoPE, MoE routing and
+    the causal conv1d are still recognized by the ONNX importer
+    (lib/Import/OnnxRecognize*.cpp); docs/cli.md (Recognized subgraphs)
+    gives the plan for moving them here.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
