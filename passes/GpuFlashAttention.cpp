@@ -3,19 +3,32 @@
 // Rewrites kestrel.attention with f16/bf16 storage into a gpu.launch whose
 // body is a FlashAttention-2 style kernel built from the op's attributes:
 //
-//   grid  = (ceil(T / 64), B * H), block = 4 warps; warp w owns query rows
-//           [64 x + 16 w, +16) of head h and keeps them in registers;
+//   grid  = (ceil(T / Br), B * H), block = 4 warps; warp w owns query rows
+//           [Br x + R w, +R) of head h as R / 16 m16 row tiles (R =
+//           rows-per-warp, 32 by default, Br = 4 R), so each K/V fragment
+//           it loads feeds R / 16 mma. Q fragments live in registers, or in
+//           shared memory when they would not fit (two row tiles at
+//           D = 128), re-read with ldmatrix once per k-step;
 //   loop over the key tiles (64 keys) this query tile can see -- sink tiles
 //           first, then the causal/window band, so fully masked tiles are
-//           never loaded --
-//     copy K and V tiles of the KV head h / g to shared memory (16-byte
-//           vector loads, rows padded by 8 elements against bank conflicts);
-//     S = Q K^T with mma.sync m16n8k16 (f32 accumulation);
-//     scale, soft-cap, mask element-wise; online softmax in base 2 with
-//           the row max reduced over the 4 lanes that share a row;
+//           never loaded. K and V tiles of the KV head h / g arrive in
+//           shared memory by cp.async (16-byte copies, rows padded by 8
+//           elements against bank conflicts), software-pipelined: K(j + 1)
+//           loads during step j's softmax and P V, V(j + 1) during step
+//           j + 1's Q K^T --
+//     S = Q K^T with mma.sync m16n8k16 (f32 accumulation), k-steps
+//           outermost;
+//     scale, soft-cap; mask only tiles that straddle a mask edge or S;
+//           online softmax in base 2 with the row max reduced over the 4
+//           lanes that share a row;
 //     O += P V with mma.sync, P taken straight from the S accumulators
-//           (the C fragment of two n8 tiles is the A fragment of one k16).
+//           (the C fragment of two n8 tiles is the A fragment of one k16,
+//           rounded pairwise with one cvt.rn.{bf16x2,f16x2}).
 //   O / l, rows that saw no key give 0.
+//
+// All shared tiles live in one dynamic shared memory buffer (Q, K, V), so
+// the kernel can exceed the 48 KiB of static shared memory; the runtime
+// opts such kernels in.
 //
 // Fragment layouts follow the PTX ISA's mma.m16n8k16 description: lane
 // l = 4 g + q holds rows g and g + 8 and columns 2q, 2q + 1 (+8).
@@ -55,11 +68,34 @@ using namespace kestrel;
 
 namespace {
 
-constexpr int64_t kRowsPerWarp = 16;
 constexpr int64_t kWarps = 4;
-constexpr int64_t kBlockRows = kRowsPerWarp * kWarps; // Br
-constexpr int64_t kBlockKeys = 64;                    // Bc
+constexpr int64_t kBlockKeys = 64; // Bc
 constexpr int64_t kPad = 8; // shared-memory row padding, in elements
+
+/// How one kernel divides its work: each warp owns `mTiles` m16 row tiles
+/// (every K/V fragment it loads feeds that many mma), and Q sits in
+/// registers or, when its fragments would not fit beside the accumulators,
+/// in shared memory, re-read once per k-step.
+struct KernelShape {
+  int64_t mTiles;
+  bool qShared;
+  int64_t blockRows() const { return kWarps * 16 * mTiles; }
+};
+
+KernelShape chooseShape(int64_t headDim, int64_t rowsPerWarp) {
+  int64_t mTiles = rowsPerWarp / 16;
+  // Q fragments take mTiles * D / 4 registers per thread, beside
+  // mTiles * D / 2 accumulators and mTiles * 32 scores: at D = 128 with two
+  // row tiles that would be 256, so Q moves to shared memory there.
+  return {mTiles, mTiles * headDim > 128};
+}
+
+/// Bytes of dynamic shared memory: the padded Q tile (when shared), then
+/// the K and V tiles.
+int64_t sharedBytes(const KernelShape &shape, int64_t headDim) {
+  int64_t row = (headDim + kPad) * 2;
+  return (shape.qShared ? shape.blockRows() * row : 0) + 2 * kBlockKeys * row;
+}
 
 /// Why `op` cannot use the tensor-core kernel, or an empty string.
 std::string unsupportedReason(AttentionOp op) {
@@ -93,9 +129,9 @@ std::string unsupportedReason(AttentionOp op) {
 /// Builds the kernel body inside a gpu.launch.
 class FlashKernel {
 public:
-  FlashKernel(OpBuilder &b, Location loc, AttentionOp op, Value q, Value k,
-              Value v, Value o, Value kTile, Value vTile)
-      : b(b), loc(loc), q(q), k(k), v(v), o(o), kTile(kTile), vTile(vTile) {
+  FlashKernel(OpBuilder &b, Location loc, AttentionOp op, KernelShape shape,
+              Value q, Value k, Value v, Value o, Value shared)
+      : b(b), loc(loc), shape(shape), q(q), k(k), v(v), o(o), shared(shared) {
     elem = op.getQuery().getType().getElementType();
     B = op.getBatch();
     H = op.getNumHeads();
@@ -146,7 +182,15 @@ private:
   Value fmax(Value x, Value y) {
     return arith::MaximumFOp::create(b, loc, x, y);
   }
-  Value exp2(Value x) { return math::Exp2Op::create(b, loc, x); }
+  /// 2^x with ex2.approx.ftz: one MUFU instruction. (math.exp2 becomes
+  /// libdevice's __nv_exp2f, which adds denormal scaling around it; softmax
+  /// weights below 2^-126 are negligible next to the row sum, which is >= 1.)
+  Value exp2(Value x) {
+    return LLVM::CallIntrinsicOp::create(
+               b, loc, b.getF32Type(),
+               b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
+        ->getResult(0);
+  }
 
   /// Two adjacent elements of `mem` at `indices` (last index even), as one
   /// mma operand register: vector<2xf16> for f16, i32 for bf16.
@@ -157,12 +201,6 @@ private:
                                         llvm::MaybeAlign(4));
     return asOperand(pair);
   }
-  /// Two elements from different rows, packed as one operand register.
-  Value packPair(Value lo, Value hi) {
-    auto vecType = VectorType::get({2}, elem);
-    return asOperand(vector::FromElementsOp::create(b, loc, vecType,
-                                                    ValueRange{lo, hi}));
-  }
   Value asOperand(Value pair) {
     if (elem.isF16())
       return pair;
@@ -171,6 +209,14 @@ private:
     return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
   }
   Value narrow(Value x) { return arith::TruncFOp::create(b, loc, elem, x); }
+  /// Two f32 values rounded to the storage type as one operand register
+  /// (one cvt.rn.{bf16x2,f16x2}.f32 instead of two conversions).
+  Value narrowPair(Value lo, Value hi) {
+    Value wide = vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{lo, hi});
+    return asOperand(arith::TruncFOp::create(
+        b, loc, VectorType::get({2}, elem), wide));
+  }
 
   /// The address of tile[row, col] in shared memory, from the tile's base
   /// address (an integer) and its padded row length.
@@ -234,17 +280,33 @@ private:
     return x;
   }
 
-  void copyTile(Value src, Value dst, Value keyTile);
-  /// Processes `count` key tiles over the loop-carried state: tiles
-  /// [0, sinkTiles), then tiles from `bandLo` on.
-  SmallVector<Value> keyLoop(Value count, Value sinkTiles, Value bandLo,
-                             ValueRange state);
-  SmallVector<Value> tileStep(Value keyTile, ValueRange state);
+  /// Issues cp.async copies of `rows` rows of `src` (global address
+  /// `srcBase`, element offset `rowBase` of its row 0, rows clamped to
+  /// `lastRow`) starting at `firstRow`, into the padded shared tile at
+  /// `dstBase`; the caller commits them as a group.
+  void copyRowsAsync(Value srcBase, Value rowBase, Value firstRow,
+                     int64_t rows, int64_t lastRow, Value dstBase);
+  void copyKeyTileAsync(Value srcBase, Value dstBase, Value keyTile);
+  /// Waits for the older of the two copy groups in flight and publishes it
+  /// to the block.
+  void waitForTile();
+  /// The key tile visited at step `i`: tiles [0, sinkTiles), then tiles
+  /// from `bandLo` on.
+  Value tileOf(Value i);
+  /// Whether some score of `keyTile` may be masked for this query tile.
+  Value needsMask(Value keyTile);
+  void ifThen(Value cond, llvm::function_ref<void()> body);
+  /// The A fragment (4 registers) of k-step `kk` of row tile `mt`.
+  SmallVector<Value> queryFragment(int64_t mt, int64_t kk);
+  /// Processes `count` key tiles over the loop-carried state.
+  SmallVector<Value> keyLoop(Value count, ValueRange state);
+  SmallVector<Value> tileStep(Value i, Value count, ValueRange state);
   Value visible(Value row, Value key);
 
   OpBuilder &b;
   Location loc;
-  Value q, k, v, o, kTile, vTile;
+  KernelShape shape;
+  Value q, k, v, o, shared;
   Type elem;
   int64_t B, H, Hkv, T, S, D, window, sinks;
   bool causal;
@@ -252,9 +314,14 @@ private:
   std::optional<double> softcap;
 
   // Per-thread coordinates, set by build().
-  Value batch, head, kvHead, tid, lane, group, quad, row0, row1;
-  Value kBase, vBase; // shared tiles' addresses, as integers
-  SmallVector<Value> qFrag; // [D/16][4] operand registers
+  Value batch, head, kvHead, tid, lane, group, quad, lane8, matrix;
+  Value warpRow;                 // the warp's first row within the tile
+  SmallVector<Value> rows[2];    // [r][mt]: rows g and g + 8 of row tile mt
+  Value qBase, kBase, vBase;     // shared tiles' addresses, as integers
+  Value qGlobal, kGlobal, vGlobal; // operands' global addresses
+  Value tileRow0;                // the query tile's first row
+  Value bandLo, sinkTiles;
+  SmallVector<SmallVector<Value>> qFrag; // [mt][D/16 * 4], when in registers
 };
 
 Value FlashKernel::visible(Value row, Value key) {
@@ -275,109 +342,249 @@ Value FlashKernel::visible(Value row, Value key) {
   return ok;
 }
 
-void FlashKernel::copyTile(Value src, Value dst, Value keyTile) {
-  // 128 threads move the 64 x D tile in 16-byte vectors.
+void FlashKernel::copyRowsAsync(Value srcBase, Value rowBase, Value firstRow,
+                                int64_t rows, int64_t lastRow,
+                                Value dstBase) {
+  // 128 threads move rows x D elements in 16-byte cp.async copies, which
+  // land in shared memory while the warps compute.
   int64_t vecsPerRow = D / 8;
-  int64_t iterations = kBlockKeys * vecsPerRow / (kWarps * 32);
-  auto vecType = VectorType::get({8}, elem);
+  int64_t iterations = rows * vecsPerRow / (kWarps * 32);
+  auto globalPtr = LLVM::LLVMPointerType::get(b.getContext(), 1);
   for (int64_t it = 0; it < iterations; ++it) {
     Value linear = add(tid, it * kWarps * 32);
     Value r = div(linear, vecsPerRow);
     Value col = mul(rem(linear, vecsPerRow), 8);
-    // Rows past S repeat the last key; their scores are masked to -inf, so
-    // they contribute exactly 0 (and no NaN from uninitialized memory).
-    Value key = minI(add(mul(keyTile, kBlockKeys), r), idx(S - 1));
-    Value data = vector::LoadOp::create(b, loc, vecType, src,
-                                        ValueRange{batch, kvHead, key, col},
-                                        false, llvm::MaybeAlign(16));
-    vector::StoreOp::create(b, loc, data, dst, ValueRange{r, col}, false,
-                            llvm::MaybeAlign(16));
+    // Rows past the end repeat the last one: their scores are masked (keys)
+    // or never stored (queries), and no NaN comes from uninitialized memory.
+    Value row = minI(add(firstRow, r), idx(lastRow));
+    Value element = add(mul(add(rowBase, row), D), col);
+    Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             add(srcBase, mul(element, 2)));
+    Value src = LLVM::IntToPtrOp::create(b, loc, globalPtr, bytes);
+    NVVM::CpAsyncOp::create(b, loc, sharedAddress(dstBase, r, col), src, 16,
+                            NVVM::LoadCacheModifierKind::CG,
+                            /*cpSize=*/Value());
   }
 }
 
-SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
-  int64_t nAcc = D / 8 * 4;
-  SmallVector<Value> acc(state.begin(), state.begin() + nAcc);
-  Value m[2] = {state[nAcc], state[nAcc + 1]};
-  Value l[2] = {state[nAcc + 2], state[nAcc + 3]};
+void FlashKernel::copyKeyTileAsync(Value srcBase, Value dstBase,
+                                   Value keyTile) {
+  // Row 0 of this (batch, KV head) in the [B, Hkv, S, D] operand.
+  Value headRow = mul(add(mul(batch, Hkv), kvHead), S);
+  copyRowsAsync(srcBase, headRow, mul(keyTile, kBlockKeys), kBlockKeys,
+                S - 1, dstBase);
+}
 
-  copyTile(k, kTile, keyTile);
-  copyTile(v, vTile, keyTile);
+void FlashKernel::waitForTile() {
+  // Every tile copy is one group and one more (the other operand's tile)
+  // may still be in flight; the barrier makes all threads' copies visible.
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
   gpu::BarrierOp::create(b, loc);
+}
 
-  // S = Q K^T: 8 n8 tiles of keys, D/16 k-steps each.
+Value FlashKernel::tileOf(Value i) {
+  Value inBand = cmp(arith::CmpIPredicate::sge, i, sinkTiles);
+  return arith::SelectOp::create(
+      b, loc, inBand, add(bandLo, arith::SubIOp::create(b, loc, i, sinkTiles)),
+      i);
+}
+
+Value FlashKernel::needsMask(Value keyTile) {
+  // A tile needs no mask when every key in it is visible to every row of
+  // the query tile: inside [0, S), at or before the first row's last key
+  // (causal), and after the last row's band start (window).
+  Value first = mul(keyTile, kBlockKeys);
+  Value last = add(first, kBlockKeys - 1);
+  Value need = cmp(arith::CmpIPredicate::sge, last, idx(S));
+  if (!causal)
+    return need;
+  need = arith::OrIOp::create(
+      b, loc, need, cmp(arith::CmpIPredicate::sgt, last, add(tileRow0, S - T)));
+  if (window > 0)
+    need = arith::OrIOp::create(
+        b, loc, need,
+        cmp(arith::CmpIPredicate::sle, first,
+            add(tileRow0, shape.blockRows() - 1 + S - T - window)));
+  return need;
+}
+
+void FlashKernel::ifThen(Value cond, llvm::function_ref<void()> body) {
+  auto op = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&op.getThenRegion().front());
+  body();
+}
+
+SmallVector<Value> FlashKernel::queryFragment(int64_t mt, int64_t kk) {
+  if (!shape.qShared)
+    return SmallVector<Value>(
+        ArrayRef<Value>(qFrag[mt]).slice(kk * 4, 4));
+  // ldmatrix.x4 of the 16 x 16 block: lane l addresses row l % 16 at
+  // column 8 (l / 16); the four matrices come back in A-fragment order.
+  Value row = add(add(warpRow, mt * 16), rem(lane, 16));
+  Value col = add(mul(div(lane, 16), 8), kk * 16);
+  return loadMatrices(sharedAddress(qBase, row, col), /*trans=*/false);
+}
+
+SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
+                                         ValueRange state) {
+  const int64_t M = shape.mTiles;
+  const int64_t nAcc = D / 8 * 4;
+  const int64_t per = nAcc + 4; // carried values per row tile
+  SmallVector<SmallVector<Value>> acc(M);
+  SmallVector<std::array<Value, 2>> m(M), l(M);
+  for (int64_t mt = 0; mt < M; ++mt) {
+    ValueRange st = state.slice(mt * per, per);
+    acc[mt].assign(st.begin(), st.begin() + nAcc);
+    m[mt] = {st[nAcc], st[nAcc + 1]};
+    l[mt] = {st[nAcc + 2], st[nAcc + 3]};
+  }
+  Value keyTile = tileOf(i);
+  Value next = add(i, 1);
+  Value hasNext = cmp(arith::CmpIPredicate::slt, next, count);
+  Value nextTile = tileOf(next);
+
+  // Pipeline: K(i) and V(i) were issued before this step. K(i + 1) loads
+  // during the softmax and P V, V(i + 1) during the next step's Q K^T.
+  // Groups are committed unconditionally (empty ones past the last tile),
+  // so "all but the newest group" is always the operand needed now.
+  waitForTile();
+
+  // S = Q K^T: 8 n8 tiles of keys per row tile, k-steps outermost so each
+  // K fragment (and, from shared memory, each Q fragment) is loaded once.
+  // Lane l addresses row l % 8 of matrix l / 8: for K the matrices are the
+  // head-dim blocks [8 j, 8 j + 8) of 8 keys, i.e. (b0, b1) of two k-steps.
   constexpr int64_t nTiles = kBlockKeys / 8;
-  SmallVector<SmallVector<Value>> s(nTiles);
+  SmallVector<SmallVector<SmallVector<Value>>> s(
+      M, SmallVector<SmallVector<Value>>(nTiles));
+  for (int64_t mt = 0; mt < M; ++mt)
+    for (int64_t n = 0; n < nTiles; ++n)
+      s[mt][n].assign(4, f32(0.0));
   Value quad2 = mul(quad, 2);
-  // Lane l addresses row l % 8 of matrix l / 8: for K the matrices are
-  // the head-dim blocks [8 i, 8 i + 8) of 8 keys, i.e. (b0, b1) of two
-  // k-steps.
-  Value lane8 = rem(lane, 8), matrix = div(lane, 8);
-  for (int64_t n = 0; n < nTiles; ++n) {
-    s[n].assign(4, f32(0.0));
-    Value keyRow = add(lane8, n * 8);
-    for (int64_t kk = 0; kk < D / 16; kk += 2) {
+  for (int64_t kk = 0; kk < D / 16; kk += 2) {
+    SmallVector<SmallVector<Value>> a0(M), a1(M);
+    for (int64_t mt = 0; mt < M; ++mt) {
+      a0[mt] = queryFragment(mt, kk);
+      a1[mt] = queryFragment(mt, kk + 1);
+    }
+    for (int64_t n = 0; n < nTiles; ++n) {
       SmallVector<Value> regs = loadMatrices(
-          sharedAddress(kBase, keyRow, add(mul(matrix, 8), kk * 16)),
+          sharedAddress(kBase, add(lane8, n * 8), add(mul(matrix, 8), kk * 16)),
           /*trans=*/false);
-      mma(ArrayRef<Value>(qFrag).slice(kk * 4, 4), {regs[0], regs[1]}, s[n]);
-      mma(ArrayRef<Value>(qFrag).slice(kk * 4 + 4, 4), {regs[2], regs[3]},
-          s[n]);
+      for (int64_t mt = 0; mt < M; ++mt) {
+        mma(a0[mt], {regs[0], regs[1]}, s[mt][n]);
+        mma(a1[mt], {regs[2], regs[3]}, s[mt][n]);
+      }
     }
   }
+
+  // Every warp is done with the K tile: start loading the next one.
+  gpu::BarrierOp::create(b, loc);
+  ifThen(hasNext, [&] { copyKeyTileAsync(kGlobal, kBase, nextTile); });
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
 
   // Scores in base 2: x = log2(e) * (softcap?) (scale * q.k), masked.
+  // Without a soft cap and with a positive scale, the scores stay raw: the
+  // max commutes with the scaling, and exp2 takes fma(s, c, -c max).
   constexpr double log2e = 1.4426950408889634;
+  const bool fused = !softcap && scale > 0;
+  const double c = scale * log2e;
   Value negInf = f32(-INFINITY);
-  Value keyBase = add(mul(keyTile, kBlockKeys), quad2);
-  Value tileMax[2] = {negInf, negInf};
-  for (int64_t n = 0; n < nTiles; ++n)
-    for (int64_t e = 0; e < 4; ++e) {
-      Value x = s[n][e];
-      if (softcap) {
-        x = fmul(x, f32(scale / *softcap));
-        x = fmul(math::TanhOp::create(b, loc, x), f32(*softcap * log2e));
-      } else {
-        x = fmul(x, f32(scale * log2e));
+  for (auto &tiles : s)
+    for (auto &tile : tiles)
+      for (Value &x : tile) {
+        if (softcap) {
+          x = fmul(x, f32(scale / *softcap));
+          x = fmul(math::TanhOp::create(b, loc, x), f32(*softcap * log2e));
+        } else if (!fused) {
+          x = fmul(x, f32(c));
+        }
       }
-      Value key = add(keyBase, n * 8 + (e & 1));
-      x = arith::SelectOp::create(b, loc, visible(e < 2 ? row0 : row1, key),
-                                  x, negInf);
-      s[n][e] = x;
-      tileMax[e / 2] = fmax(tileMax[e / 2], x);
+  // Masking only where the tile straddles a mask edge (or S): interior
+  // tiles skip the index arithmetic. Without a causal mask and with S a
+  // multiple of the tile, no tile needs it.
+  if (causal || S % kBlockKeys != 0) {
+    SmallVector<Value> flat;
+    for (auto &tiles : s)
+      for (auto &tile : tiles)
+        flat.append(tile);
+    SmallVector<Type> types(flat.size(), b.getF32Type());
+    auto masked = scf::IfOp::create(b, loc, types, needsMask(keyTile),
+                                    /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&masked.getThenRegion().front());
+      Value keyBase = add(mul(keyTile, kBlockKeys), quad2);
+      SmallVector<Value> out;
+      for (int64_t mt = 0; mt < M; ++mt)
+        for (int64_t n = 0; n < nTiles; ++n)
+          for (int64_t e = 0; e < 4; ++e) {
+            Value key = add(keyBase, n * 8 + (e & 1));
+            out.push_back(arith::SelectOp::create(
+                b, loc, visible(rows[e / 2][mt], key), s[mt][n][e], negInf));
+          }
+      scf::YieldOp::create(b, loc, out);
+      b.setInsertionPointToStart(&masked.getElseRegion().front());
+      scf::YieldOp::create(b, loc, flat);
     }
-
-  // Online softmax: new running max, rescale of what was accumulated.
-  Value alpha[2], mUse[2];
-  SmallVector<Value> next;
-  for (int r = 0; r < 2; ++r) {
-    Value mNew = fmax(m[r], quadReduce(tileMax[r], /*isMax=*/true));
-    // A row that has seen only masked keys keeps max -inf; subtracting 0
-    // instead keeps exp2(-inf - x) = 0 rather than NaN.
-    Value allMasked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                            mNew, negInf);
-    mUse[r] = arith::SelectOp::create(b, loc, allMasked, f32(0.0), mNew);
-    alpha[r] = exp2(fsub(m[r], mUse[r]));
-    m[r] = mNew;
+    int64_t at = 0;
+    for (auto &tiles : s)
+      for (auto &tile : tiles)
+        for (Value &x : tile)
+          x = masked.getResult(at++);
   }
-  Value rowSum[2] = {f32(0.0), f32(0.0)};
-  for (int64_t n = 0; n < nTiles; ++n)
-    for (int64_t e = 0; e < 4; ++e) {
-      s[n][e] = exp2(fsub(s[n][e], mUse[e / 2]));
-      rowSum[e / 2] = fadd(rowSum[e / 2], s[n][e]);
+
+  // Online softmax per row tile: new running max, rescale of what was
+  // accumulated.
+  for (int64_t mt = 0; mt < M; ++mt) {
+    Value tileMax[2] = {negInf, negInf};
+    for (int64_t n = 0; n < nTiles; ++n)
+      for (int64_t e = 0; e < 4; ++e)
+        tileMax[e / 2] = fmax(tileMax[e / 2], s[mt][n][e]);
+    Value alpha[2], negM[2];
+    for (int r = 0; r < 2; ++r) {
+      Value rowMax = quadReduce(tileMax[r], /*isMax=*/true);
+      if (fused)
+        rowMax = fmul(rowMax, f32(c));
+      Value mNew = fmax(m[mt][r], rowMax);
+      // A row that has seen only masked keys keeps max -inf; subtracting 0
+      // instead keeps exp2(-inf - x) = 0 rather than NaN.
+      Value allMasked = arith::CmpFOp::create(
+          b, loc, arith::CmpFPredicate::OEQ, mNew, negInf);
+      Value mUse = arith::SelectOp::create(b, loc, allMasked, f32(0.0), mNew);
+      alpha[r] = exp2(fsub(m[mt][r], mUse));
+      negM[r] = arith::NegFOp::create(b, loc, mUse);
+      m[mt][r] = mNew;
     }
-  for (int r = 0; r < 2; ++r)
-    l[r] = fadd(fmul(l[r], alpha[r]), rowSum[r]);
-  for (int64_t i = 0; i < nAcc; ++i)
-    acc[i] = fmul(acc[i], alpha[(i % 4) / 2]);
+    Value rowSum[2] = {f32(0.0), f32(0.0)};
+    for (int64_t n = 0; n < nTiles; ++n)
+      for (int64_t e = 0; e < 4; ++e) {
+        // llvm.intr.fma, not math.fma: the pipeline's math-expand-ops
+        // would split the latter into a multiply and an add.
+        Value x = s[mt][n][e];
+        Value shifted =
+            fused ? LLVM::FMAOp::create(b, loc, x, f32(c), negM[e / 2])
+                        .getResult()
+                  : fadd(x, negM[e / 2]);
+        s[mt][n][e] = exp2(shifted);
+        rowSum[e / 2] = fadd(rowSum[e / 2], s[mt][n][e]);
+      }
+    for (int r = 0; r < 2; ++r)
+      l[mt][r] = fadd(fmul(l[mt][r], alpha[r]), rowSum[r]);
+    for (int64_t j = 0; j < nAcc; ++j)
+      acc[mt][j] = fmul(acc[mt][j], alpha[(j % 4) / 2]);
+  }
 
   // O += P V: P's C fragments of n8 tiles 2t, 2t+1 are the A fragment of
-  // the k16 step t.
+  // the k16 step t; each V fragment feeds every row tile.
+  waitForTile();
   for (int64_t t = 0; t < kBlockKeys / 16; ++t) {
-    Value a[4] = {packPair(narrow(s[2 * t][0]), narrow(s[2 * t][1])),
-                  packPair(narrow(s[2 * t][2]), narrow(s[2 * t][3])),
-                  packPair(narrow(s[2 * t + 1][0]), narrow(s[2 * t + 1][1])),
-                  packPair(narrow(s[2 * t + 1][2]), narrow(s[2 * t + 1][3]))};
+    SmallVector<SmallVector<Value>> a(M);
+    for (int64_t mt = 0; mt < M; ++mt)
+      a[mt] = {narrowPair(s[mt][2 * t][0], s[mt][2 * t][1]),
+               narrowPair(s[mt][2 * t][2], s[mt][2 * t][3]),
+               narrowPair(s[mt][2 * t + 1][0], s[mt][2 * t + 1][1]),
+               narrowPair(s[mt][2 * t + 1][2], s[mt][2 * t + 1][3])};
     // Transposed ldmatrix of V: matrices (keys +0 / +8) x (columns of
     // n8 tiles dn, dn + 1) give (b0, b1) of both tiles.
     Value keyRow = add(add(lane8, mul(rem(matrix, 2), 8)), t * 16);
@@ -385,38 +592,53 @@ SmallVector<Value> FlashKernel::tileStep(Value keyTile, ValueRange state) {
     for (int64_t dn = 0; dn < D / 8; dn += 2) {
       SmallVector<Value> regs = loadMatrices(
           sharedAddress(vBase, keyRow, add(colBase, dn * 8)), /*trans=*/true);
-      for (int64_t half = 0; half < 2; ++half) {
-        int64_t at = (dn + half) * 4;
-        SmallVector<Value> c(acc.begin() + at, acc.begin() + at + 4);
-        mma(a, {regs[2 * half], regs[2 * half + 1]}, c);
-        llvm::copy(c, acc.begin() + at);
-      }
+      for (int64_t mt = 0; mt < M; ++mt)
+        for (int64_t half = 0; half < 2; ++half) {
+          int64_t at = (dn + half) * 4;
+          SmallVector<Value> cfrag(acc[mt].begin() + at,
+                                   acc[mt].begin() + at + 4);
+          mma(a[mt], {regs[2 * half], regs[2 * half + 1]}, cfrag);
+          llvm::copy(cfrag, acc[mt].begin() + at);
+        }
     }
   }
-  // The next tile's copy overwrites shared memory.
+  // Every warp is done with the V tile: start loading the next one.
   gpu::BarrierOp::create(b, loc);
+  ifThen(hasNext, [&] { copyKeyTileAsync(vGlobal, vBase, nextTile); });
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
 
-  next.append(acc);
-  next.append({m[0], m[1], l[0], l[1]});
-  return next;
+  SmallVector<Value> carried;
+  for (int64_t mt = 0; mt < M; ++mt) {
+    carried.append(acc[mt]);
+    carried.append({m[mt][0], m[mt][1], l[mt][0], l[mt][1]});
+  }
+  return carried;
 }
 
-SmallVector<Value> FlashKernel::keyLoop(Value count, Value sinkTiles,
-                                        Value bandLo, ValueRange state) {
+SmallVector<Value> FlashKernel::keyLoop(Value count, ValueRange state) {
+  // Prologue: the first tile's K and V, one group each (after Q's, when Q
+  // is in shared memory).
+  Value first = tileOf(idx(0));
+  copyKeyTileAsync(kGlobal, kBase, first);
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  copyKeyTileAsync(vGlobal, vBase, first);
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
   auto loop = scf::ForOp::create(b, loc, idx(0), count, idx(1), state);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(loop.getBody());
-  Value i = loop.getInductionVar();
-  Value inBand = cmp(arith::CmpIPredicate::sge, i, sinkTiles);
-  Value keyTile = arith::SelectOp::create(
-      b, loc, inBand,
-      add(bandLo, arith::SubIOp::create(b, loc, i, sinkTiles)), i);
-  SmallVector<Value> next = tileStep(keyTile, loop.getRegionIterArgs());
-  scf::YieldOp::create(b, loc, next);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    SmallVector<Value> next =
+        tileStep(loop.getInductionVar(), count, loop.getRegionIterArgs());
+    scf::YieldOp::create(b, loc, next);
+  }
+  // No copy may be in flight when the block exits (count can be 0).
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   return SmallVector<Value>(loop.getResults());
 }
 
 void FlashKernel::build(gpu::LaunchOp launch) {
+  const int64_t M = shape.mTiles;
+  const int64_t blockRows = shape.blockRows();
   int64_t g = H / Hkv;
   Value queryTile = launch.getBlockIds().x;
   Value bh = launch.getBlockIds().y;
@@ -427,38 +649,65 @@ void FlashKernel::build(gpu::LaunchOp launch) {
   Value warp = div(tid, 32);
   lane = rem(tid, 32);
   group = div(lane, 4);
-  kBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, kTile);
-  vBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, vTile);
   quad = rem(lane, 4);
-  Value tileRow0 = mul(queryTile, kBlockRows);
-  row0 = add(add(tileRow0, mul(warp, kRowsPerWarp)), group);
-  row1 = add(row0, 8);
-
-  // Q fragments stay in registers for the whole kernel. Rows past T read
-  // row T - 1; their results are never stored.
-  Value lastRow = idx(T - 1);
-  Value qRow0 = minI(row0, lastRow), qRow1 = minI(row1, lastRow);
-  Value quad2 = mul(quad, 2);
-  for (int64_t kk = 0; kk < D / 16; ++kk) {
-    Value col = add(quad2, kk * 16);
-    Value col8 = add(col, 8);
-    qFrag.push_back(loadPair(q, {batch, head, qRow0, col}));
-    qFrag.push_back(loadPair(q, {batch, head, qRow1, col}));
-    qFrag.push_back(loadPair(q, {batch, head, qRow0, col8}));
-    qFrag.push_back(loadPair(q, {batch, head, qRow1, col8}));
+  lane8 = rem(lane, 8);
+  matrix = div(lane, 8);
+  int64_t rowBytes = (D + kPad) * 2;
+  qBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
+  kBase = add(qBase, shape.qShared ? blockRows * rowBytes : 0);
+  vBase = add(kBase, kBlockKeys * rowBytes);
+  qGlobal = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, q);
+  kGlobal = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, k);
+  vGlobal = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
+  tileRow0 = mul(queryTile, blockRows);
+  warpRow = mul(warp, 16 * M);
+  for (int64_t mt = 0; mt < M; ++mt) {
+    Value row = add(add(add(tileRow0, warpRow), mt * 16), group);
+    rows[0].push_back(row);
+    rows[1].push_back(add(row, 8));
   }
 
-  SmallVector<Value> state(D / 8 * 4, f32(0.0));
-  state.append({f32(-INFINITY), f32(-INFINITY), f32(0.0), f32(0.0)});
+  // Q: copied into shared memory as the first cp.async group, or loaded
+  // into registers for the whole kernel. Rows past T read row T - 1; their
+  // results are never stored.
+  Value lastRow = idx(T - 1);
+  Value quad2 = mul(quad, 2);
+  if (shape.qShared) {
+    copyRowsAsync(qGlobal, mul(add(mul(batch, H), head), T), tileRow0,
+                  blockRows, T - 1, qBase);
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  } else {
+    qFrag.resize(M);
+    for (int64_t mt = 0; mt < M; ++mt) {
+      Value qRow0 = minI(rows[0][mt], lastRow),
+            qRow1 = minI(rows[1][mt], lastRow);
+      for (int64_t kk = 0; kk < D / 16; ++kk) {
+        Value col = add(quad2, kk * 16);
+        Value col8 = add(col, 8);
+        qFrag[mt].push_back(loadPair(q, {batch, head, qRow0, col}));
+        qFrag[mt].push_back(loadPair(q, {batch, head, qRow1, col}));
+        qFrag[mt].push_back(loadPair(q, {batch, head, qRow0, col8}));
+        qFrag[mt].push_back(loadPair(q, {batch, head, qRow1, col8}));
+      }
+    }
+  }
+
+  SmallVector<Value> state;
+  for (int64_t mt = 0; mt < M; ++mt) {
+    state.append(D / 8 * 4, f32(0.0));
+    state.append({f32(-INFINITY), f32(-INFINITY), f32(0.0), f32(0.0)});
+  }
 
   // The key tiles this query tile can see: with a causal mask, keys up to
   // the last row's position; with a window, from the first row's band
   // start, plus the sink tiles before the band. One loop walks the sink
   // tiles, then the band (one copy of the body keeps register use down).
   int64_t numKeyTiles = (S + kBlockKeys - 1) / kBlockKeys;
-  Value bandLo = idx(0), bandHi = idx(numKeyTiles), sinkTiles = idx(0);
+  Value bandHi = idx(numKeyTiles);
+  bandLo = idx(0);
+  sinkTiles = idx(0);
   if (causal) {
-    Value lastKey = add(minI(add(tileRow0, kBlockRows - 1), lastRow), S - T);
+    Value lastKey = add(minI(add(tileRow0, blockRows - 1), lastRow), S - T);
     Value end = minI(add(lastKey, 1), idx(S));
     bandHi = div(add(maxI(end, idx(0)), kBlockKeys - 1), kBlockKeys);
     if (window > 0) {
@@ -469,41 +718,50 @@ void FlashKernel::build(gpu::LaunchOp launch) {
     }
   }
   Value count = add(sinkTiles, arith::SubIOp::create(b, loc, bandHi, bandLo));
-  state = keyLoop(count, sinkTiles, bandLo, state);
+  state = keyLoop(count, state);
 
   // O = acc / l; a row without visible keys (l = 0) stores 0.
-  Value inv[2];
-  for (int r = 0; r < 2; ++r) {
-    int64_t at = D / 8 * 4 + 2 + r;
-    Value l = quadReduce(state[at], /*isMax=*/false);
-    Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
-                                        f32(0.0));
-    inv[r] = arith::SelectOp::create(
-        b, loc, empty, f32(0.0), arith::DivFOp::create(b, loc, f32(1.0), l));
-  }
   auto vecType = VectorType::get({2}, elem);
-  for (int r = 0; r < 2; ++r) {
-    Value row = r == 0 ? row0 : row1;
-    auto inside = scf::IfOp::create(
-        b, loc, cmp(arith::CmpIPredicate::slt, row, idx(T)), false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&inside.getThenRegion().front());
-    for (int64_t dn = 0; dn < D / 8; ++dn) {
-      Value lo = narrow(fmul(state[dn * 4 + 2 * r], inv[r]));
-      Value hi = narrow(fmul(state[dn * 4 + 2 * r + 1], inv[r]));
-      Value pair =
-          vector::FromElementsOp::create(b, loc, vecType, ValueRange{lo, hi});
-      vector::StoreOp::create(b, loc, pair, o,
-                              ValueRange{batch, head, row,
-                                         add(quad2, dn * 8)},
-                              false, llvm::MaybeAlign(4));
+  const int64_t per = D / 8 * 4 + 4;
+  for (int64_t mt = 0; mt < M; ++mt) {
+    ArrayRef<Value> st = ArrayRef<Value>(state).slice(mt * per, per);
+    for (int r = 0; r < 2; ++r) {
+      Value l = quadReduce(st[D / 8 * 4 + 2 + r], /*isMax=*/false);
+      Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          l, f32(0.0));
+      Value inv = arith::SelectOp::create(
+          b, loc, empty, f32(0.0), arith::DivFOp::create(b, loc, f32(1.0), l));
+      Value row = rows[r][mt];
+      auto inside = scf::IfOp::create(
+          b, loc, cmp(arith::CmpIPredicate::slt, row, idx(T)), false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&inside.getThenRegion().front());
+      for (int64_t dn = 0; dn < D / 8; ++dn) {
+        Value lo = narrow(fmul(st[dn * 4 + 2 * r], inv));
+        Value hi = narrow(fmul(st[dn * 4 + 2 * r + 1], inv));
+        Value pair =
+            vector::FromElementsOp::create(b, loc, vecType, ValueRange{lo, hi});
+        vector::StoreOp::create(b, loc, pair, o,
+                                ValueRange{batch, head, row,
+                                           add(quad2, dn * 8)},
+                                false, llvm::MaybeAlign(4));
+      }
     }
   }
 }
 
 struct GpuFlashAttentionPass
     : kestrel::impl::GpuFlashAttentionBase<GpuFlashAttentionPass> {
+  using Base::Base;
+
   void runOnOperation() override {
+    if (rowsPerWarp != 16 && rowsPerWarp != 32) {
+      getOperation().emitError()
+          << "kestrel-gpu-flash-attention: rows-per-warp must be 16 or 32, "
+             "got "
+          << static_cast<int64_t>(rowsPerWarp);
+      return signalPassFailure();
+    }
     SmallVector<AttentionOp> ops;
     getOperation().walk([&](AttentionOp op) {
       if (unsupportedReason(op).empty())
@@ -529,29 +787,31 @@ struct GpuFlashAttentionPass
         b, loc,
         MemRefType::get(resultType.getShape(), resultType.getElementType()));
 
-    Type elem = resultType.getElementType();
-    auto workgroup = gpu::AddressSpaceAttr::get(
-        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    auto tileType = MemRefType::get({kBlockKeys, op.getHeadDim() + kPad},
-                                    elem, MemRefLayoutAttrInterface(),
-                                    workgroup);
+    KernelShape shape = chooseShape(op.getHeadDim(), rowsPerWarp);
     auto idx = [&](int64_t c) {
       return arith::ConstantIndexOp::create(b, loc, c);
     };
     Value one = idx(1);
+    int64_t rows = shape.blockRows();
+    // Dynamic shared memory: above 48 KiB (Q in shared memory at D = 128)
+    // the runtime opts the kernel in (docs/runtime.md).
+    Value smem = arith::ConstantIntOp::create(
+        b, loc, b.getI32Type(), sharedBytes(shape, op.getHeadDim()));
     auto launch = gpu::LaunchOp::create(
-        b, loc,
-        idx((op.getQueryLen() + kBlockRows - 1) / kBlockRows),
+        b, loc, idx((op.getQueryLen() + rows - 1) / rows),
         idx(op.getBatch() * op.getNumHeads()), one, idx(kWarps * 32), one,
-        one, /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/ValueRange{},
-        /*workgroupAttributions=*/TypeRange{tileType, tileType});
+        one, smem, /*asyncTokenType=*/nullptr,
+        /*asyncDependencies=*/ValueRange{});
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&launch.getBody().front());
-      FlashKernel kernel(b, loc, op, q, k, v, out,
-                         launch.getWorkgroupAttributions()[0],
-                         launch.getWorkgroupAttributions()[1]);
+      auto workgroup = gpu::AddressSpaceAttr::get(
+          b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+      Value shared = gpu::DynamicSharedMemoryOp::create(
+          b, loc,
+          MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                          MemRefLayoutAttrInterface(), workgroup));
+      FlashKernel kernel(b, loc, op, shape, q, k, v, out, shared);
       kernel.build(launch);
       gpu::TerminatorOp::create(b, loc);
     }

@@ -52,13 +52,22 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
   let description = [{
     Replaces each `kestrel.attention` with f16 or bf16 storage, head dim 64
     or 128 and Dv = D by a `gpu.launch` running a FlashAttention-2 style
-    kernel: 64 query rows per block of 4 warps, 64-key tiles of K and V in
-    shared memory, `nvvm.mma.sync` m16n8k16 for both products with f32
-    accumulation, online softmax in registers. Only the key tiles the static
+    kernel: 4 warps per block, each owning `rows-per-warp` query rows (two
+    m16 tiles by default, so every K/V fragment loaded from shared memory
+    feeds two mma), 64-key tiles of K and V in dynamic shared memory filled
+    by cp.async one tile ahead, `nvvm.mma.sync` m16n8k16 for both products
+    with f32 accumulation, online softmax in registers. With two row tiles
+    at D = 128, Q is kept in shared memory (its fragments would not fit in
+    registers beside the accumulators). Only the key tiles the static
     mask (causal with offset, window, sinks) can reach are visited. GQA reads
     the KV head of each query head directly (no replication). Other
     attention ops are left for the reference lowering.
   }];
+  let options = [
+    Option<"rowsPerWarp", "rows-per-warp", "int64_t", /*default=*/"32",
+           "Query rows per warp: 16 (one m16 tile, Q in registers) or 32 "
+           "(two tiles sharing each K/V fragment)">
+  ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::NVVM::NVVMDialect",
                            "::mlir::LLVM::LLVMDialect",

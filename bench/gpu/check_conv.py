@@ -146,7 +146,7 @@ def main():
     ap.add_argument("mode", choices=["prepare", "check"])
     ap.add_argument("dir", nargs="?", default=str(ROOT / ".devcarry/conv"))
     ap.add_argument("--kestrel-run")
-    args = ap.parse_args()
+    args = ap.parse_intermixed_args()
     if args.mode == "prepare":
         prepare(Path(args.dir))
     elif not check(Path(args.dir), args.kestrel_run):

@@ -15,6 +15,6 @@ rm -rf "$DEST" && mkdir -p "$DEST/src"
 python3 "$ROOT/bench/gpu/routing_cases.py" --dest "$DEST/cases" \
   --target="cuda:${CHIP:-sm_90a}"
 # Committed state only: what is staged is what a commit hash names.
-git -C "$ROOT" archive HEAD lib/Runtime include/kestrel/Runtime tools/kestrel-run \
+git -C "$ROOT" archive HEAD lib/Runtime include/kestrel/Runtime include/kestrel-c tools/kestrel-run \
   bench/gpu | tar -x -C "$DEST/src"
 echo "staged $(git -C "$ROOT" rev-parse --short HEAD) into $DEST ($(du -sh "$DEST" | cut -f1))"

@@ -17,6 +17,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -63,6 +64,49 @@ std::string siblingTemp(StringRef path, StringRef suffix) {
   llvm::sys::fs::createUniquePath(model, out, /*MakeAbsolute=*/false);
   return std::string(out);
 }
+
+/// A file stream that creates its file on the first write, so a module
+/// without constant data leaves no weights file (not even a temporary one).
+class LazyFileStream : public llvm::raw_ostream {
+public:
+  explicit LazyFileStream(std::string path) : path(std::move(path)) {
+    SetUnbuffered();
+  }
+  ~LazyFileStream() override {
+    if (file)
+      file->clear_error(); // reported by finish(), not as a fatal error
+  }
+  /// Closes the file; the first error of opening, writing or closing it.
+  std::error_code finish() {
+    if (file && !ec) {
+      file->close();
+      if (file->has_error())
+        ec = file->error();
+      file->clear_error();
+    }
+    return ec;
+  }
+  uint64_t bytes() const { return pos; }
+
+private:
+  void write_impl(const char *ptr, size_t size) override {
+    if (!file && !ec) {
+      file = std::make_unique<llvm::raw_fd_ostream>(path, ec,
+                                                    llvm::sys::fs::OF_None);
+      if (ec)
+        file.reset();
+    }
+    if (file)
+      file->write(ptr, size);
+    pos += size;
+  }
+  uint64_t current_pos() const override { return pos; }
+
+  std::string path;
+  std::unique_ptr<llvm::raw_fd_ostream> file;
+  std::error_code ec;
+  uint64_t pos = 0;
+};
 
 class Driver {
 public:
@@ -169,15 +213,6 @@ LogicalResult Driver::run(ModuleOp module) {
                              "replay; use --target=cpu";
         return WalkResult::interrupt();
       }
-      // The conv's lowering is straight-line linalg and compiles for cuda,
-      // but its results have not been checked on a GPU yet: lift this once
-      // bench/gpu/check_conv.py passes there.
-      if (isa<CausalConv1dOp>(op)) {
-        op->emitOpError() << "is not supported on cuda targets yet: its "
-                             "lowering has not been checked on a GPU; use "
-                             "--target=cpu";
-        return WalkResult::interrupt();
-      }
       return WalkResult::advance();
     });
     if (unsupported.wasInterrupted())
@@ -261,8 +296,21 @@ Driver::emitPtx(ModuleOp module,
       p += ".manifest";
     manifestFile = std::string(p);
   }
-  FailureOr<std::string> manifest = buildCudaManifest(
-      module, entries, llvm::sys::path::filename(outputPath), target.chip);
+  // Constant data goes to a sidecar beside the PTX: m.ptx -> m.weights.
+  llvm::SmallString<256> weightsFile(outputPath);
+  if (llvm::sys::path::extension(weightsFile) == ".ptx")
+    llvm::sys::path::replace_extension(weightsFile, ".weights");
+  else
+    weightsFile += ".weights";
+  // The weights stream into a temporary file, renamed into place before the
+  // manifest that names them is kept: a failure leaves neither, and a kept
+  // manifest never names a missing or partial weights file.
+  std::string weightsTmp = siblingTemp(weightsFile, ".weights");
+  llvm::scope_exit dropWeights([&] { llvm::sys::fs::remove(weightsTmp); });
+  LazyFileStream weightsOut(weightsTmp);
+  FailureOr<CudaManifest> manifest = buildCudaManifest(
+      module, entries, llvm::sys::path::filename(outputPath), target.chip,
+      llvm::sys::path::filename(weightsFile), weightsOut);
   if (failed(manifest))
     return failure();
 
@@ -274,7 +322,13 @@ Driver::emitPtx(ModuleOp module,
   if (!manifestOut)
     return fail(error);
   ptxOut->os() << *ptx;
-  manifestOut->os() << *manifest;
+  manifestOut->os() << manifest->manifest;
+  std::error_code ec = weightsOut.finish();
+  if (!ec && manifest->weightsBytes > 0)
+    ec = llvm::sys::fs::rename(weightsTmp, weightsFile);
+  if (ec)
+    return fail("cannot write the weights file " + weightsFile + ": " +
+                ec.message());
   ptxOut->keep();
   manifestOut->keep();
   return success();

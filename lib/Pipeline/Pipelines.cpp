@@ -109,7 +109,11 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
                  tiles +
                  "},kestrel-map-loops-to-gpu,"
                  "convert-parallel-loops-to-gpu),canonicalize");
-  append(pm, "gpu-kernel-outlining,kestrel-merge-gpu-modules,"
+  // Constants and index arithmetic defined outside a launch (canonicalize
+  // hoists them there) are sunk back in; outlining would otherwise turn each
+  // into a kernel parameter, hiding constant strides from ptxas.
+  append(pm, "func.func(gpu-launch-sink-index-computations),"
+             "gpu-kernel-outlining,kestrel-merge-gpu-modules,"
              "kestrel-align-workgroup-memory,canonicalize,cse");
   append(pm, "nvvm-attach-target{chip=" + opts.chip.getValue() +
                  " features=" + opts.features.getValue() + "}");

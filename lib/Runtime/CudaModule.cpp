@@ -45,7 +45,7 @@ namespace {
   X(cuLaunchKernel)                                                            \
   X(cuMemAlloc)                                                                \
   X(cuMemFree)                                                                 \
-  X(cuMemcpyHtoD)                                                              \
+  X(cuMemcpyHtoDAsync)                                                         \
   X(cuMemcpyDtoH)                                                              \
   X(cuMemcpyDtoDAsync)                                                         \
   X(cuStreamCreate)                                                            \
@@ -132,9 +132,17 @@ bool checkFunction(const Function &fn, std::string &error) {
   size_t io = fn.inputs.size() + fn.outputs.size();
   for (unsigned i = 0; i < io; ++i)
     ids.insert(i);
+  std::set<unsigned> constants;
+  for (const Constant &c : fn.constants)
+    constants.insert(c.id);
   for (const auto &[id, bytes] : fn.temps)
     if (!ids.insert(id).second)
       return error = fn.name + ": buffer " + std::to_string(id) +
+                     " is defined twice",
+             false;
+  for (const Constant &c : fn.constants)
+    if (!ids.insert(c.id).second)
+      return error = fn.name + ": buffer " + std::to_string(c.id) +
                      " is defined twice",
              false;
   auto known = [&](int64_t id) {
@@ -145,6 +153,10 @@ bool checkFunction(const Function &fn, std::string &error) {
       if (!known(s.src) || !known(s.dst))
         return error = fn.name + ": copy between unknown buffers " +
                        std::to_string(s.src) + " and " + std::to_string(s.dst),
+               false;
+      if (constants.count(s.dst))
+        return error = fn.name + ": copy into constant buffer " +
+                       std::to_string(s.dst),
                false;
       continue;
     }
@@ -187,13 +199,37 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
       error = manifestPath + ": " + error;
       return nullptr;
     }
-  // The PTX path is relative to the manifest's directory.
-  std::string ptxPath = m->manifest_.ptx;
+  // The PTX and weights paths are relative to the manifest's directory.
   size_t slash = manifestPath.rfind('/');
-  if (ptxPath.front() != '/' && slash != std::string::npos)
-    ptxPath = manifestPath.substr(0, slash + 1) + ptxPath;
+  auto besideManifest = [&](const std::string &file) {
+    if (file.front() != '/' && slash != std::string::npos)
+      return manifestPath.substr(0, slash + 1) + file;
+    return file;
+  };
+  std::string ptxPath = besideManifest(m->manifest_.ptx);
   if (!readFile(ptxPath, m->ptxText_, error))
     return nullptr;
+  // The constants' bytes, checked against the manifest before the driver is
+  // touched; dropped once uploaded.
+  std::string weights;
+  if (!m->manifest_.weights.empty()) {
+    std::string weightsPath = besideManifest(m->manifest_.weights);
+    if (!readFile(weightsPath, weights, error))
+      return nullptr;
+    if (weights.size() != m->manifest_.weightsBytes) {
+      error = weightsPath + " has " + std::to_string(weights.size()) +
+              " bytes, but " + manifestPath + " expects " +
+              std::to_string(m->manifest_.weightsBytes) +
+              " (the weights do not belong to this manifest)";
+      return nullptr;
+    }
+    if (fnv1a64(weights.data(), weights.size()) !=
+        m->manifest_.weightsChecksum) {
+      error = weightsPath + " does not match the checksum in " + manifestPath +
+              " (the weights do not belong to this manifest)";
+      return nullptr;
+    }
+  }
 
   const Driver &d = driver();
   if (!d.error.empty())
@@ -247,6 +283,39 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
     return nullptr;
   m->stream_ = stream;
 
+  // Constants: one device buffer per distinct range of the weights file,
+  // shared by every function that names it, uploaded now.
+  for (const Function &fn : m->manifest_.functions)
+    for (const Constant &c : fn.constants) {
+      auto key = std::make_pair(c.offset, c.tensor.bytes());
+      auto it = m->weightBuffers_.find(key);
+      if (it == m->weightBuffers_.end()) {
+        CUdeviceptr p = 0;
+        if (!check(d.cuMemAlloc_(&p, std::max<size_t>(key.second, 1)),
+                   "cuMemAlloc", error)) {
+          error += " (" + std::to_string(key.second) + " bytes for constant " +
+                   std::to_string(c.id) + " of " + fn.name + ")";
+          return nullptr;
+        }
+        it = m->weightBuffers_.emplace(key, p).first;
+        // On the module's stream, so the launches that read it are ordered
+        // after it (a synchronous copy from pageable memory may return
+        // before its DMA completes, and the stream does not wait for the
+        // legacy stream).
+        if (!check(d.cuMemcpyHtoDAsync_(p, weights.data() + c.offset,
+                                        key.second, stream),
+                   "cuMemcpyHtoDAsync", error)) {
+          error += " (uploading constant " + std::to_string(c.id) + " of " +
+                   fn.name + ")";
+          return nullptr;
+        }
+      }
+      m->constants_[fn.name][c.id] = it->second;
+    }
+  // The host copy of the weights is freed on return.
+  if (!check(d.cuStreamSynchronize_(stream), "cuStreamSynchronize", error))
+    return nullptr;
+
   std::map<std::string, unsigned> maxShared;
   for (const Function &fn : m->manifest_.functions)
     for (const Step &s : fn.steps) {
@@ -283,6 +352,8 @@ CudaModule::~CudaModule() {
   for (auto &[fn, temps] : temps_)
     for (auto &[id, ptr] : temps)
       d.cuMemFree_(static_cast<CUdeviceptr>(ptr));
+  for (auto &[range, ptr] : weightBuffers_)
+    d.cuMemFree_(static_cast<CUdeviceptr>(ptr));
   if (stream_)
     d.cuStreamDestroy_(static_cast<CUstream>(stream_));
   if (module_)
@@ -325,10 +396,14 @@ bool CudaModule::run(const Function &fn, const std::vector<DevicePtr> &buffers,
       !prepare(fn, error))
     return false;
   const std::map<unsigned, DevicePtr> &temps = temps_[fn.name];
+  const std::map<unsigned, DevicePtr> &constants = constants_[fn.name];
   auto bufferPtr = [&](int64_t id) -> CUdeviceptr {
     if (static_cast<size_t>(id) < io)
       return buffers[id];
-    return temps.at(static_cast<unsigned>(id)); // checked at load
+    auto it = temps.find(static_cast<unsigned>(id));
+    if (it != temps.end())
+      return it->second;
+    return constants.at(static_cast<unsigned>(id)); // checked at load
   };
   auto stream = static_cast<CUstream>(stream_);
 
@@ -448,9 +523,16 @@ void CudaModule::release(DevicePtr ptr) {
 bool CudaModule::upload(DevicePtr dst, const void *src, size_t bytes,
                         std::string &error) {
   const Driver &d = driver();
+  // Enqueued on the module's stream, so later runs are ordered after it (a
+  // synchronous cuMemcpyHtoD from pageable memory may return before its DMA
+  // completes, and the non-blocking stream does not wait for it), then
+  // waited for, so the caller may reuse `src` at once.
   return check(d.cuCtxSetCurrent_(static_cast<CUcontext>(context_)),
                "cuCtxSetCurrent", error) &&
-         check(d.cuMemcpyHtoD_(dst, src, bytes), "cuMemcpyHtoD", error);
+         check(d.cuMemcpyHtoDAsync_(dst, src, bytes,
+                                    static_cast<CUstream>(stream_)),
+               "cuMemcpyHtoDAsync", error) &&
+         synchronize(error);
 }
 
 bool CudaModule::download(void *dst, DevicePtr src, size_t bytes,

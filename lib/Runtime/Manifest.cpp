@@ -55,6 +55,31 @@ static bool parseShape(const std::string &s, std::vector<int64_t> &shape) {
   return !shape.empty();
 }
 
+static bool parseSize(const std::string &s, size_t &v) {
+  int64_t n;
+  if (!parseInt(s, n) || n < 0)
+    return false;
+  v = static_cast<size_t>(n);
+  return true;
+}
+
+static bool knownDtype(const std::string &d) {
+  for (const char *k : {"f32", "f16", "bf16", "i64", "i32", "i8", "i1"})
+    if (d == k)
+      return true;
+  return false;
+}
+
+uint64_t fnv1a64(const void *data, size_t n) {
+  auto *p = static_cast<const unsigned char *>(data);
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
 static bool parseParam(const std::string &s, Param &p) {
   if (s.size() > 1 && s[0] == 'b') {
     p.kind = Param::Buffer;
@@ -115,6 +140,20 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       words >> out.target;
     } else if (word == "ptx") {
       words >> out.ptx;
+    } else if (word == "weights") {
+      std::string bytes, sum;
+      char *end = nullptr;
+      if (!out.weights.empty())
+        return fail("a second 'weights' line");
+      if (fn || !out.functions.empty() || !(words >> out.weights >> bytes >> sum) ||
+          !parseSize(bytes, out.weightsBytes) || sum.size() < 3 ||
+          sum.compare(0, 2, "0x") != 0)
+        return fail("expected 'weights FILE BYTES 0xFNV1A64' before the "
+                    "functions");
+      errno = 0;
+      out.weightsChecksum = std::strtoull(sum.c_str() + 2, &end, 16);
+      if (!end || *end != '\0' || errno == ERANGE)
+        return fail("bad weights checksum");
     } else if (word == "function") {
       out.functions.emplace_back();
       fn = &out.functions.back();
@@ -137,6 +176,27 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       if (!(words >> id >> bytes) || !parseInt(id, i) || !parseInt(bytes, n))
         return fail("expected 'temp ID BYTES'");
       fn->temps.emplace_back(static_cast<unsigned>(i), static_cast<size_t>(n));
+    } else if (word == "const") {
+      Constant c;
+      std::string id, shape, offset, bytes;
+      int64_t i;
+      size_t n;
+      if (!(words >> id >> c.tensor.dtype >> shape >> offset >> bytes) ||
+          !parseInt(id, i) || i < 0 || !knownDtype(c.tensor.dtype) ||
+          !parseShape(shape, c.tensor.shape) || !parseSize(offset, c.offset) ||
+          !parseSize(bytes, n))
+        return fail("expected 'const ID DTYPE DIMxDIM... OFFSET BYTES'");
+      c.id = static_cast<unsigned>(i);
+      if (n != c.tensor.bytes())
+        return fail("constant of " + std::to_string(n) + " bytes, but " +
+                    c.tensor.dtype + " " + shape + " takes " +
+                    std::to_string(c.tensor.bytes()));
+      if (out.weights.empty())
+        return fail("'const' without a 'weights' file");
+      if (c.offset > out.weightsBytes || n > out.weightsBytes - c.offset)
+        return fail("constant beyond the " + std::to_string(out.weightsBytes) +
+                    " bytes of " + out.weights);
+      fn->constants.push_back(c);
     } else if (word == "copy") {
       Step s;
       s.kind = Step::Copy;

@@ -47,6 +47,7 @@ class Manifest:
     functions: dict[str, Function]
     target: str = ""
     ptx: str = ""
+    weights: str = ""  # cuda: the weights sidecar, relative to the manifest
 
     @staticmethod
     def parse(text: str) -> "Manifest":
@@ -61,6 +62,8 @@ class Manifest:
                 m.target = words[1]
             elif key == "ptx":
                 m.ptx = words[1]
+            elif key == "weights":
+                m.weights = words[1]
             elif key == "function":
                 fn = Function(words[1])
                 m.functions[fn.name] = fn

@@ -77,6 +77,40 @@ TEST(Manifest, ParsesEveryCudaEntry) {
   EXPECT_EQ(copy.bytes, 8u);
 }
 
+TEST(Manifest, ParsesWeightsAndConstants) {
+  Manifest m;
+  std::string error;
+  ASSERT_TRUE(parseManifest("kestrel-manifest 1 cuda\nptx m.ptx\n"
+                            "weights m.weights 200 0xfff0000000000001\n"
+                            "function f 1 1\nin f32 4\nout f32 4\n"
+                            "const 2 bf16 2x3 64 12\nconst 3 i1 scalar 199 1\n"
+                            "copy 2 1 12\nend\n",
+                            m, error))
+      << error;
+  EXPECT_EQ(m.weights, "m.weights");
+  EXPECT_EQ(m.weightsBytes, 200u);
+  // The full 64-bit checksum, past strtoll's range.
+  EXPECT_EQ(m.weightsChecksum, 0xfff0000000000001ull);
+  const Function &f = m.functions.at(0);
+  ASSERT_EQ(f.constants.size(), 2u);
+  EXPECT_EQ(f.constants[0].id, 2u);
+  EXPECT_EQ(f.constants[0].tensor.dtype, "bf16");
+  EXPECT_EQ(f.constants[0].tensor.shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(f.constants[0].offset, 64u);
+  EXPECT_EQ(f.constants[0].tensor.bytes(), 12u);
+  EXPECT_TRUE(f.constants[1].tensor.shape.empty());
+  EXPECT_EQ(f.constants[1].offset, 199u);
+  // The constants are buffers, not steps.
+  EXPECT_EQ(f.steps.size(), 1u);
+}
+
+TEST(Manifest, Fnv1a64MatchesTheReferenceVectors) {
+  // From the FNV reference (draft-eastlake-fnv): "" and "a".
+  EXPECT_EQ(fnv1a64("", 0), 0xcbf29ce484222325ull);
+  EXPECT_EQ(fnv1a64("a", 1), 0xaf63dc4c8601ec8cull);
+  EXPECT_EQ(fnv1a64("foobar", 6), 0x85944171f73967e8ull);
+}
+
 /// Parses `text` expecting failure; returns the error.
 std::string failure(const std::string &text) {
   Manifest m;
@@ -112,6 +146,29 @@ TEST(Manifest, RejectsMalformedInput) {
             std::string::npos);
   EXPECT_EQ(failure("kestrel-manifest 1 cpu\nfunction f 0 0\n"),
             "manifest ends inside function 'f'");
+  const std::string w = "kestrel-manifest 1 cuda\nweights w 16 0x1\n"
+                        "function f 0 0\n";
+  EXPECT_NE(failure(w + "const 2 f32 4 4 16\nend\n")
+                .find("line 4: constant beyond the 16 bytes of w"),
+            std::string::npos);
+  EXPECT_NE(failure(w + "const 2 f32 4 0 8\nend\n")
+                .find("constant of 8 bytes, but f32 4 takes 16"),
+            std::string::npos);
+  EXPECT_NE(failure(w + "const 2 f32 4 0\nend\n").find("expected 'const ID"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cuda\nfunction f 0 0\n"
+                    "const 2 f32 4 0 16\nend\n")
+                .find("'const' without a 'weights' file"),
+            std::string::npos);
+  EXPECT_NE(failure(w + "end\nweights w 16 0x1\n").find("a second 'weights'"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cuda\nfunction f 0 0\nend\n"
+                    "weights w 16 0x1\n")
+                .find("before the functions"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cuda\nweights w 16 1234\n")
+                .find("expected 'weights FILE BYTES 0xFNV1A64'"),
+            std::string::npos);
 }
 
 } // namespace

@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kestrel::rt {
@@ -28,8 +29,9 @@ using DevicePtr = uint64_t;
 
 class CudaModule {
 public:
-  /// Reads and checks the manifest at `manifestPath` and the PTX it names,
-  /// then initializes the driver on `device` and loads the PTX. Returns null
+  /// Reads and checks the manifest at `manifestPath`, the PTX and the
+  /// weights file it names (size and checksum), then initializes the driver
+  /// on `device`, loads the PTX and uploads the constants. Returns null
   /// and sets `error` on failure. Manifest errors are reported before the
   /// driver is touched, so they read the same on machines without a GPU.
   static std::unique_ptr<CudaModule> load(const std::string &manifestPath,
@@ -74,6 +76,10 @@ private:
   void *context_ = nullptr, *module_ = nullptr, *stream_ = nullptr;
   /// Per function: temp buffer id -> device allocation.
   std::map<std::string, std::map<unsigned, DevicePtr>> temps_;
+  /// Per function: const buffer id -> its entry of weightBuffers_.
+  std::map<std::string, std::map<unsigned, DevicePtr>> constants_;
+  /// (offset, bytes) in the weights file -> device copy, made at load.
+  std::map<std::pair<size_t, size_t>, DevicePtr> weightBuffers_;
   /// Kernel name -> CUfunction.
   std::map<std::string, void *> kernels_;
 };

@@ -40,10 +40,19 @@ struct Step {
   size_t bytes = 0;
 };
 
+/// CUDA: a read-only buffer holding bytes [offset, offset + tensor.bytes())
+/// of the manifest's weights file, uploaded once when the module is loaded.
+struct Constant {
+  unsigned id = 0;
+  Tensor tensor;
+  size_t offset = 0;
+};
+
 struct Function {
   std::string name;
   std::vector<Tensor> inputs, outputs;
   std::vector<std::pair<unsigned, size_t>> temps;  // CUDA: buffer id, bytes
+  std::vector<Constant> constants;                 // CUDA only
   std::vector<Step> steps;                         // CUDA only
 };
 
@@ -51,6 +60,11 @@ struct Manifest {
   std::string kind;    // "cpu" or "cuda"
   std::string target;  // CUDA: sm_90a, ...
   std::string ptx;     // CUDA: PTX file, relative to the manifest
+  // CUDA: the weights file of the `const` buffers, relative to the manifest
+  // (empty when there is none), its size and its FNV-1a 64 checksum.
+  std::string weights;
+  size_t weightsBytes = 0;
+  uint64_t weightsChecksum = 0;
   std::vector<Function> functions;
   const Function *find(const std::string &name) const;
 };
@@ -58,6 +72,9 @@ struct Manifest {
 /// Parses manifest text; on failure returns false and sets `error` to a
 /// message naming the line.
 bool parseManifest(const std::string &text, Manifest &out, std::string &error);
+
+/// FNV-1a, 64 bits, of `n` bytes: the checksum of a weights file.
+uint64_t fnv1a64(const void *data, size_t n);
 
 } // namespace kestrel::rt
 

@@ -19,6 +19,7 @@
 namespace llvm {
 class LLVMContext;
 class Module;
+class raw_ostream;
 } // namespace llvm
 
 namespace kestrel {
@@ -76,12 +77,28 @@ std::string linkSharedLibrary(llvm::StringRef objectPath,
 /// The PTX of the single gpu.binary in a module lowered by the CUDA pipeline.
 mlir::FailureOr<std::string> extractPTX(mlir::ModuleOp module);
 
+/// The CUDA manifest and what it says of the weights written beside it.
+struct CudaManifest {
+  std::string manifest; // the launch manifest's text
+  /// Bytes written to the weights stream: every constant the manifest's
+  /// `const` buffers name, 64-byte aligned. 0 (and no `weights` line) when
+  /// the module uses no constant data.
+  uint64_t weightsBytes = 0;
+};
+
 /// The CUDA launch manifest: entry points plus, per function, the buffers
-/// and the ordered launch/copy steps read off its host code.
-mlir::FailureOr<std::string>
+/// and the ordered launch/copy steps read off its host code. The constant
+/// data it uploads is streamed to `weightsOut`, to be stored as
+/// `weightsFile` (named in the manifest relative to the manifest's
+/// directory).
+mlir::FailureOr<CudaManifest>
 buildCudaManifest(mlir::ModuleOp lowered,
                   const std::vector<EntryPoint> &entries,
-                  llvm::StringRef ptxFile, llvm::StringRef chip);
+                  llvm::StringRef ptxFile, llvm::StringRef chip,
+                  llvm::StringRef weightsFile, llvm::raw_ostream &weightsOut);
+
+/// FNV-1a, 64 bits: the checksum of the weights file in the manifest.
+uint64_t fnv1a64(llvm::StringRef bytes);
 
 } // namespace kestrel
 

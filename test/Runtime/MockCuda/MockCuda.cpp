@@ -138,6 +138,11 @@ CUresult CUDAAPI cuMemcpyHtoD(CUdeviceptr d, const void *s, size_t n) {
   std::memcpy(reinterpret_cast<void *>(d), s, n);
   return CUDA_SUCCESS;
 }
+CUresult CUDAAPI cuMemcpyHtoDAsync(CUdeviceptr d, const void *s, size_t n,
+                                   CUstream) {
+  std::memcpy(reinterpret_cast<void *>(d), s, n);
+  return CUDA_SUCCESS;
+}
 CUresult CUDAAPI cuMemcpyDtoH(void *d, CUdeviceptr s, size_t n) {
   std::memcpy(d, reinterpret_cast<void *>(s), n);
   return CUDA_SUCCESS;
