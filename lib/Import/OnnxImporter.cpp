@@ -429,6 +429,8 @@ Value unaryBody(StringRef op, OpBuilder &b, Location l, Value x) {
   if (op == "Abs") return math::AbsFOp::create(b, l, x);
   if (op == "Tanh") return math::TanhOp::create(b, l, x);
   if (op == "Erf") return math::ErfOp::create(b, l, x);
+  if (op == "Cos") return math::CosOp::create(b, l, x);
+  if (op == "Sin") return math::SinOp::create(b, l, x);
   if (op == "Reciprocal") return arith::DivFOp::create(b, l, cst(1), x);
   if (op == "Relu") return arith::MaximumFOp::create(b, l, x, cst(0));
   if (op == "Sigmoid")
@@ -468,7 +470,7 @@ Value binaryBody(StringRef op, OpBuilder &b, Location l, Value x, Value y) {
 
 const char *const kUnary[] = {"Neg", "Exp", "Log", "Sqrt", "Abs", "Tanh",
                               "Erf", "Reciprocal", "Relu", "Sigmoid",
-                              "Softplus", "Identity"};
+                              "Softplus", "Cos", "Sin", "Identity"};
 const char *const kBinary[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"};
 const char *const kOther[] = {"MatMul", "Softmax", "Transpose", "Reshape",
                               "ReduceMean", "ReduceSum", "ReduceMax",
