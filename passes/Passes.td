@@ -364,4 +364,26 @@ def ApproximateMath : Pass<"kestrel-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def Recognize : Pass<"kestrel-recognize", "::mlir::func::FuncOp"> {
+  let summary = "Turn decomposed subgraphs in linalg into kestrel ops";
+  let description = [{
+    The recognize stage of DESIGN.md §1, on the func/arith/tensor/linalg IR
+    every frontend produces (the ONNX importer's output, hand-written MLIR).
+    RMSNorm: elementwise `linalg.generic`s (one arith/math op per body,
+    broadcasting indexing maps, constants as operands or captured scalars)
+    computing `x · rsqrt(Σ_last x² / N + eps) [· w]` (rsqrt written as
+    `math.rsqrt`, `1 / sqrt`, `pow(., -0.5)` or `x / sqrt(.)`; `x²` as
+    `powf(x, 2)` or `x · x`; the sum a reduction of the last loop dim into a
+    zero fill, then `· 1/N` or `/ N`; reshapes that only add unit dims are
+    looked through) become one `kestrel.rms_norm` (weight all ones when there
+    is none; eps and the weight [N] or [1, ..., N] must be constants, eps
+    >= 0). The matched ops left without users are erased; every other
+    subgraph is left as it is. No options. Attention, RoPE, MoE routing and
+    the causal conv1d are still recognized by the ONNX importer
+    (lib/Import/OnnxRecognize*.cpp); docs/cli.md (Recognized subgraphs)
+    gives the plan for moving them here.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // KESTREL_PASSES_TD

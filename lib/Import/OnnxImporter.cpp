@@ -429,6 +429,8 @@ Value unaryBody(StringRef op, OpBuilder &b, Location l, Value x) {
   if (op == "Abs") return math::AbsFOp::create(b, l, x);
   if (op == "Tanh") return math::TanhOp::create(b, l, x);
   if (op == "Erf") return math::ErfOp::create(b, l, x);
+  if (op == "Cos") return math::CosOp::create(b, l, x);
+  if (op == "Sin") return math::SinOp::create(b, l, x);
   if (op == "Reciprocal") return arith::DivFOp::create(b, l, cst(1), x);
   if (op == "Relu") return arith::MaximumFOp::create(b, l, x, cst(0));
   if (op == "Sigmoid")
@@ -436,6 +438,13 @@ Value unaryBody(StringRef op, OpBuilder &b, Location l, Value x) {
         b, l, cst(1),
         arith::AddFOp::create(b, l, cst(1),
                               math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x))));
+  if (op == "Softplus") // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), no overflow
+    return arith::AddFOp::create(
+        b, l, arith::MaximumFOp::create(b, l, x, cst(0)),
+        math::Log1pOp::create(
+            b, l,
+            math::ExpOp::create(
+                b, l, arith::NegFOp::create(b, l, math::AbsFOp::create(b, l, x)))));
   return x; // Identity
 }
 
@@ -461,7 +470,7 @@ Value binaryBody(StringRef op, OpBuilder &b, Location l, Value x, Value y) {
 
 const char *const kUnary[] = {"Neg", "Exp", "Log", "Sqrt", "Abs", "Tanh",
                               "Erf", "Reciprocal", "Relu", "Sigmoid",
-                              "Identity"};
+                              "Softplus", "Cos", "Sin", "Identity"};
 const char *const kBinary[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"};
 const char *const kOther[] = {"MatMul", "Softmax", "Transpose", "Reshape",
                               "ReduceMean", "ReduceSum", "ReduceMax",
@@ -536,6 +545,15 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
                    " inputs, input " + std::to_string(i) + " is missing");
   if (node.output_size() == 0 || node.output(0).empty())
     return error(op + " '" + node.name() + "' has no output");
+  Value out;
+  // Decomposed RoPE / MoE / causal conv subgraphs (OnnxRecognizeBlocks.cpp).
+  // RMSNorm is recognized after import, by the kestrel-recognize pass.
+  if (op == "Add" &&
+      ((out = recognizeMoe(node, in)) || (out = recognizeRope(node, in))))
+    return define(node, {out});
+  if ((op == "Slice" || op == "Conv" || op == "Mul") &&
+      (out = recognizeCausalConv(node, in)))
+    return define(node, {out});
   SmallVector<Value> outs;
   bool handled = false;
   if (failed(convertTensorOp(node, in, outs, handled)))
@@ -544,7 +562,6 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
     return failure();
   if (handled)
     return define(node, outs);
-  Value out;
   if (op == "Constant") {
     const onnx::TensorProto *tensor = nullptr;
     if (const onnx::AttributeProto *v = attribute(node, "value"); v && v->has_t()) {
@@ -784,9 +801,9 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     results.push_back(it->second);
   }
   func::ReturnOp::create(b, loc, results);
-  // What recognized attention made unused (and only then, to keep the IR of
+  // What recognition made unused (and only then, to keep the IR of
   // other models as it was).
-  if (recognizedAttention)
+  if (recognizedAttention || recognizedBlocks)
     for (Operation &o : llvm::make_early_inc_range(llvm::reverse(*body)))
       if (isOpTriviallyDead(&o)) o.erase();
   fn.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));

@@ -124,6 +124,17 @@ public:
   /// attention that the MatMul `node` closes, or null when it is not one.
   mlir::Value recognizeAttention(const onnx::NodeProto &node,
                                  llvm::ArrayRef<mlir::Value> in);
+  /// OnnxRecognizeBlocks.cpp: the kestrel.rope / kestrel.route +
+  /// kestrel.moe computing the decomposed subgraph that the Add `node`
+  /// closes, or null when it is not one.
+  mlir::Value recognizeRope(const onnx::NodeProto &node,
+                            llvm::ArrayRef<mlir::Value> in);
+  mlir::Value recognizeMoe(const onnx::NodeProto &node,
+                           llvm::ArrayRef<mlir::Value> in);
+  /// The kestrel.causal_conv1d computed by the Slice/Conv (or SiLU Mul)
+  /// `node`, or null.
+  mlir::Value recognizeCausalConv(const onnx::NodeProto &node,
+                                  llvm::ArrayRef<mlir::Value> in);
 
   mlir::MLIRContext &ctx;
   mlir::OpBuilder b;
@@ -137,6 +148,8 @@ public:
   llvm::StringMap<const onnx::NodeProto *> producers;
   /// How many attentions recognizeAttention built.
   int64_t recognizedAttention = 0;
+  /// How many RoPE, MoE and causal conv subgraphs OnnxRecognizeBlocks.cpp built.
+  int64_t recognizedBlocks = 0;
   /// Values known at import time, by the arith.constant holding them.
   llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> folded;
   /// Tensors made from Constant nodes' scalar/list attributes.

@@ -49,7 +49,7 @@ std::string libdevicePath(StringRef cudaPath) {
 }
 
 void buildHighLevelPipeline(OpPassManager &pm) {
-  append(pm, "canonicalize,cse");
+  append(pm, "func.func(kestrel-recognize),canonicalize,cse");
 }
 
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
