@@ -1,7 +1,7 @@
-"""Models with constant weights on the GPU: the Llama decoder block of
-test/onnx/models/llama_block.onnx (initializers -> weights sidecar) compiled
-for cuda and run through the runtime (kestrel-run), against onnxruntime on
-the CPU; and a hand-written MLIR function adding a dense constant, against
+"""Models with constant weights on the GPU: the PyTorch-exported Llama,
+Mixtral-MoE and Mamba blocks of test/onnx/models (initializers -> weights
+sidecar) compiled for cuda and run through the runtime (kestrel-run),
+against onnxruntime on the CPU; and a hand-written MLIR function adding a dense constant, against
 NumPy.
 
 Two steps, because the device machine has no LLVM/MLIR (and need not have
@@ -30,7 +30,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-LLAMA = ROOT / "test/onnx/models/llama_block.onnx"
+MODELS = ROOT / "test/onnx/models"
+# The PyTorch-exported blocks (each with one input `x`) and their shapes.
+BLOCKS = {"llama_block": (1, 16, 64), "moe_block": (2, 8, 64),
+          "mamba_block": (1, 8, 32)}
 CHIP = "sm_90a"
 
 ADD_W = np.arange(-24, 24, dtype=np.float32).reshape(4, 12) * np.float32(0.375)
@@ -54,20 +57,23 @@ def prepare(root: Path):
     import onnxruntime as ort
     rng = np.random.default_rng(2026_11_23)
 
-    # The Llama block, three inputs; its weights go to l.weights.
-    case = root / "llama_block"
-    case.mkdir(parents=True, exist_ok=True)
-    _kestrelc(LLAMA, case / "l.ptx")
-    sess = ort.InferenceSession(str(LLAMA), providers=["CPUExecutionProvider"])
-    for i in range(3):
-        x = rng.standard_normal((1, 16, 64)).astype(np.float32)
-        d = case / f"run{i}"
-        d.mkdir(exist_ok=True)
-        np.save(d / "in0.npy", x)
-        np.save(d / "expected0.npy", sess.run(None, {"x": x})[0])
-    (case / "case.json").write_text(json.dumps(
-        {"manifest": "l.manifest", "tolerance": 1e-4,
-         "reference": f"onnxruntime {ort.__version__} CPU"}))
+    # The exported blocks, three inputs each; their weights go to m.weights.
+    for name, shape in BLOCKS.items():
+        model = MODELS / f"{name}.onnx"
+        case = root / name
+        case.mkdir(parents=True, exist_ok=True)
+        _kestrelc(model, case / "m.ptx")
+        sess = ort.InferenceSession(str(model),
+                                    providers=["CPUExecutionProvider"])
+        for i in range(3):
+            x = rng.standard_normal(shape).astype(np.float32)
+            d = case / f"run{i}"
+            d.mkdir(exist_ok=True)
+            np.save(d / "in0.npy", x)
+            np.save(d / "expected0.npy", sess.run(None, {"x": x})[0])
+        (case / "case.json").write_text(json.dumps(
+            {"manifest": "m.manifest", "tolerance": 1e-4,
+             "reference": f"onnxruntime {ort.__version__} CPU"}))
 
     # x + W with W a dense constant.
     case = root / "add_weights"
@@ -82,7 +88,7 @@ def prepare(root: Path):
     np.save(d / "expected0.npy", x + ADD_W)
     (case / "case.json").write_text(json.dumps(
         {"manifest": "a.manifest", "tolerance": 0.0, "reference": "NumPy"}))
-    for c in ("llama_block", "add_weights"):
+    for c in (*BLOCKS, "add_weights"):
         files = sorted(p.name for p in (root / c).iterdir() if p.is_file())
         print(f"prepared {c}: {', '.join(files)}")
 
