@@ -36,7 +36,7 @@
 // The kernel is written with gpu, memref, vector, arith, math, scf and the
 // nvvm.mma.sync op, so the rest of kestrel-cuda-pipeline lowers it like the
 // naive kernels. Ops this kernel does not cover (f32, head dims other than
-// 64/128, Dv != D, dynamic shapes, key lengths, the lse result, block maps)
+// 64/128/256, Dv != D, dynamic shapes, key lengths, the lse result, block maps)
 // are left to the reference lowering.
 //
 //===----------------------------------------------------------------------===//
@@ -88,7 +88,8 @@ KernelShape chooseShape(int64_t headDim, int64_t rowsPerWarp) {
   int64_t mTiles = rowsPerWarp / 16;
   // Q fragments take mTiles * D / 4 registers per thread, beside
   // mTiles * D / 2 accumulators and mTiles * 32 scores: at D = 128 with two
-  // row tiles that would be 256, so Q moves to shared memory there.
+  // row tiles (or D = 256 with one) that would be 256, so Q moves to shared
+  // memory there.
   return {mTiles, mTiles * headDim > 128};
 }
 
@@ -113,8 +114,9 @@ std::string unsupportedReason(AttentionOp op) {
     return "shapes are not static";
   if (op.getHeadDim() != op.getValueDim())
     return "Dv differs from D";
-  if (op.getHeadDim() != 64 && op.getHeadDim() != 128)
-    return "head dim is not 64 or 128";
+  if (op.getHeadDim() != 64 && op.getHeadDim() != 128 &&
+      op.getHeadDim() != 256)
+    return "head dim is not 64, 128 or 256";
   // Features this kernel does not implement are left to the reference
   // lowering, never dropped.
   if (op.getKeyLengths())
@@ -798,6 +800,9 @@ struct GpuFlashAttentionPass
                        op.getNumHeads();
       rowsWanted = blocks < kAutoMinBlocks ? 16 : 32;
     }
+    // At D = 256 one row tile already holds 128 accumulators per thread.
+    if (op.getHeadDim() == 256)
+      rowsWanted = 16;
     KernelShape shape = chooseShape(op.getHeadDim(), rowsWanted);
     auto idx = [&](int64_t c) {
       return arith::ConstantIndexOp::create(b, loc, c);

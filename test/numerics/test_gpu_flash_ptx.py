@@ -33,6 +33,9 @@ CASES = {
     "f16_d128_softcap_scale": (1, 2, 2, 64, 64, 128, "f16",
                                "scale = 0.125 softcap = 30.0"),
     "bf16_d64_decode": (4, 8, 8, 1, 500, 64, "bf16", "causal"),
+    "bf16_d256_causal_gqa": (1, 4, 2, 200, 200, 256, "bf16", "causal"),
+    # Big enough for two row tiles per warp (Q in shared memory at D=128).
+    "bf16_d128_prefill": (1, 16, 16, 2048, 2048, 128, "bf16", "causal"),
 }
 
 
@@ -49,15 +52,35 @@ def test_flash_kernel_ptx(check_ptx, case):
     assert ".shared .align 16" in ptx
 
 
-def test_flash_kernel_does_not_spill_at_d64(check_ptx, tmp_path):
-    """ptxas's resource report: the D = 64 kernel fits in registers."""
-    ptx = check_ptx(attention(*CASES["bf16_d64"]))
+@pytest.mark.parametrize("case", ["bf16_d64", "bf16_d256_causal_gqa",
+                                  "f16_d128_softcap_scale"])
+def test_flash_kernel_does_not_spill(check_ptx, tmp_path, case):
+    """ptxas's resource report: these kernels fit in registers."""
+    ptx = check_ptx(attention(*CASES[case]))
     path = tmp_path / "k.ptx"
     path.write_text(ptx)
     report = subprocess.run([PTXAS, "-arch=sm_90a", "-v", str(path), "-o",
                              str(tmp_path / "k.cubin")], capture_output=True,
                             text=True, check=True).stderr
     assert "0 bytes spill stores" in report, report
+
+
+def test_flash_kernel_dynamic_shared_memory(tmp_path):
+    """The launch asks for the padded tiles as dynamic shared memory: Q, K
+    and V tiles at D = 128 with two row tiles per warp (above the 48 KiB of
+    static shared memory), K and V only at D = 64, Q + K + V of 64 rows at
+    D = 256."""
+    from kestrel.compiler import kestrelc
+    expect = {"bf16_d128_prefill": (128 + 64 + 64) * (128 + 8) * 2,
+              "bf16_d64": (64 + 64) * (64 + 8) * 2,
+              "bf16_d256_causal_gqa": (64 + 64 + 64) * (256 + 8) * 2}
+    for case, smem in expect.items():
+        out = tmp_path / f"{case}.ptx"
+        kestrelc(attention(*CASES[case]), out, "--target=cuda:sm_90a")
+        launches = [line for line in out.with_suffix(".manifest").read_text()
+                    .splitlines() if line.startswith("launch ")]
+        assert len(launches) == 1 and f" smem {smem} " in launches[0], \
+            (case, launches)
 
 
 def test_reference_lowering_keeps_naive_kernels(tmp_path):
