@@ -50,15 +50,16 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
                               "::mlir::func::FuncOp"> {
   let summary = "Tensor-core FlashAttention kernels for f16/bf16 attention";
   let description = [{
-    Replaces each `kestrel.attention` with f16 or bf16 storage, head dim 64
-    or 128 and Dv = D by a `gpu.launch` running a FlashAttention-2 style
+    Replaces each `kestrel.attention` with f16 or bf16 storage, head dim 64,
+    128 or 256 and Dv = D by a `gpu.launch` running a FlashAttention-2 style
     kernel: 4 warps per block, each owning `rows-per-warp` query rows (two
     m16 tiles by default, so every K/V fragment loaded from shared memory
     feeds two mma), 64-key tiles of K and V in dynamic shared memory filled
     by cp.async one tile ahead, `nvvm.mma.sync` m16n8k16 for both products
     with f32 accumulation, online softmax in registers. With two row tiles
     at D = 128, Q is kept in shared memory (its fragments would not fit in
-    registers beside the accumulators). Only the key tiles the static
+    registers beside the accumulators), and always at D = 256 (one row tile
+    per warp there). Only the key tiles the static
     mask (causal with offset, window, sinks) can reach are visited. GQA reads
     the KV head of each query head directly (no replication). Other
     attention ops are left for the reference lowering.
