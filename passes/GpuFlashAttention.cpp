@@ -43,6 +43,7 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/AttentionMask.h"
 #include "dialects/Kestrel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -123,8 +124,6 @@ std::string unsupportedReason(AttentionOp op) {
     return "runtime key lengths";
   if (op.getLse())
     return "log-sum-exp result";
-  if (op.getBlockMap())
-    return "block-sparse map";
   for (NamedAttribute attr : op->getDiscardableAttrs())
     return ("attribute '" + attr.getName().strref() + "'").str();
   return "";
@@ -136,6 +135,10 @@ public:
   FlashKernel(OpBuilder &b, Location loc, AttentionOp op, KernelShape shape,
               Value q, Value k, Value v, Value o, Value shared)
       : b(b), loc(loc), shape(shape), q(q), k(k), v(v), o(o), shared(shared) {
+    if (auto sizes = op.getBlockSize()) {
+      blockQ = (*sizes)[0];
+      blockK = (*sizes)[1];
+    }
     elem = op.getQuery().getType().getElementType();
     B = op.getBatch();
     H = op.getNumHeads();
@@ -149,6 +152,15 @@ public:
     scale = op.getEffectiveScale();
     if (auto cap = op.getSoftcap())
       softcap = cap->convertToDouble();
+  }
+
+  /// Block-sparse ops: the visit table ([query tiles, max visits] i32,
+  /// entry = 2 * key tile + needs-mask), its row lengths ([query tiles]
+  /// i32) and the block map ([T / bq, S / bk] i8), all in global memory.
+  void setBlockSparse(Value visitTable, Value visitCounts, Value map) {
+    visits = visitTable;
+    counts = visitCounts;
+    blockMap = map;
   }
 
   void build(gpu::LaunchOp launch);
@@ -299,6 +311,8 @@ private:
   Value tileOf(Value i);
   /// Whether some score of `keyTile` may be masked for this query tile.
   Value needsMask(Value keyTile);
+  /// Block-sparse ops: the visit table's needs-mask bit of step `i`.
+  Value visitNeedsMask(Value i);
   void ifThen(Value cond, llvm::function_ref<void()> body);
   /// The A fragment (4 registers) of k-step `kk` of row tile `mt`.
   SmallVector<Value> queryFragment(int64_t mt, int64_t kk);
@@ -326,10 +340,24 @@ private:
   Value tileRow0;                // the query tile's first row
   Value bandLo, sinkTiles;
   SmallVector<SmallVector<Value>> qFrag; // [mt][D/16 * 4], when in registers
+  // Block-sparse ops only (null otherwise).
+  Value visits, counts, blockMap, queryTile;
+  int64_t blockQ = 0, blockK = 0;
 };
 
 Value FlashKernel::visible(Value row, Value key) {
   Value ok = cmp(arith::CmpIPredicate::slt, key, idx(S));
+  if (blockMap) {
+    // Rows past T and keys past S read an in-bounds entry; `ok` already
+    // hides those keys and those rows are never stored.
+    Value qb = div(minI(row, idx(T - 1)), blockQ);
+    Value kb = div(minI(key, idx(S - 1)), blockK);
+    Value bit = memref::LoadOp::create(b, loc, blockMap, ValueRange{qb, kb});
+    ok = arith::AndIOp::create(
+        b, loc, ok,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bit,
+                              arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0)));
+  }
   if (!causal)
     return ok;
   Value last = add(row, S - T); // the last key row `row` sees
@@ -387,10 +415,29 @@ void FlashKernel::waitForTile() {
 }
 
 Value FlashKernel::tileOf(Value i) {
+  if (visits) {
+    // The last step asks for the tile after the last visit: clamp (its copy
+    // is not issued).
+    Value at = minI(i, idx(cast<MemRefType>(visits.getType()).getDimSize(1) - 1));
+    Value entry = memref::LoadOp::create(b, loc, visits, ValueRange{queryTile, at});
+    return arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        arith::ShRUIOp::create(b, loc, entry,
+                               arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1)));
+  }
   Value inBand = cmp(arith::CmpIPredicate::sge, i, sinkTiles);
   return arith::SelectOp::create(
       b, loc, inBand, add(bandLo, arith::SubIOp::create(b, loc, i, sinkTiles)),
       i);
+}
+
+Value FlashKernel::visitNeedsMask(Value i) {
+  Value entry = memref::LoadOp::create(b, loc, visits, ValueRange{queryTile, i});
+  Value bit = arith::AndIOp::create(
+      b, loc, entry, arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1));
+  return arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ne, bit,
+      arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0));
 }
 
 Value FlashKernel::needsMask(Value keyTile) {
@@ -507,13 +554,14 @@ SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
   // Masking only where the tile straddles a mask edge (or S): interior
   // tiles skip the index arithmetic. Without a causal mask and with S a
   // multiple of the tile, no tile needs it.
-  if (causal || S % kBlockKeys != 0) {
+  if (causal || S % kBlockKeys != 0 || visits) {
     SmallVector<Value> flat;
     for (auto &tiles : s)
       for (auto &tile : tiles)
         flat.append(tile);
     SmallVector<Type> types(flat.size(), b.getF32Type());
-    auto masked = scf::IfOp::create(b, loc, types, needsMask(keyTile),
+    Value need = visits ? visitNeedsMask(i) : needsMask(keyTile);
+    auto masked = scf::IfOp::create(b, loc, types, need,
                                     /*withElseRegion=*/true);
     {
       OpBuilder::InsertionGuard guard(b);
@@ -644,7 +692,7 @@ void FlashKernel::build(gpu::LaunchOp launch) {
   const int64_t M = shape.mTiles;
   const int64_t blockRows = shape.blockRows();
   int64_t g = H / Hkv;
-  Value queryTile = launch.getBlockIds().x;
+  queryTile = launch.getBlockIds().x;
   Value bh = launch.getBlockIds().y;
   tid = launch.getThreadIds().x;
   batch = div(bh, H);
@@ -722,6 +770,12 @@ void FlashKernel::build(gpu::LaunchOp launch) {
     }
   }
   Value count = add(sinkTiles, arith::SubIOp::create(b, loc, bandHi, bandLo));
+  // Block-sparse: the visit list decided at compile time (every tile pair
+  // classified as kestrel-specialize-sparsity does, AttentionMask.h).
+  if (visits)
+    count = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        memref::LoadOp::create(b, loc, counts, ValueRange{queryTile}));
   state = keyLoop(count, state);
 
   // O = acc / l; a row without visible keys (l = 0) stores 0.
@@ -804,6 +858,73 @@ struct GpuFlashAttentionPass
     if (op.getHeadDim() == 256)
       rowsWanted = 16;
     KernelShape shape = chooseShape(op.getHeadDim(), rowsWanted);
+
+    // Block-sparse: classify every (query tile, key tile) pair at compile
+    // time -- skipped, full or partial, exactly as kestrel-specialize-sparsity
+    // does (AttentionMask.h) -- and hand the kernel, per query tile, the key
+    // tiles to visit with a needs-mask bit, plus the block map for the
+    // element mask of partial tiles. The tables are constants (uploaded with
+    // the model's weights on cuda).
+    Value visitTable, visitCounts, blockMap;
+    if (DenseIntElementsAttr map = op.getBlockMapAttr()) {
+      int64_t T = op.getQueryLen(), S = op.getKeyLen();
+      int64_t br = shape.blockRows();
+      int64_t nQ = llvm::divideCeil(T, br),
+              nK = llvm::divideCeil(S, kBlockKeys);
+      AttentionMask mask(T, S, op.getCausal(),
+                         static_cast<int64_t>(op.getWindow().value_or(0)),
+                         static_cast<int64_t>(op.getSinks().value_or(0)));
+      std::vector<bool> allowed;
+      SmallVector<int8_t> mapBytes;
+      for (const APInt &bit : map.getValues<APInt>()) {
+        allowed.push_back(!bit.isZero());
+        mapBytes.push_back(bit.isZero() ? 0 : 1);
+      }
+      ArrayRef<int64_t> sizes = *op.getBlockSize();
+      mask.setBlockMap(std::move(allowed), sizes[0], sizes[1]);
+      SmallVector<SmallVector<int32_t>> lists(nQ);
+      int64_t widest = 1;
+      for (int64_t i = 0; i < nQ; ++i) {
+        for (int64_t j = 0; j < nK; ++j) {
+          TileClass c =
+              mask.classify(i * br, std::min(T, (i + 1) * br), j * kBlockKeys,
+                            std::min(S, (j + 1) * kBlockKeys));
+          if (c == TileClass::Skip)
+            continue;
+          // A tile running past S holds padding keys: always masked.
+          bool partial =
+              c == TileClass::Partial || (j + 1) * kBlockKeys > S;
+          lists[i].push_back(static_cast<int32_t>(2 * j + (partial ? 1 : 0)));
+        }
+        widest = std::max<int64_t>(widest, lists[i].size());
+      }
+      SmallVector<int32_t> table, lengths;
+      for (auto &list : lists) {
+        lengths.push_back(static_cast<int32_t>(list.size()));
+        table.append(list);
+        table.append(widest - list.size(), 0);
+      }
+      auto constantBuffer = [&](ArrayRef<int64_t> shape, Type type,
+                                DenseElementsAttr data) -> Value {
+        Value t = arith::ConstantOp::create(b, loc, data);
+        return bufferization::ToBufferOp::create(
+            b, loc, MemRefType::get(shape, type), t, /*read_only=*/true);
+      };
+      Type i32 = b.getI32Type(), i8 = b.getI8Type();
+      visitTable = constantBuffer(
+          {nQ, widest}, i32,
+          DenseElementsAttr::get(RankedTensorType::get({nQ, widest}, i32),
+                                 ArrayRef<int32_t>(table)));
+      visitCounts = constantBuffer(
+          {nQ}, i32,
+          DenseElementsAttr::get(RankedTensorType::get({nQ}, i32),
+                                 ArrayRef<int32_t>(lengths)));
+      auto mapShape = cast<ShapedType>(map.getType()).getShape();
+      blockMap = constantBuffer(
+          mapShape, i8,
+          DenseElementsAttr::get(RankedTensorType::get(mapShape, i8),
+                                 ArrayRef<int8_t>(mapBytes)));
+    }
     auto idx = [&](int64_t c) {
       return arith::ConstantIndexOp::create(b, loc, c);
     };
@@ -828,6 +949,8 @@ struct GpuFlashAttentionPass
           MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                           MemRefLayoutAttrInterface(), workgroup));
       FlashKernel kernel(b, loc, op, shape, q, k, v, out, shared);
+      if (visitTable)
+        kernel.setBlockSparse(visitTable, visitCounts, blockMap);
       kernel.build(launch);
       gpu::TerminatorOp::create(b, loc);
     }

@@ -20,6 +20,7 @@ timed with a plain causal mask (marked *), which does more work than ours.
 """
 
 import argparse
+import json
 import math
 import re
 import subprocess
@@ -63,6 +64,13 @@ def parse_case(manifest: Path):
     mlir = manifest.with_suffix(".mlir").read_text()
     m = re.search(r"kestrel\.attention\s+%\w+,\s*%\w+,\s*%\w+([^:]*):", mlir)
     attrs = m.group(1) if m else ""
+    # A block-sparse map: block_size = [bq, bk] block_map = dense<[[...]]>.
+    block = None
+    bm = re.search(r"block_size\s*=\s*\[(\d+),\s*(\d+)\]\s*block_map\s*=\s*"
+                   r"dense<(\[.*?\])>", mlir, re.S)
+    if bm:
+        rows = json.loads(bm.group(3).replace("true", "1").replace("false", "0"))
+        block = (int(bm.group(1)), int(bm.group(2)), np.array(rows, dtype=bool))
     def num(key, conv):
         mm = re.search(key + r"\s*=\s*([-+0-9.eE]+)", attrs)
         return conv(mm.group(1)) if mm else None
@@ -74,6 +82,7 @@ def parse_case(manifest: Path):
         "sinks": num("sinks", int) or 0,
         "scale": num("scale", float),
         "softcap": num("softcap", float),
+        "block": block,
     }
 
 
@@ -88,6 +97,10 @@ def mask_for(T, S, case, device):
         if case["window"] is not None:
             inside = s > t + off - case["window"]
             ok = ok & (inside | (s < case["sinks"]))
+    if case.get("block") is not None:
+        bq, bk, allowed = case["block"]
+        allowed = torch.as_tensor(allowed, device=device)
+        ok = ok & allowed[t // bq, s // bk]
     return ok
 
 
@@ -145,7 +158,7 @@ def time_sdpa(backend, q, k, v, case):
     causal = case["causal"] and T > 1
     if causal and T != S:
         return None, "causal T!=S"
-    proxy = case["window"] is not None
+    proxy = case["window"] is not None or case.get("block") is not None
     H, Hkv = q.shape[1], k.shape[1]
     qb, kb, vb = (x.to(torch.bfloat16) for x in (q, k, v))
     def call_gqa():
@@ -241,7 +254,9 @@ def main():
             return f"{ms:.3f}{note} / {flop / ms / 1e9:.2f}"
         shape = f"{case['out_dtype']} B{B} H{H}/{k.shape[1]} T{T} S{S} D{D}" + (
             " causal" if case["causal"] else "") + (
-            f" win{case['window']} sinks{case['sinks']}" if case["window"] else "")
+            f" win{case['window']} sinks{case['sinks']}" if case["window"] else "") + (
+            f" block-sparse {case['block'][0]}x{case['block'][1]} "
+            f"({case['block'][2].mean():.0%} of blocks)" if case.get("block") is not None else "")
         rows.append([name, shape, fmt(ours_ms), fmt(flash_ms, flash_note),
                      fmt(cudnn_ms, cudnn_note), f"{err:.2e}", f"{rel:.2e}",
                      "ok" if ok else "FAIL"])
@@ -254,7 +269,7 @@ def main():
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines.append("")
     lines.append("* SDPA timed with a plain causal mask: its fused backends "
-                 "take no window/sinks mask. TFLOP/s = 4*B*H*D*(admitted pairs) / time.")
+                 "take no window/sinks or block-sparse mask. TFLOP/s = 4*B*H*D*(admitted pairs) / time.")
     table = "\n".join(lines)
     if args.table:
         Path(args.table).write_text(table + "\n")

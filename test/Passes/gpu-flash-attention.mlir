@@ -138,15 +138,48 @@ func.func @not_covered(%q: tensor<1x1x8x64xf32>, %k: tensor<1x1x8x64xf32>, %v: t
 
 // -----
 
-// Runtime key lengths, the lse result and block maps are not implemented by
-// the kernel: such ops stay for the reference lowering.
+// Runtime key lengths and the lse result are not implemented by the kernel:
+// such ops stay for the reference lowering.
 // CHECK-LABEL: func.func @features_left
 // CHECK-NOT: gpu.launch
-// CHECK-COUNT-3: kestrel.attention
+// CHECK-COUNT-2: kestrel.attention
 func.func @features_left(%q: tensor<1x2x64x64xbf16>, %k: tensor<1x2x64x64xbf16>, %v: tensor<1x2x64x64xbf16>, %len: tensor<1xi32>)
-    -> (tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x64xbf16>) {
+    -> (tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>) {
   %a = kestrel.attention %q, %k, %v key_lengths(%len : tensor<1xi32>) : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
   %b, %lse = kestrel.attention %q, %k, %v causal : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>
-  %c = kestrel.attention %q, %k, %v block_size = [32, 32] block_map = dense<[[true, false], [true, true]]> : tensor<2x2xi1> : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
-  return %a, %b, %lse, %c : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x64xbf16>
+  return %a, %b, %lse : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>
+}
+
+// -----
+
+// Block-sparse (32 x 32 blocks over T = S = 192, 64-key tiles): every
+// (query tile, key tile) pair is classified at compile time; entries are
+// 2 * key tile + needs-mask, padded with 0. With 64-row query tiles (auto,
+// a small problem): query tile 0 sees key tile 0 only (partial: block
+// (1, 1) is off); query tile 1 skips key tile 0 entirely (blocks (2..3,
+// 0..1) are off) and sees key tile 1 in full; query tile 2 sees key tiles
+// 0 (partial) and 2 (full).
+// AUTO-LABEL: func.func @block_sparse
+// AUTO-DAG: arith.constant dense<{{\[}}[1, 0], [2, 0], [1, 4]]> : tensor<3x2xi32>
+// AUTO-DAG: arith.constant dense<[1, 1, 2]> : tensor<3xi32>
+// AUTO-DAG: arith.constant dense<{{.*}}> : tensor<6x6xi8>
+// AUTO: gpu.launch
+// Partial tiles AND the block map into the element mask.
+// AUTO: memref.load {{.*}} : memref<6x6xi8>
+// AUTO-NOT: kestrel.attention
+// With 128-row query tiles (rows-per-warp=32): query tile 0 sees key
+// tiles 0 and 1, both partial; query tile 1 key tiles 0 (partial) and 2
+// (full).
+// CHECK-LABEL: func.func @block_sparse
+// CHECK-DAG: arith.constant dense<{{\[}}[1, 3], [1, 4]]> : tensor<2x2xi32>
+// CHECK-DAG: arith.constant dense<2> : tensor<2xi32>
+func.func @block_sparse(%q: tensor<1x2x192x64xbf16>, %k: tensor<1x2x192x64xbf16>, %v: tensor<1x2x192x64xbf16>) -> tensor<1x2x192x64xbf16> {
+  %o = kestrel.attention %q, %k, %v block_size = [32, 32] block_map = dense<[
+      [true, false, false, false, false, false],
+      [true, false, false, false, false, false],
+      [false, false, true, true, false, false],
+      [false, false, true, true, false, false],
+      [true, false, false, false, true, true],
+      [true, true, false, false, true, true]]> : tensor<6x6xi1> : tensor<1x2x192x64xbf16>, tensor<1x2x192x64xbf16>, tensor<1x2x192x64xbf16> -> tensor<1x2x192x64xbf16>
+  return %o : tensor<1x2x192x64xbf16>
 }

@@ -34,6 +34,11 @@ CASES = {
                                "scale = 0.125 softcap = 30.0"),
     "bf16_d64_decode": (4, 8, 8, 1, 500, 64, "bf16", "causal"),
     "bf16_d256_causal_gqa": (1, 4, 2, 200, 200, 256, "bf16", "causal"),
+    "bf16_d64_block_sparse": (1, 4, 2, 130, 130, 64, "bf16",
+                              "causal block_size = [32, 64] block_map = "
+                              "dense<[[true, false, false], [true, true, false],"
+                              " [false, true, false], [true, false, true],"
+                              " [true, true, true]]> : tensor<5x3xi1>"),
     # Big enough for two row tiles per warp (Q in shared memory at D=128).
     "bf16_d128_prefill": (1, 16, 16, 2048, 2048, 128, "bf16", "causal"),
 }
