@@ -36,7 +36,7 @@
 // The kernel is written with gpu, memref, vector, arith, math, scf and the
 // nvvm.mma.sync op, so the rest of kestrel-cuda-pipeline lowers it like the
 // naive kernels. Ops this kernel does not cover (f32, head dims other than
-// 64/128/256, Dv != D, dynamic shapes, key lengths, the lse result, block maps)
+// 64/128/256, Dv != D, dynamic shapes, key lengths, the lse result)
 // are left to the reference lowering.
 //
 //===----------------------------------------------------------------------===//

@@ -60,7 +60,8 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
     at D = 128, Q is kept in shared memory (its fragments would not fit in
     registers beside the accumulators), and always at D = 256 (one row tile
     per warp there). Only the key tiles the static
-    mask (causal with offset, window, sinks) can reach are visited. GQA reads
+    mask (causal with offset, window, sinks, block-sparse map) can reach
+    are visited. GQA reads
     the KV head of each query head directly (no replication). Other
     attention ops are left for the reference lowering.
   }];
