@@ -230,6 +230,49 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
                            "::mlir::math::MathDialect"];
 }
 
+def MoeDispatch : Pass<"kestrel-moe-dispatch", "::mlir::func::FuncOp"> {
+  let summary = "Sparse MoE: counting-sort dispatch and register-tiled experts";
+  let description = [{
+    Rewrites every statically shaped `kestrel.moe` so that only routed
+    (token, expert) pairs are computed (shared/OPS.md §3), instead of every
+    expert on every token as the reference lowering does:
+
+    - the per-(token, expert) routing weight `P[n, e]` is built as in the
+      reference; a sequential counting sort (`kestrel.moe_stage =
+      "dispatch"`) lists, per expert and in token order, the tokens with
+      `P != 0` and their weights, in a packed row space where each expert's
+      rows are padded to whole `mr`-row tiles. Weight-0 assignments (dropped
+      by capacity) and out-of-range indices never enter a list;
+    - `"up"`: an `scf.forall` over `NR`-column panels of `ff` runs, for
+      every expert and row tile, two register-tiled micro-kernels
+      (`x[tok] W1[e]`, `x[tok] W3[e]`: an `scf.for` over the reduction
+      carrying `mr` accumulators `vector<NR x f32>`, marked
+      `kestrel.micro_kernel`) and stores `silu(a) ⊙ g` (f32);
+    - `"shared_up"`: the same over all tokens for the shared experts;
+    - `"down"`: an `scf.forall` over `NR`-column panels of `d` (no two
+      threads write one output element) starts from the shared experts'
+      output (or 0) and scatter-adds `P · (h W2[e])` into the routed tokens'
+      rows, skipping padding rows.
+
+    `NR` is the largest power of two at most `nr` dividing the panel's
+    dimension; each forall carries `kestrel.moe_tile = array<i64: mr, NR>`.
+    Arithmetic is f32 with one rounding of the result, as the reference.
+    Ops with dynamic shapes are left for the reference lowering.
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", /*default=*/"6",
+           "Rows (tokens) per register tile of the expert products">,
+    Option<"nr", "nr", "int64_t", /*default=*/"16",
+           "Widest column panel (f32 lanes per accumulator vector)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 def VectorizeContractions : Pass<"kestrel-vectorize-contractions",
                                   "::mlir::func::FuncOp"> {
   let summary = "Register-tile and vectorize the tile products of attention";
