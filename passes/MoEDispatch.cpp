@@ -86,41 +86,36 @@ struct Emitter {
   FloatType f32;
 };
 
+/// Left-operand access of a micro-kernel: the f32 value of row `i` of the
+/// register tile at reduction index `k`.
+using RowAccess = function_ref<Value(OpBuilder &, Location, int64_t, Value)>;
+
 /// The micro-kernel: MR accumulators vector<NR x f32>,
-///   acc[i] = Σ_k A[rows[i], k] · W[(expert,) k, col : col + NR]
-/// for k in [0, K). `A` is [*, K] in any float type (read as f32), `W` is
-/// [K, *] or [E, K, *] (then `expert` picks the matrix).
-static SmallVector<Value> microKernel(OpBuilder &b, Location loc, Value a,
-                                      ArrayRef<Value> rows, Value w,
-                                      Value expert, Value col, int64_t K,
-                                      int64_t nr) {
+///   acc[i] = Σ_k A(i, k) · Bp[k, 0 : NR]
+/// for k in [0, K), with `bp` a packed [K, NR] f32 weight panel (contiguous
+/// rows: the hardware prefetcher streams it).
+static SmallVector<Value> microKernel(OpBuilder &b, Location loc,
+                                      RowAccess aAt, int64_t mr, Value bp,
+                                      int64_t K, int64_t nr) {
   Type f32 = b.getF32Type();
   auto accType = VectorType::get({nr}, f32);
-  Type wElem = cast<RankedTensorType>(w.getType()).getElementType();
-  auto wType = VectorType::get({nr}, wElem);
   Value zero = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0)));
-  SmallVector<Value> init(rows.size(), zero);
+  SmallVector<Value> init(mr, zero);
   Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
   Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
   Value cK = arith::ConstantIndexOp::create(b, loc, K);
   auto loop = scf::ForOp::create(
       b, loc, c0, cK, c1, init,
       [&](OpBuilder &nb, Location l, Value k, ValueRange acc) {
-        SmallVector<Value> at;
-        if (expert)
-          at.push_back(expert);
-        at.append({k, col});
-        Value pad = arith::ConstantOp::create(nb, l, nb.getZeroAttr(wElem));
+        Value z = arith::ConstantIndexOp::create(nb, l, 0);
         Value row = vector::TransferReadOp::create(
-            nb, l, wType, w, at, pad, ArrayRef<bool>{true});
-        if (wElem != f32)
-          row = arith::ExtFOp::create(nb, l, accType, row);
+            nb, l, accType, bp, ValueRange{k, z}, cstF32(nb, l, 0.0),
+            ArrayRef<bool>{true});
         SmallVector<Value> next;
-        for (auto [i, r] : llvm::enumerate(rows)) {
-          Value s = tensor::ExtractOp::create(nb, l, a, ValueRange{r, k});
-          s = toF32(nb, l, s);
-          Value splat = vector::BroadcastOp::create(nb, l, accType, s);
+        for (int64_t i = 0; i < mr; ++i) {
+          Value splat =
+              vector::BroadcastOp::create(nb, l, accType, aAt(nb, l, i, k));
           next.push_back(vector::FMAOp::create(nb, l, splat, row, acc[i]));
         }
         scf::YieldOp::create(nb, l, next);
@@ -128,6 +123,39 @@ static SmallVector<Value> microKernel(OpBuilder &b, Location loc, Value a,
   loop->setAttr("kestrel.micro_kernel", b.getUnitAttr());
   return SmallVector<Value>(loop.getResults().begin(),
                             loop.getResults().end());
+}
+
+/// Copies the column panel W[(expert,) :, col : col + NR] ([K, NR]) into
+/// `dest` ([K, NR] f32), widening to f32.
+static Value packPanel(OpBuilder &b, Location loc, Value w, Value expert,
+                       Value col, int64_t K, int64_t nr, Value dest) {
+  auto wType = cast<RankedTensorType>(w.getType());
+  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  if (expert) {
+    offsets = {expert, zero, col};
+    sizes = {one, b.getIndexAttr(K), b.getIndexAttr(nr)};
+    strides = {one, one, one};
+  } else {
+    offsets = {zero, col};
+    sizes = {b.getIndexAttr(K), b.getIndexAttr(nr)};
+    strides = {one, one};
+  }
+  Value src = tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({K, nr}, wType.getElementType()), w,
+      offsets, sizes, strides);
+  // An f32 panel is a linalg.copy: an identity generic would be folded
+  // away by canonicalization, and with it the packing.
+  if (wType.getElementType().isF32())
+    return linalg::CopyOp::create(b, loc, src, dest).getResult(0);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, b.getContext());
+  return linalg::GenericOp::create(
+             b, loc, dest.getType(), ValueRange{src}, ValueRange{dest},
+             ArrayRef<AffineMap>{id, id}, ArrayRef<IteratorType>{kPar, kPar},
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               yield(nb, l, toF32(nb, l, args[0]));
+             })
+      .getResult(0);
 }
 
 /// silu(a) · g on vectors, silu(a) = a / (1 + e^{-a}) as the reference.
@@ -196,26 +224,53 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
     return loop.getResult(0);
   }
 
-  /// Up projection of the gated MLP into the slice [rows, NR] at column
-  /// `col`: for row tiles [lo, hi), rows[i] = rowOf(rt + i),
-  /// slice[rt + i] = silu(A W1) ⊙ (A W3).
-  Value upTiles(OpBuilder &b, Location loc, Value slice, Value a, Value w1,
-                Value w3, Value expert, Value col, Value lo, Value hi,
-                int64_t K, int64_t width,
-                function_ref<Value(OpBuilder &, Location, Value)> rowOf) const {
+  /// The packed left operand of the up projections: A[t, k, i] =
+  /// x[rowOf(t·MR + i), k] in f32, so a tile's MR values at one k are
+  /// adjacent.
+  Value packRows(OpBuilder &b, Location loc, Value x, int64_t rows,
+                 function_ref<Value(OpBuilder &, Location, Value)> rowOf) const {
+    const int64_t K = cast<RankedTensorType>(x.getType()).getDimSize(1);
+    MLIRContext *ctx = b.getContext();
+    AffineExpr t, i, k;
+    bindDims(ctx, t, i, k);
+    Value init = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{rows / mr, K, mr}, b.getF32Type());
+    // Loops (t, i, k): x rows are read contiguously.
+    auto gather = linalg::GenericOp::create(
+        b, loc, init.getType(), ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{AffineMap::get(3, 0, {t, k, i}, ctx)},
+        ArrayRef<IteratorType>{kPar, kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          Value r = arith::AddIOp::create(
+              nb, l,
+              arith::MulIOp::create(nb, l, linalg::IndexOp::create(nb, l, 0),
+                                    arith::ConstantIndexOp::create(nb, l, mr)),
+              linalg::IndexOp::create(nb, l, 1));
+          Value v = tensor::ExtractOp::create(
+              nb, l, x, ValueRange{rowOf(nb, l, r), linalg::IndexOp::create(nb, l, 2)});
+          yield(nb, l, toF32(nb, l, v));
+        });
+    return gather.getResult(0);
+  }
+
+  /// Up projection of the gated MLP into the slice [rows, NR]: for the row
+  /// tiles [lo, hi) of the packed `a`, slice[rt + i] = silu(A W1) ⊙ (A W3)
+  /// with the packed panels p1, p3 ([K, NR] f32).
+  Value upTiles(OpBuilder &b, Location loc, Value slice, Value a, Value p1,
+                Value p3, Value lo, Value hi, int64_t K, int64_t width) const {
     return rowTiles(
         b, loc, lo, hi, mr, slice,
         [&](OpBuilder &nb, Location l, Value rt, Value s) -> Value {
-          SmallVector<Value> rows;
-          for (int64_t i = 0; i < mr; ++i)
-            rows.push_back(rowOf(
-                nb, l,
-                arith::AddIOp::create(nb, l, rt,
-                                      arith::ConstantIndexOp::create(nb, l, i))));
-          SmallVector<Value> acc1 =
-              microKernel(nb, l, a, rows, w1, expert, col, K, width);
-          SmallVector<Value> acc3 =
-              microKernel(nb, l, a, rows, w3, expert, col, K, width);
+          Value tile = arith::DivUIOp::create(
+              nb, l, rt, arith::ConstantIndexOp::create(nb, l, mr));
+          auto aAt = [&](OpBuilder &kb, Location kl, int64_t i,
+                         Value k) -> Value {
+            return tensor::ExtractOp::create(
+                kb, kl, a,
+                ValueRange{tile, k, arith::ConstantIndexOp::create(kb, kl, i)});
+          };
+          SmallVector<Value> acc1 = microKernel(nb, l, aAt, mr, p1, K, width);
+          SmallVector<Value> acc3 = microKernel(nb, l, aAt, mr, p3, K, width);
           Value c0 = arith::ConstantIndexOp::create(nb, l, 0);
           for (int64_t i = 0; i < mr; ++i) {
             Value h = siluTimes(nb, l, acc1[i], acc3[i]);
@@ -227,6 +282,56 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
           }
           return s;
         });
+  }
+
+  /// Row range [lo, end) of expert `e` and its MR-padded end hi.
+  static std::tuple<Value, Value, Value> expertRows(OpBuilder &b, Location l,
+                                                    Value bounds, Value e,
+                                                    int64_t mr) {
+    Emitter em(b, l);
+    Value two = em.idx(2);
+    Value lo = em.extractIndex(bounds, {em.mul(e, two)});
+    Value end = em.extractIndex(bounds, {em.add(em.mul(e, two), em.idx(1))});
+    Value hi = em.add(
+        lo, em.mul(arith::CeilDivUIOp::create(
+                       b, l, arith::SubIOp::create(b, l, end, lo), em.idx(mr)),
+                   em.idx(mr)));
+    return {lo, end, hi};
+  }
+
+  /// scf.for over the experts carrying `iters`; for each expert with rows,
+  /// `body(b, loc, e, lo, end, hi, iters)` returns the new iters.
+  static SmallVector<Value> forExperts(
+      OpBuilder &b, Location loc, int64_t E, Value bounds, int64_t mr,
+      ValueRange iters,
+      function_ref<SmallVector<Value>(OpBuilder &, Location, Value, Value,
+                                      Value, Value, ValueRange)>
+          body) {
+    auto loop = scf::ForOp::create(
+        b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+        arith::ConstantIndexOp::create(b, loc, E),
+        arith::ConstantIndexOp::create(b, loc, 1), iters,
+        [&](OpBuilder &nb, Location l, Value e, ValueRange it) {
+          auto [lo, end, hi] = expertRows(nb, l, bounds, e, mr);
+          // Experts without tokens pack no weights.
+          Value any =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, lo, end);
+          auto ifOp = scf::IfOp::create(
+              nb, l, any,
+              [&](OpBuilder &ib, Location il) {
+                scf::YieldOp::create(ib, il, body(ib, il, e, lo, end, hi, it));
+              },
+              [&](OpBuilder &ib, Location il) {
+                scf::YieldOp::create(ib, il, it);
+              });
+          scf::YieldOp::create(nb, l, ifOp.getResults());
+        });
+    return SmallVector<Value>(loop.getResults().begin(),
+                              loop.getResults().end());
+  }
+
+  static Value emptyF32(OpBuilder &b, Location l, ArrayRef<int64_t> shape) {
+    return tensor::EmptyOp::create(b, l, shape, b.getF32Type());
   }
 
   LogicalResult matchAndRewrite(MoeOp op,
@@ -284,7 +389,7 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
                     .getResult(0);
     Value pw = rb.filled({rowsMax}, 0.0);
     Value bounds = tensor::EmptyOp::create(rw, loc, ArrayRef<int64_t>{2 * E},
-                                         indexType);
+                                           indexType);
     Value mrIdx = em.idx(mr);
     auto perExpert = scf::ForOp::create(
         rw, loc, em.idx(0), em.idx(E), em.idx(1),
@@ -318,57 +423,47 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
                 scf::YieldOp::create(nb, ll, ifOp.getResults());
               });
           Value end = perToken.getResult(0);
+          Emitter be(b, l);
           // Next start: start + roundup(end - start, MR).
           Value count = arith::SubIOp::create(b, l, end, start);
-          Value tiles = arith::CeilDivUIOp::create(b, l, count, mrIdx);
-          Value next = arith::AddIOp::create(
-              b, l, start, arith::MulIOp::create(b, l, tiles, mrIdx));
-          Value bnd = tensor::InsertOp::create(
-              b, l, start, it[3],
-              ValueRange{arith::MulIOp::create(
-                  b, l, e, arith::ConstantIndexOp::create(b, l, 2))});
-          bnd = tensor::InsertOp::create(
-              b, l, end, bnd,
-              ValueRange{arith::AddIOp::create(
-                  b, l,
-                  arith::MulIOp::create(b, l, e,
-                                        arith::ConstantIndexOp::create(b, l, 2)),
-                  arith::ConstantIndexOp::create(b, l, 1))});
+          Value tiles = arith::CeilDivUIOp::create(b, l, count, be.idx(mr));
+          Value next = be.add(start, be.mul(tiles, be.idx(mr)));
+          Value at = be.mul(e, be.idx(2));
+          Value bnd = tensor::InsertOp::create(b, l, start, it[3], ValueRange{at});
+          bnd = tensor::InsertOp::create(b, l, end, bnd,
+                                         ValueRange{be.add(at, be.idx(1))});
           scf::YieldOp::create(
               b, l, ValueRange{next, perToken.getResult(1),
                                perToken.getResult(2), bnd});
         });
     perExpert->setAttr("kestrel.moe_stage", rw.getStringAttr("dispatch"));
+    (void)mrIdx;
     tok = perExpert.getResult(1);
     pw = perExpert.getResult(2);
     bounds = perExpert.getResult(3);
     Value x = op.getX();
 
-    // Routed up projection: H [rowsMax, ff] f32.
+    // Routed up projection: H [rowsMax, ff] f32 from the gathered tokens.
+    Value xr = packRows(rw, loc, x, rowsMax,
+                        [&](OpBuilder &b, Location l, Value r) -> Value {
+                          return tensor::ExtractOp::create(b, l, tok,
+                                                           ValueRange{r});
+                        });
     Value h = panelForall(
-        rw, loc, tensor::EmptyOp::create(rw, loc, ArrayRef<int64_t>{rowsMax, ff},
-                                         rw.getF32Type()),
-        ffW, "up",
+        rw, loc, emptyF32(rw, loc, {rowsMax, ff}), ffW, "up",
         [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
-          auto loop = scf::ForOp::create(
-              b, l, arith::ConstantIndexOp::create(b, l, 0),
-              arith::ConstantIndexOp::create(b, l, E),
-              arith::ConstantIndexOp::create(b, l, 1), ValueRange{slice},
-              [&](OpBuilder &nb, Location ll, Value e, ValueRange it) {
-                Emitter ne(nb, ll);
-                Value two = ne.idx(2);
-                Value lo = ne.extractIndex(bounds, {ne.mul(e, two)});
-                Value hi = ne.extractIndex(
-                    bounds, {ne.add(ne.mul(e, two), ne.idx(1))});
-                Value s = upTiles(
-                    nb, ll, it[0], x, op.getW1(), op.getW3(), e, col, lo, hi,
-                    d, ffW, [&](OpBuilder &rb2, Location rl, Value r) -> Value {
-                      return tensor::ExtractOp::create(rb2, rl, tok,
-                                                       ValueRange{r});
-                    });
-                scf::YieldOp::create(nb, ll, s);
-              });
-          return loop.getResult(0);
+          SmallVector<Value> iters = {slice};
+          return forExperts(
+              b, l, E, bounds, mr, iters,
+              [&](OpBuilder &nb, Location ll, Value e, Value lo, Value,
+                  Value hi, ValueRange it) -> SmallVector<Value> {
+                // The packed panels live in this expert's iteration only.
+                Value p1 = packPanel(nb, ll, op.getW1(), e, col, d, ffW,
+                                     emptyF32(nb, ll, {d, ffW}));
+                Value p3 = packPanel(nb, ll, op.getW3(), e, col, d, ffW,
+                                     emptyF32(nb, ll, {d, ffW}));
+                return {upTiles(nb, ll, it[0], xr, p1, p3, lo, hi, d, ffW)};
+              })[0];
         });
 
     // Shared up projection: Hs [roundup(N, MR), fs] f32, rows clamped to N.
@@ -377,50 +472,54 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
     if (Value s1 = op.getSharedW1()) {
       fs = cast<RankedTensorType>(s1.getType()).getDimSize(1);
       fsW = panelWidth(fs, nr);
+      Value xs = packRows(rw, loc, x, nPad,
+                          [&](OpBuilder &b, Location l, Value r) -> Value {
+                            return arith::MinUIOp::create(
+                                b, l, r,
+                                arith::ConstantIndexOp::create(b, l, N - 1));
+                          });
       hs = panelForall(
-          rw, loc,
-          tensor::EmptyOp::create(rw, loc, ArrayRef<int64_t>{nPad, fs},
-                                  rw.getF32Type()),
-          fsW, "shared_up",
+          rw, loc, emptyF32(rw, loc, {nPad, fs}), fsW, "shared_up",
           [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
             Emitter ne(b, l);
-            return upTiles(
-                b, l, slice, x, s1, op.getSharedW3(), Value(), col, ne.idx(0),
-                ne.idx(nPad), d, fsW,
-                [&](OpBuilder &rb2, Location rl, Value r) -> Value {
-                  return arith::MinUIOp::create(
-                      rb2, rl, r, arith::ConstantIndexOp::create(rb2, rl, N - 1));
-                });
+            Value p1 = packPanel(b, l, s1, Value(), col, d, fsW,
+                                 emptyF32(b, l, {d, fsW}));
+            Value p3 = packPanel(b, l, op.getSharedW3(), Value(), col, d, fsW,
+                                 emptyF32(b, l, {d, fsW}));
+            return upTiles(b, l, slice, xs, p1, p3, ne.idx(0), ne.idx(nPad),
+                           d, fsW);
           });
     }
 
     // Down projection and combine: out [N, d] f32, panels of d.
     Value out = panelForall(
-        rw, loc,
-        tensor::EmptyOp::create(rw, loc, ArrayRef<int64_t>{N, d},
-                                rw.getF32Type()),
-        dW, "down",
+        rw, loc, emptyF32(rw, loc, {N, d}), dW, "down",
         [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
           Emitter ne(b, l);
           Value c0 = ne.idx(0);
           if (hs) {
+            Value p2 = packPanel(b, l, op.getSharedW2(), Value(), col, fs, dW,
+                                 emptyF32(b, l, {fs, dW}));
             // Full row tiles write every row; the last, partial tile only
             // its rows below N.
             auto store = [&](OpBuilder &nb, Location ll, Value rt, Value s,
                              int64_t count) {
-              SmallVector<Value> rows;
-              for (int64_t i = 0; i < mr; ++i)
-                rows.push_back(arith::AddIOp::create(
-                    nb, ll, rt, arith::ConstantIndexOp::create(nb, ll, i)));
-              SmallVector<Value> acc =
-                  microKernel(nb, ll, hs, rows, op.getSharedW2(), Value(), col,
-                              fs, dW);
+              auto aAt = [&](OpBuilder &kb, Location kl, int64_t i,
+                             Value k) -> Value {
+                Value r = arith::AddIOp::create(
+                    kb, kl, rt, arith::ConstantIndexOp::create(kb, kl, i));
+                return tensor::ExtractOp::create(kb, kl, hs, ValueRange{r, k});
+              };
+              SmallVector<Value> acc = microKernel(nb, ll, aAt, mr, p2, fs, dW);
               Value z = arith::ConstantIndexOp::create(nb, ll, 0);
-              for (int64_t i = 0; i < count; ++i)
+              for (int64_t i = 0; i < count; ++i) {
+                Value r = arith::AddIOp::create(
+                    nb, ll, rt, arith::ConstantIndexOp::create(nb, ll, i));
                 s = vector::TransferWriteOp::create(nb, ll, acc[i], s,
-                                                    ValueRange{rows[i], z},
+                                                    ValueRange{r, z},
                                                     ArrayRef<bool>{true})
                         .getResult();
+              }
               return s;
             };
             const int64_t full = N / mr;
@@ -433,22 +532,13 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
             slice = linalg::FillOp::create(b, l, cstF32(b, l, 0.0), slice)
                         .getResult(0);
           }
-          auto loop = scf::ForOp::create(
-              b, l, c0, ne.idx(E), ne.idx(1), ValueRange{slice},
-              [&](OpBuilder &nb, Location ll, Value e, ValueRange it) {
-                Emitter ee(nb, ll);
-                Value two = ee.idx(2);
-                Value lo = ee.extractIndex(bounds, {ee.mul(e, two)});
-                Value end = ee.extractIndex(
-                    bounds, {ee.add(ee.mul(e, two), ee.idx(1))});
-                Value hi = arith::AddIOp::create(
-                    nb, ll, lo,
-                    arith::MulIOp::create(
-                        nb, ll,
-                        arith::CeilDivUIOp::create(
-                            nb, ll, arith::SubIOp::create(nb, ll, end, lo),
-                            ee.idx(mr)),
-                        ee.idx(mr)));
+          SmallVector<Value> iters = {slice};
+          return forExperts(
+              b, l, E, bounds, mr, iters,
+              [&](OpBuilder &nb, Location ll, Value e, Value lo, Value end,
+                  Value hi, ValueRange it) -> SmallVector<Value> {
+                Value p2 = packPanel(nb, ll, op.getW2(), e, col, ff, dW,
+                                     emptyF32(nb, ll, {ff, dW}));
                 Value s = rowTiles(
                     nb, ll, lo, hi, mr, it[0],
                     [&](OpBuilder &tb, Location tl, Value rt,
@@ -458,9 +548,15 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
                         rows.push_back(arith::AddIOp::create(
                             tb, tl, rt,
                             arith::ConstantIndexOp::create(tb, tl, i)));
-                      SmallVector<Value> acc = microKernel(
-                          tb, tl, h, rows, op.getW2(), e, col, ff, dW);
+                      auto aAt = [&](OpBuilder &kb, Location kl, int64_t i,
+                                     Value k) -> Value {
+                        return tensor::ExtractOp::create(kb, kl, h,
+                                                         ValueRange{rows[i], k});
+                      };
+                      SmallVector<Value> acc =
+                          microKernel(tb, tl, aAt, mr, p2, ff, dW);
                       auto vt = cast<VectorType>(acc[0].getType());
+                      // Weighted scatter-add of the real (non-padding) rows.
                       for (int64_t i = 0; i < mr; ++i) {
                         Value real = arith::CmpIOp::create(
                             tb, tl, arith::CmpIPredicate::ult, rows[i], end);
@@ -492,9 +588,8 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
                       }
                       return sl;
                     });
-                scf::YieldOp::create(nb, ll, s);
-              });
-          return loop.getResult(0);
+                return {s};
+              })[0];
         });
 
     rw.replaceOp(op, rb.narrow(out, storage));
