@@ -126,36 +126,36 @@ static SmallVector<Value> microKernel(OpBuilder &b, Location loc,
 }
 
 /// Copies the column panel W[(expert,) :, col : col + NR] ([K, NR]) into
-/// `dest` ([K, NR] f32), widening to f32.
+/// `dest` ([K, NR] f32), widening to f32: one vector<NR> row per step, so
+/// the strided rows of W are fetched with many loads in flight.
 static Value packPanel(OpBuilder &b, Location loc, Value w, Value expert,
                        Value col, int64_t K, int64_t nr, Value dest) {
-  auto wType = cast<RankedTensorType>(w.getType());
-  OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> offsets, sizes, strides;
-  if (expert) {
-    offsets = {expert, zero, col};
-    sizes = {one, b.getIndexAttr(K), b.getIndexAttr(nr)};
-    strides = {one, one, one};
-  } else {
-    offsets = {zero, col};
-    sizes = {b.getIndexAttr(K), b.getIndexAttr(nr)};
-    strides = {one, one};
-  }
-  Value src = tensor::ExtractSliceOp::create(
-      b, loc, RankedTensorType::get({K, nr}, wType.getElementType()), w,
-      offsets, sizes, strides);
-  // An f32 panel is a linalg.copy: an identity generic would be folded
-  // away by canonicalization, and with it the packing.
-  if (wType.getElementType().isF32())
-    return linalg::CopyOp::create(b, loc, src, dest).getResult(0);
-  AffineMap id = AffineMap::getMultiDimIdentityMap(2, b.getContext());
-  return linalg::GenericOp::create(
-             b, loc, dest.getType(), ValueRange{src}, ValueRange{dest},
-             ArrayRef<AffineMap>{id, id}, ArrayRef<IteratorType>{kPar, kPar},
-             [](OpBuilder &nb, Location l, ValueRange args) {
-               yield(nb, l, toF32(nb, l, args[0]));
-             })
-      .getResult(0);
+  Type wElem = cast<RankedTensorType>(w.getType()).getElementType();
+  auto rowType = VectorType::get({nr}, wElem);
+  auto f32Type = VectorType::get({nr}, b.getF32Type());
+  auto loop = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+      arith::ConstantIndexOp::create(b, loc, K),
+      arith::ConstantIndexOp::create(b, loc, 1), ValueRange{dest},
+      [&](OpBuilder &nb, Location l, Value k, ValueRange it) {
+        SmallVector<Value> at;
+        if (expert)
+          at.push_back(expert);
+        at.append({k, col});
+        Value pad = arith::ConstantOp::create(nb, l, nb.getZeroAttr(wElem));
+        Value row = vector::TransferReadOp::create(nb, l, rowType, w, at, pad,
+                                                   ArrayRef<bool>{true});
+        if (!wElem.isF32())
+          row = arith::ExtFOp::create(nb, l, f32Type, row);
+        Value z = arith::ConstantIndexOp::create(nb, l, 0);
+        Value next = vector::TransferWriteOp::create(
+                         nb, l, row, it[0], ValueRange{k, z},
+                         ArrayRef<bool>{true})
+                         .getResult();
+        scf::YieldOp::create(nb, l, next);
+      });
+  loop->setAttr("kestrel.moe_pack", b.getUnitAttr());
+  return loop.getResult(0);
 }
 
 /// silu(a) · g on vectors, silu(a) = a / (1 + e^{-a}) as the reference.

@@ -20,8 +20,12 @@
 //       Experts without tokens are skipped; weight panels packed per expert.
 // CHECK:   arith.cmpi ult
 // CHECK:   scf.if
-// CHECK:     linalg.copy ins({{.*}} : tensor<32x16xf32>)
-// CHECK:     linalg.copy ins({{.*}} : tensor<32x16xf32>)
+// CHECK:     scf.for {{.*}} -> (tensor<32x16xf32>)
+// CHECK:       vector.transfer_read %arg3{{.*}} : tensor<4x32x48xf32>, vector<16xf32>
+// CHECK:     } {kestrel.moe_pack}
+// CHECK:     scf.for {{.*}} -> (tensor<32x16xf32>)
+// CHECK:       vector.transfer_read %arg4{{.*}} : tensor<4x32x48xf32>, vector<16xf32>
+// CHECK:     } {kestrel.moe_pack}
 // CHECK:     scf.for {{.*}} step %c6
 // CHECK:       scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:         vector.transfer_read {{.*}} : tensor<32x16xf32>, vector<16xf32>
@@ -35,13 +39,15 @@
 // CHECK: } {kestrel.moe_stage = "shared_up", kestrel.moe_tile = array<i64: 6, 8>}
 // CHECK: scf.forall ({{.*}}) in (2) shared_outs({{.*}}) -> (tensor<10x32xf32>)
 //       Shared experts first (full tile, then the partial tile of 4 rows) ...
-// CHECK:   linalg.copy ins({{.*}} : tensor<40x16xf32>)
+// CHECK:   vector.transfer_read %arg8{{.*}} : tensor<40x32xf32>, vector<16xf32>
+// CHECK:   } {kestrel.moe_pack}
 // CHECK:   } {kestrel.micro_kernel}
 // CHECK-COUNT-6: vector.transfer_write
 // CHECK:   } {kestrel.micro_kernel}
 // CHECK-COUNT-4: vector.transfer_write
 //       ... then the routed experts, scatter-added into their tokens' rows.
-// CHECK:   linalg.copy ins({{.*}} : tensor<48x16xf32>)
+// CHECK:   vector.transfer_read %arg5{{.*}} : tensor<4x48x32xf32>, vector<16xf32>
+// CHECK:   } {kestrel.moe_pack}
 // CHECK:   } {kestrel.micro_kernel}
 // CHECK:   scf.if
 // CHECK:     tensor.extract {{.*}} : tensor<40xindex>
@@ -68,12 +74,12 @@ func.func @moe_shared(%x: tensor<10x32xf32>, %i: tensor<10x2xi32>, %w: tensor<10
 
 // Expert choice [E, c] = [3, 4] holds token indices: at most
 // min(N·E, E·c) = 12 routed rows (+ 3·5 padding). bf16 weights are widened
-// to f32 while packed (a generic with arith.extf), and the f32 result is
+// to f32 while packed (arith.extf of each panel row), and the f32 result is
 // rounded once to bf16 at the end. No shared experts: the output panel
 // starts from 0.
 // CHECK-LABEL: func @moe_expert_choice_bf16
 // CHECK: -> (index, tensor<27xindex>, tensor<27xf32>, tensor<6xindex>)
-// CHECK: arith.extf {{.*}} : bf16 to f32
+// CHECK: arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
 // CHECK: kestrel.moe_stage = "up"
 // CHECK: scf.forall
 // CHECK:   linalg.fill
