@@ -33,7 +33,10 @@
 // output would be infinite, as in the reference lowering. NaN weights are
 // routed (P != 0 is unordered-or-not-equal) and propagate.
 //
-// The register tile is recorded on the rewritten loops as
+// The register tile [MR, nr] is the op's `kestrel.tile` (kestrel-tile) or
+// else the pass options; the packed row space is sized by
+// `kestrel.moe_bounds` (kestrel-specialize-sparsity) when present. The tile
+// used is recorded on the rewritten loops as
 // `kestrel.moe_tile = array<i64: MR, NR>` with `kestrel.moe_stage` naming
 // the stage; NR is the largest power-of-two divisor of the dimension at
 // most `nr` (so every panel is a whole vector).
@@ -336,6 +339,18 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
 
   LogicalResult matchAndRewrite(MoeOp op,
                                 PatternRewriter &rw) const override {
+    // The register tile chosen by kestrel-tile, when it ran, wins over the
+    // pass options.
+    // (Both attributes were validated by the pass before any rewrite.)
+    if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.tile")) {
+      if (tile[0] != mr || tile[1] != nr)
+        return MoeDispatchPattern(op.getContext(), tile[0], tile[1])
+            .rewrite(op, rw);
+    }
+    return rewrite(op, rw);
+  }
+
+  LogicalResult rewrite(MoeOp op, PatternRewriter &rw) const {
     auto isStatic = [](Type t) {
       return cast<RankedTensorType>(t).hasStaticShape();
     };
@@ -379,8 +394,11 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
           yield(b, l, arith::AddFOp::create(b, l, args[2], addend));
         });
 
-    // Dispatch by counting sort into a packed, MR-padded row space.
-    const int64_t routedMax = std::min(N * E, assignments);
+    // Dispatch by counting sort into a packed, MR-padded row space, sized
+    // by the bound kestrel-specialize-sparsity derived from k (or c) and E.
+    int64_t routedMax = std::min(N * E, assignments);
+    if (auto bounds = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.moe_bounds"))
+      routedMax = std::min(routedMax, bounds[0]);
     const int64_t rowsMax = routedMax + E * (mr - 1);
     Value tokEmpty = tensor::EmptyOp::create(
         rw, loc, ArrayRef<int64_t>{rowsMax}, indexType);
@@ -608,6 +626,28 @@ struct MoeDispatchPass : kestrel::impl::MoeDispatchBase<MoeDispatchPass> {
                                "positive");
       return signalPassFailure();
     }
+    // The recorded decisions must be well formed before anything is
+    // rewritten (nothing half-rewritten on failure).
+    WalkResult valid = getOperation().walk([](MoeOp op) {
+      auto tile = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.tile");
+      if (op->hasAttr("kestrel.tile") &&
+          (!tile || tile.size() != 2 || tile[0] <= 0 || tile[1] <= 0)) {
+        op.emitOpError("kestrel.tile must hold two positive sizes "
+                       "[rows, columns], got ")
+            << op->getAttr("kestrel.tile");
+        return WalkResult::interrupt();
+      }
+      auto bounds = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.moe_bounds");
+      if (op->hasAttr("kestrel.moe_bounds") &&
+          (!bounds || bounds.size() != 2 || bounds[0] < 0 || bounds[1] < 0)) {
+        op.emitOpError("kestrel.moe_bounds must hold two sizes >= 0, got ")
+            << op->getAttr("kestrel.moe_bounds");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (valid.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns.add<MoeDispatchPattern>(&getContext(), mr, nr);
     GreedyRewriteConfig config;

@@ -139,6 +139,14 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     `kestrel.chunk = C : i64` (`chunk-size`, clamped to the sequence length;
     an existing `kestrel.chunk` is kept), which kestrel-fuse-io-aware turns
     into the chunked form.
+
+    Every `kestrel.moe` with static expert weights gets the register tile
+    of its expert products, `kestrel.tile = array<i64: MR, NR>` (read by
+    kestrel-moe-dispatch): `MR = moe-rows` token rows and, unless
+    `moe-cols` sets it, `NR` = the widest of 16, 8, 4 weight columns whose
+    packed panels fit `cache-kib` (the W1 and W3 panels, `2·d·NR` f32, and
+    the W2 panel, `ff·NR` f32; every row tile of an expert reuses them). An
+    existing `kestrel.tile` is kept.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
@@ -150,6 +158,12 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
            "Chunk length C of gated recurrences (the last chunk may be "
            "shorter)">,
+    Option<"moeRows", "moe-rows", "int64_t", /*default=*/"6",
+           "Token rows per register tile of MoE expert products (6 rows of "
+           "two AVX2 vectors: 12 accumulators)">,
+    Option<"moeCols", "moe-cols", "int64_t", /*default=*/"0",
+           "Weight columns per MoE register tile (0: choose from the cache "
+           "size)">,
   ];
 }
 
@@ -171,6 +185,14 @@ def SpecializeSparsity : Pass<"kestrel-specialize-sparsity",
     Ops without `kestrel.tile` are tiled with `block-q` × `block-k`.
     Runtime `key_lengths` are not static and can only hide keys: the classes
     ignore them and kestrel-fuse-io-aware re-checks "full" at run time.
+
+    For every `kestrel.moe` with static shapes, specializes on the routing's
+    `k` (token choice, `indices [N, k]`) or capacity `c` (expert choice,
+    `[E, c]`) and the number of experts `E`: records
+    `kestrel.moe_bounds = array<i64: pairs, per_expert>`, the most routed
+    (token, expert) pairs (`N·min(k, E)`, resp. `E·min(c, N)`) and the most
+    tokens one expert can receive (`N`, resp. `min(c, N)`).
+    kestrel-moe-dispatch sizes its packed row space from them.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
@@ -254,8 +276,12 @@ def MoeDispatch : Pass<"kestrel-moe-dispatch", "::mlir::func::FuncOp"> {
       output (or 0) and scatter-adds `P · (h W2[e])` into the routed tokens'
       rows, skipping padding rows.
 
-    `NR` is the largest power of two at most `nr` dividing the panel's
-    dimension; each forall carries `kestrel.moe_tile = array<i64: mr, NR>`.
+    The register tile `[mr, nr]` is the op's `kestrel.tile` when
+    kestrel-tile recorded one, else the options. `NR` is the largest power
+    of two at most `nr` dividing the panel's dimension; each forall carries
+    `kestrel.moe_tile = array<i64: mr, NR>`. With `kestrel.moe_bounds`
+    (kestrel-specialize-sparsity) the packed row space holds
+    `pairs + E·(mr − 1)` rows, else `min(N·E, #assignments) + E·(mr − 1)`.
     Arithmetic is f32 with one rounding of the result, as the reference.
     Ops with dynamic shapes are left for the reference lowering.
   }];

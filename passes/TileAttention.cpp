@@ -6,6 +6,8 @@
 // every later pass reads it from there. A block-sparse map caps the tile at
 // its block sizes so that whole tiles can be skipped. Gated recurrences get
 // their chunk length `kestrel.chunk = C` (clamped to T) for the chunked form.
+// MoE layers get the register tile [MR, NR] of their expert products, NR
+// chosen so that the packed weight panels stay in cache.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,9 +29,11 @@ struct TileAttentionPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (blockQ < 0 || blockK < 0 || cacheKiB <= 0 || chunkSize <= 0) {
-      getOperation().emitError("kestrel-tile: block sizes must be >= 0, "
-                               "cache-kib and chunk-size > 0");
+    if (blockQ < 0 || blockK < 0 || cacheKiB <= 0 || chunkSize <= 0 ||
+        moeRows <= 0 || moeCols < 0) {
+      getOperation().emitError("kestrel-tile: block sizes and moe-cols must "
+                               "be >= 0, cache-kib, chunk-size and moe-rows "
+                               "> 0");
       return signalPassFailure();
     }
     getOperation().walk([&](GatedRecurrenceOp op) {
@@ -40,6 +44,28 @@ struct TileAttentionPass
       op->setAttr("kestrel.chunk",
                   IntegerAttr::get(IntegerType::get(op.getContext(), 64),
                                    std::max<int64_t>(chunk, 1)));
+    });
+    getOperation().walk([&](MoeOp op) {
+      if (op->hasAttr("kestrel.tile"))
+        return;
+      // Register tile of the expert products (kestrel-moe-dispatch):
+      // MR token rows × NR weight columns. NR: the widest of 16, 8, 4 whose
+      // packed panels fit the budget: W1 and W3 panels (2 · d · NR f32) in
+      // the up projection, the W2 panel (ff · NR f32) in the down one, each
+      // reused from cache by every row tile of an expert.
+      auto w1 = cast<RankedTensorType>(op.getW1().getType());
+      int64_t d = w1.getDimSize(1), ff = w1.getDimSize(2);
+      if (ShapedType::isDynamic(d) || ShapedType::isDynamic(ff))
+        return;
+      int64_t cols = 4;
+      for (int64_t c : {16, 8, 4})
+        if (4 * std::max(2 * d * c, ff * c) <= cacheKiB * 1024) {
+          cols = c;
+          break;
+        }
+      op->setAttr("kestrel.tile",
+                  DenseI64ArrayAttr::get(op.getContext(),
+                                         {moeRows, moeCols ? moeCols : cols}));
     });
     getOperation().walk([&](AttentionOp op) {
       if (op->hasAttr("kestrel.tile") ||

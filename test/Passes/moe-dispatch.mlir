@@ -106,3 +106,24 @@ func.func @moe_dynamic(%x: tensor<?x16xf32>, %i: tensor<?x2xi32>, %w: tensor<?x2
         tensor<4x16x32xf32>, tensor<4x32x16xf32> -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
 }
+
+// -----
+
+// The register tile recorded by kestrel-tile wins over the options, and the
+// bound recorded by kestrel-specialize-sparsity sizes the row space:
+// 12 pairs + 3·(2 - 1) padding rows = 15, tiles of 2 rows, 8-wide panels.
+// CHECK-LABEL: func @moe_recorded_tile
+// CHECK: -> (index, tensor<15xindex>, tensor<15xf32>, tensor<6xindex>)
+// CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>)
+// CHECK: kestrel.moe_stage = "up", kestrel.moe_tile = array<i64: 2, 8>
+// CHECK: kestrel.moe_stage = "down", kestrel.moe_tile = array<i64: 2, 8>
+// SMALL-LABEL: func @moe_recorded_tile
+// SMALL: kestrel.moe_tile = array<i64: 2, 8>
+func.func @moe_recorded_tile(%x: tensor<9x16xf32>, %i: tensor<3x4xi64>, %w: tensor<3x4xf32>,
+    %w1: tensor<3x16x32xf32>, %w3: tensor<3x16x32xf32>, %w2: tensor<3x32x16xf32>) -> tensor<9x16xf32> {
+  %y = kestrel.moe %x, %i, %w experts(%w1, %w3, %w2) mode = expert_choice
+      {kestrel.tile = array<i64: 2, 8>, kestrel.moe_bounds = array<i64: 12, 4>}
+      : tensor<9x16xf32>, tensor<3x4xi64>, tensor<3x4xf32>, tensor<3x16x32xf32>,
+        tensor<3x16x32xf32>, tensor<3x32x16xf32> -> tensor<9x16xf32>
+  return %y : tensor<9x16xf32>
+}
