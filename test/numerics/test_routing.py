@@ -444,6 +444,9 @@ MOE_CASES = {
     "k_equals_e": (11, 16, 3, 16, 3, {}, {}),
     "bf16_shared_ragged": (17, 32, 4, 16, 2, {"favourite": 2},
                            {"dtype": "bf16", "shared_fs": 16}),
+    # Odd sizes: panels one column wide (vector<1xf32>), a single token.
+    "odd_sizes": (7, 5, 3, 7, 2, {}, {"shared_fs": 3}),
+    "single_token": (1, 16, 4, 32, 2, {}, {"shared_fs": 8}),
 }
 
 
