@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
+#include "passes/DenoiseLowering.h"
 #include "passes/Passes.h"
 #include "passes/ReferenceLowering.h"
 
@@ -575,6 +576,7 @@ struct FuseIOAwarePass : kestrel::impl::FuseIOAwareBase<FuseIOAwarePass> {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAttention>(&getContext());
     populateChunkedRecurrencePatterns(patterns);
+    populateFusedDenoisePatterns(patterns);
     // Only the kestrel ops are rewritten; the IR they expand into is left
     // as built (no folding) so that tests see the structure.
     GreedyRewriteConfig config;

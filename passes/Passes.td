@@ -243,8 +243,16 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     16-row sub-blocks whose exponentials are all decays (a diagonal block is
     factored into one product only when its gate span is at most 20, checked
     at run time).
+
+    Every greedy `kestrel.denoise_step` (no `temperature`) reads its logits
+    once: an `scf.forall` over the (batch, position) pairs, each keeping 16
+    vector lanes of online (max, Σ e^(l − max), first argmax) over the
+    vocabulary (`kestrel.denoise_lanes = 16`), combined across lanes at the
+    end; the selection stage (confidence, rank, policy) is the reference
+    lowering's. Sampling keeps the reference two-pass form.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::vector::VectorDialect",
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
