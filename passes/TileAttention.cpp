@@ -29,11 +29,14 @@ struct TileAttentionPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (blockQ < 0 || blockK < 0 || cacheKiB <= 0 || chunkSize <= 0 ||
-        moeRows <= 0 || moeCols < 0) {
-      getOperation().emitError("kestrel-tile: block sizes and moe-cols must "
-                               "be >= 0, cache-kib, chunk-size and moe-rows "
-                               "> 0");
+    if (blockQ < 0 || blockK < 0 || cacheKiB <= 0 || chunkSize <= 0) {
+      getOperation().emitError("kestrel-tile: block sizes must be >= 0, "
+                               "cache-kib and chunk-size > 0");
+      return signalPassFailure();
+    }
+    if (moeRows <= 0 || moeCols < 0) {
+      getOperation().emitError("kestrel-tile: moe-rows must be > 0 and "
+                               "moe-cols >= 0");
       return signalPassFailure();
     }
     getOperation().walk([&](GatedRecurrenceOp op) {
