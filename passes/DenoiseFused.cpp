@@ -12,7 +12,9 @@
 //
 // then the lanes are combined: M = max m, x̂ = the smallest idx among the
 // lanes with m = M (the first maximum, as the reference), and
-// Σ_v e^(l − M) = Σ_lanes s · e^(m − M). A last, partial group of W
+// Σ_v e^(l − M) = Σ_lanes s · e^(m − M). W is the op's vocabulary block
+// `kestrel.tile = array<i64: W>` (kestrel-tile), else 16; the pass rejects
+// a malformed one. A last, partial group of W
 // entries is read with −inf padding. The selection stage (confidence,
 // rank, policy, new tokens) is the reference lowering's
 // (replaceDenoiseStepWithSelection). Temperature sampling keeps the
@@ -35,7 +37,8 @@ using namespace kestrel;
 
 namespace {
 
-/// Vector lanes per position (two AVX2 vectors of f32).
+/// Vector lanes per position without a kestrel.tile (two AVX2 vectors of
+/// f32).
 constexpr int64_t kLanes = 16;
 
 struct FuseDenoiseStep : OpRewritePattern<DenoiseStepOp> {
@@ -55,7 +58,14 @@ struct FuseDenoiseStep : OpRewritePattern<DenoiseStepOp> {
                   V = logitsType.getDimSize(2);
     Type storage = logitsType.getElementType();
     Type f32 = rw.getF32Type(), i64 = rw.getI64Type();
-    const int64_t W = kLanes, full = V / W * W;
+    // The vocabulary block chosen by kestrel-tile, else 16.
+    int64_t W = kLanes;
+    if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.tile")) {
+      if (tile.size() != 1 || tile[0] <= 0)
+        return rw.notifyMatchFailure(op, "malformed kestrel.tile");
+      W = tile[0];
+    }
+    const int64_t full = V / W * W;
     auto vf = VectorType::get({W}, f32);
     auto vi = VectorType::get({W}, i64);
     auto vs = VectorType::get({W}, storage);

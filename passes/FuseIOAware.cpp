@@ -573,6 +573,20 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
 
 struct FuseIOAwarePass : kestrel::impl::FuseIOAwareBase<FuseIOAwarePass> {
   void runOnOperation() override {
+    // A denoise step's vocabulary block must be one positive size.
+    WalkResult valid = getOperation().walk([](DenoiseStepOp op) {
+      Attribute attr = op->getAttr("kestrel.tile");
+      auto tile = dyn_cast_or_null<DenseI64ArrayAttr>(attr);
+      if (attr && (!tile || tile.size() != 1 || tile[0] <= 0)) {
+        op.emitOpError("kestrel.tile of a denoise step must hold one "
+                       "positive vocabulary block, got ")
+            << attr;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (valid.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAttention>(&getContext());
     populateChunkedRecurrencePatterns(patterns);

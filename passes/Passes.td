@@ -147,6 +147,12 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     packed panels fit `cache-kib` (the W1 and W3 panels, `2·d·NR` f32, and
     the W2 panel, `ff·NR` f32; every row tile of an expert reuses them). An
     existing `kestrel.tile` is kept.
+
+    Every `kestrel.denoise_step` with static shapes gets its vocabulary
+    block `kestrel.tile = array<i64: W>`: the entries each step of the
+    one-pass form (kestrel-fuse-io-aware) reads per position, one per
+    vector lane (`denoise-lanes` rounded down to a power of two, capped at
+    V). An existing `kestrel.tile` is kept.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
@@ -158,6 +164,9 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
            "Chunk length C of gated recurrences (the last chunk may be "
            "shorter)">,
+    Option<"denoiseLanes", "denoise-lanes", "int64_t", /*default=*/"16",
+           "Vocabulary block of denoise steps: entries per vector step of "
+           "the one-pass form (rounded down to a power of two, capped at V)">,
     Option<"moeRows", "moe-rows", "int64_t", /*default=*/"6",
            "Token rows per register tile of MoE expert products (6 rows of "
            "two AVX2 vectors: 12 accumulators)">,
@@ -245,11 +254,12 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     at run time).
 
     Every greedy `kestrel.denoise_step` (no `temperature`) reads its logits
-    once: an `scf.forall` over the (batch, position) pairs, each keeping 16
+    once: an `scf.forall` over the (batch, position) pairs, each keeping W
     vector lanes of online (max, Σ e^(l − max), first argmax) over the
-    vocabulary (`kestrel.denoise_lanes = 16`), combined across lanes at the
-    end; the selection stage (confidence, rank, policy) is the reference
-    lowering's. Sampling keeps the reference two-pass form.
+    vocabulary (W = its `kestrel.tile = array<i64: W>` from kestrel-tile,
+    else 16; recorded as `kestrel.denoise_lanes = W`), combined across lanes
+    at the end; the selection stage (confidence, rank, policy) is the
+    reference lowering's. Sampling keeps the reference two-pass form.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::vector::VectorDialect",

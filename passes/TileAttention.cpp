@@ -48,6 +48,24 @@ struct TileAttentionPass
                   IntegerAttr::get(IntegerType::get(op.getContext(), 64),
                                    std::max<int64_t>(chunk, 1)));
     });
+    if (denoiseLanes <= 0) {
+      getOperation().emitError("kestrel-tile: denoise-lanes must be > 0");
+      return signalPassFailure();
+    }
+    // Denoise steps: the vocabulary block of the fused one-pass form, the
+    // entries read per vector step of each position's loop (the lanes of
+    // its online max/sum/argmax), capped at the vocabulary.
+    getOperation().walk([&](DenoiseStepOp op) {
+      if (op->hasAttr("kestrel.tile") ||
+          !op.getLogits().getType().hasStaticShape())
+        return;
+      int64_t vocab = op.getLogits().getType().getDimSize(2);
+      int64_t lanes = 1;
+      while (lanes * 2 <= std::min<int64_t>(denoiseLanes, vocab))
+        lanes *= 2;
+      op->setAttr("kestrel.tile",
+                  DenseI64ArrayAttr::get(op.getContext(), {lanes}));
+    });
     getOperation().walk([&](MoeOp op) {
       if (op->hasAttr("kestrel.tile"))
         return;

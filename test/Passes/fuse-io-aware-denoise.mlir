@@ -51,3 +51,18 @@ func.func @sampled(%l: tensor<1x4x32xf32>, %t: tensor<1x4xi64>) -> (tensor<1x4xi
       : tensor<1x4x32xf32>, tensor<1x4xi64> -> tensor<1x4xi64>, tensor<1x4xf32>
   return %n, %c : tensor<1x4xi64>, tensor<1x4xf32>
 }
+
+// -----
+
+// The vocabulary block recorded by kestrel-tile sets the lanes: 8 here,
+// V = 20 = 2·8 + 4.
+// CHECK-LABEL: func @recorded_block
+// CHECK: scf.for {{.*}} to %c16 step %c8 iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xi64>)
+// CHECK: } {kestrel.denoise_one_pass}
+// CHECK: vector.transfer_read %arg0[{{.*}}, %c16], {{[^{]*}} : tensor<1x4x20xf32>, vector<8xf32>
+// CHECK: } {kestrel.denoise_lanes = 8 : i64}
+func.func @recorded_block(%l: tensor<1x4x20xf32>, %t: tensor<1x4xi64>) -> (tensor<1x4xi64>, tensor<1x4xf32>) {
+  %n, %c = kestrel.denoise_step %l, %t mask_id = 1000 top_k = 1 {kestrel.tile = array<i64: 8>}
+      : tensor<1x4x20xf32>, tensor<1x4xi64> -> tensor<1x4xi64>, tensor<1x4xf32>
+  return %n, %c : tensor<1x4xi64>, tensor<1x4xf32>
+}
