@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
+#include "passes/DenoiseLowering.h"
 #include "passes/ReferenceLowering.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -31,6 +32,129 @@
 
 using namespace mlir;
 using namespace kestrel;
+
+/// The selection stage shared by the reference and the fused lowering
+/// (declared in passes/DenoiseLowering.h): confidence, rank, policy and
+/// new tokens from the per-position statistics; replaces `op`.
+void kestrel::replaceDenoiseStepWithSelection(PatternRewriter &rewriter,
+                                              DenoiseStepOp op,
+                                              Value argmax, Value sumExp,
+                                              Value picked, Value rowMax) {
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = op.getLoc();
+  ReferenceBuilder rb(rewriter, loc);
+  ArrayRef<int64_t> shape = op.getLogits().getType().getShape();
+  const int64_t B = shape[0], L = shape[1];
+  const int64_t maskId = static_cast<int64_t>(op.getMaskId());
+  auto [blockStart, blockEnd] = op.getEligibleRange();
+  Type i64 = rewriter.getI64Type();
+  AffineExpr db, dp, dv;
+  bindDims(ctx, db, dp, dv);
+  AffineMap row3 = AffineMap::get(3, 0, {db, dp}, ctx);
+  AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+  (void)B;
+  (void)L;
+  auto eligible = [&, blockStart = blockStart,
+                   blockEnd = blockEnd](OpBuilder &b, Location l, Value token,
+                                        Value pos) -> Value {
+    auto cstIdx = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, l, v);
+    };
+    Value masked = arith::CmpIOp::create(
+        b, l, arith::CmpIPredicate::eq, token,
+        arith::ConstantOp::create(b, l, b.getI64IntegerAttr(maskId)));
+    Value inBlock = arith::AndIOp::create(
+        b, l,
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, pos,
+                              cstIdx(blockStart)),
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, pos,
+                              cstIdx(blockEnd)));
+    return arith::AndIOp::create(b, l, masked, inBlock);
+  };
+  // c = softmax(l)[x̂] = e^(l[x̂] − m) / s at masked positions (1 / s when
+  // x̂ is the argmax), 0 elsewhere.
+  SmallVector<Value> confInputs = {op.getTokens(), sumExp};
+  if (picked)
+    confInputs.append({picked, rowMax});
+  SmallVector<AffineMap> confMaps(confInputs.size() + 1, id2);
+  Value confidence = rb.generic(
+      confInputs, rb.empty({B, L}, rb.f32), confMaps, {kPar, kPar},
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value masked = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::eq, args[0],
+            arith::ConstantOp::create(b, l, b.getI64IntegerAttr(maskId)));
+        Value numerator = cstF32(b, l, 1.0);
+        if (picked)
+          numerator = math::ExpOp::create(
+              b, l, arith::SubFOp::create(b, l, args[2], args[3]));
+        Value c = arith::DivFOp::create(b, l, numerator, args[1]);
+        yield(b, l,
+              arith::SelectOp::create(b, l, masked, c, cstF32(b, l, 0.0)));
+      });
+
+  // rank[b,p] = number of eligible q that beat p (higher confidence, or
+  // equal confidence at a lower position).
+  AffineExpr dq = dv;
+  Value rankInit = linalg::FillOp::create(
+                       rewriter, loc,
+                       ValueRange{arith::ConstantOp::create(
+                           rewriter, loc, rewriter.getI64IntegerAttr(0))},
+                       ValueRange{rb.empty({B, L}, i64)})
+                       .getResult(0);
+  Value rank = rb.generic(
+      {confidence, confidence, op.getTokens()}, rankInit,
+      {row3, AffineMap::get(3, 0, {db, dq}, ctx),
+       AffineMap::get(3, 0, {db, dq}, ctx), row3},
+      {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
+        Value cp = args[0], cq = args[1];
+        Value p = linalg::IndexOp::create(b, l, 1);
+        Value q = linalg::IndexOp::create(b, l, 2);
+        Value higher =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, cq, cp);
+        Value tie = arith::AndIOp::create(
+            b, l,
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, cq, cp),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q, p));
+        Value beats =
+            arith::AndIOp::create(b, l, eligible(b, l, args[2], q),
+                                  arith::OrIOp::create(b, l, higher, tie));
+        Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
+        yield(b, l, arith::AddIOp::create(b, l, args[3], one));
+      });
+
+  // The policy, then the new tokens.
+  std::optional<uint64_t> topK = op.getTopK();
+  std::optional<double> threshold;
+  if (std::optional<APFloat> t = op.getThreshold())
+    threshold = t->convertToDouble();
+  Value newTokens = rb.generic(
+      {op.getTokens(), argmax, confidence, rank}, rb.empty({B, L}, i64),
+      {id2, id2, id2, id2, id2}, {kPar, kPar},
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        auto cstI64 = [&](int64_t v) -> Value {
+          return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
+        };
+        Value chosen;
+        if (topK) {
+          chosen =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, args[3],
+                                    cstI64(static_cast<int64_t>(*topK)));
+        } else {
+          Value confident =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, args[2],
+                                    cstF32(b, l, *threshold));
+          Value best = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                             args[3], cstI64(0));
+          chosen = arith::OrIOp::create(b, l, confident, best);
+        }
+        Value unmask = arith::AndIOp::create(
+            b, l, eligible(b, l, args[0], linalg::IndexOp::create(b, l, 1)),
+            chosen);
+        yield(b, l, arith::SelectOp::create(b, l, unmask, args[1], args[0]));
+      });
+
+  rewriter.replaceOp(op, {newTokens, confidence});
+}
 
 namespace {
 
@@ -55,23 +179,6 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
     const double negInf = -std::numeric_limits<double>::infinity();
 
     // eligible(token at position `pos`): masked and inside the block.
-    auto eligible = [&, blockStart = blockStart,
-                     blockEnd = blockEnd](OpBuilder &b, Location l, Value token,
-                                          Value pos) -> Value {
-      auto cstIdx = [&](int64_t v) -> Value {
-        return arith::ConstantIndexOp::create(b, l, v);
-      };
-      Value masked = arith::CmpIOp::create(
-          b, l, arith::CmpIPredicate::eq, token,
-          arith::ConstantOp::create(b, l, b.getI64IntegerAttr(maskId)));
-      Value inBlock = arith::AndIOp::create(
-          b, l,
-          arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, pos,
-                                cstIdx(blockStart)),
-          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, pos,
-                                cstIdx(blockEnd)));
-      return arith::AndIOp::create(b, l, masked, inBlock);
-    };
 
     AffineExpr db, dp, dv;
     bindDims(ctx, db, dp, dv);
@@ -231,89 +338,8 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
       picked = sums.getResult(1);
     }
 
-    // c = softmax(l)[x̂] = e^(l[x̂] − m) / s at masked positions (1 / s when
-    // x̂ is the argmax), 0 elsewhere.
-    SmallVector<Value> confInputs = {op.getTokens(), sumExp};
-    if (picked)
-      confInputs.append({picked, rowMax});
-    SmallVector<AffineMap> confMaps(confInputs.size() + 1, id2);
-    Value confidence = rb.generic(
-        confInputs, rb.empty({B, L}, rb.f32), confMaps, {kPar, kPar},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value masked = arith::CmpIOp::create(
-              b, l, arith::CmpIPredicate::eq, args[0],
-              arith::ConstantOp::create(b, l, b.getI64IntegerAttr(maskId)));
-          Value numerator = cstF32(b, l, 1.0);
-          if (picked)
-            numerator = math::ExpOp::create(
-                b, l, arith::SubFOp::create(b, l, args[2], args[3]));
-          Value c = arith::DivFOp::create(b, l, numerator, args[1]);
-          yield(b, l,
-                arith::SelectOp::create(b, l, masked, c, cstF32(b, l, 0.0)));
-        });
-
-    // rank[b,p] = number of eligible q that beat p (higher confidence, or
-    // equal confidence at a lower position).
-    AffineExpr dq = dv;
-    Value rankInit = linalg::FillOp::create(
-                         rewriter, loc,
-                         ValueRange{arith::ConstantOp::create(
-                             rewriter, loc, rewriter.getI64IntegerAttr(0))},
-                         ValueRange{rb.empty({B, L}, i64)})
-                         .getResult(0);
-    Value rank = rb.generic(
-        {confidence, confidence, op.getTokens()}, rankInit,
-        {row3, AffineMap::get(3, 0, {db, dq}, ctx),
-         AffineMap::get(3, 0, {db, dq}, ctx), row3},
-        {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
-          Value cp = args[0], cq = args[1];
-          Value p = linalg::IndexOp::create(b, l, 1);
-          Value q = linalg::IndexOp::create(b, l, 2);
-          Value higher =
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, cq, cp);
-          Value tie = arith::AndIOp::create(
-              b, l,
-              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, cq, cp),
-              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q, p));
-          Value beats =
-              arith::AndIOp::create(b, l, eligible(b, l, args[2], q),
-                                    arith::OrIOp::create(b, l, higher, tie));
-          Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
-          yield(b, l, arith::AddIOp::create(b, l, args[3], one));
-        });
-
-    // The policy, then the new tokens.
-    std::optional<uint64_t> topK = op.getTopK();
-    std::optional<double> threshold;
-    if (std::optional<APFloat> t = op.getThreshold())
-      threshold = t->convertToDouble();
-    Value newTokens = rb.generic(
-        {op.getTokens(), argmax, confidence, rank}, rb.empty({B, L}, i64),
-        {id2, id2, id2, id2, id2}, {kPar, kPar},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          auto cstI64 = [&](int64_t v) -> Value {
-            return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
-          };
-          Value chosen;
-          if (topK) {
-            chosen =
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, args[3],
-                                      cstI64(static_cast<int64_t>(*topK)));
-          } else {
-            Value confident =
-                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, args[2],
-                                      cstF32(b, l, *threshold));
-            Value best = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                               args[3], cstI64(0));
-            chosen = arith::OrIOp::create(b, l, confident, best);
-          }
-          Value unmask = arith::AndIOp::create(
-              b, l, eligible(b, l, args[0], linalg::IndexOp::create(b, l, 1)),
-              chosen);
-          yield(b, l, arith::SelectOp::create(b, l, unmask, args[1], args[0]));
-        });
-
-    rewriter.replaceOp(op, {newTokens, confidence});
+    replaceDenoiseStepWithSelection(rewriter, op, argmax, sumExp, picked,
+                                    rowMax);
     return success();
   }
 };

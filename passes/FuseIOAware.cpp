@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
+#include "passes/DenoiseLowering.h"
 #include "passes/Passes.h"
 #include "passes/ReferenceLowering.h"
 
@@ -572,9 +573,24 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
 
 struct FuseIOAwarePass : kestrel::impl::FuseIOAwareBase<FuseIOAwarePass> {
   void runOnOperation() override {
+    // A denoise step's vocabulary block must be one positive size.
+    WalkResult valid = getOperation().walk([](DenoiseStepOp op) {
+      Attribute attr = op->getAttr("kestrel.tile");
+      auto tile = dyn_cast_or_null<DenseI64ArrayAttr>(attr);
+      if (attr && (!tile || tile.size() != 1 || tile[0] <= 0)) {
+        op.emitOpError("kestrel.tile of a denoise step must hold one "
+                       "positive vocabulary block, got ")
+            << attr;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (valid.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAttention>(&getContext());
     populateChunkedRecurrencePatterns(patterns);
+    populateFusedDenoisePatterns(patterns);
     // Only the kestrel ops are rewritten; the IR they expand into is left
     // as built (no folding) so that tests see the structure.
     GreedyRewriteConfig config;

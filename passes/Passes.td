@@ -231,6 +231,20 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     `kestrel.chunk = C : i64` (`chunk-size`, clamped to the sequence length;
     an existing `kestrel.chunk` is kept), which kestrel-fuse-io-aware turns
     into the chunked form.
+
+    Every `kestrel.moe` with static expert weights gets the register tile
+    of its expert products, `kestrel.tile = array<i64: MR, NR>` (read by
+    kestrel-moe-dispatch): `MR = moe-rows` token rows and, unless
+    `moe-cols` sets it, `NR` = the widest of 16, 8, 4 weight columns whose
+    packed panels fit `cache-kib` (the W1 and W3 panels, `2·d·NR` f32, and
+    the W2 panel, `ff·NR` f32; every row tile of an expert reuses them). An
+    existing `kestrel.tile` is kept.
+
+    Every `kestrel.denoise_step` with static shapes gets its vocabulary
+    block `kestrel.tile = array<i64: W>`: the entries each step of the
+    one-pass form (kestrel-fuse-io-aware) reads per position, one per
+    vector lane (`denoise-lanes` rounded down to a power of two, capped at
+    V). An existing `kestrel.tile` is kept.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"0",
@@ -242,6 +256,15 @@ def TileAttention : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
            "Chunk length C of gated recurrences (the last chunk may be "
            "shorter)">,
+    Option<"denoiseLanes", "denoise-lanes", "int64_t", /*default=*/"16",
+           "Vocabulary block of denoise steps: entries per vector step of "
+           "the one-pass form (rounded down to a power of two, capped at V)">,
+    Option<"moeRows", "moe-rows", "int64_t", /*default=*/"6",
+           "Token rows per register tile of MoE expert products (6 rows of "
+           "two AVX2 vectors: 12 accumulators)">,
+    Option<"moeCols", "moe-cols", "int64_t", /*default=*/"0",
+           "Weight columns per MoE register tile (0: choose from the cache "
+           "size)">,
   ];
 }
 
@@ -263,6 +286,14 @@ def SpecializeSparsity : Pass<"kestrel-specialize-sparsity",
     Ops without `kestrel.tile` are tiled with `block-q` × `block-k`.
     Runtime `key_lengths` are not static and can only hide keys: the classes
     ignore them and kestrel-fuse-io-aware re-checks "full" at run time.
+
+    For every `kestrel.moe` with static shapes, specializes on the routing's
+    `k` (token choice, `indices [N, k]`) or capacity `c` (expert choice,
+    `[E, c]`) and the number of experts `E`: records
+    `kestrel.moe_bounds = array<i64: pairs, per_expert>`, the most routed
+    (token, expert) pairs (`N·min(k, E)`, resp. `E·min(c, N)`) and the most
+    tokens one expert can receive (`N`, resp. `min(c, N)`).
+    kestrel-moe-dispatch sizes its packed row space from them.
   }];
   let options = [
     Option<"blockQ", "block-q", "int64_t", /*default=*/"64",
@@ -313,11 +344,67 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     16-row sub-blocks whose exponentials are all decays (a diagonal block is
     factored into one product only when its gate span is at most 20, checked
     at run time).
+
+    Every greedy `kestrel.denoise_step` (no `temperature`) reads its logits
+    once: an `scf.forall` over the (batch, position) pairs, each keeping W
+    vector lanes of online (max, Σ e^(l − max), first argmax) over the
+    vocabulary (W = its `kestrel.tile = array<i64: W>` from kestrel-tile,
+    else 16; recorded as `kestrel.denoise_lanes = W`), combined across lanes
+    at the end; the selection stage (confidence, rank, policy) is the
+    reference lowering's. Sampling keeps the reference two-pass form.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::vector::VectorDialect",
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def MoeDispatch : Pass<"kestrel-moe-dispatch", "::mlir::func::FuncOp"> {
+  let summary = "Sparse MoE: counting-sort dispatch and register-tiled experts";
+  let description = [{
+    Rewrites every statically shaped `kestrel.moe` so that only routed
+    (token, expert) pairs are computed (shared/OPS.md §3), instead of every
+    expert on every token as the reference lowering does:
+
+    - the per-(token, expert) routing weight `P[n, e]` is built as in the
+      reference; a sequential counting sort (`kestrel.moe_stage =
+      "dispatch"`) lists, per expert and in token order, the tokens with
+      `P != 0` and their weights, in a packed row space where each expert's
+      rows are padded to whole `mr`-row tiles. Weight-0 assignments (dropped
+      by capacity) and out-of-range indices never enter a list;
+    - `"up"`: an `scf.forall` over `NR`-column panels of `ff` runs, for
+      every expert and row tile, two register-tiled micro-kernels
+      (`x[tok] W1[e]`, `x[tok] W3[e]`: an `scf.for` over the reduction
+      carrying `mr` accumulators `vector<NR x f32>`, marked
+      `kestrel.micro_kernel`) and stores `silu(a) ⊙ g` (f32);
+    - `"shared_up"`: the same over all tokens for the shared experts;
+    - `"down"`: an `scf.forall` over `NR`-column panels of `d` (no two
+      threads write one output element) starts from the shared experts'
+      output (or 0) and scatter-adds `P · (h W2[e])` into the routed tokens'
+      rows, skipping padding rows.
+
+    The register tile `[mr, nr]` is the op's `kestrel.tile` when
+    kestrel-tile recorded one, else the options. `NR` is the largest power
+    of two at most `nr` dividing the panel's dimension; each forall carries
+    `kestrel.moe_tile = array<i64: mr, NR>`. With `kestrel.moe_bounds`
+    (kestrel-specialize-sparsity) the packed row space holds
+    `pairs + E·(mr − 1)` rows, else `min(N·E, #assignments) + E·(mr − 1)`.
+    Arithmetic is f32 with one rounding of the result, as the reference.
+    Ops with dynamic shapes are left for the reference lowering.
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", /*default=*/"6",
+           "Rows (tokens) per register tile of the expert products">,
+    Option<"nr", "nr", "int64_t", /*default=*/"16",
+           "Widest column panel (f32 lanes per accumulator vector)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect"];
 }

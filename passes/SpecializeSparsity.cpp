@@ -7,6 +7,8 @@
 // classes are recorded in the IR as a dense i8 table, which is what
 // kestrel-fuse-io-aware specializes on and what tests check. Runtime key
 // lengths can only hide more keys: fuse-io-aware refines "full" at run time.
+// For kestrel.moe, the static k (or expert capacity c) and E bound the
+// routed (token, expert) pairs, recorded for kestrel-moe-dispatch.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,7 +32,36 @@ struct SpecializeSparsityPass
     : kestrel::impl::SpecializeSparsityBase<SpecializeSparsityPass> {
   using Base::Base;
 
+  /// MoE: from the static k (token choice) or c (expert choice) and E,
+  /// the most (token, expert) pairs the routing can make and the most
+  /// tokens one expert can receive, recorded as
+  /// `kestrel.moe_bounds = array<i64: pairs, per_expert>`.
+  /// kestrel-moe-dispatch sizes its packed row space from them.
+  static void boundMoe(MoeOp op) {
+    auto idx = cast<RankedTensorType>(op.getIndices().getType());
+    auto x = op.getX().getType();
+    auto w1 = cast<RankedTensorType>(op.getW1().getType());
+    if (!idx.hasStaticShape() || ShapedType::isDynamic(x.getDimSize(0)) ||
+        ShapedType::isDynamic(w1.getDimSize(0)))
+      return;
+    const int64_t N = x.getDimSize(0), E = w1.getDimSize(0);
+    const int64_t cols = idx.getDimSize(1);
+    int64_t pairs, perExpert;
+    if (op.isExpertChoice()) {
+      // [E, c] token indices: an expert receives at most min(c, N) tokens.
+      perExpert = std::min(cols, N);
+      pairs = std::min(idx.getDimSize(0), E) * perExpert;
+    } else {
+      // [N, k] expert indices: a token reaches at most min(k, E) experts.
+      perExpert = N;
+      pairs = N * std::min(cols, E);
+    }
+    op->setAttr("kestrel.moe_bounds",
+                DenseI64ArrayAttr::get(op.getContext(), {pairs, perExpert}));
+  }
+
   void runOnOperation() override {
+    getOperation().walk([&](MoeOp op) { boundMoe(op); });
     WalkResult result = getOperation().walk([&](AttentionOp op) {
       if (!op.getQuery().getType().hasStaticShape() ||
           !op.getKey().getType().hasStaticShape())

@@ -1,5 +1,5 @@
-"""CPU attention benchmark: Kestrel against onnxruntime and our own reference
-lowering, measured in the same run on this machine.
+"""CPU attention benchmark: Kestrel against onnxruntime, PyTorch and our own
+reference lowering, measured in the same run on this machine.
 
     python3 bench/cpu/bench_attention.py [--threads 2] [--repeat 5]
 
@@ -7,7 +7,11 @@ Each row prints the median time of every contender and the ratios
 peer / ours (> 1 means Kestrel is faster). onnxruntime runs the standard
 decomposed graph (MatMul -> Mul(scale) -> Add(mask) -> Softmax -> MatMul)
 with K/V already repeated to H heads (which favours it: no GQA indexing).
-Our outputs are checked against onnxruntime's on every case.
+PyTorch (CPU, torch.set_num_threads(threads)) runs
+torch.nn.functional.scaled_dot_product_attention on the [B, H, T, D] inputs
+with `enable_gqa=True` (K/V keep their Hkv heads) and the boolean
+visibility mask. Our outputs are checked against onnxruntime's and
+PyTorch's on every case (`--no-torch` leaves PyTorch out).
 """
 
 from __future__ import annotations
@@ -89,6 +93,12 @@ def visited_tiles(case, tile=128) -> int:
                for i in range(0, T, tile) for j in range(0, S, tile))
 
 
+def torch_attention(torch, q, k, v, mask):
+    """PyTorch SDPA with GQA and a boolean mask (True = attend)."""
+    return torch.nn.functional.scaled_dot_product_attention(
+        q, k, v, attn_mask=mask, enable_gqa=True)
+
+
 def median_ms(fn, repeat):
     fn()
     times = []
@@ -103,8 +113,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--no-torch", action="store_true",
+                    help="leave PyTorch out")
     args = ap.parse_args()
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    # Two OpenMP runtimes share this process (LLVM's libomp in our library,
+    # GNU libgomp in PyTorch): both sleep instead of spin-waiting.
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    torch = None
+    if not args.no_torch:
+        import torch
+        torch.set_num_threads(args.threads)
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +148,20 @@ def main():
             sess = onnx_session(B, H, T, S, D, args.threads)
             feed = {"q": q, "k": kr, "v": vr, "mask": mask}
             ort_ms = median_ms(lambda: sess.run(None, feed), args.repeat)
-            err = float(np.abs(ours.attn(q, k, v)[0] - sess.run(None, feed)[0]).max())
+            out = ours.attn(q, k, v)[0]
+            err = float(np.abs(out - sess.run(None, feed)[0]).max())
+
+            torch_ms, torch_err = float("nan"), float("nan")
+            if torch is not None:
+                tq, tk, tv = map(torch.from_numpy, (q, k, v))
+                tmask = torch.from_numpy(visibility_mask(
+                    T, S, attrs.get("causal", False), attrs.get("window")))
+                with torch.inference_mode():
+                    torch_ms = median_ms(
+                        lambda: torch_attention(torch, tq, tk, tv, tmask),
+                        args.repeat)
+                    tout = torch_attention(torch, tq, tk, tv, tmask).numpy()
+                torch_err = float(np.abs(out - tout).max())
 
             ref_ms = float("nan")
             if run_ref:
@@ -137,18 +169,24 @@ def main():
                 kestrelc(text, ref_lib, "--target=cpu", "--reference-lowering")
                 ref = CpuLibrary(ref_lib)
                 ref_ms = median_ms(lambda: ref.attn(q, k, v), max(1, args.repeat // 2))
-            rows.append((name, ours_ms, ort_ms, ref_ms, err))
+            rows.append((name, ours_ms, ort_ms, torch_ms, ref_ms, err,
+                         torch_err))
             print(f"{name}: kestrel {ours_ms:.2f} ms, onnxruntime {ort_ms:.2f} ms, "
-                  f"reference {ref_ms:.1f} ms, max |diff| {err:.1e}", flush=True)
+                  f"PyTorch {torch_ms:.2f} ms, reference {ref_ms:.1f} ms, "
+                  f"max |diff| vs ORT {err:.1e}, vs PyTorch {torch_err:.1e}",
+                  flush=True)
 
     print()
     print(f"| case ({args.threads} threads, f32) | kestrel ms | onnxruntime ms "
-          f"| kestrel reference ms | ORT / kestrel | reference / kestrel "
-          f"| max abs diff vs ORT |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, ours_ms, ort_ms, ref_ms, err in rows:
-        print(f"| {name} | {ours_ms:.2f} | {ort_ms:.2f} | {ref_ms:.1f} | "
-              f"{ort_ms / ours_ms:.2f}x | {ref_ms / ours_ms:.1f}x | {err:.1e} |")
+          f"| PyTorch ms | kestrel reference ms | ORT / kestrel "
+          f"| PyTorch / kestrel | reference / kestrel "
+          f"| max abs diff vs ORT | max abs diff vs PyTorch |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, ours_ms, ort_ms, torch_ms, ref_ms, err, torch_err in rows:
+        print(f"| {name} | {ours_ms:.2f} | {ort_ms:.2f} | {torch_ms:.2f} | "
+              f"{ref_ms:.1f} | {ort_ms / ours_ms:.2f}x | "
+              f"{torch_ms / ours_ms:.2f}x | {ref_ms / ours_ms:.1f}x | "
+              f"{err:.1e} | {torch_err:.1e} |")
     if len(rows) >= 2:
         causal, window = rows[0][1], rows[1][1]
         ratio = visited_tiles(CASES["prefill causal T=2048"]) / visited_tiles(

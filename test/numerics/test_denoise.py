@@ -8,6 +8,10 @@ well-posed, random cases assert that the confidences the selection compares
 are at least 1e-4 apart from each other and from the threshold (the op
 compares in f32, the oracle in float64); exact ties are tested with
 identical logit rows, which are bit-identical in both.
+
+Every test runs through both CPU pipelines: the default one (greedy steps
+read the logits once: kestrel-fuse-io-aware's 16-lane online
+max/sum/argmax) and `--reference-lowering` (two passes over the logits).
 """
 
 from __future__ import annotations
@@ -16,9 +20,26 @@ import numpy as np
 import pytest
 
 from conftest import storage
+from kestrel.compiler import kestrelc
 from kestrel.reference.denoise import denoise_step as reference
+from kestrel.runtime import CpuLibrary
 
 MASK = 1000  # outside the vocabulary, as in LLaDA (mask id >= V is legal)
+PIPELINES = {"fused": (), "reference": ("--reference-lowering",)}
+
+
+@pytest.fixture(params=list(PIPELINES))
+def compile_cpu(request, tmp_path):
+    """MLIR text -> loaded CpuLibrary, once per CPU pipeline (overrides the
+    conftest fixture of the same name)."""
+    counter = iter(range(1 << 30))
+
+    def run(mlir: str) -> CpuLibrary:
+        out = tmp_path / f"m{next(counter)}.so"
+        kestrelc(mlir, out, "--target=cpu", "--emit=so",
+                 *PIPELINES[request.param])
+        return CpuLibrary(out)
+    return run
 
 
 def denoise_mlir(B, L, V, dtype, mask_id, top_k=None, threshold=None,
@@ -161,3 +182,20 @@ def test_temperature_sampling_depends_on_seed(compile_cpu):
     b, _, _ = run(compile_cpu, logits, tokens, top_k=16, temperature=1.5,
                   seed=2)
     assert (a != b).any()
+
+
+@pytest.mark.parametrize("V", [5, 37, 64])
+def test_vocabulary_tails_and_minus_inf(compile_cpu, V):
+    """Vocabularies below, between and at multiples of the 16 lanes of the
+    fused pass (its last group is read with -inf padding), with -inf
+    logits mixed in and a row whose maximum repeats (first index wins)."""
+    logits, tokens = random_case(40 + V, 2, 9, V)
+    logits[0, 1, ::3] = -np.inf
+    logits[1, 2, :] = -np.inf
+    logits[1, 2, V - 1] = 0.5                 # the only finite entry, last
+    logits[0, 4, :] = 1.0
+    logits[0, 4, [V // 2, V - 1]] = 3.0       # repeated maximum
+    tokens[:, [1, 2, 4]] = MASK
+    new, conf, exp_conf = run(compile_cpu, logits, tokens, top_k=9)
+    assert new[1, 2] == V - 1 and conf[1, 2] == 1.0
+    assert new[0, 4] == V // 2

@@ -393,6 +393,103 @@ func.func @layer(%l: {lt}, %x: {xt}, %w1: {t1}, %w3: {t1}, %w2: {t2}) -> {xt} {{
           1e-4 * np.abs(expected).max())
 
 
+# ------------------------------------------- moe: both CPU pipelines
+
+# The default pipeline rewrites kestrel.moe with kestrel-moe-dispatch
+# (counting-sort dispatch, packed register-tiled experts, scatter-add); the
+# reference lowering computes every expert on every token. Both must match
+# the oracle on the same cases. Sizes make the dispatch meet ragged expert
+# loads (row tiles of 6 with a partial last tile), several column panels
+# (d, ff multiples of 16) and narrower panels (shared fs = 40 -> panels of 8).
+PIPELINES = {"dispatch": (), "reference": ("--reference-lowering",)}
+
+
+@pytest.fixture
+def compile_pipeline(tmp_path):
+    from kestrel.compiler import kestrelc
+    from kestrel.runtime import CpuLibrary
+    counter = iter(range(1 << 30))
+
+    def run(pipeline):
+        def compile_one(mlir):
+            out = tmp_path / f"p{next(counter)}.so"
+            kestrelc(mlir, out, "--target=cpu", "--emit=so",
+                     *PIPELINES[pipeline])
+            return CpuLibrary(out)
+        return compile_one
+    return run
+
+
+def skewed_route(rng, n, e, k, *, favourite=None, never=None,
+                 capacity_factor=None):
+    """Oracle routing of grid logits (softmax, renormalized): `favourite`
+    is wanted first by most tokens (ragged loads), `never` by no token."""
+    logits = grid_logits(rng, n, e)
+    if favourite is not None:
+        logits[:, favourite] += 3.0
+    if never is not None:
+        logits[:, never] = -100.0
+    return ref.route(logits, k=k, renormalize=True,
+                     capacity_factor=capacity_factor)
+
+
+MOE_CASES = {
+    # name: (n, d, e, ff, k, route kwargs, run_moe kwargs)
+    "ragged_loads": (37, 32, 5, 48, 2, {"favourite": 1}, {}),
+    "expert_with_zero_tokens": (23, 16, 6, 32, 2, {"never": 3}, {}),
+    "capacity_drop": (30, 32, 4, 32, 2,
+                      {"favourite": 0, "capacity_factor": 0.5}, {}),
+    "shared_experts": (13, 32, 4, 48, 2, {}, {"shared_fs": 40}),
+    "k1": (19, 48, 4, 32, 1, {}, {"idx_type": "i64"}),
+    "k_equals_e": (11, 16, 3, 16, 3, {}, {}),
+    "bf16_shared_ragged": (17, 32, 4, 16, 2, {"favourite": 2},
+                           {"dtype": "bf16", "shared_fs": 16}),
+    # Odd sizes: panels one column wide (vector<1xf32>), a single token.
+    "odd_sizes": (7, 5, 3, 7, 2, {}, {"shared_fs": 3}),
+    "single_token": (1, 16, 4, 32, 2, {}, {"shared_fs": 8}),
+}
+
+
+@pytest.mark.parametrize("pipeline", list(PIPELINES))
+@pytest.mark.parametrize("name", list(MOE_CASES))
+def test_moe_pipelines(compile_pipeline, pipeline, name):
+    n, d, e, ff, k, route_kw, run_kw = MOE_CASES[name]
+    rng = np.random.default_rng(len(name) * 31 + n)
+    indices, weights = skewed_route(rng, n, e, k, **route_kw)
+    counts = [int(((indices == x) & (weights != 0)).sum()) for x in range(e)]
+    if name == "ragged_loads":
+        assert max(counts) > 2 * min(counts) and max(counts) % 6 != 0
+    if name == "expert_with_zero_tokens":
+        assert counts[3] == 0
+    if name == "capacity_drop":
+        assert (weights == 0).any()
+    if name == "k_equals_e":
+        assert all(c == n for c in counts)
+    run_moe(compile_pipeline(pipeline), rng, n, d, e, ff, indices, weights,
+            **run_kw)
+
+
+@pytest.mark.parametrize("pipeline", list(PIPELINES))
+def test_moe_pipelines_expert_choice_poisoned(compile_pipeline, pipeline):
+    """Expert choice with a repeated token (weights add up in P), a weight-0
+    slot and an out-of-range token pointing at an expert whose
+    down-projection is infinite: neither may contribute."""
+    rng = np.random.default_rng(11)
+    n, d, e, ff = 14, 16, 3, 32
+    indices, weights = ref.route_expert_choice(grid_logits(rng, n, e),
+                                               capacity=5)
+    indices[0, 1] = indices[0, 0]           # token repeated for expert 0
+    indices[2, :] = [n, -1, n + 3, 0, 1]    # expert 2: out of range ...
+    weights[2, 3:] = 0.0                    # ... or weight 0 only
+
+    def poison(w2):
+        w2[2] = np.inf
+        return w2
+    out, _ = run_moe(compile_pipeline(pipeline), rng, n, d, e, ff, indices,
+                     weights, expert_choice=True, w2_override=poison)
+    assert np.isfinite(out).all()
+
+
 # --------------------------------------------------------------------- PTX
 
 PTX_CASES = {
