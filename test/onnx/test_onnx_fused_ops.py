@@ -1,0 +1,149 @@
+"""Fused ONNX / com.microsoft ops imported straight to kestrel ops
+(lib/Import/OnnxFusedOps.cpp): SimplifiedLayerNormalization and
+SkipSimplifiedLayerNormalization -> kestrel.rms_norm, opset 23 Attention ->
+kestrel.attention, opset 23 and com.microsoft RotaryEmbedding -> one
+linalg.generic reading the caches.
+
+Each model is built with onnx.helper, imported by kestrelc (the kestrel op
+checked with FileCheck on `--emit=mlir`), compiled for the CPU and compared
+with onnxruntime's CPU execution provider, which implements these ops
+(f32, max abs error <= 1e-5 unless stated). Refused features must fail the
+import with a located error naming what is not supported."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kestrel.compiler import CompileError, kestrelc  # noqa: E402
+from kestrel.runtime import CpuLibrary  # noqa: E402
+
+ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+from test_onnx_recognize_blocks import filecheck  # noqa: E402
+
+TOL = 1e-5
+RNG = np.random.default_rng(7)
+
+
+def _rand(*shape, scale=1.0):
+    return (scale * RNG.standard_normal(shape)).astype(np.float32)
+
+
+def _model(node, inputs, outputs, inits=None, opset=23, ms=False):
+    """One-node model. inputs: name -> array (graph inputs) ; inits likewise
+    (initializers); outputs: names."""
+    inits = inits or {}
+    vi = []
+    for k, v in inputs.items():
+        et = TensorProto.FLOAT if v.dtype == np.float32 else TensorProto.INT64
+        vi.append(helper.make_tensor_value_info(k, et, v.shape))
+    graph = helper.make_graph(
+        [node], "g", vi,
+        [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+        initializer=[numpy_helper.from_array(np.asarray(v), k) for k, v in inits.items()])
+    opsets = [helper.make_opsetid("", opset)]
+    if ms:
+        opsets.append(helper.make_opsetid("com.microsoft", 1))
+    return helper.make_model(graph, opset_imports=opsets, ir_version=10)
+
+
+def _check(tmp_path, model, feeds, checks=None, tol=TOL, ref_model=None):
+    """Imports (FileCheck `checks` on the MLIR), compiles for the CPU, runs
+    with `feeds` and compares every graph output with onnxruntime (running
+    `ref_model` when given, the same computation spelled as onnxruntime
+    registers it)."""
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    if checks:
+        kestrelc(path, tmp_path / "m.mlir", "--emit=mlir")
+        filecheck((tmp_path / "m.mlir").read_text(), checks, tmp_path)
+    so = tmp_path / "m.so"
+    kestrelc(path, so, "--target=cpu")
+    ours = CpuLibrary(so).g(*feeds.values())
+    if not isinstance(ours, (list, tuple)):
+        ours = [ours]
+    if ref_model is not None:
+        path = tmp_path / "ref.onnx"
+        onnx.save(ref_model, path)
+    refs = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]
+                                ).run(None, feeds)
+    assert len(ours) == len(refs)
+    errs = []
+    for o, r in zip(ours, refs):
+        assert o.shape == r.shape, (o.shape, r.shape)
+        errs.append(float(np.abs(o - r).max()))
+    assert max(errs) <= tol, errs
+    return errs
+
+
+def _refused(tmp_path, model, *fragments):
+    path = tmp_path / "bad.onnx"
+    onnx.save(model, path)
+    with pytest.raises(CompileError) as err:
+        kestrelc(path, tmp_path / "bad.mlir", "--emit=mlir")
+    msg = str(err.value)
+    assert "error" in msg and "bad.onnx" in msg, msg  # located at the model
+    for f in fragments:
+        assert f in msg, msg
+    assert not (tmp_path / "bad.mlir").exists() or not (tmp_path / "bad.mlir").read_text()
+
+
+# --------------------------------------------------------------------------
+# SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("axis,shape,domain", [
+    (-1, (2, 5, 16), ""), (2, (2, 5, 16), "com.microsoft"), (1, (3, 4, 8), "")])
+def test_simplified_layer_norm(tmp_path, axis, shape, domain):
+    norm = shape[axis:] if axis >= 0 else shape[axis:]
+    x, w = _rand(*shape), (1 + 0.1 * _rand(*norm))
+    def make(dom):
+        node = helper.make_node("SimplifiedLayerNormalization", ["x", "w"], ["y"],
+                                name="sln", axis=axis, epsilon=1e-6, domain=dom)
+        return _model(node, {"x": x}, ["y"], {"w": w}, ms=bool(dom))
+    # onnxruntime registers the op in the default domain only; the
+    # com.microsoft spelling (accepted by Kestrel) is checked against it.
+    _check(tmp_path, make(domain), {"x": x},
+           "CHECK: kestrel.rms_norm\nCHECK-SAME: eps = 9.99999997E-7\n", ref_model=make(""))
+
+
+@pytest.mark.parametrize("bias,skip_shape,outs", [
+    (False, (2, 5, 16), ["y"]),
+    (True, (2, 5, 16), ["y", "", "", "sum"]),
+    (True, (5, 16), ["y", "", "", "sum"])])
+def test_skip_simplified_layer_norm(tmp_path, bias, skip_shape, outs):
+    x, skip, w = _rand(2, 5, 16), _rand(*skip_shape), 1 + 0.1 * _rand(16)
+    ins = ["x", "skip", "w"] + (["bias"] if bias else [])
+    inits = {"w": w}
+    if bias:
+        inits["bias"] = _rand(16)
+    node = helper.make_node("SkipSimplifiedLayerNormalization", ins, outs, name="ssln",
+                            epsilon=1e-5, domain="com.microsoft")
+    model = _model(node, {"x": x, "skip": skip}, [o for o in outs if o], inits, ms=True)
+    _check(tmp_path, model, {"x": x, "skip": skip}, "CHECK: kestrel.rms_norm\n")
+
+
+def test_skip_simplified_layer_norm_refuses_stats(tmp_path):
+    x, w = _rand(2, 5, 16), np.ones(16, np.float32)
+    node = helper.make_node("SkipSimplifiedLayerNormalization", ["x", "x", "w"],
+                            ["y", "mean", "inv"], name="ssln", domain="com.microsoft")
+    _refused(tmp_path, _model(node, {"x": x}, ["y", "mean", "inv"], {"w": w}, ms=True),
+             "SkipSimplifiedLayerNormalization 'ssln'", "mean", "inv_std_var",
+             "not supported")
+
+
+def test_simplified_layer_norm_refuses_broadcast_scale(tmp_path):
+    x = _rand(2, 5, 16)
+    node = helper.make_node("SimplifiedLayerNormalization", ["x", "w"], ["y"], name="sln",
+                            axis=1)
+    _refused(tmp_path, _model(node, {"x": x}, ["y"], {"w": np.ones(16, np.float32)}),
+             "SimplifiedLayerNormalization 'sln'", "normalized shape [5, 16]")
