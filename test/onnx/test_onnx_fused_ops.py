@@ -147,3 +147,73 @@ def test_simplified_layer_norm_refuses_broadcast_scale(tmp_path):
                             axis=1)
     _refused(tmp_path, _model(node, {"x": x}, ["y"], {"w": np.ones(16, np.float32)}),
              "SimplifiedLayerNormalization 'sln'", "normalized shape [5, 16]")
+
+
+# --------------------------------------------------------------------------
+# Attention (opset 23)
+# --------------------------------------------------------------------------
+
+
+def _attention(q, k, v, outs=("y",), extra_inputs=(), inits=None, **attrs):
+    ins = ["q", "k", "v", *extra_inputs]
+    node = helper.make_node("Attention", ins, list(outs), name="att", **attrs)
+    return _model(node, {"q": q, "k": k, "v": v}, [o for o in outs if o], inits)
+
+
+@pytest.mark.parametrize("case", [
+    # (B, Hq, Hkv, T, S, D, Dv, attrs, FileCheck line)
+    (2, 4, 4, 8, 8, 16, 16, {}, "CHECK: kestrel.attention %{{.*}}, %{{.*}}, %{{.*}} :"),
+    (2, 4, 4, 8, 8, 16, 16, {"is_causal": 1}, "CHECK: kestrel.attention {{.*}} causal :"),
+    (1, 8, 2, 8, 8, 16, 16, {"is_causal": 1},
+     "CHECK: kestrel.attention {{.*}} causal : tensor<1x8x8x16xf32>, tensor<1x2x8x16xf32>"),
+    (1, 4, 1, 6, 10, 8, 12, {"scale": 0.3},
+     "CHECK: kestrel.attention {{.*}} scale = 3.000000e-01 :"),
+    (1, 4, 2, 8, 8, 16, 16, {"is_causal": 1, "softcap": 2.0, "scale": 0.5},
+     "CHECK: kestrel.attention {{.*}} causal scale = 5.000000e-01 softcap = 2.000000e+00 :"),
+], ids=["plain", "causal", "gqa-causal", "mqa-scale-cross", "softcap"])
+def test_attention_4d(tmp_path, case):
+    B, H, Hkv, T, S, D, Dv, attrs, check = case
+    q, k, v = _rand(B, H, T, D), _rand(B, Hkv, S, D), _rand(B, Hkv, S, Dv)
+    model = _attention(q, k, v, **attrs)
+    _check(tmp_path, model, {"q": q, "k": k, "v": v}, check + "\nCHECK-NOT: linalg.softmax\n")
+
+
+@pytest.mark.parametrize("H,Hkv,causal", [(4, 4, 0), (6, 2, 1)])
+def test_attention_3d(tmp_path, H, Hkv, causal):
+    B, T, D = 2, 7, 8
+    q, k, v = _rand(B, T, H * D), _rand(B, T, Hkv * D), _rand(B, T, Hkv * D)
+    model = _attention(q, k, v, is_causal=causal, q_num_heads=H, kv_num_heads=Hkv)
+    _check(tmp_path, model, {"q": q, "k": k, "v": v},
+           f"CHECK: kestrel.attention {{{{.*}}}} : tensor<2x{H}x7x8xf32>, "
+           f"tensor<2x{Hkv}x7x8xf32>\n")
+
+
+def test_attention_present_outputs(tmp_path):
+    """Without a cache, present_key / present_value are K and V."""
+    q, k, v = _rand(1, 4, 5, 8), _rand(1, 2, 5, 8), _rand(1, 2, 5, 8)
+    model = _attention(q, k, v, outs=("y", "pk", "pv"), is_causal=1)
+    _check(tmp_path, model, {"q": q, "k": k, "v": v}, "CHECK: kestrel.attention\n")
+
+
+def test_attention_refuses_mask_and_cache(tmp_path):
+    q, k, v = _rand(1, 2, 4, 8), _rand(1, 2, 4, 8), _rand(1, 2, 4, 8)
+    inits = {"mask": np.zeros((4, 4), np.float32), "pk": _rand(1, 2, 3, 8),
+             "pv": _rand(1, 2, 3, 8)}
+    model = _attention(q, k, v, outs=("y", "", "", "qk"),
+                       extra_inputs=("mask", "pk", "pv"), inits=inits)
+    _refused(tmp_path, model, "Attention 'att'", "unsupported input attn_mask",
+             "input past_key", "input past_value", "output qk_matmul_output")
+
+
+def test_attention_refuses_misaligned_causal(tmp_path):
+    q, k, v = _rand(1, 2, 3, 8), _rand(1, 2, 5, 8), _rand(1, 2, 5, 8)
+    _refused(tmp_path, _attention(q, k, v, is_causal=1), "Attention 'att'",
+             "is_causal with query length 3 != key length 5 is not supported")
+
+
+def test_attention_refuses_bad_heads(tmp_path):
+    q, k, v = _rand(1, 3, 4, 8), _rand(1, 2, 4, 8), _rand(1, 2, 4, 8)
+    _refused(tmp_path, _attention(q, k, v), "Attention 'att'",
+             "3 query heads are not a multiple of 2 KV heads")
+    q3 = _rand(1, 4, 24)
+    _refused(tmp_path, _attention(q3, q3, q3), "3-D inputs need q_num_heads and kv_num_heads")
