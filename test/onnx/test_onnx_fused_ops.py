@@ -217,3 +217,84 @@ def test_attention_refuses_bad_heads(tmp_path):
              "3 query heads are not a multiple of 2 KV heads")
     q3 = _rand(1, 4, 24)
     _refused(tmp_path, _attention(q3, q3, q3), "3-D inputs need q_num_heads and kv_num_heads")
+
+
+# --------------------------------------------------------------------------
+# RotaryEmbedding (opset 23 and com.microsoft)
+# --------------------------------------------------------------------------
+
+
+def _caches(max_pos, half, base=10000.0):
+    inv = base ** (-np.arange(half, dtype=np.float64) * 2 / (2 * half))
+    ang = np.arange(max_pos)[:, None] * inv[None, :]
+    return np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
+
+
+@pytest.mark.parametrize("rank,interleaved,rot_dim,with_pos", [
+    (4, 0, 0, True), (4, 1, 0, True), (3, 0, 0, True), (3, 1, 8, True),
+    (4, 0, 8, False), (4, 1, 0, False)])
+def test_rotary_embedding_onnx(tmp_path, rank, interleaved, rot_dim, with_pos):
+    B, H, S, D = 2, 3, 5, 16
+    R = rot_dim or D
+    x = _rand(B, H, S, D) if rank == 4 else _rand(B, S, H * D)
+    feeds = {"x": x}
+    attrs = {"interleaved": interleaved}
+    if rot_dim:
+        attrs["rotary_embedding_dim"] = rot_dim
+    if rank == 3:
+        attrs["num_heads"] = H
+    if with_pos:
+        cos, sin = _caches(32, R // 2)
+        feeds["pos"] = RNG.integers(0, 32, (B, S)).astype(np.int64)
+        ins = ["x", "cos", "sin", "pos"]
+    else:
+        c, s = _caches(32, R // 2)
+        idx = RNG.integers(0, 32, (B, S))
+        cos, sin = c[idx], s[idx]  # [B, S, R/2]
+        ins = ["x", "cos", "sin"]
+    node = helper.make_node("RotaryEmbedding", ins, ["y"], name="rope", **attrs)
+    model = _model(node, feeds, ["y"], {"cos": cos, "sin": sin})
+    _check(tmp_path, model, feeds, "CHECK: func.func @g\nCHECK: linalg.generic\n")
+
+
+@pytest.mark.parametrize("rank,interleaved,pos_kind", [
+    (3, 0, "ids"), (3, 1, "ids"), (4, 0, "ids"), (3, 0, "offset"), (4, 1, "offset")])
+def test_rotary_embedding_microsoft(tmp_path, rank, interleaved, pos_kind):
+    B, H, S, D = 2, 2, 6, 8
+    x = _rand(B, H, S, D) if rank == 4 else _rand(B, S, H * D)
+    cos, sin = _caches(16, D // 2, base=500.0)
+    pos = (RNG.integers(0, 16, (B, S)) if pos_kind == "ids"
+           else np.array([3])).astype(np.int64)
+    attrs = {"interleaved": interleaved}
+    if rank == 3:
+        attrs["num_heads"] = H
+    node = helper.make_node("RotaryEmbedding", ["x", "pos", "cos", "sin"], ["y"],
+                            name="rope", domain="com.microsoft", **attrs)
+    feeds = {"x": x, "pos": pos}
+    model = _model(node, feeds, ["y"], {"cos": cos, "sin": sin}, ms=True)
+    _check(tmp_path, model, feeds)
+
+
+def test_rotary_embedding_refusals(tmp_path):
+    x = _rand(1, 2, 4, 8)
+    cos, sin = _caches(8, 4)
+    node = helper.make_node("RotaryEmbedding", ["x", "pos", "cos", "sin"], ["y"],
+                            name="rope", domain="com.microsoft", is_packed_batching=1)
+    model = _model(node, {"x": x, "pos": np.zeros((1, 4), np.int64)}, ["y"],
+                   {"cos": cos, "sin": sin}, ms=True)
+    _refused(tmp_path, model, "RotaryEmbedding 'rope'", "is_packed_batching is not supported")
+    node = helper.make_node("RotaryEmbedding", ["x", "cos", "sin"], ["y"], name="rope",
+                            rotary_embedding_dim=6)
+    model = _model(node, {"x": x}, ["y"], {"cos": cos, "sin": sin})
+    _refused(tmp_path, model, "RotaryEmbedding 'rope'", "last dimension of the caches")
+
+
+def test_microsoft_only_ops_need_their_domain(tmp_path):
+    """SkipSimplifiedLayerNormalization in the default domain is not the
+    com.microsoft op: listed as unsupported with its domain."""
+    x = _rand(2, 4)
+    node = helper.make_node("SkipSimplifiedLayerNormalization", ["x", "x", "w"], ["y"],
+                            name="ssln")
+    _refused(tmp_path, _model(node, {"x": x}, ["y"], {"w": np.ones(4, np.float32)}),
+             "unsupported ONNX operators", "node 'ssln': SkipSimplifiedLayerNormalization "
+             "(domain 'ai.onnx'")
