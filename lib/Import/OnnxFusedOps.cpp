@@ -20,10 +20,13 @@
 //   and the qk_matmul_output output are refused, all listed in one error.
 // * RotaryEmbedding, opset 23 (X, cos_cache, sin_cache[, position_ids]) and
 //   com.microsoft (input, position_ids, cos_cache, sin_cache): the caches
-//   are arbitrary tensors, which kestrel.rope (angles from a base) cannot
-//   take, so the rotation is one linalg.generic reading x and the caches
-//   with tensor.extract: rotate-half (pairs (i, i + R/2)) or interleaved
-//   (pairs (2i, 2i + 1)), features d >= R passed through.
+//   read by position ids (or a com.microsoft offset) become kestrel.rope
+//   when they are f32 constants equal, element by element, to the standard
+//   tables cos/sin(p · base^(-2i/R)) of some base (read off the table);
+//   any other caches (runtime, other values, opset 23 [B, S, R/2] caches)
+//   give one linalg.generic reading x and the caches with tensor.extract:
+//   rotate-half (pairs (i, i + R/2)) or interleaved (pairs (2i, 2i + 1)),
+//   features d >= R passed through.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +39,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 
@@ -72,6 +76,41 @@ std::string shapeStr(ArrayRef<int64_t> s) {
   for (size_t i = 0; i < s.size(); ++i)
     r += (i ? ", " : "") + std::to_string(s[i]);
   return r + "]";
+}
+
+/// The base of constant rotary caches cos/sin [P, half] (rows = positions
+/// 0..P-1, column i at angle p · base^(-2i / (2 half))), or std::nullopt
+/// when they are not such tables (tolerance 1e-6 + 2.5e-7 · p, the f32
+/// error of a table made by an exporter).
+std::optional<double> cacheBase(DenseElementsAttr cosA, DenseElementsAttr sinA,
+                                int64_t P, int64_t half) {
+  if (!cosA || !sinA || !cosA.getElementType().isF32() ||
+      !sinA.getElementType().isF32() || P < 2 || half < 2)
+    return std::nullopt;
+  std::vector<float> c(cosA.getValues<float>().begin(), cosA.getValues<float>().end());
+  std::vector<float> sn(sinA.getValues<float>().begin(), sinA.getValues<float>().end());
+  double R = 2.0 * (double)half;
+  // θ(1, 1) = base^(-2 / R).
+  double th = std::atan2((double)sn[half + 1], (double)c[half + 1]);
+  if (!(th > 0) || th >= 1)
+    return std::nullopt;
+  double raw = std::pow(th, -R / 2);
+  auto fits = [&](double base) {
+    for (int64_t p = 0; p < P; ++p) {
+      double tol = 1e-6 + 2.5e-7 * (double)p;
+      for (int64_t i = 0; i < half; ++i) {
+        double theta = (double)p * std::pow(base, -2.0 * (double)i / R);
+        if (std::abs(c[p * half + i] - std::cos(theta)) > tol ||
+            std::abs(sn[p * half + i] - std::sin(theta)) > tol)
+          return false;
+      }
+    }
+    return true;
+  };
+  for (double base : {std::round(raw), raw})
+    if (base > 1 && fits(base))
+      return base;
+  return std::nullopt;
 }
 
 } // namespace
@@ -335,6 +374,41 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
     }
     bool interleaved = intAttr(node, "interleaved", 0);
     int64_t maxPos = cs[0];
+    // Constant caches that are the standard tables of some base, read by
+    // position: kestrel.rope (which computes the angles itself).
+    std::optional<double> base;
+    if (mode != Direct)
+      base = cacheBase(foldedOf(cosC), foldedOf(sinC), maxPos, half);
+    if (base && isa<Float32Type>(elt)) {
+      Value positions;
+      IntegerAttr offset;
+      Type i64 = b.getI64Type();
+      if (mode == ById) {
+        positions = castTo(pos, i64);
+      } else if (DenseElementsAttr pc = foldedOf(pos)) {
+        int64_t o = (*pc.getValues<APInt>().begin()).getSExtValue();
+        if (o) offset = b.getI64IntegerAttr(o);
+      } else {
+        // A runtime offset: positions[b, s] = offset + s.
+        Value p64 = castTo(pos, i64);
+        positions = gather({B, S}, i64, [&](OpBuilder &nb, Location l, ValueRange idx) {
+          Value z = arith::ConstantIndexOp::create(nb, l, 0);
+          Value o = tensor::ExtractOp::create(
+              nb, l, p64, SmallVector<Value>(typeOf(p64).getRank(), z));
+          Value s = arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx[1]);
+          return arith::AddIOp::create(nb, l, o, s).getResult();
+        });
+      }
+      Value y = kestrel::RopeOp::create(
+                    b, loc, typeOf(x), x, positions,
+                    interleaved ? b.getUnitAttr() : UnitAttr(),
+                    R == D ? IntegerAttr() : b.getI64IntegerAttr(R),
+                    b.getF32FloatAttr((float)*base), offset)
+                    .getResult();
+      if (rank == 3) y = reshape(transpose(y, {0, 2, 1, 3}), xs0);
+      out.push_back(y);
+      return success();
+    }
     Value y = gather(xs, elt, [&](OpBuilder &nb, Location l, ValueRange idx) {
       auto ci = [&](int64_t c) -> Value {
         return arith::ConstantIndexOp::create(nb, l, c);

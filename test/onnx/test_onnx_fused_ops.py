@@ -230,10 +230,19 @@ def _caches(max_pos, half, base=10000.0):
     return np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
 
 
-@pytest.mark.parametrize("rank,interleaved,rot_dim,with_pos", [
-    (4, 0, 0, True), (4, 1, 0, True), (3, 0, 0, True), (3, 1, 8, True),
-    (4, 0, 8, False), (4, 1, 0, False)])
-def test_rotary_embedding_onnx(tmp_path, rank, interleaved, rot_dim, with_pos):
+# Constant caches equal to the standard tables of a base, read by position,
+# become kestrel.rope (which recomputes the angles in f32: positions < 32,
+# |x| <~ 4, so 1e-5 absolute holds, as for the recognized RoPE of
+# test_onnx_recognize_blocks.py); other caches (random values, runtime
+# inputs, opset 23 [B, S, R/2] caches) the generic gather form.
+ROPE_CHECK = {"table": "CHECK: kestrel.rope\n",
+              "generic": "CHECK: func.func @g\nCHECK-NOT: kestrel.rope\nCHECK: linalg.generic\n"}
+
+
+@pytest.mark.parametrize("rank,interleaved,rot_dim,caches", [
+    (4, 0, 0, "table"), (4, 1, 0, "table"), (3, 0, 0, "table"), (3, 1, 8, "table"),
+    (4, 0, 0, "random"), (3, 1, 8, "runtime"), (4, 0, 8, "direct"), (4, 1, 0, "direct")])
+def test_rotary_embedding_onnx(tmp_path, rank, interleaved, rot_dim, caches):
     B, H, S, D = 2, 3, 5, 16
     R = rot_dim or D
     x = _rand(B, H, S, D) if rank == 4 else _rand(B, S, H * D)
@@ -243,36 +252,53 @@ def test_rotary_embedding_onnx(tmp_path, rank, interleaved, rot_dim, with_pos):
         attrs["rotary_embedding_dim"] = rot_dim
     if rank == 3:
         attrs["num_heads"] = H
-    if with_pos:
-        cos, sin = _caches(32, R // 2)
-        feeds["pos"] = RNG.integers(0, 32, (B, S)).astype(np.int64)
-        ins = ["x", "cos", "sin", "pos"]
-    else:
-        c, s = _caches(32, R // 2)
+    cos, sin = _caches(32, R // 2)
+    ins = ["x", "cos", "sin", "pos"]
+    if caches == "random":
+        cos, sin = _rand(32, R // 2), _rand(32, R // 2)
+    if caches == "direct":
         idx = RNG.integers(0, 32, (B, S))
-        cos, sin = c[idx], s[idx]  # [B, S, R/2]
+        cos, sin = cos[idx], sin[idx]  # [B, S, R/2]
         ins = ["x", "cos", "sin"]
+    else:
+        feeds["pos"] = RNG.integers(0, 32, (B, S)).astype(np.int64)
+    inits = {"cos": cos, "sin": sin}
+    if caches == "runtime":
+        feeds.update(inits)
+        inits = {}
     node = helper.make_node("RotaryEmbedding", ins, ["y"], name="rope", **attrs)
-    model = _model(node, feeds, ["y"], {"cos": cos, "sin": sin})
-    _check(tmp_path, model, feeds, "CHECK: func.func @g\nCHECK: linalg.generic\n")
+    model = _model(node, feeds, ["y"], inits)
+    _check(tmp_path, model, feeds, ROPE_CHECK["table" if caches == "table" else "generic"])
 
 
-@pytest.mark.parametrize("rank,interleaved,pos_kind", [
-    (3, 0, "ids"), (3, 1, "ids"), (4, 0, "ids"), (3, 0, "offset"), (4, 1, "offset")])
-def test_rotary_embedding_microsoft(tmp_path, rank, interleaved, pos_kind):
+@pytest.mark.parametrize("rank,interleaved,pos_kind,caches", [
+    (3, 0, "ids", "table"), (3, 1, "ids", "table"), (4, 0, "ids", "random"),
+    (3, 0, "offset", "table"), (4, 1, "offset", "random"), (4, 0, "const-offset", "table")])
+def test_rotary_embedding_microsoft(tmp_path, rank, interleaved, pos_kind, caches):
     B, H, S, D = 2, 2, 6, 8
     x = _rand(B, H, S, D) if rank == 4 else _rand(B, S, H * D)
     cos, sin = _caches(16, D // 2, base=500.0)
-    pos = (RNG.integers(0, 16, (B, S)) if pos_kind == "ids"
+    if caches == "random":
+        cos, sin = _rand(16, D // 2), _rand(16, D // 2)
+    pos = (RNG.integers(0, 10, (B, S)) if pos_kind == "ids"
            else np.array([3])).astype(np.int64)
     attrs = {"interleaved": interleaved}
     if rank == 3:
         attrs["num_heads"] = H
     node = helper.make_node("RotaryEmbedding", ["x", "pos", "cos", "sin"], ["y"],
                             name="rope", domain="com.microsoft", **attrs)
-    feeds = {"x": x, "pos": pos}
-    model = _model(node, feeds, ["y"], {"cos": cos, "sin": sin}, ms=True)
-    _check(tmp_path, model, feeds)
+    feeds, inits = {"x": x}, {"cos": cos, "sin": sin}
+    if pos_kind == "const-offset":
+        inits["pos"] = pos
+    else:
+        feeds["pos"] = pos
+    model = _model(node, feeds, ["y"], inits, ms=True)
+    check = ROPE_CHECK["table" if caches == "table" else "generic"]
+    if caches == "table":
+        check += "CHECK-SAME: base = 5.000000e+02\n"
+        if pos_kind == "const-offset":
+            check += "CHECK-SAME: offset = 3\n"
+    _check(tmp_path, model, feeds, check)
 
 
 def test_rotary_embedding_refusals(tmp_path):
