@@ -47,7 +47,8 @@ namespace kestrel::onnximport {
 
 std::vector<std::string> fusedOps() {
   return {"SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization",
-          "Attention", "RotaryEmbedding"};
+          "Attention", "RotaryEmbedding", "GroupQueryAttention",
+          "MultiHeadAttention"};
 }
 
 bool isFusedOpDomain(llvm::StringRef op, llvm::StringRef domain) {
@@ -57,6 +58,7 @@ bool isFusedOpDomain(llvm::StringRef op, llvm::StringRef domain) {
   if (op == "SkipSimplifiedLayerNormalization") return ms;
   if (op == "Attention") return onnx;
   if (op == "RotaryEmbedding") return onnx || ms;
+  if (op == "GroupQueryAttention" || op == "MultiHeadAttention") return ms;
   return false;
 }
 
@@ -124,10 +126,14 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
   handled = true;
   std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
   std::string what = op.str() + " '" + node.name() + "' (domain '" + domain + "')";
-  for (Value v : in)
+  // The data inputs (not position ids, sequence lengths, masks) are float.
+  bool attention = op == "GroupQueryAttention" || op == "MultiHeadAttention";
+  for (auto [i, v] : llvm::enumerate(in))
     if (v && !isa<FloatType>(typeOf(v).getElementType()) &&
-        !(op == "RotaryEmbedding" && isa<IntegerType>(typeOf(v).getElementType())))
-      return error(what + ": integer element types are not supported");
+        !(op == "RotaryEmbedding" && i == (domain == "com.microsoft" ? 1u : 3u)) &&
+        !(attention && i > 2))
+      return error(what + ": input " + std::to_string(i) +
+                   " has an integer element type (float expected)");
   auto need = [&](int n) -> LogicalResult {
     for (int i = 0; i < n; ++i)
       if (!present(node, in, i))
@@ -301,6 +307,142 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
     if (rank == 3)
       y = reshape(transpose(y, {0, 2, 1, 3}), {B, T, H * vs[3]});
     out.append({y, k, v});
+    return success();
+  }
+
+  if (op == "GroupQueryAttention" || op == "MultiHeadAttention") {
+    bool gqa = op == "GroupQueryAttention";
+    // Inputs this mapping takes (by index) and the names of the others.
+    const char *gqaNames[] = {"query", "key", "value", "past_key", "past_value",
+                              "seqlens_k", "total_sequence_length", "cos_cache",
+                              "sin_cache", "position_ids", "attention_bias",
+                              "head_sink"};
+    const char *mhaNames[] = {"query", "key", "value", "bias", "key_padding_mask",
+                              "attention_bias", "past_key", "past_value",
+                              "past_sequence_length", "cache_indirection"};
+    std::vector<int> allowed = gqa ? std::vector<int>{0, 1, 2, 5, 6}
+                                   : std::vector<int>{0, 1, 2, 3};
+    int known = gqa ? 12 : 10;
+    std::vector<std::string> unsupported;
+    for (int i = 0; i < node.input_size(); ++i)
+      if (!node.input(i).empty() && !llvm::is_contained(allowed, i))
+        unsupported.push_back(
+            "input " + (i < known ? std::string(gqa ? gqaNames[i] : mhaNames[i])
+                                  : std::to_string(i)));
+    if (node.input_size() < 3 || node.input(1).empty() || node.input(2).empty())
+      unsupported.push_back("packed QKV (key and value absent)");
+    if (gqa) {
+      if (intAttr(node, "do_rotary", 0)) unsupported.push_back("do_rotary");
+      if (intAttr(node, "local_window_size", -1) != -1)
+        unsupported.push_back("local_window_size");
+      if (intAttr(node, "smooth_softmax", 0)) unsupported.push_back("smooth_softmax");
+      if (intAttr(node, "qk_output", 0)) unsupported.push_back("qk_output");
+    } else if (wanted(node, 3)) {
+      unsupported.push_back("output qk");
+    }
+    if (!unsupported.empty()) {
+      std::string list;
+      for (const std::string &u : unsupported) list += (list.empty() ? "" : ", ") + u;
+      return error(what + ": unsupported " + list +
+                   (gqa ? " (supported: the prefill form without a cache: 3-D "
+                          "query, key, value, seqlens_k, total_sequence_length, "
+                          "num_heads, kv_num_heads, scale, softcap)"
+                        : " (supported: 3-D query, key, value, bias, num_heads, "
+                          "scale, unidirectional)"));
+    }
+    Value q = in[0], k = in[1], v = in[2];
+    for (Value t : {q, k, v})
+      if (typeOf(t).getRank() != 3)
+        return error(what + ": query, key and value must be 3-D [B, S, hidden]");
+    Type elt = typeOf(q).getElementType();
+    if (typeOf(k).getElementType() != elt || typeOf(v).getElementType() != elt)
+      return error(what + ": query, key and value element types differ");
+    int64_t H = intAttr(node, "num_heads", 0);
+    int64_t Hkv = gqa ? intAttr(node, "kv_num_heads", 0) : H;
+    if (H <= 0 || Hkv <= 0 || H % Hkv)
+      return error(what + ": num_heads " + std::to_string(H) +
+                   (gqa ? " must be a positive multiple of kv_num_heads " +
+                              std::to_string(Hkv)
+                        : std::string(" must be positive")));
+    auto qs = typeOf(q).getShape(), ks = typeOf(k).getShape(),
+         vs = typeOf(v).getShape();
+    int64_t B = qs[0], T = qs[1], S = ks[1];
+    if (qs[2] % H || ks[2] % Hkv || vs[2] % Hkv || ks[0] != B || vs[0] != B ||
+        vs[1] != S)
+      return error(what + ": shapes query " + shapeStr(qs) + ", key " + shapeStr(ks) +
+                   ", value " + shapeStr(vs) + " do not match the heads");
+    int64_t D = qs[2] / H, Dv = vs[2] / Hkv;
+    if (ks[2] / Hkv != D)
+      return error(what + ": query and key head sizes differ");
+    if (!gqa && present(node, in, 3)) {
+      // bias [3 * hidden]: the q, k and v biases one after the other.
+      auto bsh = typeOf(in[3]).getShape();
+      if (bsh != ArrayRef<int64_t>{qs[2] + ks[2] + vs[2]})
+        return error(what + ": bias must have shape [" +
+                     std::to_string(qs[2] + ks[2] + vs[2]) + "]");
+      auto part = [&](int64_t off, int64_t n) {
+        StridedView view;
+        view.outShape = {n};
+        view.offset = {off};
+        view.coef = {{1}};
+        return stridedView(in[3], view);
+      };
+      q = elementwise({q, part(0, qs[2])}, elt, add);
+      k = elementwise({k, part(qs[2], ks[2])}, elt, add);
+      v = elementwise({v, part(qs[2] + ks[2], vs[2])}, elt, add);
+    }
+    bool causal = gqa || intAttr(node, "unidirectional", 0);
+    if (causal && S != T)
+      return error(what + ": causal attention with query length " + std::to_string(T) +
+                   " != key length " + std::to_string(S) + " is not supported");
+    Value keyLengths;
+    if (gqa) {
+      // seqlens_k[b] = (valid length of row b) - 1, total_sequence_length = S.
+      if (!present(node, in, 5) || !present(node, in, 6))
+        return error(what + " needs seqlens_k and total_sequence_length");
+      if (typeOf(in[5]).getShape() != ArrayRef<int64_t>{B} ||
+          !typeOf(in[5]).getElementType().isInteger(32))
+        return error(what + ": seqlens_k must be i32 [" + std::to_string(B) + "]");
+      if (DenseElementsAttr tot = foldedOf(in[6]))
+        if (isa<IntegerType>(tot.getElementType()) &&
+            (*tot.getValues<APInt>().begin()).getSExtValue() != S)
+          return error(what + ": total_sequence_length must equal the key length " +
+                       std::to_string(S) + " without a cache");
+      DenseElementsAttr sl = foldedOf(in[5]);
+      bool full = sl && llvm::all_of(sl.getValues<APInt>(), [&](const APInt &a) {
+                    return a.getSExtValue() == S - 1;
+                  });
+      if (!full) {
+        // Right-padded rows: keys s < seqlens_k[b] + 1 only.
+        keyLengths = elementwise(
+            {in[5]}, typeOf(in[5]).getElementType(),
+            [&](OpBuilder &nb, Location l, ValueRange a) {
+              Value one = arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(1));
+              return arith::AddIOp::create(nb, l, a[0], one).getResult();
+            });
+      }
+    }
+    auto heads = [&](Value x, int64_t h) {
+      auto s = typeOf(x).getShape();
+      return transpose(reshape(x, {s[0], s[1], h, s[2] / h}), {0, 2, 1, 3});
+    };
+    Value q4 = heads(q, H), k4 = heads(k, Hkv), v4 = heads(v, Hkv);
+    auto type = RankedTensorType::get({B, H, T, Dv}, elt);
+    auto att = kestrel::AttentionOp::create(
+        b, loc, TypeRange{type}, q4, k4, v4, keyLengths, UnitAttr(), IntegerAttr(),
+        IntegerAttr(), FloatAttr(), FloatAttr(), DenseI64ArrayAttr(),
+        DenseIntElementsAttr());
+    if (causal) att.setCausal(true);
+    if (const onnx::AttributeProto *sc = attribute(node, "scale"); sc && sc->f() != 0)
+      att.setScaleAttr(b.getF32FloatAttr(sc->f()));
+    if (gqa) {
+      float softcap = floatAttr(node, "softcap", 0.f);
+      if (softcap < 0 || std::isnan(softcap))
+        return error(what + ": softcap must be >= 0");
+      if (softcap > 0) att.setSoftcapAttr(b.getF32FloatAttr(softcap));
+    }
+    Value y = reshape(transpose(att.getResult(), {0, 2, 1, 3}), {B, T, H * Dv});
+    out.append({y, k4, v4});
     return success();
   }
 

@@ -43,7 +43,7 @@ def _model(node, inputs, outputs, inits=None, opset=23, ms=False):
     inits = inits or {}
     vi = []
     for k, v in inputs.items():
-        et = TensorProto.FLOAT if v.dtype == np.float32 else TensorProto.INT64
+        et = helper.np_dtype_to_tensor_dtype(v.dtype)
         vi.append(helper.make_tensor_value_info(k, et, v.shape))
     graph = helper.make_graph(
         [node], "g", vi,
@@ -324,3 +324,81 @@ def test_microsoft_only_ops_need_their_domain(tmp_path):
     _refused(tmp_path, _model(node, {"x": x}, ["y"], {"w": np.ones(4, np.float32)}),
              "unsupported ONNX operators", "node 'ssln': SkipSimplifiedLayerNormalization "
              "(domain 'ai.onnx'")
+
+
+# --------------------------------------------------------------------------
+# com.microsoft GroupQueryAttention (prefill, no cache) / MultiHeadAttention
+# --------------------------------------------------------------------------
+
+
+def _gqa(q, k, v, seqlens, total, outs=("y",), extra=None, inits=None, **attrs):
+    """GroupQueryAttention with inputs query, key, value, past_key (absent),
+    past_value (absent), seqlens_k, total_sequence_length [, extra...]."""
+    ins = ["q", "k", "v", "", "", "seqlens", "total", *(extra or [])]
+    node = helper.make_node("GroupQueryAttention", ins, list(outs), name="gqa",
+                            domain="com.microsoft", **attrs)
+    feeds = {"q": q, "k": k, "v": v, "seqlens": seqlens}
+    inits = dict(inits or {})
+    inits["total"] = np.array(total, np.int32)
+    return _model(node, feeds, [o for o in outs if o], inits, ms=True), feeds
+
+
+@pytest.mark.parametrize("H,Hkv,attrs,check", [
+    (4, 2, {}, "CHECK: kestrel.attention {{.*}} causal : tensor<2x4x6x8xf32>, tensor<2x2x6x8xf32>"),
+    (4, 1, {"scale": 0.25}, "CHECK: kestrel.attention {{.*}} causal scale = 2.500000e-01 :"),
+    (2, 2, {"softcap": 3.0}, "CHECK: kestrel.attention {{.*}} causal softcap = 3.000000e+00 :"),
+], ids=["gqa", "mqa-scale", "mha-softcap"])
+def test_group_query_attention(tmp_path, H, Hkv, attrs, check):
+    B, S, D = 2, 6, 8
+    q, k, v = _rand(B, S, H * D), _rand(B, S, Hkv * D), _rand(B, S, Hkv * D)
+    seqlens = np.full(B, S - 1, np.int32)
+    model, feeds = _gqa(q, k, v, seqlens, S, outs=("y", "pk", "pv"), num_heads=H,
+                        kv_num_heads=Hkv, **attrs)
+    _check(tmp_path, model, feeds, check + "\n")
+
+
+def test_group_query_attention_refusals(tmp_path):
+    B, S, D = 1, 4, 8
+    q, k, v = _rand(B, S, 2 * D), _rand(B, S, D), _rand(B, S, D)
+    seqlens = np.full(B, S - 1, np.int32)
+    model, _ = _gqa(q, k, v, seqlens, S, extra=["cos", "sin"],
+                    inits={"cos": _rand(8, 4), "sin": _rand(8, 4)},
+                    num_heads=2, kv_num_heads=1, do_rotary=1, local_window_size=2)
+    _refused(tmp_path, model, "GroupQueryAttention 'gqa'", "unsupported input cos_cache",
+             "input sin_cache", "do_rotary", "local_window_size")
+    node = helper.make_node("GroupQueryAttention", ["q", "k", "v", "pk", "pv", "sl", "tot"],
+                            ["y"], name="gqa", domain="com.microsoft", num_heads=2,
+                            kv_num_heads=1)
+    model = _model(node, {"q": q, "k": k, "v": v}, ["y"],
+                   {"pk": _rand(1, 1, 2, D), "pv": _rand(1, 1, 2, D), "sl": seqlens,
+                    "tot": np.array(S + 2, np.int32)}, ms=True)
+    _refused(tmp_path, model, "unsupported input past_key, input past_value")
+
+
+@pytest.mark.parametrize("T,S,attrs,bias,check", [
+    (5, 5, {}, False, "CHECK: kestrel.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x3x5x8xf32>"),
+    (5, 5, {"unidirectional": 1}, True, "CHECK: kestrel.attention {{.*}} causal :"),
+    (4, 7, {"scale": 0.2}, True, "CHECK: kestrel.attention {{.*}} scale = 2.000000e-01 :"),
+], ids=["plain", "causal-bias", "cross-scale-bias"])
+def test_multi_head_attention(tmp_path, T, S, attrs, bias, check):
+    B, H, D = 2, 3, 8
+    q, k, v = _rand(B, T, H * D), _rand(B, S, H * D), _rand(B, S, H * D)
+    ins = ["q", "k", "v"] + (["bias"] if bias else [])
+    inits = {"bias": _rand(3 * H * D)} if bias else {}
+    node = helper.make_node("MultiHeadAttention", ins, ["y"], name="mha",
+                            domain="com.microsoft", num_heads=H, **attrs)
+    feeds = {"q": q, "k": k, "v": v}
+    _check(tmp_path, _model(node, feeds, ["y"], inits, ms=True), feeds, check + "\n")
+
+
+def test_multi_head_attention_refusals(tmp_path):
+    q = _rand(1, 4, 16)
+    node = helper.make_node("MultiHeadAttention", ["q", "q", "q", "", "kpm"], ["y", "", "", "qk"],
+                            name="mha", domain="com.microsoft", num_heads=2)
+    model = _model(node, {"q": q}, ["y", "qk"], {"kpm": np.ones((1, 4), np.int32)}, ms=True)
+    _refused(tmp_path, model, "MultiHeadAttention 'mha'",
+             "unsupported input key_padding_mask, output qk")
+    node = helper.make_node("MultiHeadAttention", ["q"], ["y"], name="mha",
+                            domain="com.microsoft", num_heads=2)
+    _refused(tmp_path, _model(node, {"q": q}, ["y"], ms=True),
+             "packed QKV (key and value absent)")
