@@ -357,6 +357,18 @@ def test_group_query_attention(tmp_path, H, Hkv, attrs, check):
     _check(tmp_path, model, feeds, check + "\n")
 
 
+def test_group_query_attention_padded_rows(tmp_path):
+    """Runtime seqlens_k shorter than the sequence (right padding): keys
+    s <= seqlens_k[b] only, through key_lengths."""
+    B, S, D, H, Hkv = 2, 6, 8, 4, 2
+    q, k, v = _rand(B, S, H * D), _rand(B, S, Hkv * D), _rand(B, S, Hkv * D)
+    model, feeds = _gqa(q, k, v, np.array([S - 1, 2], np.int32), S, num_heads=H,
+                        kv_num_heads=Hkv)
+    _check(tmp_path, model, feeds,
+           "CHECK: %[[LEN:.*]] = linalg.generic\n"
+           "CHECK: kestrel.attention {{.*}} key_lengths(%[[LEN]] : tensor<2xi32>) causal :\n")
+
+
 def test_group_query_attention_refusals(tmp_path):
     B, S, D = 1, 4, 8
     q, k, v = _rand(B, S, 2 * D), _rand(B, S, D), _rand(B, S, D)
