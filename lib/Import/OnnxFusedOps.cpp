@@ -12,9 +12,10 @@
 //   (input_skip_bias_sum = s). Outputs 1 / 2 (mean, inv_std_var) are refused.
 // * Attention (opset 23) -> kestrel.attention: 4-D Q/K/V [B, H, S, D], or
 //   3-D [B, S, H*D] with q_num_heads / kv_num_heads (reshaped and transposed
-//   to 4-D, the result back to [B, S, H*Dv]); is_causal (only when the query
-//   and key lengths are equal: ONNX aligns the causal mask top-left without
-//   a cache, kestrel.attention bottom-right), scale, softcap, GQA when the KV
+//   to 4-D, the result back to [B, S, H*Dv]); is_causal (ONNX aligns the
+//   mask top-left without a cache, kestrel.attention bottom-right: for query
+//   length T != key length S the keys or queries are split, see below),
+//   scale, softcap, GQA when the KV
 //   heads divide the query heads. present_key / present_value are K and V
 //   (4-D). attn_mask, past_key/past_value, nonpad_kv_seqlen, sliding windows
 //   and the qk_matmul_output output are refused, all listed in one error.
@@ -288,22 +289,57 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
       return error(what + ": " + std::to_string(H) + " query heads are not a "
                    "multiple of " + std::to_string(Hkv) + " KV heads");
     bool causal = intAttr(node, "is_causal", 0);
-    if (causal && S != T)
-      return error(what + ": is_causal with query length " + std::to_string(T) +
-                   " != key length " + std::to_string(S) +
-                   " is not supported (ONNX aligns that mask top-left, "
-                   "kestrel.attention bottom-right)");
-    auto type = RankedTensorType::get({B, H, T, vs[3]}, elt);
-    auto att = kestrel::AttentionOp::create(b, loc, TypeRange{type},
-                                            ValueRange{q, k, v});
-    if (causal) att.setCausal(true);
-    if (const onnx::AttributeProto *s = attribute(node, "scale"))
-      att.setScaleAttr(b.getF32FloatAttr(s->f()));
     float softcap = floatAttr(node, "softcap", 0.f);
     if (softcap < 0 || std::isnan(softcap))
       return error(what + ": softcap must be >= 0");
-    if (softcap > 0) att.setSoftcapAttr(b.getF32FloatAttr(softcap));
-    Value y = att.getResult();
+    const onnx::AttributeProto *scaleA = attribute(node, "scale");
+    auto attention = [&](Value qq, Value kk, Value vv, bool c) {
+      auto qt = typeOf(qq).getShape();
+      auto type = RankedTensorType::get({B, H, qt[2], vs[3]}, elt);
+      auto att = kestrel::AttentionOp::create(b, loc, TypeRange{type},
+                                              ValueRange{qq, kk, vv});
+      if (c) att.setCausal(true);
+      if (scaleA) att.setScaleAttr(b.getF32FloatAttr(scaleA->f()));
+      if (softcap > 0) att.setSoftcapAttr(b.getF32FloatAttr(softcap));
+      return att.getResult();
+    };
+    // Rows [from, from + n) of axis 2 of x.
+    auto rows = [&](Value x, int64_t from, int64_t n) {
+      auto xs = typeOf(x).getShape();
+      StridedView view;
+      view.outShape = {xs[0], xs[1], n, xs[3]};
+      view.offset = {0, 0, from, 0};
+      for (int64_t d = 0; d < 4; ++d) {
+        view.coef.emplace_back(4, 0);
+        view.coef.back()[d] = 1;
+      }
+      return stridedView(x, view);
+    };
+    // Without a cache ONNX aligns the causal mask top-left (key s visible
+    // from query t iff s <= t), kestrel.attention bottom-right (s <= t + S -
+    // T); they agree when T = S. T < S: keys s >= T are seen by no query, so
+    // causal attention over the first T keys. T > S: queries t < S are causal
+    // over all keys, the others see every key (two attentions, concatenated).
+    Value y;
+    if (!causal || T == S) {
+      y = attention(q, k, v, causal);
+    } else if (T < S) {
+      y = attention(q, rows(k, 0, T), rows(v, 0, T), true);
+    } else {
+      Value head = attention(rows(q, 0, S), k, v, true);
+      Value tail = attention(rows(q, S, T - S), k, v, false);
+      Value init = tensor::EmptyOp::create(b, loc, SmallVector<int64_t>{B, H, T, vs[3]}, elt);
+      auto ins = [&](Value src, Value dst, int64_t at) {
+        auto ss = typeOf(src).getShape();
+        SmallVector<OpFoldResult> offs = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                          b.getIndexAttr(at), b.getIndexAttr(0)};
+        SmallVector<OpFoldResult> sizes, strides(4, b.getIndexAttr(1));
+        for (int64_t d : ss) sizes.push_back(b.getIndexAttr(d));
+        return tensor::InsertSliceOp::create(b, loc, src, dst, offs, sizes, strides)
+            .getResult();
+      };
+      y = ins(tail, ins(head, init, 0), S);
+    }
     if (rank == 3)
       y = reshape(transpose(y, {0, 2, 1, 3}), {B, T, H * vs[3]});
     out.append({y, k, v});

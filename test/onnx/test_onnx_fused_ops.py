@@ -205,10 +205,18 @@ def test_attention_refuses_mask_and_cache(tmp_path):
              "input past_key", "input past_value", "output qk_matmul_output")
 
 
-def test_attention_refuses_misaligned_causal(tmp_path):
-    q, k, v = _rand(1, 2, 3, 8), _rand(1, 2, 5, 8), _rand(1, 2, 5, 8)
-    _refused(tmp_path, _attention(q, k, v, is_causal=1), "Attention 'att'",
-             "is_causal with query length 3 != key length 5 is not supported")
+@pytest.mark.parametrize("T,S", [(3, 5), (6, 4)])
+def test_attention_causal_top_left(tmp_path, T, S):
+    """Without a cache ONNX aligns is_causal top-left (s <= t): T < S uses
+    the first T keys, T > S splits the queries into a causal and an unmasked
+    attention."""
+    q, k, v = _rand(1, 4, T, 8), _rand(1, 2, S, 8), _rand(1, 2, S, 8)
+    check = ("CHECK: kestrel.attention {{.*}} causal : tensor<1x4x3x8xf32>, tensor<1x2x3x8xf32>\n"
+             if T < S else
+             "CHECK: kestrel.attention {{.*}} causal : tensor<1x4x4x8xf32>, tensor<1x2x4x8xf32>\n"
+             "CHECK: kestrel.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4x2x8xf32>\n"
+             "CHECK: tensor.insert_slice\n")
+    _check(tmp_path, _attention(q, k, v, is_causal=1), {"q": q, "k": k, "v": v}, check)
 
 
 def test_attention_refuses_bad_heads(tmp_path):
