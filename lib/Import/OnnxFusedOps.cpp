@@ -128,7 +128,8 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
   std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
   std::string what = op.str() + " '" + node.name() + "' (domain '" + domain + "')";
   // The data inputs (not position ids, sequence lengths, masks) are float.
-  bool attention = op == "GroupQueryAttention" || op == "MultiHeadAttention";
+  bool attention = op == "Attention" || op == "GroupQueryAttention" ||
+                   op == "MultiHeadAttention";
   for (auto [i, v] : llvm::enumerate(in))
     if (v && !isa<FloatType>(typeOf(v).getElementType()) &&
         !(op == "RotaryEmbedding" && i == (domain == "com.microsoft" ? 1u : 3u)) &&
