@@ -227,6 +227,113 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
     return success();
   }
 
+  // Rotary embedding of x [B, H, S, D] (features [0, R)) with caches
+  // cos/sin read at: position ids pos [B, S] (ById), offset + s with one
+  // offset pos, or s when pos is null (ByOffset), [b, s] (Direct).
+  enum RopeMode { ById, ByOffset, Direct };
+  auto rotate = [&](Value x, Value cosC, Value sinC, Value pos, RopeMode mode,
+                    bool interleaved, int64_t R) -> Value {
+    auto xs = typeOf(x).getShape();
+    int64_t B = xs[0], S = xs[2], D = xs[3], half = R / 2;
+    Type elt = typeOf(x).getElementType();
+    int64_t maxPos = typeOf(cosC).getShape()[0];
+    // Constant caches that are the standard tables of some base, read by
+    // position: kestrel.rope (which computes the angles itself).
+    std::optional<double> base;
+    if (mode != Direct)
+      base = cacheBase(foldedOf(cosC), foldedOf(sinC), maxPos, half);
+    if (base && isa<Float32Type>(elt)) {
+      Value positions;
+      IntegerAttr offset;
+      Type i64 = b.getI64Type();
+      if (mode == ById) {
+        positions = castTo(pos, i64);
+      } else if (!pos) {
+        // Positions 0..S-1.
+      } else if (DenseElementsAttr pc = foldedOf(pos)) {
+        int64_t o = (*pc.getValues<APInt>().begin()).getSExtValue();
+        if (o) offset = b.getI64IntegerAttr(o);
+      } else {
+        // A runtime offset: positions[b, s] = offset + s.
+        Value p64 = castTo(pos, i64);
+        positions = gather({B, S}, i64, [&](OpBuilder &nb, Location l, ValueRange idx) {
+          Value z = arith::ConstantIndexOp::create(nb, l, 0);
+          Value o = tensor::ExtractOp::create(
+              nb, l, p64, SmallVector<Value>(typeOf(p64).getRank(), z));
+          Value s = arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx[1]);
+          return arith::AddIOp::create(nb, l, o, s).getResult();
+        });
+      }
+      return kestrel::RopeOp::create(
+                 b, loc, typeOf(x), x, positions,
+                 interleaved ? b.getUnitAttr() : UnitAttr(),
+                 R == D ? IntegerAttr() : b.getI64IntegerAttr(R),
+                 b.getF32FloatAttr((float)*base), offset)
+          .getResult();
+    }
+    return gather(xs, elt, [&](OpBuilder &nb, Location l, ValueRange idx) {
+      auto ci = [&](int64_t c) -> Value {
+        return arith::ConstantIndexOp::create(nb, l, c);
+      };
+      using P = arith::CmpIPredicate;
+      Value d = idx[3];
+      Value xv = tensor::ExtractOp::create(nb, l, x, idx);
+      Value inRot = arith::CmpIOp::create(nb, l, P::slt, d, ci(R));
+      // Pair index i, partner feature and whether d is the pair's first.
+      Value i, partner, first;
+      if (interleaved) {
+        i = arith::DivUIOp::create(nb, l, d, ci(2));
+        Value odd = arith::RemUIOp::create(nb, l, d, ci(2));
+        first = arith::CmpIOp::create(nb, l, P::eq, odd, ci(0));
+        partner = arith::SelectOp::create(
+            nb, l, first, arith::AddIOp::create(nb, l, d, ci(1)),
+            arith::SubIOp::create(nb, l, d, ci(1)));
+      } else {
+        first = arith::CmpIOp::create(nb, l, P::slt, d, ci(half));
+        i = arith::SelectOp::create(nb, l, first, d,
+                                    arith::SubIOp::create(nb, l, d, ci(half)));
+        partner = arith::SelectOp::create(
+            nb, l, first, arith::AddIOp::create(nb, l, d, ci(half)), i);
+      }
+      // Outside the rotary part: clamp the reads, select x below.
+      i = arith::MinUIOp::create(nb, l, i, ci(half - 1));
+      partner = arith::MinUIOp::create(nb, l, partner, ci(R - 1));
+      Value pv = tensor::ExtractOp::create(
+          nb, l, x, ValueRange{idx[0], idx[1], idx[2], partner});
+      SmallVector<Value> cidx;
+      if (mode == Direct) {
+        cidx = {idx[0], idx[2], i};
+      } else {
+        Value pi = idx[2];
+        if (pos) {
+          Value p = mode == ById
+                        ? tensor::ExtractOp::create(nb, l, pos,
+                                                    ValueRange{idx[0], idx[2]})
+                              .getResult()
+                        : tensor::ExtractOp::create(
+                              nb, l, pos,
+                              SmallVector<Value>(typeOf(pos).getRank(), ci(0)))
+                              .getResult();
+          pi = arith::IndexCastOp::create(nb, l, nb.getIndexType(), p);
+          if (mode == ByOffset) pi = arith::AddIOp::create(nb, l, pi, idx[2]);
+        }
+        // Out-of-range positions are clamped (no out-of-bounds read).
+        pi = arith::MaxSIOp::create(nb, l, pi, ci(0));
+        pi = arith::MinSIOp::create(nb, l, pi, ci(maxPos - 1));
+        cidx = {pi, i};
+      }
+      Value c = tensor::ExtractOp::create(nb, l, cosC, cidx);
+      Value s = tensor::ExtractOp::create(nb, l, sinC, cidx);
+      // first: x·cos − partner·sin; second: x·cos + partner·sin.
+      Value xc = arith::MulFOp::create(nb, l, xv, c);
+      Value ps = arith::MulFOp::create(nb, l, pv, s);
+      Value r = arith::SelectOp::create(nb, l, first,
+                                        arith::SubFOp::create(nb, l, xc, ps),
+                                        arith::AddFOp::create(nb, l, xc, ps));
+      return arith::SelectOp::create(nb, l, inRot, r, xv).getResult();
+    });
+  };
+
   if (op == "Attention") {
     if (failed(need(3))) return failure();
     // Everything this mapping does not cover, listed at once.
@@ -530,7 +637,7 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
                    " must be rotary_embedding_dim / 2 = " + std::to_string(half));
     // How a (b, s) reads the caches: by position id, with an offset, or
     // directly ([B, S, R/2]).
-    enum { ById, ByOffset, Direct } mode;
+    RopeMode mode;
     if (pos) {
       if (!isa<IntegerType>(typeOf(pos).getElementType()))
         return error(what + ": position_ids must be integers");
@@ -551,101 +658,7 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
                      shapeStr({B, S, half}) + ", got " + shapeStr(cs));
       mode = Direct;
     }
-    bool interleaved = intAttr(node, "interleaved", 0);
-    int64_t maxPos = cs[0];
-    // Constant caches that are the standard tables of some base, read by
-    // position: kestrel.rope (which computes the angles itself).
-    std::optional<double> base;
-    if (mode != Direct)
-      base = cacheBase(foldedOf(cosC), foldedOf(sinC), maxPos, half);
-    if (base && isa<Float32Type>(elt)) {
-      Value positions;
-      IntegerAttr offset;
-      Type i64 = b.getI64Type();
-      if (mode == ById) {
-        positions = castTo(pos, i64);
-      } else if (DenseElementsAttr pc = foldedOf(pos)) {
-        int64_t o = (*pc.getValues<APInt>().begin()).getSExtValue();
-        if (o) offset = b.getI64IntegerAttr(o);
-      } else {
-        // A runtime offset: positions[b, s] = offset + s.
-        Value p64 = castTo(pos, i64);
-        positions = gather({B, S}, i64, [&](OpBuilder &nb, Location l, ValueRange idx) {
-          Value z = arith::ConstantIndexOp::create(nb, l, 0);
-          Value o = tensor::ExtractOp::create(
-              nb, l, p64, SmallVector<Value>(typeOf(p64).getRank(), z));
-          Value s = arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx[1]);
-          return arith::AddIOp::create(nb, l, o, s).getResult();
-        });
-      }
-      Value y = kestrel::RopeOp::create(
-                    b, loc, typeOf(x), x, positions,
-                    interleaved ? b.getUnitAttr() : UnitAttr(),
-                    R == D ? IntegerAttr() : b.getI64IntegerAttr(R),
-                    b.getF32FloatAttr((float)*base), offset)
-                    .getResult();
-      if (rank == 3) y = reshape(transpose(y, {0, 2, 1, 3}), xs0);
-      out.push_back(y);
-      return success();
-    }
-    Value y = gather(xs, elt, [&](OpBuilder &nb, Location l, ValueRange idx) {
-      auto ci = [&](int64_t c) -> Value {
-        return arith::ConstantIndexOp::create(nb, l, c);
-      };
-      using P = arith::CmpIPredicate;
-      Value d = idx[3];
-      Value xv = tensor::ExtractOp::create(nb, l, x, idx);
-      Value inRot = arith::CmpIOp::create(nb, l, P::slt, d, ci(R));
-      // Pair index i, partner feature and whether d is the pair's first.
-      Value i, partner, first;
-      if (interleaved) {
-        i = arith::DivUIOp::create(nb, l, d, ci(2));
-        Value odd = arith::RemUIOp::create(nb, l, d, ci(2));
-        first = arith::CmpIOp::create(nb, l, P::eq, odd, ci(0));
-        partner = arith::SelectOp::create(
-            nb, l, first, arith::AddIOp::create(nb, l, d, ci(1)),
-            arith::SubIOp::create(nb, l, d, ci(1)));
-      } else {
-        first = arith::CmpIOp::create(nb, l, P::slt, d, ci(half));
-        i = arith::SelectOp::create(nb, l, first, d,
-                                    arith::SubIOp::create(nb, l, d, ci(half)));
-        partner = arith::SelectOp::create(
-            nb, l, first, arith::AddIOp::create(nb, l, d, ci(half)), i);
-      }
-      // Outside the rotary part: clamp the reads, select x below.
-      i = arith::MinUIOp::create(nb, l, i, ci(half - 1));
-      partner = arith::MinUIOp::create(nb, l, partner, ci(R - 1));
-      Value pv = tensor::ExtractOp::create(
-          nb, l, x, ValueRange{idx[0], idx[1], idx[2], partner});
-      SmallVector<Value> cidx;
-      if (mode == Direct) {
-        cidx = {idx[0], idx[2], i};
-      } else {
-        Value p = mode == ById
-                      ? tensor::ExtractOp::create(nb, l, pos,
-                                                  ValueRange{idx[0], idx[2]})
-                            .getResult()
-                      : tensor::ExtractOp::create(
-                            nb, l, pos,
-                            SmallVector<Value>(typeOf(pos).getRank(), ci(0)))
-                            .getResult();
-        Value pi = arith::IndexCastOp::create(nb, l, nb.getIndexType(), p);
-        if (mode == ByOffset) pi = arith::AddIOp::create(nb, l, pi, idx[2]);
-        // Out-of-range positions are clamped (no out-of-bounds read).
-        pi = arith::MaxSIOp::create(nb, l, pi, ci(0));
-        pi = arith::MinSIOp::create(nb, l, pi, ci(maxPos - 1));
-        cidx = {pi, i};
-      }
-      Value c = tensor::ExtractOp::create(nb, l, cosC, cidx);
-      Value s = tensor::ExtractOp::create(nb, l, sinC, cidx);
-      // first: x·cos − partner·sin; second: x·cos + partner·sin.
-      Value xc = arith::MulFOp::create(nb, l, xv, c);
-      Value ps = arith::MulFOp::create(nb, l, pv, s);
-      Value r = arith::SelectOp::create(nb, l, first,
-                                        arith::SubFOp::create(nb, l, xc, ps),
-                                        arith::AddFOp::create(nb, l, xc, ps));
-      return arith::SelectOp::create(nb, l, inRot, r, xv).getResult();
-    });
+    Value y = rotate(x, cosC, sinC, pos, mode, intAttr(node, "interleaved", 0), R);
     if (rank == 3) y = reshape(transpose(y, {0, 2, 1, 3}), xs0);
     out.push_back(y);
     return success();
