@@ -464,8 +464,10 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
     const char *mhaNames[] = {"query", "key", "value", "bias", "key_padding_mask",
                               "attention_bias", "past_key", "past_value",
                               "past_sequence_length", "cache_indirection"};
+    bool doRotary = gqa && intAttr(node, "do_rotary", 0);
     std::vector<int> allowed = gqa ? std::vector<int>{0, 1, 2, 5, 6}
                                    : std::vector<int>{0, 1, 2, 3};
+    if (doRotary) allowed.insert(allowed.end(), {7, 8, 9});
     int known = gqa ? 12 : 10;
     std::vector<std::string> unsupported;
     for (int i = 0; i < node.input_size(); ++i)
@@ -476,7 +478,6 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
     if (node.input_size() < 3 || node.input(1).empty() || node.input(2).empty())
       unsupported.push_back("packed QKV (key and value absent)");
     if (gqa) {
-      if (intAttr(node, "do_rotary", 0)) unsupported.push_back("do_rotary");
       if (intAttr(node, "local_window_size", -1) != -1)
         unsupported.push_back("local_window_size");
       if (intAttr(node, "smooth_softmax", 0)) unsupported.push_back("smooth_softmax");
@@ -490,7 +491,8 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
       return error(what + ": unsupported " + list +
                    (gqa ? " (supported: the prefill form without a cache: 3-D "
                           "query, key, value, seqlens_k, total_sequence_length, "
-                          "num_heads, kv_num_heads, scale, softcap)"
+                          "num_heads, kv_num_heads, scale, softcap, do_rotary "
+                          "with cos_cache, sin_cache, position_ids)"
                         : " (supported: 3-D query, key, value, bias, num_heads, "
                           "scale, unidirectional)"));
     }
@@ -571,6 +573,31 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
       return transpose(reshape(x, {s[0], s[1], h, s[2] / h}), {0, 2, 1, 3});
     };
     Value q4 = heads(q, H), k4 = heads(k, Hkv), v4 = heads(v, Hkv);
+    if (doRotary) {
+      // Rotary embedding of Q and K, at positions 0..S-1 (prefill) or
+      // position_ids [B, S]; rotary dim = 2 x the caches' width.
+      if (!present(node, in, 7) || !present(node, in, 8))
+        return error(what + ": do_rotary needs cos_cache and sin_cache");
+      Value cosC = in[7], sinC = in[8], pos;
+      auto cs = typeOf(cosC).getShape();
+      if (cs.size() != 2 || typeOf(sinC).getShape() != cs || 2 * cs[1] > D ||
+          cs[1] < 1 || cs[0] < T || typeOf(cosC).getElementType() != elt ||
+          typeOf(sinC).getElementType() != elt)
+        return error(what + ": cos_cache and sin_cache must both be [max_position "
+                            ">= " + std::to_string(T) + ", R / 2] with R <= head "
+                            "size " + std::to_string(D) + " and the query's type");
+      if (present(node, in, 9)) {
+        pos = in[9];
+        if (typeOf(pos).getShape() != ArrayRef<int64_t>{B, T} ||
+            !isa<IntegerType>(typeOf(pos).getElementType()))
+          return error(what + ": position_ids must be integers [" +
+                       std::to_string(B) + ", " + std::to_string(T) + "]");
+      }
+      bool il = intAttr(node, "rotary_interleaved", 0);
+      RopeMode mode = pos ? ById : ByOffset;
+      q4 = rotate(q4, cosC, sinC, pos, mode, il, 2 * cs[1]);
+      k4 = rotate(k4, cosC, sinC, pos, mode, il, 2 * cs[1]);
+    }
     auto type = RankedTensorType::get({B, H, T, Dv}, elt);
     auto att = kestrel::AttentionOp::create(
         b, loc, TypeRange{type}, q4, k4, v4, keyLengths, UnitAttr(), IntegerAttr(),

@@ -365,6 +365,31 @@ def test_group_query_attention(tmp_path, H, Hkv, attrs, check):
     _check(tmp_path, model, feeds, check + "\n")
 
 
+@pytest.mark.parametrize("interleaved,half,caches,with_pos,D", [
+    (0, 8, "table", False, 16), (1, 8, "table", False, 16), (0, 8, "random", False, 32),
+    (0, 8, "table", True, 16)], ids=["rope", "rope-interleaved", "partial-random-caches",
+                                 "position-ids"])
+def test_group_query_attention_rotary(tmp_path, interleaved, half, caches, with_pos, D):
+    """do_rotary: Q and K rotated by the caches (kestrel.rope for standard
+    constant tables, the generic form otherwise) before the attention
+    (onnxruntime wants head sizes that are multiples of 16 here)."""
+    B, S, H, Hkv = 2, 6, 4, 2
+    q, k, v = _rand(B, S, H * D), _rand(B, S, Hkv * D), _rand(B, S, Hkv * D)
+    cos, sin = _caches(16, half)
+    if caches == "random":
+        cos, sin = _rand(16, half), _rand(16, half)
+    extra, inits = ["cos", "sin"], {"cos": cos, "sin": sin}
+    if with_pos:
+        extra.append("pos")
+        inits["pos"] = np.array([[0, 1, 2, 3, 4, 5], [2, 3, 4, 5, 6, 7]], np.int64)
+    model, feeds = _gqa(q, k, v, np.full(B, S - 1, np.int32), S, extra=extra, inits=inits,
+                        num_heads=H, kv_num_heads=Hkv, do_rotary=1,
+                        rotary_interleaved=interleaved)
+    check = ("CHECK: kestrel.rope\nCHECK: kestrel.rope\n" if caches == "table"
+             else "CHECK-NOT: kestrel.rope\n")
+    _check(tmp_path, model, feeds, check + "CHECK: kestrel.attention {{.*}} causal\n")
+
+
 def test_group_query_attention_padded_rows(tmp_path):
     """Runtime seqlens_k shorter than the sequence (right padding): keys
     s <= seqlens_k[b] only, through key_lengths."""
@@ -381,11 +406,13 @@ def test_group_query_attention_refusals(tmp_path):
     B, S, D = 1, 4, 8
     q, k, v = _rand(B, S, 2 * D), _rand(B, S, D), _rand(B, S, D)
     seqlens = np.full(B, S - 1, np.int32)
-    model, _ = _gqa(q, k, v, seqlens, S, extra=["cos", "sin"],
-                    inits={"cos": _rand(8, 4), "sin": _rand(8, 4)},
-                    num_heads=2, kv_num_heads=1, do_rotary=1, local_window_size=2)
+    model, _ = _gqa(q, k, v, seqlens, S, extra=["cos", "sin", "", "bias"],
+                    inits={"cos": _rand(8, 4), "sin": _rand(8, 4),
+                           "bias": np.zeros((1, 1, S, S), np.float32)},
+                    num_heads=2, kv_num_heads=1, local_window_size=2, smooth_softmax=1)
     _refused(tmp_path, model, "GroupQueryAttention 'gqa'", "unsupported input cos_cache",
-             "input sin_cache", "do_rotary", "local_window_size")
+             "input sin_cache", "input attention_bias", "local_window_size",
+             "smooth_softmax")
     node = helper.make_node("GroupQueryAttention", ["q", "k", "v", "pk", "pv", "sl", "tot"],
                             ["y"], name="gqa", domain="com.microsoft", num_heads=2,
                             kv_num_heads=1)
