@@ -467,7 +467,9 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
     bool doRotary = gqa && intAttr(node, "do_rotary", 0);
     std::vector<int> allowed = gqa ? std::vector<int>{0, 1, 2, 5, 6}
                                    : std::vector<int>{0, 1, 2, 3};
-    if (doRotary) allowed.insert(allowed.end(), {7, 8, 9});
+    // position_ids (9) is refused: onnxruntime's CPU kernel, the reference,
+    // ignores it in the prefill form, so its meaning there is unchecked.
+    if (doRotary) allowed.insert(allowed.end(), {7, 8});
     int known = gqa ? 12 : 10;
     std::vector<std::string> unsupported;
     for (int i = 0; i < node.input_size(); ++i)
@@ -492,7 +494,7 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
                    (gqa ? " (supported: the prefill form without a cache: 3-D "
                           "query, key, value, seqlens_k, total_sequence_length, "
                           "num_heads, kv_num_heads, scale, softcap, do_rotary "
-                          "with cos_cache, sin_cache, position_ids)"
+                          "with cos_cache, sin_cache)"
                         : " (supported: 3-D query, key, value, bias, num_heads, "
                           "scale, unidirectional)"));
     }
@@ -574,8 +576,8 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
     };
     Value q4 = heads(q, H), k4 = heads(k, Hkv), v4 = heads(v, Hkv);
     if (doRotary) {
-      // Rotary embedding of Q and K, at positions 0..S-1 (prefill) or
-      // position_ids [B, S]; rotary dim = 2 x the caches' width.
+      // Rotary embedding of Q and K at positions 0..S-1 (prefill); rotary
+      // dim = 2 x the caches' width.
       if (!present(node, in, 7) || !present(node, in, 8))
         return error(what + ": do_rotary needs cos_cache and sin_cache");
       Value cosC = in[7], sinC = in[8], pos;
@@ -586,17 +588,9 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
         return error(what + ": cos_cache and sin_cache must both be [max_position "
                             ">= " + std::to_string(T) + ", R / 2] with R <= head "
                             "size " + std::to_string(D) + " and the query's type");
-      if (present(node, in, 9)) {
-        pos = in[9];
-        if (typeOf(pos).getShape() != ArrayRef<int64_t>{B, T} ||
-            !isa<IntegerType>(typeOf(pos).getElementType()))
-          return error(what + ": position_ids must be integers [" +
-                       std::to_string(B) + ", " + std::to_string(T) + "]");
-      }
       bool il = intAttr(node, "rotary_interleaved", 0);
-      RopeMode mode = pos ? ById : ByOffset;
-      q4 = rotate(q4, cosC, sinC, pos, mode, il, 2 * cs[1]);
-      k4 = rotate(k4, cosC, sinC, pos, mode, il, 2 * cs[1]);
+      q4 = rotate(q4, cosC, sinC, pos, ByOffset, il, 2 * cs[1]);
+      k4 = rotate(k4, cosC, sinC, pos, ByOffset, il, 2 * cs[1]);
     }
     auto type = RankedTensorType::get({B, H, T, Dv}, elt);
     auto att = kestrel::AttentionOp::create(

@@ -367,8 +367,7 @@ def test_group_query_attention(tmp_path, H, Hkv, attrs, check):
 
 @pytest.mark.parametrize("interleaved,half,caches,with_pos,D", [
     (0, 8, "table", False, 16), (1, 8, "table", False, 16), (0, 8, "random", False, 32),
-    (0, 8, "table", True, 16)], ids=["rope", "rope-interleaved", "partial-random-caches",
-                                 "position-ids"])
+    ], ids=["rope", "rope-interleaved", "partial-random-caches"])
 def test_group_query_attention_rotary(tmp_path, interleaved, half, caches, with_pos, D):
     """do_rotary: Q and K rotated by the caches (kestrel.rope for standard
     constant tables, the generic form otherwise) before the attention
@@ -383,7 +382,7 @@ def test_group_query_attention_rotary(tmp_path, interleaved, half, caches, with_
         extra.append("pos")
         inits["pos"] = np.array([[0, 1, 2, 3, 4, 5], [2, 3, 4, 5, 6, 7]], np.int64)
     model, feeds = _gqa(q, k, v, np.full(B, S - 1, np.int32), S, extra=extra, inits=inits,
-                        num_heads=H, kv_num_heads=Hkv, do_rotary=1,
+                        outs=("y", "pk", "pv"), num_heads=H, kv_num_heads=Hkv, do_rotary=1,
                         rotary_interleaved=interleaved)
     check = ("CHECK: kestrel.rope\nCHECK: kestrel.rope\n" if caches == "table"
              else "CHECK-NOT: kestrel.rope\n")
@@ -420,6 +419,12 @@ def test_group_query_attention_refusals(tmp_path):
                    {"pk": _rand(1, 1, 2, D), "pv": _rand(1, 1, 2, D), "sl": seqlens,
                     "tot": np.array(S + 2, np.int32)}, ms=True)
     _refused(tmp_path, model, "unsupported input past_key, input past_value")
+    # onnxruntime ignores position_ids in this form: not taken unchecked.
+    model, _ = _gqa(q, k, v, seqlens, S, extra=["cos", "sin", "pos"],
+                    inits={"cos": _rand(8, 4), "sin": _rand(8, 4),
+                           "pos": np.zeros((B, S), np.int64)},
+                    num_heads=2, kv_num_heads=1, do_rotary=1)
+    _refused(tmp_path, model, "unsupported input position_ids")
 
 
 @pytest.mark.parametrize("T,S,attrs,bias,check", [
