@@ -511,6 +511,7 @@ std::vector<std::string> supportedOnnxOps() {
   for (const char *o : onnximport::kOther) ops.push_back(o);
   for (const std::string &o : onnximport::tensorOps()) ops.push_back(o);
   for (const std::string &o : onnximport::nnOps()) ops.push_back(o);
+  for (const std::string &o : onnximport::fusedOps()) ops.push_back(o);
   return ops;
 }
 
@@ -559,6 +560,8 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
   if (failed(convertTensorOp(node, in, outs, handled)))
     return failure();
   if (!handled && failed(convertNnOp(node, in, outs, handled)))
+    return failure();
+  if (!handled && failed(convertFusedOp(node, in, outs, handled)))
     return failure();
   if (handled)
     return define(node, outs);
@@ -735,8 +738,10 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   std::vector<std::string> supported = supportedOnnxOps();
   std::string unsupported;
   for (const auto &node : graph.node())
-    if ((!node.domain().empty() && node.domain() != "ai.onnx") ||
-        !llvm::is_contained(supported, node.op_type()))
+    if (llvm::is_contained(fusedOps(), node.op_type())
+            ? !isFusedOpDomain(node.op_type(), node.domain())
+            : (!node.domain().empty() && node.domain() != "ai.onnx") ||
+                  !llvm::is_contained(supported, node.op_type()))
       unsupported += "\n  node '" + node.name() + "': " + node.op_type() +
                      " (domain '" + (node.domain().empty() ? "ai.onnx" : node.domain()) +
                      "', opset " + std::to_string(opset) + ")";

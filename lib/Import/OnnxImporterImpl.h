@@ -89,6 +89,11 @@ public:
                                   llvm::ArrayRef<mlir::Value> in,
                                   llvm::SmallVectorImpl<mlir::Value> &out,
                                   bool &handled);
+  /// OnnxFusedOps.cpp: SimplifiedLayerNormalization, Attention, ...
+  mlir::LogicalResult convertFusedOp(const onnx::NodeProto &node,
+                                     llvm::ArrayRef<mlir::Value> in,
+                                     llvm::SmallVectorImpl<mlir::Value> &out,
+                                     bool &handled);
   /// The integer values of the constant `name` (initializer, Constant or a
   /// value folded at import time).
   mlir::FailureOr<std::vector<int64_t>> constInts(const std::string &name,
@@ -170,6 +175,10 @@ foldElementwise(llvm::ArrayRef<mlir::DenseElementsAttr> inputs,
 /// The op types handled by convertTensorOp / convertNnOp.
 std::vector<std::string> tensorOps();
 std::vector<std::string> nnOps();
+/// The op types handled by convertFusedOp, and whether `domain` provides `op`
+/// (those ops also come from com.microsoft).
+std::vector<std::string> fusedOps();
+bool isFusedOpDomain(llvm::StringRef op, llvm::StringRef domain);
 
 } // namespace kestrel::onnximport
 

@@ -30,6 +30,10 @@
 // LIST: Softmax
 // LIST: ConstantOfShape
 // LIST: RMSNormalization
+// LIST: SimplifiedLayerNormalization
+// LIST: Attention
+// LIST: RotaryEmbedding
+// LIST: GroupQueryAttention
 
 // Shape -> Gather -> Unsqueeze -> Concat reshape targets are folded at import
 // time: the reshapes read constants and no shape arithmetic is left.
