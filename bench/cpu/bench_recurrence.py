@@ -15,6 +15,12 @@ form (Q ⊙ e^b)(K ⊙ e^{-b})ᵀ, one matrix product, which is only safe for mi
 gates such as this benchmark's log-gates in [-0.1, 0]; the delta rule's
 (I + A)⁻¹ applied by torch.linalg.solve_triangular). Outputs and final states are checked against
 PyTorch's on every case.
+
+The onnxruntime peer runs the same chunked form exported to ONNX by
+torch.onnx.export (the chunk loop unrolled; the delta rule's (I + A)⁻¹,
+with A strictly lower triangular and so nilpotent, as the product
+(I - A)(I + A²)(I + A⁴)... of log2(C) factors, since ONNX has no
+triangular solve). Its outputs are checked against PyTorch's too.
 """
 
 from __future__ import annotations
@@ -54,8 +60,22 @@ func.func @rec({', '.join(args)}) -> ({qt}, {st}) {{
 """
 
 
-def torch_chunked(torch, gate, q, k, v, g, beta, scale, C=64):
-    """o [B,H,T,D], S [B,H,D,D]: the chunked form batched over (B, H)."""
+def unit_lower_inverse(torch, A):
+    """(I + A)^-1 for strictly lower-triangular A [.., L, L] by products
+    only: (I + A)^-1 = (I - A)(I + A^2)(I + A^4)... since A^L = 0."""
+    L = A.shape[-1]
+    eye = torch.eye(L, dtype=A.dtype)
+    inv, power, n = eye - A, A @ A, 2
+    while n < L:
+        inv = inv @ (eye + power)
+        power, n = power @ power, 2 * n
+    return inv
+
+
+def torch_chunked(torch, gate, q, k, v, g, beta, scale, C=64,
+                  exportable=False):
+    """o [B,H,T,D], S [B,H,D,D]: the chunked form batched over (B, H).
+    `exportable` replaces the triangular solves by unit_lower_inverse."""
     B, H, T, D = q.shape
     S = q.new_zeros(B, H, D, D)
     o = torch.empty_like(q)
@@ -84,12 +104,17 @@ def torch_chunked(torch, gate, q, k, v, g, beta, scale, C=64):
             Bt = beta[:, :, sl]
             strict = causal.tril(-1)
             A = (Bt[..., None] * (K @ K.transpose(-1, -2)) * D_) * strict
-            IA = A + torch.eye(L)
-            W = torch.linalg.solve_triangular(
-                IA, Bt[..., None] * b.exp()[..., None] * K, upper=False,
-                unitriangular=True)
-            U = torch.linalg.solve_triangular(
-                IA, Bt[..., None] * V, upper=False, unitriangular=True)
+            if exportable:
+                inv = unit_lower_inverse(torch, A)
+                W = inv @ (Bt[..., None] * b.exp()[..., None] * K)
+                U = inv @ (Bt[..., None] * V)
+            else:
+                IA = A + torch.eye(L)
+                W = torch.linalg.solve_triangular(
+                    IA, Bt[..., None] * b.exp()[..., None] * K, upper=False,
+                    unitriangular=True)
+                U = torch.linalg.solve_triangular(
+                    IA, Bt[..., None] * V, upper=False, unitriangular=True)
             U = U - W @ S
             o[:, :, sl] = (Q * b.exp()[..., None]) @ S + (
                 (Q @ K.transpose(-1, -2)) * D_) @ U
@@ -97,6 +122,32 @@ def torch_chunked(torch, gate, q, k, v, g, beta, scale, C=64):
             S = last.exp()[..., None, None] * S + (
                 K * (last[..., None] - b).exp()[..., None]).transpose(-1, -2) @ U
     return o, S
+
+
+def onnx_session(torch, gate, inputs, scale, threads, path):
+    """onnxruntime session of the exported chunked form, or None."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return None
+
+    class Chunked(torch.nn.Module):
+        def forward(self, *xs):
+            q, k, v, g = xs[:4]
+            beta = xs[4] if len(xs) > 4 else None
+            return torch_chunked(torch, gate, q, k, v, g, beta, scale,
+                                 exportable=True)
+
+    names = ["q", "k", "v", "g", "beta"][:len(inputs)]
+    torch.onnx.export(Chunked(), tuple(torch.from_numpy(x) for x in inputs),
+                      str(path), input_names=names, output_names=["o", "s"],
+                      opset_version=17, dynamo=False)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    sess = ort.InferenceSession(str(path), opts,
+                                providers=["CPUExecutionProvider"])
+    return lambda: sess.run(None, dict(zip(names, inputs)))
 
 
 def median_ms(fn, repeat):
@@ -154,7 +205,15 @@ def main():
             o, s = ours.rec(*inputs)
 
             torch_ms, err = float("nan"), float("nan")
+            ort_ms, ort_err = float("nan"), float("nan")
             if torch is not None:
+                run_ort = onnx_session(torch, gate, inputs, scale,
+                                       args.threads, Path(tmp) / f"c{case}.onnx")
+                if run_ort is not None:
+                    ort_ms = median_ms(run_ort, args.repeat)
+                    oo, os_ = run_ort()
+                    ort_err = max(float(np.abs(o - oo).max()),
+                                  float(np.abs(s - os_).max()))
                 tin = [torch.from_numpy(x) for x in (q, k, v, g, beta)]
                 run = lambda: torch_chunked(torch, gate, *tin, scale)  # noqa
                 with torch.no_grad():
@@ -169,22 +228,25 @@ def main():
                 kestrelc(text, ref_lib, "--target=cpu", "--reference-lowering")
                 ref = CpuLibrary(ref_lib)
                 ref_ms = median_ms(lambda: ref.rec(*inputs), 1)
-            rows.append((name, ours_ms, torch_ms, ref_ms, err))
-            print(f"{name}: kestrel chunked {ours_ms:.1f} ms, PyTorch "
+            rows.append((name, ours_ms, ort_ms, torch_ms, ref_ms, err, ort_err))
+            print(f"{name}: kestrel chunked {ours_ms:.1f} ms, onnxruntime "
+                  f"{ort_ms:.1f} ms, PyTorch "
                   f"{torch_ms:.1f} ms, kestrel recurrent reference "
-                  f"{ref_ms:.1f} ms, max |diff| vs PyTorch {err:.1e}",
-                  flush=True)
+                  f"{ref_ms:.1f} ms, max |diff| vs PyTorch {err:.1e}, "
+                  f"vs onnxruntime {ort_err:.1e}", flush=True)
 
     print()
     print(f"| prefill B=1 H=16 T={T} Dk=Dv={D} ({args.threads} threads, f32) "
-          f"| kestrel chunked ms | PyTorch chunked ms | kestrel recurrent "
-          f"reference ms | PyTorch / kestrel | reference / kestrel "
-          f"| max abs diff vs PyTorch |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, ours_ms, torch_ms, ref_ms, err in rows:
-        print(f"| {name} | {ours_ms:.1f} | {torch_ms:.1f} | {ref_ms:.1f} | "
+          f"| kestrel chunked ms | onnxruntime chunked ms | PyTorch chunked ms "
+          f"| kestrel recurrent reference ms | ORT / kestrel "
+          f"| PyTorch / kestrel | reference / kestrel "
+          f"| max abs diff vs PyTorch | vs ORT |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, ours_ms, ort_ms, torch_ms, ref_ms, err, ort_err in rows:
+        print(f"| {name} | {ours_ms:.1f} | {ort_ms:.1f} | {torch_ms:.1f} | "
+              f"{ref_ms:.1f} | {ort_ms / ours_ms:.2f}x | "
               f"{torch_ms / ours_ms:.2f}x | {ref_ms / ours_ms:.1f}x | "
-              f"{err:.1e} |")
+              f"{err:.1e} | {ort_err:.1e} |")
 
 
 if __name__ == "__main__":
