@@ -454,3 +454,78 @@ def test_multi_head_attention_refusals(tmp_path):
                             domain="com.microsoft", num_heads=2)
     _refused(tmp_path, _model(node, {"q": q}, ["y"], ms=True),
              "packed QKV (key and value absent)")
+
+
+# --------------------------------------------------------------------------
+# com.microsoft MoE (SwiGLU experts: silu(x fc1) * (x fc3) -> fc2)
+# --------------------------------------------------------------------------
+# onnxruntime 1.32 stores expert weights [E, out, in] (fc1, fc3 [E, ff, d],
+# fc2 [E, d, ff]); its CPU kernel does not run the fc3 form ("FC3 is not
+# implemented for CPU MoE"), so the reference is the same experts spelled as
+# its CPU kernel runs them: activation_type = swiglu, swiglu_fusion = 1 (fc1
+# rows interleaved gate, up), activation_alpha = 1, activation_beta = 0 (no
+# limit), which is silu(gate) * up.
+
+
+def _moe(x, probs, w1, w2, w3, fused=False, **attrs):
+    if fused:
+        E, ff, d = w1.shape
+        w13 = np.empty((E, 2 * ff, d), np.float32)
+        w13[:, 0::2], w13[:, 1::2] = w1, w3
+        node = helper.make_node("MoE", ["x", "r", "w1", "", "w2"], ["y"], name="moe",
+                                domain="com.microsoft", activation_type="swiglu",
+                                swiglu_fusion=1, activation_alpha=1.0,
+                                activation_beta=0.0, **attrs)
+        inits = {"w1": w13, "w2": w2}
+    else:
+        node = helper.make_node("MoE", ["x", "r", "w1", "", "w2", "", "w3"], ["y"],
+                                name="moe", domain="com.microsoft",
+                                activation_type="silu", **attrs)
+        inits = {"w1": w1, "w2": w2, "w3": w3}
+    feeds = {"x": x, "r": probs}
+    return _model(node, feeds, ["y"], inits, ms=True), feeds
+
+
+def _moe_numpy(x, probs, w1, w2, w3, k, normalize):
+    """Independent f64 reference: softmax, top-k, gated experts."""
+    xf = x.reshape(-1, x.shape[-1]).astype(np.float64)
+    p = probs.astype(np.float64)
+    s = np.exp(p - p.max(1, keepdims=True))
+    s /= s.sum(1, keepdims=True)
+    y = np.zeros_like(xf)
+    for n in range(xf.shape[0]):
+        idx = np.argsort(-s[n], kind="stable")[:k]
+        w = s[n, idx] / (s[n, idx].sum() if normalize else 1.0)
+        for e, we in zip(idx, w):
+            g = xf[n] @ w1[e].T
+            y[n] += we * ((g / (1 + np.exp(-g)) * (xf[n] @ w3[e].T)) @ w2[e].T)
+    return y.reshape(x.shape)
+
+
+@pytest.mark.parametrize("shape,k,normalize", [
+    ((6, 16), 1, 0), ((6, 16), 2, 0), ((6, 16), 2, 1), ((2, 3, 16), 2, 1),
+    ((2, 3, 16), 1, 1)], ids=["k1", "k2", "k2-norm", "3d-k2-norm", "3d-k1-norm"])
+def test_moe(tmp_path, shape, k, normalize):
+    E, ff = 4, 12
+    d = shape[-1]
+    n = int(np.prod(shape[:-1]))
+    x, probs = _rand(*shape), _rand(n, E)
+    w1, w3 = _rand(E, ff, d, scale=0.3), _rand(E, ff, d, scale=0.3)
+    w2 = _rand(E, d, ff, scale=0.3)
+    model, feeds = _moe(x, probs, w1, w2, w3, k=k, normalize_routing_weights=normalize)
+    ref, _ = _moe(x, probs, w1, w2, w3, fused=True, k=k,
+                  normalize_routing_weights=normalize)
+    flat = f"{n}x{d}xf32"
+    checks = (f"CHECK: %[[IDX:.*]], %[[W:.*]] = kestrel.route %{{{{.*}}}} score = softmax "
+              f"k = {k}{' renormalize' if normalize else ''} : tensor<{n}x{E}xf32> -> "
+              f"tensor<{n}x{k}xi64>, tensor<{n}x{k}xf32>\n"
+              f"CHECK: kestrel.moe %{{{{.*}}}}, %[[IDX]], %[[W]] experts(%{{{{.*}}}}, "
+              f"%{{{{.*}}}}, %{{{{.*}}}}) : tensor<{flat}>, {{{{.*}}}}, "
+              f"tensor<{E}x{d}x{ff}xf32>, tensor<{E}x{d}x{ff}xf32>, "
+              f"tensor<{E}x{ff}x{d}xf32> -> tensor<{flat}>\n")
+    _check(tmp_path, model, feeds, checks, ref_model=ref)
+    # The onnxruntime reference itself agrees with the NumPy definition.
+    ort_y = ort.InferenceSession(ref.SerializeToString(),
+                                 providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    np.testing.assert_allclose(ort_y, _moe_numpy(x, probs, w1, w2, w3, k, normalize),
+                               atol=1e-5, rtol=0)
