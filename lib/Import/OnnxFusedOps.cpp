@@ -743,6 +743,9 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
     if (w1s.size() != 3)
       return error(what + ": fc1_experts_weights must be 3-D [E, inter, hidden]");
     int64_t E = w1s[0], ff = w1s[1];
+    // inter read off fc2 when it is 3-D, so that the message shows the shapes
+    // expected of fc1 [E, hidden, inter] (a transposed layout).
+    if (typeOf(w2).getRank() == 3) ff = typeOf(w2).getShape()[2];
     if (w1s[2] != d || typeOf(w3).getShape() != w1s ||
         typeOf(w2).getShape() != ArrayRef<int64_t>{E, d, ff})
       return error(what + ": expert weights fc1 " + shapeStr(w1s) + ", fc3 " +

@@ -529,3 +529,68 @@ def test_moe(tmp_path, shape, k, normalize):
                                  providers=["CPUExecutionProvider"]).run(None, feeds)[0]
     np.testing.assert_allclose(ort_y, _moe_numpy(x, probs, w1, w2, w3, k, normalize),
                                atol=1e-5, rtol=0)
+
+
+def _moe_refusal_model(ins, inits, **attrs):
+    node = helper.make_node("MoE", ["x", "r", *ins], ["y"], name="moe",
+                            domain="com.microsoft", **attrs)
+    return _model(node, {"x": _rand(4, 8), "r": _rand(4, 2)}, ["y"], inits, ms=True)
+
+
+_MOE_W = {"w1": _rand(2, 6, 8), "w2": _rand(2, 8, 6), "w3": _rand(2, 6, 8)}
+_MOE_SILU = {"activation_type": "silu", "k": 1}
+
+
+def test_moe_refuses_biases(tmp_path):
+    inits = dict(_MOE_W, b1=_rand(2, 6), b2=_rand(2, 8), b3=_rand(2, 6))
+    model = _moe_refusal_model(["w1", "b1", "w2", "b2", "w3", "b3"], inits, **_MOE_SILU)
+    _refused(tmp_path, model, "MoE 'moe' (domain 'com.microsoft')",
+             "unsupported input fc1_experts_bias, input fc2_experts_bias, "
+             "input fc3_experts_bias")
+
+
+@pytest.mark.parametrize("act", ["relu", "gelu", "identity"])
+def test_moe_refuses_other_activations(tmp_path, act):
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3"], _MOE_W, activation_type=act, k=1)
+    _refused(tmp_path, model, f"unsupported activation_type '{act}'")
+
+
+def test_moe_refuses_silu_without_fc3(tmp_path):
+    model = _moe_refusal_model(["w1", "", "w2"], _MOE_W, **_MOE_SILU)
+    _refused(tmp_path, model, "unsupported silu without fc3_experts_weights")
+
+
+def test_moe_refuses_sparse_mixer(tmp_path):
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3"], _MOE_W, use_sparse_mixer=1,
+                               **_MOE_SILU)
+    _refused(tmp_path, model, "unsupported use_sparse_mixer")
+
+
+def test_moe_refuses_fused_swiglu(tmp_path):
+    """The fused SwiGLU variant (activation parameters, limit) is refused, every
+    offending attribute named once."""
+    inits = {"w1": _rand(2, 12, 8), "w2": _rand(2, 8, 6)}
+    model = _moe_refusal_model(["w1", "", "w2"], inits, activation_type="swiglu",
+                               swiglu_fusion=1, activation_alpha=1.702,
+                               activation_beta=1.0, swiglu_limit=7.0, k=1)
+    _refused(tmp_path, model, "unsupported activation_type 'swiglu', ", "swiglu_fusion",
+             "activation_alpha", "activation_beta", "swiglu_limit")
+
+
+def test_moe_refuses_quantized_and_expert_parallel(tmp_path):
+    """Inputs past fc3_experts_bias (quantization scales of later variants) and
+    attributes the importer does not know (expert parallelism) are named."""
+    inits = dict(_MOE_W, s=_rand(2, 6))
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3", "", "s"], inits,
+                               local_experts_start_index=1, tensor_shards=2, **_MOE_SILU)
+    _refused(tmp_path, model, "unsupported input 8, ", "local_experts_start_index",
+             "tensor_shards")
+
+
+def test_moe_refuses_bad_shapes(tmp_path):
+    inits = dict(_MOE_W, w1=_rand(2, 8, 6))  # [E, hidden, inter]: not ORT's layout
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3"], inits, **_MOE_SILU)
+    _refused(tmp_path, model, "MoE 'moe'", "must be [E, inter, hidden] = [2, 6, 8]")
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3"], _MOE_W, activation_type="silu",
+                               k=3)
+    _refused(tmp_path, model, "k = 3 must be in [1, 2]")
