@@ -594,3 +594,11 @@ def test_moe_refuses_bad_shapes(tmp_path):
     model = _moe_refusal_model(["w1", "", "w2", "", "w3"], _MOE_W, activation_type="silu",
                                k=3)
     _refused(tmp_path, model, "k = 3 must be in [1, 2]")
+
+
+def test_moe_needs_microsoft_domain(tmp_path):
+    node = helper.make_node("MoE", ["x", "r", "w1", "", "w2", "", "w3"], ["y"], name="moe",
+                            activation_type="silu")
+    model = _model(node, {"x": _rand(4, 8), "r": _rand(4, 2)}, ["y"], _MOE_W)
+    _refused(tmp_path, model, "unsupported ONNX operators",
+             "node 'moe': MoE (domain 'ai.onnx'")
