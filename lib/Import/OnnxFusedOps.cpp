@@ -49,6 +49,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 using namespace mlir;
@@ -777,9 +778,26 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
         b.getI64IntegerAttr(k), norm ? b.getUnitAttr() : UnitAttr(),
         IntegerAttr(), IntegerAttr(), FloatAttr(), kestrel::RoutingModeAttr(),
         IntegerAttr());
-    // [E, out, in] -> [E, in, out].
-    Value up = transpose(w1, {0, 2, 1}), gate3 = transpose(w3, {0, 2, 1}),
-          down = transpose(w2, {0, 2, 1});
+    // [E, out, in] -> [E, in, out]: constant weights are transposed here
+    // (bytes moved, so any float width), runtime ones by a transpose.
+    auto swapLast = [&](Value w) -> Value {
+      auto ws = typeOf(w).getShape();
+      auto t = RankedTensorType::get({ws[0], ws[2], ws[1]}, elt);
+      DenseElementsAttr a = foldedOf(w);
+      unsigned bits = elt.getIntOrFloatBitWidth();
+      if (!a || bits % 8) return transpose(w, {0, 2, 1});
+      if (a.isSplat()) return materialize(a.resizeSplat(t));
+      ArrayRef<char> raw = a.getRawData();
+      size_t sz = bits / 8;
+      std::vector<char> outRaw(raw.size());
+      for (int64_t e = 0; e < ws[0]; ++e)
+        for (int64_t i = 0; i < ws[1]; ++i)
+          for (int64_t j = 0; j < ws[2]; ++j)
+            std::memcpy(&outRaw[((e * ws[2] + j) * ws[1] + i) * sz],
+                        &raw[((e * ws[1] + i) * ws[2] + j) * sz], sz);
+      return materialize(DenseElementsAttr::getFromRawBuffer(t, outRaw));
+    };
+    Value up = swapLast(w1), gate3 = swapLast(w3), down = swapLast(w2);
     auto moe = kestrel::MoeOp::create(
         b, loc, typeOf(xf), xf, route.getIndices(), route.getWeights(), up,
         gate3, down, Value(), Value(), Value(), kestrel::RoutingModeAttr());

@@ -602,3 +602,28 @@ def test_moe_needs_microsoft_domain(tmp_path):
     model = _model(node, {"x": _rand(4, 8), "r": _rand(4, 2)}, ["y"], _MOE_W)
     _refused(tmp_path, model, "unsupported ONNX operators",
              "node 'moe': MoE (domain 'ai.onnx'")
+
+
+def test_moe_runtime_weights(tmp_path):
+    """Expert weights given as graph inputs are transposed at run time; checked
+    against the NumPy definition (onnxruntime's CPU kernel needs the fused
+    form, whose weights would be different inputs)."""
+    E, ff, d, n, k = 3, 10, 8, 5, 2
+    x, probs = _rand(n, d), _rand(n, E)
+    w1, w3, w2 = _rand(E, ff, d, scale=0.3), _rand(E, ff, d, scale=0.3), _rand(E, d, ff, scale=0.3)
+    node = helper.make_node("MoE", ["x", "r", "w1", "", "w2", "", "w3"], ["y"], name="moe",
+                            domain="com.microsoft", activation_type="silu", k=k,
+                            normalize_routing_weights=1)
+    feeds = {"x": x, "r": probs, "w1": w1, "w2": w2, "w3": w3}
+    path = tmp_path / "m.onnx"
+    onnx.save(_model(node, feeds, ["y"], ms=True), path)
+    kestrelc(path, tmp_path / "m.mlir", "--emit=mlir")
+    filecheck((tmp_path / "m.mlir").read_text(),
+              "CHECK: kestrel.route\nCHECK: kestrel.moe\n", tmp_path)
+    kestrelc(path, tmp_path / "m.so", "--target=cpu")
+    ours = CpuLibrary(tmp_path / "m.so").g(*feeds.values())
+    if isinstance(ours, (list, tuple)):
+        (ours,) = ours
+    assert ours.shape == (n, d)
+    np.testing.assert_allclose(ours, _moe_numpy(x, probs, w1, w2, w3, k, True),
+                               atol=1e-5, rtol=0)
