@@ -2,7 +2,8 @@
 (lib/Import/OnnxFusedOps.cpp): SimplifiedLayerNormalization and
 SkipSimplifiedLayerNormalization -> kestrel.rms_norm, opset 23 Attention ->
 kestrel.attention, opset 23 and com.microsoft RotaryEmbedding -> one
-linalg.generic reading the caches.
+linalg.generic reading the caches, com.microsoft MoE -> kestrel.route +
+kestrel.moe.
 
 Each model is built with onnx.helper, imported by kestrelc (the kestrel op
 checked with FileCheck on `--emit=mlir`), compiled for the CPU and compared
@@ -627,3 +628,25 @@ def test_moe_runtime_weights(tmp_path):
     assert ours.shape == (n, d)
     np.testing.assert_allclose(ours, _moe_numpy(x, probs, w1, w2, w3, k, True),
                                atol=1e-5, rtol=0)
+
+
+def test_moe_f16(tmp_path):
+    """f16 input, router logits and expert weights: one rounding of an f32
+    computation, checked against the NumPy definition on the f16 values
+    (tolerance 2e-3: an f16 ulp at the outputs' magnitude, about 2)."""
+    E, ff, d, n, k = 4, 12, 16, 6, 2
+    x, probs = _rand(n, d).astype(np.float16), _rand(n, E).astype(np.float16)
+    w1, w3, w2 = (_rand(*s, scale=0.3).astype(np.float16)
+                  for s in [(E, ff, d), (E, ff, d), (E, d, ff)])
+    model, feeds = _moe(x, probs, w1, w2, w3, k=k, normalize_routing_weights=1)
+    model.graph.output[0].type.tensor_type.elem_type = TensorProto.FLOAT16
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    kestrelc(path, tmp_path / "m.so", "--target=cpu")
+    ours = CpuLibrary(tmp_path / "m.so").g(*feeds.values())
+    if isinstance(ours, (list, tuple)):
+        (ours,) = ours
+    assert ours.dtype == np.float16 and ours.shape == (n, d)
+    f32 = [a.astype(np.float32) for a in (x, probs, w1, w2, w3)]
+    np.testing.assert_allclose(ours.astype(np.float64), _moe_numpy(*f32, k, True),
+                               atol=2e-3, rtol=0)
