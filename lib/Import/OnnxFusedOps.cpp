@@ -28,6 +28,15 @@
 //   give one linalg.generic reading x and the caches with tensor.extract:
 //   rotate-half (pairs (i, i + R/2)) or interleaved (pairs (2i, 2i + 1)),
 //   features d >= R passed through.
+// * com.microsoft MoE, the gated form activation_type = "silu" with
+//   fc3_experts_weights and no biases: kestrel.route (softmax scores of
+//   router_probs, top-k, normalize_routing_weights -> renormalize) +
+//   kestrel.moe. onnxruntime stores the expert weights [E, out, in]
+//   (fc1, fc3 [E, inter, hidden], fc2 [E, hidden, inter]); they are
+//   transposed to kestrel.moe's [E, d, ff] / [E, ff, d]. A 3-D input
+//   [B, S, hidden] is flattened to [B * S, hidden] and the result reshaped
+//   back. Biases, other activations, fused / limited SwiGLU, the sparse
+//   mixer and any other attribute are refused, all listed in one error.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +49,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 using namespace mlir;
@@ -49,7 +59,7 @@ namespace kestrel::onnximport {
 std::vector<std::string> fusedOps() {
   return {"SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization",
           "Attention", "RotaryEmbedding", "GroupQueryAttention",
-          "MultiHeadAttention"};
+          "MultiHeadAttention", "MoE"};
 }
 
 bool isFusedOpDomain(llvm::StringRef op, llvm::StringRef domain) {
@@ -60,6 +70,7 @@ bool isFusedOpDomain(llvm::StringRef op, llvm::StringRef domain) {
   if (op == "Attention") return onnx;
   if (op == "RotaryEmbedding") return onnx || ms;
   if (op == "GroupQueryAttention" || op == "MultiHeadAttention") return ms;
+  if (op == "MoE") return ms;
   return false;
 }
 
@@ -682,6 +693,115 @@ LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
     Value y = rotate(x, cosC, sinC, pos, mode, intAttr(node, "interleaved", 0), R);
     if (rank == 3) y = reshape(transpose(y, {0, 2, 1, 3}), xs0);
     out.push_back(y);
+    return success();
+  }
+
+  if (op == "MoE") {
+    const char *names[] = {"input", "router_probs", "fc1_experts_weights",
+                           "fc1_experts_bias", "fc2_experts_weights",
+                           "fc2_experts_bias", "fc3_experts_weights",
+                           "fc3_experts_bias"};
+    std::vector<std::string> unsupported;
+    for (int i = 0; i < node.input_size(); ++i)
+      if (!node.input(i).empty() && !llvm::is_contained({0, 1, 2, 4, 6}, i))
+        unsupported.push_back("input " + (i < 8 ? std::string(names[i])
+                                                : std::to_string(i)));
+    std::string act = stringAttr(node, "activation_type", "relu");
+    if (act != "silu") unsupported.push_back("activation_type '" + act + "'");
+    else if (!present(node, in, 6))
+      unsupported.push_back("silu without fc3_experts_weights");
+    for (const onnx::AttributeProto &a : node.attribute()) {
+      const std::string &n = a.name();
+      if (n == "k" || n == "activation_type" || n == "normalize_routing_weights")
+        continue;
+      bool dflt = (n == "use_sparse_mixer" || n == "swiglu_fusion" ||
+                   n == "swiglu_limit_after_activation")
+                      ? intAttr(node, n, 0) == 0
+                  : n == "activation_alpha" ? floatAttr(node, n, 1.f) == 1.f
+                  : n == "activation_beta"  ? floatAttr(node, n, 0.f) == 0.f
+                                            : false;
+      if (!dflt) unsupported.push_back(n);
+    }
+    for (int i = 1; i < node.output_size(); ++i)
+      if (wanted(node, i)) unsupported.push_back("output " + std::to_string(i));
+    if (!unsupported.empty()) {
+      std::string list;
+      for (const std::string &u : unsupported) list += (list.empty() ? "" : ", ") + u;
+      return error(what + ": unsupported " + list +
+                   " (supported: the SwiGLU form activation_type = 'silu' with "
+                   "fc1, fc2 and fc3_experts_weights, no biases, k, "
+                   "normalize_routing_weights)");
+    }
+    Value x = in[0], probs = in[1], w1 = in[2], w2 = in[4], w3 = in[6];
+    auto xs = typeOf(x).getShape();
+    if (xs.size() != 2 && xs.size() != 3)
+      return error(what + ": input must be [num_rows, hidden] or [B, S, hidden], got " +
+                   shapeStr(xs));
+    if (!typeOf(x).hasStaticShape())
+      return error(what + ": input needs static dims (--input-shape)");
+    int64_t d = xs.back(), N = typeOf(x).getNumElements() / d;
+    auto w1s = typeOf(w1).getShape();
+    if (w1s.size() != 3)
+      return error(what + ": fc1_experts_weights must be 3-D [E, inter, hidden]");
+    int64_t E = w1s[0], ff = w1s[1];
+    // inter read off fc2 when it is 3-D, so that the message shows the shapes
+    // expected of fc1 [E, hidden, inter] (a transposed layout).
+    if (typeOf(w2).getRank() == 3) ff = typeOf(w2).getShape()[2];
+    if (w1s[2] != d || typeOf(w3).getShape() != w1s ||
+        typeOf(w2).getShape() != ArrayRef<int64_t>{E, d, ff})
+      return error(what + ": expert weights fc1 " + shapeStr(w1s) + ", fc3 " +
+                   shapeStr(typeOf(w3).getShape()) + ", fc2 " +
+                   shapeStr(typeOf(w2).getShape()) + " must be [E, inter, hidden] = " +
+                   shapeStr({E, ff, d}) + " (fc1, fc3) and [E, hidden, inter] = " +
+                   shapeStr({E, d, ff}) + " (fc2)");
+    if (typeOf(probs).getShape() != ArrayRef<int64_t>{N, E})
+      return error(what + ": router_probs of shape " +
+                   shapeStr(typeOf(probs).getShape()) + " must be [num_rows, E] = " +
+                   shapeStr({N, E}));
+    Type elt = typeOf(x).getElementType();
+    for (Value w : {w1, w2, w3})
+      if (typeOf(w).getElementType() != elt)
+        return error(what + ": input and expert weight element types differ");
+    int64_t k = intAttr(node, "k", 1);
+    if (k < 1 || k > E)
+      return error(what + ": k = " + std::to_string(k) + " must be in [1, " +
+                   std::to_string(E) + "]");
+    int64_t norm = intAttr(node, "normalize_routing_weights", 0);
+    if (norm != 0 && norm != 1)
+      return error(what + ": normalize_routing_weights must be 0 or 1");
+    Value xf = xs.size() == 3 ? reshape(x, {N, d}) : x;
+    auto route = kestrel::RouteOp::create(
+        b, loc, RankedTensorType::get({N, k}, b.getI64Type()),
+        RankedTensorType::get({N, k}, b.getF32Type()), probs, Value(),
+        kestrel::ScoreFunctionAttr::get(b.getContext(),
+                                        kestrel::ScoreFunction::Softmax),
+        b.getI64IntegerAttr(k), norm ? b.getUnitAttr() : UnitAttr(),
+        IntegerAttr(), IntegerAttr(), FloatAttr(), kestrel::RoutingModeAttr(),
+        IntegerAttr());
+    // [E, out, in] -> [E, in, out]: constant weights are transposed here
+    // (bytes moved, so any float width), runtime ones by a transpose.
+    auto swapLast = [&](Value w) -> Value {
+      auto ws = typeOf(w).getShape();
+      auto t = RankedTensorType::get({ws[0], ws[2], ws[1]}, elt);
+      DenseElementsAttr a = foldedOf(w);
+      unsigned bits = elt.getIntOrFloatBitWidth();
+      if (!a || bits % 8) return transpose(w, {0, 2, 1});
+      if (a.isSplat()) return materialize(a.resizeSplat(t));
+      ArrayRef<char> raw = a.getRawData();
+      size_t sz = bits / 8;
+      std::vector<char> outRaw(raw.size());
+      for (int64_t e = 0; e < ws[0]; ++e)
+        for (int64_t i = 0; i < ws[1]; ++i)
+          for (int64_t j = 0; j < ws[2]; ++j)
+            std::memcpy(&outRaw[((e * ws[2] + j) * ws[1] + i) * sz],
+                        &raw[((e * ws[1] + i) * ws[2] + j) * sz], sz);
+      return materialize(DenseElementsAttr::getFromRawBuffer(t, outRaw));
+    };
+    Value up = swapLast(w1), gate3 = swapLast(w3), down = swapLast(w2);
+    auto moe = kestrel::MoeOp::create(
+        b, loc, typeOf(xf), xf, route.getIndices(), route.getWeights(), up,
+        gate3, down, Value(), Value(), Value(), kestrel::RoutingModeAttr());
+    out.push_back(xs.size() == 3 ? reshape(moe.getResult(), xs) : moe.getResult());
     return success();
   }
   return error(what + " is not handled");

@@ -2,7 +2,8 @@
 (lib/Import/OnnxFusedOps.cpp): SimplifiedLayerNormalization and
 SkipSimplifiedLayerNormalization -> kestrel.rms_norm, opset 23 Attention ->
 kestrel.attention, opset 23 and com.microsoft RotaryEmbedding -> one
-linalg.generic reading the caches.
+linalg.generic reading the caches, com.microsoft MoE -> kestrel.route +
+kestrel.moe.
 
 Each model is built with onnx.helper, imported by kestrelc (the kestrel op
 checked with FileCheck on `--emit=mlir`), compiled for the CPU and compared
@@ -454,3 +455,198 @@ def test_multi_head_attention_refusals(tmp_path):
                             domain="com.microsoft", num_heads=2)
     _refused(tmp_path, _model(node, {"q": q}, ["y"], ms=True),
              "packed QKV (key and value absent)")
+
+
+# --------------------------------------------------------------------------
+# com.microsoft MoE (SwiGLU experts: silu(x fc1) * (x fc3) -> fc2)
+# --------------------------------------------------------------------------
+# onnxruntime 1.32 stores expert weights [E, out, in] (fc1, fc3 [E, ff, d],
+# fc2 [E, d, ff]); its CPU kernel does not run the fc3 form ("FC3 is not
+# implemented for CPU MoE"), so the reference is the same experts spelled as
+# its CPU kernel runs them: activation_type = swiglu, swiglu_fusion = 1 (fc1
+# rows interleaved gate, up), activation_alpha = 1, activation_beta = 0 (no
+# limit), which is silu(gate) * up.
+
+
+def _moe(x, probs, w1, w2, w3, fused=False, **attrs):
+    if fused:
+        E, ff, d = w1.shape
+        w13 = np.empty((E, 2 * ff, d), np.float32)
+        w13[:, 0::2], w13[:, 1::2] = w1, w3
+        node = helper.make_node("MoE", ["x", "r", "w1", "", "w2"], ["y"], name="moe",
+                                domain="com.microsoft", activation_type="swiglu",
+                                swiglu_fusion=1, activation_alpha=1.0,
+                                activation_beta=0.0, **attrs)
+        inits = {"w1": w13, "w2": w2}
+    else:
+        node = helper.make_node("MoE", ["x", "r", "w1", "", "w2", "", "w3"], ["y"],
+                                name="moe", domain="com.microsoft",
+                                activation_type="silu", **attrs)
+        inits = {"w1": w1, "w2": w2, "w3": w3}
+    feeds = {"x": x, "r": probs}
+    return _model(node, feeds, ["y"], inits, ms=True), feeds
+
+
+def _moe_numpy(x, probs, w1, w2, w3, k, normalize):
+    """Independent f64 reference: softmax, top-k, gated experts."""
+    xf = x.reshape(-1, x.shape[-1]).astype(np.float64)
+    p = probs.astype(np.float64)
+    s = np.exp(p - p.max(1, keepdims=True))
+    s /= s.sum(1, keepdims=True)
+    y = np.zeros_like(xf)
+    for n in range(xf.shape[0]):
+        idx = np.argsort(-s[n], kind="stable")[:k]
+        w = s[n, idx] / (s[n, idx].sum() if normalize else 1.0)
+        for e, we in zip(idx, w):
+            g = xf[n] @ w1[e].T
+            y[n] += we * ((g / (1 + np.exp(-g)) * (xf[n] @ w3[e].T)) @ w2[e].T)
+    return y.reshape(x.shape)
+
+
+@pytest.mark.parametrize("shape,k,normalize", [
+    ((6, 16), 1, 0), ((6, 16), 2, 0), ((6, 16), 2, 1), ((2, 3, 16), 2, 1),
+    ((2, 3, 16), 1, 1)], ids=["k1", "k2", "k2-norm", "3d-k2-norm", "3d-k1-norm"])
+def test_moe(tmp_path, shape, k, normalize):
+    E, ff = 4, 12
+    d = shape[-1]
+    n = int(np.prod(shape[:-1]))
+    x, probs = _rand(*shape), _rand(n, E)
+    w1, w3 = _rand(E, ff, d, scale=0.3), _rand(E, ff, d, scale=0.3)
+    w2 = _rand(E, d, ff, scale=0.3)
+    model, feeds = _moe(x, probs, w1, w2, w3, k=k, normalize_routing_weights=normalize)
+    ref, _ = _moe(x, probs, w1, w2, w3, fused=True, k=k,
+                  normalize_routing_weights=normalize)
+    flat = f"{n}x{d}xf32"
+    checks = (f"CHECK: %[[IDX:.*]], %[[W:.*]] = kestrel.route %{{{{.*}}}} score = softmax "
+              f"k = {k}{' renormalize' if normalize else ''} : tensor<{n}x{E}xf32> -> "
+              f"tensor<{n}x{k}xi64>, tensor<{n}x{k}xf32>\n"
+              f"CHECK: kestrel.moe %{{{{.*}}}}, %[[IDX]], %[[W]] experts(%{{{{.*}}}}, "
+              f"%{{{{.*}}}}, %{{{{.*}}}}) : tensor<{flat}>, {{{{.*}}}}, "
+              f"tensor<{E}x{d}x{ff}xf32>, tensor<{E}x{d}x{ff}xf32>, "
+              f"tensor<{E}x{ff}x{d}xf32> -> tensor<{flat}>\n")
+    _check(tmp_path, model, feeds, checks, ref_model=ref)
+    # The onnxruntime reference itself agrees with the NumPy definition.
+    ort_y = ort.InferenceSession(ref.SerializeToString(),
+                                 providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    np.testing.assert_allclose(ort_y, _moe_numpy(x, probs, w1, w2, w3, k, normalize),
+                               atol=1e-5, rtol=0)
+
+
+def _moe_refusal_model(ins, inits, **attrs):
+    node = helper.make_node("MoE", ["x", "r", *ins], ["y"], name="moe",
+                            domain="com.microsoft", **attrs)
+    return _model(node, {"x": _rand(4, 8), "r": _rand(4, 2)}, ["y"], inits, ms=True)
+
+
+_MOE_W = {"w1": _rand(2, 6, 8), "w2": _rand(2, 8, 6), "w3": _rand(2, 6, 8)}
+_MOE_SILU = {"activation_type": "silu", "k": 1}
+
+
+def test_moe_refuses_biases(tmp_path):
+    inits = dict(_MOE_W, b1=_rand(2, 6), b2=_rand(2, 8), b3=_rand(2, 6))
+    model = _moe_refusal_model(["w1", "b1", "w2", "b2", "w3", "b3"], inits, **_MOE_SILU)
+    _refused(tmp_path, model, "MoE 'moe' (domain 'com.microsoft')",
+             "unsupported input fc1_experts_bias, input fc2_experts_bias, "
+             "input fc3_experts_bias")
+
+
+@pytest.mark.parametrize("act", ["relu", "gelu", "identity"])
+def test_moe_refuses_other_activations(tmp_path, act):
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3"], _MOE_W, activation_type=act, k=1)
+    _refused(tmp_path, model, f"unsupported activation_type '{act}'")
+
+
+def test_moe_refuses_silu_without_fc3(tmp_path):
+    model = _moe_refusal_model(["w1", "", "w2"], _MOE_W, **_MOE_SILU)
+    _refused(tmp_path, model, "unsupported silu without fc3_experts_weights")
+
+
+def test_moe_refuses_sparse_mixer(tmp_path):
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3"], _MOE_W, use_sparse_mixer=1,
+                               **_MOE_SILU)
+    _refused(tmp_path, model, "unsupported use_sparse_mixer")
+
+
+def test_moe_refuses_fused_swiglu(tmp_path):
+    """The fused SwiGLU variant (activation parameters, limit) is refused, every
+    offending attribute named once."""
+    inits = {"w1": _rand(2, 12, 8), "w2": _rand(2, 8, 6)}
+    model = _moe_refusal_model(["w1", "", "w2"], inits, activation_type="swiglu",
+                               swiglu_fusion=1, activation_alpha=1.702,
+                               activation_beta=1.0, swiglu_limit=7.0, k=1)
+    _refused(tmp_path, model, "unsupported activation_type 'swiglu', ", "swiglu_fusion",
+             "activation_alpha", "activation_beta", "swiglu_limit")
+
+
+def test_moe_refuses_quantized_and_expert_parallel(tmp_path):
+    """Inputs past fc3_experts_bias (quantization scales of later variants) and
+    attributes the importer does not know (expert parallelism) are named."""
+    inits = dict(_MOE_W, s=_rand(2, 6))
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3", "", "s"], inits,
+                               local_experts_start_index=1, tensor_shards=2, **_MOE_SILU)
+    _refused(tmp_path, model, "unsupported input 8, ", "local_experts_start_index",
+             "tensor_shards")
+
+
+def test_moe_refuses_bad_shapes(tmp_path):
+    inits = dict(_MOE_W, w1=_rand(2, 8, 6))  # [E, hidden, inter]: not ORT's layout
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3"], inits, **_MOE_SILU)
+    _refused(tmp_path, model, "MoE 'moe'", "must be [E, inter, hidden] = [2, 6, 8]")
+    model = _moe_refusal_model(["w1", "", "w2", "", "w3"], _MOE_W, activation_type="silu",
+                               k=3)
+    _refused(tmp_path, model, "k = 3 must be in [1, 2]")
+
+
+def test_moe_needs_microsoft_domain(tmp_path):
+    node = helper.make_node("MoE", ["x", "r", "w1", "", "w2", "", "w3"], ["y"], name="moe",
+                            activation_type="silu")
+    model = _model(node, {"x": _rand(4, 8), "r": _rand(4, 2)}, ["y"], _MOE_W)
+    _refused(tmp_path, model, "unsupported ONNX operators",
+             "node 'moe': MoE (domain 'ai.onnx'")
+
+
+def test_moe_runtime_weights(tmp_path):
+    """Expert weights given as graph inputs are transposed at run time; checked
+    against the NumPy definition (onnxruntime's CPU kernel needs the fused
+    form, whose weights would be different inputs)."""
+    E, ff, d, n, k = 3, 10, 8, 5, 2
+    x, probs = _rand(n, d), _rand(n, E)
+    w1, w3, w2 = _rand(E, ff, d, scale=0.3), _rand(E, ff, d, scale=0.3), _rand(E, d, ff, scale=0.3)
+    node = helper.make_node("MoE", ["x", "r", "w1", "", "w2", "", "w3"], ["y"], name="moe",
+                            domain="com.microsoft", activation_type="silu", k=k,
+                            normalize_routing_weights=1)
+    feeds = {"x": x, "r": probs, "w1": w1, "w2": w2, "w3": w3}
+    path = tmp_path / "m.onnx"
+    onnx.save(_model(node, feeds, ["y"], ms=True), path)
+    kestrelc(path, tmp_path / "m.mlir", "--emit=mlir")
+    filecheck((tmp_path / "m.mlir").read_text(),
+              "CHECK: kestrel.route\nCHECK: kestrel.moe\n", tmp_path)
+    kestrelc(path, tmp_path / "m.so", "--target=cpu")
+    ours = CpuLibrary(tmp_path / "m.so").g(*feeds.values())
+    if isinstance(ours, (list, tuple)):
+        (ours,) = ours
+    assert ours.shape == (n, d)
+    np.testing.assert_allclose(ours, _moe_numpy(x, probs, w1, w2, w3, k, True),
+                               atol=1e-5, rtol=0)
+
+
+def test_moe_f16(tmp_path):
+    """f16 input, router logits and expert weights: one rounding of an f32
+    computation, checked against the NumPy definition on the f16 values
+    (tolerance 2e-3: an f16 ulp at the outputs' magnitude, about 2)."""
+    E, ff, d, n, k = 4, 12, 16, 6, 2
+    x, probs = _rand(n, d).astype(np.float16), _rand(n, E).astype(np.float16)
+    w1, w3, w2 = (_rand(*s, scale=0.3).astype(np.float16)
+                  for s in [(E, ff, d), (E, ff, d), (E, d, ff)])
+    model, feeds = _moe(x, probs, w1, w2, w3, k=k, normalize_routing_weights=1)
+    model.graph.output[0].type.tensor_type.elem_type = TensorProto.FLOAT16
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    kestrelc(path, tmp_path / "m.so", "--target=cpu")
+    ours = CpuLibrary(tmp_path / "m.so").g(*feeds.values())
+    if isinstance(ours, (list, tuple)):
+        (ours,) = ours
+    assert ours.dtype == np.float16 and ours.shape == (n, d)
+    f32 = [a.astype(np.float32) for a in (x, probs, w1, w2, w3)]
+    np.testing.assert_allclose(ours.astype(np.float64), _moe_numpy(*f32, k, True),
+                               atol=2e-3, rtol=0)
