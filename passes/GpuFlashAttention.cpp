@@ -71,7 +71,7 @@ namespace {
 
 constexpr int64_t kWarps = 4;
 constexpr int64_t kBlockKeys = 64; // Bc
-constexpr int64_t kPad = 8; // shared-memory row padding, in elements
+constexpr int64_t kPad = 8;        // shared-memory row padding, in elements
 /// rows-per-warp=0 picks 16 when 32 would launch fewer blocks than this.
 constexpr int64_t kAutoMinBlocks = 132;
 
@@ -115,8 +115,7 @@ std::string unsupportedReason(AttentionOp op) {
     return "shapes are not static";
   if (op.getHeadDim() != op.getValueDim())
     return "Dv differs from D";
-  if (op.getHeadDim() != 64 && op.getHeadDim() != 128 &&
-      op.getHeadDim() != 256)
+  if (op.getHeadDim() != 64 && op.getHeadDim() != 128 && op.getHeadDim() != 256)
     return "head dim is not 64, 128 or 256";
   // Features this kernel does not implement are left to the reference
   // lowering, never dropped.
@@ -183,12 +182,8 @@ private:
   Value rem(Value x, int64_t c) {
     return arith::RemUIOp::create(b, loc, x, idx(c));
   }
-  Value minI(Value x, Value y) {
-    return arith::MinSIOp::create(b, loc, x, y);
-  }
-  Value maxI(Value x, Value y) {
-    return arith::MaxSIOp::create(b, loc, x, y);
-  }
+  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
   Value cmp(arith::CmpIPredicate p, Value x, Value y) {
     return arith::CmpIOp::create(b, loc, p, x, y);
   }
@@ -212,9 +207,9 @@ private:
   /// mma operand register: vector<2xf16> for f16, i32 for bf16.
   Value loadPair(Value mem, ValueRange indices) {
     auto vecType = VectorType::get({2}, elem);
-    Value pair = vector::LoadOp::create(b, loc, vecType, mem, indices,
-                                        /*nontemporal=*/false,
-                                        llvm::MaybeAlign(4));
+    Value pair =
+        vector::LoadOp::create(b, loc, vecType, mem, indices,
+                               /*nontemporal=*/false, llvm::MaybeAlign(4));
     return asOperand(pair);
   }
   Value asOperand(Value pair) {
@@ -230,8 +225,8 @@ private:
   Value narrowPair(Value lo, Value hi) {
     Value wide = vector::FromElementsOp::create(
         b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{lo, hi});
-    return asOperand(arith::TruncFOp::create(
-        b, loc, VectorType::get({2}, elem), wide));
+    return asOperand(
+        arith::TruncFOp::create(b, loc, VectorType::get({2}, elem), wide));
   }
 
   /// The address of tile[row, col] in shared memory, from the tile's base
@@ -249,8 +244,8 @@ private:
   /// operand register of its fragment position.
   SmallVector<Value> loadMatrices(Value address, bool trans) {
     Type i32 = b.getI32Type();
-    auto type = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                 {i32, i32, i32, i32});
+    auto type =
+        LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
     Value regs = NVVM::LdMatrixOp::create(
         b, loc, type, address, 4,
         trans ? NVVM::MMALayout::col : NVVM::MMALayout::row,
@@ -260,25 +255,23 @@ private:
     for (int64_t i = 0; i < 4; ++i) {
       Value word = LLVM::ExtractValueOp::create(b, loc, regs, i);
       if (elem.isF16())
-        word = LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elem),
-                                       word);
+        word =
+            LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elem), word);
       out.push_back(word);
     }
     return out;
   }
 
   /// c += a * b on one m16n8k16 tile; `c` holds the 4 f32 accumulators.
-  void mma(ArrayRef<Value> a, ArrayRef<Value> bOps,
-           SmallVectorImpl<Value> &c) {
+  void mma(ArrayRef<Value> a, ArrayRef<Value> bOps, SmallVectorImpl<Value> &c) {
     Type f32Type = b.getF32Type();
     auto resultType = LLVM::LLVMStructType::getLiteral(
         b.getContext(), {f32Type, f32Type, f32Type, f32Type});
-    NVVM::MMATypes ptx = elem.isF16() ? NVVM::MMATypes::f16
-                                      : NVVM::MMATypes::bf16;
+    NVVM::MMATypes ptx =
+        elem.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
     Value d = NVVM::MmaOp::create(
         b, loc, resultType, a, bOps, c, ArrayRef<int64_t>{16, 8, 16},
-        std::nullopt, std::nullopt,
-        std::array<NVVM::MMATypes, 2>{ptx, ptx},
+        std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptx, ptx},
         std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                        NVVM::MMALayout::col});
     for (int64_t i = 0; i < 4; ++i)
@@ -288,9 +281,9 @@ private:
   /// `x` combined over the 4 lanes of a quad (the lanes sharing a row).
   Value quadReduce(Value x, bool isMax) {
     for (int32_t offset : {1, 2}) {
-      Value other = gpu::ShuffleOp::create(b, loc, x, offset, 32,
-                                           gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
+      Value other =
+          gpu::ShuffleOp::create(b, loc, x, offset, 32, gpu::ShuffleMode::XOR)
+              .getShuffleResult();
       x = isMax ? fmax(x, other) : fadd(x, other);
     }
     return x;
@@ -300,8 +293,8 @@ private:
   /// `srcBase`, element offset `rowBase` of its row 0, rows clamped to
   /// `lastRow`) starting at `firstRow`, into the padded shared tile at
   /// `dstBase`; the caller commits them as a group.
-  void copyRowsAsync(Value srcBase, Value rowBase, Value firstRow,
-                     int64_t rows, int64_t lastRow, Value dstBase);
+  void copyRowsAsync(Value srcBase, Value rowBase, Value firstRow, int64_t rows,
+                     int64_t lastRow, Value dstBase);
   void copyKeyTileAsync(Value srcBase, Value dstBase, Value keyTile);
   /// Waits for the older of the two copy groups in flight and publishes it
   /// to the block.
@@ -333,11 +326,11 @@ private:
 
   // Per-thread coordinates, set by build().
   Value batch, head, kvHead, tid, lane, group, quad, lane8, matrix;
-  Value warpRow;                 // the warp's first row within the tile
-  SmallVector<Value> rows[2];    // [r][mt]: rows g and g + 8 of row tile mt
-  Value qBase, kBase, vBase;     // shared tiles' addresses, as integers
+  Value warpRow;                   // the warp's first row within the tile
+  SmallVector<Value> rows[2];      // [r][mt]: rows g and g + 8 of row tile mt
+  Value qBase, kBase, vBase;       // shared tiles' addresses, as integers
   Value qGlobal, kGlobal, vGlobal; // operands' global addresses
-  Value tileRow0;                // the query tile's first row
+  Value tileRow0;                  // the query tile's first row
   Value bandLo, sinkTiles;
   SmallVector<SmallVector<Value>> qFrag; // [mt][D/16 * 4], when in registers
   // Block-sparse ops only (null otherwise).
@@ -355,8 +348,9 @@ Value FlashKernel::visible(Value row, Value key) {
     Value bit = memref::LoadOp::create(b, loc, blockMap, ValueRange{qb, kb});
     ok = arith::AndIOp::create(
         b, loc, ok,
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bit,
-                              arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0)));
+        arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::ne, bit,
+            arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0)));
   }
   if (!causal)
     return ok;
@@ -364,8 +358,7 @@ Value FlashKernel::visible(Value row, Value key) {
   ok = arith::AndIOp::create(b, loc, ok,
                              cmp(arith::CmpIPredicate::sle, key, last));
   if (window > 0) {
-    Value inBand =
-        cmp(arith::CmpIPredicate::sgt, key, add(last, -window));
+    Value inBand = cmp(arith::CmpIPredicate::sgt, key, add(last, -window));
     if (sinks > 0)
       inBand = arith::OrIOp::create(
           b, loc, inBand, cmp(arith::CmpIPredicate::slt, key, idx(sinks)));
@@ -375,8 +368,7 @@ Value FlashKernel::visible(Value row, Value key) {
 }
 
 void FlashKernel::copyRowsAsync(Value srcBase, Value rowBase, Value firstRow,
-                                int64_t rows, int64_t lastRow,
-                                Value dstBase) {
+                                int64_t rows, int64_t lastRow, Value dstBase) {
   // 128 threads move rows x D elements in 16-byte cp.async copies, which
   // land in shared memory while the warps compute.
   int64_t vecsPerRow = D / 8;
@@ -403,8 +395,8 @@ void FlashKernel::copyKeyTileAsync(Value srcBase, Value dstBase,
                                    Value keyTile) {
   // Row 0 of this (batch, KV head) in the [B, Hkv, S, D] operand.
   Value headRow = mul(add(mul(batch, Hkv), kvHead), S);
-  copyRowsAsync(srcBase, headRow, mul(keyTile, kBlockKeys), kBlockKeys,
-                S - 1, dstBase);
+  copyRowsAsync(srcBase, headRow, mul(keyTile, kBlockKeys), kBlockKeys, S - 1,
+                dstBase);
 }
 
 void FlashKernel::waitForTile() {
@@ -418,12 +410,15 @@ Value FlashKernel::tileOf(Value i) {
   if (visits) {
     // The last step asks for the tile after the last visit: clamp (its copy
     // is not issued).
-    Value at = minI(i, idx(cast<MemRefType>(visits.getType()).getDimSize(1) - 1));
-    Value entry = memref::LoadOp::create(b, loc, visits, ValueRange{queryTile, at});
+    Value at =
+        minI(i, idx(cast<MemRefType>(visits.getType()).getDimSize(1) - 1));
+    Value entry =
+        memref::LoadOp::create(b, loc, visits, ValueRange{queryTile, at});
     return arith::IndexCastOp::create(
         b, loc, b.getIndexType(),
-        arith::ShRUIOp::create(b, loc, entry,
-                               arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1)));
+        arith::ShRUIOp::create(
+            b, loc, entry,
+            arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1)));
   }
   Value inBand = cmp(arith::CmpIPredicate::sge, i, sinkTiles);
   return arith::SelectOp::create(
@@ -432,7 +427,8 @@ Value FlashKernel::tileOf(Value i) {
 }
 
 Value FlashKernel::visitNeedsMask(Value i) {
-  Value entry = memref::LoadOp::create(b, loc, visits, ValueRange{queryTile, i});
+  Value entry =
+      memref::LoadOp::create(b, loc, visits, ValueRange{queryTile, i});
   Value bit = arith::AndIOp::create(
       b, loc, entry, arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1));
   return arith::CmpIOp::create(
@@ -468,8 +464,7 @@ void FlashKernel::ifThen(Value cond, llvm::function_ref<void()> body) {
 
 SmallVector<Value> FlashKernel::queryFragment(int64_t mt, int64_t kk) {
   if (!shape.qShared)
-    return SmallVector<Value>(
-        ArrayRef<Value>(qFrag[mt]).slice(kk * 4, 4));
+    return SmallVector<Value>(ArrayRef<Value>(qFrag[mt]).slice(kk * 4, 4));
   // ldmatrix.x4 of the 16 x 16 block: lane l addresses row l % 16 at
   // column 8 (l / 16); the four matrices come back in A-fragment order.
   Value row = add(add(warpRow, mt * 16), rem(lane, 16));
@@ -601,8 +596,8 @@ SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
       Value mNew = fmax(m[mt][r], rowMax);
       // A row that has seen only masked keys keeps max -inf; subtracting 0
       // instead keeps exp2(-inf - x) = 0 rather than NaN.
-      Value allMasked = arith::CmpFOp::create(
-          b, loc, arith::CmpFPredicate::OEQ, mNew, negInf);
+      Value allMasked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                              mNew, negInf);
       Value mUse = arith::SelectOp::create(b, loc, allMasked, f32(0.0), mNew);
       alpha[r] = exp2(fsub(m[mt][r], mUse));
       negM[r] = arith::NegFOp::create(b, loc, mUse);
@@ -785,8 +780,8 @@ void FlashKernel::build(gpu::LaunchOp launch) {
     ArrayRef<Value> st = ArrayRef<Value>(state).slice(mt * per, per);
     for (int r = 0; r < 2; ++r) {
       Value l = quadReduce(st[D / 8 * 4 + 2 + r], /*isMax=*/false);
-      Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                          l, f32(0.0));
+      Value empty =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, f32(0.0));
       Value inv = arith::SelectOp::create(
           b, loc, empty, f32(0.0), arith::DivFOp::create(b, loc, f32(1.0), l));
       Value row = rows[r][mt];
@@ -799,10 +794,9 @@ void FlashKernel::build(gpu::LaunchOp launch) {
         Value hi = narrow(fmul(st[dn * 4 + 2 * r + 1], inv));
         Value pair =
             vector::FromElementsOp::create(b, loc, vecType, ValueRange{lo, hi});
-        vector::StoreOp::create(b, loc, pair, o,
-                                ValueRange{batch, head, row,
-                                           add(quad2, dn * 8)},
-                                false, llvm::MaybeAlign(4));
+        vector::StoreOp::create(
+            b, loc, pair, o, ValueRange{batch, head, row, add(quad2, dn * 8)},
+            false, llvm::MaybeAlign(4));
       }
     }
   }
@@ -850,8 +844,8 @@ struct GpuFlashAttentionPass
     // blocks).
     int64_t rowsWanted = rowsPerWarp;
     if (rowsWanted == 0) {
-      int64_t blocks = (op.getQueryLen() + 127) / 128 * op.getBatch() *
-                       op.getNumHeads();
+      int64_t blocks =
+          (op.getQueryLen() + 127) / 128 * op.getBatch() * op.getNumHeads();
       rowsWanted = blocks < kAutoMinBlocks ? 16 : 32;
     }
     // At D = 256 one row tile already holds 128 accumulators per thread.
@@ -892,8 +886,7 @@ struct GpuFlashAttentionPass
           if (c == TileClass::Skip)
             continue;
           // A tile running past S holds padding keys: always masked.
-          bool partial =
-              c == TileClass::Partial || (j + 1) * kBlockKeys > S;
+          bool partial = c == TileClass::Partial || (j + 1) * kBlockKeys > S;
           lists[i].push_back(static_cast<int32_t>(2 * j + (partial ? 1 : 0)));
         }
         widest = std::max<int64_t>(widest, lists[i].size());
@@ -936,8 +929,8 @@ struct GpuFlashAttentionPass
         b, loc, b.getI32Type(), sharedBytes(shape, op.getHeadDim()));
     auto launch = gpu::LaunchOp::create(
         b, loc, idx((op.getQueryLen() + rows - 1) / rows),
-        idx(op.getBatch() * op.getNumHeads()), one, idx(kWarps * 32), one,
-        one, smem, /*asyncTokenType=*/nullptr,
+        idx(op.getBatch() * op.getNumHeads()), one, idx(kWarps * 32), one, one,
+        smem, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/ValueRange{});
     {
       OpBuilder::InsertionGuard guard(b);
