@@ -17,13 +17,8 @@ CASES=${CASES:-$ROOT/.devcarry/conv}
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 
 BUILD=$ROOT/build-rt
-gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
-cuda=(); [[ -d /usr/local/cuda ]] && cuda=(-DCUDAToolkit_ROOT=/usr/local/cuda)
-cmake -S lib/Runtime -B "$BUILD" "${gen[@]}" "${cuda[@]}" \
-  -DCMAKE_BUILD_TYPE=Release >"$OUT/cmake.log" 2>&1 \
-  || { cat "$OUT/cmake.log"; exit 1; }
-cmake --build "$BUILD" -j "$(nproc)" >"$OUT/build.log" 2>&1 \
-  || { cat "$OUT/build.log"; exit 1; }
+source "$ROOT/bench/gpu/build_runtime.sh"
+build_runtime "$BUILD" "$OUT"
 
 python3 bench/gpu/check_conv.py check --kestrel-run "$BUILD/bin/kestrel-run" \
   "$CASES" 2>&1 | tee "$OUT/check.log"

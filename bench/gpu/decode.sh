@@ -24,14 +24,9 @@ CASES=${CASES:-$ROOT/../cases}
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 
 BUILD=${BUILD:-/tmp/kestrel-build-rt}
-gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
-cuda=(); [[ -d /usr/local/cuda ]] && cuda=(-DCUDAToolkit_ROOT=/usr/local/cuda)
-if ! cmake -S lib/Runtime -B "$BUILD" "${gen[@]}" "${cuda[@]}" -DCMAKE_BUILD_TYPE=Release >"$OUT/cmake.log" 2>&1 \
-   || ! grep -q "Kestrel CUDA runtime: CUDA" "$OUT/cmake.log"; then
-  tail -30 "$OUT/cmake.log"; echo "FAIL: runtime configure (CUDA toolkit not found?)" | tee "$OUT/decode.md"; exit 1
-fi
-cmake --build "$BUILD" -j "$(nproc)" >"$OUT/build.log" 2>&1 \
-  || { tail -30 "$OUT/build.log"; echo "FAIL: runtime build" | tee "$OUT/decode.md"; exit 1; }
+source "$ROOT/bench/gpu/build_runtime.sh"
+build_runtime "$BUILD" "$OUT" \
+  || { echo "FAIL: runtime build (see cmake.log / build.log)" | tee "$OUT/decode.md"; exit 1; }
 echo "built $BUILD/bin/kestrel-run"
 
 status=0

@@ -15,10 +15,8 @@ CASES=$ROOT/.devcarry/kvcache
 [[ -d $CASES ]] || { echo "no $CASES: run bench/gpu/stage_kvcache.py and carry .devcarry/kvcache" >&2; exit 1; }
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 BUILD=$ROOT/build-rt
-gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
-cmake -S lib/Runtime -B "$BUILD" "${gen[@]}" -DCUDAToolkit_ROOT=/usr/local/cuda \
-  -DCMAKE_BUILD_TYPE=Release >"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log"; exit 1; }
-cmake --build "$BUILD" -j "$(nproc)" >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log"; exit 1; }
+source "$ROOT/bench/gpu/build_runtime.sh"
+build_runtime "$BUILD" "$OUT"
 status=0
 for case in "$CASES"/*/; do
   name=$(basename "$case")
