@@ -23,7 +23,7 @@ CASES=${CASES:-$ROOT/../cases}
 [[ -f $ROOT/../REVISION ]] && echo "staged revision $(cat "$ROOT/../REVISION")" | tee "$OUT/revision.txt"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 
-BUILD=${BUILD:-/tmp/kestrel-build-rt}
+BUILD=${BUILD:-$ROOT/build-rt}
 source "$ROOT/bench/gpu/build_runtime.sh"
 build_runtime "$BUILD" "$OUT" \
   || { echo "FAIL: runtime build (see cmake.log / build.log)" | tee "$OUT/decode.md"; exit 1; }

@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 CASES=${CASES:-$ROOT/../cases}
 [[ -d $CASES ]] || { echo "no $CASES: run bench/gpu/stage_routing.sh and carry .devcarry/routing" >&2; exit 1; }
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
-BUILD=${BUILD:-/tmp/kestrel-build-rt}
+BUILD=${BUILD:-$ROOT/build-rt}
 source "$ROOT/bench/gpu/build_runtime.sh"
 build_runtime "$BUILD" "$OUT"
 python3 bench/gpu/check_routing.py --kestrel-run "$BUILD/bin/kestrel-run" \
