@@ -1,7 +1,7 @@
 //===- AttentionMask.h - Static attention masks as integer sets -*- C++ -*-===//
 //
 // The statically known part of kestrel.attention's mask (causal with offset,
-// sliding window, sinks, static block-sparse layout; shared/OPS.md §1): per
+// sliding window, sinks, static block-sparse layout; docs/ops.md §1): per
 // row, a union of at most two key intervals intersected with the row's
 // allowed key blocks. Passes use it to decide, at compile time, which
 // (query tile, key tile) pairs are skipped, fully visible or partial.
@@ -62,7 +62,8 @@ private:
     if (!causal)
       return s1 - s0;
     int64_t last = std::min(t + offset, S - 1); // inclusive
-    int64_t bandBegin = window > 0 ? std::max<int64_t>(last - window + 1, 0) : 0;
+    int64_t bandBegin =
+        window > 0 ? std::max<int64_t>(last - window + 1, 0) : 0;
     // Sinks [0, min(sinks, bandBegin)) sit before the band; no double count.
     int64_t sinkEnd = window > 0 ? std::min(sinks, bandBegin) : 0;
     return overlap(0, sinkEnd, s0, s1) + overlap(bandBegin, last + 1, s0, s1);

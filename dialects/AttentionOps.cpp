@@ -1,6 +1,6 @@
 //===- AttentionOps.cpp - Verifiers of the attention op family ------------===//
 //
-// Shape and attribute rules of shared/OPS.md §1. Every message names the
+// Shape and attribute rules of docs/ops.md §1. Every message names the
 // offending values so that a user can fix the graph without reading code.
 //
 //===----------------------------------------------------------------------===//
@@ -27,23 +27,25 @@ LogicalResult AttentionOp::verify() {
   for (auto [name, type] : {std::pair{"query", q}, std::pair{"key", k},
                             std::pair{"value", v}, std::pair{"result", r}})
     if (type.getRank() != 4)
-      return emitOpError() << name << " must have rank 4 ([B, heads, len, dim]), got "
+      return emitOpError() << name
+                           << " must have rank 4 ([B, heads, len, dim]), got "
                            << type;
 
   Type elt = q.getElementType();
   if (k.getElementType() != elt || v.getElementType() != elt ||
       r.getElementType() != elt)
-    return emitOpError() << "query, key, value and result must share one element "
-                            "type, got "
-                         << elt << ", " << k.getElementType() << ", "
-                         << v.getElementType() << ", " << r.getElementType();
+    return emitOpError()
+           << "query, key, value and result must share one element "
+              "type, got "
+           << elt << ", " << k.getElementType() << ", " << v.getElementType()
+           << ", " << r.getElementType();
 
   auto dim = [](RankedTensorType t, unsigned i) { return t.getDimSize(i); };
   if (mismatch(dim(q, 0), dim(k, 0)) || mismatch(dim(q, 0), dim(v, 0)) ||
       mismatch(dim(q, 0), dim(r, 0)))
-    return emitOpError() << "batch sizes differ: query " << dim(q, 0) << ", key "
-                         << dim(k, 0) << ", value " << dim(v, 0) << ", result "
-                         << dim(r, 0);
+    return emitOpError() << "batch sizes differ: query " << dim(q, 0)
+                         << ", key " << dim(k, 0) << ", value " << dim(v, 0)
+                         << ", result " << dim(r, 0);
   if (mismatch(dim(k, 1), dim(v, 1)))
     return emitOpError() << "key has " << dim(k, 1) << " heads but value has "
                          << dim(v, 1);
@@ -55,9 +57,9 @@ LogicalResult AttentionOp::verify() {
                          << ") differs from key head dim (" << dim(k, 3) << ")";
   if (mismatch(dim(r, 1), dim(q, 1)) || mismatch(dim(r, 2), dim(q, 2)) ||
       mismatch(dim(r, 3), dim(v, 3)))
-    return emitOpError() << "result shape must be [B, H, T, Dv] = [" << dim(q, 0)
-                         << ", " << dim(q, 1) << ", " << dim(q, 2) << ", "
-                         << dim(v, 3) << "], got " << r;
+    return emitOpError() << "result shape must be [B, H, T, Dv] = ["
+                         << dim(q, 0) << ", " << dim(q, 1) << ", " << dim(q, 2)
+                         << ", " << dim(v, 3) << "], got " << r;
 
   int64_t h = dim(q, 1), hkv = dim(k, 1);
   if (!ShapedType::isDynamic(h) && !ShapedType::isDynamic(hkv) &&
@@ -68,22 +70,26 @@ LogicalResult AttentionOp::verify() {
   int64_t t = dim(q, 2), s = dim(k, 2);
   if (getCausal() && !ShapedType::isDynamic(t) && !ShapedType::isDynamic(s) &&
       s < t)
-    return emitOpError() << "causal attention needs key length >= query length, "
-                            "got S = "
-                         << s << " < T = " << t;
+    return emitOpError()
+           << "causal attention needs key length >= query length, "
+              "got S = "
+           << s << " < T = " << t;
   if (getWindow() && !getCausal())
     return emitOpError() << "window = " << *getWindow()
                          << " requires 'causal' (the window looks back from "
                             "each query)";
   if (getSinks() && !getWindow())
-    return emitOpError() << "sinks = " << *getSinks()
-                         << " requires a window (sinks are keys exempt from it)";
-  if (std::optional<APFloat> sc = getSoftcap(); sc && !(sc->convertToDouble() > 0))
+    return emitOpError()
+           << "sinks = " << *getSinks()
+           << " requires a window (sinks are keys exempt from it)";
+  if (std::optional<APFloat> sc = getSoftcap();
+      sc && !(sc->convertToDouble() > 0))
     return emitOpError() << "softcap must be positive, got "
                          << sc->convertToDouble();
   if (std::optional<APFloat> sc = getScale();
       sc && !std::isfinite(sc->convertToDouble()))
-    return emitOpError() << "scale must be finite, got " << sc->convertToDouble();
+    return emitOpError() << "scale must be finite, got "
+                         << sc->convertToDouble();
   if (failed(verifyBlockMap()))
     return failure();
 

@@ -1,6 +1,6 @@
 //===- AttentionOps.td - The attention op family -----------*- tablegen -*-===//
 //
-// Softmax attention and its efficient and sparse variants (shared/OPS.md §1).
+// Softmax attention and its efficient and sparse variants (docs/ops.md §1).
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,6 +1,6 @@
 //===- DenoiseOps.cpp - Verifier of the denoising op family ---------------===//
 //
-// Shape and policy rules of kestrel.denoise_step (shared/OPS.md §4).
+// Shape and policy rules of kestrel.denoise_step (docs/ops.md §4).
 // Messages name the offending values.
 //
 //===----------------------------------------------------------------------===//

@@ -1,6 +1,6 @@
 //===- DenoiseOps.td - The denoising op family -------------*- tablegen -*-===//
 //
-// One step of masked-diffusion decoding (shared/OPS.md §4): predictions,
+// One step of masked-diffusion decoding (docs/ops.md §4): predictions,
 // confidences and the remasking policy.
 //
 //===----------------------------------------------------------------------===//

@@ -1,7 +1,7 @@
 //===- KVCacheOps.cpp - The KV cache layout and its ops -------------------===//
 //
 // #kestrel.kv_layout (parser, printer, verifier) and the shape rules of
-// decode_attention, kv_append and select_kv_pages (shared/OPS.md §1, "Decode",
+// decode_attention, kv_append and select_kv_pages (docs/ops.md §1, "Decode",
 // "KV cache layouts", "Training-free / dynamic KV selection"). Messages name
 // the operand and the sizes that disagree.
 //

@@ -1,7 +1,7 @@
 //===- KVCacheOps.td - Decode over a KV cache --------------*- tablegen -*-===//
 //
 // Attention of a few new queries over a KV cache stored in an explicit layout,
-// appending to such a cache, and Quest-style page selection (shared/OPS.md §1:
+// appending to such a cache, and Quest-style page selection (docs/ops.md §1:
 // "Decode", "KV cache layouts", "Training-free / dynamic KV selection").
 //
 //===----------------------------------------------------------------------===//

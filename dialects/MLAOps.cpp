@@ -1,6 +1,6 @@
 //===- MLAOps.cpp - Verifier of kestrel.mla -------------------------------===//
 //
-// Shape rules of multi-head latent attention (shared/OPS.md §1, MLA); each
+// Shape rules of multi-head latent attention (docs/ops.md §1, MLA); each
 // message names the operand and the sizes that disagree.
 //
 //===----------------------------------------------------------------------===//
@@ -46,8 +46,7 @@ LogicalResult MLAOp::verify() {
       return emitOpError() << "all operands and the result must share one "
                               "element type; "
                            << o.name << " has " << o.type.getElementType()
-                           << ", q_c has "
-                           << operands[0].type.getElementType();
+                           << ", q_c has " << operands[0].type.getElementType();
   }
   auto dim = [&](int i, unsigned d) { return operands[i].type.getDimSize(d); };
   // Each rule: (operand, dim) must equal (reference operand, dim).
@@ -59,13 +58,14 @@ LogicalResult MLAOp::verify() {
     const char *what;
   };
   const Rule rules[] = {
-      {1, 0, 0, 0, "batch"},  {2, 0, 0, 0, "batch"},  {3, 0, 0, 0, "batch"},
-      {6, 0, 0, 0, "batch"},  {1, 1, 0, 1, "heads"},  {4, 0, 0, 1, "heads"},
-      {5, 0, 0, 1, "heads"},  {6, 1, 0, 1, "heads"},  {1, 2, 0, 2, "query length"},
-      {6, 2, 0, 2, "query length"}, {3, 1, 2, 1, "key length"},
-      {3, 2, 1, 3, "rope dim d_r"}, {4, 1, 2, 2, "latent dim d_c"},
-      {5, 1, 2, 2, "latent dim d_c"}, {4, 2, 0, 3, "d_nope"},
-      {6, 3, 5, 2, "value dim d_v"}};
+      {1, 0, 0, 0, "batch"},          {2, 0, 0, 0, "batch"},
+      {3, 0, 0, 0, "batch"},          {6, 0, 0, 0, "batch"},
+      {1, 1, 0, 1, "heads"},          {4, 0, 0, 1, "heads"},
+      {5, 0, 0, 1, "heads"},          {6, 1, 0, 1, "heads"},
+      {1, 2, 0, 2, "query length"},   {6, 2, 0, 2, "query length"},
+      {3, 1, 2, 1, "key length"},     {3, 2, 1, 3, "rope dim d_r"},
+      {4, 1, 2, 2, "latent dim d_c"}, {5, 1, 2, 2, "latent dim d_c"},
+      {4, 2, 0, 3, "d_nope"},         {6, 3, 5, 2, "value dim d_v"}};
   for (const Rule &r : rules)
     if (dim(r.a, r.ad) != dim(r.b, r.bd))
       return emitOpError() << r.what << " of " << operands[r.a].name << " ("

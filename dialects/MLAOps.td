@@ -1,6 +1,6 @@
 //===- MLAOps.td - Multi-head latent attention -------------*- tablegen -*-===//
 //
-// DeepSeek-V2/V3 multi-head latent attention (shared/OPS.md §1, "MLA").
+// DeepSeek-V2/V3 multi-head latent attention (docs/ops.md §1, "MLA").
 //
 //===----------------------------------------------------------------------===//
 

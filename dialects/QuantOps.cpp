@@ -11,7 +11,8 @@ LogicalResult QuantizedAttentionOp::verify() {
   for (auto [name, type] : {std::pair{"query", q}, std::pair{"key", k},
                             std::pair{"value", v}, std::pair{"result", r}}) {
     if (type.getRank() != 4)
-      return emitOpError() << name << " must have rank 4 ([B, heads, len, dim]), "
+      return emitOpError() << name
+                           << " must have rank 4 ([B, heads, len, dim]), "
                            << "got " << type;
     if (!type.hasStaticShape())
       return emitOpError() << name << " must have a static shape, got " << type;

@@ -1,6 +1,6 @@
 //===- QuantOps.td - Quantized attention -------------------*- tablegen -*-===//
 //
-// SageAttention-style attention with int8 Q and K (shared/OPS.md §1,
+// SageAttention-style attention with int8 Q and K (docs/ops.md §1,
 // "Quantized attention").
 //
 //===----------------------------------------------------------------------===//

@@ -1,6 +1,6 @@
 //===- RecurrenceOps.cpp - Verifiers of the recurrence op family ----------===//
 //
-// Shape and operand rules of shared/OPS.md §2. Which optional operands must
+// Shape and operand rules of docs/ops.md §2. Which optional operands must
 // be present follows from the gate kind; every message names the operand and
 // the sizes involved.
 //

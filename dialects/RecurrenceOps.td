@@ -2,7 +2,7 @@
 //
 // Gated linear recurrences: linear attention, decayed (RetNet, Mamba2 SSD),
 // vector-gated (GLA) and delta-rule (DeltaNet, Gated DeltaNet) state updates
-// (shared/OPS.md §2).
+// (docs/ops.md §2).
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,6 +1,6 @@
 //===- RoutingOps.cpp - Verifiers of the routing op family ----------------===//
 //
-// Shape and attribute rules of kestrel.route and kestrel.moe (shared/OPS.md
+// Shape and attribute rules of kestrel.route and kestrel.moe (docs/ops.md
 // §3). Sizes come from the logits (route) and from x and w1 (moe); every
 // other operand is checked against them, and every message names the operand
 // or attribute and the values involved.

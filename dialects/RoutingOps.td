@@ -1,6 +1,6 @@
 //===- RoutingOps.td - The routing (sparse MoE) op family --*- tablegen -*-===//
 //
-// Mixture-of-experts routing (shared/OPS.md §3): router scores to top-k
+// Mixture-of-experts routing (docs/ops.md §3): router scores to top-k
 // experts and weights (kestrel.route), and the expert layer that dispatches
 // tokens, runs the gated-MLP experts and combines their outputs (kestrel.moe).
 //
@@ -174,7 +174,7 @@ def Kestrel_MoeOp : Kestrel_Op<"moe", [Pure, AttrSizedOperandSegments]> {
     `x`, the expert weights and the result share one storage type (f32,
     f16, bf16); `weights` may be any of the three; arithmetic is f32, with
     one rounding of the result. The result does not depend on how tokens
-    are grouped per expert beyond float summation order (OPS.md §3).
+    are grouped per expert beyond float summation order (docs/ops.md §3).
 
     Example:
     ```mlir

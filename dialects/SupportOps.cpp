@@ -1,6 +1,6 @@
 //===- SupportOps.cpp - Verifiers of the supporting ops -------------------===//
 //
-// Shape and attribute rules of rms_norm, rope and gated_mlp (shared/OPS.md
+// Shape and attribute rules of rms_norm, rope and gated_mlp (docs/ops.md
 // §1, "Supporting ops"). Messages name the offending values.
 //
 //===----------------------------------------------------------------------===//

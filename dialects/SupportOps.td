@@ -1,7 +1,7 @@
 //===- SupportOps.td - Ops that surround the mixers --------*- tablegen -*-===//
 //
 // RMSNorm, rotary position embedding and the gated MLP: the supporting ops
-// of shared/OPS.md §1 that every transformer block wraps around its mixer.
+// of docs/ops.md §1 that every transformer block wraps around its mixer.
 //
 //===----------------------------------------------------------------------===//
 

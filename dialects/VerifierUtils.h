@@ -1,4 +1,5 @@
-//===- VerifierUtils.h - Shape checks shared by the op verifiers -*- C++ -*-===//
+//===- VerifierUtils.h - Shape checks shared by the op verifiers -*- C++
+//-*-===//
 //
 // Static shape comparisons and printing used by every op family's verifier,
 // so that each reports sizes the same way.

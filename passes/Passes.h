@@ -1,4 +1,4 @@
-//===- Passes.h - Kestrel passes ------------------------------*- C++ -*-===//
+//===- Passes.h - Kestrel passes --------------------------------*- C++ -*-===//
 //
 // Declarations and registration of every pass in Passes.td.
 //
@@ -14,11 +14,11 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace kestrel {
@@ -30,7 +30,7 @@ namespace kestrel {
 #include "passes/Passes.h.inc"
 
 /// The chunked form of kestrel.gated_recurrence ops carrying kestrel.chunk
-/// (RecurrenceChunked.cpp); kestrel-fuse-io-aware applies it.
+/// (ChunkedRecurrence.cpp); kestrel-fuse-io-aware applies it.
 void populateChunkedRecurrencePatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace kestrel

@@ -9,7 +9,7 @@ Shapes: B = 1, H = Hkv = 16, Dk = Dv = --dim, T = --T, f32, no initial
 state, scale 1/sqrt(Dk); GLA (vector gate) and Gated DeltaNet (gated_delta).
 Each row prints the median time of every contender and the ratios
 peer / ours (> 1 means Kestrel is faster). The PyTorch peer is the
-straightforward chunked form (chunk 64, the math of OPS.md §2, batched over
+straightforward chunked form (chunk 64, the math of docs/ops.md §2, batched over
 heads, a Python loop over chunks; GLA's intra-chunk scores in the factored
 form (Q ⊙ e^b)(K ⊙ e^{-b})ᵀ, one matrix product, which is only safe for mild
 gates such as this benchmark's log-gates in [-0.1, 0]; the delta rule's

@@ -17,12 +17,12 @@ extern "C" {
 
 /* Options of one compilation; NULL strings mean the kestrelc default. */
 typedef struct {
-  const char *target;          /* "cpu" (default) or "cuda:sm_90a", ...     */
-  const char *emit;            /* "so", "obj", "llvm", "mlir", "ptx"        */
-  int opt_level;               /* 0..3; negative means 3                     */
-  int reference_lowering;      /* nonzero: naive reference lowering (cpu)   */
-  const char *cuda_path;       /* CUDA toolkit providing libdevice          */
-  const char *extra_passes;    /* pass pipeline run before the target's     */
+  const char *target;       /* "cpu" (default) or "cuda:sm_90a", ...     */
+  const char *emit;         /* "so", "obj", "llvm", "mlir", "ptx"        */
+  int opt_level;            /* 0..3; negative means 3                     */
+  int reference_lowering;   /* nonzero: naive reference lowering (cpu)   */
+  const char *cuda_path;    /* CUDA toolkit providing libdevice          */
+  const char *extra_passes; /* pass pipeline run before the target's     */
 } kestrel_compile_options;
 
 /* Compiles `source` (MLIR text of `length` bytes; `name` labels its

@@ -10,15 +10,15 @@
 
 #include "kestrel/Driver/Compiler.h"
 #ifdef KESTREL_HAS_ONNX
-#include "kestrel/Import/Onnx.h"
+#include "kestrel/Frontend/Onnx.h"
 #endif
 #include "kestrel/InitAll.h"
 
+#include "kestrel/Pipeline/Pipelines.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "kestrel/Pipeline/Pipelines.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -47,8 +47,8 @@ struct Session {
     auto buffer = llvm::MemoryBuffer::getMemBufferCopy(
         llvm::StringRef(source, length), name ? name : "<source>");
     sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
-    handler = std::make_unique<SourceMgrDiagnosticHandler>(sourceMgr, &context,
-                                                           os);
+    handler =
+        std::make_unique<SourceMgrDiagnosticHandler>(sourceMgr, &context, os);
   }
 
   static DialectRegistry &registry() {

@@ -42,8 +42,7 @@ std::optional<Target> parseTarget(StringRef name) {
     return Target{};
   if (!name.consume_front("cuda:"))
     return std::nullopt;
-  if (!llvm::is_contained({"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"},
-                          name))
+  if (!llvm::is_contained({"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"}, name))
     return std::nullopt;
   return Target{true, name.str()};
 }
@@ -170,15 +169,13 @@ LogicalResult Driver::writeText(StringRef text) {
 }
 
 LogicalResult Driver::run(ModuleOp module) {
-  FailureOr<std::vector<EntryPoint>> entries =
-      describeEntryPoints(module);
+  FailureOr<std::vector<EntryPoint>> entries = describeEntryPoints(module);
   if (emit != EmitKind::Mlir && failed(entries))
     return failure();
 
   if (emit == EmitKind::Mlir) {
-    if (failed(runPipeline(module, [](OpPassManager &pm) {
-          buildHighLevelPipeline(pm);
-        })))
+    if (failed(runPipeline(
+            module, [](OpPassManager &pm) { buildHighLevelPipeline(pm); })))
       return failure();
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -245,9 +242,8 @@ LogicalResult Driver::run(ModuleOp module) {
 
   CpuPipelineOptions cpuOpts;
   cpuOpts.reference = opts.referenceLowering;
-  if (failed(runPipeline(module, [&](OpPassManager &pm) {
-        buildCpuPipeline(pm, cpuOpts);
-      })))
+  if (failed(runPipeline(
+          module, [&](OpPassManager &pm) { buildCpuPipeline(pm, cpuOpts); })))
     return failure();
   return emitHost(module, formatCpuManifest(*entries));
 }
@@ -279,8 +275,7 @@ LogicalResult Driver::emitHost(ModuleOp module, StringRef manifest) {
   std::string lib = siblingTemp(outputPath, ".so");
   std::string err = emitObject(*llvmModule, obj, opts.optLevel);
   if (err.empty())
-    err = linkSharedLibrary(obj, lib,
-                                     requiredLibraries(*llvmModule));
+    err = linkSharedLibrary(obj, lib, requiredLibraries(*llvmModule));
   if (err.empty() && llvm::sys::fs::rename(lib, outputPath))
     err = "cannot move the library to " + outputPath;
   llvm::sys::fs::remove(obj);
@@ -288,9 +283,8 @@ LogicalResult Driver::emitHost(ModuleOp module, StringRef manifest) {
   return err.empty() ? success() : fail(err);
 }
 
-LogicalResult
-Driver::emitPtx(ModuleOp module,
-                const std::vector<EntryPoint> &entries) {
+LogicalResult Driver::emitPtx(ModuleOp module,
+                              const std::vector<EntryPoint> &entries) {
   FailureOr<std::string> ptx = extractPTX(module);
   if (failed(ptx))
     return failure();
@@ -362,7 +356,8 @@ std::string validateOptions(const CompileOptions &opts, StringRef outputPath) {
     return "unknown target '" + opts.target +
            "' (expected cpu, cuda:sm_80, cuda:sm_86, cuda:sm_89, cuda:sm_90 "
            "or cuda:sm_90a)";
-  EmitKind emit = opts.emit.value_or(target->cuda ? EmitKind::Ptx : EmitKind::So);
+  EmitKind emit =
+      opts.emit.value_or(target->cuda ? EmitKind::Ptx : EmitKind::So);
   bool hostEmit =
       emit == EmitKind::Llvm || emit == EmitKind::Obj || emit == EmitKind::So;
   if (target->cuda && hostEmit)
@@ -383,7 +378,8 @@ LogicalResult compile(ModuleOp module, const CompileOptions &opts,
   if (std::string error = validateOptions(opts, outputPath); !error.empty())
     return emitError(UnknownLoc::get(&ctx)) << error;
   Target target = *parseTarget(opts.target);
-  EmitKind emit = opts.emit.value_or(target.cuda ? EmitKind::Ptx : EmitKind::So);
+  EmitKind emit =
+      opts.emit.value_or(target.cuda ? EmitKind::Ptx : EmitKind::So);
   return Driver(ctx, target, emit, opts, outputPath).run(module);
 }
 

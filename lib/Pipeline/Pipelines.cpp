@@ -10,8 +10,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringExtras.h"
 
-#include <cstdlib>
 #include "llvm/Support/raw_ostream.h"
+#include <cstdlib>
 
 using namespace mlir;
 
@@ -103,16 +103,18 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
-  std::string tiles = llvm::join(
-      llvm::map_range(opts.tileSizes,
-                      [](int64_t t) { return std::to_string(t); }),
-      ",");
-  append(pm, "func.func(kestrel-expand-strided-copies,"
-             "convert-linalg-to-parallel-loops,"
-             "scf-parallel-loop-tiling{no-min-max-bounds parallel-loop-tile-sizes=" +
-                 tiles +
-                 "},kestrel-map-loops-to-gpu,"
-                 "convert-parallel-loops-to-gpu),canonicalize");
+  std::string tiles =
+      llvm::join(llvm::map_range(opts.tileSizes,
+                                 [](int64_t t) { return std::to_string(t); }),
+                 ",");
+  append(
+      pm,
+      "func.func(kestrel-expand-strided-copies,"
+      "convert-linalg-to-parallel-loops,"
+      "scf-parallel-loop-tiling{no-min-max-bounds parallel-loop-tile-sizes=" +
+          tiles +
+          "},kestrel-map-loops-to-gpu,"
+          "convert-parallel-loops-to-gpu),canonicalize");
   // Constants and index arithmetic defined outside a launch (canonicalize
   // hoists them there) are sunk back in; outlining would otherwise turn each
   // into a kernel parameter, hiding constant strides from ptxas.

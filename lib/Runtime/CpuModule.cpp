@@ -19,8 +19,7 @@ void callWith(void *fn, void *const *args, std::index_sequence<I...>) {
 
 constexpr size_t kMaxArgs = 32;
 
-template <size_t... N>
-constexpr auto makeCallTable(std::index_sequence<N...>) {
+template <size_t... N> constexpr auto makeCallTable(std::index_sequence<N...>) {
   using Caller = void (*)(void *, void *const *);
   return std::array<Caller, sizeof...(N)>{[](void *fn, void *const *args) {
     callWith(fn, args, std::make_index_sequence<N>());
@@ -58,7 +57,8 @@ CpuModule::~CpuModule() {
 
 bool CpuModule::call(const Function &fn, const std::vector<void *> &buffers,
                      std::string &error) const {
-  static const auto table = makeCallTable(std::make_index_sequence<kMaxArgs + 1>());
+  static const auto table =
+      makeCallTable(std::make_index_sequence<kMaxArgs + 1>());
   size_t n = fn.inputs.size() + fn.outputs.size();
   if (buffers.size() != n) {
     error = fn.name + " takes " + std::to_string(n) + " buffers, got " +

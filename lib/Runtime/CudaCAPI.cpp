@@ -26,8 +26,8 @@ static void setError(char **error, const std::string &message) {
   std::memcpy(*error, message.c_str(), message.size() + 1);
 }
 
-extern "C" kestrel_cuda_module *
-kestrel_cuda_load(const char *manifest_path, int device, char **error) {
+extern "C" kestrel_cuda_module *kestrel_cuda_load(const char *manifest_path,
+                                                  int device, char **error) {
   std::string message;
   std::unique_ptr<CudaModule> module =
       CudaModule::load(manifest_path, message, device);

@@ -82,12 +82,12 @@ const Driver &driver() {
       return;
     }
 #define KESTREL_CU_RESOLVE(name)                                               \
-  d.name##_ = reinterpret_cast<decltype(&name)>(                               \
-      dlsym(lib, KESTREL_STR(name)));                                          \
+  d.name##_ =                                                                  \
+      reinterpret_cast<decltype(&name)>(dlsym(lib, KESTREL_STR(name)));        \
   if (!d.name##_ && d.error.empty())                                           \
     d.error = std::string("the CUDA driver lacks ") + KESTREL_STR(name) +      \
-              ": it is older than the CUDA " KESTREL_STR(CUDA_VERSION)         \
-              " headers this runtime was built with";
+              ": it is older than the CUDA " KESTREL_STR(                      \
+                  CUDA_VERSION) " headers this runtime was built with";
     KESTREL_CU_FUNCTIONS(KESTREL_CU_RESOLVE)
 #undef KESTREL_CU_RESOLVE
     if (!d.error.empty())
@@ -109,8 +109,8 @@ bool check(CUresult r, const char *what, std::string &error) {
   const char *s = nullptr;
   if (driver().cuGetErrorString_(r, &s) != CUDA_SUCCESS || !s)
     s = "unknown error";
-  error = std::string(what) + ": " + s + " (CUresult " + std::to_string(r) +
-          ")";
+  error =
+      std::string(what) + ": " + s + " (CUresult " + std::to_string(r) + ")";
   return false;
 }
 
@@ -182,8 +182,8 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
     return nullptr;
   }
   if (m->manifest_.kind != "cuda") {
-    error = manifestPath + " is a '" + m->manifest_.kind +
-            "' manifest, not 'cuda'";
+    error =
+        manifestPath + " is a '" + m->manifest_.kind + "' manifest, not 'cuda'";
     return nullptr;
   }
   if (m->manifest_.ptx.empty()) {
@@ -245,8 +245,8 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
   CUdevice dev;
   char name[256] = {};
   if (!check(d.cuDeviceGet_(&dev, device), "cuDeviceGet", error) ||
-      !check(d.cuDeviceGetName_(name, sizeof(name) - 1, dev),
-             "cuDeviceGetName", error))
+      !check(d.cuDeviceGetName_(name, sizeof(name) - 1, dev), "cuDeviceGetName",
+             error))
     return nullptr;
   m->device_ = device;
   m->deviceName_ = name;
@@ -446,9 +446,9 @@ bool CudaModule::run(const Function &fn, const std::vector<DevicePtr> &buffers,
       }
     }
     auto f = static_cast<CUfunction>(kernels_.at(s.kernel));
-    if (!check(d.cuLaunchKernel_(f, s.grid[0], s.grid[1], s.grid[2],
-                                 s.block[0], s.block[1], s.block[2],
-                                 s.sharedBytes, stream, args.data(), nullptr),
+    if (!check(d.cuLaunchKernel_(f, s.grid[0], s.grid[1], s.grid[2], s.block[0],
+                                 s.block[1], s.block[2], s.sharedBytes, stream,
+                                 args.data(), nullptr),
                ("cuLaunchKernel(" + s.kernel + ")").c_str(), error))
       return false;
   }
@@ -463,9 +463,9 @@ bool CudaModule::synchronize(std::string &error) {
                "cuStreamSynchronize", error);
 }
 
-bool CudaModule::time(const Function &fn,
-                      const std::vector<DevicePtr> &buffers, int warmup,
-                      int repeat, std::vector<float> &ms, std::string &error) {
+bool CudaModule::time(const Function &fn, const std::vector<DevicePtr> &buffers,
+                      int warmup, int repeat, std::vector<float> &ms,
+                      std::string &error) {
   ms.clear();
   for (int i = 0; i < warmup; ++i)
     if (!run(fn, buffers, error))

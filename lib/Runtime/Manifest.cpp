@@ -131,8 +131,8 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
     if (lineNo == 1) {
       int64_t version;
       std::string v;
-      if (word != "kestrel-manifest" || !(words >> v) || !parseInt(v, version) ||
-          version != 1 || !(words >> out.kind))
+      if (word != "kestrel-manifest" || !(words >> v) ||
+          !parseInt(v, version) || version != 1 || !(words >> out.kind))
         return fail("expected 'kestrel-manifest 1 <cpu|cuda>'");
       continue;
     }
@@ -145,7 +145,8 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       char *end = nullptr;
       if (!out.weights.empty())
         return fail("a second 'weights' line");
-      if (fn || !out.functions.empty() || !(words >> out.weights >> bytes >> sum) ||
+      if (fn || !out.functions.empty() ||
+          !(words >> out.weights >> bytes >> sum) ||
           !parseSize(bytes, out.weightsBytes) || sum.size() < 3 ||
           sum.compare(0, 2, "0x") != 0)
         return fail("expected 'weights FILE BYTES 0xFNV1A64' before the "

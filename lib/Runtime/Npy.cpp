@@ -9,13 +9,19 @@
 namespace kestrel::rt {
 
 static std::string descr(const std::string &dtype) {
-  if (dtype == "f32") return "<f4";
-  if (dtype == "f16") return "<f2";
-  if (dtype == "i64") return "<i8";
-  if (dtype == "i32") return "<i4";
-  if (dtype == "i8") return "|i1";
-  if (dtype == "i1") return "|b1";
-  return "";  // bf16 has no NumPy dtype: stored as raw uint16
+  if (dtype == "f32")
+    return "<f4";
+  if (dtype == "f16")
+    return "<f2";
+  if (dtype == "i64")
+    return "<i8";
+  if (dtype == "i32")
+    return "<i4";
+  if (dtype == "i8")
+    return "|i1";
+  if (dtype == "i1")
+    return "|b1";
+  return ""; // bf16 has no NumPy dtype: stored as raw uint16
 }
 
 static std::string shapeText(const std::vector<int64_t> &shape) {
@@ -23,7 +29,7 @@ static std::string shapeText(const std::vector<int64_t> &shape) {
   for (int64_t d : shape)
     s += std::to_string(d) + ", ";
   if (shape.size() == 1)
-    s.erase(s.size() - 1);  // "(n,)", as NumPy writes a 1-tuple
+    s.erase(s.size() - 1); // "(n,)", as NumPy writes a 1-tuple
   else if (shape.size() > 1)
     s.erase(s.size() - 2);
   return s + ")";
@@ -34,8 +40,9 @@ bool writeNpy(const std::string &path, const Tensor &spec, const void *data,
   std::string d = descr(spec.dtype);
   if (d.empty())
     d = "<u2";
-  std::string header = "{'descr': '" + d + "', 'fortran_order': False, 'shape': " +
-                       shapeText(spec.shape) + ", }";
+  std::string header =
+      "{'descr': '" + d +
+      "', 'fortran_order': False, 'shape': " + shapeText(spec.shape) + ", }";
   // Magic (6) + version (2) + length (2) + header + '\n', padded to 64.
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -45,7 +52,8 @@ bool writeNpy(const std::string &path, const Tensor &spec, const void *data,
     return error = "cannot write " + path, false;
   out.write("\x93NUMPY\x01\x00", 8);
   uint16_t len = static_cast<uint16_t>(header.size());
-  char lenBytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+  char lenBytes[2] = {static_cast<char>(len & 0xff),
+                      static_cast<char>(len >> 8)};
   out.write(lenBytes, 2);
   out << header;
   out.write(static_cast<const char *>(data), spec.bytes());
@@ -77,8 +85,8 @@ bool readNpy(const std::string &path, const Tensor &spec,
   if (!has("'" + d + "'") || !has("'fortran_order': False") ||
       !has(shapeText(spec.shape)))
     return error = path + " does not hold a C-ordered " + spec.dtype +
-                   " array of shape " + shapeText(spec.shape) + " (header: " +
-                   header + ")",
+                   " array of shape " + shapeText(spec.shape) +
+                   " (header: " + header + ")",
            false;
   data.resize(spec.bytes());
   if (!in.read(data.data(), data.size()))

@@ -217,8 +217,8 @@ private:
 
   /// The `const` buffer of a constant global, declared at its first use.
   unsigned constBuffer(memref::GlobalOp global) {
-    auto [it, inserted] = weights.bySymbol.try_emplace(
-        global.getSymName(), weights.entries.size());
+    auto [it, inserted] = weights.bySymbol.try_emplace(global.getSymName(),
+                                                       weights.entries.size());
     if (inserted) {
       MemRefType type = global.getType();
       WeightTable::Entry e;

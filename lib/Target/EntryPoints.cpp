@@ -30,8 +30,8 @@ static FailureOr<std::string> dtypeName(Type t) {
   return failure();
 }
 
-static FailureOr<TensorSpec> specOf(func::FuncOp fn, Type type,
-                                    StringRef what, unsigned index) {
+static FailureOr<TensorSpec> specOf(func::FuncOp fn, Type type, StringRef what,
+                                    unsigned index) {
   auto shaped = dyn_cast<ShapedType>(type);
   if (!shaped || !isa<RankedTensorType, MemRefType>(type) ||
       !shaped.hasStaticShape())
@@ -50,7 +50,7 @@ static FailureOr<TensorSpec> specOf(func::FuncOp fn, Type type,
                           << " has unsupported element type "
                           << shaped.getElementType();
   return TensorSpec{*dtype, std::vector<int64_t>(shaped.getShape().begin(),
-                                                shaped.getShape().end())};
+                                                 shaped.getShape().end())};
 }
 
 FailureOr<std::vector<EntryPoint>> describeEntryPoints(ModuleOp module) {

@@ -28,13 +28,12 @@ using namespace mlir;
 
 namespace kestrel {
 
-static std::unique_ptr<llvm::TargetMachine> createHostMachine(unsigned optLevel,
-                                                              std::string &err) {
+static std::unique_ptr<llvm::TargetMachine>
+createHostMachine(unsigned optLevel, std::string &err) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
-  const llvm::Target *target =
-      llvm::TargetRegistry::lookupTarget(triple, err);
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
   if (!target)
     return nullptr;
   llvm::SubtargetFeatures features;
@@ -48,9 +47,8 @@ static std::unique_ptr<llvm::TargetMachine> createHostMachine(unsigned optLevel,
       llvm::Reloc::PIC_, std::nullopt, level));
 }
 
-std::unique_ptr<llvm::Module> translateForHost(ModuleOp module,
-                                               llvm::LLVMContext &ctx,
-                                               unsigned optLevel) {
+std::unique_ptr<llvm::Module>
+translateForHost(ModuleOp module, llvm::LLVMContext &ctx, unsigned optLevel) {
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, ctx);
   if (!llvmModule) {
@@ -159,8 +157,8 @@ std::string linkSharedLibrary(llvm::StringRef objectPath,
       driver, "-shared", "-Wl,--no-undefined", "-o", libraryPath, objectPath};
   args.append(flags.begin(), flags.end());
   std::string errMsg;
-  int rc = llvm::sys::ExecuteAndWait(driver, args, std::nullopt, {}, 0, 0,
-                                     &errMsg);
+  int rc =
+      llvm::sys::ExecuteAndWait(driver, args, std::nullopt, {}, 0, 0, &errMsg);
   if (rc != 0)
     return "linking " + libraryPath.str() + " with " + driver + " failed" +
            (errMsg.empty() ? "" : ": " + errMsg);

@@ -1,6 +1,6 @@
 """The attention oracle itself, checked against facts that do not depend on
 its implementation: a single visible key returns that key's value, uniform
-logits average the values, masks follow OPS.md's inequalities."""
+logits average the values, masks follow docs/ops.md's inequalities."""
 
 import sys
 from pathlib import Path

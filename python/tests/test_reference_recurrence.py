@@ -1,5 +1,5 @@
 """The chunked form of the recurrence oracle agrees with the recurrent form
-(OPS.md §2) for every gate kind, chunk lengths that do and do not divide T,
+(docs/ops.md §2) for every gate kind, chunk lengths that do and do not divide T,
 and T = 1. Both are float64, so the tolerance is 1e-10."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """kestrel.mla (expanded and absorbed forms) on the CPU against the NumPy
-oracle, which expands keys and values per head as OPS.md writes them.
+oracle, which expands keys and values per head as docs/ops.md writes them.
 
 Tolerances (max absolute error; inputs uniform in [-0.5, 0.5), weights
 scaled by 1/sqrt(fan-in)): f32 2e-5 (the absorbed form reassociates the

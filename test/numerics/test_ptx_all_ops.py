@@ -13,7 +13,7 @@ SOURCES = ["lower-mla.mlir", "lower-support.mlir", "lower-denoise.mlir"]
 
 def functions():
     for name in SOURCES:
-        text = (REPO / "test" / "Passes" / name).read_text()
+        text = (REPO / "test" / "Conversion" / "KestrelToLinalg" / name).read_text()
         for i, chunk in enumerate(text.split("// -----")):
             if "func.func" in chunk:
                 yield pytest.param(chunk, id=f"{name.removesuffix('.mlir')}-{i}")

@@ -15,7 +15,7 @@ among the token's top 2:
 That computes exactly Mixtral's output (the Hugging Face loop over
 index_add_/nonzero computes the same sum, but exports to dynamic shapes), and
 is what kestrelc recognizes into kestrel.route + kestrel.moe
-(lib/Import/OnnxRecognizeBlocks.cpp). Needs torch; CI does not have it, so the
+(lib/Frontend/Onnx/OnnxRecognizeBlocks.cpp). Needs torch; CI does not have it, so the
 generated model is committed.
 
     python3 test/onnx/export_moe_block.py [OUT_DIR]

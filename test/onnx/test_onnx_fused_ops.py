@@ -1,5 +1,5 @@
 """Fused ONNX / com.microsoft ops imported straight to kestrel ops
-(lib/Import/OnnxFusedOps.cpp): SimplifiedLayerNormalization and
+(lib/Frontend/Onnx/OnnxFusedOps.cpp): SimplifiedLayerNormalization and
 SkipSimplifiedLayerNormalization -> kestrel.rms_norm, opset 23 Attention ->
 kestrel.attention, opset 23 and com.microsoft RotaryEmbedding -> one
 linalg.generic reading the caches, com.microsoft MoE -> kestrel.route +

@@ -51,7 +51,7 @@ STATIC_INPUTS = {
 }
 
 # Opset 23/24 Attention cases using what the importer's mapping to
-# kestrel.attention refuses (lib/Import/OnnxFusedOps.cpp): attention masks,
+# kestrel.attention refuses (lib/Frontend/Onnx/OnnxFusedOps.cpp): attention masks,
 # KV caches, nonpad_kv_seqlen, sliding windows, the qk_matmul_output output.
 # The fragment is the importer's own list of what the case uses.
 ATTENTION_REFUSED = {

@@ -38,14 +38,14 @@ struct Options {
 };
 
 void usage() {
-  std::fprintf(stderr,
-               "usage: kestrel-run LIB.so|MODEL.manifest [--function=NAME] "
-               "[--inputs=DIR] [--outputs=DIR] [--repeat=N] [--warmup=N]\n"
-               "  a .manifest runs the CUDA module it describes on GPU 0\n"
-               "  --function  function to run (default: the first)\n"
-               "  --inputs    read input i from DIR/in<i>.npy\n"
-               "  --outputs   write DIR/in<i>.npy and DIR/out<i>.npy\n"
-               "  --repeat    timed calls (default 10); --warmup untimed (1)\n");
+  std::fprintf(
+      stderr, "usage: kestrel-run LIB.so|MODEL.manifest [--function=NAME] "
+              "[--inputs=DIR] [--outputs=DIR] [--repeat=N] [--warmup=N]\n"
+              "  a .manifest runs the CUDA module it describes on GPU 0\n"
+              "  --function  function to run (default: the first)\n"
+              "  --inputs    read input i from DIR/in<i>.npy\n"
+              "  --outputs   write DIR/in<i>.npy and DIR/out<i>.npy\n"
+              "  --repeat    timed calls (default 10); --warmup untimed (1)\n");
 }
 
 bool parseArgs(int argc, char **argv, Options &o) {
@@ -68,7 +68,8 @@ bool parseArgs(int argc, char **argv, Options &o) {
       char *end;
       long v = std::strtol(n.c_str(), &end, 10);
       if (*end || v < 0)
-        return std::fprintf(stderr, "kestrel-run: bad number in %s\n", a.c_str()),
+        return std::fprintf(stderr, "kestrel-run: bad number in %s\n",
+                            a.c_str()),
                false;
       (a.rfind("--repeat", 0) == 0 ? o.repeat : o.warmup) = static_cast<int>(v);
       continue;
@@ -86,7 +87,8 @@ bool parseArgs(int argc, char **argv, Options &o) {
 
 /// Fills a buffer with deterministic values: uniform in [-1, 1) for floats
 /// (xorshift64*, seeded per input), small integers otherwise.
-void fillDeterministic(const Tensor &t, std::vector<char> &data, uint64_t seed) {
+void fillDeterministic(const Tensor &t, std::vector<char> &data,
+                       uint64_t seed) {
   data.assign(t.bytes(), 0);
   uint64_t state = 0x9E3779B97F4A7C15ull * (seed + 1);
   auto next = [&] {
@@ -102,14 +104,16 @@ void fillDeterministic(const Tensor &t, std::vector<char> &data, uint64_t seed) 
     if (t.dtype == "f32") {
       std::memcpy(&data[i * 4], &f, 4);
     } else if (t.dtype == "bf16") {
-      uint16_t h = static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+      uint16_t h =
+          static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
       std::memcpy(&data[i * 2], &h, 2);
     } else if (t.dtype == "f16") {
       // Values in [-1, 1): normal or zero halves, round toward zero.
       uint32_t sign = (bits >> 16) & 0x8000, exp = (bits >> 23) & 0xff;
       uint16_t h = static_cast<uint16_t>(sign);
       if (exp >= 113)
-        h |= static_cast<uint16_t>(((exp - 112) << 10) | ((bits >> 13) & 0x3ff));
+        h |=
+            static_cast<uint16_t>(((exp - 112) << 10) | ((bits >> 13) & 0x3ff));
       std::memcpy(&data[i * 2], &h, 2);
     } else {
       int64_t v = static_cast<int64_t>(next() % 8);
@@ -239,7 +243,8 @@ int main(int argc, char **argv) {
 #ifdef KESTREL_RUN_CUDA
     return runCuda(opts);
 #else
-    return fail(opts.library + ": this kestrel-run was built without CUDA "
+    return fail(opts.library +
+                ": this kestrel-run was built without CUDA "
                 "support (the CUDA toolkit was not found when it was "
                 "configured), so it cannot run CUDA modules");
 #endif

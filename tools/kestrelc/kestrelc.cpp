@@ -12,7 +12,7 @@
 #include "kestrel/Driver/Compiler.h"
 #include "kestrel/InitAll.h"
 #ifdef KESTREL_HAS_ONNX
-#include "kestrel/Import/Onnx.h"
+#include "kestrel/Frontend/Onnx.h"
 #endif
 #include "kestrel/Pipeline/Pipelines.h"
 #include "kestrel/Target/Target.h"
@@ -21,11 +21,11 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Tools/Plugins/DialectPlugin.h"
-#include "mlir/Tools/Plugins/PassPlugin.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
+#include "mlir/Tools/Plugins/DialectPlugin.h"
+#include "mlir/Tools/Plugins/PassPlugin.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
@@ -45,8 +45,9 @@ cl::OptionCategory category("kestrelc options");
 
 cl::opt<std::string> inputPath(cl::Positional, cl::desc("<input .mlir>"),
                                cl::init("-"), cl::cat(category));
-cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout, "
-                                              "text formats only)"),
+cl::opt<std::string> outputPath("o",
+                                cl::desc("Output file ('-' for stdout, "
+                                         "text formats only)"),
                                 cl::value_desc("path"), cl::init("-"),
                                 cl::cat(category));
 cl::opt<std::string>
@@ -104,12 +105,14 @@ cl::list<std::string> inputShapes(
 cl::list<std::string> passPlugins("load-pass-plugin",
                                   cl::desc("Load passes from a plugin library"),
                                   cl::value_desc("path"), cl::cat(category));
-cl::list<std::string> dialectPlugins(
-    "load-dialect-plugin", cl::desc("Load dialects from a plugin library"),
-    cl::value_desc("path"), cl::cat(category));
-cl::opt<bool> printIRAfterAll("print-ir-after-all",
-                              cl::desc("Print the IR after every pass (stderr)"),
-                              cl::cat(category));
+cl::list<std::string>
+    dialectPlugins("load-dialect-plugin",
+                   cl::desc("Load dialects from a plugin library"),
+                   cl::value_desc("path"), cl::cat(category));
+cl::opt<bool>
+    printIRAfterAll("print-ir-after-all",
+                    cl::desc("Print the IR after every pass (stderr)"),
+                    cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Report the time of every pass"),
                      cl::cat(category));
 

@@ -49,8 +49,7 @@ struct LowerFeatureMapPattern : OpRewritePattern<kx::FeatureMapOp> {
   }
 };
 
-struct LowerFeatureMapPass
-    : PassWrapper<LowerFeatureMapPass, OperationPass<>> {
+struct LowerFeatureMapPass : PassWrapper<LowerFeatureMapPass, OperationPass<>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(LowerFeatureMapPass)
 
   StringRef getArgument() const override { return "kx-lower-feature-map"; }

@@ -43,9 +43,9 @@ struct CudaPipelineOptions
   Option<std::string> chip{*this, "chip",
                            llvm::cl::desc("Target GPU (sm_80, sm_90a, ...)"),
                            llvm::cl::init("sm_90a")};
-  Option<std::string> features{
-      *this, "features", llvm::cl::desc("PTX features (PTX ISA version)"),
-      llvm::cl::init("+ptx80")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("PTX features (PTX ISA version)"),
+                               llvm::cl::init("+ptx80")};
   ListOption<int64_t> tileSizes{
       *this, "tile-sizes",
       llvm::cl::desc("Tile sizes of the parallel loops, outermost first; the "

@@ -1,4 +1,5 @@
-//===- CudaModule.h - Loading and launching compiled CUDA modules -*- C++ -*-===//
+//===- CudaModule.h - Loading and launching compiled CUDA modules -*- C++
+//-*-===//
 //
 // `kestrelc --target=cuda:sm_XX --emit=ptx` writes the PTX of every kernel and
 // a manifest (docs/runtime.md) that lists, per public function, the buffers
@@ -56,8 +57,7 @@ public:
   /// Runs `fn` `warmup` times untimed, then `repeat` times, each timed on
   /// the device with CUDA events; `ms` receives one time per timed run.
   bool time(const Function &fn, const std::vector<DevicePtr> &buffers,
-            int warmup, int repeat, std::vector<float> &ms,
-            std::string &error);
+            int warmup, int repeat, std::vector<float> &ms, std::string &error);
 
   // Device memory for callers that have no CUDA headers (the tools).
   bool allocate(size_t bytes, DevicePtr &ptr, std::string &error);

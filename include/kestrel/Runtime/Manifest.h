@@ -17,8 +17,8 @@
 namespace kestrel::rt {
 
 struct Tensor {
-  std::string dtype;           // f32, f16, bf16, i64, i32, i8, i1
-  std::vector<int64_t> shape;  // empty for a scalar
+  std::string dtype;          // f32, f16, bf16, i64, i32, i8, i1
+  std::vector<int64_t> shape; // empty for a scalar
   size_t elementBytes() const;
   size_t numElements() const;
   size_t bytes() const { return elementBytes() * numElements(); }
@@ -27,16 +27,16 @@ struct Tensor {
 /// One kernel parameter of a CUDA launch: a buffer or a scalar.
 struct Param {
   enum Kind { Buffer, I32, I64, F32, F64 } kind;
-  int64_t value = 0;  // buffer id, integer, or the float's bit pattern
+  int64_t value = 0; // buffer id, integer, or the float's bit pattern
 };
 
 struct Step {
   enum Kind { Launch, Copy } kind = Launch;
-  std::string kernel;          // Launch
+  std::string kernel; // Launch
   unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1};
   unsigned sharedBytes = 0;
   std::vector<Param> params;
-  unsigned src = 0, dst = 0;   // Copy
+  unsigned src = 0, dst = 0; // Copy
   size_t bytes = 0;
 };
 
@@ -51,15 +51,15 @@ struct Constant {
 struct Function {
   std::string name;
   std::vector<Tensor> inputs, outputs;
-  std::vector<std::pair<unsigned, size_t>> temps;  // CUDA: buffer id, bytes
-  std::vector<Constant> constants;                 // CUDA only
-  std::vector<Step> steps;                         // CUDA only
+  std::vector<std::pair<unsigned, size_t>> temps; // CUDA: buffer id, bytes
+  std::vector<Constant> constants;                // CUDA only
+  std::vector<Step> steps;                        // CUDA only
 };
 
 struct Manifest {
-  std::string kind;    // "cpu" or "cuda"
-  std::string target;  // CUDA: sm_90a, ...
-  std::string ptx;     // CUDA: PTX file, relative to the manifest
+  std::string kind;   // "cpu" or "cuda"
+  std::string target; // CUDA: sm_90a, ...
+  std::string ptx;    // CUDA: PTX file, relative to the manifest
   // CUDA: the weights file of the `const` buffers, relative to the manifest
   // (empty when there is none), its size and its FNV-1a 64 checksum.
   std::string weights;

@@ -1,4 +1,4 @@
-"""Softmax attention (OPS.md §1), written directly from the formula."""
+"""Softmax attention (docs/ops.md §1), written directly from the formula."""
 
 from __future__ import annotations
 

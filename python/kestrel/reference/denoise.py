@@ -1,4 +1,4 @@
-"""One masked-diffusion unmasking step (OPS.md §4, LLaDA / Fast-dLLM).
+"""One masked-diffusion unmasking step (docs/ops.md §4, LLaDA / Fast-dLLM).
 
 Written from the description with plain loops and sorting, in float64:
 confidences from a numerically stable softmax, the top-n by a stable sort

@@ -1,5 +1,5 @@
 """KV cache layouts, decode attention over a cache, appending to a cache and
-Quest page selection (OPS.md §1: "Decode", "KV cache layouts",
+Quest page selection (docs/ops.md §1: "Decode", "KV cache layouts",
 "Training-free / dynamic KV selection"), written from the formulas.
 
 A layout is one of "head_major" [B, Hkv, S, D], "token_major" [B, S, Hkv, D],

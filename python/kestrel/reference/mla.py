@@ -1,4 +1,4 @@
-"""Multi-head latent attention (OPS.md §1, MLA), from its definition."""
+"""Multi-head latent attention (docs/ops.md §1, MLA), from its definition."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def mla(q_c, q_r, c_kv, k_r, w_uk, w_uv, *, causal=False, scale=None):
     """q_c [B,H,T,dn], q_r [B,H,T,dr], c_kv [B,S,dc], k_r [B,S,dr],
     w_uk [H,dc,dn], w_uv [H,dc,dv] -> [B,H,T,dv] (float64).
 
-    Keys and values are expanded per head exactly as written in OPS.md:
+    Keys and values are expanded per head exactly as written in docs/ops.md:
     k_h = [c_kv W_uk_h ; k_r], v_h = c_kv W_uv_h, q_h = [q_c_h ; q_r_h].
     """
     q_c, q_r, c_kv, k_r, w_uk, w_uv = (np.asarray(x, np.float64) for x in

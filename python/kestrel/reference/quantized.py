@@ -1,4 +1,4 @@
-"""SageAttention-style quantized attention (OPS.md §1), from its definition.
+"""SageAttention-style quantized attention (docs/ops.md §1), from its definition.
 
 The quantization itself (centring K, block scales max|x|/127, rounding to
 the int8 grid, half to even) is evaluated in float32, the precision the op

@@ -1,4 +1,4 @@
-"""Gated linear recurrences (OPS.md §2), written directly from the formulas.
+"""Gated linear recurrences (docs/ops.md §2), written directly from the formulas.
 
 Two independent forms of `kestrel.gated_recurrence`:
 

@@ -1,4 +1,4 @@
-"""MoE routing and the expert layer (OPS.md §3, "Routing family").
+"""MoE routing and the expert layer (docs/ops.md §3, "Routing family").
 
 Written from the formulas, in float64, with explicit per-token and
 per-expert loops: selection is a sort by (-key, index) (so ties go to the

@@ -1,4 +1,4 @@
-"""Mamba1 selective scan and causal depthwise conv1d (OPS.md §2), from the
+"""Mamba1 selective scan and causal depthwise conv1d (docs/ops.md §2), from the
 definitions.
 
 Layout is channels-first, as in the reference Mamba code: x, delta, z, y are

@@ -1,4 +1,4 @@
-"""RMSNorm, RoPE and the gated MLP (OPS.md §1, "Supporting ops").
+"""RMSNorm, RoPE and the gated MLP (docs/ops.md §1, "Supporting ops").
 
 Written from the formulas, in float64, with explicit per-pair loops for RoPE
 so that the two conventions are spelled out independently of any slicing

@@ -53,8 +53,7 @@ CUresult CUDAAPI cuInit(unsigned int) {
   return CUDA_SUCCESS;
 }
 CUresult CUDAAPI cuGetErrorString(CUresult r, const char **s) {
-  *s = r == CUDA_ERROR_INVALID_VALUE ? "invalid argument (mock)"
-                                     : "mock error";
+  *s = r == CUDA_ERROR_INVALID_VALUE ? "invalid argument (mock)" : "mock error";
   return CUDA_SUCCESS;
 }
 CUresult CUDAAPI cuDeviceGetCount(int *n) {
@@ -63,7 +62,9 @@ CUresult CUDAAPI cuDeviceGetCount(int *n) {
   *n = env ? std::atoi(env) : 1;
   return initialized ? CUDA_SUCCESS : CUDA_ERROR_NOT_INITIALIZED;
 }
-CUresult CUDAAPI cuDeviceGet(CUdevice *d, int i) { return *d = i, CUDA_SUCCESS; }
+CUresult CUDAAPI cuDeviceGet(CUdevice *d, int i) {
+  return *d = i, CUDA_SUCCESS;
+}
 CUresult CUDAAPI cuDeviceGetName(char *name, int len, CUdevice) {
   std::snprintf(name, len, "Mock GPU");
   return CUDA_SUCCESS;

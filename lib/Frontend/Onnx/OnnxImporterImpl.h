@@ -1,0 +1,189 @@
+//===- OnnxImporterImpl.h ---------------------------------------*- C++ -*-===//
+//
+// Private to lib/Import: the Importer shared by OnnxImporter.cpp (graph,
+// constants, elementwise/matmul/reduce builders, the original ops) and
+// OnnxTensorOps.cpp / OnnxNnOps.cpp (data movement, shape computation with
+// import-time constant folding, normalizations, convolution, ...).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_LIB_IMPORT_ONNXIMPORTERIMPL_H
+#define KESTREL_LIB_IMPORT_ONNXIMPORTERIMPL_H
+
+#include "kestrel/Frontend/Onnx.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringMap.h"
+
+// Debian builds ONNX with the ONNX-ML schema in namespace onnx.
+#ifndef ONNX_ML
+#define ONNX_ML 1
+#endif
+#ifndef ONNX_NAMESPACE
+#define ONNX_NAMESPACE onnx
+#endif
+#include <onnx/onnx_pb.h>
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace kestrel::onnximport {
+
+using mlir::utils::IteratorType;
+
+/// The element type of an ONNX TensorProto data type, or null.
+mlir::Type elementType(mlir::MLIRContext *ctx, int32_t dataType);
+
+inline mlir::RankedTensorType typeOf(mlir::Value v) {
+  return mlir::cast<mlir::RankedTensorType>(v.getType());
+}
+
+const onnx::AttributeProto *attribute(const onnx::NodeProto &node,
+                                      llvm::StringRef name);
+int64_t intAttr(const onnx::NodeProto &node, llvm::StringRef name,
+                int64_t dflt);
+float floatAttr(const onnx::NodeProto &node, llvm::StringRef name, float dflt);
+std::string stringAttr(const onnx::NodeProto &node, llvm::StringRef name,
+                       llvm::StringRef dflt);
+std::vector<int64_t> intsAttr(const onnx::NodeProto &node,
+                              llvm::StringRef name);
+
+/// Largest constant (in elements) the importer folds through shape and data
+/// movement ops; bigger ones are computed at run time.
+constexpr int64_t kMaxFoldElements = 1 << 16;
+
+/// An output multi-index to source multi-index map of the form
+/// src[d] = offset[d] + sum_j coef[d][j] * out[j]: Slice, Split, Expand and
+/// Transpose are all such strided views of one source.
+struct StridedView {
+  llvm::SmallVector<int64_t> outShape;
+  llvm::SmallVector<int64_t> offset;
+  llvm::SmallVector<llvm::SmallVector<int64_t>> coef;
+};
+
+class Importer {
+public:
+  Importer(mlir::MLIRContext &ctx, llvm::StringRef path,
+           const OnnxImportOptions &options);
+
+  mlir::OwningOpRef<mlir::ModuleOp> run(const onnx::ModelProto &model);
+
+  mlir::LogicalResult error(const llvm::Twine &message);
+  mlir::FailureOr<mlir::Value> constant(const onnx::TensorProto &tensor);
+  mlir::FailureOr<mlir::RankedTensorType>
+  inputType(const onnx::ValueInfoProto &info);
+  mlir::LogicalResult convert(const onnx::NodeProto &node);
+  /// Binds the node's outputs to `outs`.
+  mlir::LogicalResult define(const onnx::NodeProto &node,
+                             llvm::ArrayRef<mlir::Value> outs);
+  /// The ops of OnnxTensorOps.cpp / OnnxNnOps.cpp: fills `out` (one value per
+  /// node output, null for unused optional ones) and returns success, returns
+  /// failure after reporting an error, or leaves `handled` false.
+  mlir::LogicalResult convertTensorOp(const onnx::NodeProto &node,
+                                      llvm::ArrayRef<mlir::Value> in,
+                                      llvm::SmallVectorImpl<mlir::Value> &out,
+                                      bool &handled);
+  mlir::LogicalResult convertNnOp(const onnx::NodeProto &node,
+                                  llvm::ArrayRef<mlir::Value> in,
+                                  llvm::SmallVectorImpl<mlir::Value> &out,
+                                  bool &handled);
+  /// OnnxFusedOps.cpp: SimplifiedLayerNormalization, Attention, ...
+  mlir::LogicalResult convertFusedOp(const onnx::NodeProto &node,
+                                     llvm::ArrayRef<mlir::Value> in,
+                                     llvm::SmallVectorImpl<mlir::Value> &out,
+                                     bool &handled);
+  /// The integer values of the constant `name` (initializer, Constant or a
+  /// value folded at import time).
+  mlir::FailureOr<std::vector<int64_t>> constInts(const std::string &name,
+                                                  llvm::StringRef what);
+  /// The folded value of `v`, or null when it is only known at run time.
+  mlir::DenseElementsAttr foldedOf(mlir::Value v) const;
+  /// Materializes `attr` as an arith.constant and remembers its value.
+  mlir::Value materialize(mlir::DenseElementsAttr attr);
+
+  // Builders.
+  mlir::Value
+  elementwise(mlir::ValueRange inputs, mlir::Type resultElement,
+              llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                             mlir::ValueRange)>
+                  fn);
+  mlir::Value matmul(mlir::Value a, mlir::Value bm);
+  mlir::Value reduce(mlir::Value x, llvm::ArrayRef<int64_t> axes, bool keepDims,
+                     llvm::StringRef kind);
+  mlir::Value softmax(mlir::Value x, int64_t axis);
+  mlir::Value transpose(mlir::Value x, llvm::ArrayRef<int64_t> perm);
+  mlir::Value reshape(mlir::Value x, llvm::ArrayRef<int64_t> shape);
+  mlir::Value stridedView(mlir::Value x, const StridedView &view);
+  /// out[i...] = fn(i...): a linalg.generic with no inputs, whose body reads
+  /// other tensors with tensor.extract.
+  mlir::Value
+  gather(llvm::ArrayRef<int64_t> shape, mlir::Type elt,
+         llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                        mlir::ValueRange)>
+             fn);
+  mlir::Value broadcastTo(mlir::Value x, llvm::ArrayRef<int64_t> shape);
+  mlir::Value castTo(mlir::Value x, mlir::Type elt);
+  mlir::Value scalarConst(mlir::Type elt, double v);
+  /// OnnxRecognize.cpp: the kestrel.attention computing the decomposed
+  /// attention that the MatMul `node` closes, or null when it is not one.
+  mlir::Value recognizeAttention(const onnx::NodeProto &node,
+                                 llvm::ArrayRef<mlir::Value> in);
+  /// OnnxRecognizeBlocks.cpp: the kestrel.rope / kestrel.route +
+  /// kestrel.moe computing the decomposed subgraph that the Add `node`
+  /// closes, or null when it is not one.
+  mlir::Value recognizeRope(const onnx::NodeProto &node,
+                            llvm::ArrayRef<mlir::Value> in);
+  mlir::Value recognizeMoe(const onnx::NodeProto &node,
+                           llvm::ArrayRef<mlir::Value> in);
+  /// The kestrel.causal_conv1d computed by the Slice/Conv (or SiLU Mul)
+  /// `node`, or null.
+  mlir::Value recognizeCausalConv(const onnx::NodeProto &node,
+                                  llvm::ArrayRef<mlir::Value> in);
+
+  mlir::MLIRContext &ctx;
+  mlir::OpBuilder b;
+  mlir::Location loc;
+  std::string modelDir;
+  const OnnxImportOptions &options;
+  /// Default-domain opset of the model.
+  int64_t opset = 0;
+  llvm::StringMap<mlir::Value> values;
+  /// The node defining each value name.
+  llvm::StringMap<const onnx::NodeProto *> producers;
+  /// How many attentions recognizeAttention built.
+  int64_t recognizedAttention = 0;
+  /// How many RoPE, MoE and causal conv subgraphs OnnxRecognizeBlocks.cpp
+  /// built.
+  int64_t recognizedBlocks = 0;
+  /// Values known at import time, by the arith.constant holding them.
+  llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> folded;
+  /// Tensors made from Constant nodes' scalar/list attributes.
+  std::deque<onnx::TensorProto> owned;
+};
+
+mlir::Value zeroOf(mlir::OpBuilder &b, mlir::Location loc, mlir::Type t);
+
+/// Folds an elementwise op on integer constants with NumPy broadcasting:
+/// `fn` maps the inputs' values at one position to the result's. Returns null
+/// when an input is not an integer tensor or the result would be larger than
+/// kMaxFoldElements.
+mlir::DenseElementsAttr
+foldElementwise(llvm::ArrayRef<mlir::DenseElementsAttr> inputs,
+                mlir::Type resultElement,
+                llvm::function_ref<int64_t(llvm::ArrayRef<int64_t>)> fn);
+
+/// The op types handled by convertTensorOp / convertNnOp.
+std::vector<std::string> tensorOps();
+std::vector<std::string> nnOps();
+/// The op types handled by convertFusedOp, and whether `domain` provides `op`
+/// (those ops also come from com.microsoft).
+std::vector<std::string> fusedOps();
+bool isFusedOpDomain(llvm::StringRef op, llvm::StringRef domain);
+
+} // namespace kestrel::onnximport
+
+#endif // KESTREL_LIB_IMPORT_ONNXIMPORTERIMPL_H

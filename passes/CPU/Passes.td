@@ -1,0 +1,163 @@
+//===- CPU/Passes.td ---------------------------------------*- tablegen -*-===//
+//
+// CPU code generation: fused, tiled and vectorized forms of kestrel ops for
+// the host (scf.forall on OpenMP, vector ops for the host ISA).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_PASSES_CPU_PASSES_TD
+#define KESTREL_PASSES_CPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
+  let summary = "Attention as online softmax over tiles (FlashAttention)";
+  let description = [{
+    Rewrites every tiled `kestrel.attention` into the IO-aware form of
+    docs/ops.md §1: an `scf.forall` over (batch, head, query tile) whose
+    body keeps a running max `m`, sum `l` and accumulator `acc` in f32 and
+    walks the key tiles with `scf.for`:
+    `m' = max(m, rowmax(S))`, `acc = acc·e^{m-m'} + e^{S-m'} V`,
+    `l = l·e^{m-m'} + rowsum(e^{S-m'})`, and finally `O = acc / l`. No T×S
+    buffer exists: memory is O(T·D) plus one tile per thread.
+
+    The scale is folded into the Q tile load; the K tile is transposed once
+    per tile so that the inner loops of both products run over contiguous
+    memory. With `kestrel.tile_classes`, the key loop visits only the
+    non-skipped tiles (at most two ranges per query tile: the sinks and the
+    causal/window band, kept as a constant table in the IR; when a block map
+    leaves more runs, an explicit per-query-tile list of key tiles) and full
+    tiles run without mask arithmetic; partial tiles apply every mask element
+    by element (the block map from an i8 constant). GQA reads K/V head
+    `h / g` in place.
+
+    `key_lengths` is a runtime mask: key tiles that start at or after the
+    row's length are not visited, and a statically full tile takes the
+    masked branch when it extends past the length. The optional `lse`
+    result is `m + log l` of the final running statistics (`-inf` where
+    `l = 0`), written as a second output of the `scf.forall`.
+
+    Every `kestrel.gated_recurrence` with `kestrel.chunk = C` becomes the
+    chunked form of docs/ops.md §2: an `scf.forall` over (batch, head)
+    carrying the f32 state through an `scf.for` over the full chunks (then a
+    statically shaped shorter tail chunk when C does not divide T). Per
+    chunk: cumulative log-gates `b`, the intra-chunk products
+    `P = (Q Kᵀ) ⊙ D` (`D_ij = e^{b_i − b_j}`, j ≤ i; per key channel for
+    vector gates) and `P U`, the inter-chunk product `(Q ⊙ e^b) S`, and the
+    state update `S = e^{b_last} S + (K ⊙ e^{b_last − b})ᵀ U`, with `U = V`,
+    or for the delta rules `U = T diag(β) V − W S`, `W = T diag(β e^b) K`,
+    `T = (I + A)⁻¹` (forward substitution),
+    `A_ij = β_i e^{b_i − b_j} k_i·k_j` (j < i). Vector gates build `P` by
+    16-row sub-blocks whose exponentials are all decays (a diagonal block is
+    factored into one product only when its gate span is at most 20, checked
+    at run time).
+
+    Every greedy `kestrel.denoise_step` (no `temperature`) reads its logits
+    once: an `scf.forall` over the (batch, position) pairs, each keeping W
+    vector lanes of online (max, Σ e^(l − max), first argmax) over the
+    vocabulary (W = its `kestrel.tile = array<i64: W>` from kestrel-tile,
+    else 16; recorded as `kestrel.denoise_lanes = W`), combined across lanes
+    at the end; the selection stage (confidence, rank, policy) is the
+    reference lowering's. Sampling keeps the reference two-pass form.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def MoeDispatch : Pass<"kestrel-moe-dispatch", "::mlir::func::FuncOp"> {
+  let summary = "Sparse MoE: counting-sort dispatch and register-tiled experts";
+  let description = [{
+    Rewrites every statically shaped `kestrel.moe` so that only routed
+    (token, expert) pairs are computed (docs/ops.md §3), instead of every
+    expert on every token as the reference lowering does:
+
+    - the per-(token, expert) routing weight `P[n, e]` is built as in the
+      reference; a sequential counting sort (`kestrel.moe_stage =
+      "dispatch"`) lists, per expert and in token order, the tokens with
+      `P != 0` and their weights, in a packed row space where each expert's
+      rows are padded to whole `mr`-row tiles. Weight-0 assignments (dropped
+      by capacity) and out-of-range indices never enter a list;
+    - `"up"`: an `scf.forall` over `NR`-column panels of `ff` runs, for
+      every expert and row tile, two register-tiled micro-kernels
+      (`x[tok] W1[e]`, `x[tok] W3[e]`: an `scf.for` over the reduction
+      carrying `mr` accumulators `vector<NR x f32>`, marked
+      `kestrel.micro_kernel`) and stores `silu(a) ⊙ g` (f32);
+    - `"shared_up"`: the same over all tokens for the shared experts;
+    - `"down"`: an `scf.forall` over `NR`-column panels of `d` (no two
+      threads write one output element) starts from the shared experts'
+      output (or 0) and scatter-adds `P · (h W2[e])` into the routed tokens'
+      rows, skipping padding rows.
+
+    The register tile `[mr, nr]` is the op's `kestrel.tile` when
+    kestrel-tile recorded one, else the options. `NR` is the largest power
+    of two at most `nr` dividing the panel's dimension; each forall carries
+    `kestrel.moe_tile = array<i64: mr, NR>`. With `kestrel.moe_bounds`
+    (kestrel-specialize-sparsity) the packed row space holds
+    `pairs + E·(mr − 1)` rows, else `min(N·E, #assignments) + E·(mr − 1)`.
+    Arithmetic is f32 with one rounding of the result, as the reference.
+    Ops with dynamic shapes are left for the reference lowering.
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", /*default=*/"6",
+           "Rows (tokens) per register tile of the expert products">,
+    Option<"nr", "nr", "int64_t", /*default=*/"16",
+           "Widest column panel (f32 lanes per accumulator vector)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def VectorizeContractions : Pass<"kestrel-vectorize-contractions",
+                                  "::mlir::func::FuncOp"> {
+  let summary = "Register-tile and vectorize the tile products of attention";
+  let description = [{
+    The two products of the fused attention loop (`S = Q Kᵀ` and `acc += P V`,
+    marked `kestrel.contraction` by kestrel-fuse-io-aware) are generics with
+    iterators (parallel, reduction, parallel). With static shapes that the
+    register tile divides, each is tiled into `mr × nr` output blocks and
+    vectorized into a `vector.contract`, which later lowers to outer
+    products: the `mr × nr` accumulator stays in registers across the whole
+    reduction instead of being loaded and stored per multiply-add. Other
+    shapes keep the scalar loops.
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", /*default=*/"4",
+           "Rows of the register tile (output rows per micro-kernel)">,
+    Option<"nr", "nr", "int64_t", /*default=*/"16",
+           "Columns of the register tile (two AVX2 vectors of f32)">,
+  ];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def ApproximateMath : Pass<"kestrel-approximate-math"> {
+  let summary = "Replace transcendental math ops by vectorizable polynomials";
+  let description = [{
+    Rewrites `math.exp`, `math.tanh` and `math.erf` on f32 (and vectors of
+    f32) into MLIR's polynomial approximations: plain arithmetic that the
+    LLVM vectorizers turn into SIMD code, where a libm call would stay a
+    scalar call per element. Softmax pays one exp per score, so on the CPU
+    this is the difference between vector and scalar attention. The
+    approximations are accurate to a few ulp; the numeric tests' f32
+    tolerance (1e-5) covers them.
+  }];
+  let options = [
+    ListOption<"ops", "ops", "std::string",
+               "Math op names to approximate (default: exp, tanh, erf)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+#endif // KESTREL_PASSES_CPU_PASSES_TD

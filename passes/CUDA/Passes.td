@@ -1,0 +1,137 @@
+//===- CUDA/Passes.td --------------------------------------*- tablegen -*-===//
+//
+// CUDA code generation: kernel generators for NVIDIA tensor cores and the
+// GPU plumbing between linalg and gpu.launch_func.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_PASSES_CUDA_PASSES_TD
+#define KESTREL_PASSES_CUDA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
+                              "::mlir::func::FuncOp"> {
+  let summary = "Tensor-core FlashAttention kernels for f16/bf16 attention";
+  let description = [{
+    Replaces each `kestrel.attention` with f16 or bf16 storage, head dim 64,
+    128 or 256 and Dv = D by a `gpu.launch` running a FlashAttention-2 style
+    kernel: 4 warps per block, each owning `rows-per-warp` query rows (two
+    m16 tiles by default, so every K/V fragment loaded from shared memory
+    feeds two mma), 64-key tiles of K and V in dynamic shared memory filled
+    by cp.async one tile ahead, `nvvm.mma.sync` m16n8k16 for both products
+    with f32 accumulation, online softmax in registers. With two row tiles
+    at D = 128, Q is kept in shared memory (its fragments would not fit in
+    registers beside the accumulators), and always at D = 256 (one row tile
+    per warp there). Only the key tiles the static
+    mask (causal with offset, window, sinks, block-sparse map) can reach
+    are visited. GQA reads
+    the KV head of each query head directly (no replication). Other
+    attention ops are left for the reference lowering.
+  }];
+  let options = [
+    Option<"rowsPerWarp", "rows-per-warp", "int64_t", /*default=*/"0",
+           "Query rows per warp: 16 (one m16 tile), 32 (two tiles sharing "
+           "each K/V fragment) or 0: 32 unless that launches fewer than 132 "
+           "blocks (an H100's SM count), then 16">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def GpuDecodeAttention : Pass<"kestrel-gpu-decode-attention",
+                               "::mlir::func::FuncOp"> {
+  let summary = "Split-KV decode kernels and a KV append scatter for NVIDIA";
+  let description = [{
+    Replaces each `kestrel.decode_attention` (f16/bf16/f32 storage, any
+    layout: head-major, token-major, paged through the block table, MLA
+    latent) by two `gpu.launch` ops. The split kernel runs one block of 128
+    threads per (KV split, batch row, KV head): it serves all `g * T` query
+    rows of the KV group (GQA without replicating K/V; at most 64 rows),
+    streams its share of the keys through shared memory in tiles of 64 (or
+    32) keys with 16-byte vector loads (the next tile prefetched into
+    registers), computes scores and P V with f32 FMAs, keeps an online
+    softmax, and writes its partial output and log-sum-exp (f32). The merge
+    kernel combines the splits by log-sum-exp weights into the result (and
+    the op's `lse` when it has one). Splits past a row's `seq_lens` exit at
+    once.
+
+    Each `kestrel.kv_append` becomes a copy of the cache into the result
+    buffer plus a scatter kernel of 16-byte vectors; on paged caches a write
+    that a later `(b, i)` of the same op overwrites is skipped, so the
+    op's "later write wins" rule holds.
+
+    Ops it cannot cover (other element types, head dims that are not
+    multiples of a 16-byte vector, more than 64 rows per KV group, tiles
+    that do not fit in 48 KiB of shared memory, unknown attributes) are left
+    to the reference lowering.
+  }];
+  let options = [
+    Option<"splitKeys", "split-keys", "int64_t", /*default=*/"0",
+           "Keys per split (rounded up to the key tile); 0 picks the split "
+           "count so that about target-blocks blocks run, with at least 4 "
+           "key tiles per split. An op's own `kestrel.split_keys` integer "
+           "attribute overrides it (and a `kestrel.decode_prefetch` bool "
+           "turns the register prefetch of the next tile on or off; by "
+           "default it is on for at most 8 rows per KV group)">,
+    Option<"targetBlocks", "target-blocks", "int64_t", /*default=*/"1024",
+           "Blocks the automatic split count aims for (B * Hkv * splits)">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def MapLoopsToGPU : Pass<"kestrel-map-loops-to-gpu", "::mlir::func::FuncOp"> {
+  let summary = "Assign GPU processors to nests of scf.parallel loops";
+  let description = [{
+    Annotates every outermost `scf.parallel` and the `scf.parallel` nested
+    directly in it with `gpu.loop_dim_map` mappings for
+    `convert-parallel-loops-to-gpu`: the outer loop's innermost dimension
+    becomes `block_x`, the next `block_y`, the next `block_z`; the inner loop's
+    innermost dimension becomes `thread_x` and so on; any remaining dimensions
+    run sequentially. Mapping innermost-first puts consecutive threads on
+    consecutive addresses of row-major buffers (coalesced accesses), which the
+    upstream `gpu-map-parallel-loops` (outermost-first) does not.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def MergeGPUModules : Pass<"kestrel-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Gather every outlined kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` creates one `gpu.module` per kernel. Kestrel ships
+    one PTX file per compiled model, so this pass moves every `gpu.func` into
+    the first module (renaming kernels to stay unique) and updates the
+    `gpu.launch_func` references.
+  }];
+}
+
+def AlignWorkgroupMemory : Pass<"kestrel-align-workgroup-memory",
+                                 "::mlir::ModuleOp"> {
+  let summary = "Align kernels' shared-memory buffers for vector access";
+  let description = [{
+    Sets `llvm.align` on every workgroup attribution of every `gpu.func`
+    that has none, so the shared-memory globals gpu-to-nvvm creates are
+    aligned for 16-byte vector stores and `ldmatrix` (by default they are
+    aligned to their element type only).
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", "16",
+           "Byte alignment of workgroup buffers">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+#endif // KESTREL_PASSES_CUDA_PASSES_TD

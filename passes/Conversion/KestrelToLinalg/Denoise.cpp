@@ -1,0 +1,350 @@
+//===- Denoise.cpp - Reference lowering of denoise_step -------------------===//
+//
+// kestrel.denoise_step as linalg.generic ops computing docs/ops.md §4
+// literally, in f32:
+//
+//   (m, x̂)[b,p]  = max and first argmax over v of logits[b,p,v]   (pass 1)
+//   s[b,p]       = Σ_v exp(logits[b,p,v] − m)                      (pass 2)
+//   c[b,p]       = masked ? 1 / s : 0
+//   rank[b,p]    = Σ_q eligible(q) · (c_q > c_p or (c_q == c_p and q < p))
+//   unmask(p)    = eligible(p) and (rank < n            for top_k = n
+//                                   c > τ or rank == 0  for threshold = τ)
+//   new[b,p]     = unmask(p) ? x̂ : tokens[b,p]
+//
+// With `temperature` and `seed`, pass 1 also hashes (seed, b, p, v) into
+// Gumbel noise (splitmix64, f64) and takes the argmax of logits / T + noise,
+// and pass 2 also picks the sampled token's logit: c = e^(l[x̂] − m) / s.
+//
+// The rank is an O(L²) reduction: obviously correct, not fast. The fused
+// kernel of docs/ops.md §4 (one pass over the logits, a real top-n) is an
+// optimized lowering to be checked against this one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Kestrel.h"
+#include "passes/Common/DenoiseLowering.h"
+#include "passes/Conversion/KestrelToLinalg/ReferenceLowering.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace kestrel;
+
+/// The selection stage shared by the reference and the fused lowering
+/// (declared in passes/Common/DenoiseLowering.h): confidence, rank, policy and
+/// new tokens from the per-position statistics; replaces `op`.
+void kestrel::replaceDenoiseStepWithSelection(PatternRewriter &rewriter,
+                                              DenoiseStepOp op, Value argmax,
+                                              Value sumExp, Value picked,
+                                              Value rowMax) {
+  MLIRContext *ctx = rewriter.getContext();
+  Location loc = op.getLoc();
+  ReferenceBuilder rb(rewriter, loc);
+  ArrayRef<int64_t> shape = op.getLogits().getType().getShape();
+  const int64_t B = shape[0], L = shape[1];
+  const int64_t maskId = static_cast<int64_t>(op.getMaskId());
+  auto [blockStart, blockEnd] = op.getEligibleRange();
+  Type i64 = rewriter.getI64Type();
+  AffineExpr db, dp, dv;
+  bindDims(ctx, db, dp, dv);
+  AffineMap row3 = AffineMap::get(3, 0, {db, dp}, ctx);
+  AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+  (void)B;
+  (void)L;
+  auto eligible = [&, blockStart = blockStart,
+                   blockEnd = blockEnd](OpBuilder &b, Location l, Value token,
+                                        Value pos) -> Value {
+    auto cstIdx = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, l, v);
+    };
+    Value masked = arith::CmpIOp::create(
+        b, l, arith::CmpIPredicate::eq, token,
+        arith::ConstantOp::create(b, l, b.getI64IntegerAttr(maskId)));
+    Value inBlock = arith::AndIOp::create(
+        b, l,
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, pos,
+                              cstIdx(blockStart)),
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, pos,
+                              cstIdx(blockEnd)));
+    return arith::AndIOp::create(b, l, masked, inBlock);
+  };
+  // c = softmax(l)[x̂] = e^(l[x̂] − m) / s at masked positions (1 / s when
+  // x̂ is the argmax), 0 elsewhere.
+  SmallVector<Value> confInputs = {op.getTokens(), sumExp};
+  if (picked)
+    confInputs.append({picked, rowMax});
+  SmallVector<AffineMap> confMaps(confInputs.size() + 1, id2);
+  Value confidence = rb.generic(
+      confInputs, rb.empty({B, L}, rb.f32), confMaps, {kPar, kPar},
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value masked = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::eq, args[0],
+            arith::ConstantOp::create(b, l, b.getI64IntegerAttr(maskId)));
+        Value numerator = cstF32(b, l, 1.0);
+        if (picked)
+          numerator = math::ExpOp::create(
+              b, l, arith::SubFOp::create(b, l, args[2], args[3]));
+        Value c = arith::DivFOp::create(b, l, numerator, args[1]);
+        yield(b, l,
+              arith::SelectOp::create(b, l, masked, c, cstF32(b, l, 0.0)));
+      });
+
+  // rank[b,p] = number of eligible q that beat p (higher confidence, or
+  // equal confidence at a lower position).
+  AffineExpr dq = dv;
+  Value rankInit =
+      linalg::FillOp::create(rewriter, loc,
+                             ValueRange{arith::ConstantOp::create(
+                                 rewriter, loc, rewriter.getI64IntegerAttr(0))},
+                             ValueRange{rb.empty({B, L}, i64)})
+          .getResult(0);
+  Value rank = rb.generic(
+      {confidence, confidence, op.getTokens()}, rankInit,
+      {row3, AffineMap::get(3, 0, {db, dq}, ctx),
+       AffineMap::get(3, 0, {db, dq}, ctx), row3},
+      {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
+        Value cp = args[0], cq = args[1];
+        Value p = linalg::IndexOp::create(b, l, 1);
+        Value q = linalg::IndexOp::create(b, l, 2);
+        Value higher =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, cq, cp);
+        Value tie = arith::AndIOp::create(
+            b, l,
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, cq, cp),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q, p));
+        Value beats =
+            arith::AndIOp::create(b, l, eligible(b, l, args[2], q),
+                                  arith::OrIOp::create(b, l, higher, tie));
+        Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
+        yield(b, l, arith::AddIOp::create(b, l, args[3], one));
+      });
+
+  // The policy, then the new tokens.
+  std::optional<uint64_t> topK = op.getTopK();
+  std::optional<double> threshold;
+  if (std::optional<APFloat> t = op.getThreshold())
+    threshold = t->convertToDouble();
+  Value newTokens = rb.generic(
+      {op.getTokens(), argmax, confidence, rank}, rb.empty({B, L}, i64),
+      {id2, id2, id2, id2, id2}, {kPar, kPar},
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        auto cstI64 = [&](int64_t v) -> Value {
+          return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
+        };
+        Value chosen;
+        if (topK) {
+          chosen =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, args[3],
+                                    cstI64(static_cast<int64_t>(*topK)));
+        } else {
+          Value confident =
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, args[2],
+                                    cstF32(b, l, *threshold));
+          Value best = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                             args[3], cstI64(0));
+          chosen = arith::OrIOp::create(b, l, confident, best);
+        }
+        Value unmask = arith::AndIOp::create(
+            b, l, eligible(b, l, args[0], linalg::IndexOp::create(b, l, 1)),
+            chosen);
+        yield(b, l, arith::SelectOp::create(b, l, unmask, args[1], args[0]));
+      });
+
+  rewriter.replaceOp(op, {newTokens, confidence});
+}
+
+namespace {
+
+struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(DenoiseStepOp op,
+                                PatternRewriter &rewriter) const override {
+    for (Value v : {op.getLogits(), op.getTokens()})
+      if (!cast<RankedTensorType>(v.getType()).hasStaticShape())
+        return rewriter.notifyMatchFailure(
+            op, "the reference lowering needs static shapes");
+
+    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    ReferenceBuilder rb(rewriter, loc);
+    ArrayRef<int64_t> shape = op.getLogits().getType().getShape();
+    const int64_t B = shape[0], L = shape[1];
+    const int64_t maskId = static_cast<int64_t>(op.getMaskId());
+    auto [blockStart, blockEnd] = op.getEligibleRange();
+    Type i64 = rewriter.getI64Type();
+    const double negInf = -std::numeric_limits<double>::infinity();
+
+    // eligible(token at position `pos`): masked and inside the block.
+
+    AffineExpr db, dp, dv;
+    bindDims(ctx, db, dp, dv);
+    AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
+    AffineMap row3 = AffineMap::get(3, 0, {db, dp}, ctx);
+    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+
+    // Pass 1: running max and the index of its first occurrence. A strict
+    // '>' keeps the earlier index on ties. With temperature sampling the
+    // index is that of the largest noisy score (in f64), and the plain max
+    // is still tracked for the confidence.
+    Value argInit = linalg::FillOp::create(
+                        rewriter, loc,
+                        ValueRange{arith::ConstantOp::create(
+                            rewriter, loc, rewriter.getI64IntegerAttr(0))},
+                        ValueRange{rb.empty({B, L}, i64)})
+                        .getResult(0);
+    Value maxInit = rb.filled({B, L}, negInf);
+    std::optional<double> temperature;
+    if (std::optional<APFloat> t = op.getTemperature())
+      temperature = t->convertToDouble();
+    const int64_t V = shape[2];
+    const uint64_t seed = op.getSeed().value_or(0);
+    Value rowMax, argmax;
+    if (!temperature) {
+      auto maxArgmax = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{maxInit.getType(), argInit.getType()},
+          ValueRange{op.getLogits()}, ValueRange{maxInit, argInit},
+          ArrayRef<AffineMap>{id3, row3, row3}, {kPar, kPar, kRed},
+          [](OpBuilder &b, Location l, ValueRange args) {
+            Value v = toF32(b, l, args[0]);
+            Value better = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OGT, v, args[1]);
+            Value idx = arith::IndexCastOp::create(
+                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{
+                    arith::SelectOp::create(b, l, better, v, args[1]),
+                    arith::SelectOp::create(b, l, better, idx, args[2])});
+          });
+      rowMax = maxArgmax.getResult(0);
+      argmax = maxArgmax.getResult(1);
+    } else {
+      Type f64 = rewriter.getF64Type();
+      Value noisyInit =
+          linalg::FillOp::create(
+              rewriter, loc,
+              ValueRange{arith::ConstantOp::create(
+                  rewriter, loc, rewriter.getF64FloatAttr(negInf))},
+              ValueRange{rb.empty({B, L}, f64)})
+              .getResult(0);
+      auto sampled = linalg::GenericOp::create(
+          rewriter, loc,
+          TypeRange{maxInit.getType(), noisyInit.getType(), argInit.getType()},
+          ValueRange{op.getLogits()}, ValueRange{maxInit, noisyInit, argInit},
+          ArrayRef<AffineMap>{id3, row3, row3, row3}, {kPar, kPar, kRed},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value v = toF32(b, l, args[0]);
+            Value higher = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OGT, v, args[1]);
+            Value newMax = arith::SelectOp::create(b, l, higher, v, args[1]);
+            // Counter (σ + (b·L + p)·V + v) through splitmix64, in i64
+            // arithmetic, which wraps like the uint64 of the definition.
+            Type i64t = b.getI64Type();
+            auto c64 = [&](uint64_t x) -> Value {
+              return arith::ConstantOp::create(
+                  b, l, b.getI64IntegerAttr(static_cast<int64_t>(x)));
+            };
+            auto index = [&](unsigned d) -> Value {
+              return arith::IndexCastOp::create(
+                  b, l, i64t, linalg::IndexOp::create(b, l, d));
+            };
+            auto mul = [&](Value x, Value y) -> Value {
+              return arith::MulIOp::create(b, l, x, y);
+            };
+            auto addI = [&](Value x, Value y) -> Value {
+              return arith::AddIOp::create(b, l, x, y);
+            };
+            auto mix = [&](Value z, uint64_t shift, uint64_t factor) {
+              Value shifted = arith::ShRUIOp::create(b, l, z, c64(shift));
+              return mul(arith::XOrIOp::create(b, l, z, shifted), c64(factor));
+            };
+            Value counter =
+                addI(c64(seed),
+                     addI(mul(addI(mul(index(0), c64(L)), index(1)), c64(V)),
+                          index(2)));
+            Value z = addI(counter, c64(0x9E3779B97F4A7C15ull));
+            z = mix(z, 30, 0xBF58476D1CE4E5B9ull);
+            z = mix(z, 27, 0x94D049BB133111EBull);
+            z = arith::XOrIOp::create(b, l, z,
+                                      arith::ShRUIOp::create(b, l, z, c64(31)));
+            Value bits53 = arith::UIToFPOp::create(
+                b, l, f64, arith::ShRUIOp::create(b, l, z, c64(11)));
+            auto cst = [&](double x) -> Value {
+              return arith::ConstantOp::create(b, l, b.getF64FloatAttr(x));
+            };
+            Value u = arith::MulFOp::create(
+                b, l, arith::AddFOp::create(b, l, bits53, cst(0.5)),
+                cst(0x1.0p-53));
+            Value gumbel = arith::NegFOp::create(
+                b, l,
+                math::LogOp::create(
+                    b, l,
+                    arith::NegFOp::create(b, l, math::LogOp::create(b, l, u))));
+            Value noisy = arith::AddFOp::create(
+                b, l,
+                arith::DivFOp::create(b, l, arith::ExtFOp::create(b, l, f64, v),
+                                      cst(*temperature)),
+                gumbel);
+            Value better = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OGT, noisy, args[2]);
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{
+                    newMax,
+                    arith::SelectOp::create(b, l, better, noisy, args[2]),
+                    arith::SelectOp::create(b, l, better, index(2), args[3])});
+          });
+      rowMax = sampled.getResult(0);
+      argmax = sampled.getResult(2);
+    }
+
+    // Pass 2: s = Σ_v exp(l − m); when sampling also l[x̂], the logit of
+    // the sampled token.
+    Value sumExp, picked;
+    if (!temperature) {
+      sumExp = rb.generic(
+          {op.getLogits(), rowMax}, rb.filled({B, L}, 0.0), {id3, row3, row3},
+          {kPar, kPar, kRed}, [](OpBuilder &b, Location l, ValueRange args) {
+            Value e = math::ExpOp::create(
+                b, l,
+                arith::SubFOp::create(b, l, toF32(b, l, args[0]), args[1]));
+            yield(b, l, arith::AddFOp::create(b, l, args[2], e));
+          });
+    } else {
+      Value zeros = rb.filled({B, L}, 0.0);
+      auto sums = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{zeros.getType(), zeros.getType()},
+          ValueRange{op.getLogits(), rowMax, argmax}, ValueRange{zeros, zeros},
+          ArrayRef<AffineMap>{id3, row3, row3, row3, row3}, {kPar, kPar, kRed},
+          [](OpBuilder &b, Location l, ValueRange args) {
+            Value v = toF32(b, l, args[0]);
+            Value e = math::ExpOp::create(
+                b, l, arith::SubFOp::create(b, l, v, args[1]));
+            Value idx = arith::IndexCastOp::create(
+                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
+            Value here = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                               idx, args[2]);
+            linalg::YieldOp::create(
+                b, l,
+                ValueRange{arith::AddFOp::create(b, l, args[3], e),
+                           arith::SelectOp::create(b, l, here, v, args[4])});
+          });
+      sumExp = sums.getResult(0);
+      picked = sums.getResult(1);
+    }
+
+    replaceDenoiseStepWithSelection(rewriter, op, argmax, sumExp, picked,
+                                    rowMax);
+    return success();
+  }
+};
+
+} // namespace
+
+void kestrel::populateDenoiseReferencePatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerDenoiseStep>(patterns.getContext());
+}

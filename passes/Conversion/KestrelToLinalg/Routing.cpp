@@ -1,0 +1,503 @@
+//===- Routing.cpp - Reference lowering of the routing family -------------===//
+//
+// kestrel.route and kestrel.moe as linalg.generic ops computing docs/ops.md
+// §3 literally, in f32, with selection by counting rather than sorting:
+//
+//   s        = softmax(r) or sigmoid(r);  u = s + bias          (scores, keys)
+//   rank[n,e] = Σ_e' eligible(e') · (u' > u or (u' == u and e' < e))
+//   selected ⟺ eligible(e) and rank < k;   slot j of token n = the e with rank
+//   j groups:  rank inside the group (e' in e's group: e' floordiv E/G ==
+//            e floordiv E/G) → group score = Σ of the top-2 u,
+//            group rank → eligible ⟺ group rank < topk_groups
+//   capacity: pos[n,e] = Σ_{n' < n} selected(n', e); kept ⟺ pos < C
+//   expert choice: rank over tokens per expert, slot j of expert e = the n
+//            with rank j
+//
+//   moe (dense): P[n,e] = Σ_j [indices == e] · weights   (per (token, expert))
+//            h[n,e,:] = P · silu(x W1[e]) ⊙ (x W3[e]),  out = Σ_e h W2[e]
+//            (+ the shared gated MLP), masked where P == 0.
+//
+// Every rank is an O(E²) or O(N²) reduction and the MoE computes every expert
+// for every token: obviously correct, not fast. Dispatch by sorting, grouped
+// GEMMs and scatter-add combine are optimized lowerings to be checked against
+// this one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Kestrel.h"
+#include "passes/Conversion/KestrelToLinalg/ReferenceLowering.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace kestrel;
+
+static bool allStatic(Operation *op) {
+  auto isStatic = [](Type t) {
+    return cast<RankedTensorType>(t).hasStaticShape();
+  };
+  return llvm::all_of(op->getOperandTypes(), isStatic) &&
+         llvm::all_of(op->getResultTypes(), isStatic);
+}
+
+namespace {
+
+/// Builders shared by both patterns, on top of ReferenceBuilder.
+struct RoutingBuilder : ReferenceBuilder {
+  using ReferenceBuilder::ReferenceBuilder;
+
+  MLIRContext *ctx() { return rw.getContext(); }
+
+  /// An affine map over `numDims` loops selecting the dims `dims`.
+  AffineMap map(unsigned numDims, ArrayRef<unsigned> dims) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned d : dims)
+      exprs.push_back(getAffineDimExpr(d, ctx()));
+    return AffineMap::get(numDims, 0, exprs, ctx());
+  }
+
+  /// A new integer tensor of `shape` filled with `value`.
+  Value filledInt(ArrayRef<int64_t> shape, Type type, int64_t value) {
+    Value cst =
+        arith::ConstantOp::create(rw, loc, rw.getIntegerAttr(type, value));
+    return linalg::FillOp::create(rw, loc, cst, empty(shape, type))
+        .getResult(0);
+  }
+
+  /// The f32 scores s[N, E] of `logits` [N, E].
+  Value scores(Value logits, ScoreFunction fn) {
+    auto type = cast<RankedTensorType>(logits.getType());
+    ArrayRef<int64_t> shape = type.getShape();
+    AffineMap id = map(2, {0, 1}), row = map(2, {0});
+    if (fn == ScoreFunction::Sigmoid)
+      return generic(
+          {logits}, empty(shape, f32), {id, id}, {kPar, kPar},
+          [](OpBuilder &b, Location l, ValueRange args) {
+            Value e = math::ExpOp::create(
+                b, l, arith::NegFOp::create(b, l, toF32(b, l, args[0])));
+            yield(b, l,
+                  arith::DivFOp::create(
+                      b, l, cstF32(b, l, 1.0),
+                      arith::AddFOp::create(b, l, cstF32(b, l, 1.0), e)));
+          });
+    // softmax over experts: m = max_e r, z = Σ_e exp(r − m), s = exp(r − m)/z.
+    Value rowMax = generic(
+        {logits}, filled({shape[0]}, -std::numeric_limits<double>::infinity()),
+        {id, row}, {kPar, kRed}, [](OpBuilder &b, Location l, ValueRange args) {
+          yield(b, l,
+                arith::MaximumFOp::create(b, l, toF32(b, l, args[0]), args[1]));
+        });
+    auto shifted = [](OpBuilder &b, Location l, Value r, Value m) -> Value {
+      return math::ExpOp::create(
+          b, l, arith::SubFOp::create(b, l, toF32(b, l, r), m));
+    };
+    Value sum =
+        generic({logits, rowMax}, filled({shape[0]}, 0.0), {id, row, row},
+                {kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
+                  yield(b, l,
+                        arith::AddFOp::create(b, l, args[2],
+                                              shifted(b, l, args[0], args[1])));
+                });
+    return generic({logits, rowMax, sum}, empty(shape, f32), {id, row, row, id},
+                   {kPar, kPar},
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     yield(b, l,
+                           arith::DivFOp::create(
+                               b, l, shifted(b, l, args[0], args[1]), args[2]));
+                   });
+  }
+
+  /// rank[a, i] = #{ i' : key[a, i'] beats key[a, i] } (i64), where i'
+  /// beats i when its key is larger, or equal with i' < i; `keys` is
+  /// [A, I] and the loops are (a, i, i'). With `eligible` ([A, I] of i1),
+  /// only eligible i' count. `transposed` reads keys as [I, A] instead
+  /// (the result is still [A, I]).
+  Value rankOf(Value keys, Value eligible, bool transposed) {
+    auto type = cast<RankedTensorType>(keys.getType());
+    int64_t a = type.getDimSize(transposed ? 1 : 0),
+            i = type.getDimSize(transposed ? 0 : 1);
+    AffineMap self = transposed ? map(3, {1, 0}) : map(3, {0, 1});
+    AffineMap other = transposed ? map(3, {2, 0}) : map(3, {0, 2});
+    SmallVector<Value> inputs = {keys, keys};
+    SmallVector<AffineMap> maps = {self, other};
+    if (eligible) {
+      inputs.push_back(eligible);
+      maps.push_back(other);
+    }
+    maps.push_back(map(3, {0, 1}));
+    Value init = filledInt({a, i}, rw.getI64Type(), 0);
+    return generic(
+        inputs, init, maps, {kPar, kPar, kRed},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value mine = args[0], theirs = args[1];
+          Value higher = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                               theirs, mine);
+          Value tie = arith::AndIOp::create(
+              b, l,
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, theirs,
+                                    mine),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                    linalg::IndexOp::create(b, l, 2),
+                                    linalg::IndexOp::create(b, l, 1)));
+          Value beats = arith::OrIOp::create(b, l, higher, tie);
+          if (eligible)
+            beats = arith::AndIOp::create(b, l, beats, args[2]);
+          Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
+          yield(b, l, arith::AddIOp::create(b, l, args.back(), one));
+        });
+  }
+
+  /// Gathers slot j of row a: the i with rank[a, i] == j. `rank` is
+  /// [A, I] (as rankOf returns it), `values` [A, I] or, when
+  /// `valuesTransposed`, [I, A]; loops (a, j, i). Returns
+  /// (indices [A, slots] of `indexType`, values [A, slots] f32).
+  std::pair<Value, Value> gatherSlots(Value rank, Value values, int64_t slots,
+                                      Type indexType, bool valuesTransposed) {
+    int64_t a = cast<RankedTensorType>(rank.getType()).getDimSize(0);
+    AffineMap in = map(3, {0, 2});
+    AffineMap valuesIn = valuesTransposed ? map(3, {2, 0}) : in;
+    AffineMap out = map(3, {0, 1});
+    Value idxInit = filledInt({a, slots}, indexType, 0);
+    Value valInit = filled({a, slots}, 0.0);
+    auto op = linalg::GenericOp::create(
+        rw, loc, TypeRange{idxInit.getType(), valInit.getType()},
+        ValueRange{rank, values}, ValueRange{idxInit, valInit},
+        ArrayRef<AffineMap>{in, valuesIn, out, out}, {kPar, kPar, kRed},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value j = arith::IndexCastOp::create(
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 1));
+          Value hit =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, args[0], j);
+          Value i = arith::IndexCastOp::create(
+              b, l, indexType, linalg::IndexOp::create(b, l, 2));
+          Value zeroIdx =
+              arith::ConstantOp::create(b, l, b.getIntegerAttr(indexType, 0));
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::AddIOp::create(
+                             b, l, args[2],
+                             arith::SelectOp::create(b, l, hit, i, zeroIdx)),
+                         arith::AddFOp::create(
+                             b, l, args[3],
+                             arith::SelectOp::create(b, l, hit, args[1],
+                                                     cstF32(b, l, 0.0)))});
+        });
+    return {op.getResult(0), op.getResult(1)};
+  }
+
+  /// c[i, j] = Σ_k a[i, k] · w[k, j] in f32, accumulated onto `init`.
+  Value matmul(Value a, Value w, Value init) {
+    AffineMap lhs = map(3, {0, 2}), rhs = map(3, {2, 1}), out = map(3, {0, 1});
+    return generic({a, w}, init, {lhs, rhs, out}, {kPar, kPar, kRed},
+                   [](OpBuilder &b, Location l, ValueRange args) {
+                     Value p = arith::MulFOp::create(b, l, toF32(b, l, args[0]),
+                                                     toF32(b, l, args[1]));
+                     yield(b, l, arith::AddFOp::create(b, l, args[2], p));
+                   });
+  }
+};
+
+/// silu(a) · g = a / (1 + e^{-a}) · g, in f32.
+static Value siluTimes(OpBuilder &b, Location l, Value a, Value g) {
+  Value e = math::ExpOp::create(b, l, arith::NegFOp::create(b, l, a));
+  Value silu = arith::DivFOp::create(
+      b, l, a, arith::AddFOp::create(b, l, cstF32(b, l, 1.0), e));
+  return arith::MulFOp::create(b, l, silu, g);
+}
+
+struct LowerRoute : OpRewritePattern<RouteOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RouteOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return rewriter.notifyMatchFailure(
+          op, "the reference lowering needs static shapes");
+
+    RoutingBuilder rb(rewriter, op.getLoc());
+    const int64_t n = op.getNumTokens(), e = op.getNumExperts();
+    const int64_t k = static_cast<int64_t>(op.getK());
+    Type indexType = op.getIndices().getType().getElementType();
+    Type storage = op.getWeights().getType().getElementType();
+    Value s = rb.scores(op.getLogits(), op.getScore());
+
+    if (op.isExpertChoice()) {
+      // Each expert ranks the tokens by s[:, e] (rank is [E, N]); slot j
+      // holds rank j.
+      const int64_t c = *op.getEffectiveCapacity();
+      Value rank = rb.rankOf(s, Value(), /*transposed=*/true);
+      auto [indices, weights] =
+          rb.gatherSlots(rank, s, c, indexType, /*valuesTransposed=*/true);
+      rewriter.replaceOp(op, {indices, rb.narrow(weights, storage)});
+      return success();
+    }
+
+    AffineMap id2 = rb.map(2, {0, 1}), row2 = rb.map(2, {0});
+
+    // Selection keys u = s + bias (bias only steers selection).
+    Value u = s;
+    if (Value bias = op.getSelectionBias())
+      u = rb.generic(
+          {s, bias}, rb.empty({n, e}, rb.f32), {id2, rb.map(2, {1}), id2},
+          {kPar, kPar}, [](OpBuilder &b, Location l, ValueRange args) {
+            yield(b, l,
+                  arith::AddFOp::create(b, l, args[0], toF32(b, l, args[1])));
+          });
+
+    // Group-limited routing: eligible[n, e] (i1) when e's group is among
+    // the topk_groups best by the sum of its two largest keys.
+    Value eligible;
+    if (std::optional<uint64_t> numGroups = op.getNGroups()) {
+      const int64_t g = static_cast<int64_t>(*numGroups), size = e / g;
+      const int64_t keepGroups = static_cast<int64_t>(*op.getTopkGroups());
+      // Membership is tested in the loop bodies (e floordiv size == group)
+      // rather than by reshaping u to [N, G, size]: a reshape bufferizes to
+      // a view the CUDA launch manifest cannot replay.
+      auto groupOf = [size](OpBuilder &b, Location l, unsigned dim) -> Value {
+        return arith::DivUIOp::create(
+            b, l, linalg::IndexOp::create(b, l, dim),
+            arith::ConstantIndexOp::create(b, l, size));
+      };
+      auto eq = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+        return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x, y);
+      };
+      // Rank inside the group, loops (n, e, e'): e' counts when it is in
+      // e's group and beats e.
+      Value inGroupRank = rb.generic(
+          {u, u}, rb.filledInt({n, e}, rewriter.getI64Type(), 0),
+          {rb.map(3, {0, 1}), rb.map(3, {0, 2}), rb.map(3, {0, 1})},
+          {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
+            Value higher = arith::CmpFOp::create(
+                b, l, arith::CmpFPredicate::OGT, args[1], args[0]);
+            Value tie = arith::AndIOp::create(
+                b, l,
+                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, args[1],
+                                      args[0]),
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                      linalg::IndexOp::create(b, l, 2),
+                                      linalg::IndexOp::create(b, l, 1)));
+            Value beats = arith::AndIOp::create(
+                b, l, arith::OrIOp::create(b, l, higher, tie),
+                eq(b, l, groupOf(b, l, 1), groupOf(b, l, 2)));
+            Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
+            yield(b, l, arith::AddIOp::create(b, l, args[2], one));
+          });
+      // Group score = Σ of the keys ranked 0 and 1 in the group
+      // (DeepSeek-V3), loops (n, g, e).
+      Value groupScore = rb.generic(
+          {u, inGroupRank}, rb.filled({n, g}, 0.0),
+          {rb.map(3, {0, 2}), rb.map(3, {0, 2}), rb.map(3, {0, 1})},
+          {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
+            Value top2 = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::slt, args[1],
+                arith::ConstantOp::create(b, l, b.getI64IntegerAttr(2)));
+            Value member =
+                eq(b, l, groupOf(b, l, 2), linalg::IndexOp::create(b, l, 1));
+            Value add = arith::SelectOp::create(
+                b, l, arith::AndIOp::create(b, l, top2, member), args[0],
+                cstF32(b, l, 0.0));
+            yield(b, l, arith::AddFOp::create(b, l, args[2], add));
+          });
+      Value groupRank = rb.rankOf(groupScore, Value(), /*transposed=*/false);
+      // eligible[n, e] = groupRank[n, e floordiv size] < topk_groups.
+      AffineMap groupOfMap =
+          AffineMap::get(2, 0,
+                         {getAffineDimExpr(0, rb.ctx()),
+                          getAffineDimExpr(1, rb.ctx()).floorDiv(size)},
+                         rb.ctx());
+      eligible =
+          rb.generic({groupRank}, rb.empty({n, e}, rewriter.getI1Type()),
+                     {groupOfMap, id2}, {kPar, kPar},
+                     [&](OpBuilder &b, Location l, ValueRange args) {
+                       yield(b, l,
+                             arith::CmpIOp::create(
+                                 b, l, arith::CmpIPredicate::slt, args[0],
+                                 arith::ConstantOp::create(
+                                     b, l, b.getI64IntegerAttr(keepGroups))));
+                     });
+    }
+
+    // rank among eligible experts; ineligible ones get rank E (never < k).
+    Value rank = rb.rankOf(u, eligible, /*transposed=*/false);
+    if (eligible)
+      rank = rb.generic(
+          {rank, eligible}, rb.empty({n, e}, rewriter.getI64Type()),
+          {id2, id2, id2}, {kPar, kPar},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value never =
+                arith::ConstantOp::create(b, l, b.getI64IntegerAttr(e));
+            yield(b, l, arith::SelectOp::create(b, l, args[1], args[0], never));
+          });
+    auto selected = [k](OpBuilder &b, Location l, Value r) -> Value {
+      return arith::CmpIOp::create(
+          b, l, arith::CmpIPredicate::slt, r,
+          arith::ConstantOp::create(b, l, b.getI64IntegerAttr(k)));
+    };
+
+    // w[n, e] = s (or s / Σ_selected s), 0 unless selected and kept.
+    SmallVector<Value> inputs = {s, rank};
+    SmallVector<AffineMap> maps = {id2, id2};
+    if (op.getRenormalize()) {
+      Value denom = rb.generic(
+          {s, rank}, rb.filled({n}, 0.0), {id2, id2, row2}, {kPar, kRed},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value add = arith::SelectOp::create(b, l, selected(b, l, args[1]),
+                                                args[0], cstF32(b, l, 0.0));
+            yield(b, l, arith::AddFOp::create(b, l, args[2], add));
+          });
+      inputs.push_back(denom);
+      maps.push_back(row2);
+    }
+    std::optional<int64_t> capacity = op.getEffectiveCapacity();
+    if (capacity) {
+      // pos[n, e] = #{ n' < n : n' selected e }, loops (n, e, n').
+      Value pos = rb.generic(
+          {rank}, rb.filledInt({n, e}, rewriter.getI64Type(), 0),
+          {rb.map(3, {2, 1}), rb.map(3, {0, 1})}, {kPar, kPar, kRed},
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value earlier =
+                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                      linalg::IndexOp::create(b, l, 2),
+                                      linalg::IndexOp::create(b, l, 0));
+            Value one = arith::ExtUIOp::create(
+                b, l, b.getI64Type(),
+                arith::AndIOp::create(b, l, earlier, selected(b, l, args[0])));
+            yield(b, l, arith::AddIOp::create(b, l, args[1], one));
+          });
+      inputs.push_back(pos);
+      maps.push_back(id2);
+    }
+    maps.push_back(id2);
+    const bool renormalize = op.getRenormalize();
+    Value w = rb.generic(
+        inputs, rb.empty({n, e}, rb.f32), maps, {kPar, kPar},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = args[0];
+          unsigned next = 2;
+          if (renormalize)
+            v = arith::DivFOp::create(b, l, v, args[next++]);
+          Value keep = selected(b, l, args[1]);
+          if (capacity)
+            keep = arith::AndIOp::create(
+                b, l, keep,
+                arith::CmpIOp::create(
+                    b, l, arith::CmpIPredicate::slt, args[next++],
+                    arith::ConstantOp::create(b, l,
+                                              b.getI64IntegerAttr(*capacity))));
+          yield(b, l,
+                arith::SelectOp::create(b, l, keep, v, cstF32(b, l, 0.0)));
+        });
+
+    auto [indices, weights] =
+        rb.gatherSlots(rank, w, k, indexType, /*valuesTransposed=*/false);
+    rewriter.replaceOp(op, {indices, rb.narrow(weights, storage)});
+    return success();
+  }
+};
+
+struct LowerMoe : OpRewritePattern<MoeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MoeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!allStatic(op))
+      return rewriter.notifyMatchFailure(
+          op, "the reference lowering needs static shapes");
+
+    RoutingBuilder rb(rewriter, op.getLoc());
+    RankedTensorType xType = op.getX().getType();
+    const int64_t n = xType.getDimSize(0), d = xType.getDimSize(1);
+    const int64_t e = op.getW1().getType().getDimSize(0),
+                  ff = op.getW1().getType().getDimSize(2);
+    Type storage = xType.getElementType();
+    const bool expertChoice = op.isExpertChoice();
+
+    // P[n, e] = Σ_j [index hits (n, e)] · weight, loops (n, e, j).
+    AffineMap routed = expertChoice ? rb.map(3, {1, 2}) : rb.map(3, {0, 2});
+    Value p = rb.generic(
+        {op.getIndices(), op.getWeights()}, rb.filled({n, e}, 0.0),
+        {routed, routed, rb.map(3, {0, 1})}, {kPar, kPar, kRed},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value target = linalg::IndexOp::create(b, l, expertChoice ? 0 : 1);
+          target = arith::IndexCastOp::create(b, l, args[0].getType(), target);
+          Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                            args[0], target);
+          Value add = arith::SelectOp::create(b, l, hit, toF32(b, l, args[1]),
+                                              cstF32(b, l, 0.0));
+          yield(b, l, arith::AddFOp::create(b, l, args[2], add));
+        });
+
+    // a = x W1[e], g = x W3[e] for every (token, expert): loops (n, e, f, d).
+    auto up = [&](Value w) {
+      return rb.generic(
+          {op.getX(), w}, rb.filled({n, e, ff}, 0.0),
+          {rb.map(4, {0, 3}), rb.map(4, {1, 3, 2}), rb.map(4, {0, 1, 2})},
+          {kPar, kPar, kPar, kRed},
+          [](OpBuilder &b, Location l, ValueRange args) {
+            Value prod = arith::MulFOp::create(b, l, toF32(b, l, args[0]),
+                                               toF32(b, l, args[1]));
+            yield(b, l, arith::AddFOp::create(b, l, args[2], prod));
+          });
+    };
+    Value a = up(op.getW1()), g = up(op.getW3());
+
+    // h = P · silu(a) ⊙ g, exactly 0 where P == 0 (dropped or unrouted).
+    auto isZero = [](OpBuilder &b, Location l, Value v) -> Value {
+      return arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, v,
+                                   cstF32(b, l, 0.0));
+    };
+    AffineMap id3 = rb.map(3, {0, 1, 2}), pair3 = rb.map(3, {0, 1});
+    Value h = rb.generic(
+        {a, g, p}, rb.empty({n, e, ff}, rb.f32), {id3, id3, pair3, id3},
+        {kPar, kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = arith::MulFOp::create(b, l, args[2],
+                                          siluTimes(b, l, args[0], args[1]));
+          yield(b, l,
+                arith::SelectOp::create(b, l, isZero(b, l, args[2]),
+                                        cstF32(b, l, 0.0), v));
+        });
+
+    // The shared experts first (their sum is the accumulator's start).
+    Value acc = rb.filled({n, d}, 0.0);
+    if (Value s1 = op.getSharedW1()) {
+      const int64_t fs = cast<RankedTensorType>(s1.getType()).getDimSize(1);
+      Value sa = rb.matmul(op.getX(), s1, rb.filled({n, fs}, 0.0));
+      Value sg =
+          rb.matmul(op.getX(), op.getSharedW3(), rb.filled({n, fs}, 0.0));
+      AffineMap id2 = rb.map(2, {0, 1});
+      Value sh = rb.generic({sa, sg}, rb.empty({n, fs}, rb.f32),
+                            {id2, id2, id2}, {kPar, kPar},
+                            [](OpBuilder &b, Location l, ValueRange args) {
+                              yield(b, l, siluTimes(b, l, args[0], args[1]));
+                            });
+      acc = rb.matmul(sh, op.getSharedW2(), acc);
+    }
+
+    // out[n, d] += Σ_{e, f} h[n, e, f] · W2[e, f, d], loops (n, d, e, f);
+    // unrouted pairs are skipped so that 0 · inf never enters the sum.
+    Value out =
+        rb.generic({h, op.getW2(), p}, acc,
+                   {rb.map(4, {0, 2, 3}), rb.map(4, {2, 3, 1}),
+                    rb.map(4, {0, 2}), rb.map(4, {0, 1})},
+                   {kPar, kPar, kRed, kRed},
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     Value prod = arith::MulFOp::create(b, l, args[0],
+                                                        toF32(b, l, args[1]));
+                     Value add = arith::SelectOp::create(
+                         b, l, isZero(b, l, args[2]), cstF32(b, l, 0.0), prod);
+                     yield(b, l, arith::AddFOp::create(b, l, args[3], add));
+                   });
+
+    rewriter.replaceOp(op, rb.narrow(out, storage));
+    return success();
+  }
+};
+
+} // namespace
+
+void kestrel::populateRoutingReferencePatterns(RewritePatternSet &patterns) {
+  patterns.add<LowerRoute, LowerMoe>(patterns.getContext());
+}
