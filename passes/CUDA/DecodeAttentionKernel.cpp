@@ -1,7 +1,7 @@
 //===- DecodeAttentionKernel.cpp - Split-KV decode kernels for NVIDIA -----===//
 //
-// Rewrites kestrel.decode_attention into two gpu.launch ops and
-// kestrel.kv_append into a copy plus a scatter launch, for the cuda target.
+// Rewrites kestrel.decode_attention into two gpu.launch ops, for the cuda
+// target; the pass also rewrites kestrel.kv_append (KVAppendKernel.cpp).
 //
 // Decode is memory bound: every key and value of the cache is read once per
 // step, and the arithmetic per byte is small (2·g·T FMAs per element for g
@@ -33,17 +33,12 @@
 // option `split-keys` fixes the keys per split instead); splits past a
 // row's length exit at once.
 //
-// kv_append: the result is a new cache value, so the cache is copied into
-// the result buffer (a memref.copy the runtime replays as a device copy)
-// and a scatter kernel writes the new tokens with 16-byte vectors; on
-// paged caches a write is skipped when a later (b, i) of the op writes the
-// same slot, which keeps "the later write wins" exact.
-//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
 
 #include "dialects/Kestrel.h"
+#include "passes/CUDA/KVCacheAddressing.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -63,6 +58,7 @@ namespace kestrel {
 
 using namespace mlir;
 using namespace kestrel;
+using namespace kestrel::cuda;
 
 namespace {
 
@@ -74,120 +70,6 @@ constexpr int64_t kSharedBytes = 48 * 1024; // static shared memory limit
 constexpr double kLog2e = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
 
-/// Attributes the passes before this one may leave on the op: they record
-/// decisions, not semantics.
-bool isKnownAnnotation(StringRef name) {
-  return name == "kestrel.kv_layout_reason" ||
-         name == "kestrel.kv_layout_from" || name == "kestrel.split_keys" ||
-         name == "kestrel.decode_prefetch";
-}
-
-/// Small integer arithmetic on `index` values.
-struct Ix {
-  OpBuilder &b;
-  Location loc;
-  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t v) { return v ? add(x, c(v)) : x; }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, int64_t v) {
-    return v == 1 ? x : arith::MulIOp::create(b, loc, x, c(v)).getResult();
-  }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value div(Value x, int64_t v) {
-    return v == 1 ? x : arith::DivUIOp::create(b, loc, x, c(v)).getResult();
-  }
-  Value rem(Value x, int64_t v) {
-    return arith::RemUIOp::create(b, loc, x, c(v));
-  }
-  Value divS(Value x, int64_t v) {
-    return arith::DivSIOp::create(b, loc, x, c(v));
-  }
-  Value remS(Value x, int64_t v) {
-    return arith::RemSIOp::create(b, loc, x, c(v));
-  }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value lt(Value x, Value y) { return cmp(arith::CmpIPredicate::slt, x, y); }
-  Value le(Value x, Value y) { return cmp(arith::CmpIPredicate::sle, x, y); }
-  Value land(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value lor(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
-  Value select(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
-  /// An i32 element of a memref, as an index.
-  Value loadIndex(Value mem, ValueRange indices) {
-    Value v = memref::LoadOp::create(b, loc, mem, indices);
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  }
-  Value f32(double v) {
-    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                          APFloat(static_cast<float>(v)));
-  }
-};
-
-/// How one KV cache maps (b, j, s, d) to an element of its buffer.
-struct CacheAddressing {
-  KVLayoutKind kind;
-  int64_t pageSize = 0, numPages = 0, capacity = 0;
-  Value blockTable; // memref<B x max_pages x i32>, paged only
-
-  /// Indices of token `s` (valid: 0 <= s < capacity) of KV head `j` of row
-  /// `b`, column `d`. A paged entry outside [0, num_pages) is clamped when
-  /// `clampPage`, else `*pageOk` (if given) says whether it is in range.
-  SmallVector<Value> indices(Ix &x, Value b, Value j, Value s, Value d,
-                             bool clampPage, Value *pageOk = nullptr) const {
-    switch (kind) {
-    case KVLayoutKind::HeadMajor:
-      return {b, j, s, d};
-    case KVLayoutKind::TokenMajor:
-      return {b, s, j, d};
-    case KVLayoutKind::MLALatent:
-      return {b, s, d};
-    case KVLayoutKind::Paged: {
-      Value page = x.loadIndex(blockTable, {b, x.div(s, pageSize)});
-      if (pageOk)
-        *pageOk = x.land(x.le(x.c(0), page), x.lt(page, x.c(numPages)));
-      if (clampPage)
-        page = x.maxI(x.minI(page, x.c(numPages - 1)), x.c(0));
-      return {page, x.rem(s, pageSize), j, d};
-    }
-    }
-    llvm_unreachable("unknown KV layout");
-  }
-};
-
-CacheAddressing addressingOf(KVLayoutAttr layout, RankedTensorType cache,
-                             Value blockTable, int64_t maxPages) {
-  CacheAddressing a;
-  a.kind = layout.getKind();
-  a.blockTable = blockTable;
-  ArrayRef<int64_t> s = cache.getShape();
-  switch (a.kind) {
-  case KVLayoutKind::HeadMajor:
-    a.capacity = s[2];
-    break;
-  case KVLayoutKind::TokenMajor:
-  case KVLayoutKind::MLALatent:
-    a.capacity = s[1];
-    break;
-  case KVLayoutKind::Paged:
-    a.pageSize = layout.getPageSize();
-    a.numPages = s[0];
-    a.capacity = a.pageSize * maxPages;
-    break;
-  }
-  return a;
-}
-
-/// Elements per 16-byte vector of `elem`.
-int64_t vectorWidth(Type elem) {
-  return 128 / static_cast<int64_t>(elem.getIntOrFloatBitWidth());
-}
-
 /// The tile and split shape of one decode_attention.
 struct DecodePlan {
   int64_t B, H, Hkv, g, T, D, Dv, S, R;
@@ -197,8 +79,6 @@ struct DecodePlan {
   int64_t rowGroups, rowsB;                          // phase B
   int64_t colThreads, colsPerThread, rowSets, rowsD; // phase D
 };
-
-int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// Why `op` cannot use the split-KV kernel, or an empty string; fills
 /// `plan` when it can.
@@ -295,12 +175,6 @@ public:
   void build(gpu::LaunchOp launch);
 
 private:
-  Value fadd(Value a, Value c) { return arith::AddFOp::create(b, loc, a, c); }
-  Value fsub(Value a, Value c) { return arith::SubFOp::create(b, loc, a, c); }
-  Value fmul(Value a, Value c) { return arith::MulFOp::create(b, loc, a, c); }
-  Value fmax(Value a, Value c) {
-    return arith::MaximumFOp::create(b, loc, a, c);
-  }
   Value toF32(Value vecElem) {
     if (elem.isF32())
       return vecElem;
@@ -313,7 +187,7 @@ private:
       Value other =
           gpu::ShuffleOp::create(b, loc, val, off, 32, gpu::ShuffleMode::XOR)
               .getShuffleResult();
-      val = isMax ? fmax(val, other) : fadd(val, other);
+      val = isMax ? x.fmax(val, other) : x.fadd(val, other);
     }
     return val;
   }
@@ -332,14 +206,40 @@ private:
   void forTileVectors(int64_t dim,
                       function_ref<void(int64_t, Value, Value, Value)> body);
 
+  // The steps of build(), in order.
+  /// Block coordinates and the split's key range [s0, keyEnd).
+  void setUp(gpu::LaunchOp launch);
+  /// Q rows to shared memory (scaled, f32); running max and sum reset.
+  void stageQuery();
+  /// With prefetch: the first tile's K and V vectors in registers.
+  SmallVector<Value> prefetchFirstTile();
+  /// One key tile: phases A to D; returns the values the loop carries.
+  SmallVector<Value> tileStep(Value tile, ValueRange carried);
+  /// A: this tile to shared memory; returns the next tile's registers
+  /// (with prefetch) or nothing.
+  SmallVector<Value> stageTile(Value tileStart, ValueRange carried);
+  /// B: scores of this tile's keys into pS.
+  void scoreTile(Value tileStart);
+  /// C: online softmax of the tile's scores, rows split among the warps.
+  void softmaxTile();
+  /// D: acc = alpha · acc + P V over the tile's keys.
+  SmallVector<Value> accumulateTile(ValueRange accs);
+  /// The split's partial result O / l and its lse.
+  void writePartial(ValueRange finalAcc);
+
   OpBuilder &b;
   Location loc;
-  Ix x;
+  IREmitter x;
   const DecodePlan &p;
   Type elem;
   double scale;
   const CacheAddressing &kAddr, &vAddr;
   Value tid, batch, kvHead, lastPos;
+  Value split, warp, lane, negInf, zero;
+  Value s0, keyEnd, numTiles;
+  Value colBase, rowSet; // phase D: columns [colBase, +colsPerThread)
+  VectorType accType;
+  int64_t nK = 0, nV = 0; // prefetched K and V vectors per thread
 };
 
 void SplitKernel::forTileVectors(
@@ -355,7 +255,7 @@ void SplitKernel::forTileVectors(
     }
     // A partial last round: rows past the tile are clamped (loads) or
     // skipped (stores) by the body through `row`.
-    body(it, linear, x.minI(row, x.c(p.Bc - 1)), col);
+    body(it, linear, x.minI(row, x.idx(p.Bc - 1)), col);
   }
 }
 
@@ -383,7 +283,7 @@ void SplitKernel::storeTile(ValueRange regs, Value dst, int64_t dim) {
                               false, llvm::MaybeAlign(16));
       return;
     }
-    auto inside = scf::IfOp::create(b, loc, x.lt(linear, x.c(total)), false);
+    auto inside = scf::IfOp::create(b, loc, x.lt(linear, x.idx(total)), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&inside.getThenRegion().front());
     vector::StoreOp::create(b, loc, regs[it], dst, ValueRange{row, col}, false,
@@ -391,276 +291,257 @@ void SplitKernel::storeTile(ValueRange regs, Value dst, int64_t dim) {
   });
 }
 
-void SplitKernel::build(gpu::LaunchOp launch) {
-  Value split = launch.getBlockIds().x;
+void SplitKernel::setUp(gpu::LaunchOp launch) {
+  split = launch.getBlockIds().x;
   Value group = launch.getBlockIds().y;
   tid = launch.getThreadIds().x;
   batch = x.div(group, p.Hkv);
   kvHead = x.rem(group, p.Hkv);
-  Value warp = x.div(tid, 32), lane = x.rem(tid, 32);
-  Value negInf = x.f32(-INFINITY), zero = x.f32(0.0);
+  warp = x.div(tid, 32);
+  lane = x.rem(tid, 32);
+  negInf = x.constF32(-INFINITY);
+  zero = x.constF32(0.0);
 
   // Cache tokens of this row: L clamped to [0, S]; query t sees keys
   // s <= t + L - T. The split's keys: [s0, keyEnd).
   Value len = x.loadIndex(lens, {batch});
-  Value valid = x.maxI(x.minI(len, x.c(p.S)), x.c(0));
+  Value valid = x.maxI(x.minI(len, x.idx(p.S)), x.idx(0));
   lastPos = x.add(len, -p.T); // + t: the last key query t sees
-  Value s0 = x.mul(split, p.splitKeys);
-  Value keyEnd = x.minI(x.add(s0, p.splitKeys), valid);
-  Value count = x.maxI(x.sub(keyEnd, s0), x.c(0));
-  Value numTiles = x.div(x.add(count, p.Bc - 1), p.Bc);
+  s0 = x.mul(split, p.splitKeys);
+  keyEnd = x.minI(x.add(s0, p.splitKeys), valid);
+  Value count = x.maxI(x.sub(keyEnd, s0), x.idx(0));
+  numTiles = x.div(x.add(count, p.Bc - 1), p.Bc);
+}
 
+void SplitKernel::stageQuery() {
   // Q rows of the group, scaled into base 2, in shared memory as f32;
   // row r is query head j·g + r / T, query t = r % T.
-  {
-    int64_t perRow = p.D / p.vec, total = p.R * perRow;
-    auto vecType = VectorType::get({p.vec}, elem);
-    Value qScale = vector::BroadcastOp::create(
-        b, loc, VectorType::get({p.vec}, b.getF32Type()),
-        x.f32(scale * kLog2e));
-    for (int64_t it = 0; it < ceilDiv(total, kThreads); ++it) {
-      Value linear = x.add(tid, it * kThreads);
+  int64_t perRow = p.D / p.vec, total = p.R * perRow;
+  auto vecType = VectorType::get({p.vec}, elem);
+  Value qScale = vector::BroadcastOp::create(
+      b, loc, VectorType::get({p.vec}, x.f32), x.constF32(scale * kLog2e));
+  for (int64_t it = 0; it < ceilDiv(total, kThreads); ++it) {
+    Value linear = x.add(tid, it * kThreads);
+    OpBuilder::InsertionGuard guard(b);
+    if ((it + 1) * kThreads > total) {
+      auto inside =
+          scf::IfOp::create(b, loc, x.lt(linear, x.idx(total)), false);
+      b.setInsertionPointToStart(&inside.getThenRegion().front());
+    }
+    Value r = x.div(linear, perRow);
+    Value col = x.mul(x.rem(linear, perRow), p.vec);
+    Value head = x.add(x.mul(kvHead, p.g), x.div(r, p.T));
+    Value data = vector::LoadOp::create(
+        b, loc, vecType, q, ValueRange{batch, head, x.rem(r, p.T), col}, false,
+        llvm::MaybeAlign(16));
+    vector::StoreOp::create(b, loc, x.fmul(toF32(data), qScale), qS,
+                            ValueRange{r, col}, false, llvm::MaybeAlign(16));
+  }
+  // Running max and sum per row.
+  auto init = scf::IfOp::create(b, loc, x.lt(tid, x.idx(p.R)), false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&init.getThenRegion().front());
+  memref::StoreOp::create(b, loc, negInf, mS, ValueRange{tid});
+  memref::StoreOp::create(b, loc, zero, lS, ValueRange{tid});
+}
+
+SmallVector<Value> SplitKernel::prefetchFirstTile() {
+  SmallVector<Type> types;
+  types.append(vectorsPerThread(p.D), VectorType::get({p.vec}, elem));
+  types.append(vectorsPerThread(p.Dv), VectorType::get({p.vec}, elem));
+  auto first = scf::IfOp::create(b, loc, types, x.lt(x.idx(0), numTiles), true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&first.getThenRegion().front());
+  SmallVector<Value> regs = loadTile(k, kAddr, p.D, s0, keyEnd);
+  llvm::append_range(regs, loadTile(v, vAddr, p.Dv, s0, keyEnd));
+  scf::YieldOp::create(b, loc, regs);
+  b.setInsertionPointToStart(&first.getElseRegion().front());
+  SmallVector<Value> zeros;
+  for (Type t : first.getResultTypes())
+    zeros.push_back(arith::ConstantOp::create(
+        b, loc, t,
+        DenseElementsAttr::get(cast<ShapedType>(t), b.getZeroAttr(elem))));
+  scf::YieldOp::create(b, loc, zeros);
+  return SmallVector<Value>(first.getResults());
+}
+
+SmallVector<Value> SplitKernel::stageTile(Value tileStart, ValueRange carried) {
+  // The next tile's loads are issued now and complete while this tile is
+  // computed.
+  if (!p.prefetch) {
+    storeTile(loadTile(k, kAddr, p.D, tileStart, keyEnd), kTile, p.D);
+    storeTile(loadTile(v, vAddr, p.Dv, tileStart, keyEnd), vTile, p.Dv);
+    return {};
+  }
+  storeTile(carried.take_front(nK), kTile, p.D);
+  storeTile(carried.slice(nK, nV), vTile, p.Dv);
+  Value nextStart = x.add(tileStart, p.Bc);
+  auto prefetch =
+      scf::IfOp::create(b, loc, TypeRange(carried.take_front(nK + nV)),
+                        x.lt(nextStart, keyEnd), true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&prefetch.getThenRegion().front());
+  SmallVector<Value> regs = loadTile(k, kAddr, p.D, nextStart, keyEnd);
+  llvm::append_range(regs, loadTile(v, vAddr, p.Dv, nextStart, keyEnd));
+  scf::YieldOp::create(b, loc, regs);
+  b.setInsertionPointToStart(&prefetch.getElseRegion().front());
+  scf::YieldOp::create(b, loc, carried.take_front(nK + nV));
+  return SmallVector<Value>(prefetch.getResults());
+}
+
+void SplitKernel::scoreTile(Value tileStart) {
+  // Scores of key `myKey` for rows rowGroup + i · rowGroups.
+  Value myKey = x.rem(tid, p.Bc);
+  Value rowGroup = x.div(tid, p.Bc);
+  Value key = x.add(tileStart, myKey);
+  Value inSplit = x.lt(key, keyEnd);
+  auto f32Vec = VectorType::get({p.vec}, x.f32);
+  constexpr int64_t kChunk = 4; // rows per pass over the key row
+  for (int64_t i0 = 0; i0 < p.rowsB; i0 += kChunk) {
+    int64_t n = std::min(kChunk, p.rowsB - i0);
+    SmallVector<Value> rows, dots;
+    for (int64_t i = 0; i < n; ++i) {
+      rows.push_back(x.add(rowGroup, (i0 + i) * p.rowGroups));
+      dots.push_back(vector::BroadcastOp::create(b, loc, f32Vec, zero));
+    }
+    for (int64_t c = 0; c < p.D; c += p.vec) {
+      Value kv = toF32(vector::LoadOp::create(
+          b, loc, VectorType::get({p.vec}, elem), kTile,
+          ValueRange{myKey, x.idx(c)}, false, llvm::MaybeAlign(16)));
+      for (int64_t i = 0; i < n; ++i) {
+        Value qr = vector::LoadOp::create(
+            b, loc, f32Vec, qS,
+            ValueRange{x.minI(rows[i], x.idx(p.R - 1)), x.idx(c)}, false,
+            llvm::MaybeAlign(16));
+        dots[i] = vector::FMAOp::create(b, loc, kv, qr, dots[i]);
+      }
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      Value s = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                            dots[i]);
+      Value t = x.rem(rows[i], p.T);
+      Value seen = x.land(inSplit, x.le(key, x.add(lastPos, t)));
+      s = x.select(seen, s, negInf);
       OpBuilder::InsertionGuard guard(b);
-      if ((it + 1) * kThreads > total) {
+      if ((i0 + i + 1) * p.rowGroups > p.R) {
         auto inside =
-            scf::IfOp::create(b, loc, x.lt(linear, x.c(total)), false);
+            scf::IfOp::create(b, loc, x.lt(rows[i], x.idx(p.R)), false);
         b.setInsertionPointToStart(&inside.getThenRegion().front());
       }
-      Value r = x.div(linear, perRow);
-      Value col = x.mul(x.rem(linear, perRow), p.vec);
-      Value head = x.add(x.mul(kvHead, p.g), x.div(r, p.T));
-      Value data = vector::LoadOp::create(
-          b, loc, vecType, q, ValueRange{batch, head, x.rem(r, p.T), col},
-          false, llvm::MaybeAlign(16));
-      vector::StoreOp::create(b, loc, fmul(toF32(data), qScale), qS,
-                              ValueRange{r, col}, false, llvm::MaybeAlign(16));
+      memref::StoreOp::create(b, loc, s, pS, ValueRange{rows[i], myKey});
     }
-    // Running max and sum per row.
-    auto init = scf::IfOp::create(b, loc, x.lt(tid, x.c(p.R)), false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&init.getThenRegion().front());
-    memref::StoreOp::create(b, loc, negInf, mS, ValueRange{tid});
-    memref::StoreOp::create(b, loc, zero, lS, ValueRange{tid});
   }
+}
 
-  // Phase D's coordinates: columns [colBase, + colsPerThread) of rows
-  // rowSet + i · rowSets.
-  Value colBase = x.mul(x.rem(tid, p.colThreads), p.colsPerThread);
-  Value rowSet = x.div(tid, p.colThreads);
-  auto accType = VectorType::get({p.colsPerThread}, b.getF32Type());
-  Value accZero = vector::BroadcastOp::create(b, loc, accType, zero);
-  SmallVector<Value> acc(p.rowsD, accZero);
-
-  // With prefetch: the first tile's vectors, then the loop: each iteration
-  // stores the tile it carries, starts loading the next one, and computes.
-  // Without: each iteration loads its tile and stores it.
-  SmallVector<Value> state;
-  if (p.prefetch) {
-    auto first = scf::IfOp::create(
-        b, loc,
-        [&] {
-          SmallVector<Type> types;
-          types.append(vectorsPerThread(p.D), VectorType::get({p.vec}, elem));
-          types.append(vectorsPerThread(p.Dv), VectorType::get({p.vec}, elem));
-          return types;
-        }(),
-        x.lt(x.c(0), numTiles), true);
+void SplitKernel::softmaxTile() {
+  // Warp w on rows w + 4 i.
+  for (int64_t i = 0; i < ceilDiv(p.R, kWarps); ++i) {
+    Value r = x.add(warp, i * kWarps);
     OpBuilder::InsertionGuard guard(b);
+    if ((i + 1) * kWarps > p.R) {
+      auto inside = scf::IfOp::create(b, loc, x.lt(r, x.idx(p.R)), false);
+      b.setInsertionPointToStart(&inside.getThenRegion().front());
+    }
+    SmallVector<Value> s;
+    Value tileMax = negInf;
+    for (int64_t e = 0; e < p.Bc / 32; ++e) {
+      s.push_back(memref::LoadOp::create(b, loc, pS,
+                                         ValueRange{r, x.add(lane, e * 32)}));
+      tileMax = x.fmax(tileMax, s.back());
+    }
+    Value mOld = memref::LoadOp::create(b, loc, mS, ValueRange{r});
+    Value mNew = x.fmax(mOld, warpReduce(tileMax, /*isMax=*/true));
+    // A row that has seen only masked keys keeps max -inf; subtracting 0
+    // then keeps exp2(-inf) = 0 instead of NaN.
+    Value none =
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mNew, negInf);
+    Value mUse = x.select(none, zero, mNew);
+    Value alpha = math::Exp2Op::create(b, loc, x.fsub(mOld, mUse));
+    Value sum = zero;
+    for (int64_t e = 0; e < p.Bc / 32; ++e) {
+      Value pe = math::Exp2Op::create(b, loc, x.fsub(s[e], mUse));
+      memref::StoreOp::create(b, loc, pe, pS,
+                              ValueRange{r, x.add(lane, e * 32)});
+      sum = x.fadd(sum, pe);
+    }
+    sum = warpReduce(sum, /*isMax=*/false);
+    Value lOld = memref::LoadOp::create(b, loc, lS, ValueRange{r});
+    // Every lane holds the same values; lane 0 writes them.
+    auto first = scf::IfOp::create(b, loc, x.lt(lane, x.idx(1)), false);
     b.setInsertionPointToStart(&first.getThenRegion().front());
-    SmallVector<Value> regs = loadTile(k, kAddr, p.D, s0, keyEnd);
-    llvm::append_range(regs, loadTile(v, vAddr, p.Dv, s0, keyEnd));
-    scf::YieldOp::create(b, loc, regs);
-    b.setInsertionPointToStart(&first.getElseRegion().front());
-    SmallVector<Value> zeros;
-    for (Type t : first.getResultTypes())
-      zeros.push_back(arith::ConstantOp::create(
-          b, loc, t,
-          DenseElementsAttr::get(cast<ShapedType>(t), b.getZeroAttr(elem))));
-    scf::YieldOp::create(b, loc, zeros);
-    state = SmallVector<Value>(first.getResults());
+    memref::StoreOp::create(b, loc, mNew, mS, ValueRange{r});
+    memref::StoreOp::create(b, loc, x.fadd(x.fmul(lOld, alpha), sum), lS,
+                            ValueRange{r});
+    memref::StoreOp::create(b, loc, alpha, aS, ValueRange{r});
   }
-  int64_t nK = p.prefetch ? vectorsPerThread(p.D) : 0;
-  int64_t nV = p.prefetch ? vectorsPerThread(p.Dv) : 0;
-  state.append(acc);
-  gpu::BarrierOp::create(b, loc); // Q, m and l are in shared memory
+}
 
-  auto loop = scf::ForOp::create(b, loc, x.c(0), numTiles, x.c(1), state);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    ValueRange carried = loop.getRegionIterArgs();
-    Value tile = loop.getInductionVar();
-    Value tileStart = x.add(s0, x.mul(tile, p.Bc));
-    // A: this tile to shared memory; the next one's loads are issued now
-    // and complete while this tile is computed.
-    SmallVector<Value> nextRegs;
-    if (!p.prefetch) {
-      storeTile(loadTile(k, kAddr, p.D, tileStart, keyEnd), kTile, p.D);
-      storeTile(loadTile(v, vAddr, p.Dv, tileStart, keyEnd), vTile, p.Dv);
-    } else {
-      storeTile(carried.take_front(nK), kTile, p.D);
-      storeTile(carried.slice(nK, nV), vTile, p.Dv);
-      Value nextStart = x.add(tileStart, p.Bc);
-      auto prefetch =
-          scf::IfOp::create(b, loc, TypeRange(carried.take_front(nK + nV)),
-                            x.lt(nextStart, keyEnd), true);
-      nextRegs = SmallVector<Value>(prefetch.getResults());
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(&prefetch.getThenRegion().front());
-      SmallVector<Value> regs = loadTile(k, kAddr, p.D, nextStart, keyEnd);
-      llvm::append_range(regs, loadTile(v, vAddr, p.Dv, nextStart, keyEnd));
-      scf::YieldOp::create(b, loc, regs);
-      b.setInsertionPointToStart(&prefetch.getElseRegion().front());
-      scf::YieldOp::create(b, loc, carried.take_front(nK + nV));
-    }
-    gpu::BarrierOp::create(b, loc);
-
-    // B: scores of key `myKey` for rows rowGroup + i · rowGroups.
-    {
-      Value myKey = x.rem(tid, p.Bc);
-      Value rowGroup = x.div(tid, p.Bc);
-      Value key = x.add(tileStart, myKey);
-      Value inSplit = x.lt(key, keyEnd);
-      auto f32Vec = VectorType::get({p.vec}, b.getF32Type());
-      constexpr int64_t kChunk = 4; // rows per pass over the key row
-      for (int64_t i0 = 0; i0 < p.rowsB; i0 += kChunk) {
-        int64_t n = std::min(kChunk, p.rowsB - i0);
-        SmallVector<Value> rows, dots;
-        for (int64_t i = 0; i < n; ++i) {
-          rows.push_back(x.add(rowGroup, (i0 + i) * p.rowGroups));
-          dots.push_back(vector::BroadcastOp::create(b, loc, f32Vec, zero));
-        }
-        for (int64_t c = 0; c < p.D; c += p.vec) {
-          Value kv = toF32(vector::LoadOp::create(
-              b, loc, VectorType::get({p.vec}, elem), kTile,
-              ValueRange{myKey, x.c(c)}, false, llvm::MaybeAlign(16)));
-          for (int64_t i = 0; i < n; ++i) {
-            Value qr = vector::LoadOp::create(
-                b, loc, f32Vec, qS,
-                ValueRange{x.minI(rows[i], x.c(p.R - 1)), x.c(c)}, false,
-                llvm::MaybeAlign(16));
-            dots[i] = vector::FMAOp::create(b, loc, kv, qr, dots[i]);
-          }
-        }
-        for (int64_t i = 0; i < n; ++i) {
-          Value s = vector::ReductionOp::create(
-              b, loc, vector::CombiningKind::ADD, dots[i]);
-          Value t = x.rem(rows[i], p.T);
-          Value seen = x.land(inSplit, x.le(key, x.add(lastPos, t)));
-          s = x.select(seen, s, negInf);
-          OpBuilder::InsertionGuard g2(b);
-          if ((i0 + i + 1) * p.rowGroups > p.R) {
-            auto inside =
-                scf::IfOp::create(b, loc, x.lt(rows[i], x.c(p.R)), false);
-            b.setInsertionPointToStart(&inside.getThenRegion().front());
-          }
-          memref::StoreOp::create(b, loc, s, pS, ValueRange{rows[i], myKey});
-        }
-      }
-    }
-    gpu::BarrierOp::create(b, loc);
-
-    // C: online softmax, warp w on rows w + 4 i.
-    for (int64_t i = 0; i < ceilDiv(p.R, kWarps); ++i) {
-      Value r = x.add(warp, i * kWarps);
-      OpBuilder::InsertionGuard g2(b);
-      if ((i + 1) * kWarps > p.R) {
-        auto inside = scf::IfOp::create(b, loc, x.lt(r, x.c(p.R)), false);
-        b.setInsertionPointToStart(&inside.getThenRegion().front());
-      }
-      SmallVector<Value> s;
-      Value tileMax = negInf;
-      for (int64_t e = 0; e < p.Bc / 32; ++e) {
-        s.push_back(memref::LoadOp::create(b, loc, pS,
-                                           ValueRange{r, x.add(lane, e * 32)}));
-        tileMax = fmax(tileMax, s.back());
-      }
-      Value mOld = memref::LoadOp::create(b, loc, mS, ValueRange{r});
-      Value mNew = fmax(mOld, warpReduce(tileMax, /*isMax=*/true));
-      // A row that has seen only masked keys keeps max -inf; subtracting 0
-      // then keeps exp2(-inf) = 0 instead of NaN.
-      Value none = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
-                                         mNew, negInf);
-      Value mUse = x.select(none, zero, mNew);
-      Value alpha = math::Exp2Op::create(b, loc, fsub(mOld, mUse));
-      Value sum = zero;
-      for (int64_t e = 0; e < p.Bc / 32; ++e) {
-        Value pe = math::Exp2Op::create(b, loc, fsub(s[e], mUse));
-        memref::StoreOp::create(b, loc, pe, pS,
-                                ValueRange{r, x.add(lane, e * 32)});
-        sum = fadd(sum, pe);
-      }
-      sum = warpReduce(sum, /*isMax=*/false);
-      Value lOld = memref::LoadOp::create(b, loc, lS, ValueRange{r});
-      // Every lane holds the same values; lane 0 writes them.
-      auto first = scf::IfOp::create(b, loc, x.lt(lane, x.c(1)), false);
-      b.setInsertionPointToStart(&first.getThenRegion().front());
-      memref::StoreOp::create(b, loc, mNew, mS, ValueRange{r});
-      memref::StoreOp::create(b, loc, fadd(fmul(lOld, alpha), sum), lS,
-                              ValueRange{r});
-      memref::StoreOp::create(b, loc, alpha, aS, ValueRange{r});
-    }
-    gpu::BarrierOp::create(b, loc);
-
-    // D: acc = alpha · acc + P V over the tile's keys.
-    SmallVector<Value> accs(carried.drop_front(nK + nV));
-    SmallVector<Value> rowsD;
+SmallVector<Value> SplitKernel::accumulateTile(ValueRange accsIn) {
+  SmallVector<Value> accs(accsIn);
+  SmallVector<Value> rowsD;
+  for (int64_t i = 0; i < p.rowsD; ++i) {
+    Value r = x.minI(x.add(rowSet, i * p.rowSets), x.idx(p.R - 1));
+    rowsD.push_back(r);
+    Value alpha = memref::LoadOp::create(b, loc, aS, ValueRange{r});
+    accs[i] = arith::MulFOp::create(
+        b, loc, accs[i], vector::BroadcastOp::create(b, loc, accType, alpha));
+  }
+  auto p4 = VectorType::get({4}, x.f32);
+  auto keyLoop =
+      scf::ForOp::create(b, loc, x.idx(0), x.idx(p.Bc), x.idx(4), accs);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(keyLoop.getBody());
+  Value k0 = keyLoop.getInductionVar();
+  SmallVector<Value> a(keyLoop.getRegionIterArgs());
+  SmallVector<Value> probs;
+  for (int64_t i = 0; i < p.rowsD; ++i)
+    probs.push_back(vector::LoadOp::create(
+        b, loc, p4, pS, ValueRange{rowsD[i], k0}, false, llvm::MaybeAlign(16)));
+  for (int64_t kk = 0; kk < 4; ++kk) {
+    Value vv = toF32(vector::LoadOp::create(
+        b, loc, VectorType::get({p.colsPerThread}, elem), vTile,
+        ValueRange{x.add(k0, kk), colBase}, false,
+        llvm::MaybeAlign(p.colsPerThread * elem.getIntOrFloatBitWidth() / 8)));
     for (int64_t i = 0; i < p.rowsD; ++i) {
-      Value r = x.minI(x.add(rowSet, i * p.rowSets), x.c(p.R - 1));
-      rowsD.push_back(r);
-      Value alpha = memref::LoadOp::create(b, loc, aS, ValueRange{r});
-      accs[i] = arith::MulFOp::create(
-          b, loc, accs[i], vector::BroadcastOp::create(b, loc, accType, alpha));
+      Value pr =
+          vector::ExtractOp::create(b, loc, probs[i], ArrayRef<int64_t>{kk});
+      a[i] = vector::FMAOp::create(
+          b, loc, vector::BroadcastOp::create(b, loc, accType, pr), vv, a[i]);
     }
-    auto p4 = VectorType::get({4}, b.getF32Type());
-    auto keyLoop = scf::ForOp::create(b, loc, x.c(0), x.c(p.Bc), x.c(4), accs);
-    {
-      OpBuilder::InsertionGuard g2(b);
-      b.setInsertionPointToStart(keyLoop.getBody());
-      Value k0 = keyLoop.getInductionVar();
-      SmallVector<Value> a(keyLoop.getRegionIterArgs());
-      SmallVector<Value> probs;
-      for (int64_t i = 0; i < p.rowsD; ++i)
-        probs.push_back(vector::LoadOp::create(b, loc, p4, pS,
-                                               ValueRange{rowsD[i], k0}, false,
-                                               llvm::MaybeAlign(16)));
-      for (int64_t kk = 0; kk < 4; ++kk) {
-        Value vv = toF32(vector::LoadOp::create(
-            b, loc, VectorType::get({p.colsPerThread}, elem), vTile,
-            ValueRange{x.add(k0, kk), colBase}, false,
-            llvm::MaybeAlign(p.colsPerThread * elem.getIntOrFloatBitWidth() /
-                             8)));
-        for (int64_t i = 0; i < p.rowsD; ++i) {
-          Value pr = vector::ExtractOp::create(b, loc, probs[i],
-                                               ArrayRef<int64_t>{kk});
-          a[i] = vector::FMAOp::create(
-              b, loc, vector::BroadcastOp::create(b, loc, accType, pr), vv,
-              a[i]);
-        }
-      }
-      scf::YieldOp::create(b, loc, a);
-    }
-    // The next iteration overwrites the tiles and the scores.
-    gpu::BarrierOp::create(b, loc);
-    SmallVector<Value> next(nextRegs);
-    llvm::append_range(next, keyLoop.getResults());
-    scf::YieldOp::create(b, loc, next);
   }
-  SmallVector<Value> finalAcc(loop.getResults().drop_front(nK + nV));
+  scf::YieldOp::create(b, loc, a);
+  return SmallVector<Value>(keyLoop.getResults());
+}
 
-  // The split's partial result: O / l and ln Σ exp over its keys.
+SmallVector<Value> SplitKernel::tileStep(Value tile, ValueRange carried) {
+  Value tileStart = x.add(s0, x.mul(tile, p.Bc));
+  SmallVector<Value> next = stageTile(tileStart, carried);
+  gpu::BarrierOp::create(b, loc);
+  scoreTile(tileStart);
+  gpu::BarrierOp::create(b, loc);
+  softmaxTile();
+  gpu::BarrierOp::create(b, loc);
+  SmallVector<Value> accs = accumulateTile(carried.drop_front(nK + nV));
+  // The next iteration overwrites the tiles and the scores.
+  gpu::BarrierOp::create(b, loc);
+  llvm::append_range(next, accs);
+  return next;
+}
+
+void SplitKernel::writePartial(ValueRange finalAcc) {
+  // O / l and ln Σ exp over the split's keys.
   for (int64_t i = 0; i < p.rowsD; ++i) {
     Value r = x.add(rowSet, i * p.rowSets);
     OpBuilder::InsertionGuard guard(b);
     if ((i + 1) * p.rowSets > p.R) {
-      auto inside = scf::IfOp::create(b, loc, x.lt(r, x.c(p.R)), false);
+      auto inside = scf::IfOp::create(b, loc, x.lt(r, x.idx(p.R)), false);
       b.setInsertionPointToStart(&inside.getThenRegion().front());
     }
     Value l = memref::LoadOp::create(b, loc, lS, ValueRange{r});
     Value empty =
         arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, zero);
-    Value inv =
-        x.select(empty, zero, arith::DivFOp::create(b, loc, x.f32(1.0), l));
+    Value inv = x.select(empty, zero,
+                         arith::DivFOp::create(b, loc, x.constF32(1.0), l));
     Value out = arith::MulFOp::create(
         b, loc, finalAcc[i], vector::BroadcastOp::create(b, loc, accType, inv));
     Value head = x.add(x.mul(kvHead, p.g), x.div(r, p.T));
@@ -670,29 +551,62 @@ void SplitKernel::build(gpu::LaunchOp launch) {
         llvm::MaybeAlign(4));
     // One thread per row writes its lse.
     auto writer = scf::IfOp::create(
-        b, loc, x.lt(x.rem(tid, p.colThreads), x.c(1)), false);
+        b, loc, x.lt(x.rem(tid, p.colThreads), x.idx(1)), false);
     b.setInsertionPointToStart(&writer.getThenRegion().front());
     Value m = memref::LoadOp::create(b, loc, mS, ValueRange{r});
-    Value lse = fmul(fadd(m, math::Log2Op::create(b, loc, l)), x.f32(kLn2));
+    Value lse =
+        x.fmul(x.fadd(m, math::Log2Op::create(b, loc, l)), x.constF32(kLn2));
     lse = x.select(empty, negInf, lse);
     memref::StoreOp::create(b, loc, lse, lsePart,
                             ValueRange{batch, head, x.rem(r, p.T), split});
   }
 }
 
+void SplitKernel::build(gpu::LaunchOp launch) {
+  setUp(launch);
+  stageQuery();
+
+  // Phase D's coordinates: columns [colBase, + colsPerThread) of rows
+  // rowSet + i · rowSets.
+  colBase = x.mul(x.rem(tid, p.colThreads), p.colsPerThread);
+  rowSet = x.div(tid, p.colThreads);
+  accType = VectorType::get({p.colsPerThread}, x.f32);
+  Value accZero = vector::BroadcastOp::create(b, loc, accType, zero);
+
+  // With prefetch: the first tile's vectors, then the loop: each iteration
+  // stores the tile it carries, starts loading the next one, and computes.
+  // Without: each iteration loads its tile and stores it.
+  SmallVector<Value> state;
+  if (p.prefetch)
+    state = prefetchFirstTile();
+  nK = p.prefetch ? vectorsPerThread(p.D) : 0;
+  nV = p.prefetch ? vectorsPerThread(p.Dv) : 0;
+  state.append(p.rowsD, accZero);
+  gpu::BarrierOp::create(b, loc); // Q, m and l are in shared memory
+
+  auto loop = scf::ForOp::create(b, loc, x.idx(0), numTiles, x.idx(1), state);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    scf::YieldOp::create(
+        b, loc, tileStep(loop.getInductionVar(), loop.getRegionIterArgs()));
+  }
+  writePartial(loop.getResults().drop_front(nK + nV));
+}
+
 /// The merge kernel: one block per (b, h, t), one thread per column.
 void buildMerge(OpBuilder &b, Location loc, gpu::LaunchOp launch,
                 const DecodePlan &p, Type elem, Value oPart, Value lsePart,
                 Value out, Value lseOut) {
-  Ix x{b, loc};
+  IREmitter x(b, loc);
   Value row = launch.getBlockIds().x;
   Value col = launch.getThreadIds().x;
   Value batch = x.div(row, p.H * p.T);
   Value head = x.rem(x.div(row, p.T), p.H);
   Value t = x.rem(row, p.T);
-  Value negInf = x.f32(-INFINITY), zero = x.f32(0.0);
-  auto maxLoop = scf::ForOp::create(b, loc, x.c(0), x.c(p.numSplits), x.c(1),
-                                    ValueRange{negInf});
+  Value negInf = x.constF32(-INFINITY), zero = x.constF32(0.0);
+  auto maxLoop = scf::ForOp::create(b, loc, x.idx(0), x.idx(p.numSplits),
+                                    x.idx(1), ValueRange{negInf});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(maxLoop.getBody());
@@ -706,8 +620,8 @@ void buildMerge(OpBuilder &b, Location loc, gpu::LaunchOp launch,
   Value none =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, M, negInf);
   Value mUse = x.select(none, zero, M);
-  auto sumLoop = scf::ForOp::create(b, loc, x.c(0), x.c(p.numSplits), x.c(1),
-                                    ValueRange{zero, zero});
+  auto sumLoop = scf::ForOp::create(b, loc, x.idx(0), x.idx(p.numSplits),
+                                    x.idx(1), ValueRange{zero, zero});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(sumLoop.getBody());
@@ -734,7 +648,7 @@ void buildMerge(OpBuilder &b, Location loc, gpu::LaunchOp launch,
     o = arith::TruncFOp::create(b, loc, elem, o);
   memref::StoreOp::create(b, loc, o, out, ValueRange{batch, head, t, col});
   if (lseOut) {
-    auto writer = scf::IfOp::create(b, loc, x.lt(col, x.c(1)), false);
+    auto writer = scf::IfOp::create(b, loc, x.lt(col, x.idx(1)), false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&writer.getThenRegion().front());
     Value lse =
@@ -742,21 +656,6 @@ void buildMerge(OpBuilder &b, Location loc, gpu::LaunchOp launch,
     memref::StoreOp::create(b, loc, x.select(empty, negInf, lse), lseOut,
                             ValueRange{batch, head, t});
   }
-}
-
-Value toBuffer(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  return bufferization::ToBufferOp::create(
-      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
-      /*read_only=*/true);
-}
-
-gpu::LaunchOp launch(OpBuilder &b, Location loc, int64_t gx, int64_t gy,
-                     int64_t threads, TypeRange workgroup = {}) {
-  Ix x{b, loc};
-  Value one = x.c(1);
-  return gpu::LaunchOp::create(b, loc, x.c(gx), x.c(gy), one, x.c(threads), one,
-                               one, nullptr, nullptr, ValueRange{}, workgroup);
 }
 
 void rewriteDecode(DecodeAttentionOp op, const DecodePlan &p) {
@@ -831,114 +730,6 @@ void rewriteDecode(DecodeAttentionOp op, const DecodePlan &p) {
   if (op.getLse())
     op.getLse().replaceAllUsesWith(bufferization::ToTensorOp::create(
         b, loc, op.getLse().getType(), lseOut, true, true));
-  op.erase();
-}
-
-/// Why `op` cannot use the scatter kernel, or an empty string.
-std::string unsupportedAppend(KVAppendOp op) {
-  Type elem = op.getCache().getType().getElementType();
-  if (!elem.isF16() && !elem.isBF16() && !elem.isF32())
-    return "storage type is not f16, bf16 or f32";
-  for (NamedAttribute attr : op->getDiscardableAttrs())
-    if (!isKnownAnnotation(attr.getName().strref()))
-      return ("attribute '" + attr.getName().strref() + "'").str();
-  return "";
-}
-
-void rewriteAppend(KVAppendOp op) {
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  Ix x{b, loc};
-  RankedTensorType cacheType = op.getCache().getType();
-  RankedTensorType newType = op.getNewTokens().getType();
-  Type elem = cacheType.getElementType();
-  int64_t B = newType.getDimSize(0), Hkv = newType.getDimSize(1),
-          Tn = newType.getDimSize(2), D = newType.getDimSize(3);
-  // The widest vector of at most 16 bytes that divides D.
-  int64_t vec = vectorWidth(elem);
-  while (D % vec)
-    vec /= 2;
-  Value bt =
-      op.getBlockTable() ? toBuffer(b, loc, op.getBlockTable()) : Value();
-  int64_t maxPages = bt ? op.getBlockTable().getType().getDimSize(1) : 0;
-  CacheAddressing addr = addressingOf(op.getLayout(), cacheType, bt, maxPages);
-  Value cache = toBuffer(b, loc, op.getCache());
-  Value fresh = toBuffer(b, loc, op.getNewTokens());
-  Value pos = toBuffer(b, loc, op.getPositions());
-  Value out = memref::AllocOp::create(
-      b, loc, MemRefType::get(cacheType.getShape(), elem));
-  memref::CopyOp::create(b, loc, cache, out);
-
-  int64_t perItem = D / vec, total = B * Tn * Hkv * perItem;
-  gpu::LaunchOp scatter = launch(b, loc, ceilDiv(total, kThreads), 1, kThreads);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&scatter.getBody().front());
-    Value linear = x.add(x.mul(scatter.getBlockIds().x, kThreads),
-                         scatter.getThreadIds().x);
-    auto inside = scf::IfOp::create(b, loc, x.lt(linear, x.c(total)), false);
-    b.setInsertionPointToStart(&inside.getThenRegion().front());
-    Value col = x.mul(x.rem(linear, perItem), vec);
-    Value item = x.div(linear, perItem); // (b, i, j), j fastest
-    Value j = x.rem(item, Hkv);
-    Value i = x.rem(x.div(item, Hkv), Tn);
-    Value bIdx = x.div(item, Hkv * Tn);
-    Value p = x.add(x.loadIndex(pos, {bIdx}), i);
-    Value ok = x.land(x.le(x.c(0), p), x.lt(p, x.c(addr.capacity)));
-    Value pc = x.maxI(x.minI(p, x.c(addr.capacity - 1)), x.c(0));
-    Value pageOk;
-    SmallVector<Value> idx =
-        addr.indices(x, bIdx, j, pc, col, /*clampPage=*/true, &pageOk);
-    if (pageOk) {
-      ok = x.land(ok, pageOk);
-      // The slot this write reaches; a later (b', i') writing the same one
-      // wins.
-      Value page = idx[0], slot = idx[1];
-      auto overB =
-          scf::ForOp::create(b, loc, x.c(0), x.c(B), x.c(1), ValueRange{ok});
-      {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToStart(overB.getBody());
-        Value b2 = overB.getInductionVar();
-        auto overI = scf::ForOp::create(b, loc, x.c(0), x.c(Tn), x.c(1),
-                                        overB.getRegionIterArgs());
-        b.setInsertionPointToStart(overI.getBody());
-        Value i2 = overI.getInductionVar();
-        Value keep = overI.getRegionIterArgs()[0];
-        Value isLater = x.lor(
-            x.lt(bIdx, b2),
-            x.land(x.cmp(arith::CmpIPredicate::eq, bIdx, b2), x.lt(i, i2)));
-        Value p2 = x.add(x.loadIndex(pos, {b2}), i2);
-        Value ok2 = x.land(x.le(x.c(0), p2), x.lt(p2, x.c(addr.capacity)));
-        Value p2c = x.maxI(x.minI(p2, x.c(addr.capacity - 1)), x.c(0));
-        Value page2 = x.loadIndex(bt, {b2, x.div(p2c, addr.pageSize)});
-        Value same = x.land(
-            x.cmp(arith::CmpIPredicate::eq, page, page2),
-            x.cmp(arith::CmpIPredicate::eq, slot, x.rem(p2c, addr.pageSize)));
-        Value shadowed = x.land(x.land(isLater, ok2), same);
-        Value notShadowed = arith::XOrIOp::create(
-            b, loc, shadowed,
-            arith::ConstantIntOp::create(b, loc, b.getI1Type(), 1));
-        scf::YieldOp::create(b, loc, ValueRange{x.land(keep, notShadowed)});
-        b.setInsertionPointToEnd(overB.getBody());
-        scf::YieldOp::create(b, loc, overI.getResults());
-      }
-      ok = overB.getResult(0);
-    }
-    auto write = scf::IfOp::create(b, loc, ok, false);
-    b.setInsertionPointToStart(&write.getThenRegion().front());
-    Value data = vector::LoadOp::create(
-        b, loc, VectorType::get({vec}, elem), fresh,
-        ValueRange{bIdx, j, i, col}, false,
-        llvm::MaybeAlign(vec * elem.getIntOrFloatBitWidth() / 8));
-    vector::StoreOp::create(
-        b, loc, data, out, idx, false,
-        llvm::MaybeAlign(vec * elem.getIntOrFloatBitWidth() / 8));
-    b.setInsertionPointToEnd(&scatter.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-  }
-  op.getResult().replaceAllUsesWith(bufferization::ToTensorOp::create(
-      b, loc, cacheType, out, /*restrict=*/true, /*writable=*/true));
   op.erase();
 }
 

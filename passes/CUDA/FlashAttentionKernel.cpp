@@ -45,6 +45,7 @@
 
 #include "dialects/AttentionMask.h"
 #include "dialects/Kestrel.h"
+#include "passes/Common/IRBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -129,11 +130,12 @@ std::string unsupportedReason(AttentionOp op) {
 }
 
 /// Builds the kernel body inside a gpu.launch.
-class FlashKernel {
+class FlashKernel : IREmitter {
 public:
   FlashKernel(OpBuilder &b, Location loc, AttentionOp op, KernelShape shape,
               Value q, Value k, Value v, Value o, Value shared)
-      : b(b), loc(loc), shape(shape), q(q), k(k), v(v), o(o), shared(shared) {
+      : IREmitter(b, loc), shape(shape), q(q), k(k), v(v), o(o),
+        shared(shared) {
     if (auto sizes = op.getBlockSize()) {
       blockQ = (*sizes)[0];
       blockK = (*sizes)[1];
@@ -165,34 +167,7 @@ public:
   void build(gpu::LaunchOp launch);
 
 private:
-  // Scalars.
-  Value idx(int64_t c) { return arith::ConstantIndexOp::create(b, loc, c); }
-  Value f32(double c) {
-    return arith::ConstantFloatOp::create(b, loc, b.getF32Type(),
-                                          APFloat(static_cast<float>(c)));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
-  Value mul(Value x, int64_t c) {
-    return arith::MulIOp::create(b, loc, x, idx(c));
-  }
-  Value div(Value x, int64_t c) {
-    return arith::DivUIOp::create(b, loc, x, idx(c));
-  }
-  Value rem(Value x, int64_t c) {
-    return arith::RemUIOp::create(b, loc, x, idx(c));
-  }
-  Value minI(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxI(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value fsub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value fmax(Value x, Value y) {
-    return arith::MaximumFOp::create(b, loc, x, y);
-  }
+  // Scalars (the rest come from IREmitter).
   /// 2^x with ex2.approx.ftz: one MUFU instruction. (math.exp2 becomes
   /// libdevice's __nv_exp2f, which adds denormal scaling around it; softmax
   /// weights below 2^-126 are negligible next to the row sum, which is >= 1.)
@@ -314,8 +289,6 @@ private:
   SmallVector<Value> tileStep(Value i, Value count, ValueRange state);
   Value visible(Value row, Value key);
 
-  OpBuilder &b;
-  Location loc;
   KernelShape shape;
   Value q, k, v, o, shared;
   Type elem;
@@ -505,7 +478,7 @@ SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
       M, SmallVector<SmallVector<Value>>(nTiles));
   for (int64_t mt = 0; mt < M; ++mt)
     for (int64_t n = 0; n < nTiles; ++n)
-      s[mt][n].assign(4, f32(0.0));
+      s[mt][n].assign(4, constF32(0.0));
   Value quad2 = mul(quad, 2);
   for (int64_t kk = 0; kk < D / 16; kk += 2) {
     SmallVector<SmallVector<Value>> a0(M), a1(M);
@@ -535,15 +508,15 @@ SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
   constexpr double log2e = 1.4426950408889634;
   const bool fused = !softcap && scale > 0;
   const double c = scale * log2e;
-  Value negInf = f32(-INFINITY);
+  Value negInf = constF32(-INFINITY);
   for (auto &tiles : s)
     for (auto &tile : tiles)
       for (Value &x : tile) {
         if (softcap) {
-          x = fmul(x, f32(scale / *softcap));
-          x = fmul(math::TanhOp::create(b, loc, x), f32(*softcap * log2e));
+          x = fmul(x, constF32(scale / *softcap));
+          x = fmul(math::TanhOp::create(b, loc, x), constF32(*softcap * log2e));
         } else if (!fused) {
-          x = fmul(x, f32(c));
+          x = fmul(x, constF32(c));
         }
       }
   // Masking only where the tile straddles a mask edge (or S): interior
@@ -592,25 +565,26 @@ SmallVector<Value> FlashKernel::tileStep(Value i, Value count,
     for (int r = 0; r < 2; ++r) {
       Value rowMax = quadReduce(tileMax[r], /*isMax=*/true);
       if (fused)
-        rowMax = fmul(rowMax, f32(c));
+        rowMax = fmul(rowMax, constF32(c));
       Value mNew = fmax(m[mt][r], rowMax);
       // A row that has seen only masked keys keeps max -inf; subtracting 0
       // instead keeps exp2(-inf - x) = 0 rather than NaN.
       Value allMasked = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                               mNew, negInf);
-      Value mUse = arith::SelectOp::create(b, loc, allMasked, f32(0.0), mNew);
+      Value mUse =
+          arith::SelectOp::create(b, loc, allMasked, constF32(0.0), mNew);
       alpha[r] = exp2(fsub(m[mt][r], mUse));
       negM[r] = arith::NegFOp::create(b, loc, mUse);
       m[mt][r] = mNew;
     }
-    Value rowSum[2] = {f32(0.0), f32(0.0)};
+    Value rowSum[2] = {constF32(0.0), constF32(0.0)};
     for (int64_t n = 0; n < nTiles; ++n)
       for (int64_t e = 0; e < 4; ++e) {
         // llvm.intr.fma, not math.fma: the pipeline's math-expand-ops
         // would split the latter into a multiply and an add.
         Value x = s[mt][n][e];
         Value shifted =
-            fused ? LLVM::FMAOp::create(b, loc, x, f32(c), negM[e / 2])
+            fused ? LLVM::FMAOp::create(b, loc, x, constF32(c), negM[e / 2])
                         .getResult()
                   : fadd(x, negM[e / 2]);
         s[mt][n][e] = exp2(shifted);
@@ -741,8 +715,9 @@ void FlashKernel::build(gpu::LaunchOp launch) {
 
   SmallVector<Value> state;
   for (int64_t mt = 0; mt < M; ++mt) {
-    state.append(D / 8 * 4, f32(0.0));
-    state.append({f32(-INFINITY), f32(-INFINITY), f32(0.0), f32(0.0)});
+    state.append(D / 8 * 4, constF32(0.0));
+    state.append({constF32(-INFINITY), constF32(-INFINITY), constF32(0.0),
+                  constF32(0.0)});
   }
 
   // The key tiles this query tile can see: with a causal mask, keys up to
@@ -780,10 +755,11 @@ void FlashKernel::build(gpu::LaunchOp launch) {
     ArrayRef<Value> st = ArrayRef<Value>(state).slice(mt * per, per);
     for (int r = 0; r < 2; ++r) {
       Value l = quadReduce(st[D / 8 * 4 + 2 + r], /*isMax=*/false);
-      Value empty =
-          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l, f32(0.0));
+      Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, l,
+                                          constF32(0.0));
       Value inv = arith::SelectOp::create(
-          b, loc, empty, f32(0.0), arith::DivFOp::create(b, loc, f32(1.0), l));
+          b, loc, empty, constF32(0.0),
+          arith::DivFOp::create(b, loc, constF32(1.0), l));
       Value row = rows[r][mt];
       auto inside = scf::IfOp::create(
           b, loc, cmp(arith::CmpIPredicate::slt, row, idx(T)), false);

@@ -51,7 +51,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
       softcap = c->convertToDouble();
 
     MLIRContext *ctx = rewriter.getContext();
-    ReferenceBuilder rb(rewriter, op.getLoc());
+    IREmitter rb(rewriter, op.getLoc());
     Location loc = op.getLoc();
     const double negInf = -std::numeric_limits<double>::infinity();
 
@@ -208,7 +208,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
   /// the row-major map), not as a constant tensor: a tensor constant becomes a
   /// host global that the CUDA runtime cannot replay, while this is one more
   /// small kernel.
-  static Value blockMapTensor(ReferenceBuilder &rb, AttentionOp op) {
+  static Value blockMapTensor(IREmitter &rb, AttentionOp op) {
     DenseIntElementsAttr map = op.getBlockMapAttr();
     if (!map)
       return Value();
@@ -224,7 +224,7 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
     MLIRContext *ctx = op.getContext();
     AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
     return rb.generic(
-        {}, rb.empty({nbq, nbk}, rb.rw.getI32Type()), {id2}, {kPar, kPar},
+        {}, rb.empty({nbq, nbk}, rb.b.getI32Type()), {id2}, {kPar, kPar},
         [&](OpBuilder &nb, Location l, ValueRange) {
           auto cstI64 = [&](int64_t v) -> Value {
             return arith::ConstantIntOp::create(nb, l, nb.getI64Type(), v);

@@ -42,7 +42,7 @@ void kestrel::replaceDenoiseStepWithSelection(PatternRewriter &rewriter,
                                               Value rowMax) {
   MLIRContext *ctx = rewriter.getContext();
   Location loc = op.getLoc();
-  ReferenceBuilder rb(rewriter, loc);
+  IREmitter rb(rewriter, loc);
   ArrayRef<int64_t> shape = op.getLogits().getType().getShape();
   const int64_t B = shape[0], L = shape[1];
   const int64_t maskId = static_cast<int64_t>(op.getMaskId());
@@ -170,7 +170,7 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
 
     MLIRContext *ctx = rewriter.getContext();
     Location loc = op.getLoc();
-    ReferenceBuilder rb(rewriter, loc);
+    IREmitter rb(rewriter, loc);
     ArrayRef<int64_t> shape = op.getLogits().getType().getShape();
     const int64_t B = shape[0], L = shape[1];
     const int64_t maskId = static_cast<int64_t>(op.getMaskId());

@@ -84,7 +84,7 @@ struct LowerDecodeAttention : OpRewritePattern<DecodeAttentionOp> {
                                 PatternRewriter &rw) const override {
     MLIRContext *ctx = op.getContext();
     Location loc = op.getLoc();
-    ReferenceBuilder rb(rw, loc);
+    IREmitter rb(rw, loc);
     RankedTensorType qType = op.getQuery().getType();
     const int64_t B = qType.getDimSize(0), H = qType.getDimSize(1),
                   T = qType.getDimSize(2), D = qType.getDimSize(3),
@@ -374,7 +374,7 @@ struct LowerSelectKVPages : OpRewritePattern<SelectKVPagesOp> {
                                 PatternRewriter &rw) const override {
     MLIRContext *ctx = op.getContext();
     Location loc = op.getLoc();
-    ReferenceBuilder rb(rw, loc);
+    IREmitter rb(rw, loc);
     RankedTensorType qType = op.getQuery().getType(),
                      mType = op.getKeyMin().getType();
     const int64_t B = mType.getDimSize(0), Hkv = mType.getDimSize(1),

@@ -29,7 +29,7 @@ struct LowerMLA : OpRewritePattern<MLAOp> {
   LogicalResult matchAndRewrite(MLAOp op, PatternRewriter &rw) const override {
     MLIRContext *ctx = op.getContext();
     Location loc = op.getLoc();
-    ReferenceBuilder rb(rw, loc);
+    IREmitter rb(rw, loc);
     auto shape = [](Value v) {
       return cast<RankedTensorType>(v.getType()).getShape();
     };

@@ -29,7 +29,7 @@ struct LowerQuantizedAttention : OpRewritePattern<QuantizedAttentionOp> {
                                 PatternRewriter &rw) const override {
     MLIRContext *ctx = op.getContext();
     Location loc = op.getLoc();
-    ReferenceBuilder rb(rw, loc);
+    IREmitter rb(rw, loc);
     auto qType = op.getQuery().getType(), kType = op.getKey().getType(),
          vType = op.getValue().getType();
     const int64_t B = qType.getDimSize(0), H = qType.getDimSize(1),

@@ -68,7 +68,7 @@ struct LowerGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
 
     MLIRContext *ctx = rewriter.getContext();
     Location loc = op.getLoc();
-    ReferenceBuilder rb(rewriter, loc);
+    IREmitter rb(rewriter, loc);
     AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
 
     // Initial f32 state: the operand widened (copied when it already is

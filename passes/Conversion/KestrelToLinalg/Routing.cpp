@@ -45,33 +45,15 @@ static bool allStatic(Operation *op) {
 
 namespace {
 
-/// Builders shared by both patterns, on top of ReferenceBuilder.
-struct RoutingBuilder : ReferenceBuilder {
-  using ReferenceBuilder::ReferenceBuilder;
-
-  MLIRContext *ctx() { return rw.getContext(); }
-
-  /// An affine map over `numDims` loops selecting the dims `dims`.
-  AffineMap map(unsigned numDims, ArrayRef<unsigned> dims) {
-    SmallVector<AffineExpr> exprs;
-    for (unsigned d : dims)
-      exprs.push_back(getAffineDimExpr(d, ctx()));
-    return AffineMap::get(numDims, 0, exprs, ctx());
-  }
-
-  /// A new integer tensor of `shape` filled with `value`.
-  Value filledInt(ArrayRef<int64_t> shape, Type type, int64_t value) {
-    Value cst =
-        arith::ConstantOp::create(rw, loc, rw.getIntegerAttr(type, value));
-    return linalg::FillOp::create(rw, loc, cst, empty(shape, type))
-        .getResult(0);
-  }
+/// Builders shared by both patterns, on top of IREmitter.
+struct RoutingBuilder : IREmitter {
+  using IREmitter::IREmitter;
 
   /// The f32 scores s[N, E] of `logits` [N, E].
   Value scores(Value logits, ScoreFunction fn) {
     auto type = cast<RankedTensorType>(logits.getType());
     ArrayRef<int64_t> shape = type.getShape();
-    AffineMap id = map(2, {0, 1}), row = map(2, {0});
+    AffineMap id = projection(2, {0, 1}), row = projection(2, {0});
     if (fn == ScoreFunction::Sigmoid)
       return generic(
           {logits}, empty(shape, f32), {id, id}, {kPar, kPar},
@@ -119,16 +101,17 @@ struct RoutingBuilder : ReferenceBuilder {
     auto type = cast<RankedTensorType>(keys.getType());
     int64_t a = type.getDimSize(transposed ? 1 : 0),
             i = type.getDimSize(transposed ? 0 : 1);
-    AffineMap self = transposed ? map(3, {1, 0}) : map(3, {0, 1});
-    AffineMap other = transposed ? map(3, {2, 0}) : map(3, {0, 2});
+    AffineMap self = transposed ? projection(3, {1, 0}) : projection(3, {0, 1});
+    AffineMap other =
+        transposed ? projection(3, {2, 0}) : projection(3, {0, 2});
     SmallVector<Value> inputs = {keys, keys};
     SmallVector<AffineMap> maps = {self, other};
     if (eligible) {
       inputs.push_back(eligible);
       maps.push_back(other);
     }
-    maps.push_back(map(3, {0, 1}));
-    Value init = filledInt({a, i}, rw.getI64Type(), 0);
+    maps.push_back(projection(3, {0, 1}));
+    Value init = filledInt({a, i}, b.getI64Type(), 0);
     return generic(
         inputs, init, maps, {kPar, kPar, kRed},
         [&](OpBuilder &b, Location l, ValueRange args) {
@@ -157,13 +140,13 @@ struct RoutingBuilder : ReferenceBuilder {
   std::pair<Value, Value> gatherSlots(Value rank, Value values, int64_t slots,
                                       Type indexType, bool valuesTransposed) {
     int64_t a = cast<RankedTensorType>(rank.getType()).getDimSize(0);
-    AffineMap in = map(3, {0, 2});
-    AffineMap valuesIn = valuesTransposed ? map(3, {2, 0}) : in;
-    AffineMap out = map(3, {0, 1});
+    AffineMap in = projection(3, {0, 2});
+    AffineMap valuesIn = valuesTransposed ? projection(3, {2, 0}) : in;
+    AffineMap out = projection(3, {0, 1});
     Value idxInit = filledInt({a, slots}, indexType, 0);
     Value valInit = filled({a, slots}, 0.0);
     auto op = linalg::GenericOp::create(
-        rw, loc, TypeRange{idxInit.getType(), valInit.getType()},
+        b, loc, TypeRange{idxInit.getType(), valInit.getType()},
         ValueRange{rank, values}, ValueRange{idxInit, valInit},
         ArrayRef<AffineMap>{in, valuesIn, out, out}, {kPar, kPar, kRed},
         [&](OpBuilder &b, Location l, ValueRange args) {
@@ -190,7 +173,8 @@ struct RoutingBuilder : ReferenceBuilder {
 
   /// c[i, j] = Σ_k a[i, k] · w[k, j] in f32, accumulated onto `init`.
   Value matmul(Value a, Value w, Value init) {
-    AffineMap lhs = map(3, {0, 2}), rhs = map(3, {2, 1}), out = map(3, {0, 1});
+    AffineMap lhs = projection(3, {0, 2}), rhs = projection(3, {2, 1}),
+              out = projection(3, {0, 1});
     return generic({a, w}, init, {lhs, rhs, out}, {kPar, kPar, kRed},
                    [](OpBuilder &b, Location l, ValueRange args) {
                      Value p = arith::MulFOp::create(b, l, toF32(b, l, args[0]),
@@ -235,14 +219,15 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
       return success();
     }
 
-    AffineMap id2 = rb.map(2, {0, 1}), row2 = rb.map(2, {0});
+    AffineMap id2 = rb.projection(2, {0, 1}), row2 = rb.projection(2, {0});
 
     // Selection keys u = s + bias (bias only steers selection).
     Value u = s;
     if (Value bias = op.getSelectionBias())
       u = rb.generic(
-          {s, bias}, rb.empty({n, e}, rb.f32), {id2, rb.map(2, {1}), id2},
-          {kPar, kPar}, [](OpBuilder &b, Location l, ValueRange args) {
+          {s, bias}, rb.empty({n, e}, rb.f32),
+          {id2, rb.projection(2, {1}), id2}, {kPar, kPar},
+          [](OpBuilder &b, Location l, ValueRange args) {
             yield(b, l,
                   arith::AddFOp::create(b, l, args[0], toF32(b, l, args[1])));
           });
@@ -268,7 +253,8 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
       // e's group and beats e.
       Value inGroupRank = rb.generic(
           {u, u}, rb.filledInt({n, e}, rewriter.getI64Type(), 0),
-          {rb.map(3, {0, 1}), rb.map(3, {0, 2}), rb.map(3, {0, 1})},
+          {rb.projection(3, {0, 1}), rb.projection(3, {0, 2}),
+           rb.projection(3, {0, 1})},
           {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
             Value higher = arith::CmpFOp::create(
                 b, l, arith::CmpFPredicate::OGT, args[1], args[0]);
@@ -289,7 +275,8 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
       // (DeepSeek-V3), loops (n, g, e).
       Value groupScore = rb.generic(
           {u, inGroupRank}, rb.filled({n, g}, 0.0),
-          {rb.map(3, {0, 2}), rb.map(3, {0, 2}), rb.map(3, {0, 1})},
+          {rb.projection(3, {0, 2}), rb.projection(3, {0, 2}),
+           rb.projection(3, {0, 1})},
           {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
             Value top2 = arith::CmpIOp::create(
                 b, l, arith::CmpIPredicate::slt, args[1],
@@ -305,9 +292,9 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
       // eligible[n, e] = groupRank[n, e floordiv size] < topk_groups.
       AffineMap groupOfMap =
           AffineMap::get(2, 0,
-                         {getAffineDimExpr(0, rb.ctx()),
-                          getAffineDimExpr(1, rb.ctx()).floorDiv(size)},
-                         rb.ctx());
+                         {getAffineDimExpr(0, rb.ctx),
+                          getAffineDimExpr(1, rb.ctx).floorDiv(size)},
+                         rb.ctx);
       eligible =
           rb.generic({groupRank}, rb.empty({n, e}, rewriter.getI1Type()),
                      {groupOfMap, id2}, {kPar, kPar},
@@ -356,8 +343,8 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
       // pos[n, e] = #{ n' < n : n' selected e }, loops (n, e, n').
       Value pos = rb.generic(
           {rank}, rb.filledInt({n, e}, rewriter.getI64Type(), 0),
-          {rb.map(3, {2, 1}), rb.map(3, {0, 1})}, {kPar, kPar, kRed},
-          [&](OpBuilder &b, Location l, ValueRange args) {
+          {rb.projection(3, {2, 1}), rb.projection(3, {0, 1})},
+          {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
             Value earlier =
                 arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
                                       linalg::IndexOp::create(b, l, 2),
@@ -416,10 +403,11 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
     const bool expertChoice = op.isExpertChoice();
 
     // P[n, e] = Σ_j [index hits (n, e)] · weight, loops (n, e, j).
-    AffineMap routed = expertChoice ? rb.map(3, {1, 2}) : rb.map(3, {0, 2});
+    AffineMap routed =
+        expertChoice ? rb.projection(3, {1, 2}) : rb.projection(3, {0, 2});
     Value p = rb.generic(
         {op.getIndices(), op.getWeights()}, rb.filled({n, e}, 0.0),
-        {routed, routed, rb.map(3, {0, 1})}, {kPar, kPar, kRed},
+        {routed, routed, rb.projection(3, {0, 1})}, {kPar, kPar, kRed},
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value target = linalg::IndexOp::create(b, l, expertChoice ? 0 : 1);
           target = arith::IndexCastOp::create(b, l, args[0].getType(), target);
@@ -432,15 +420,16 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
 
     // a = x W1[e], g = x W3[e] for every (token, expert): loops (n, e, f, d).
     auto up = [&](Value w) {
-      return rb.generic(
-          {op.getX(), w}, rb.filled({n, e, ff}, 0.0),
-          {rb.map(4, {0, 3}), rb.map(4, {1, 3, 2}), rb.map(4, {0, 1, 2})},
-          {kPar, kPar, kPar, kRed},
-          [](OpBuilder &b, Location l, ValueRange args) {
-            Value prod = arith::MulFOp::create(b, l, toF32(b, l, args[0]),
-                                               toF32(b, l, args[1]));
-            yield(b, l, arith::AddFOp::create(b, l, args[2], prod));
-          });
+      return rb.generic({op.getX(), w}, rb.filled({n, e, ff}, 0.0),
+                        {rb.projection(4, {0, 3}), rb.projection(4, {1, 3, 2}),
+                         rb.projection(4, {0, 1, 2})},
+                        {kPar, kPar, kPar, kRed},
+                        [](OpBuilder &b, Location l, ValueRange args) {
+                          Value prod = arith::MulFOp::create(
+                              b, l, toF32(b, l, args[0]), toF32(b, l, args[1]));
+                          yield(b, l,
+                                arith::AddFOp::create(b, l, args[2], prod));
+                        });
     };
     Value a = up(op.getW1()), g = up(op.getW3());
 
@@ -449,7 +438,8 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
       return arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, v,
                                    cstF32(b, l, 0.0));
     };
-    AffineMap id3 = rb.map(3, {0, 1, 2}), pair3 = rb.map(3, {0, 1});
+    AffineMap id3 = rb.projection(3, {0, 1, 2}),
+              pair3 = rb.projection(3, {0, 1});
     Value h = rb.generic(
         {a, g, p}, rb.empty({n, e, ff}, rb.f32), {id3, id3, pair3, id3},
         {kPar, kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange args) {
@@ -467,7 +457,7 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
       Value sa = rb.matmul(op.getX(), s1, rb.filled({n, fs}, 0.0));
       Value sg =
           rb.matmul(op.getX(), op.getSharedW3(), rb.filled({n, fs}, 0.0));
-      AffineMap id2 = rb.map(2, {0, 1});
+      AffineMap id2 = rb.projection(2, {0, 1});
       Value sh = rb.generic({sa, sg}, rb.empty({n, fs}, rb.f32),
                             {id2, id2, id2}, {kPar, kPar},
                             [](OpBuilder &b, Location l, ValueRange args) {
@@ -480,8 +470,8 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
     // unrouted pairs are skipped so that 0 · inf never enters the sum.
     Value out =
         rb.generic({h, op.getW2(), p}, acc,
-                   {rb.map(4, {0, 2, 3}), rb.map(4, {2, 3, 1}),
-                    rb.map(4, {0, 2}), rb.map(4, {0, 1})},
+                   {rb.projection(4, {0, 2, 3}), rb.projection(4, {2, 3, 1}),
+                    rb.projection(4, {0, 2}), rb.projection(4, {0, 1})},
                    {kPar, kPar, kRed, kRed},
                    [&](OpBuilder &b, Location l, ValueRange args) {
                      Value prod = arith::MulFOp::create(b, l, args[0],

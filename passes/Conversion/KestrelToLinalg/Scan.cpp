@@ -94,7 +94,7 @@ struct LowerSelectiveScan : OpRewritePattern<SelectiveScanOp> {
 
     MLIRContext *ctx = rewriter.getContext();
     Location loc = op.getLoc();
-    ReferenceBuilder rb(rewriter, loc);
+    IREmitter rb(rewriter, loc);
     // Loops are (b, c, t) over the activations and (b, c, n) over the state.
     AffineExpr b, c, n;
     bindDims(ctx, b, c, n);
@@ -252,7 +252,7 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
 
     MLIRContext *ctx = rewriter.getContext();
     Location loc = op.getLoc();
-    ReferenceBuilder rb(rewriter, loc);
+    IREmitter rb(rewriter, loc);
 
     AffineExpr b, c, t, i;
     bindDims(ctx, b, c, t, i);

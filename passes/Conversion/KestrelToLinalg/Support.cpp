@@ -47,7 +47,7 @@ struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
           op, "the reference lowering needs static shapes");
 
     MLIRContext *ctx = rewriter.getContext();
-    ReferenceBuilder rb(rewriter, op.getLoc());
+    IREmitter rb(rewriter, op.getLoc());
     RankedTensorType xType = op.getInput().getType();
     const unsigned rank = xType.getRank();
     const int64_t n = xType.getShape().back();
@@ -102,7 +102,7 @@ struct LowerRope : OpRewritePattern<RopeOp> {
           op, "the reference lowering needs static shapes");
 
     MLIRContext *ctx = rewriter.getContext();
-    ReferenceBuilder rb(rewriter, op.getLoc());
+    IREmitter rb(rewriter, op.getLoc());
     RankedTensorType xType = op.getInput().getType();
     Type storage = xType.getElementType();
     const int64_t rot = op.getEffectiveRotaryDim(), half = rot / 2;
@@ -214,7 +214,7 @@ struct LowerGatedMlp : OpRewritePattern<GatedMlpOp> {
           op, "the reference lowering needs static shapes");
 
     MLIRContext *ctx = rewriter.getContext();
-    ReferenceBuilder rb(rewriter, op.getLoc());
+    IREmitter rb(rewriter, op.getLoc());
     RankedTensorType resultType = op.getResult().getType();
     Type storage = resultType.getElementType();
     const int64_t n = op.getInput().getType().getDimSize(0);
