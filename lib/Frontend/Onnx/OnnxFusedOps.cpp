@@ -2,7 +2,9 @@
 //
 // The fused transformer ops that exporters (onnxruntime's transformers
 // optimizer, opset 23 exporters) write as one node, mapped straight to the
-// kestrel op computing them:
+// kestrel op computing them. A table maps each op type (and the domains
+// providing it) to its handler, a FusedNode method (OnnxFusedOps.h); the
+// attention handlers live in OnnxAttentionOps.cpp, the others here:
 //
 // * SimplifiedLayerNormalization (ai.onnx as onnxruntime registers it, or
 //   com.microsoft) -> kestrel.rms_norm over the normalized axes [axis, rank)
@@ -40,7 +42,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "OnnxImporterImpl.h"
+#include "OnnxFusedOps.h"
 
 #include "dialects/Kestrel.h"
 
@@ -56,50 +58,32 @@ using namespace mlir;
 
 namespace kestrel::onnximport {
 
-std::vector<std::string> fusedOps() {
-  return {"SimplifiedLayerNormalization",
-          "SkipSimplifiedLayerNormalization",
-          "Attention",
-          "RotaryEmbedding",
-          "GroupQueryAttention",
-          "MultiHeadAttention",
-          "MoE"};
-}
-
-bool isFusedOpDomain(llvm::StringRef op, llvm::StringRef domain) {
-  bool onnx = domain.empty() || domain == "ai.onnx";
-  bool ms = domain == "com.microsoft";
-  if (op == "SimplifiedLayerNormalization")
-    return onnx || ms;
-  if (op == "SkipSimplifiedLayerNormalization")
-    return ms;
-  if (op == "Attention")
-    return onnx;
-  if (op == "RotaryEmbedding")
-    return onnx || ms;
-  if (op == "GroupQueryAttention" || op == "MultiHeadAttention")
-    return ms;
-  if (op == "MoE")
-    return ms;
-  return false;
-}
-
 namespace {
 
-bool present(const onnx::NodeProto &node, ArrayRef<Value> in, int i) {
-  return i < node.input_size() && !node.input(i).empty() &&
-         i < (int)in.size() && in[i];
-}
+/// One fused op type: the domains providing it and its handler.
+struct FusedOpEntry {
+  const char *opType;
+  bool onnx, microsoft; // ai.onnx (or the empty domain), com.microsoft
+  LogicalResult (FusedNode::*handler)();
+};
 
-bool wanted(const onnx::NodeProto &node, int i) {
-  return i < node.output_size() && !node.output(i).empty();
-}
+const FusedOpEntry kFusedOps[] = {
+    {"SimplifiedLayerNormalization", true, true,
+     &FusedNode::simplifiedLayerNorm},
+    {"SkipSimplifiedLayerNormalization", false, true,
+     &FusedNode::skipSimplifiedLayerNorm},
+    {"Attention", true, false, &FusedNode::attention},
+    {"RotaryEmbedding", true, true, &FusedNode::rotaryEmbedding},
+    {"GroupQueryAttention", false, true, &FusedNode::msAttention},
+    {"MultiHeadAttention", false, true, &FusedNode::msAttention},
+    {"MoE", false, true, &FusedNode::moe},
+};
 
-std::string shapeStr(ArrayRef<int64_t> s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
+const FusedOpEntry *lookup(llvm::StringRef op) {
+  for (const FusedOpEntry &e : kFusedOps)
+    if (op == e.opType)
+      return &e;
+  return nullptr;
 }
 
 /// The base of constant rotary caches cos/sin [P, half] (rows = positions
@@ -141,778 +125,481 @@ std::optional<double> cacheBase(DenseElementsAttr cosA, DenseElementsAttr sinA,
 
 } // namespace
 
+std::vector<std::string> fusedOps() {
+  std::vector<std::string> names;
+  for (const FusedOpEntry &e : kFusedOps)
+    names.push_back(e.opType);
+  return names;
+}
+
+bool isFusedOpDomain(llvm::StringRef op, llvm::StringRef domain) {
+  const FusedOpEntry *e = lookup(op);
+  if (!e)
+    return false;
+  bool onnx = domain.empty() || domain == "ai.onnx";
+  bool ms = domain == "com.microsoft";
+  return (onnx && e->onnx) || (ms && e->microsoft);
+}
+
+bool present(const onnx::NodeProto &node, ArrayRef<Value> in, int i) {
+  return i < node.input_size() && !node.input(i).empty() &&
+         i < (int)in.size() && in[i];
+}
+
+bool wanted(const onnx::NodeProto &node, int i) {
+  return i < node.output_size() && !node.output(i).empty();
+}
+
+std::string shapeStr(ArrayRef<int64_t> s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+Value addF(OpBuilder &nb, Location l, ValueRange a) {
+  return arith::AddFOp::create(nb, l, a[0], a[1]).getResult();
+}
+
+LogicalResult FusedNode::need(int n) {
+  for (int i = 0; i < n; ++i)
+    if (!present(i))
+      return error(what + " needs " + std::to_string(n) + " inputs, input " +
+                   std::to_string(i) + " is missing");
+  return success();
+}
+
+LogicalResult FusedNode::refuse(const std::vector<std::string> &list,
+                                llvm::StringRef supported) {
+  if (list.empty())
+    return success();
+  std::string joined;
+  for (const std::string &u : list)
+    joined += (joined.empty() ? "" : ", ") + u;
+  return error(what + ": unsupported " + joined + supported);
+}
+
 LogicalResult Importer::convertFusedOp(const onnx::NodeProto &node,
                                        ArrayRef<Value> in,
                                        SmallVectorImpl<Value> &out,
                                        bool &handled) {
   StringRef op = node.op_type();
-  if (!llvm::is_contained(fusedOps(), op.str()))
+  const FusedOpEntry *entry = lookup(op);
+  if (!entry)
     return success();
   handled = true;
-  std::string domain = node.domain().empty() ? "ai.onnx" : node.domain();
-  std::string what =
-      op.str() + " '" + node.name() + "' (domain '" + domain + "')";
+  FusedNode fused(*this, node, in, out);
   // The data inputs (not position ids, sequence lengths, masks) are float.
   bool attention = op == "Attention" || op == "GroupQueryAttention" ||
                    op == "MultiHeadAttention";
   for (auto [i, v] : llvm::enumerate(in))
     if (v && !isa<FloatType>(typeOf(v).getElementType()) &&
         !(op == "RotaryEmbedding" &&
-          i == (domain == "com.microsoft" ? 1u : 3u)) &&
+          i == (fused.domain == "com.microsoft" ? 1u : 3u)) &&
         !(attention && i > 2))
-      return error(what + ": input " + std::to_string(i) +
+      return error(fused.what + ": input " + std::to_string(i) +
                    " has an integer element type (float expected)");
-  auto need = [&](int n) -> LogicalResult {
-    for (int i = 0; i < n; ++i)
-      if (!present(node, in, i))
-        return error(what + " needs " + std::to_string(n) + " inputs, input " +
-                     std::to_string(i) + " is missing");
-    return success();
-  };
-  auto add = [](OpBuilder &nb, Location l, ValueRange a) {
-    return arith::AddFOp::create(nb, l, a[0], a[1]).getResult();
-  };
+  return (fused.*entry->handler)();
+}
 
-  // RMSNorm of `x` over the axes [axis, rank) with `scale` of that shape.
-  auto rmsNorm = [&](Value x, Value scale, int64_t axis,
-                     float eps) -> FailureOr<Value> {
-    auto xs = typeOf(x).getShape();
-    int64_t rank = xs.size();
-    if (axis < 0)
-      axis += rank;
-    if (axis < 0 || axis >= rank)
-      return error(what + " has an invalid axis");
-    SmallVector<int64_t> norm(xs.begin() + axis, xs.end());
-    int64_t n = 1;
-    for (int64_t d : norm)
-      n *= d;
-    auto ss = typeOf(scale).getShape();
-    // The scale may carry leading unit dims; it must cover the normalized
-    // shape exactly (kestrel.rms_norm's weight is one vector).
-    SmallVector<int64_t> sTrim(ss.begin(), ss.end());
-    while (sTrim.size() > norm.size() && sTrim.front() == 1)
-      sTrim.erase(sTrim.begin());
-    if (ArrayRef<int64_t>(sTrim) != ArrayRef<int64_t>(norm))
-      return error(what + ": scale of shape " + shapeStr(ss) +
-                   " must have the normalized shape " + shapeStr(norm) +
-                   " (broadcast scales are not supported)");
-    if (typeOf(scale).getElementType() != typeOf(x).getElementType())
-      return error(what + ": input and scale element types differ");
-    if (!(eps >= 0) || std::isinf(eps))
-      return error(what + ": epsilon must be non-negative and finite");
-    SmallVector<int64_t> flat(xs.begin(), xs.begin() + axis);
-    flat.push_back(n);
-    Value xf = reshape(x, flat), wf = reshape(scale, {n});
-    Value y = kestrel::RmsNormOp::create(b, loc, typeOf(xf), xf, wf,
-                                         b.getF32FloatAttr(eps))
-                  .getResult();
-    return reshape(y, xs);
-  };
+FailureOr<Value> FusedNode::rmsNorm(Value x, Value scale, int64_t axis,
+                                    float eps) {
+  auto xs = typeOf(x).getShape();
+  int64_t rank = xs.size();
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return error(what + " has an invalid axis");
+  SmallVector<int64_t> norm(xs.begin() + axis, xs.end());
+  int64_t n = 1;
+  for (int64_t d : norm)
+    n *= d;
+  auto ss = typeOf(scale).getShape();
+  // The scale may carry leading unit dims; it must cover the normalized
+  // shape exactly (kestrel.rms_norm's weight is one vector).
+  SmallVector<int64_t> sTrim(ss.begin(), ss.end());
+  while (sTrim.size() > norm.size() && sTrim.front() == 1)
+    sTrim.erase(sTrim.begin());
+  if (ArrayRef<int64_t>(sTrim) != ArrayRef<int64_t>(norm))
+    return error(what + ": scale of shape " + shapeStr(ss) +
+                 " must have the normalized shape " + shapeStr(norm) +
+                 " (broadcast scales are not supported)");
+  if (typeOf(scale).getElementType() != typeOf(x).getElementType())
+    return error(what + ": input and scale element types differ");
+  if (!(eps >= 0) || std::isinf(eps))
+    return error(what + ": epsilon must be non-negative and finite");
+  SmallVector<int64_t> flat(xs.begin(), xs.begin() + axis);
+  flat.push_back(n);
+  Value xf = reshape(x, flat), wf = reshape(scale, {n});
+  Value y = kestrel::RmsNormOp::create(b, loc, typeOf(xf), xf, wf,
+                                       b.getF32FloatAttr(eps))
+                .getResult();
+  return reshape(y, xs);
+}
 
-  if (op == "SimplifiedLayerNormalization") {
-    if (failed(need(2)))
-      return failure();
-    if (wanted(node, 1))
-      return error(what + ": output 1 (inv_std_var) is not supported; only the "
-                          "normalized output is");
-    if (intAttr(node, "stash_type", 1) != 1)
-      return error(what + ": only stash_type 1 (float32) is supported");
-    FailureOr<Value> y = rmsNorm(in[0], in[1], intAttr(node, "axis", -1),
-                                 floatAttr(node, "epsilon", 1e-5f));
-    if (failed(y))
-      return failure();
-    out.push_back(*y);
-    return success();
+LogicalResult FusedNode::simplifiedLayerNorm() {
+
+  if (failed(need(2)))
+    return failure();
+  if (wanted(1))
+    return error(what + ": output 1 (inv_std_var) is not supported; only the "
+                        "normalized output is");
+  if (intAttr(node, "stash_type", 1) != 1)
+    return error(what + ": only stash_type 1 (float32) is supported");
+  FailureOr<Value> y = rmsNorm(in[0], in[1], intAttr(node, "axis", -1),
+                               floatAttr(node, "epsilon", 1e-5f));
+  if (failed(y))
+    return failure();
+  out.push_back(*y);
+  return success();
+}
+
+LogicalResult FusedNode::skipSimplifiedLayerNorm() {
+
+  if (failed(need(3)))
+    return failure();
+  if (wanted(1) || wanted(2))
+    return error(what + ": outputs 1 (mean) and 2 (inv_std_var) are not "
+                        "supported; outputs 0 (normalized) and 3 "
+                        "(input_skip_bias_sum) are");
+  Value x = in[0];
+  auto xs = typeOf(x).getShape();
+  if (xs.empty())
+    return error(what + ": input must have rank >= 1");
+  // skip must broadcast to the input without enlarging it.
+  auto ks = typeOf(in[1]).getShape();
+  bool fits = ks.size() <= xs.size();
+  for (size_t i = 0; fits && i < ks.size(); ++i) {
+    int64_t d = xs[xs.size() - ks.size() + i];
+    fits = ks[i] == d || ks[i] == 1;
   }
-
-  if (op == "SkipSimplifiedLayerNormalization") {
-    if (failed(need(3)))
-      return failure();
-    if (wanted(node, 1) || wanted(node, 2))
-      return error(what + ": outputs 1 (mean) and 2 (inv_std_var) are not "
-                          "supported; outputs 0 (normalized) and 3 "
-                          "(input_skip_bias_sum) are");
-    Value x = in[0];
-    auto xs = typeOf(x).getShape();
-    if (xs.empty())
-      return error(what + ": input must have rank >= 1");
-    // skip must broadcast to the input without enlarging it.
-    auto ks = typeOf(in[1]).getShape();
-    bool fits = ks.size() <= xs.size();
-    for (size_t i = 0; fits && i < ks.size(); ++i) {
-      int64_t d = xs[xs.size() - ks.size() + i];
-      fits = ks[i] == d || ks[i] == 1;
-    }
-    if (!fits)
-      return error(what + ": skip of shape " + shapeStr(ks) +
-                   " does not broadcast to the input shape " + shapeStr(xs));
-    Value s = elementwise({x, in[1]}, typeOf(x).getElementType(), add);
-    if (present(node, in, 3)) {
-      if (typeOf(in[3]).getShape() != ArrayRef<int64_t>{xs.back()})
-        return error(what + ": bias must have shape [" +
-                     std::to_string(xs.back()) + "]");
-      s = elementwise({s, in[3]}, typeOf(x).getElementType(), add);
-    }
-    FailureOr<Value> y =
-        rmsNorm(s, in[2], -1, floatAttr(node, "epsilon", 1e-5f));
-    if (failed(y))
-      return failure();
-    out.append({*y, Value(), Value(), s});
-    return success();
+  if (!fits)
+    return error(what + ": skip of shape " + shapeStr(ks) +
+                 " does not broadcast to the input shape " + shapeStr(xs));
+  Value s = elementwise({x, in[1]}, typeOf(x).getElementType(), addF);
+  if (present(3)) {
+    if (typeOf(in[3]).getShape() != ArrayRef<int64_t>{xs.back()})
+      return error(what + ": bias must have shape [" +
+                   std::to_string(xs.back()) + "]");
+    s = elementwise({s, in[3]}, typeOf(x).getElementType(), addF);
   }
+  FailureOr<Value> y = rmsNorm(s, in[2], -1, floatAttr(node, "epsilon", 1e-5f));
+  if (failed(y))
+    return failure();
+  out.append({*y, Value(), Value(), s});
+  return success();
+}
 
-  // Rotary embedding of x [B, H, S, D] (features [0, R)) with caches
-  // cos/sin read at: position ids pos [B, S] (ById), offset + s with one
-  // offset pos, or s when pos is null (ByOffset), [b, s] (Direct).
-  enum RopeMode { ById, ByOffset, Direct };
-  auto rotate = [&](Value x, Value cosC, Value sinC, Value pos, RopeMode mode,
-                    bool interleaved, int64_t R) -> Value {
-    auto xs = typeOf(x).getShape();
-    int64_t B = xs[0], S = xs[2], D = xs[3], half = R / 2;
-    Type elt = typeOf(x).getElementType();
-    int64_t maxPos = typeOf(cosC).getShape()[0];
-    // Constant caches that are the standard tables of some base, read by
-    // position: kestrel.rope (which computes the angles itself).
-    std::optional<double> base;
-    if (mode != Direct)
-      base = cacheBase(foldedOf(cosC), foldedOf(sinC), maxPos, half);
-    if (base && isa<Float32Type>(elt)) {
-      Value positions;
-      IntegerAttr offset;
-      Type i64 = b.getI64Type();
-      if (mode == ById) {
-        positions = castTo(pos, i64);
-      } else if (!pos) {
-        // Positions 0..S-1.
-      } else if (DenseElementsAttr pc = foldedOf(pos)) {
-        int64_t o = (*pc.getValues<APInt>().begin()).getSExtValue();
-        if (o)
-          offset = b.getI64IntegerAttr(o);
-      } else {
-        // A runtime offset: positions[b, s] = offset + s.
-        Value p64 = castTo(pos, i64);
-        positions =
-            gather({B, S}, i64, [&](OpBuilder &nb, Location l, ValueRange idx) {
-              Value z = arith::ConstantIndexOp::create(nb, l, 0);
-              Value o = tensor::ExtractOp::create(
-                  nb, l, p64, SmallVector<Value>(typeOf(p64).getRank(), z));
-              Value s =
-                  arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx[1]);
-              return arith::AddIOp::create(nb, l, o, s).getResult();
-            });
-      }
-      return kestrel::RopeOp::create(b, loc, typeOf(x), x, positions,
-                                     interleaved ? b.getUnitAttr() : UnitAttr(),
-                                     R == D ? IntegerAttr()
-                                            : b.getI64IntegerAttr(R),
-                                     b.getF32FloatAttr((float)*base), offset)
-          .getResult();
-    }
-    return gather(xs, elt, [&](OpBuilder &nb, Location l, ValueRange idx) {
-      auto ci = [&](int64_t c) -> Value {
-        return arith::ConstantIndexOp::create(nb, l, c);
-      };
-      using P = arith::CmpIPredicate;
-      Value d = idx[3];
-      Value xv = tensor::ExtractOp::create(nb, l, x, idx);
-      Value inRot = arith::CmpIOp::create(nb, l, P::slt, d, ci(R));
-      // Pair index i, partner feature and whether d is the pair's first.
-      Value i, partner, first;
-      if (interleaved) {
-        i = arith::DivUIOp::create(nb, l, d, ci(2));
-        Value odd = arith::RemUIOp::create(nb, l, d, ci(2));
-        first = arith::CmpIOp::create(nb, l, P::eq, odd, ci(0));
-        partner = arith::SelectOp::create(
-            nb, l, first, arith::AddIOp::create(nb, l, d, ci(1)),
-            arith::SubIOp::create(nb, l, d, ci(1)));
-      } else {
-        first = arith::CmpIOp::create(nb, l, P::slt, d, ci(half));
-        i = arith::SelectOp::create(nb, l, first, d,
-                                    arith::SubIOp::create(nb, l, d, ci(half)));
-        partner = arith::SelectOp::create(
-            nb, l, first, arith::AddIOp::create(nb, l, d, ci(half)), i);
-      }
-      // Outside the rotary part: clamp the reads, select x below.
-      i = arith::MinUIOp::create(nb, l, i, ci(half - 1));
-      partner = arith::MinUIOp::create(nb, l, partner, ci(R - 1));
-      Value pv = tensor::ExtractOp::create(
-          nb, l, x, ValueRange{idx[0], idx[1], idx[2], partner});
-      SmallVector<Value> cidx;
-      if (mode == Direct) {
-        cidx = {idx[0], idx[2], i};
-      } else {
-        Value pi = idx[2];
-        if (pos) {
-          Value p = mode == ById
-                        ? tensor::ExtractOp::create(nb, l, pos,
-                                                    ValueRange{idx[0], idx[2]})
-                              .getResult()
-                        : tensor::ExtractOp::create(
-                              nb, l, pos,
-                              SmallVector<Value>(typeOf(pos).getRank(), ci(0)))
-                              .getResult();
-          pi = arith::IndexCastOp::create(nb, l, nb.getIndexType(), p);
-          if (mode == ByOffset)
-            pi = arith::AddIOp::create(nb, l, pi, idx[2]);
-        }
-        // Out-of-range positions are clamped (no out-of-bounds read).
-        pi = arith::MaxSIOp::create(nb, l, pi, ci(0));
-        pi = arith::MinSIOp::create(nb, l, pi, ci(maxPos - 1));
-        cidx = {pi, i};
-      }
-      Value c = tensor::ExtractOp::create(nb, l, cosC, cidx);
-      Value s = tensor::ExtractOp::create(nb, l, sinC, cidx);
-      // first: x·cos − partner·sin; second: x·cos + partner·sin.
-      Value xc = arith::MulFOp::create(nb, l, xv, c);
-      Value ps = arith::MulFOp::create(nb, l, pv, s);
-      Value r = arith::SelectOp::create(nb, l, first,
-                                        arith::SubFOp::create(nb, l, xc, ps),
-                                        arith::AddFOp::create(nb, l, xc, ps));
-      return arith::SelectOp::create(nb, l, inRot, r, xv).getResult();
-    });
-  };
-
-  if (op == "Attention") {
-    if (failed(need(3)))
-      return failure();
-    // Everything this mapping does not cover, listed at once.
-    std::vector<std::string> unsupported;
-    const char *optionalInputs[] = {nullptr,           nullptr,    nullptr,
-                                    "attn_mask",       "past_key", "past_value",
-                                    "nonpad_kv_seqlen"};
-    for (int i = 3; i < node.input_size() && i < 7; ++i)
-      if (!node.input(i).empty())
-        unsupported.push_back(std::string("input ") + optionalInputs[i]);
-    for (int i = 7; i < node.input_size(); ++i)
-      if (!node.input(i).empty())
-        unsupported.push_back("input " + std::to_string(i));
-    if (wanted(node, 3))
-      unsupported.push_back("output qk_matmul_output");
-    if (intAttr(node, "left_window_size", -1) != -1 ||
-        intAttr(node, "right_window_size", -1) != -1)
-      unsupported.push_back("sliding window (left/right_window_size)");
-    if (!unsupported.empty()) {
-      std::string list;
-      for (const std::string &u : unsupported)
-        list += (list.empty() ? "" : ", ") + u;
-      return error(what + ": unsupported " + list +
-                   " (supported: Q, K, V without mask or cache, is_causal, "
-                   "scale, softcap, q_num_heads/kv_num_heads; outputs Y, "
-                   "present_key, present_value)");
-    }
-    Value q = in[0], k = in[1], v = in[2];
-    int64_t rank = typeOf(q).getRank();
-    if (typeOf(k).getRank() != rank || typeOf(v).getRank() != rank ||
-        (rank != 3 && rank != 4))
-      return error(what + ": Q, K and V must all be 3-D or all 4-D");
-    Type elt = typeOf(q).getElementType();
-    if (typeOf(k).getElementType() != elt || typeOf(v).getElementType() != elt)
-      return error(what + ": Q, K and V element types differ");
-    int64_t qHeads = intAttr(node, "q_num_heads", 0),
-            kvHeads = intAttr(node, "kv_num_heads", 0);
-    if (rank == 3) {
-      // [B, S, H * D] -> [B, H, S, D].
-      if (qHeads <= 0 || kvHeads <= 0)
-        return error(what + ": 3-D inputs need q_num_heads and kv_num_heads");
-      auto split = [&](Value x, int64_t h,
-                       const char *name) -> FailureOr<Value> {
-        auto s = typeOf(x).getShape();
-        if (s[2] % h)
-          return error(what + ": hidden size " + std::to_string(s[2]) + " of " +
-                       name + " is not a multiple of its " + std::to_string(h) +
-                       " heads");
-        return transpose(reshape(x, {s[0], s[1], h, s[2] / h}), {0, 2, 1, 3});
-      };
-      FailureOr<Value> q4 = split(q, qHeads, "Q"), k4 = split(k, kvHeads, "K"),
-                       v4 = split(v, kvHeads, "V");
-      if (failed(q4) || failed(k4) || failed(v4))
-        return failure();
-      q = *q4;
-      k = *k4;
-      v = *v4;
-    }
-    auto qs = typeOf(q).getShape(), ks = typeOf(k).getShape(),
-         vs = typeOf(v).getShape();
-    int64_t B = qs[0], H = qs[1], T = qs[2], D = qs[3];
-    int64_t Hkv = ks[1], S = ks[2];
-    if (ks[0] != B || vs[0] != B || ks[3] != D || vs[1] != Hkv || vs[2] != S)
-      return error(
-          what + ": shapes Q " + shapeStr(typeOf(q).getShape()) + ", K " +
-          shapeStr(ks) + ", V " + shapeStr(vs) +
-          " do not match ([B, H, T, D], [B, Hkv, S, D], [B, Hkv, S, Dv])");
-    if (Hkv <= 0 || H % Hkv)
-      return error(what + ": " + std::to_string(H) +
-                   " query heads are not a "
-                   "multiple of " +
-                   std::to_string(Hkv) + " KV heads");
-    bool causal = intAttr(node, "is_causal", 0);
-    float softcap = floatAttr(node, "softcap", 0.f);
-    if (softcap < 0 || std::isnan(softcap))
-      return error(what + ": softcap must be >= 0");
-    const onnx::AttributeProto *scaleA = attribute(node, "scale");
-    auto attention = [&](Value qq, Value kk, Value vv, bool c) {
-      auto qt = typeOf(qq).getShape();
-      auto type = RankedTensorType::get({B, H, qt[2], vs[3]}, elt);
-      auto att = kestrel::AttentionOp::create(b, loc, TypeRange{type},
-                                              ValueRange{qq, kk, vv});
-      if (c)
-        att.setCausal(true);
-      if (scaleA)
-        att.setScaleAttr(b.getF32FloatAttr(scaleA->f()));
-      if (softcap > 0)
-        att.setSoftcapAttr(b.getF32FloatAttr(softcap));
-      return att.getResult();
-    };
-    // Rows [from, from + n) of axis 2 of x.
-    auto rows = [&](Value x, int64_t from, int64_t n) {
-      auto xs = typeOf(x).getShape();
-      StridedView view;
-      view.outShape = {xs[0], xs[1], n, xs[3]};
-      view.offset = {0, 0, from, 0};
-      for (int64_t d = 0; d < 4; ++d) {
-        view.coef.emplace_back(4, 0);
-        view.coef.back()[d] = 1;
-      }
-      return stridedView(x, view);
-    };
-    // Without a cache ONNX aligns the causal mask top-left (key s visible
-    // from query t iff s <= t), kestrel.attention bottom-right (s <= t + S -
-    // T); they agree when T = S. T < S: keys s >= T are seen by no query, so
-    // causal attention over the first T keys. T > S: queries t < S are causal
-    // over all keys, the others see every key (two attentions, concatenated).
-    Value y;
-    if (!causal || T == S) {
-      y = attention(q, k, v, causal);
-    } else if (T < S) {
-      y = attention(q, rows(k, 0, T), rows(v, 0, T), true);
+Value FusedNode::rotate(Value x, Value cosC, Value sinC, Value pos,
+                        RopeMode mode, bool interleaved, int64_t R) {
+  auto xs = typeOf(x).getShape();
+  int64_t B = xs[0], S = xs[2], D = xs[3], half = R / 2;
+  Type elt = typeOf(x).getElementType();
+  int64_t maxPos = typeOf(cosC).getShape()[0];
+  // Constant caches that are the standard tables of some base, read by
+  // position: kestrel.rope (which computes the angles itself).
+  std::optional<double> base;
+  if (mode != Direct)
+    base = cacheBase(foldedOf(cosC), foldedOf(sinC), maxPos, half);
+  if (base && isa<Float32Type>(elt)) {
+    Value positions;
+    IntegerAttr offset;
+    Type i64 = b.getI64Type();
+    if (mode == ById) {
+      positions = castTo(pos, i64);
+    } else if (!pos) {
+      // Positions 0..S-1.
+    } else if (DenseElementsAttr pc = foldedOf(pos)) {
+      int64_t o = (*pc.getValues<APInt>().begin()).getSExtValue();
+      if (o)
+        offset = b.getI64IntegerAttr(o);
     } else {
-      Value head = attention(rows(q, 0, S), k, v, true);
-      Value tail = attention(rows(q, S, T - S), k, v, false);
-      Value init = tensor::EmptyOp::create(
-          b, loc, SmallVector<int64_t>{B, H, T, vs[3]}, elt);
-      auto ins = [&](Value src, Value dst, int64_t at) {
-        auto ss = typeOf(src).getShape();
-        SmallVector<OpFoldResult> offs = {b.getIndexAttr(0), b.getIndexAttr(0),
-                                          b.getIndexAttr(at),
-                                          b.getIndexAttr(0)};
-        SmallVector<OpFoldResult> sizes, strides(4, b.getIndexAttr(1));
-        for (int64_t d : ss)
-          sizes.push_back(b.getIndexAttr(d));
-        return tensor::InsertSliceOp::create(b, loc, src, dst, offs, sizes,
-                                             strides)
-            .getResult();
-      };
-      y = ins(tail, ins(head, init, 0), S);
-    }
-    if (rank == 3)
-      y = reshape(transpose(y, {0, 2, 1, 3}), {B, T, H * vs[3]});
-    out.append({y, k, v});
-    return success();
-  }
-
-  if (op == "GroupQueryAttention" || op == "MultiHeadAttention") {
-    bool gqa = op == "GroupQueryAttention";
-    // Inputs this mapping takes (by index) and the names of the others.
-    const char *gqaNames[] = {"query",
-                              "key",
-                              "value",
-                              "past_key",
-                              "past_value",
-                              "seqlens_k",
-                              "total_sequence_length",
-                              "cos_cache",
-                              "sin_cache",
-                              "position_ids",
-                              "attention_bias",
-                              "head_sink"};
-    const char *mhaNames[] = {"query",
-                              "key",
-                              "value",
-                              "bias",
-                              "key_padding_mask",
-                              "attention_bias",
-                              "past_key",
-                              "past_value",
-                              "past_sequence_length",
-                              "cache_indirection"};
-    bool doRotary = gqa && intAttr(node, "do_rotary", 0);
-    std::vector<int> allowed =
-        gqa ? std::vector<int>{0, 1, 2, 5, 6} : std::vector<int>{0, 1, 2, 3};
-    // position_ids (9) is refused: onnxruntime's CPU kernel, the reference,
-    // ignores it in the prefill form, so its meaning there is unchecked.
-    if (doRotary)
-      allowed.insert(allowed.end(), {7, 8});
-    int known = gqa ? 12 : 10;
-    std::vector<std::string> unsupported;
-    for (int i = 0; i < node.input_size(); ++i)
-      if (!node.input(i).empty() && !llvm::is_contained(allowed, i))
-        unsupported.push_back(
-            "input " + (i < known ? std::string(gqa ? gqaNames[i] : mhaNames[i])
-                                  : std::to_string(i)));
-    if (node.input_size() < 3 || node.input(1).empty() || node.input(2).empty())
-      unsupported.push_back("packed QKV (key and value absent)");
-    if (gqa) {
-      if (intAttr(node, "local_window_size", -1) != -1)
-        unsupported.push_back("local_window_size");
-      if (intAttr(node, "smooth_softmax", 0))
-        unsupported.push_back("smooth_softmax");
-      if (intAttr(node, "qk_output", 0))
-        unsupported.push_back("qk_output");
-    } else if (wanted(node, 3)) {
-      unsupported.push_back("output qk");
-    }
-    if (!unsupported.empty()) {
-      std::string list;
-      for (const std::string &u : unsupported)
-        list += (list.empty() ? "" : ", ") + u;
-      return error(
-          what + ": unsupported " + list +
-          (gqa ? " (supported: the prefill form without a cache: 3-D "
-                 "query, key, value, seqlens_k, total_sequence_length, "
-                 "num_heads, kv_num_heads, scale, softcap, do_rotary "
-                 "with cos_cache, sin_cache)"
-               : " (supported: 3-D query, key, value, bias, num_heads, "
-                 "scale, unidirectional)"));
-    }
-    Value q = in[0], k = in[1], v = in[2];
-    for (Value t : {q, k, v})
-      if (typeOf(t).getRank() != 3)
-        return error(what +
-                     ": query, key and value must be 3-D [B, S, hidden]");
-    Type elt = typeOf(q).getElementType();
-    if (typeOf(k).getElementType() != elt || typeOf(v).getElementType() != elt)
-      return error(what + ": query, key and value element types differ");
-    int64_t H = intAttr(node, "num_heads", 0);
-    int64_t Hkv = gqa ? intAttr(node, "kv_num_heads", 0) : H;
-    if (H <= 0 || Hkv <= 0 || H % Hkv)
-      return error(what + ": num_heads " + std::to_string(H) +
-                   (gqa ? " must be a positive multiple of kv_num_heads " +
-                              std::to_string(Hkv)
-                        : std::string(" must be positive")));
-    auto qs = typeOf(q).getShape(), ks = typeOf(k).getShape(),
-         vs = typeOf(v).getShape();
-    int64_t B = qs[0], T = qs[1], S = ks[1];
-    if (qs[2] % H || ks[2] % Hkv || vs[2] % Hkv || ks[0] != B || vs[0] != B ||
-        vs[1] != S)
-      return error(what + ": shapes query " + shapeStr(qs) + ", key " +
-                   shapeStr(ks) + ", value " + shapeStr(vs) +
-                   " do not match the heads");
-    int64_t D = qs[2] / H, Dv = vs[2] / Hkv;
-    if (ks[2] / Hkv != D)
-      return error(what + ": query and key head sizes differ");
-    if (!gqa && present(node, in, 3)) {
-      // bias [3 * hidden]: the q, k and v biases one after the other.
-      auto bsh = typeOf(in[3]).getShape();
-      if (bsh != ArrayRef<int64_t>{qs[2] + ks[2] + vs[2]})
-        return error(what + ": bias must have shape [" +
-                     std::to_string(qs[2] + ks[2] + vs[2]) + "]");
-      auto part = [&](int64_t off, int64_t n) {
-        StridedView view;
-        view.outShape = {n};
-        view.offset = {off};
-        view.coef = {{1}};
-        return stridedView(in[3], view);
-      };
-      q = elementwise({q, part(0, qs[2])}, elt, add);
-      k = elementwise({k, part(qs[2], ks[2])}, elt, add);
-      v = elementwise({v, part(qs[2] + ks[2], vs[2])}, elt, add);
-    }
-    bool causal = gqa || intAttr(node, "unidirectional", 0);
-    if (causal && S != T)
-      return error(what + ": causal attention with query length " +
-                   std::to_string(T) + " != key length " + std::to_string(S) +
-                   " is not supported");
-    Value keyLengths;
-    if (gqa) {
-      // seqlens_k[b] = (valid length of row b) - 1, total_sequence_length = S.
-      if (!present(node, in, 5) || !present(node, in, 6))
-        return error(what + " needs seqlens_k and total_sequence_length");
-      if (typeOf(in[5]).getShape() != ArrayRef<int64_t>{B} ||
-          !typeOf(in[5]).getElementType().isInteger(32))
-        return error(what + ": seqlens_k must be i32 [" + std::to_string(B) +
-                     "]");
-      if (DenseElementsAttr tot = foldedOf(in[6]))
-        if (isa<IntegerType>(tot.getElementType()) &&
-            (*tot.getValues<APInt>().begin()).getSExtValue() != S)
-          return error(what +
-                       ": total_sequence_length must equal the key length " +
-                       std::to_string(S) + " without a cache");
-      DenseElementsAttr sl = foldedOf(in[5]);
-      bool full =
-          sl && llvm::all_of(sl.getValues<APInt>(), [&](const APInt &a) {
-            return a.getSExtValue() == S - 1;
+      // A runtime offset: positions[b, s] = offset + s.
+      Value p64 = castTo(pos, i64);
+      positions =
+          gather({B, S}, i64, [&](OpBuilder &nb, Location l, ValueRange idx) {
+            Value z = arith::ConstantIndexOp::create(nb, l, 0);
+            Value o = tensor::ExtractOp::create(
+                nb, l, p64, SmallVector<Value>(typeOf(p64).getRank(), z));
+            Value s =
+                arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx[1]);
+            return arith::AddIOp::create(nb, l, o, s).getResult();
           });
-      if (!full) {
-        // Right-padded rows: keys s < seqlens_k[b] + 1 only.
-        keyLengths = elementwise(
-            {in[5]}, typeOf(in[5]).getElementType(),
-            [&](OpBuilder &nb, Location l, ValueRange a) {
-              Value one =
-                  arith::ConstantOp::create(nb, l, nb.getI32IntegerAttr(1));
-              return arith::AddIOp::create(nb, l, a[0], one).getResult();
-            });
-      }
     }
-    auto heads = [&](Value x, int64_t h) {
-      auto s = typeOf(x).getShape();
-      return transpose(reshape(x, {s[0], s[1], h, s[2] / h}), {0, 2, 1, 3});
-    };
-    Value q4 = heads(q, H), k4 = heads(k, Hkv), v4 = heads(v, Hkv);
-    if (doRotary) {
-      // Rotary embedding of Q and K at positions 0..S-1 (prefill); rotary
-      // dim = 2 x the caches' width.
-      if (!present(node, in, 7) || !present(node, in, 8))
-        return error(what + ": do_rotary needs cos_cache and sin_cache");
-      Value cosC = in[7], sinC = in[8], pos;
-      auto cs = typeOf(cosC).getShape();
-      if (cs.size() != 2 || typeOf(sinC).getShape() != cs || 2 * cs[1] > D ||
-          cs[1] < 1 || cs[0] < T || typeOf(cosC).getElementType() != elt ||
-          typeOf(sinC).getElementType() != elt)
-        return error(what +
-                     ": cos_cache and sin_cache must both be [max_position "
-                     ">= " +
-                     std::to_string(T) +
-                     ", R / 2] with R <= head "
-                     "size " +
-                     std::to_string(D) + " and the query's type");
-      bool il = intAttr(node, "rotary_interleaved", 0);
-      q4 = rotate(q4, cosC, sinC, pos, ByOffset, il, 2 * cs[1]);
-      k4 = rotate(k4, cosC, sinC, pos, ByOffset, il, 2 * cs[1]);
-    }
-    auto type = RankedTensorType::get({B, H, T, Dv}, elt);
-    auto att = kestrel::AttentionOp::create(
-        b, loc, TypeRange{type}, q4, k4, v4, keyLengths, UnitAttr(),
-        IntegerAttr(), IntegerAttr(), FloatAttr(), FloatAttr(),
-        DenseI64ArrayAttr(), DenseIntElementsAttr());
-    if (causal)
-      att.setCausal(true);
-    if (const onnx::AttributeProto *sc = attribute(node, "scale");
-        sc && sc->f() != 0)
-      att.setScaleAttr(b.getF32FloatAttr(sc->f()));
-    if (gqa) {
-      float softcap = floatAttr(node, "softcap", 0.f);
-      if (softcap < 0 || std::isnan(softcap))
-        return error(what + ": softcap must be >= 0");
-      if (softcap > 0)
-        att.setSoftcapAttr(b.getF32FloatAttr(softcap));
-    }
-    Value y = reshape(transpose(att.getResult(), {0, 2, 1, 3}), {B, T, H * Dv});
-    out.append({y, k4, v4});
-    return success();
+    return kestrel::RopeOp::create(b, loc, typeOf(x), x, positions,
+                                   interleaved ? b.getUnitAttr() : UnitAttr(),
+                                   R == D ? IntegerAttr()
+                                          : b.getI64IntegerAttr(R),
+                                   b.getF32FloatAttr((float)*base), offset)
+        .getResult();
   }
-
-  if (op == "RotaryEmbedding") {
-    bool ms = domain == "com.microsoft";
-    if (failed(need(ms ? 4 : 3)))
-      return failure();
-    Value x = in[0];
-    Value cosC = ms ? in[2] : in[1], sinC = ms ? in[3] : in[2];
-    Value pos = ms ? in[1] : (present(node, in, 3) ? in[3] : Value());
-    if (ms && floatAttr(node, "scale", 1.f) != 1.f)
-      return error(what + ": scale != 1 is not supported");
-    if (ms && intAttr(node, "is_packed_batching", 0))
-      return error(what + ": is_packed_batching is not supported");
-    auto xs0 = typeOf(x).getShape();
-    int64_t rank = xs0.size();
-    if (rank != 3 && rank != 4)
-      return error(what +
-                   ": input must be 3-D [B, S, hidden] or 4-D [B, H, S, D]");
-    Type elt = typeOf(x).getElementType();
-    if (typeOf(cosC).getElementType() != elt ||
-        typeOf(sinC).getElementType() != elt)
-      return error(what +
-                   ": cos/sin caches must have the input's element type");
-    // Work on [B, H, S, D].
-    int64_t numHeads = intAttr(node, "num_heads", 0);
-    if (rank == 3) {
-      if (numHeads <= 0 && rank == 3) {
-        // Without num_heads the head size is the rotary size (2 x cache width).
-        int64_t half = typeOf(cosC).getShape().back();
-        if (half > 0 && xs0[2] % (2 * half) == 0)
-          numHeads = xs0[2] / (2 * half);
-      }
-      if (numHeads <= 0 || xs0[2] % numHeads)
-        return error(what +
-                     ": 3-D input needs num_heads dividing hidden size " +
-                     std::to_string(xs0[2]));
-      x = transpose(reshape(x, {xs0[0], xs0[1], numHeads, xs0[2] / numHeads}),
-                    {0, 2, 1, 3});
-    }
-    auto xs = typeOf(x).getShape();
-    int64_t B = xs[0], S = xs[2], D = xs[3];
-    int64_t R = intAttr(node, "rotary_embedding_dim", 0);
-    if (R == 0)
-      R = D;
-    if (R < 2 || R > D || R % 2)
-      return error(what + ": rotary_embedding_dim " + std::to_string(R) +
-                   " must be even and in [2, " + std::to_string(D) + "]");
-    int64_t half = R / 2;
-    auto cs = typeOf(cosC).getShape();
-    if (typeOf(sinC).getShape() != cs)
-      return error(what + ": cos and sin caches have different shapes");
-    if (cs.empty() || cs.back() != half)
-      return error(
-          what + ": the last dimension of the caches " + shapeStr(cs) +
-          " must be rotary_embedding_dim / 2 = " + std::to_string(half));
-    // How a (b, s) reads the caches: by position id, with an offset, or
-    // directly ([B, S, R/2]).
-    RopeMode mode;
-    if (pos) {
-      if (!isa<IntegerType>(typeOf(pos).getElementType()))
-        return error(what + ": position_ids must be integers");
-      auto ps = typeOf(pos).getShape();
-      if (cs.size() != 2)
-        return error(what + ": with position_ids the caches must be 2-D "
-                            "[max_position, rotary_embedding_dim / 2]");
-      if (ps == ArrayRef<int64_t>{B, S})
-        mode = ById;
-      else if (ms && typeOf(pos).getNumElements() == 1)
-        mode = ByOffset;
-      else
-        return error(what + ": position_ids of shape " + shapeStr(ps) +
-                     " must be [" + std::to_string(B) + ", " +
-                     std::to_string(S) + "]" + (ms ? " or one offset" : ""));
+  return gather(xs, elt, [&](OpBuilder &nb, Location l, ValueRange idx) {
+    auto ci = [&](int64_t c) -> Value {
+      return arith::ConstantIndexOp::create(nb, l, c);
+    };
+    using P = arith::CmpIPredicate;
+    Value d = idx[3];
+    Value xv = tensor::ExtractOp::create(nb, l, x, idx);
+    Value inRot = arith::CmpIOp::create(nb, l, P::slt, d, ci(R));
+    // Pair index i, partner feature and whether d is the pair's first.
+    Value i, partner, first;
+    if (interleaved) {
+      i = arith::DivUIOp::create(nb, l, d, ci(2));
+      Value odd = arith::RemUIOp::create(nb, l, d, ci(2));
+      first = arith::CmpIOp::create(nb, l, P::eq, odd, ci(0));
+      partner = arith::SelectOp::create(nb, l, first,
+                                        arith::AddIOp::create(nb, l, d, ci(1)),
+                                        arith::SubIOp::create(nb, l, d, ci(1)));
     } else {
-      if (cs != ArrayRef<int64_t>{B, S, half})
-        return error(what +
-                     ": without position_ids the caches must be [B, S, "
-                     "rotary_embedding_dim / 2] = " +
-                     shapeStr({B, S, half}) + ", got " + shapeStr(cs));
-      mode = Direct;
+      first = arith::CmpIOp::create(nb, l, P::slt, d, ci(half));
+      i = arith::SelectOp::create(nb, l, first, d,
+                                  arith::SubIOp::create(nb, l, d, ci(half)));
+      partner = arith::SelectOp::create(
+          nb, l, first, arith::AddIOp::create(nb, l, d, ci(half)), i);
     }
-    Value y =
-        rotate(x, cosC, sinC, pos, mode, intAttr(node, "interleaved", 0), R);
-    if (rank == 3)
-      y = reshape(transpose(y, {0, 2, 1, 3}), xs0);
-    out.push_back(y);
-    return success();
-  }
+    // Outside the rotary part: clamp the reads, select x below.
+    i = arith::MinUIOp::create(nb, l, i, ci(half - 1));
+    partner = arith::MinUIOp::create(nb, l, partner, ci(R - 1));
+    Value pv = tensor::ExtractOp::create(
+        nb, l, x, ValueRange{idx[0], idx[1], idx[2], partner});
+    SmallVector<Value> cidx;
+    if (mode == Direct) {
+      cidx = {idx[0], idx[2], i};
+    } else {
+      Value pi = idx[2];
+      if (pos) {
+        Value p = mode == ById
+                      ? tensor::ExtractOp::create(nb, l, pos,
+                                                  ValueRange{idx[0], idx[2]})
+                            .getResult()
+                      : tensor::ExtractOp::create(
+                            nb, l, pos,
+                            SmallVector<Value>(typeOf(pos).getRank(), ci(0)))
+                            .getResult();
+        pi = arith::IndexCastOp::create(nb, l, nb.getIndexType(), p);
+        if (mode == ByOffset)
+          pi = arith::AddIOp::create(nb, l, pi, idx[2]);
+      }
+      // Out-of-range positions are clamped (no out-of-bounds read).
+      pi = arith::MaxSIOp::create(nb, l, pi, ci(0));
+      pi = arith::MinSIOp::create(nb, l, pi, ci(maxPos - 1));
+      cidx = {pi, i};
+    }
+    Value c = tensor::ExtractOp::create(nb, l, cosC, cidx);
+    Value s = tensor::ExtractOp::create(nb, l, sinC, cidx);
+    // first: x·cos − partner·sin; second: x·cos + partner·sin.
+    Value xc = arith::MulFOp::create(nb, l, xv, c);
+    Value ps = arith::MulFOp::create(nb, l, pv, s);
+    Value r = arith::SelectOp::create(nb, l, first,
+                                      arith::SubFOp::create(nb, l, xc, ps),
+                                      arith::AddFOp::create(nb, l, xc, ps));
+    return arith::SelectOp::create(nb, l, inRot, r, xv).getResult();
+  });
+}
 
-  if (op == "MoE") {
-    const char *names[] = {"input",
-                           "router_probs",
-                           "fc1_experts_weights",
-                           "fc1_experts_bias",
-                           "fc2_experts_weights",
-                           "fc2_experts_bias",
-                           "fc3_experts_weights",
-                           "fc3_experts_bias"};
-    std::vector<std::string> unsupported;
-    for (int i = 0; i < node.input_size(); ++i)
-      if (!node.input(i).empty() && !llvm::is_contained({0, 1, 2, 4, 6}, i))
-        unsupported.push_back(
-            "input " + (i < 8 ? std::string(names[i]) : std::to_string(i)));
-    std::string act = stringAttr(node, "activation_type", "relu");
-    if (act != "silu")
-      unsupported.push_back("activation_type '" + act + "'");
-    else if (!present(node, in, 6))
-      unsupported.push_back("silu without fc3_experts_weights");
-    for (const onnx::AttributeProto &a : node.attribute()) {
-      const std::string &n = a.name();
-      if (n == "k" || n == "activation_type" ||
-          n == "normalize_routing_weights")
-        continue;
-      bool dflt = (n == "use_sparse_mixer" || n == "swiglu_fusion" ||
-                   n == "swiglu_limit_after_activation")
-                      ? intAttr(node, n, 0) == 0
-                  : n == "activation_alpha" ? floatAttr(node, n, 1.f) == 1.f
-                  : n == "activation_beta"  ? floatAttr(node, n, 0.f) == 0.f
-                                            : false;
-      if (!dflt)
-        unsupported.push_back(n);
+LogicalResult FusedNode::rotaryEmbedding() {
+
+  bool ms = domain == "com.microsoft";
+  if (failed(need(ms ? 4 : 3)))
+    return failure();
+  Value x = in[0];
+  Value cosC = ms ? in[2] : in[1], sinC = ms ? in[3] : in[2];
+  Value pos = ms ? in[1] : (present(3) ? in[3] : Value());
+  if (ms && floatAttr(node, "scale", 1.f) != 1.f)
+    return error(what + ": scale != 1 is not supported");
+  if (ms && intAttr(node, "is_packed_batching", 0))
+    return error(what + ": is_packed_batching is not supported");
+  auto xs0 = typeOf(x).getShape();
+  int64_t rank = xs0.size();
+  if (rank != 3 && rank != 4)
+    return error(what +
+                 ": input must be 3-D [B, S, hidden] or 4-D [B, H, S, D]");
+  Type elt = typeOf(x).getElementType();
+  if (typeOf(cosC).getElementType() != elt ||
+      typeOf(sinC).getElementType() != elt)
+    return error(what + ": cos/sin caches must have the input's element type");
+  // Work on [B, H, S, D].
+  int64_t numHeads = intAttr(node, "num_heads", 0);
+  if (rank == 3) {
+    if (numHeads <= 0 && rank == 3) {
+      // Without num_heads the head size is the rotary size (2 x cache width).
+      int64_t half = typeOf(cosC).getShape().back();
+      if (half > 0 && xs0[2] % (2 * half) == 0)
+        numHeads = xs0[2] / (2 * half);
     }
-    for (int i = 1; i < node.output_size(); ++i)
-      if (wanted(node, i))
-        unsupported.push_back("output " + std::to_string(i));
-    if (!unsupported.empty()) {
-      std::string list;
-      for (const std::string &u : unsupported)
-        list += (list.empty() ? "" : ", ") + u;
-      return error(what + ": unsupported " + list +
-                   " (supported: the SwiGLU form activation_type = 'silu' with "
-                   "fc1, fc2 and fc3_experts_weights, no biases, k, "
-                   "normalize_routing_weights)");
-    }
-    Value x = in[0], probs = in[1], w1 = in[2], w2 = in[4], w3 = in[6];
-    auto xs = typeOf(x).getShape();
-    if (xs.size() != 2 && xs.size() != 3)
-      return error(
-          what + ": input must be [num_rows, hidden] or [B, S, hidden], got " +
-          shapeStr(xs));
-    if (!typeOf(x).hasStaticShape())
-      return error(what + ": input needs static dims (--input-shape)");
-    int64_t d = xs.back(), N = typeOf(x).getNumElements() / d;
-    auto w1s = typeOf(w1).getShape();
-    if (w1s.size() != 3)
-      return error(what +
-                   ": fc1_experts_weights must be 3-D [E, inter, hidden]");
-    int64_t E = w1s[0], ff = w1s[1];
-    // inter read off fc2 when it is 3-D, so that the message shows the shapes
-    // expected of fc1 [E, hidden, inter] (a transposed layout).
-    if (typeOf(w2).getRank() == 3)
-      ff = typeOf(w2).getShape()[2];
-    if (w1s[2] != d || typeOf(w3).getShape() != w1s ||
-        typeOf(w2).getShape() != ArrayRef<int64_t>{E, d, ff})
-      return error(what + ": expert weights fc1 " + shapeStr(w1s) + ", fc3 " +
-                   shapeStr(typeOf(w3).getShape()) + ", fc2 " +
-                   shapeStr(typeOf(w2).getShape()) +
-                   " must be [E, inter, hidden] = " + shapeStr({E, ff, d}) +
-                   " (fc1, fc3) and [E, hidden, inter] = " +
-                   shapeStr({E, d, ff}) + " (fc2)");
-    if (typeOf(probs).getShape() != ArrayRef<int64_t>{N, E})
-      return error(what + ": router_probs of shape " +
-                   shapeStr(typeOf(probs).getShape()) +
-                   " must be [num_rows, E] = " + shapeStr({N, E}));
-    Type elt = typeOf(x).getElementType();
-    for (Value w : {w1, w2, w3})
-      if (typeOf(w).getElementType() != elt)
-        return error(what + ": input and expert weight element types differ");
-    int64_t k = intAttr(node, "k", 1);
-    if (k < 1 || k > E)
-      return error(what + ": k = " + std::to_string(k) + " must be in [1, " +
-                   std::to_string(E) + "]");
-    int64_t norm = intAttr(node, "normalize_routing_weights", 0);
-    if (norm != 0 && norm != 1)
-      return error(what + ": normalize_routing_weights must be 0 or 1");
-    Value xf = xs.size() == 3 ? reshape(x, {N, d}) : x;
-    auto route = kestrel::RouteOp::create(
-        b, loc, RankedTensorType::get({N, k}, b.getI64Type()),
-        RankedTensorType::get({N, k}, b.getF32Type()), probs, Value(),
-        kestrel::ScoreFunctionAttr::get(b.getContext(),
-                                        kestrel::ScoreFunction::Softmax),
-        b.getI64IntegerAttr(k), norm ? b.getUnitAttr() : UnitAttr(),
-        IntegerAttr(), IntegerAttr(), FloatAttr(), kestrel::RoutingModeAttr(),
-        IntegerAttr());
-    // [E, out, in] -> [E, in, out]: constant weights are transposed here
-    // (bytes moved, so any float width), runtime ones by a transpose.
-    auto swapLast = [&](Value w) -> Value {
-      auto ws = typeOf(w).getShape();
-      auto t = RankedTensorType::get({ws[0], ws[2], ws[1]}, elt);
-      DenseElementsAttr a = foldedOf(w);
-      unsigned bits = elt.getIntOrFloatBitWidth();
-      if (!a || bits % 8)
-        return transpose(w, {0, 2, 1});
-      if (a.isSplat())
-        return materialize(a.resizeSplat(t));
-      ArrayRef<char> raw = a.getRawData();
-      size_t sz = bits / 8;
-      std::vector<char> outRaw(raw.size());
-      for (int64_t e = 0; e < ws[0]; ++e)
-        for (int64_t i = 0; i < ws[1]; ++i)
-          for (int64_t j = 0; j < ws[2]; ++j)
-            std::memcpy(&outRaw[((e * ws[2] + j) * ws[1] + i) * sz],
-                        &raw[((e * ws[1] + i) * ws[2] + j) * sz], sz);
-      return materialize(DenseElementsAttr::getFromRawBuffer(t, outRaw));
-    };
-    Value up = swapLast(w1), gate3 = swapLast(w3), down = swapLast(w2);
-    auto moe = kestrel::MoeOp::create(
-        b, loc, typeOf(xf), xf, route.getIndices(), route.getWeights(), up,
-        gate3, down, Value(), Value(), Value(), kestrel::RoutingModeAttr());
-    out.push_back(xs.size() == 3 ? reshape(moe.getResult(), xs)
-                                 : moe.getResult());
-    return success();
+    if (numHeads <= 0 || xs0[2] % numHeads)
+      return error(what + ": 3-D input needs num_heads dividing hidden size " +
+                   std::to_string(xs0[2]));
+    x = transpose(reshape(x, {xs0[0], xs0[1], numHeads, xs0[2] / numHeads}),
+                  {0, 2, 1, 3});
   }
-  return error(what + " is not handled");
+  auto xs = typeOf(x).getShape();
+  int64_t B = xs[0], S = xs[2], D = xs[3];
+  int64_t R = intAttr(node, "rotary_embedding_dim", 0);
+  if (R == 0)
+    R = D;
+  if (R < 2 || R > D || R % 2)
+    return error(what + ": rotary_embedding_dim " + std::to_string(R) +
+                 " must be even and in [2, " + std::to_string(D) + "]");
+  int64_t half = R / 2;
+  auto cs = typeOf(cosC).getShape();
+  if (typeOf(sinC).getShape() != cs)
+    return error(what + ": cos and sin caches have different shapes");
+  if (cs.empty() || cs.back() != half)
+    return error(what + ": the last dimension of the caches " + shapeStr(cs) +
+                 " must be rotary_embedding_dim / 2 = " + std::to_string(half));
+  // How a (b, s) reads the caches: by position id, with an offset, or
+  // directly ([B, S, R/2]).
+  RopeMode mode;
+  if (pos) {
+    if (!isa<IntegerType>(typeOf(pos).getElementType()))
+      return error(what + ": position_ids must be integers");
+    auto ps = typeOf(pos).getShape();
+    if (cs.size() != 2)
+      return error(what + ": with position_ids the caches must be 2-D "
+                          "[max_position, rotary_embedding_dim / 2]");
+    if (ps == ArrayRef<int64_t>{B, S})
+      mode = ById;
+    else if (ms && typeOf(pos).getNumElements() == 1)
+      mode = ByOffset;
+    else
+      return error(what + ": position_ids of shape " + shapeStr(ps) +
+                   " must be [" + std::to_string(B) + ", " + std::to_string(S) +
+                   "]" + (ms ? " or one offset" : ""));
+  } else {
+    if (cs != ArrayRef<int64_t>{B, S, half})
+      return error(what +
+                   ": without position_ids the caches must be [B, S, "
+                   "rotary_embedding_dim / 2] = " +
+                   shapeStr({B, S, half}) + ", got " + shapeStr(cs));
+    mode = Direct;
+  }
+  Value y =
+      rotate(x, cosC, sinC, pos, mode, intAttr(node, "interleaved", 0), R);
+  if (rank == 3)
+    y = reshape(transpose(y, {0, 2, 1, 3}), xs0);
+  out.push_back(y);
+  return success();
+}
+
+LogicalResult FusedNode::moe() {
+
+  const char *names[] = {"input",
+                         "router_probs",
+                         "fc1_experts_weights",
+                         "fc1_experts_bias",
+                         "fc2_experts_weights",
+                         "fc2_experts_bias",
+                         "fc3_experts_weights",
+                         "fc3_experts_bias"};
+  std::vector<std::string> unsupported;
+  for (int i = 0; i < node.input_size(); ++i)
+    if (!node.input(i).empty() && !llvm::is_contained({0, 1, 2, 4, 6}, i))
+      unsupported.push_back(
+          "input " + (i < 8 ? std::string(names[i]) : std::to_string(i)));
+  std::string act = stringAttr(node, "activation_type", "relu");
+  if (act != "silu")
+    unsupported.push_back("activation_type '" + act + "'");
+  else if (!present(6))
+    unsupported.push_back("silu without fc3_experts_weights");
+  for (const onnx::AttributeProto &a : node.attribute()) {
+    const std::string &n = a.name();
+    if (n == "k" || n == "activation_type" || n == "normalize_routing_weights")
+      continue;
+    bool dflt = (n == "use_sparse_mixer" || n == "swiglu_fusion" ||
+                 n == "swiglu_limit_after_activation")
+                    ? intAttr(node, n, 0) == 0
+                : n == "activation_alpha" ? floatAttr(node, n, 1.f) == 1.f
+                : n == "activation_beta"  ? floatAttr(node, n, 0.f) == 0.f
+                                          : false;
+    if (!dflt)
+      unsupported.push_back(n);
+  }
+  for (int i = 1; i < node.output_size(); ++i)
+    if (wanted(i))
+      unsupported.push_back("output " + std::to_string(i));
+  if (!unsupported.empty())
+    return refuse(unsupported,
+                  " (supported: the SwiGLU form activation_type = 'silu' with "
+                  "fc1, fc2 and fc3_experts_weights, no biases, k, "
+                  "normalize_routing_weights)");
+  Value x = in[0], probs = in[1], w1 = in[2], w2 = in[4], w3 = in[6];
+  auto xs = typeOf(x).getShape();
+  if (xs.size() != 2 && xs.size() != 3)
+    return error(what +
+                 ": input must be [num_rows, hidden] or [B, S, hidden], got " +
+                 shapeStr(xs));
+  if (!typeOf(x).hasStaticShape())
+    return error(what + ": input needs static dims (--input-shape)");
+  int64_t d = xs.back(), N = typeOf(x).getNumElements() / d;
+  auto w1s = typeOf(w1).getShape();
+  if (w1s.size() != 3)
+    return error(what + ": fc1_experts_weights must be 3-D [E, inter, hidden]");
+  int64_t E = w1s[0], ff = w1s[1];
+  // inter read off fc2 when it is 3-D, so that the message shows the shapes
+  // expected of fc1 [E, hidden, inter] (a transposed layout).
+  if (typeOf(w2).getRank() == 3)
+    ff = typeOf(w2).getShape()[2];
+  if (w1s[2] != d || typeOf(w3).getShape() != w1s ||
+      typeOf(w2).getShape() != ArrayRef<int64_t>{E, d, ff})
+    return error(what + ": expert weights fc1 " + shapeStr(w1s) + ", fc3 " +
+                 shapeStr(typeOf(w3).getShape()) + ", fc2 " +
+                 shapeStr(typeOf(w2).getShape()) +
+                 " must be [E, inter, hidden] = " + shapeStr({E, ff, d}) +
+                 " (fc1, fc3) and [E, hidden, inter] = " +
+                 shapeStr({E, d, ff}) + " (fc2)");
+  if (typeOf(probs).getShape() != ArrayRef<int64_t>{N, E})
+    return error(what + ": router_probs of shape " +
+                 shapeStr(typeOf(probs).getShape()) +
+                 " must be [num_rows, E] = " + shapeStr({N, E}));
+  Type elt = typeOf(x).getElementType();
+  for (Value w : {w1, w2, w3})
+    if (typeOf(w).getElementType() != elt)
+      return error(what + ": input and expert weight element types differ");
+  int64_t k = intAttr(node, "k", 1);
+  if (k < 1 || k > E)
+    return error(what + ": k = " + std::to_string(k) + " must be in [1, " +
+                 std::to_string(E) + "]");
+  int64_t norm = intAttr(node, "normalize_routing_weights", 0);
+  if (norm != 0 && norm != 1)
+    return error(what + ": normalize_routing_weights must be 0 or 1");
+  Value xf = xs.size() == 3 ? reshape(x, {N, d}) : x;
+  auto route = kestrel::RouteOp::create(
+      b, loc, RankedTensorType::get({N, k}, b.getI64Type()),
+      RankedTensorType::get({N, k}, b.getF32Type()), probs, Value(),
+      kestrel::ScoreFunctionAttr::get(b.getContext(),
+                                      kestrel::ScoreFunction::Softmax),
+      b.getI64IntegerAttr(k), norm ? b.getUnitAttr() : UnitAttr(),
+      IntegerAttr(), IntegerAttr(), FloatAttr(), kestrel::RoutingModeAttr(),
+      IntegerAttr());
+  // [E, out, in] -> [E, in, out]: constant weights are transposed here
+  // (bytes moved, so any float width), runtime ones by a transpose.
+  auto swapLast = [&](Value w) -> Value {
+    auto ws = typeOf(w).getShape();
+    auto t = RankedTensorType::get({ws[0], ws[2], ws[1]}, elt);
+    DenseElementsAttr a = foldedOf(w);
+    unsigned bits = elt.getIntOrFloatBitWidth();
+    if (!a || bits % 8)
+      return transpose(w, {0, 2, 1});
+    if (a.isSplat())
+      return materialize(a.resizeSplat(t));
+    ArrayRef<char> raw = a.getRawData();
+    size_t sz = bits / 8;
+    std::vector<char> outRaw(raw.size());
+    for (int64_t e = 0; e < ws[0]; ++e)
+      for (int64_t i = 0; i < ws[1]; ++i)
+        for (int64_t j = 0; j < ws[2]; ++j)
+          std::memcpy(&outRaw[((e * ws[2] + j) * ws[1] + i) * sz],
+                      &raw[((e * ws[1] + i) * ws[2] + j) * sz], sz);
+    return materialize(DenseElementsAttr::getFromRawBuffer(t, outRaw));
+  };
+  Value up = swapLast(w1), gate3 = swapLast(w3), down = swapLast(w2);
+  auto moe = kestrel::MoeOp::create(
+      b, loc, typeOf(xf), xf, route.getIndices(), route.getWeights(), up, gate3,
+      down, Value(), Value(), Value(), kestrel::RoutingModeAttr());
+  out.push_back(xs.size() == 3 ? reshape(moe.getResult(), xs)
+                               : moe.getResult());
+  return success();
 }
 
 } // namespace kestrel::onnximport
