@@ -31,7 +31,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
-#include "passes/Conversion/KestrelToLinalg/ReferenceLowering.h"
+#include "passes/Common/IRBuilder.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -55,34 +55,13 @@ constexpr int64_t kSubChunk = 16;
 constexpr double kFactorSpan = 20.0;
 
 /// Builds the body of one (batch, head) instance.
-class ChunkEmitter {
+class ChunkEmitter : public IREmitter {
 public:
   ChunkEmitter(OpBuilder &b, Location loc, GatedRecurrenceOp op, Value batch,
                Value head, Value kvHead)
-      : b(b), loc(loc), op(op), ctx(op.getContext()), f32(b.getF32Type()),
-        batch(batch), head(head), kvHead(kvHead), kind(op.getGate()),
-        gated(GatedRecurrenceOp::isGated(op.getGate())),
+      : IREmitter(b, loc), op(op), batch(batch), head(head), kvHead(kvHead),
+        kind(op.getGate()), gated(GatedRecurrenceOp::isGated(op.getGate())),
         delta(GatedRecurrenceOp::isDelta(op.getGate())) {}
-
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-
-  Value filled(ArrayRef<int64_t> shape, double value) {
-    Value empty = tensor::EmptyOp::create(b, loc, shape, f32);
-    return linalg::FillOp::create(b, loc, cstF32(b, loc, value), empty)
-        .getResult(0);
-  }
-
-  AffineMap map(unsigned dims, ArrayRef<AffineExpr> results) {
-    return AffineMap::get(dims, 0, results, ctx);
-  }
-
-  Value generic(ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
-                ArrayRef<IteratorType> iterators,
-                function_ref<void(OpBuilder &, Location, ValueRange)> body) {
-    return linalg::GenericOp::create(b, loc, init.getType(), inputs, init, maps,
-                                     iterators, body)
-        .getResult(0);
-  }
 
   /// The [len, dim] slice at (batch, head, start, 0) of a rank-4 tensor.
   Value slice2d(Value source, Value h, Value start, int64_t len, int64_t dim) {
@@ -157,24 +136,6 @@ public:
     return matmul(x, y, filled({xt.getDimSize(0), yt.getDimSize(1)}, 0.0));
   }
 
-  /// The static [sizes] slice at [offsets] of a rank-2 f32 tensor.
-  Value slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
-    return tensor::ExtractSliceOp::create(b, loc,
-                                          RankedTensorType::get(sizes, f32), x,
-                                          getAsIndexOpFoldResult(ctx, offsets),
-                                          getAsIndexOpFoldResult(ctx, sizes),
-                                          getAsIndexOpFoldResult(ctx, {1, 1}));
-  }
-
-  /// `x` written into `dest` at the static [offsets].
-  Value insert(Value x, Value dest, ArrayRef<int64_t> offsets) {
-    auto shape = cast<RankedTensorType>(x.getType()).getShape();
-    return tensor::InsertSliceOp::create(b, loc, x, dest,
-                                         getAsIndexOpFoldResult(ctx, offsets),
-                                         getAsIndexOpFoldResult(ctx, shape),
-                                         getAsIndexOpFoldResult(ctx, {1, 1}));
-  }
-
   /// The diagonal block P_ij = Σ_d q_id kᵀ_dj e^{b_id − bᵀ_dj}, j ≤ i (0
   /// above), of rows q [c, Dk] and the same positions' kᵀ [Dk, c]; loops
   /// (i, d, j) with contiguous j innermost, accumulated into `acc`.
@@ -212,8 +173,9 @@ public:
     AffineExpr zero = getAffineConstantExpr(0, ctx);
     AffineMap id2 = map(2, {x, y});
     Value span =
-        generic({cb, cb}, filled({}, 0.0), {id2, map(2, {zero, y}), map(2, {})},
-                {kRed, kRed}, [](OpBuilder &nb, Location l, ValueRange a) {
+        generic({cb, cb}, filled(ArrayRef<int64_t>{}, 0.0),
+                {id2, map(2, {zero, y}), map(2, {})}, {kRed, kRed},
+                [](OpBuilder &nb, Location l, ValueRange a) {
                   Value d = math::AbsFOp::create(
                       nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
                   yield(nb, l, arith::MaximumFOp::create(nb, l, a[2], d));
@@ -557,11 +519,7 @@ public:
     return {o, s};
   }
 
-  OpBuilder &b;
-  Location loc;
   GatedRecurrenceOp op;
-  MLIRContext *ctx;
-  FloatType f32;
   Value batch, head, kvHead;
   GateKind kind;
   bool gated, delta;

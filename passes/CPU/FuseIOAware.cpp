@@ -26,8 +26,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
+#include "passes/Common/AttentionVisibility.h"
 #include "passes/Common/DenoiseLowering.h"
-#include "passes/Conversion/KestrelToLinalg/ReferenceLowering.h"
+#include "passes/Common/IRBuilder.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -51,12 +52,10 @@ namespace {
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 /// Builds the body of one (b, h, query tile) instance.
-class TileEmitter {
+class TileEmitter : public IREmitter {
 public:
   TileEmitter(OpBuilder &b, Location loc, AttentionOp op)
-      : b(b), loc(loc), op(op), ctx(op.getContext()), f32(b.getF32Type()) {}
-
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+      : IREmitter(b, loc), op(op) {}
 
   /// The extent of the tile at `start`: `size` when tiles divide `total`
   /// (a static size, so shapes stay static), else min(size, total - start)
@@ -68,27 +67,6 @@ public:
                b, loc, idx(size),
                arith::SubIOp::create(b, loc, idx(total), start))
         .getResult();
-  }
-
-  Value emptyF32(ArrayRef<OpFoldResult> sizes) {
-    return tensor::EmptyOp::create(b, loc, sizes, f32);
-  }
-
-  Value filledF32(ArrayRef<OpFoldResult> sizes, double value) {
-    Value cst = cstF32(b, loc, value);
-    return linalg::FillOp::create(b, loc, cst, emptyF32(sizes)).getResult(0);
-  }
-
-  AffineMap map(unsigned dims, ArrayRef<AffineExpr> results) {
-    return AffineMap::get(dims, 0, results, ctx);
-  }
-
-  Value generic(ValueRange inputs, Value init, ArrayRef<AffineMap> maps,
-                ArrayRef<IteratorType> iterators,
-                function_ref<void(OpBuilder &, Location, ValueRange)> body) {
-    return linalg::GenericOp::create(b, loc, init.getType(), inputs, init, maps,
-                                     iterators, body)
-        .getResult(0);
   }
 
   /// A rank-2 slice [len, dim] of a rank-4 [B, heads, len, dim] tensor.
@@ -106,11 +84,7 @@ public:
         ArrayRef<OpFoldResult>{one, one, one, one});
   }
 
-  OpBuilder &b;
-  Location loc;
   AttentionOp op;
-  MLIRContext *ctx;
-  FloatType f32;
 };
 
 /// Non-skipped key tiles of each query tile, in increasing order.
@@ -257,7 +231,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           Value qRaw = e.slice2d(op.getQuery(), bi, hi, t0, rows, D);
           double scale = op.getEffectiveScale();
           Value q = e.generic(
-              {qRaw}, e.emptyF32({rows, b.getIndexAttr(D)}),
+              {qRaw}, e.empty({rows, b.getIndexAttr(D)}, e.f32),
               {e.map(2, {r, d}), e.map(2, {r, d})}, {kPar, kPar},
               [&](OpBuilder &nb, Location ll, ValueRange a) {
                 yield(nb, ll,
@@ -266,8 +240,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
               });
 
           SmallVector<Value> state = {
-              e.filledF32({rows}, kNegInf), e.filledF32({rows}, 0.0),
-              e.filledF32({rows, b.getIndexAttr(Dv)}, 0.0)};
+              e.filled({rows}, kNegInf), e.filled({rows}, 0.0),
+              e.filled({rows, b.getIndexAttr(Dv)}, 0.0)};
           auto walk = [&](Value lo, Value hi, bool listed) {
             auto loop = scf::ForOp::create(
                 b, l, lo, hi, e.idx(1), state,
@@ -409,7 +383,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     // K tile transposed to [D, cols] in f32: the score product below then
     // runs its innermost loop over contiguous keys.
     bindDims(ctx, d, c);
-    Value kT = e.generic({kRaw}, e.emptyF32({b.getIndexAttr(D), cols}),
+    Value kT = e.generic({kRaw}, e.empty({b.getIndexAttr(D), cols}, e.f32),
                          {e.map(2, {c, d}), e.map(2, {d, c})}, {kPar, kPar},
                          [](OpBuilder &nb, Location ll, ValueRange a) {
                            yield(nb, ll, toF32(nb, ll, a[0]));
@@ -418,7 +392,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     // S[r, c] = Σ_d Q[r, d] · Kᵀ[d, c], loops (r, d, c).
     bindDims(ctx, r, d, c);
     Value scores = e.generic(
-        {q, kT}, e.filledF32({rows, cols}, 0.0),
+        {q, kT}, e.filled({rows, cols}, 0.0),
         {e.map(3, {r, d}), e.map(3, {d, c}), e.map(3, {r, c})},
         {kPar, kRed, kPar}, [](OpBuilder &nb, Location ll, ValueRange a) {
           Value prod = arith::MulFOp::create(nb, ll, a[0], a[1]);
@@ -432,7 +406,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     if (std::optional<APFloat> cap = op.getSoftcap()) {
       double capValue = cap->convertToDouble();
       scores = e.generic(
-          {scores}, e.emptyF32({rows, cols}), {id2, id2}, {kPar, kPar},
+          {scores}, e.empty({rows, cols}, e.f32), {id2, id2}, {kPar, kPar},
           [&](OpBuilder &nb, Location ll, ValueRange a) {
             Value cst = cstF32(nb, ll, capValue);
             Value t = math::TanhOp::create(
@@ -504,7 +478,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     // rounding) so that LLVM vectorizes them across keys.
     auto reassoc = arith::FastMathFlags::reassoc;
     Value rowMax = e.generic(
-        {scores}, e.filledF32({rows}, kNegInf), {id2, row}, {kPar, kRed},
+        {scores}, e.filled({rows}, kNegInf), {id2, row}, {kPar, kRed},
         [&](OpBuilder &nb, Location ll, ValueRange a) {
           yield(nb, ll, arith::MaximumFOp::create(nb, ll, a[0], a[1], reassoc));
         });
@@ -521,11 +495,11 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     };
     AffineMap r1 = AffineMap::getMultiDimIdentityMap(1, ctx);
     Value alpha =
-        e.generic({m, rowMax}, e.emptyF32({rows}), {r1, r1, r1}, {kPar},
+        e.generic({m, rowMax}, e.empty({rows}, e.f32), {r1, r1, r1}, {kPar},
                   [&](OpBuilder &nb, Location ll, ValueRange a) {
                     yield(nb, ll, expShifted(nb, ll, a[0], a[0], a[1]));
                   });
-    Value p = e.generic({scores, m, rowMax}, e.emptyF32({rows, cols}),
+    Value p = e.generic({scores, m, rowMax}, e.empty({rows, cols}, e.f32),
                         {id2, row, row, id2}, {kPar, kPar},
                         [&](OpBuilder &nb, Location ll, ValueRange a) {
                           yield(nb, ll, expShifted(nb, ll, a[0], a[1], a[2]));

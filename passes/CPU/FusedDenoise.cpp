@@ -24,7 +24,7 @@
 
 #include "dialects/Kestrel.h"
 #include "passes/Common/DenoiseLowering.h"
-#include "passes/Conversion/KestrelToLinalg/ReferenceLowering.h"
+#include "passes/Common/IRBuilder.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"

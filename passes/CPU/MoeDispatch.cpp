@@ -44,7 +44,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
-#include "passes/Conversion/KestrelToLinalg/ReferenceLowering.h"
+#include "passes/Common/IRBuilder.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -70,24 +70,6 @@ static int64_t panelWidth(int64_t dim, int64_t cap) {
     w *= 2;
   return w;
 }
-
-struct Emitter {
-  Emitter(OpBuilder &b, Location loc) : b(b), loc(loc), f32(b.getF32Type()) {}
-
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value extractIndex(Value t, ValueRange at) {
-    Value v = tensor::ExtractOp::create(b, loc, t, at);
-    if (v.getType().isIndex())
-      return v;
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  }
-
-  OpBuilder &b;
-  Location loc;
-  FloatType f32;
-};
 
 /// Left-operand access of a micro-kernel: the f32 value of row `i` of the
 /// register tile at reduction index `k`.
@@ -290,7 +272,7 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
   /// Row range [lo, end) of expert `e` and its MR-padded end hi.
   static std::tuple<Value, Value, Value>
   expertRows(OpBuilder &b, Location l, Value bounds, Value e, int64_t mr) {
-    Emitter em(b, l);
+    IREmitter em(b, l);
     Value two = em.idx(2);
     Value lo = em.extractIndex(bounds, {em.mul(e, two)});
     Value end = em.extractIndex(bounds, {em.add(em.mul(e, two), em.idx(1))});
@@ -348,57 +330,18 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
     return rewrite(op, rw);
   }
 
-  LogicalResult rewrite(MoeOp op, PatternRewriter &rw) const {
-    auto isStatic = [](Type t) {
-      return cast<RankedTensorType>(t).hasStaticShape();
-    };
-    if (!llvm::all_of(op->getOperandTypes(), isStatic) ||
-        !isStatic(op.getResult().getType()))
-      return rw.notifyMatchFailure(op, "dynamic shapes");
-
-    Location loc = op.getLoc();
-    Emitter em(rw, loc);
-    ReferenceBuilder rb(rw, loc);
-    MLIRContext *ctx = op.getContext();
-    RankedTensorType xType = op.getX().getType();
-    const int64_t N = xType.getDimSize(0), d = xType.getDimSize(1);
-    auto w1Type = cast<RankedTensorType>(op.getW1().getType());
-    const int64_t E = w1Type.getDimSize(0), ff = w1Type.getDimSize(2);
-    auto idxType = cast<RankedTensorType>(op.getIndices().getType());
-    const int64_t assignments = idxType.getDimSize(0) * idxType.getDimSize(1);
-    Type storage = xType.getElementType();
-    const bool expertChoice = op.isExpertChoice();
-    const int64_t ffW = panelWidth(ff, nr), dW = panelWidth(d, nr);
+  /// Dispatch by counting sort: per expert, its routed tokens (`tok`) and
+  /// weights (`pw`) packed into rows [start, end) of a [rowsMax] space, each
+  /// expert's run padded to a multiple of MR; `bounds` [2E] holds each
+  /// (start, end). `p` is the [N, E] routing matrix.
+  struct Dispatched {
+    Value tok, pw, bounds;
+  };
+  Dispatched dispatchRows(PatternRewriter &rw, Location loc, Value p, int64_t N,
+                          int64_t E, int64_t rowsMax) const {
+    IREmitter em(rw, loc);
+    IREmitter rb(rw, loc);
     Type indexType = rw.getIndexType();
-
-    // P[n, e] = Σ_j [index hits (n, e)] · weight, loops (n, e, j).
-    auto map = [&](unsigned dims, ArrayRef<unsigned> res) {
-      SmallVector<AffineExpr> exprs;
-      for (unsigned r : res)
-        exprs.push_back(getAffineDimExpr(r, ctx));
-      return AffineMap::get(dims, 0, exprs, ctx);
-    };
-    AffineMap routed = expertChoice ? map(3, {1, 2}) : map(3, {0, 2});
-    Value p = rb.generic(
-        {op.getIndices(), op.getWeights()}, rb.filled({N, E}, 0.0),
-        {routed, routed, map(3, {0, 1})}, {kPar, kPar, kRed},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value target = linalg::IndexOp::create(b, l, expertChoice ? 0 : 1);
-          target = arith::IndexCastOp::create(b, l, args[0].getType(), target);
-          Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                            args[0], target);
-          Value addend = arith::SelectOp::create(
-              b, l, hit, toF32(b, l, args[1]), cstF32(b, l, 0.0));
-          yield(b, l, arith::AddFOp::create(b, l, args[2], addend));
-        });
-
-    // Dispatch by counting sort into a packed, MR-padded row space, sized
-    // by the bound kestrel-specialize-sparsity derived from k (or c) and E.
-    int64_t routedMax = std::min(N * E, assignments);
-    if (auto bounds =
-            op->getAttrOfType<DenseI64ArrayAttr>("kestrel.moe_bounds"))
-      routedMax = std::min(routedMax, bounds[0]);
-    const int64_t rowsMax = routedMax + E * (mr - 1);
     Value tokEmpty =
         tensor::EmptyOp::create(rw, loc, ArrayRef<int64_t>{rowsMax}, indexType);
     Value tok = linalg::FillOp::create(rw, loc, ValueRange{em.idx(0)},
@@ -407,7 +350,6 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
     Value pw = rb.filled({rowsMax}, 0.0);
     Value bounds =
         tensor::EmptyOp::create(rw, loc, ArrayRef<int64_t>{2 * E}, indexType);
-    Value mrIdx = em.idx(mr);
     auto perExpert = scf::ForOp::create(
         rw, loc, em.idx(0), em.idx(E), em.idx(1),
         ValueRange{em.idx(0), tok, pw, bounds},
@@ -441,7 +383,7 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
                 scf::YieldOp::create(nb, ll, ifOp.getResults());
               });
           Value end = perToken.getResult(0);
-          Emitter be(b, l);
+          IREmitter be(b, l);
           // Next start: start + roundup(end - start, MR).
           Value count = arith::SubIOp::create(b, l, end, start);
           Value tiles = arith::CeilDivUIOp::create(b, l, count, be.idx(mr));
@@ -456,63 +398,26 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
                                           perToken.getResult(2), bnd});
         });
     perExpert->setAttr("kestrel.moe_stage", rw.getStringAttr("dispatch"));
-    (void)mrIdx;
-    tok = perExpert.getResult(1);
-    pw = perExpert.getResult(2);
-    bounds = perExpert.getResult(3);
-    Value x = op.getX();
+    return {perExpert.getResult(1), perExpert.getResult(2),
+            perExpert.getResult(3)};
+  }
 
-    // Routed up projection: H [rowsMax, ff] f32 from the gathered tokens.
-    Value xr = packRows(
-        rw, loc, x, rowsMax, [&](OpBuilder &b, Location l, Value r) -> Value {
-          return tensor::ExtractOp::create(b, l, tok, ValueRange{r});
-        });
-    Value h = panelForall(
-        rw, loc, emptyF32(rw, loc, {rowsMax, ff}), ffW, "up",
-        [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
-          SmallVector<Value> iters = {slice};
-          return forExperts(
-              b, l, E, bounds, mr, iters,
-              [&](OpBuilder &nb, Location ll, Value e, Value lo, Value,
-                  Value hi, ValueRange it) -> SmallVector<Value> {
-                // The packed panels live in this expert's iteration only.
-                Value p1 = packPanel(nb, ll, op.getW1(), e, col, d, ffW,
-                                     emptyF32(nb, ll, {d, ffW}));
-                Value p3 = packPanel(nb, ll, op.getW3(), e, col, d, ffW,
-                                     emptyF32(nb, ll, {d, ffW}));
-                return {upTiles(nb, ll, it[0], xr, p1, p3, lo, hi, d, ffW)};
-              })[0];
-        });
-
-    // Shared up projection: Hs [roundup(N, MR), fs] f32, rows clamped to N.
-    Value hs;
-    int64_t fs = 0, fsW = 0, nPad = llvm::divideCeil(N, mr) * mr;
-    if (Value s1 = op.getSharedW1()) {
-      fs = cast<RankedTensorType>(s1.getType()).getDimSize(1);
-      fsW = panelWidth(fs, nr);
-      Value xs = packRows(
-          rw, loc, x, nPad, [&](OpBuilder &b, Location l, Value r) -> Value {
-            return arith::MinUIOp::create(
-                b, l, r, arith::ConstantIndexOp::create(b, l, N - 1));
-          });
-      hs = panelForall(
-          rw, loc, emptyF32(rw, loc, {nPad, fs}), fsW, "shared_up",
-          [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
-            Emitter ne(b, l);
-            Value p1 = packPanel(b, l, s1, Value(), col, d, fsW,
-                                 emptyF32(b, l, {d, fsW}));
-            Value p3 = packPanel(b, l, op.getSharedW3(), Value(), col, d, fsW,
-                                 emptyF32(b, l, {d, fsW}));
-            return upTiles(b, l, slice, xs, p1, p3, ne.idx(0), ne.idx(nPad), d,
-                           fsW);
-          });
-    }
-
+  /// Down projection and combine: out [N, d] f32, panels of d; the shared
+  /// expert's rows (from `hs`, when present) first, then each routed row of
+  /// `h` scattered, weighted, onto its token.
+  Value downProjection(OpBuilder &rw, Location loc, MoeOp op,
+                       const Dispatched &dp, Value h, Value hs, int64_t fs,
+                       int64_t dW) const {
+    RankedTensorType xType = op.getX().getType();
+    const int64_t N = xType.getDimSize(0), d = xType.getDimSize(1);
+    auto w1Type = cast<RankedTensorType>(op.getW1().getType());
+    const int64_t E = w1Type.getDimSize(0), ff = w1Type.getDimSize(2);
+    Value tok = dp.tok, pw = dp.pw, bounds = dp.bounds;
     // Down projection and combine: out [N, d] f32, panels of d.
-    Value out = panelForall(
+    return panelForall(
         rw, loc, emptyF32(rw, loc, {N, d}), dW, "down",
         [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
-          Emitter ne(b, l);
+          IREmitter ne(b, l);
           Value c0 = ne.idx(0);
           if (hs) {
             Value p2 = packPanel(b, l, op.getSharedW2(), Value(), col, fs, dW,
@@ -609,6 +514,105 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
                 return {s};
               })[0];
         });
+  }
+
+  LogicalResult rewrite(MoeOp op, PatternRewriter &rw) const {
+    auto isStatic = [](Type t) {
+      return cast<RankedTensorType>(t).hasStaticShape();
+    };
+    if (!llvm::all_of(op->getOperandTypes(), isStatic) ||
+        !isStatic(op.getResult().getType()))
+      return rw.notifyMatchFailure(op, "dynamic shapes");
+
+    Location loc = op.getLoc();
+    IREmitter rb(rw, loc);
+    RankedTensorType xType = op.getX().getType();
+    const int64_t N = xType.getDimSize(0), d = xType.getDimSize(1);
+    auto w1Type = cast<RankedTensorType>(op.getW1().getType());
+    const int64_t E = w1Type.getDimSize(0), ff = w1Type.getDimSize(2);
+    auto idxType = cast<RankedTensorType>(op.getIndices().getType());
+    const int64_t assignments = idxType.getDimSize(0) * idxType.getDimSize(1);
+    Type storage = xType.getElementType();
+    const bool expertChoice = op.isExpertChoice();
+    const int64_t ffW = panelWidth(ff, nr), dW = panelWidth(d, nr);
+
+    // P[n, e] = Σ_j [index hits (n, e)] · weight, loops (n, e, j).
+    auto map = [&](unsigned dims, ArrayRef<unsigned> res) {
+      return rb.projection(dims, res);
+    };
+    AffineMap routed = expertChoice ? map(3, {1, 2}) : map(3, {0, 2});
+    Value p = rb.generic(
+        {op.getIndices(), op.getWeights()}, rb.filled({N, E}, 0.0),
+        {routed, routed, map(3, {0, 1})}, {kPar, kPar, kRed},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value target = linalg::IndexOp::create(b, l, expertChoice ? 0 : 1);
+          target = arith::IndexCastOp::create(b, l, args[0].getType(), target);
+          Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
+                                            args[0], target);
+          Value addend = arith::SelectOp::create(
+              b, l, hit, toF32(b, l, args[1]), cstF32(b, l, 0.0));
+          yield(b, l, arith::AddFOp::create(b, l, args[2], addend));
+        });
+
+    // Dispatch by counting sort into a packed, MR-padded row space, sized
+    // by the bound kestrel-specialize-sparsity derived from k (or c) and E.
+    int64_t routedMax = std::min(N * E, assignments);
+    if (auto bounds =
+            op->getAttrOfType<DenseI64ArrayAttr>("kestrel.moe_bounds"))
+      routedMax = std::min(routedMax, bounds[0]);
+    const int64_t rowsMax = routedMax + E * (mr - 1);
+    Dispatched dp = dispatchRows(rw, loc, p, N, E, rowsMax);
+    Value tok = dp.tok, bounds = dp.bounds;
+    Value x = op.getX();
+
+    // Routed up projection: H [rowsMax, ff] f32 from the gathered tokens.
+    Value xr = packRows(
+        rw, loc, x, rowsMax, [&](OpBuilder &b, Location l, Value r) -> Value {
+          return tensor::ExtractOp::create(b, l, tok, ValueRange{r});
+        });
+    Value h = panelForall(
+        rw, loc, emptyF32(rw, loc, {rowsMax, ff}), ffW, "up",
+        [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
+          SmallVector<Value> iters = {slice};
+          return forExperts(
+              b, l, E, bounds, mr, iters,
+              [&](OpBuilder &nb, Location ll, Value e, Value lo, Value,
+                  Value hi, ValueRange it) -> SmallVector<Value> {
+                // The packed panels live in this expert's iteration only.
+                Value p1 = packPanel(nb, ll, op.getW1(), e, col, d, ffW,
+                                     emptyF32(nb, ll, {d, ffW}));
+                Value p3 = packPanel(nb, ll, op.getW3(), e, col, d, ffW,
+                                     emptyF32(nb, ll, {d, ffW}));
+                return {upTiles(nb, ll, it[0], xr, p1, p3, lo, hi, d, ffW)};
+              })[0];
+        });
+
+    // Shared up projection: Hs [roundup(N, MR), fs] f32, rows clamped to N.
+    Value hs;
+    int64_t fs = 0, fsW = 0, nPad = llvm::divideCeil(N, mr) * mr;
+    if (Value s1 = op.getSharedW1()) {
+      fs = cast<RankedTensorType>(s1.getType()).getDimSize(1);
+      fsW = panelWidth(fs, nr);
+      Value xs = packRows(
+          rw, loc, x, nPad, [&](OpBuilder &b, Location l, Value r) -> Value {
+            return arith::MinUIOp::create(
+                b, l, r, arith::ConstantIndexOp::create(b, l, N - 1));
+          });
+      hs = panelForall(
+          rw, loc, emptyF32(rw, loc, {nPad, fs}), fsW, "shared_up",
+          [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
+            IREmitter ne(b, l);
+            Value p1 = packPanel(b, l, s1, Value(), col, d, fsW,
+                                 emptyF32(b, l, {d, fsW}));
+            Value p3 = packPanel(b, l, op.getSharedW3(), Value(), col, d, fsW,
+                                 emptyF32(b, l, {d, fsW}));
+            return upTiles(b, l, slice, xs, p1, p3, ne.idx(0), ne.idx(nPad), d,
+                           fsW);
+          });
+    }
+
+    // Down projection and combine.
+    Value out = downProjection(rw, loc, op, dp, h, hs, fs, dW);
 
     rw.replaceOp(op, rb.narrow(out, storage));
     return success();

@@ -192,16 +192,20 @@ public:
     return mlir::tensor::EmptyOp::create(b, loc, sizes, elementType);
   }
   /// A new f32 tensor filled with `value`.
+  /// (The tensor.empty is built before the constant.)
   mlir::Value filled(llvm::ArrayRef<int64_t> shape, double value) {
-    return fill(constF32(value), empty(shape, f32));
+    mlir::Value init = empty(shape, f32);
+    return fill(constF32(value), init);
   }
   mlir::Value filled(llvm::ArrayRef<mlir::OpFoldResult> sizes, double value) {
-    return fill(constF32(value), empty(sizes, f32));
+    mlir::Value init = empty(sizes, f32);
+    return fill(constF32(value), init);
   }
   /// A new integer tensor of `shape` filled with `value`.
   mlir::Value filledInt(llvm::ArrayRef<int64_t> shape, mlir::Type type,
                         int64_t value) {
-    return fill(constInt(type, value), empty(shape, type));
+    mlir::Value cst = constInt(type, value);
+    return fill(cst, empty(shape, type));
   }
   mlir::Value fill(mlir::Value scalar, mlir::Value init) {
     return mlir::linalg::FillOp::create(b, loc, scalar, init).getResult(0);

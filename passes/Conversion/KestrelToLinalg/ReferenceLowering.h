@@ -27,9 +27,6 @@ void populateDenoiseReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateRoutingReferencePatterns(mlir::RewritePatternSet &patterns);
 void populateKVCacheReferencePatterns(mlir::RewritePatternSet &patterns);
 
-/// Transitional: CPU/MoeDispatch.cpp still names the old builder.
-using ReferenceBuilder = IREmitter;
-
 } // namespace kestrel
 
 #endif // KESTREL_PASSES_REFERENCELOWERING_H
