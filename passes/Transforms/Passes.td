@@ -25,12 +25,22 @@ def Recognize : Pass<"kestrel-recognize", "::mlir::func::FuncOp"> {
     looked through) become one `kestrel.rms_norm` (weight all ones when there
     is none; eps and the weight [N] or [1, ..., N] must be constants, eps
     >= 0). The matched ops left without users are erased; every other
-    subgraph is left as it is. No options. Attention, RoPE, MoE routing and
-    the causal conv1d are still recognized by the ONNX importer
-    (lib/Import/OnnxRecognize*.cpp); docs/cli.md (Recognized subgraphs)
-    gives the plan for moving them here.
+    subgraph is left as it is.
+
+    Before RMSNorm, one pattern per family (passes/Transforms/Recognize*.cpp;
+    every constant checked element by element):
+    attention `softmax([mask](([scale ·] Q @ transpose(K)))) @ V` on rank-4
+    f32 (mask: addf of a constant 0/-inf causal mask, or select with a
+    constant triangular i1 and -inf; scale: mulf/divf by a constant; K, V
+    taken from before a repeat_kv) -> `kestrel.attention`; rotate-half RoPE
+    with constant cos/sin tables (extract_slice + concat) -> `kestrel.rope`;
+    the dense-mask top-k expert loop over a `kestrel.top_k` ->
+    `kestrel.route` + `kestrel.moe` (expert weights stacked); the causal
+    depthwise conv1d (padded left by K-1, cropped, optional bias and SiLU)
+    -> `kestrel.causal_conv1d`. No options.
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def SelectKVLayout : Pass<"kestrel-select-kv-layout", "::mlir::func::FuncOp"> {
