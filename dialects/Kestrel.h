@@ -16,7 +16,9 @@
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/TilingInterface.h"
 
+#include "dialects/DecisionAttrs.h"
 #include "dialects/KestrelDialect.h.inc"
 #include "dialects/KestrelEnums.h.inc"
 

@@ -29,6 +29,9 @@ def Kestrel_Dialect : Dialect {
   // Attributes (#kestrel.kv_layout<...>) are parsed and printed by the
   // hooks TableGen generates from their AttrDefs.
   let useDefaultAttributePrinterParser = 1;
+  // Decisions recorded by passes (DecisionAttrs.td) are checked against the
+  // op that carries them.
+  let hasOperationAttrVerify = 1;
 }
 
 class Kestrel_Op<string mnemonic, list<Trait> traits = []>

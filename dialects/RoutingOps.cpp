@@ -213,3 +213,31 @@ LogicalResult MoeOp::verify() {
                            << formatShape(want) << ", got " << value.getType();
   return success();
 }
+
+LogicalResult TopKOp::verify() {
+  RankedTensorType x = rankedType(getInput());
+  Type elt = x.getElementType();
+  if (x.getRank() < 1)
+    return emitOpError() << "input must have rank >= 1, got " << x;
+  if (!isa<FloatType, IntegerType>(elt) || elt.isInteger(1))
+    return emitOpError() << "input must hold floats or integers (not i1), got "
+                         << x;
+  int64_t axis = getAxis(), k = getK();
+  if (axis < 0 || axis >= x.getRank())
+    return emitOpError() << "axis " << axis << " is outside [0, " << x.getRank()
+                         << ")";
+  int64_t dim = x.getDimSize(axis);
+  if (k < 0 || (!ShapedType::isDynamic(dim) && k > dim))
+    return emitOpError() << "k = " << k << " must be in [0, " << dim
+                         << "] (the size of axis " << axis << ")";
+  SmallVector<int64_t> want(x.getShape());
+  want[axis] = k;
+  RankedTensorType v = rankedType(getValues()), i = rankedType(getIndices());
+  if (shapeMismatch(v, want) || v.getElementType() != elt)
+    return emitOpError() << "values must have shape " << formatShape(want)
+                         << " and the input's element type, got " << v;
+  if (shapeMismatch(i, want) || !i.getElementType().isInteger(64))
+    return emitOpError() << "indices must be i64 of shape " << formatShape(want)
+                         << ", got " << i;
+  return success();
+}

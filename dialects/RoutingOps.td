@@ -217,4 +217,40 @@ def Kestrel_MoeOp : Kestrel_Op<"moe", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
+def Kestrel_TopKOp : Kestrel_Op<"top_k", [Pure]> {
+  let summary = "The k largest (or smallest) elements along one axis";
+  let description = [{
+    ONNX TopK (docs/ops.md §3): along `axis` of `input` (rank >= 1, any
+    float or integer element type but i1), the `k` largest elements
+    (`largest = false`: smallest), best first; ties go to the lower index:
+
+    ```
+    rank[.., j, ..] = #{ m : x[.., m, ..] before x[.., j, ..] }
+                      (before: greater (less) or equal with m < j)
+    values[.., r, ..]  = x[.., j, ..]    for the j with rank r
+    indices[.., r, ..] = j                (i64)
+    ```
+
+    Shapes: both results are `input` with dim `axis` replaced by `k`,
+    `0 <= k <= dim`. The importer builds it for ONNX TopK so that routing
+    recognition (kestrel-recognize) can read the selection back.
+
+    Example:
+    ```mlir
+    %v, %i = kestrel.top_k %logits {k = 2 : i64, axis = 1 : i64}
+        : tensor<8x4xf32> -> tensor<8x2xf32>, tensor<8x2xi64>
+    ```
+  }];
+
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$k, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$largest);
+  let results = (outs AnyRankedTensor:$values, AnyRankedTensor:$indices);
+
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($values) `,` type($indices)
+  }];
+
+  let hasVerifier = 1;
+}
+
 #endif // KESTREL_ROUTING_OPS_TD

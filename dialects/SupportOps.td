@@ -10,8 +10,14 @@
 
 include "dialects/KestrelBase.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/TilingInterface.td"
 
-def Kestrel_RmsNormOp : Kestrel_Op<"rms_norm", [Pure]> {
+// rms_norm and gated_mlp tile over the rows of their input (RowTiling.cpp).
+defvar Kestrel_RowTilingMethods = ["getLoopIteratorTypes",
+    "getIterationDomain", "getTiledImplementation", "getResultTilePosition"];
+
+def Kestrel_RmsNormOp : Kestrel_Op<"rms_norm", [Pure,
+    DeclareOpInterfaceMethods<TilingInterface, Kestrel_RowTilingMethods>]> {
   let summary = "Root-mean-square normalization over the last dimension";
   let description = [{
     For every row `x[i, :]` of length `N` (all leading dimensions are rows):
@@ -118,7 +124,8 @@ def Kestrel_RopeOp : Kestrel_Op<"rope", [Pure]> {
   }];
 }
 
-def Kestrel_GatedMlpOp : Kestrel_Op<"gated_mlp", [Pure]> {
+def Kestrel_GatedMlpOp : Kestrel_Op<"gated_mlp", [Pure,
+    DeclareOpInterfaceMethods<TilingInterface, Kestrel_RowTilingMethods>]> {
   let summary = "SwiGLU feed-forward block (silu(x W1) ⊙ x W3) W2";
   let description = [{
     The gated MLP of Llama/Mistral/Qwen (Shazeer, "GLU Variants Improve

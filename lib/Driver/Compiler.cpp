@@ -174,8 +174,9 @@ LogicalResult Driver::run(ModuleOp module) {
     return failure();
 
   if (emit == EmitKind::Mlir) {
-    if (failed(runPipeline(
-            module, [](OpPassManager &pm) { buildHighLevelPipeline(pm); })))
+    if (opts.recognize && failed(runPipeline(module, [](OpPassManager &pm) {
+          buildHighLevelPipeline(pm);
+        })))
       return failure();
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -366,6 +367,9 @@ std::string validateOptions(const CompileOptions &opts, StringRef outputPath) {
     return "--emit=ptx needs a cuda target, e.g. --target=cuda:sm_90a";
   if ((emit == EmitKind::Obj || emit == EmitKind::So) && outputPath == "-")
     return "binary output needs -o <path>";
+  if (!opts.recognize && emit != EmitKind::Mlir)
+    return "--no-recognize needs --emit=mlir (the target pipelines always "
+           "run kestrel-recognize)";
   if (opts.optLevel > 3)
     return "-O" + std::to_string(opts.optLevel) +
            " is not a level (expected 0 to 3)";

@@ -1,7 +1,7 @@
 //===- ChunkedRecurrence.cpp - Gated recurrences in chunked form ----------===//
 //
 // Rewrites a kestrel.gated_recurrence that kestrel-tile gave a chunk length
-// (`kestrel.chunk = C`) into the chunked form of docs/ops.md §2, applied by
+// (`kestrel.chunk = #kestrel.chunk<C>`) into the chunked form of docs/ops.md §2, applied by
 // kestrel-fuse-io-aware:
 //
 //   scf.forall (b, h) in (B, H):                       -- independent heads
@@ -126,7 +126,7 @@ public:
           Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
           yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
         });
-    r.getDefiningOp()->setAttr("kestrel.contraction", b.getUnitAttr());
+    r.getDefiningOp()->setAttr(decision::kContraction, b.getUnitAttr());
     return r;
   }
 
@@ -530,12 +530,10 @@ struct ChunkGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
 
   LogicalResult matchAndRewrite(GatedRecurrenceOp op,
                                 PatternRewriter &rw) const override {
-    auto chunkAttr = op->getAttrOfType<IntegerAttr>("kestrel.chunk");
+    // (#kestrel.chunk is positive: the IR verifier checked it.)
+    auto chunkAttr = op->getAttrOfType<ChunkAttr>(decision::kChunk);
     if (!chunkAttr)
       return rw.notifyMatchFailure(op, "no kestrel.chunk");
-    if (chunkAttr.getInt() <= 0)
-      return op.emitOpError("kestrel.chunk must be positive, got ")
-             << chunkAttr.getInt();
     for (Type t : llvm::concat<Type>(llvm::to_vector(op->getOperandTypes()),
                                      llvm::to_vector(op->getResultTypes())))
       if (!cast<RankedTensorType>(t).hasStaticShape())
@@ -544,7 +542,7 @@ struct ChunkGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
     const int64_t B = op.getBatch(), H = op.getNumHeads(), T = op.getSeqLen(),
                   Dk = op.getKeyDim(), Dv = op.getValueDim();
     const int64_t group = H / op.getNumKvHeads();
-    const int64_t C = std::min<int64_t>(chunkAttr.getInt(), T);
+    const int64_t C = std::min<int64_t>(chunkAttr.getLength(), T);
     const int64_t nFull = T / C, tail = T % C;
     Location loc = op.getLoc();
 

@@ -133,8 +133,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rw) const override {
-    auto tile = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.tile");
-    if (!tile || tile.size() != 2 || tile[0] <= 0 || tile[1] <= 0)
+    auto tile = op->getAttrOfType<AttentionTilesAttr>(decision::kTile);
+    if (!tile)
       return rw.notifyMatchFailure(op, "no kestrel.tile");
     if (!op.getQuery().getType().hasStaticShape() ||
         !op.getKey().getType().hasStaticShape() ||
@@ -145,20 +145,20 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
                   S = op.getKeyLen(), D = op.getHeadDim(),
                   Dv = op.getValueDim();
     const int64_t group = H / op.getNumKvHeads();
-    const int64_t br = tile[0], bc = tile[1];
+    const int64_t br = tile.getQuery(), bc = tile.getKey();
     const int64_t nQ = llvm::divideCeil(T, br), nK = llvm::divideCeil(S, bc);
     Location loc = op.getLoc();
     MLIRContext *ctx = op.getContext();
 
     // Tile classes: recorded by kestrel-specialize-sparsity, or everything
-    // partial (static mask) / full (none) when that pass did not run.
-    auto classes = dyn_cast_or_null<DenseElementsAttr>(
-        op->getAttr("kestrel.tile_classes"));
+    // partial (static mask) / full (none) when that pass did not run. The
+    // IR verifier has checked that a recorded table is nQ × nK.
     auto classType = RankedTensorType::get({nQ, nK}, rw.getI8Type());
-    if (classes && classes.getType() != classType)
-      return op.emitOpError("kestrel.tile_classes has type ")
-             << classes.getType() << ", expected " << classType;
-    if (!classes)
+    DenseElementsAttr classes;
+    if (auto recorded =
+            op->getAttrOfType<TileClassesAttr>(decision::kTileClasses))
+      classes = DenseElementsAttr::get(classType, recorded.getClasses());
+    else
       classes = DenseElementsAttr::get(
           classType,
           rw.getI8IntegerAttr(op.getCausal() || op.getBlockMap() ? 2 : 1));
@@ -371,7 +371,8 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
     MLIRContext *ctx = e.ctx;
     const int64_t S = op.getKeyLen(), D = op.getHeadDim(),
                   Dv = op.getValueDim();
-    const int64_t bc = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.tile")[1];
+    const int64_t bc =
+        op->getAttrOfType<AttentionTilesAttr>(decision::kTile).getKey();
     Value m = state[0], lsum = state[1], acc = state[2];
 
     Value s0 = arith::MulIOp::create(b, l, j, e.idx(bc));
@@ -399,7 +400,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           yield(nb, ll, arith::AddFOp::create(nb, ll, a[2], prod));
         });
     // Both tile products are marked for kestrel-vectorize-contractions.
-    scores.getDefiningOp()->setAttr("kestrel.contraction", b.getUnitAttr());
+    scores.getDefiningOp()->setAttr(decision::kContraction, b.getUnitAttr());
 
     bindDims(ctx, r, c);
     AffineMap id2 = e.map(2, {r, c}), row = e.map(2, {r});
@@ -537,7 +538,7 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
           Value prod = arith::MulFOp::create(nb, ll, a[0], toF32(nb, ll, a[1]));
           yield(nb, ll, arith::AddFOp::create(nb, ll, a[2], prod));
         });
-    accNew.getDefiningOp()->setAttr("kestrel.contraction", b.getUnitAttr());
+    accNew.getDefiningOp()->setAttr(decision::kContraction, b.getUnitAttr());
     (void)Dv;
     return {mNew, lNew, accNew};
   }
@@ -545,20 +546,9 @@ struct FuseAttention : OpRewritePattern<AttentionOp> {
 
 struct FuseIOAwarePass : kestrel::impl::FuseIOAwareBase<FuseIOAwarePass> {
   void runOnOperation() override {
-    // A denoise step's vocabulary block must be one positive size.
-    WalkResult valid = getOperation().walk([](DenoiseStepOp op) {
-      Attribute attr = op->getAttr("kestrel.tile");
-      auto tile = dyn_cast_or_null<DenseI64ArrayAttr>(attr);
-      if (attr && (!tile || tile.size() != 1 || tile[0] <= 0)) {
-        op.emitOpError("kestrel.tile of a denoise step must hold one "
-                       "positive vocabulary block, got ")
-            << attr;
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
-    if (valid.wasInterrupted())
-      return signalPassFailure();
+    // The recorded decisions (kestrel.tile, kestrel.chunk,
+    // kestrel.tile_classes) are typed attributes checked by the IR
+    // verifier (DecisionAttrs.cpp) before this pass runs.
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseAttention>(&getContext());
     populateChunkedRecurrencePatterns(patterns);

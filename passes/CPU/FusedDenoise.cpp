@@ -13,8 +13,8 @@
 // then the lanes are combined: M = max m, x̂ = the smallest idx among the
 // lanes with m = M (the first maximum, as the reference), and
 // Σ_v e^(l − M) = Σ_lanes s · e^(m − M). W is the op's vocabulary block
-// `kestrel.tile = array<i64: W>` (kestrel-tile), else 16; the pass rejects
-// a malformed one. A last, partial group of W
+// `kestrel.tile = #kestrel.vocab_block<W>` (kestrel-tile), else 16; the
+// forall records the W it used the same way. A last, partial group of W
 // entries is read with −inf padding. The selection stage (confidence,
 // rank, policy, new tokens) is the reference lowering's
 // (replaceDenoiseStepWithSelection). Temperature sampling keeps the
@@ -60,11 +60,8 @@ struct FuseDenoiseStep : OpRewritePattern<DenoiseStepOp> {
     Type f32 = rw.getF32Type(), i64 = rw.getI64Type();
     // The vocabulary block chosen by kestrel-tile, else 16.
     int64_t W = kLanes;
-    if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.tile")) {
-      if (tile.size() != 1 || tile[0] <= 0)
-        return rw.notifyMatchFailure(op, "malformed kestrel.tile");
-      W = tile[0];
-    }
+    if (auto tile = op->getAttrOfType<VocabBlockAttr>(decision::kTile))
+      W = tile.getEntries();
     const int64_t full = V / W * W;
     auto vf = VectorType::get({W}, f32);
     auto vi = VectorType::get({W}, i64);
@@ -133,7 +130,7 @@ struct FuseDenoiseStep : OpRewritePattern<DenoiseStepOp> {
               [&](OpBuilder &nb, Location, Value v0, ValueRange st) {
                 scf::YieldOp::create(nb, l, step(nb, v0, true, st));
               });
-          loop->setAttr("kestrel.denoise_one_pass", b.getUnitAttr());
+          loop->setAttr(decision::kDenoiseOnePass, b.getUnitAttr());
           state.assign(loop.getResults().begin(), loop.getResults().end());
           if (V % W)
             state = step(b, arith::ConstantIndexOp::create(b, l, full),
@@ -179,7 +176,7 @@ struct FuseDenoiseStep : OpRewritePattern<DenoiseStepOp> {
           tensor::ParallelInsertSliceOp::create(b, l, sumCell, args[3], offsets,
                                                 sizes, strides);
         });
-    forall->setAttr("kestrel.denoise_lanes", rw.getI64IntegerAttr(W));
+    forall->setAttr(decision::kTile, VocabBlockAttr::get(rw.getContext(), W));
     replaceDenoiseStepWithSelection(rw, op, forall.getResult(0),
                                     forall.getResult(1), Value(), Value());
     return success();

@@ -33,11 +33,12 @@
 // output would be infinite, as in the reference lowering. NaN weights are
 // routed (P != 0 is unordered-or-not-equal) and propagate.
 //
-// The register tile [MR, nr] is the op's `kestrel.tile` (kestrel-tile) or
-// else the pass options; the packed row space is sized by
-// `kestrel.moe_bounds` (kestrel-specialize-sparsity) when present. The tile
-// used is recorded on the rewritten loops as
-// `kestrel.moe_tile = array<i64: MR, NR>` with `kestrel.moe_stage` naming
+// The register tile [MR, nr] is the op's `kestrel.tile =
+// #kestrel.moe_register_tile<...>` (kestrel-tile) or else the pass options;
+// the packed row space is sized by `#kestrel.moe_bounds`
+// (kestrel-specialize-sparsity) when present. The tile used is recorded on
+// the rewritten loops as `kestrel.tile = #kestrel.moe_register_tile<rows =
+// MR, cols = NR>` with `kestrel.moe_stage = #kestrel.moe_stage<...>` naming
 // the stage; NR is the largest power-of-two divisor of the dimension at
 // most `nr` (so every panel is a whole vector).
 //
@@ -105,7 +106,7 @@ static SmallVector<Value> microKernel(OpBuilder &b, Location loc, RowAccess aAt,
         }
         scf::YieldOp::create(nb, l, next);
       });
-  loop->setAttr("kestrel.micro_kernel", b.getUnitAttr());
+  loop->setAttr(decision::kMicroKernel, b.getUnitAttr());
   return SmallVector<Value>(loop.getResults().begin(), loop.getResults().end());
 }
 
@@ -138,7 +139,7 @@ static Value packPanel(OpBuilder &b, Location loc, Value w, Value expert,
                 .getResult();
         scf::YieldOp::create(nb, l, next);
       });
-  loop->setAttr("kestrel.moe_pack", b.getUnitAttr());
+  loop->setAttr(decision::kMoePack, b.getUnitAttr());
   return loop.getResult(0);
 }
 
@@ -161,7 +162,7 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
   /// ([rows, cols] f32); `body(b, loc, slice, col)` returns the new value of
   /// the [rows, NR] slice at global column `col`.
   Value panelForall(
-      OpBuilder &rw, Location loc, Value shared, int64_t width, StringRef stage,
+      OpBuilder &rw, Location loc, Value shared, int64_t width, MoeStage stage,
       function_ref<Value(OpBuilder &, Location, Value, Value)> body) const {
     auto type = cast<RankedTensorType>(shared.getType());
     const int64_t rows = type.getDimSize(0), cols = type.getDimSize(1);
@@ -187,8 +188,10 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
           tensor::ParallelInsertSliceOp::create(b, l, result, args[1], offsets,
                                                 sizes, strides);
         });
-    forall->setAttr("kestrel.moe_stage", rw.getStringAttr(stage));
-    forall->setAttr("kestrel.moe_tile", rw.getDenseI64ArrayAttr({mr, width}));
+    forall->setAttr(decision::kMoeStage,
+                    MoeStageAttr::get(rw.getContext(), stage));
+    forall->setAttr(decision::kTile,
+                    MoeRegisterTileAttr::get(rw.getContext(), mr, width));
     return forall.getResult(0);
   }
 
@@ -321,10 +324,11 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
   LogicalResult matchAndRewrite(MoeOp op, PatternRewriter &rw) const override {
     // The register tile chosen by kestrel-tile, when it ran, wins over the
     // pass options.
-    // (Both attributes were validated by the pass before any rewrite.)
-    if (auto tile = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.tile")) {
-      if (tile[0] != mr || tile[1] != nr)
-        return MoeDispatchPattern(op.getContext(), tile[0], tile[1])
+    // (Both typed attributes were checked by the IR verifier.)
+    if (auto tile = op->getAttrOfType<MoeRegisterTileAttr>(decision::kTile)) {
+      if (tile.getRows() != mr || tile.getCols() != nr)
+        return MoeDispatchPattern(op.getContext(), tile.getRows(),
+                                  tile.getCols())
             .rewrite(op, rw);
     }
     return rewrite(op, rw);
@@ -397,7 +401,8 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
                                ValueRange{next, perToken.getResult(1),
                                           perToken.getResult(2), bnd});
         });
-    perExpert->setAttr("kestrel.moe_stage", rw.getStringAttr("dispatch"));
+    perExpert->setAttr(decision::kMoeStage,
+                       MoeStageAttr::get(rw.getContext(), MoeStage::Dispatch));
     return {perExpert.getResult(1), perExpert.getResult(2),
             perExpert.getResult(3)};
   }
@@ -415,7 +420,7 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
     Value tok = dp.tok, pw = dp.pw, bounds = dp.bounds;
     // Down projection and combine: out [N, d] f32, panels of d.
     return panelForall(
-        rw, loc, emptyF32(rw, loc, {N, d}), dW, "down",
+        rw, loc, emptyF32(rw, loc, {N, d}), dW, MoeStage::Down,
         [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
           IREmitter ne(b, l);
           Value c0 = ne.idx(0);
@@ -557,9 +562,8 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
     // Dispatch by counting sort into a packed, MR-padded row space, sized
     // by the bound kestrel-specialize-sparsity derived from k (or c) and E.
     int64_t routedMax = std::min(N * E, assignments);
-    if (auto bounds =
-            op->getAttrOfType<DenseI64ArrayAttr>("kestrel.moe_bounds"))
-      routedMax = std::min(routedMax, bounds[0]);
+    if (auto bounds = op->getAttrOfType<MoeBoundsAttr>(decision::kMoeBounds))
+      routedMax = std::min(routedMax, bounds.getPairs());
     const int64_t rowsMax = routedMax + E * (mr - 1);
     Dispatched dp = dispatchRows(rw, loc, p, N, E, rowsMax);
     Value tok = dp.tok, bounds = dp.bounds;
@@ -571,7 +575,7 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
           return tensor::ExtractOp::create(b, l, tok, ValueRange{r});
         });
     Value h = panelForall(
-        rw, loc, emptyF32(rw, loc, {rowsMax, ff}), ffW, "up",
+        rw, loc, emptyF32(rw, loc, {rowsMax, ff}), ffW, MoeStage::Up,
         [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
           SmallVector<Value> iters = {slice};
           return forExperts(
@@ -599,7 +603,7 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
                 b, l, r, arith::ConstantIndexOp::create(b, l, N - 1));
           });
       hs = panelForall(
-          rw, loc, emptyF32(rw, loc, {nPad, fs}), fsW, "shared_up",
+          rw, loc, emptyF32(rw, loc, {nPad, fs}), fsW, MoeStage::SharedUp,
           [&](OpBuilder &b, Location l, Value slice, Value col) -> Value {
             IREmitter ne(b, l);
             Value p1 = packPanel(b, l, s1, Value(), col, d, fsW,
@@ -630,28 +634,9 @@ struct MoeDispatchPass : kestrel::impl::MoeDispatchBase<MoeDispatchPass> {
                                "positive");
       return signalPassFailure();
     }
-    // The recorded decisions must be well formed before anything is
-    // rewritten (nothing half-rewritten on failure).
-    WalkResult valid = getOperation().walk([](MoeOp op) {
-      auto tile = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.tile");
-      if (op->hasAttr("kestrel.tile") &&
-          (!tile || tile.size() != 2 || tile[0] <= 0 || tile[1] <= 0)) {
-        op.emitOpError("kestrel.tile must hold two positive sizes "
-                       "[rows, columns], got ")
-            << op->getAttr("kestrel.tile");
-        return WalkResult::interrupt();
-      }
-      auto bounds = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.moe_bounds");
-      if (op->hasAttr("kestrel.moe_bounds") &&
-          (!bounds || bounds.size() != 2 || bounds[0] < 0 || bounds[1] < 0)) {
-        op.emitOpError("kestrel.moe_bounds must hold two sizes >= 0, got ")
-            << op->getAttr("kestrel.moe_bounds");
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
-    if (valid.wasInterrupted())
-      return signalPassFailure();
+    // The recorded decisions (kestrel.tile, kestrel.moe_bounds) are typed
+    // attributes checked by the IR verifier (DecisionAttrs.cpp) before any
+    // pass runs, so nothing is half-rewritten on a malformed one.
     RewritePatternSet patterns(&getContext());
     patterns.add<MoeDispatchPattern>(&getContext(), mr, nr);
     GreedyRewriteConfig config;

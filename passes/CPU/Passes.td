@@ -37,7 +37,7 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     result is `m + log l` of the final running statistics (`-inf` where
     `l = 0`), written as a second output of the `scf.forall`.
 
-    Every `kestrel.gated_recurrence` with `kestrel.chunk = C` becomes the
+    Every `kestrel.gated_recurrence` with `kestrel.chunk = #kestrel.chunk<C>` becomes the
     chunked form of docs/ops.md §2: an `scf.forall` over (batch, head)
     carrying the f32 state through an `scf.for` over the full chunks (then a
     statically shaped shorter tail chunk when C does not divide T). Per
@@ -55,8 +55,8 @@ def FuseIOAware : Pass<"kestrel-fuse-io-aware", "::mlir::func::FuncOp"> {
     Every greedy `kestrel.denoise_step` (no `temperature`) reads its logits
     once: an `scf.forall` over the (batch, position) pairs, each keeping W
     vector lanes of online (max, Σ e^(l − max), first argmax) over the
-    vocabulary (W = its `kestrel.tile = array<i64: W>` from kestrel-tile,
-    else 16; recorded as `kestrel.denoise_lanes = W`), combined across lanes
+    vocabulary (W = its `kestrel.tile = #kestrel.vocab_block<W>` from
+    kestrel-tile, else 16; recorded on the forall the same way), combined across lanes
     at the end; the selection stage (confidence, rank, policy) is the
     reference lowering's. Sampling keeps the reference two-pass form.
   }];
@@ -78,17 +78,17 @@ def MoeDispatch : Pass<"kestrel-moe-dispatch", "::mlir::func::FuncOp"> {
 
     - the per-(token, expert) routing weight `P[n, e]` is built as in the
       reference; a sequential counting sort (`kestrel.moe_stage =
-      "dispatch"`) lists, per expert and in token order, the tokens with
+      #kestrel.moe_stage<dispatch>`) lists, per expert and in token order, the tokens with
       `P != 0` and their weights, in a packed row space where each expert's
       rows are padded to whole `mr`-row tiles. Weight-0 assignments (dropped
       by capacity) and out-of-range indices never enter a list;
-    - `"up"`: an `scf.forall` over `NR`-column panels of `ff` runs, for
+    - `up`: an `scf.forall` over `NR`-column panels of `ff` runs, for
       every expert and row tile, two register-tiled micro-kernels
       (`x[tok] W1[e]`, `x[tok] W3[e]`: an `scf.for` over the reduction
       carrying `mr` accumulators `vector<NR x f32>`, marked
       `kestrel.micro_kernel`) and stores `silu(a) ⊙ g` (f32);
-    - `"shared_up"`: the same over all tokens for the shared experts;
-    - `"down"`: an `scf.forall` over `NR`-column panels of `d` (no two
+    - `shared_up`: the same over all tokens for the shared experts;
+    - `down`: an `scf.forall` over `NR`-column panels of `d` (no two
       threads write one output element) starts from the shared experts'
       output (or 0) and scatter-adds `P · (h W2[e])` into the routed tokens'
       rows, skipping padding rows.
@@ -96,7 +96,7 @@ def MoeDispatch : Pass<"kestrel-moe-dispatch", "::mlir::func::FuncOp"> {
     The register tile `[mr, nr]` is the op's `kestrel.tile` when
     kestrel-tile recorded one, else the options. `NR` is the largest power
     of two at most `nr` dividing the panel's dimension; each forall carries
-    `kestrel.moe_tile = array<i64: mr, NR>`. With `kestrel.moe_bounds`
+    `kestrel.tile = #kestrel.moe_register_tile<rows = mr, cols = NR>`. With `kestrel.moe_bounds`
     (kestrel-specialize-sparsity) the packed row space holds
     `pairs + E·(mr − 1)` rows, else `min(N·E, #assignments) + E·(mr − 1)`.
     Arithmetic is f32 with one rounding of the result, as the reference.

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/DecisionAttrs.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -53,12 +54,12 @@ struct VectorizeContractionsPass
     }
     SmallVector<linalg::GenericOp> candidates;
     getOperation().walk([&](linalg::GenericOp op) {
-      if (op->hasAttr("kestrel.contraction"))
+      if (op->hasAttr(kestrel::decision::kContraction))
         candidates.push_back(op);
     });
     IRRewriter rewriter(&getContext());
     for (linalg::GenericOp op : candidates) {
-      op->removeAttr("kestrel.contraction");
+      op->removeAttr(kestrel::decision::kContraction);
       if (!fits(op, mr, nr))
         continue;
       rewriter.setInsertionPoint(op);

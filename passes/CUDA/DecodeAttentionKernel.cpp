@@ -133,7 +133,7 @@ std::string planDecode(DecodeAttentionOp op, int64_t splitKeysOption,
   // Register prefetch costs 2 x 16 bytes x vectors per thread; with many
   // rows the accumulators need those registers (ptxas spills otherwise).
   p.prefetch = p.R <= 8;
-  if (auto attr = op->getAttrOfType<BoolAttr>("kestrel.decode_prefetch"))
+  if (auto attr = op->getAttrOfType<BoolAttr>(decision::kDecodePrefetch))
     p.prefetch = attr.getValue();
   p.rowGroups = kThreads / p.Bc;
   p.rowsB = ceilDiv(p.R, p.rowGroups);
@@ -142,7 +142,7 @@ std::string planDecode(DecodeAttentionOp op, int64_t splitKeysOption,
   int64_t keys;
   // A `kestrel.split_keys` attribute on the op overrides the option (one
   // op of a module can be tuned alone, e.g. by the decode bench).
-  if (auto attr = op->getAttrOfType<IntegerAttr>("kestrel.split_keys");
+  if (auto attr = op->getAttrOfType<IntegerAttr>(decision::kSplitKeys);
       attr && attr.getInt() > 0)
     splitKeysOption = attr.getInt();
   if (splitKeysOption > 0) {

@@ -25,9 +25,8 @@ inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 /// Attributes the passes before the KV kernels may leave on the ops: they
 /// record decisions, not semantics.
 inline bool isKnownAnnotation(llvm::StringRef name) {
-  return name == "kestrel.kv_layout_reason" ||
-         name == "kestrel.kv_layout_from" || name == "kestrel.split_keys" ||
-         name == "kestrel.decode_prefetch";
+  return name == decision::kKVLayoutReason || name == decision::kKVLayoutFrom ||
+         name == decision::kSplitKeys || name == decision::kDecodePrefetch;
 }
 
 /// Elements per 16-byte vector of `elem`.

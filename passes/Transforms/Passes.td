@@ -25,12 +25,22 @@ def Recognize : Pass<"kestrel-recognize", "::mlir::func::FuncOp"> {
     looked through) become one `kestrel.rms_norm` (weight all ones when there
     is none; eps and the weight [N] or [1, ..., N] must be constants, eps
     >= 0). The matched ops left without users are erased; every other
-    subgraph is left as it is. No options. Attention, RoPE, MoE routing and
-    the causal conv1d are still recognized by the ONNX importer
-    (lib/Import/OnnxRecognize*.cpp); docs/cli.md (Recognized subgraphs)
-    gives the plan for moving them here.
+    subgraph is left as it is.
+
+    Before RMSNorm, one pattern per family (passes/Transforms/Recognize*.cpp;
+    every constant checked element by element):
+    attention `softmax([mask](([scale ·] Q @ transpose(K)))) @ V` on rank-4
+    f32 (mask: addf of a constant 0/-inf causal mask, or select with a
+    constant triangular i1 and -inf; scale: mulf/divf by a constant; K, V
+    taken from before a repeat_kv) -> `kestrel.attention`; rotate-half RoPE
+    with constant cos/sin tables (extract_slice + concat) -> `kestrel.rope`;
+    the dense-mask top-k expert loop over a `kestrel.top_k` ->
+    `kestrel.route` + `kestrel.moe` (expert weights stacked); the causal
+    depthwise conv1d (padded left by K-1, cropped, optional bias and SiLU)
+    -> `kestrel.causal_conv1d`. No options.
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def SelectKVLayout : Pass<"kestrel-select-kv-layout", "::mlir::func::FuncOp"> {
@@ -76,10 +86,11 @@ def SpecializeSparsity : Pass<"kestrel-specialize-sparsity",
     pair exactly (element by element, tiles need not align with blocks) and
     records the decision in the IR:
 
-    - `kestrel.tile_classes`: a dense `tensor<nQ x nK x i8>` with 0 = skipped
-      (no visible key: never computed), 1 = full (every key visible: no mask
-      arithmetic), 2 = partial (masked element-wise);
-    - `kestrel.tile_counts = array<i64: skipped, full, partial>`.
+    `kestrel.tile_classes = #kestrel.tile_classes<["p..", "fp.", ...],
+    skipped = .., full = .., partial = ..>`: one string per query tile, one
+    character per key tile, `.` = skipped (no visible key: never computed),
+    `f` = full (every key visible: no mask arithmetic), `p` = partial
+    (masked element-wise), followed by the count of each class.
 
     Ops without `kestrel.tile` are tiled with `block-q` × `block-k`.
     Runtime `key_lengths` are not static and can only hide keys: the classes
@@ -88,7 +99,8 @@ def SpecializeSparsity : Pass<"kestrel-specialize-sparsity",
     For every `kestrel.moe` with static shapes, specializes on the routing's
     `k` (token choice, `indices [N, k]`) or capacity `c` (expert choice,
     `[E, c]`) and the number of experts `E`: records
-    `kestrel.moe_bounds = array<i64: pairs, per_expert>`, the most routed
+    `kestrel.moe_bounds = #kestrel.moe_bounds<pairs = .., per_expert = ..>`,
+    the most routed
     (token, expert) pairs (`N·min(k, E)`, resp. `E·min(c, N)`) and the most
     tokens one expert can receive (`N`, resp. `min(c, N)`).
     kestrel-moe-dispatch sizes its packed row space from them.
@@ -105,7 +117,8 @@ def Tile : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
   let summary = "Choose the tile sizes of attention for the target's cache";
   let description = [{
     Records on every `kestrel.attention` the query × key tile
-    `kestrel.tile = array<i64: Br, Bc>` that the fused lowering iterates over.
+    `kestrel.tile = #kestrel.attention_tiles<query = Br, key = Bc>` that the
+    fused lowering iterates over.
     Unless `block-q`/`block-k` override it, the tile is the largest square of
     128, 64, 32 or 16 whose working set (Q, K and V tiles, the Br×Bc score
     tile and the Br×Dv accumulator, in f32) fits in `cache-kib`, clamped to
@@ -115,12 +128,13 @@ def Tile : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     An existing `kestrel.tile` is kept.
 
     Every `kestrel.gated_recurrence` gets its chunk length
-    `kestrel.chunk = C : i64` (`chunk-size`, clamped to the sequence length;
+    `kestrel.chunk = #kestrel.chunk<C>` (`chunk-size`, clamped to the sequence length;
     an existing `kestrel.chunk` is kept), which kestrel-fuse-io-aware turns
     into the chunked form.
 
     Every `kestrel.moe` with static expert weights gets the register tile
-    of its expert products, `kestrel.tile = array<i64: MR, NR>` (read by
+    of its expert products,
+    `kestrel.tile = #kestrel.moe_register_tile<rows = MR, cols = NR>` (read by
     kestrel-moe-dispatch): `MR = moe-rows` token rows and, unless
     `moe-cols` sets it, `NR` = the widest of 16, 8, 4 weight columns whose
     packed panels fit `cache-kib` (the W1 and W3 panels, `2·d·NR` f32, and
@@ -128,7 +142,7 @@ def Tile : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     existing `kestrel.tile` is kept.
 
     Every `kestrel.denoise_step` with static shapes gets its vocabulary
-    block `kestrel.tile = array<i64: W>`: the entries each step of the
+    block `kestrel.tile = #kestrel.vocab_block<W>`: the entries each step of the
     one-pass form (kestrel-fuse-io-aware) reads per position, one per
     vector lane (`denoise-lanes` rounded down to a power of two, capped at
     V). An existing `kestrel.tile` is kept.

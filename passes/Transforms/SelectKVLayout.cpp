@@ -230,7 +230,7 @@ struct SelectKVLayoutPass
     Builder b(&getContext());
     auto record = [&](const std::string &reason) {
       for (Operation *op : c.ops)
-        op->setAttr("kestrel.kv_layout_reason", b.getStringAttr(reason));
+        op->setAttr(decision::kKVLayoutReason, b.getStringAttr(reason));
     };
     KVLayoutAttr current = layoutOf(c.ops.front());
     for (Operation *op : c.ops)
@@ -280,7 +280,7 @@ struct SelectKVLayoutPass
            "; the function creates the cache, so "
            "it takes this layout at no cost");
     for (Operation *op : c.ops)
-      op->setAttr("kestrel.kv_layout_from", current);
+      op->setAttr(decision::kKVLayoutFrom, current);
   }
 
   /// Retypes every cache of `c` from `from` to `to`.

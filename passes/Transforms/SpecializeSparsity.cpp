@@ -4,7 +4,7 @@
 // (query tile, key tile) pairs see no key (skipped), see every key (full:
 // no mask arithmetic) or need the mask (partial), from the op's static mask
 // (causal/window/sinks and the block-sparse map; AttentionMask.h). The
-// classes are recorded in the IR as a dense i8 table, which is what
+// classes are recorded in the IR as #kestrel.tile_classes, which is what
 // kestrel-fuse-io-aware specializes on and what tests check. Runtime key
 // lengths can only hide more keys: fuse-io-aware refines "full" at run time.
 // For kestrel.moe, the static k (or expert capacity c) and E bound the
@@ -35,7 +35,7 @@ struct SpecializeSparsityPass
   /// MoE: from the static k (token choice) or c (expert choice) and E,
   /// the most (token, expert) pairs the routing can make and the most
   /// tokens one expert can receive, recorded as
-  /// `kestrel.moe_bounds = array<i64: pairs, per_expert>`.
+  /// `kestrel.moe_bounds = #kestrel.moe_bounds<pairs = .., per_expert = ..>`.
   /// kestrel-moe-dispatch sizes its packed row space from them.
   static void boundMoe(MoeOp op) {
     auto idx = cast<RankedTensorType>(op.getIndices().getType());
@@ -56,8 +56,8 @@ struct SpecializeSparsityPass
       perExpert = N;
       pairs = N * std::min(cols, E);
     }
-    op->setAttr("kestrel.moe_bounds",
-                DenseI64ArrayAttr::get(op.getContext(), {pairs, perExpert}));
+    op->setAttr(decision::kMoeBounds,
+                MoeBoundsAttr::get(op.getContext(), pairs, perExpert));
   }
 
   void runOnOperation() override {
@@ -67,22 +67,19 @@ struct SpecializeSparsityPass
           !op.getKey().getType().hasStaticShape())
         return WalkResult::advance();
       MLIRContext *ctx = op.getContext();
-      auto tile = op->getAttrOfType<DenseI64ArrayAttr>("kestrel.tile");
+      // (A malformed or misplaced tile fails the IR verifier before this.)
+      auto tile = op->getAttrOfType<AttentionTilesAttr>(decision::kTile);
       if (!tile) {
         if (blockQ <= 0 || blockK <= 0) {
           op.emitError("kestrel-specialize-sparsity: block-q and block-k must "
                        "be positive");
           return WalkResult::interrupt();
         }
-        tile = DenseI64ArrayAttr::get(ctx, {blockQ, blockK});
-        op->setAttr("kestrel.tile", tile);
-      }
-      if (tile.size() != 2 || tile[0] <= 0 || tile[1] <= 0) {
-        op.emitError("kestrel.tile must hold two positive sizes, got ") << tile;
-        return WalkResult::interrupt();
+        tile = AttentionTilesAttr::get(ctx, blockQ, blockK);
+        op->setAttr(decision::kTile, tile);
       }
       int64_t T = op.getQueryLen(), S = op.getKeyLen();
-      int64_t br = tile[0], bc = tile[1];
+      int64_t br = tile.getQuery(), bc = tile.getKey();
       int64_t nQ = llvm::divideCeil(T, br), nK = llvm::divideCeil(S, bc);
       AttentionMask mask(T, S, op.getCausal(),
                          static_cast<int64_t>(op.getWindow().value_or(0)),
@@ -96,20 +93,14 @@ struct SpecializeSparsityPass
       }
       SmallVector<int8_t> classes;
       classes.reserve(nQ * nK);
-      int64_t counts[3] = {0, 0, 0};
       for (int64_t i = 0; i < nQ; ++i)
         for (int64_t j = 0; j < nK; ++j) {
           TileClass c = mask.classify(i * br, std::min(T, (i + 1) * br), j * bc,
                                       std::min(S, (j + 1) * bc));
           classes.push_back(static_cast<int8_t>(c));
-          ++counts[static_cast<int>(c)];
         }
-      auto type = RankedTensorType::get({nQ, nK}, IntegerType::get(ctx, 8));
-      op->setAttr("kestrel.tile_classes",
-                  DenseElementsAttr::get(type, ArrayRef<int8_t>(classes)));
-      op->setAttr(
-          "kestrel.tile_counts",
-          DenseI64ArrayAttr::get(ctx, {counts[0], counts[1], counts[2]}));
+      op->setAttr(decision::kTileClasses,
+                  TileClassesAttr::get(ctx, nQ, nK, classes));
       return WalkResult::advance();
     });
     if (result.wasInterrupted())

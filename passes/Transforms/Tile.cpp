@@ -2,11 +2,12 @@
 //
 // Chooses Br × Bc for every kestrel.attention so that one tile's working set
 // (Q, K, V tiles, the score tile and the accumulator, f32) stays in cache,
-// and records it as `kestrel.tile`: the decision is visible in the IR and
-// every later pass reads it from there. A block-sparse map caps the tile at
-// its block sizes so that whole tiles can be skipped. Gated recurrences get
-// their chunk length `kestrel.chunk = C` (clamped to T) for the chunked form.
-// MoE layers get the register tile [MR, NR] of their expert products, NR
+// and records it as `kestrel.tile = #kestrel.attention_tiles<...>`: the
+// decision is visible in the IR and every later pass reads it from there. A
+// block-sparse map caps the tile at its block sizes so that whole tiles can be
+// skipped. Gated recurrences get their chunk length `#kestrel.chunk<C>`
+// (clamped to T) for the chunked form. MoE layers get the register tile
+// #kestrel.moe_register_tile<rows = MR, cols = NR> of their expert products, NR
 // chosen so that the packed weight panels stay in cache.
 //
 //===----------------------------------------------------------------------===//
@@ -39,13 +40,12 @@ struct TilePass : kestrel::impl::TileBase<TilePass> {
       return signalPassFailure();
     }
     getOperation().walk([&](GatedRecurrenceOp op) {
-      if (op->hasAttr("kestrel.chunk") ||
+      if (op->hasAttr(decision::kChunk) ||
           !op.getQuery().getType().hasStaticShape())
         return;
       int64_t chunk = std::min<int64_t>(chunkSize, op.getSeqLen());
-      op->setAttr("kestrel.chunk",
-                  IntegerAttr::get(IntegerType::get(op.getContext(), 64),
-                                   std::max<int64_t>(chunk, 1)));
+      op->setAttr(decision::kChunk,
+                  ChunkAttr::get(op.getContext(), std::max<int64_t>(chunk, 1)));
     });
     if (denoiseLanes <= 0) {
       getOperation().emitError("kestrel-tile: denoise-lanes must be > 0");
@@ -55,18 +55,17 @@ struct TilePass : kestrel::impl::TileBase<TilePass> {
     // entries read per vector step of each position's loop (the lanes of
     // its online max/sum/argmax), capped at the vocabulary.
     getOperation().walk([&](DenoiseStepOp op) {
-      if (op->hasAttr("kestrel.tile") ||
+      if (op->hasAttr(decision::kTile) ||
           !op.getLogits().getType().hasStaticShape())
         return;
       int64_t vocab = op.getLogits().getType().getDimSize(2);
       int64_t lanes = 1;
       while (lanes * 2 <= std::min<int64_t>(denoiseLanes, vocab))
         lanes *= 2;
-      op->setAttr("kestrel.tile",
-                  DenseI64ArrayAttr::get(op.getContext(), {lanes}));
+      op->setAttr(decision::kTile, VocabBlockAttr::get(op.getContext(), lanes));
     });
     getOperation().walk([&](MoeOp op) {
-      if (op->hasAttr("kestrel.tile"))
+      if (op->hasAttr(decision::kTile))
         return;
       // Register tile of the expert products (kestrel-moe-dispatch):
       // MR token rows × NR weight columns. NR: the widest of 16, 8, 4 whose
@@ -83,12 +82,12 @@ struct TilePass : kestrel::impl::TileBase<TilePass> {
           cols = c;
           break;
         }
-      op->setAttr("kestrel.tile",
-                  DenseI64ArrayAttr::get(op.getContext(),
-                                         {moeRows, moeCols ? moeCols : cols}));
+      op->setAttr(decision::kTile,
+                  MoeRegisterTileAttr::get(op.getContext(), moeRows,
+                                           moeCols ? moeCols : cols));
     });
     getOperation().walk([&](AttentionOp op) {
-      if (op->hasAttr("kestrel.tile") ||
+      if (op->hasAttr(decision::kTile) ||
           !op.getQuery().getType().hasStaticShape() ||
           !op.getKey().getType().hasStaticShape())
         return;
@@ -113,8 +112,8 @@ struct TilePass : kestrel::impl::TileBase<TilePass> {
       }
       br = std::min(br, op.getQueryLen());
       bc = std::min(bc, op.getKeyLen());
-      op->setAttr("kestrel.tile",
-                  DenseI64ArrayAttr::get(op.getContext(), {br, bc}));
+      op->setAttr(decision::kTile,
+                  AttentionTilesAttr::get(op.getContext(), br, bc));
     });
   }
 };

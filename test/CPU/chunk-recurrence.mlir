@@ -6,7 +6,7 @@
 // (batch, head), a loop over the two full chunks carrying the [Dk, Dv] state
 // and this head's output rows, then the statically shaped tail chunk of 2.
 // TILE-LABEL: func @gated_delta
-// TILE: kestrel.gated_recurrence {{.*}} {kestrel.chunk = 10 : i64}
+// TILE: kestrel.gated_recurrence {{.*}} {kestrel.chunk = #kestrel.chunk<10>}
 // CHECK-LABEL: func @gated_delta
 // CHECK-NOT: kestrel.gated_recurrence
 // CHECK: scf.forall (%[[B:.*]], %[[H:.*]]) in (1, 2) shared_outs(%[[OUT:.*]] = %{{.*}}, %[[ST:.*]] = %{{.*}})
@@ -58,7 +58,7 @@ func.func @gated_delta(%q: tensor<1x2x10x8xf32>, %k: tensor<1x1x10x8xf32>, %v: t
 // chunk-size=4 and T divisible by it, no tail; no exponential anywhere and
 // no forward substitution; the initial state is added to a fresh zero state.
 // TILE-LABEL: func @linear
-// TILE: kestrel.chunk = 64 : i64
+// TILE: kestrel.chunk = #kestrel.chunk<64>
 // CHECK-LABEL: func @linear
 // CHECK: scf.forall
 // CHECK:   linalg.fill
@@ -81,7 +81,7 @@ func.func @linear(%q: tensor<1x1x100x8xf16>, %v: tensor<1x1x100x4xf16>, %s0: ten
 // time), else the exact form with an exponent per term; the block below the
 // diagonal is a plain product.
 // TILE-LABEL: func @gla
-// TILE: kestrel.chunk = 32 : i64
+// TILE: kestrel.chunk = #kestrel.chunk<32>
 // CHECK-LABEL: func @gla
 // CHECK: scf.for %{{.*}} = %c0 to %c2 step %c1
 // CHECK:   linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]{{.*}}outs(%{{.*}} : tensor<32x8xf32>)
@@ -100,7 +100,7 @@ func.func @linear(%q: tensor<1x1x100x8xf16>, %v: tensor<1x1x100x4xf16>, %s0: ten
 // CHECK:   ins({{.*}} : tensor<16x8xf32>, tensor<8x16xf32>) outs({{.*}} : tensor<16x16xf32>) attrs = {kestrel.contraction}
 // CHECK:   tensor.insert_slice {{.*}}[16, 0] [16, 16] [1, 1] : tensor<16x16xf32> into tensor<32x32xf32>
 func.func @gla(%q: tensor<1x1x64x8xf32>, %v: tensor<1x1x64x4xf32>, %g: tensor<1x1x64x8xf32>) -> (tensor<1x1x64x4xf32>, tensor<1x1x8x4xf32>) {
-  %o, %s = kestrel.gated_recurrence %q, %q, %v gate = vector log_gate(%g : tensor<1x1x64x8xf32>) {kestrel.chunk = 32 : i64}
+  %o, %s = kestrel.gated_recurrence %q, %q, %v gate = vector log_gate(%g : tensor<1x1x64x8xf32>) {kestrel.chunk = #kestrel.chunk<32>}
       : tensor<1x1x64x8xf32>, tensor<1x1x64x8xf32>, tensor<1x1x64x4xf32> -> tensor<1x1x64x4xf32>, tensor<1x1x8x4xf32>
   return %o, %s : tensor<1x1x64x4xf32>, tensor<1x1x8x4xf32>
 }

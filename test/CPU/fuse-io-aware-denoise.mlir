@@ -18,7 +18,7 @@
 // CHECK:   vector.reduction <maximumf>
 // CHECK:   vector.reduction <minsi>
 // CHECK:   vector.reduction <add>
-// CHECK: } {kestrel.denoise_lanes = 16 : i64}
+// CHECK: } {kestrel.tile = #kestrel.vocab_block<16>}
 // CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
 func.func @greedy(%l: tensor<2x8x40xbf16>, %t: tensor<2x8xi64>) -> (tensor<2x8xi64>, tensor<2x8xf32>) {
   %n, %c = kestrel.denoise_step %l, %t mask_id = 1000 top_k = 2
@@ -32,7 +32,7 @@ func.func @greedy(%l: tensor<2x8x40xbf16>, %t: tensor<2x8xi64>) -> (tensor<2x8xi
 // CHECK-LABEL: func @whole_groups
 // CHECK: } {kestrel.denoise_one_pass}
 // CHECK-NOT: vector.transfer_read
-// CHECK: kestrel.denoise_lanes = 16
+// CHECK: kestrel.tile = #kestrel.vocab_block<16>
 func.func @whole_groups(%l: tensor<1x4x32xf32>, %t: tensor<1x4xi64>) -> (tensor<1x4xi64>, tensor<1x4xf32>) {
   %n, %c = kestrel.denoise_step %l, %t mask_id = 1000 threshold = 0.9
       : tensor<1x4x32xf32>, tensor<1x4xi64> -> tensor<1x4xi64>, tensor<1x4xf32>
@@ -60,9 +60,9 @@ func.func @sampled(%l: tensor<1x4x32xf32>, %t: tensor<1x4xi64>) -> (tensor<1x4xi
 // CHECK: scf.for {{.*}} to %c16 step %c8 iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xi64>)
 // CHECK: } {kestrel.denoise_one_pass}
 // CHECK: vector.transfer_read %arg0[{{.*}}, %c16], {{[^{]*}} : tensor<1x4x20xf32>, vector<8xf32>
-// CHECK: } {kestrel.denoise_lanes = 8 : i64}
+// CHECK: } {kestrel.tile = #kestrel.vocab_block<8>}
 func.func @recorded_block(%l: tensor<1x4x20xf32>, %t: tensor<1x4xi64>) -> (tensor<1x4xi64>, tensor<1x4xf32>) {
-  %n, %c = kestrel.denoise_step %l, %t mask_id = 1000 top_k = 1 {kestrel.tile = array<i64: 8>}
+  %n, %c = kestrel.denoise_step %l, %t mask_id = 1000 top_k = 1 {kestrel.tile = #kestrel.vocab_block<8>}
       : tensor<1x4x20xf32>, tensor<1x4xi64> -> tensor<1x4xi64>, tensor<1x4xf32>
   return %n, %c : tensor<1x4xi64>, tensor<1x4xf32>
 }

@@ -14,7 +14,7 @@
 // CHECK:     arith.cmpf une
 // CHECK:     tensor.insert
 // CHECK:   arith.ceildivui {{.*}}, %c6
-// CHECK: } {kestrel.moe_stage = "dispatch"}
+// CHECK: } {kestrel.moe_stage = #kestrel.moe_stage<dispatch>}
 // CHECK: linalg.generic {{.*}} outs({{.*}} : tensor<6x32x6xf32>)
 // CHECK: scf.forall ({{.*}}) in (3) shared_outs({{.*}}) -> (tensor<40x48xf32>)
 //       Experts without tokens are skipped; weight panels packed per expert.
@@ -33,10 +33,10 @@
 // CHECK:       } {kestrel.micro_kernel}
 // CHECK:       } {kestrel.micro_kernel}
 // CHECK:       math.exp
-// CHECK: } {kestrel.moe_stage = "up", kestrel.moe_tile = array<i64: 6, 16>}
+// CHECK: } {kestrel.moe_stage = #kestrel.moe_stage<up>, kestrel.tile = #kestrel.moe_register_tile<rows = 6, cols = 16>}
 // CHECK: linalg.generic {{.*}} outs({{.*}} : tensor<2x32x6xf32>)
 // CHECK: scf.forall ({{.*}}) in (5) shared_outs({{.*}}) -> (tensor<12x40xf32>)
-// CHECK: } {kestrel.moe_stage = "shared_up", kestrel.moe_tile = array<i64: 6, 8>}
+// CHECK: } {kestrel.moe_stage = #kestrel.moe_stage<shared_up>, kestrel.tile = #kestrel.moe_register_tile<rows = 6, cols = 8>}
 // CHECK: scf.forall ({{.*}}) in (2) shared_outs({{.*}}) -> (tensor<10x32xf32>)
 //       Shared experts first (full tile, then the partial tile of 4 rows) ...
 // CHECK:   vector.transfer_read %arg8{{.*}} : tensor<40x32xf32>, vector<16xf32>
@@ -53,13 +53,13 @@
 // CHECK:     tensor.extract {{.*}} : tensor<40xindex>
 // CHECK:     tensor.extract {{.*}} : tensor<40xf32>
 // CHECK:     vector.fma
-// CHECK: } {kestrel.moe_stage = "down", kestrel.moe_tile = array<i64: 6, 16>}
+// CHECK: } {kestrel.moe_stage = #kestrel.moe_stage<down>, kestrel.tile = #kestrel.moe_register_tile<rows = 6, cols = 16>}
 // SMALL-LABEL: func @moe_shared
 // SMALL: -> (index, tensor<32xindex>, tensor<32xf32>, tensor<8xindex>)
 // SMALL: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
-// SMALL: kestrel.moe_stage = "up", kestrel.moe_tile = array<i64: 4, 8>
-// SMALL: kestrel.moe_stage = "shared_up", kestrel.moe_tile = array<i64: 4, 8>
-// SMALL: kestrel.moe_stage = "down", kestrel.moe_tile = array<i64: 4, 8>
+// SMALL: kestrel.moe_stage = #kestrel.moe_stage<up>, kestrel.tile = #kestrel.moe_register_tile<rows = 4, cols = 8>
+// SMALL: kestrel.moe_stage = #kestrel.moe_stage<shared_up>, kestrel.tile = #kestrel.moe_register_tile<rows = 4, cols = 8>
+// SMALL: kestrel.moe_stage = #kestrel.moe_stage<down>, kestrel.tile = #kestrel.moe_register_tile<rows = 4, cols = 8>
 func.func @moe_shared(%x: tensor<10x32xf32>, %i: tensor<10x2xi32>, %w: tensor<10x2xf32>,
     %w1: tensor<4x32x48xf32>, %w3: tensor<4x32x48xf32>, %w2: tensor<4x48x32xf32>,
     %s1: tensor<32x40xf32>, %s3: tensor<32x40xf32>, %s2: tensor<40x32xf32>) -> tensor<10x32xf32> {
@@ -80,10 +80,10 @@ func.func @moe_shared(%x: tensor<10x32xf32>, %i: tensor<10x2xi32>, %w: tensor<10
 // CHECK-LABEL: func @moe_expert_choice_bf16
 // CHECK: -> (index, tensor<27xindex>, tensor<27xf32>, tensor<6xindex>)
 // CHECK: arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
-// CHECK: kestrel.moe_stage = "up"
+// CHECK: kestrel.moe_stage = #kestrel.moe_stage<up>
 // CHECK: scf.forall
 // CHECK:   linalg.fill
-// CHECK: kestrel.moe_stage = "down"
+// CHECK: kestrel.moe_stage = #kestrel.moe_stage<down>
 // CHECK: arith.truncf {{.*}} : f32 to bf16
 func.func @moe_expert_choice_bf16(%x: tensor<9x16xbf16>, %i: tensor<3x4xi64>, %w: tensor<3x4xf32>,
     %w1: tensor<3x16x32xbf16>, %w3: tensor<3x16x32xbf16>, %w2: tensor<3x32x16xbf16>) -> tensor<9x16xbf16> {
@@ -115,14 +115,14 @@ func.func @moe_dynamic(%x: tensor<?x16xf32>, %i: tensor<?x2xi32>, %w: tensor<?x2
 // CHECK-LABEL: func @moe_recorded_tile
 // CHECK: -> (index, tensor<15xindex>, tensor<15xf32>, tensor<6xindex>)
 // CHECK: scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>)
-// CHECK: kestrel.moe_stage = "up", kestrel.moe_tile = array<i64: 2, 8>
-// CHECK: kestrel.moe_stage = "down", kestrel.moe_tile = array<i64: 2, 8>
+// CHECK: kestrel.moe_stage = #kestrel.moe_stage<up>, kestrel.tile = #kestrel.moe_register_tile<rows = 2, cols = 8>
+// CHECK: kestrel.moe_stage = #kestrel.moe_stage<down>, kestrel.tile = #kestrel.moe_register_tile<rows = 2, cols = 8>
 // SMALL-LABEL: func @moe_recorded_tile
-// SMALL: kestrel.moe_tile = array<i64: 2, 8>
+// SMALL: kestrel.tile = #kestrel.moe_register_tile<rows = 2, cols = 8>
 func.func @moe_recorded_tile(%x: tensor<9x16xf32>, %i: tensor<3x4xi64>, %w: tensor<3x4xf32>,
     %w1: tensor<3x16x32xf32>, %w3: tensor<3x16x32xf32>, %w2: tensor<3x32x16xf32>) -> tensor<9x16xf32> {
   %y = kestrel.moe %x, %i, %w experts(%w1, %w3, %w2) mode = expert_choice
-      {kestrel.tile = array<i64: 2, 8>, kestrel.moe_bounds = array<i64: 12, 4>}
+      {kestrel.tile = #kestrel.moe_register_tile<rows = 2, cols = 8>, kestrel.moe_bounds = #kestrel.moe_bounds<pairs = 12, per_expert = 4>}
       : tensor<9x16xf32>, tensor<3x4xi64>, tensor<3x4xf32>, tensor<3x16x32xf32>,
         tensor<3x16x32xf32>, tensor<3x32x16xf32> -> tensor<9x16xf32>
   return %y : tensor<9x16xf32>

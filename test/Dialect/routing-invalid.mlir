@@ -303,3 +303,43 @@ func.func @moe_shared_partial(%x: tensor<6x8xf32>, %i: tensor<6x2xi32>, %w: tens
   %y = "kestrel.moe"(%x, %i, %w, %w1, %w3, %w2, %s1) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 0, 0>}> : (tensor<6x8xf32>, tensor<6x2xi32>, tensor<6x2xf32>, tensor<4x8x5xf32>, tensor<4x8x5xf32>, tensor<4x5x8xf32>, tensor<8x3xf32>) -> tensor<6x8xf32>
   return %y : tensor<6x8xf32>
 }
+
+// -----
+
+func.func @top_k_axis(%x: tensor<4x8xf32>) -> (tensor<4x2xf32>, tensor<4x2xi64>) {
+  // expected-error @+1 {{axis 2 is outside [0, 2)}}
+  %v, %i = kestrel.top_k %x {k = 2 : i64, axis = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi64>
+  return %v, %i : tensor<4x2xf32>, tensor<4x2xi64>
+}
+
+// -----
+
+func.func @top_k_too_many(%x: tensor<4x8xf32>) -> (tensor<4x9xf32>, tensor<4x9xi64>) {
+  // expected-error @+1 {{k = 9 must be in [0, 8] (the size of axis 1)}}
+  %v, %i = kestrel.top_k %x {k = 9 : i64, axis = 1 : i64} : tensor<4x8xf32> -> tensor<4x9xf32>, tensor<4x9xi64>
+  return %v, %i : tensor<4x9xf32>, tensor<4x9xi64>
+}
+
+// -----
+
+func.func @top_k_values_shape(%x: tensor<4x8xf32>) -> (tensor<4x3xf32>, tensor<4x2xi64>) {
+  // expected-error @+1 {{values must have shape [4, 2] and the input's element type, got 'tensor<4x3xf32>'}}
+  %v, %i = kestrel.top_k %x {k = 2 : i64, axis = 1 : i64} : tensor<4x8xf32> -> tensor<4x3xf32>, tensor<4x2xi64>
+  return %v, %i : tensor<4x3xf32>, tensor<4x2xi64>
+}
+
+// -----
+
+func.func @top_k_index_type(%x: tensor<4x8xf32>) -> (tensor<4x2xf32>, tensor<4x2xi32>) {
+  // expected-error @+1 {{indices must be i64 of shape [4, 2], got 'tensor<4x2xi32>'}}
+  %v, %i = kestrel.top_k %x {k = 2 : i64, axis = 1 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi32>
+  return %v, %i : tensor<4x2xf32>, tensor<4x2xi32>
+}
+
+// -----
+
+func.func @top_k_bool(%x: tensor<4x8xi1>) -> (tensor<4x2xi1>, tensor<4x2xi64>) {
+  // expected-error @+1 {{input must hold floats or integers (not i1)}}
+  %v, %i = kestrel.top_k %x {k = 2 : i64, axis = 1 : i64} : tensor<4x8xi1> -> tensor<4x2xi1>, tensor<4x2xi64>
+  return %v, %i : tensor<4x2xi1>, tensor<4x2xi64>
+}

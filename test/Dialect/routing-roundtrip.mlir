@@ -64,3 +64,13 @@ func.func @moe_shared_expert_choice(%x: tensor<16x64xf32>, %i: tensor<8x4xi64>, 
   %y = kestrel.moe %x, %i, %w experts(%w1, %w3, %w2) shared(%s1, %s3, %s2 : tensor<64x128xf32>, tensor<64x128xf32>, tensor<128x64xf32>) mode = expert_choice : tensor<16x64xf32>, tensor<8x4xi64>, tensor<8x4xf32>, tensor<8x64x32xf32>, tensor<8x64x32xf32>, tensor<8x32x64xf32> -> tensor<16x64xf32>
   return %y : tensor<16x64xf32>
 }
+
+// ONNX TopK: largest is the default and not printed.
+// CHECK-LABEL: func @top_k
+// CHECK: kestrel.top_k %{{.*}} {axis = 1 : i64, k = 2 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi64>
+// CHECK: kestrel.top_k %{{.*}} {axis = 0 : i64, k = 3 : i64, largest = false} : tensor<5x2xi32> -> tensor<3x2xi32>, tensor<3x2xi64>
+func.func @top_k(%x: tensor<4x8xf32>, %y: tensor<5x2xi32>) -> (tensor<4x2xf32>, tensor<4x2xi64>, tensor<3x2xi32>, tensor<3x2xi64>) {
+  %v, %i = kestrel.top_k %x {k = 2 : i64, axis = 1 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi64>
+  %w, %j = kestrel.top_k %y {k = 3 : i64, axis = 0 : i64, largest = false} : tensor<5x2xi32> -> tensor<3x2xi32>, tensor<3x2xi64>
+  return %v, %i, %w, %j : tensor<4x2xf32>, tensor<4x2xi64>, tensor<3x2xi32>, tensor<3x2xi64>
+}

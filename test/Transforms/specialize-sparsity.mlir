@@ -4,9 +4,8 @@
 // diagonal tiles are partial, tiles below are full.
 // CHECK-LABEL: func @causal
 // CHECK: kestrel.attention
-// CHECK-SAME: kestrel.tile = array<i64: 4, 4>
-// CHECK-SAME: kestrel.tile_classes = dense<{{\[}}[2, 0, 0, 0], [1, 2, 0, 0], [1, 1, 2, 0], [1, 1, 1, 2]]> : tensor<4x4xi8>
-// CHECK-SAME: kestrel.tile_counts = array<i64: 6, 6, 4>
+// CHECK-SAME: kestrel.tile = #kestrel.attention_tiles<query = 4, key = 4>
+// CHECK-SAME: kestrel.tile_classes = #kestrel.tile_classes<{{\[}}"p...", "fp..", "ffp.", "fffp"], skipped = 6, full = 6, partial = 4>
 func.func @causal(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
   %o = kestrel.attention %q, %q, %q causal : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
   return %o : tensor<1x1x16x8xf32>
@@ -18,8 +17,7 @@ func.func @causal(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
 // along the diagonal, the sink column partial, everything else skipped.
 // CHECK-LABEL: func @window_sinks
 // CHECK: kestrel.attention
-// CHECK-SAME: kestrel.tile_classes = dense<{{\[}}[2, 0, 0, 0, 0, 0], [2, 2, 0, 0, 0, 0], [2, 2, 2, 0, 0, 0], [2, 0, 2, 2, 0, 0], [2, 0, 0, 2, 2, 0], [2, 0, 0, 0, 2, 2]]> : tensor<6x6xi8>
-// CHECK-SAME: kestrel.tile_counts = array<i64: 21, 0, 15>
+// CHECK-SAME: kestrel.tile_classes = #kestrel.tile_classes<{{\[}}"p.....", "pp....", "ppp...", "p.pp..", "p..pp.", "p...pp"], skipped = 21, full = 0, partial = 15>
 func.func @window_sinks(%q: tensor<1x1x24x8xf32>) -> tensor<1x1x24x8xf32> {
   %o = kestrel.attention %q, %q, %q causal window = 4 sinks = 2 : tensor<1x1x24x8xf32>, tensor<1x1x24x8xf32>, tensor<1x1x24x8xf32> -> tensor<1x1x24x8xf32>
   return %o : tensor<1x1x24x8xf32>
@@ -31,9 +29,9 @@ func.func @window_sinks(%q: tensor<1x1x24x8xf32>) -> tensor<1x1x24x8xf32> {
 // including the ragged last tile.
 // CHECK-LABEL: func @decode
 // CHECK: kestrel.attention
-// CHECK-SAME: kestrel.tile_classes = dense<1> : tensor<1x3xi8>
+// CHECK-SAME: kestrel.tile_classes = #kestrel.tile_classes<{{\[}}"fff"], skipped = 0, full = 3, partial = 0>
 func.func @decode(%q: tensor<1x1x1x8xf32>, %k: tensor<1x1x10x8xf32>) -> tensor<1x1x1x8xf32> {
-  %o = kestrel.attention %q, %k, %k causal {kestrel.tile = array<i64: 1, 4>} : tensor<1x1x1x8xf32>, tensor<1x1x10x8xf32>, tensor<1x1x10x8xf32> -> tensor<1x1x1x8xf32>
+  %o = kestrel.attention %q, %k, %k causal {kestrel.tile = #kestrel.attention_tiles<query = 1, key = 4>} : tensor<1x1x1x8xf32>, tensor<1x1x10x8xf32>, tensor<1x1x10x8xf32> -> tensor<1x1x1x8xf32>
   return %o : tensor<1x1x1x8xf32>
 }
 
@@ -42,7 +40,7 @@ func.func @decode(%q: tensor<1x1x1x8xf32>, %k: tensor<1x1x10x8xf32>) -> tensor<1
 // No mask: every tile is full.
 // CHECK-LABEL: func @unmasked
 // CHECK: kestrel.attention
-// CHECK-SAME: kestrel.tile_counts = array<i64: 0, 4, 0>
+// CHECK-SAME: kestrel.tile_classes = #kestrel.tile_classes<{{.*}}, skipped = 0, full = 4, partial = 0>
 func.func @unmasked(%q: tensor<1x1x8x8xf32>) -> tensor<1x1x8x8xf32> {
   %o = kestrel.attention %q, %q, %q : tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32>, tensor<1x1x8x8xf32> -> tensor<1x1x8x8xf32>
   return %o : tensor<1x1x8x8xf32>
@@ -56,8 +54,7 @@ func.func @unmasked(%q: tensor<1x1x8x8xf32>) -> tensor<1x1x8x8xf32> {
 // (skipped) where it is not.
 // CHECK-LABEL: func @longformer
 // CHECK: kestrel.attention
-// CHECK-SAME: kestrel.tile_classes = dense<{{\[}}[1, 1, 1, 1], [1, 1, 1, 0], [1, 1, 1, 1], [1, 0, 1, 1]]> : tensor<4x4xi8>
-// CHECK-SAME: kestrel.tile_counts = array<i64: 2, 14, 0>
+// CHECK-SAME: kestrel.tile_classes = #kestrel.tile_classes<{{\[}}"ffff", "fff.", "ffff", "f.ff"], skipped = 2, full = 14, partial = 0>
 func.func @longformer(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
   %o = kestrel.attention %q, %q, %q block_size = [4, 4]
       block_map = dense<[[true, true, true, true], [true, true, true, false], [true, true, true, true], [true, false, true, true]]> : tensor<4x4xi1>
@@ -73,8 +70,7 @@ func.func @longformer(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
 // where the map says true.
 // CHECK-LABEL: func @causal_block_map
 // CHECK: kestrel.attention
-// CHECK-SAME: kestrel.tile_classes = dense<{{\[}}[2, 0, 0, 0], [0, 2, 0, 0], [1, 1, 2, 0], [1, 0, 1, 2]]> : tensor<4x4xi8>
-// CHECK-SAME: kestrel.tile_counts = array<i64: 8, 4, 4>
+// CHECK-SAME: kestrel.tile_classes = #kestrel.tile_classes<{{\[}}"p...", ".p..", "ffp.", "f.fp"], skipped = 8, full = 4, partial = 4>
 func.func @causal_block_map(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
   %o = kestrel.attention %q, %q, %q causal block_size = [4, 4]
       block_map = dense<[[true, true, false, false], [false, true, false, true], [true, true, true, false], [true, false, true, true]]> : tensor<4x4xi1>
@@ -89,8 +85,7 @@ func.func @causal_block_map(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
 // blocks 4 = true and 5 = false); the others are full or skipped.
 // CHECK-LABEL: func @unaligned_blocks
 // CHECK: kestrel.attention
-// CHECK-SAME: kestrel.tile_classes = dense<{{\[}}[1, 0, 1, 1], [1, 0, 1, 1], [0, 0, 2, 1], [0, 0, 2, 1]]> : tensor<4x4xi8>
-// CHECK-SAME: kestrel.tile_counts = array<i64: 6, 8, 2>
+// CHECK-SAME: kestrel.tile_classes = #kestrel.tile_classes<{{\[}}"f.ff", "f.ff", "..pf", "..pf"], skipped = 6, full = 8, partial = 2>
 func.func @unaligned_blocks(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
   %o = kestrel.attention %q, %q, %q block_size = [8, 2]
       block_map = dense<[[true, true, false, false, true, true, true, true], [false, false, false, false, true, false, true, true]]> : tensor<2x8xi1>
@@ -104,7 +99,7 @@ func.func @unaligned_blocks(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
 // counts are exact per element.
 // CHECK-LABEL: func @ragged_window_sinks
 // CHECK: kestrel.attention
-// CHECK-SAME: kestrel.tile_classes = dense<{{\[}}[2, 0, 0], [2, 2, 0], [2, 0, 2]]> : tensor<3x3xi8>
+// CHECK-SAME: kestrel.tile_classes = #kestrel.tile_classes<{{\[}}"p..", "pp.", "p.p"], skipped = 4, full = 0, partial = 5>
 func.func @ragged_window_sinks(%q: tensor<1x1x10x8xf32>) -> tensor<1x1x10x8xf32> {
   %o = kestrel.attention %q, %q, %q causal window = 3 sinks = 1 block_size = [3, 4]
       block_map = dense<[[true, true, true], [true, true, true], [true, false, true], [true, false, true]]> : tensor<4x3xi1>
@@ -118,7 +113,7 @@ func.func @ragged_window_sinks(%q: tensor<1x1x10x8xf32>) -> tensor<1x1x10x8xf32>
 // re-checked against the length at run time by kestrel-fuse-io-aware.
 // CHECK-LABEL: func @key_lengths
 // CHECK: kestrel.attention
-// CHECK-SAME: kestrel.tile_classes = dense<1> : tensor<2x2xi8>
+// CHECK-SAME: kestrel.tile_classes = #kestrel.tile_classes<{{\[}}"ff", "ff"], skipped = 0, full = 4, partial = 0>
 func.func @key_lengths(%q: tensor<2x1x8x8xf32>, %len: tensor<2xi32>) -> tensor<2x1x8x8xf32> {
   %o = kestrel.attention %q, %q, %q key_lengths(%len : tensor<2xi32>) : tensor<2x1x8x8xf32>, tensor<2x1x8x8xf32>, tensor<2x1x8x8xf32> -> tensor<2x1x8x8xf32>
   return %o : tensor<2x1x8x8xf32>

@@ -7,11 +7,11 @@
 // within the default 256 KiB; 64 KiB only fits NR = 4 (W2: 44 KiB; NR = 8
 // would need 88 KiB).
 // CHECK-LABEL: func @mixtral
-// CHECK: kestrel.moe {{.*}} {kestrel.tile = array<i64: 6, 16>}
+// CHECK: kestrel.moe {{.*}} {kestrel.tile = #kestrel.moe_register_tile<rows = 6, cols = 16>}
 // SMALL-LABEL: func @mixtral
-// SMALL: kestrel.moe {{.*}} {kestrel.tile = array<i64: 6, 4>}
+// SMALL: kestrel.moe {{.*}} {kestrel.tile = #kestrel.moe_register_tile<rows = 6, cols = 4>}
 // FORCED-LABEL: func @mixtral
-// FORCED: kestrel.moe {{.*}} {kestrel.tile = array<i64: 4, 8>}
+// FORCED: kestrel.moe {{.*}} {kestrel.tile = #kestrel.moe_register_tile<rows = 4, cols = 8>}
 func.func @mixtral(%x: tensor<4x1024xf32>, %i: tensor<4x2xi32>, %w: tensor<4x2xf32>,
     %w1: tensor<8x1024x2816xf32>, %w3: tensor<8x1024x2816xf32>, %w2: tensor<8x2816x1024xf32>) -> tensor<4x1024xf32> {
   %y = kestrel.moe %x, %i, %w experts(%w1, %w3, %w2)
@@ -25,16 +25,16 @@ func.func @mixtral(%x: tensor<4x1024xf32>, %i: tensor<4x2xi32>, %w: tensor<4x2xf
 // Small experts fit at NR = 16 under both budgets; a tile already recorded
 // is kept.
 // CHECK-LABEL: func @small
-// CHECK: kestrel.moe {{.*}} {kestrel.tile = array<i64: 6, 16>}
-// CHECK: kestrel.moe {{.*}} {kestrel.tile = array<i64: 2, 4>}
+// CHECK: kestrel.moe {{.*}} {kestrel.tile = #kestrel.moe_register_tile<rows = 6, cols = 16>}
+// CHECK: kestrel.moe {{.*}} {kestrel.tile = #kestrel.moe_register_tile<rows = 2, cols = 4>}
 // SMALL-LABEL: func @small
-// SMALL: kestrel.moe {{.*}} {kestrel.tile = array<i64: 6, 16>}
+// SMALL: kestrel.moe {{.*}} {kestrel.tile = #kestrel.moe_register_tile<rows = 6, cols = 16>}
 func.func @small(%x: tensor<4x64xf32>, %i: tensor<4x2xi32>, %w: tensor<4x2xf32>,
     %w1: tensor<4x64x96xf32>, %w3: tensor<4x64x96xf32>, %w2: tensor<4x96x64xf32>) -> (tensor<4x64xf32>, tensor<4x64xf32>) {
   %y = kestrel.moe %x, %i, %w experts(%w1, %w3, %w2)
       : tensor<4x64xf32>, tensor<4x2xi32>, tensor<4x2xf32>, tensor<4x64x96xf32>,
         tensor<4x64x96xf32>, tensor<4x96x64xf32> -> tensor<4x64xf32>
-  %z = kestrel.moe %x, %i, %w experts(%w1, %w3, %w2) {kestrel.tile = array<i64: 2, 4>}
+  %z = kestrel.moe %x, %i, %w experts(%w1, %w3, %w2) {kestrel.tile = #kestrel.moe_register_tile<rows = 2, cols = 4>}
       : tensor<4x64xf32>, tensor<4x2xi32>, tensor<4x2xf32>, tensor<4x64x96xf32>,
         tensor<4x64x96xf32>, tensor<4x96x64xf32> -> tensor<4x64xf32>
   return %y, %z : tensor<4x64xf32>, tensor<4x64xf32>

@@ -6,11 +6,11 @@
 // which fits the default budget; 64 KiB only fits 64×64 (80 KiB does not:
 // the next size down, 32×32, is chosen).
 // CHECK-LABEL: func @prefill
-// CHECK: kestrel.tile = array<i64: 128, 128>
+// CHECK: kestrel.tile = #kestrel.attention_tiles<query = 128, key = 128>
 // SMALL-LABEL: func @prefill
-// SMALL: kestrel.tile = array<i64: 32, 32>
+// SMALL: kestrel.tile = #kestrel.attention_tiles<query = 32, key = 32>
 // FORCED-LABEL: func @prefill
-// FORCED: kestrel.tile = array<i64: 32, 16>
+// FORCED: kestrel.tile = #kestrel.attention_tiles<query = 32, key = 16>
 func.func @prefill(%q: tensor<1x4x512x64xf32>, %k: tensor<1x4x512x64xf32>, %v: tensor<1x4x512x64xf32>) -> tensor<1x4x512x64xf32> {
   %o = kestrel.attention %q, %k, %v causal : tensor<1x4x512x64xf32>, tensor<1x4x512x64xf32>, tensor<1x4x512x64xf32> -> tensor<1x4x512x64xf32>
   return %o : tensor<1x4x512x64xf32>
@@ -20,7 +20,7 @@ func.func @prefill(%q: tensor<1x4x512x64xf32>, %k: tensor<1x4x512x64xf32>, %v: t
 
 // Decode: the query tile is clamped to T = 1.
 // CHECK-LABEL: func @decode
-// CHECK: kestrel.tile = array<i64: 1, 128>
+// CHECK: kestrel.tile = #kestrel.attention_tiles<query = 1, key = 128>
 func.func @decode(%q: tensor<1x4x1x64xf32>, %k: tensor<1x4x512x64xf32>, %v: tensor<1x4x512x64xf32>) -> tensor<1x4x1x64xf32> {
   %o = kestrel.attention %q, %k, %v causal : tensor<1x4x1x64xf32>, tensor<1x4x512x64xf32>, tensor<1x4x512x64xf32> -> tensor<1x4x1x64xf32>
   return %o : tensor<1x4x1x64xf32>
@@ -30,9 +30,9 @@ func.func @decode(%q: tensor<1x4x1x64xf32>, %k: tensor<1x4x512x64xf32>, %v: tens
 
 // A tile chosen earlier is kept.
 // CHECK-LABEL: func @kept
-// CHECK: kestrel.tile = array<i64: 8, 8>
+// CHECK: kestrel.tile = #kestrel.attention_tiles<query = 8, key = 8>
 func.func @kept(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
-  %o = kestrel.attention %q, %q, %q {kestrel.tile = array<i64: 8, 8>} : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
+  %o = kestrel.attention %q, %q, %q {kestrel.tile = #kestrel.attention_tiles<query = 8, key = 8>} : tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32>, tensor<1x1x16x8xf32> -> tensor<1x1x16x8xf32>
   return %o : tensor<1x1x16x8xf32>
 }
 
@@ -41,11 +41,11 @@ func.func @kept(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf32> {
 // A block map with 32×64 blocks caps the 128×128 tile at the blocks;
 // blocks under 16 do not shrink tiles; explicit sizes win.
 // CHECK-LABEL: func @block_map
-// CHECK: kestrel.tile = array<i64: 32, 64>
-// CHECK: kestrel.tile = array<i64: 128, 128>
+// CHECK: kestrel.tile = #kestrel.attention_tiles<query = 32, key = 64>
+// CHECK: kestrel.tile = #kestrel.attention_tiles<query = 128, key = 128>
 // FORCED-LABEL: func @block_map
-// FORCED: kestrel.tile = array<i64: 32, 16>
-// FORCED: kestrel.tile = array<i64: 32, 16>
+// FORCED: kestrel.tile = #kestrel.attention_tiles<query = 32, key = 16>
+// FORCED: kestrel.tile = #kestrel.attention_tiles<query = 32, key = 16>
 func.func @block_map(%q: tensor<1x1x256x64xf32>) -> (tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>) {
   %o = kestrel.attention %q, %q, %q block_size = [32, 64] block_map = dense<true> : tensor<8x4xi1>
       : tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x256x64xf32>

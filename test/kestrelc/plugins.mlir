@@ -5,7 +5,7 @@
 // RUN: not kestrelc %s --emit=mlir --load-pass-plugin=%t.missing.so 2>&1 | FileCheck %s --check-prefix=NOPLUGIN
 // RUN: not kestrelc %s --emit=mlir --load-dialect-plugin=%t.missing.so 2>&1 | FileCheck %s --check-prefix=NODIALECT
 
-// CHECK: kestrel.attention {{.*}} {kestrel.tile = array<i64: 2, 4>}
+// CHECK: kestrel.attention {{.*}} {kestrel.tile = #kestrel.attention_tiles<query = 2, key = 4>}
 // BADPIPE: error: invalid --extra-passes pipeline 'func.func(no-such-pass)'
 // NOPLUGIN: kestrelc: error: cannot load pass plugin {{.*}}missing.so
 // NODIALECT: kestrelc: error: cannot load dialect plugin {{.*}}missing.so

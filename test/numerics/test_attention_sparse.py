@@ -63,7 +63,7 @@ def attention_mlir(B, H, Hkv, T, S, D, *, causal=False, window=None,
         parts.append(f"block_size = [{block_size[0]}, {block_size[1]}]")
         parts.append(f"block_map = {mlir_bool(block_map)}")
     if tile is not None:
-        parts.append(f"{{kestrel.tile = array<i64: {tile[0]}, {tile[1]}>}}")
+        parts.append(f"{{kestrel.tile = #kestrel.attention_tiles<query = {tile[0]}, key = {tile[1]}>}}")
     results = [ot] + ([lt] if lse else [])
     names = "%o, %l" if lse else "%o"
     return f"""

@@ -513,3 +513,34 @@ PTX_CASES = {
 def test_routing_ptx_assembles(check_ptx, case, chip):
     ptx = check_ptx(PTX_CASES[case], chip)
     assert ".entry" in ptx and f".target {chip}" in ptx
+
+
+# kestrel.top_k (ONNX TopK), against NumPy: a stable sort (ties to the lower
+# index) along the axis, largest or smallest first. Exact: only comparisons.
+@pytest.mark.parametrize("shape,axis,k,largest,dtype", [
+    ((6, 9), 1, 3, True, "f32"),
+    ((6, 9), 1, 9, False, "f32"),
+    ((5, 4, 3), 0, 2, True, "f32"),
+    ((7, 5), 1, 2, True, "i64"),
+])
+def test_top_k(compile_cpu, shape, axis, k, largest, dtype):
+    rng = np.random.default_rng(7)
+    np_t = np.float32 if dtype == "f32" else np.int64
+    x = rng.integers(-4, 5, size=shape).astype(np_t)  # many ties
+    out_shape = list(shape)
+    out_shape[axis] = k
+    t_in = "tensor<" + "x".join(map(str, shape)) + f"x{dtype}>"
+    t_v = "tensor<" + "x".join(map(str, out_shape)) + f"x{dtype}>"
+    t_i = "tensor<" + "x".join(map(str, out_shape)) + "xi64>"
+    lg = "" if largest else ", largest = false"
+    lib = compile_cpu(f"""
+func.func @top_k(%x: {t_in}) -> ({t_v}, {t_i}) {{
+  %v, %i = kestrel.top_k %x {{k = {k} : i64, axis = {axis} : i64{lg}}} : {t_in} -> {t_v}, {t_i}
+  return %v, %i : {t_v}, {t_i}
+}}
+""")
+    v, i = lib.top_k(x)
+    order = np.argsort(-x if largest else x, axis=axis, kind="stable")
+    exp_i = np.take(order, np.arange(k), axis=axis)
+    assert i.tolist() == exp_i.tolist()
+    assert v.tolist() == np.take_along_axis(x, exp_i, axis=axis).tolist()

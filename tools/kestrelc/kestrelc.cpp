@@ -109,6 +109,11 @@ cl::list<std::string>
     dialectPlugins("load-dialect-plugin",
                    cl::desc("Load dialects from a plugin library"),
                    cl::value_desc("path"), cl::cat(category));
+cl::opt<bool> noRecognize(
+    "no-recognize",
+    cl::desc("With --emit=mlir: print the module as imported, without "
+             "kestrel-recognize (or any other pass)"),
+    cl::cat(category));
 cl::opt<bool>
     printIRAfterAll("print-ir-after-all",
                     cl::desc("Print the IR after every pass (stderr)"),
@@ -146,6 +151,7 @@ int main(int argc, char **argv) {
   opts.cudaPath = cudaPath;
   opts.manifestPath = manifestPath;
   opts.extraPasses = extraPasses;
+  opts.recognize = !noRecognize;
   opts.printIRAfterAll = printIRAfterAll;
   opts.timing = timing;
   if (std::string error = kestrel::validateOptions(opts, outputPath);

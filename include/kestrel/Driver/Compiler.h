@@ -35,6 +35,10 @@ struct CompileOptions {
   /// A textual pass pipeline run after the high-level stage (e.g. the
   /// passes of a plugin), or "".
   std::string extraPasses;
+  /// false: skip kestrel-recognize; with EmitKind::Mlir the module is
+  /// printed as it came in (the plain import of an ONNX model). Only with
+  /// EmitKind::Mlir: the target pipelines always recognize.
+  bool recognize = true;
   bool printIRAfterAll = false;
   bool timing = false;
 };

@@ -1,7 +1,8 @@
 //===- OnnxImporterImpl.h ---------------------------------------*- C++ -*-===//
 //
-// Private to lib/Import: the Importer shared by OnnxImporter.cpp (graph,
-// constants, elementwise/matmul/reduce builders, the original ops) and
+// Private to lib/Frontend/Onnx: the Importer shared by OnnxImporter.cpp
+// (graph, constants, the original ops), OnnxBuilders.cpp (elementwise,
+// matmul, reduce builders) and
 // OnnxTensorOps.cpp / OnnxNnOps.cpp (data movement, shape computation with
 // import-time constant folding, normalizations, convolution, ...).
 //
@@ -128,21 +129,10 @@ public:
   mlir::Value broadcastTo(mlir::Value x, llvm::ArrayRef<int64_t> shape);
   mlir::Value castTo(mlir::Value x, mlir::Type elt);
   mlir::Value scalarConst(mlir::Type elt, double v);
-  /// OnnxRecognize.cpp: the kestrel.attention computing the decomposed
-  /// attention that the MatMul `node` closes, or null when it is not one.
-  mlir::Value recognizeAttention(const onnx::NodeProto &node,
-                                 llvm::ArrayRef<mlir::Value> in);
-  /// OnnxRecognizeBlocks.cpp: the kestrel.rope / kestrel.route +
-  /// kestrel.moe computing the decomposed subgraph that the Add `node`
-  /// closes, or null when it is not one.
-  mlir::Value recognizeRope(const onnx::NodeProto &node,
-                            llvm::ArrayRef<mlir::Value> in);
-  mlir::Value recognizeMoe(const onnx::NodeProto &node,
-                           llvm::ArrayRef<mlir::Value> in);
-  /// The kestrel.causal_conv1d computed by the Slice/Conv (or SiLU Mul)
-  /// `node`, or null.
-  mlir::Value recognizeCausalConv(const onnx::NodeProto &node,
-                                  llvm::ArrayRef<mlir::Value> in);
+  /// OnnxTensorOps.cpp: ONNX TopK as kestrel.top_k (values, indices).
+  mlir::LogicalResult convertTopK(const onnx::NodeProto &node,
+                                  llvm::ArrayRef<mlir::Value> in,
+                                  llvm::SmallVectorImpl<mlir::Value> &out);
 
   mlir::MLIRContext &ctx;
   mlir::OpBuilder b;
@@ -154,11 +144,6 @@ public:
   llvm::StringMap<mlir::Value> values;
   /// The node defining each value name.
   llvm::StringMap<const onnx::NodeProto *> producers;
-  /// How many attentions recognizeAttention built.
-  int64_t recognizedAttention = 0;
-  /// How many RoPE, MoE and causal conv subgraphs OnnxRecognizeBlocks.cpp
-  /// built.
-  int64_t recognizedBlocks = 0;
   /// Values known at import time, by the arith.constant holding them.
   llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> folded;
   /// Tensors made from Constant nodes' scalar/list attributes.

@@ -1,9 +1,9 @@
 //===- OnnxNnOps.cpp - ONNX Gemm, Gelu, normalizations, Einsum, Conv ------===//
 //
 // Neural-network ops as compositions of the importer's builders (matmul,
-// reduce, elementwise) or one linalg.generic each (Einsum, 1-D Conv, CumSum,
-// the two steps of TopK), all on static shapes; float element types except
-// for CumSum and TopK.
+// reduce, elementwise) or one linalg.generic each (Einsum, 1-D Conv,
+// CumSum), all on static shapes; float element types except for CumSum.
+// (TopK is imported as kestrel.top_k, OnnxTensorOps.cpp.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -79,7 +79,6 @@ public:
         elt(typeOf(x).getElementType()) {}
 
   LogicalResult cumSum();
-  LogicalResult topK();
   LogicalResult gemm();
   LogicalResult gelu();
   LogicalResult norm(); // LayerNormalization, RMSNormalization
@@ -92,8 +91,8 @@ public:
   Type elt;
 };
 
-/// The op types of this file and their handlers; CumSum and TopK also
-/// take integer tensors.
+/// The op types of this file and their handlers; CumSum also takes integer
+/// tensors.
 struct NnOpEntry {
   const char *opType;
   LogicalResult (NnNode::*handler)();
@@ -108,7 +107,6 @@ const NnOpEntry kNnOps[] = {
     {"Einsum", &NnNode::einsum, false},
     {"Conv", &NnNode::conv, false},
     {"CumSum", &NnNode::cumSum, true},
-    {"TopK", &NnNode::topK, true},
 };
 
 } // namespace
@@ -190,110 +188,6 @@ LogicalResult NnNode::cumSum() {
             linalg::YieldOp::create(nb, l, ValueRange{s});
           })
           .getResult(0));
-  return success();
-}
-
-LogicalResult NnNode::topK() {
-
-  FailureOr<std::vector<int64_t>> kv = constInts(node.input(1), "K");
-  if (failed(kv))
-    return failure();
-  int64_t axis = normAxis(intAttr(node, "axis", -1), rank);
-  if (axis < 0 || axis >= rank)
-    return error(what + " has an invalid axis");
-  if (kv->size() != 1 || (*kv)[0] < 0 || (*kv)[0] > xs[axis])
-    return error(what + ": K must be one value in [0, " +
-                 std::to_string(xs[axis]) + "]");
-  if (elt.isInteger(1))
-    return error(what + " on bool is not supported");
-  int64_t k = (*kv)[0];
-  bool largest = intAttr(node, "largest", 1);
-  bool isFloat = isa<FloatType>(elt);
-  Type i64 = b.getI64Type();
-  // rank[.., j, ..] = #{m : x[m] before x[j]}, "before" meaning larger (or
-  // smaller) or equal with a lower index, so ties keep index order; then
-  // the r-th output is the element of rank r.
-  SmallVector<AffineExpr> xj, xm, oj;
-  for (int64_t d = 0; d < rank; ++d) {
-    xj.push_back(getAffineDimExpr(d, &ctx));
-    xm.push_back(getAffineDimExpr(d == axis ? rank : d, &ctx));
-  }
-  SmallVector<IteratorType> iters(rank, IteratorType::parallel);
-  iters.push_back(IteratorType::reduction);
-  auto filled = [&](ArrayRef<int64_t> shape, Type t) {
-    return linalg::FillOp::create(
-               b, loc, zeroOf(b, loc, t),
-               tensor::EmptyOp::create(b, loc, shape, t).getResult())
-        .getResult(0);
-  };
-  Value ranks =
-      linalg::GenericOp::create(
-          b, loc, RankedTensorType::get(xs, i64), ValueRange{x, x},
-          filled(xs, i64),
-          {AffineMap::get(rank + 1, 0, xj, &ctx),
-           AffineMap::get(rank + 1, 0, xm, &ctx),
-           AffineMap::get(rank + 1, 0, xj, &ctx)},
-          iters,
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value xjv = a[0], xmv = a[1];
-            Value j = linalg::IndexOp::create(nb, l, axis);
-            Value m = linalg::IndexOp::create(nb, l, rank);
-            Value strict =
-                isFloat
-                    ? arith::CmpFOp::create(nb, l,
-                                            largest ? arith::CmpFPredicate::OGT
-                                                    : arith::CmpFPredicate::OLT,
-                                            xmv, xjv)
-                          .getResult()
-                    : arith::CmpIOp::create(nb, l,
-                                            largest ? arith::CmpIPredicate::sgt
-                                                    : arith::CmpIPredicate::slt,
-                                            xmv, xjv)
-                          .getResult();
-            Value eq = isFloat ? arith::CmpFOp::create(
-                                     nb, l, arith::CmpFPredicate::OEQ, xmv, xjv)
-                                     .getResult()
-                               : arith::CmpIOp::create(
-                                     nb, l, arith::CmpIPredicate::eq, xmv, xjv)
-                                     .getResult();
-            Value lower =
-                arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, m, j);
-            Value before = arith::OrIOp::create(
-                nb, l, strict, arith::AndIOp::create(nb, l, eq, lower));
-            Value one = arith::ExtUIOp::create(nb, l, nb.getI64Type(), before);
-            linalg::YieldOp::create(
-                nb, l, ValueRange{arith::AddIOp::create(nb, l, a[2], one)});
-          })
-          .getResult(0);
-  SmallVector<int64_t> outShape(xs);
-  outShape[axis] = k;
-  SmallVector<AffineExpr> or_;
-  for (int64_t d = 0; d < rank; ++d)
-    or_.push_back(getAffineDimExpr(d, &ctx));
-  auto selected = linalg::GenericOp::create(
-      b, loc,
-      TypeRange{RankedTensorType::get(outShape, elt),
-                RankedTensorType::get(outShape, i64)},
-      ValueRange{x, ranks},
-      ValueRange{filled(outShape, elt), filled(outShape, i64)},
-      {AffineMap::get(rank + 1, 0, xm, &ctx),
-       AffineMap::get(rank + 1, 0, xm, &ctx),
-       AffineMap::get(rank + 1, 0, or_, &ctx),
-       AffineMap::get(rank + 1, 0, or_, &ctx)},
-      iters, [&](OpBuilder &nb, Location l, ValueRange a) {
-        Value r = arith::IndexCastOp::create(
-            nb, l, nb.getI64Type(), linalg::IndexOp::create(nb, l, axis));
-        Value j = arith::IndexCastOp::create(
-            nb, l, nb.getI64Type(), linalg::IndexOp::create(nb, l, rank));
-        Value hit =
-            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, a[1], r);
-        linalg::YieldOp::create(
-            nb, l,
-            ValueRange{arith::SelectOp::create(nb, l, hit, a[0], a[2]),
-                       arith::SelectOp::create(nb, l, hit, j, a[3])});
-      });
-  out.push_back(selected.getResult(0));
-  out.push_back(selected.getResult(1));
   return success();
 }
 

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "OnnxImporterImpl.h"
+#include "dialects/Kestrel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -397,40 +398,15 @@ LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
       out.push_back(materialize(DenseElementsAttr::get(type, res)));
       return success();
     }
-    // out[.., i, ..] = x_k[.., i - offset_k, ..] for the input k whose range
-    // holds i: each input read at a clamped index, then selected.
+    // A tensor.concat of the non-empty inputs (kestrel-recognize reads it).
     SmallVector<Value> parts;
     for (Value v : in)
       if (typeOf(v).getShape()[axis])
         parts.push_back(v);
     out.push_back(
-        gather(shape, elt, [&](OpBuilder &nb, Location l, ValueRange idx) {
-          Value result;
-          int64_t next = 0;
-          for (Value v : parts) {
-            int64_t size = typeOf(v).getShape()[axis], at = next;
-            next += size;
-            Value i = arith::SubIOp::create(
-                nb, l, idx[axis], arith::ConstantIndexOp::create(nb, l, at));
-            Value clamped = arith::MinSIOp::create(
-                nb, l,
-                arith::MaxSIOp::create(
-                    nb, l, i, arith::ConstantIndexOp::create(nb, l, 0)),
-                arith::ConstantIndexOp::create(nb, l, size - 1));
-            SmallVector<Value> src(idx.begin(), idx.end());
-            src[axis] = clamped;
-            Value e = tensor::ExtractOp::create(nb, l, v, src);
-            if (!result) { // parts later in the list win from their offset on
-              result = e;
-              continue;
-            }
-            Value inRange = arith::CmpIOp::create(
-                nb, l, arith::CmpIPredicate::sge, idx[axis],
-                arith::ConstantIndexOp::create(nb, l, at));
-            result = arith::SelectOp::create(nb, l, inRange, e, result);
-          }
-          return result;
-        }));
+        parts.size() == 1
+            ? parts[0]
+            : tensor::ConcatOp::create(b, loc, type, axis, parts).getResult());
     return success();
   }
   auto sliceView = [&](int64_t axis, int64_t start, int64_t len, int64_t step) {
@@ -526,6 +502,19 @@ LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
       v.outShape[a] = len;
       v.offset[a] = len ? s : 0;
       v.coef[a][a] = step;
+    }
+    // Forward steps: a tensor.extract_slice that kestrel-recognize can read
+    // (RoPE halves, causal conv crop); constants are folded.
+    bool forward = llvm::all_of(llvm::seq<int64_t>(0, rank),
+                                [&](int64_t d) { return v.coef[d][d] > 0; });
+    if (!foldedOf(x) && forward) {
+      SmallVector<int64_t> strides;
+      for (int64_t d = 0; d < rank; ++d)
+        strides.push_back(v.coef[d][d]);
+      out.push_back(tensor::ExtractSliceOp::create(
+          b, loc, RankedTensorType::get(v.outShape, elt), x, ValueRange{},
+          ValueRange{}, ValueRange{}, v.offset, v.outShape, strides));
+      return success();
     }
     out.push_back(stridedView(x, v));
     return success();
@@ -795,7 +784,7 @@ LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
     }
     bool upper = intAttr(node, "upper", 1);
     // Folded on integer/bool constants, so that causal masks built from a
-    // constant reach attention recognition (OnnxRecognize.cpp) as constants.
+    // constant reach attention recognition (kestrel-recognize) as constants.
     DenseElementsAttr cx = foldedOf(x);
     auto xs = typeOf(x).getShape();
     if (cx && isa<IntegerType>(elt) && product(xs) <= kMaxFoldElements) {
@@ -827,6 +816,36 @@ LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
     return success();
   }
   return error(what + " is not handled");
+}
+
+LogicalResult Importer::convertTopK(const onnx::NodeProto &node,
+                                    ArrayRef<Value> in,
+                                    SmallVectorImpl<Value> &out) {
+  std::string what = "TopK '" + node.name() + "'";
+  FailureOr<std::vector<int64_t>> kv = constInts(node.input(1), "K");
+  if (failed(kv))
+    return failure();
+  auto xs = typeOf(in[0]).getShape();
+  int64_t rank = xs.size();
+  int64_t axis = normAxis(intAttr(node, "axis", -1), rank);
+  if (axis < 0 || axis >= rank)
+    return error(what + " has an invalid axis");
+  if (kv->size() != 1 || (*kv)[0] < 0 || (*kv)[0] > xs[axis])
+    return error(what + ": K must be one value in [0, " +
+                 std::to_string(xs[axis]) + "]");
+  Type elt = typeOf(in[0]).getElementType();
+  if (elt.isInteger(1))
+    return error(what + " on bool is not supported");
+  SmallVector<int64_t> shape(xs);
+  shape[axis] = (*kv)[0];
+  auto op = kestrel::TopKOp::create(
+      b, loc, RankedTensorType::get(shape, elt),
+      RankedTensorType::get(shape, b.getI64Type()), in[0],
+      b.getI64IntegerAttr((*kv)[0]), b.getI64IntegerAttr(axis),
+      b.getBoolAttr(intAttr(node, "largest", 1) != 0));
+  out.push_back(op.getValues());
+  out.push_back(op.getIndices());
+  return success();
 }
 
 } // namespace kestrel::onnximport

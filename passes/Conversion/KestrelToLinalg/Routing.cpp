@@ -486,8 +486,101 @@ struct LowerMoe : OpRewritePattern<MoeOp> {
   }
 };
 
+/// kestrel.top_k by counting: rank[.., j, ..] = #{m : x[m] before x[j]}
+/// (greater, or smaller, or equal with a lower index), then the r-th result
+/// is the element of rank r, gathered by a reduction over j.
+struct LowerTopK : OpRewritePattern<TopKOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(TopKOp op,
+                                PatternRewriter &rewriter) const override {
+    Value x = op.getInput();
+    auto xt = cast<RankedTensorType>(x.getType());
+    if (!xt.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    int64_t rank = xt.getRank(), axis = op.getAxis();
+    Type elt = xt.getElementType(), i64 = rewriter.getI64Type();
+    bool largest = op.getLargest(), isFloat = isa<FloatType>(elt);
+    SmallVector<AffineExpr> xj, xm;
+    for (int64_t d = 0; d < rank; ++d) {
+      xj.push_back(getAffineDimExpr(d, ctx));
+      xm.push_back(getAffineDimExpr(d == axis ? rank : d, ctx));
+    }
+    SmallVector<IteratorType> iters(rank, kPar);
+    iters.push_back(kRed);
+    auto filled = [&](ArrayRef<int64_t> shape, Type t) {
+      Value zero =
+          arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(t));
+      Value e = tensor::EmptyOp::create(rewriter, loc, shape, t);
+      return linalg::FillOp::create(rewriter, loc, zero, e).getResult(0);
+    };
+    auto cmp = [&](OpBuilder &nb, Location l, bool strict, Value a, Value b) {
+      if (isFloat)
+        return arith::CmpFOp::create(nb, l,
+                                     !strict   ? arith::CmpFPredicate::OEQ
+                                     : largest ? arith::CmpFPredicate::OGT
+                                               : arith::CmpFPredicate::OLT,
+                                     a, b)
+            .getResult();
+      return arith::CmpIOp::create(nb, l,
+                                   !strict   ? arith::CmpIPredicate::eq
+                                   : largest ? arith::CmpIPredicate::sgt
+                                             : arith::CmpIPredicate::slt,
+                                   a, b)
+          .getResult();
+    };
+    Value ranks =
+        linalg::GenericOp::create(
+            rewriter, loc, RankedTensorType::get(xt.getShape(), i64),
+            ValueRange{x, x}, filled(xt.getShape(), i64),
+            {AffineMap::get(rank + 1, 0, xj, ctx),
+             AffineMap::get(rank + 1, 0, xm, ctx),
+             AffineMap::get(rank + 1, 0, xj, ctx)},
+            iters,
+            [&](OpBuilder &nb, Location l, ValueRange a) {
+              Value j = linalg::IndexOp::create(nb, l, axis);
+              Value m = linalg::IndexOp::create(nb, l, rank);
+              Value lower =
+                  arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, m, j);
+              Value before = arith::OrIOp::create(
+                  nb, l, cmp(nb, l, true, a[1], a[0]),
+                  arith::AndIOp::create(nb, l, cmp(nb, l, false, a[1], a[0]),
+                                        lower));
+              Value one = arith::ExtUIOp::create(nb, l, i64, before);
+              linalg::YieldOp::create(
+                  nb, l, ValueRange{arith::AddIOp::create(nb, l, a[2], one)});
+            })
+            .getResult(0);
+    auto outShape = cast<RankedTensorType>(op.getValues().getType()).getShape();
+    AffineMap outMap = AffineMap::get(rank + 1, 0, xj, ctx);
+    AffineMap inMap = AffineMap::get(rank + 1, 0, xm, ctx);
+    auto selected = linalg::GenericOp::create(
+        rewriter, loc,
+        TypeRange{op.getValues().getType(), op.getIndices().getType()},
+        ValueRange{x, ranks},
+        ValueRange{filled(outShape, elt), filled(outShape, i64)},
+        {inMap, inMap, outMap, outMap}, iters,
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value r = arith::IndexCastOp::create(
+              nb, l, i64, linalg::IndexOp::create(nb, l, axis));
+          Value j = arith::IndexCastOp::create(
+              nb, l, i64, linalg::IndexOp::create(nb, l, rank));
+          Value hit =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, a[1], r);
+          linalg::YieldOp::create(
+              nb, l,
+              ValueRange{arith::SelectOp::create(nb, l, hit, a[0], a[2]),
+                         arith::SelectOp::create(nb, l, hit, j, a[3])});
+        });
+    rewriter.replaceOp(op, selected.getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 void kestrel::populateRoutingReferencePatterns(RewritePatternSet &patterns) {
-  patterns.add<LowerRoute, LowerMoe>(patterns.getContext());
+  patterns.add<LowerRoute, LowerMoe, LowerTopK>(patterns.getContext());
 }

@@ -110,3 +110,18 @@ func.func @route_dynamic(%l: tensor<?x8xf32>) -> (tensor<?x2xi32>, tensor<?x2xf3
   %i, %w = kestrel.route %l score = softmax k = 2 : tensor<?x8xf32> -> tensor<?x2xi32>, tensor<?x2xf32>
   return %i, %w : tensor<?x2xi32>, tensor<?x2xf32>
 }
+
+// -----
+
+// top_k: ranks by counting (one reduction over the axis), then the element
+// of rank r gathered by a second reduction; no kestrel op is left.
+// CHECK-LABEL: func.func @top_k
+// CHECK-NOT: kestrel.top_k
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: arith.cmpf ogt
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: return
+func.func @top_k(%x: tensor<4x8xf32>) -> (tensor<4x2xf32>, tensor<4x2xi64>) {
+  %v, %i = kestrel.top_k %x {k = 2 : i64, axis = 1 : i64} : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xi64>
+  return %v, %i : tensor<4x2xf32>, tensor<4x2xi64>
+}

@@ -1,0 +1,47 @@
+//===- DecisionAttrs.h - Names of the decisions passes record ---*- C++ -*-===//
+//
+// The discardable attribute names under which passes record their
+// decisions (DecisionAttrs.td has the typed values). Read and write them
+// through these names only; the dialect verifies each against its op.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_DIALECTS_DECISIONATTRS_H
+#define KESTREL_DIALECTS_DECISIONATTRS_H
+
+#include "llvm/ADT/StringRef.h"
+
+namespace kestrel::decision {
+/// #kestrel.attention_tiles (attention), #kestrel.moe_register_tile (moe,
+/// and the scf.forall stages kestrel-moe-dispatch builds),
+/// #kestrel.vocab_block (denoise_step, and its fused scf.forall).
+inline constexpr llvm::StringLiteral kTile = "kestrel.tile";
+/// #kestrel.chunk on a gated_recurrence.
+inline constexpr llvm::StringLiteral kChunk = "kestrel.chunk";
+/// #kestrel.tile_classes on a tiled attention.
+inline constexpr llvm::StringLiteral kTileClasses = "kestrel.tile_classes";
+/// #kestrel.moe_bounds on a moe.
+inline constexpr llvm::StringLiteral kMoeBounds = "kestrel.moe_bounds";
+/// #kestrel.moe_stage on the loops kestrel-moe-dispatch builds.
+inline constexpr llvm::StringLiteral kMoeStage = "kestrel.moe_stage";
+/// Unit markers: a linalg.generic tile product for
+/// kestrel-vectorize-contractions; scf.for loops of the fused denoise step,
+/// the MoE micro-kernel and the MoE weight panel packing.
+inline constexpr llvm::StringLiteral kContraction = "kestrel.contraction";
+inline constexpr llvm::StringLiteral kDenoiseOnePass =
+    "kestrel.denoise_one_pass";
+inline constexpr llvm::StringLiteral kMicroKernel = "kestrel.micro_kernel";
+inline constexpr llvm::StringLiteral kMoePack = "kestrel.moe_pack";
+/// kestrel-select-kv-layout's reason (string) and the layout it replaced
+/// (#kestrel.kv_layout) on decode_attention / kv_append.
+inline constexpr llvm::StringLiteral kKVLayoutReason =
+    "kestrel.kv_layout_reason";
+inline constexpr llvm::StringLiteral kKVLayoutFrom = "kestrel.kv_layout_from";
+/// Overrides of the CUDA decode kernel on a decode_attention: keys per
+/// split (integer > 0) and register prefetch (bool).
+inline constexpr llvm::StringLiteral kSplitKeys = "kestrel.split_keys";
+inline constexpr llvm::StringLiteral kDecodePrefetch =
+    "kestrel.decode_prefetch";
+} // namespace kestrel::decision
+
+#endif // KESTREL_DIALECTS_DECISIONATTRS_H

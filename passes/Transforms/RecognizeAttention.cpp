@@ -1,0 +1,275 @@
+//===- RecognizeAttention.cpp - Decomposed attention -> kestrel.attention -===//
+//
+// kestrel-recognize, attention family (docs/architecture.md §1). At the
+// matmul that closes
+//
+//   matmul(Q, transpose(K, perm = [0, 1, 3, 2]))
+//     -> [mulf by a constant scalar | divf by a constant scalar]
+//     -> [addf of a constant causal mask (0 / -inf)
+//         | select(constant lower-triangular i1, x, -inf)
+//         | select(constant strict upper-triangular i1, -inf, x)]
+//     -> softmax over the last axis
+//     -> matmul(., V)
+//
+// on rank-4 [B, H, T, D] f32 tensors (matmuls as linalg.generic,
+// linalg.batch_matmul; transposes as generic copies or linalg.transpose;
+// softmax as linalg.softmax or exp(x - max) / Σ) the pattern writes one
+// kestrel.attention (causal when the mask is the causal mask, scale from the
+// constant, 1 without one). Conservative: every constant is checked element
+// by element (a "-inf" may also be the lowest finite f32, as Hugging Face
+// writes it); anything else is left alone. K and V repeated over the query
+// heads (repeat_kv: reshape [B, Hkv, S, D] -> [B, Hkv, 1, S, D], broadcast to
+// [B, Hkv, g, S, D], reshape to [B, Hkv·g, S, D]) are taken from before the
+// repeat (GQA).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Transforms/RecognizeMatchers.h"
+
+#include "dialects/Kestrel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace kestrel::recognize {
+namespace {
+
+RankedTensorType typeOfV(Value v) {
+  return dyn_cast<RankedTensorType>(v.getType());
+}
+
+bool isF32Rank4(Value v) {
+  RankedTensorType t = v ? typeOfV(v) : RankedTensorType();
+  return t && t.getRank() == 4 && t.hasStaticShape() &&
+         t.getElementType().isF32();
+}
+
+/// The constant `a` read through `map` by an op with loops [B, H, T, S], as
+/// a function of (t, s): each leading dim of `a` must be 1 and its last two
+/// map results d2 / d3 or 0. Calls `visibleAt(linear index)` for every (t,
+/// s); returns true for the causal mask s <= t + S - T, false for "all
+/// visible", std::nullopt otherwise.
+std::optional<bool>
+classifyMask(DenseElementsAttr a, AffineMap map, int64_t T, int64_t S,
+             function_ref<std::optional<bool>(int64_t)> visibleAt) {
+  auto shape = cast<ShapedType>(a.getType()).getShape();
+  int64_t rank = shape.size();
+  if (rank < 2 || rank > 4 || map.getNumResults() != (unsigned)rank)
+    return std::nullopt;
+  for (int64_t i = 0; i + 2 < rank; ++i)
+    if (shape[i] != 1)
+      return std::nullopt;
+  auto reads = [&](int64_t i, int64_t dim) {
+    AffineExpr e = map.getResult(i);
+    if (auto c = dyn_cast<AffineConstantExpr>(e))
+      return c.getValue() == 0 && shape[i] == 1;
+    auto d = dyn_cast<AffineDimExpr>(e);
+    return d && (int64_t)d.getPosition() == dim;
+  };
+  if (!reads(rank - 2, 2) || !reads(rank - 1, 3))
+    return std::nullopt;
+  int64_t mt = shape[rank - 2], ms = shape[rank - 1];
+  if ((mt != T && mt != 1) || (ms != S && ms != 1))
+    return std::nullopt;
+  bool causal = true, all = true;
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t s = 0; s < S; ++s) {
+      int64_t idx = (mt == 1 ? 0 : t) * ms + (ms == 1 ? 0 : s);
+      std::optional<bool> vis = visibleAt(idx);
+      if (!vis)
+        return std::nullopt;
+      causal &= *vis == (s <= t + S - T);
+      all &= *vis;
+    }
+  if (all)
+    return false;
+  if (causal)
+    return true;
+  return std::nullopt;
+}
+
+/// Peels an optional mask off `logits`: the unmasked logits and whether the
+/// mask is causal; std::nullopt when `logits` adds/selects something else.
+std::optional<std::pair<Value, bool>> peelMask(Value logits) {
+  std::optional<Elementwise> e = asElementwise(logits);
+  if (!e || !isF32Rank4(logits))
+    return std::pair(logits, false);
+  auto ts = typeOfV(logits).getShape();
+  int64_t T = ts[2], S = ts[3];
+  if (isa<arith::AddFOp>(e->body) && e->args.size() == 2) {
+    for (unsigned i : {0u, 1u}) {
+      DenseElementsAttr m = denseConstant(e->args[1 - i]);
+      if (!m || !e->maps[1 - i] || !isIdentityOperand(*e, i) ||
+          !isa<FloatType>(m.getElementType()))
+        continue;
+      SmallVector<double> mv;
+      for (APFloat f : m.getValues<APFloat>())
+        mv.push_back(f.convertToDouble());
+      std::optional<bool> c =
+          classifyMask(m, e->maps[1 - i], T, S, [&](int64_t idx) {
+            if (mv[idx] == 0)
+              return std::optional<bool>(true);
+            if (isMinusInf(mv[idx]))
+              return std::optional<bool>(false);
+            return std::optional<bool>();
+          });
+      if (!c)
+        return std::nullopt;
+      return std::pair(e->args[i], *c);
+    }
+    return std::nullopt; // an addf that is not a mask
+  }
+  if (isa<arith::SelectOp>(e->body) && e->args.size() == 3) {
+    DenseElementsAttr cond = denseConstant(e->args[0]);
+    if (!cond || !e->maps[0] || !cond.getElementType().isInteger(1))
+      return std::nullopt;
+    int fillIdx = -1;
+    for (int i : {1, 2}) {
+      std::optional<double> f = splatValue(e->args[i]);
+      if (f && isMinusInf(*f))
+        fillIdx = i;
+    }
+    if (fillIdx < 0)
+      return std::nullopt;
+    unsigned xi = fillIdx == 1 ? 2 : 1;
+    if (!isIdentityOperand(*e, xi))
+      return std::nullopt;
+    SmallVector<bool> cv(cond.getValues<bool>().begin(),
+                         cond.getValues<bool>().end());
+    std::optional<bool> c =
+        classifyMask(cond, e->maps[0], T, S, [&](int64_t idx) {
+          return std::optional<bool>(fillIdx == 1 ? !cv[idx] : cv[idx]);
+        });
+    if (!c)
+      return std::nullopt;
+    return std::pair(e->args[xi], *c);
+  }
+  return std::pair(logits, false);
+}
+
+/// Peels an optional constant scale off `logits`: (unscaled, scale);
+/// std::nullopt for a runtime scale.
+std::optional<std::pair<Value, double>> peelScale(Value logits) {
+  std::optional<Elementwise> e = asElementwise(logits);
+  if (!e || e->args.size() != 2 || !isa<arith::MulFOp, arith::DivFOp>(e->body))
+    return std::pair(logits, 1.0);
+  bool isDiv = isa<arith::DivFOp>(e->body);
+  for (unsigned i = isDiv ? 1 : 0; i < 2; ++i) {
+    Value c = e->args[i];
+    std::optional<double> f = splatValue(c);
+    if (!f || !std::isfinite(*f) || *f == 0)
+      continue;
+    if (auto t = dyn_cast<RankedTensorType>(c.getType()); t && t.getRank() > 4)
+      continue;
+    if (!isIdentityOperand(*e, 1 - i))
+      return std::nullopt;
+    return std::pair(e->args[1 - i], isDiv ? 1.0 / *f : *f);
+  }
+  return std::nullopt; // a runtime scale: leave it
+}
+
+/// x [B, Hkv, S, D] of repeat_kv(x) = reshape(broadcast(reshape(x,
+/// [B, Hkv, 1, S, D]), [B, Hkv, g, S, D]), [B, Hkv·g, S, D]), or null.
+Value unrepeat(Value r) {
+  Value e = reshapeSource(r);
+  auto gen = e ? e.getDefiningOp<linalg::GenericOp>() : linalg::GenericOp();
+  if (!gen || gen.getNumDpsInputs() != 1 || gen.getNumResults() != 1 ||
+      gen.getNumReductionLoops() != 0)
+    return nullptr;
+  Block &blk = gen.getRegion().front();
+  if (blk.getOperations().size() != 1 ||
+      cast<linalg::YieldOp>(blk.getTerminator()).getOperand(0) !=
+          blk.getArgument(0))
+    return nullptr;
+  MLIRContext *ctx = r.getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  AffineMap want = AffineMap::get(
+      5, 0, {d(0), d(1), getAffineConstantExpr(0, ctx), d(3), d(4)}, ctx);
+  if (gen.getIndexingMapsArray()[0] != want ||
+      !gen.getIndexingMapsArray()[1].isIdentity())
+    return nullptr;
+  Value u = gen.getInputs()[0];
+  Value x = reshapeSource(u);
+  if (!isF32Rank4(x) || !isF32Rank4(r))
+    return nullptr;
+  auto xs = typeOfV(x).getShape(), rs = typeOfV(r).getShape();
+  int64_t hkv = xs[1];
+  if (hkv <= 0 || rs[1] % hkv)
+    return nullptr;
+  int64_t g = rs[1] / hkv;
+  if (typeOfV(u).getShape() != ArrayRef<int64_t>{xs[0], hkv, 1, xs[2], xs[3]} ||
+      typeOfV(e).getShape() != ArrayRef<int64_t>{xs[0], hkv, g, xs[2], xs[3]} ||
+      rs != ArrayRef<int64_t>{xs[0], hkv * g, xs[2], xs[3]})
+    return nullptr;
+  return x;
+}
+
+struct RecognizeAttention : RewritePattern {
+  RecognizeAttention(MLIRContext *ctx)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx) {}
+
+  LogicalResult matchAndRewrite(Operation *root,
+                                PatternRewriter &rewriter) const override {
+    if (!isa<linalg::GenericOp, linalg::BatchMatmulOp>(root) ||
+        root->getNumResults() != 1)
+      return failure();
+    Value out = root->getResult(0);
+    std::optional<std::pair<Value, Value>> pv = matmulOf(out);
+    if (!pv || !isF32Rank4(pv->first) || !isF32Rank4(pv->second))
+      return failure();
+    Value P = pv->first, V = pv->second;
+    Value logits = softmaxOf(P);
+    if (!logits)
+      return failure();
+    std::optional<std::pair<Value, bool>> masked = peelMask(logits);
+    if (!masked)
+      return failure();
+    std::optional<std::pair<Value, double>> scaled = peelScale(masked->first);
+    if (!scaled)
+      return failure();
+    Value raw = scaled->first;
+    std::optional<std::pair<Value, Value>> qk = matmulOf(raw);
+    if (!qk)
+      return failure();
+    auto tr = transposeOf(qk->second);
+    if (!tr || tr->second != SmallVector<int64_t>{0, 1, 3, 2})
+      return failure();
+    Value Q = qk->first, K = tr->first;
+    if (!isF32Rank4(Q) || !isF32Rank4(K))
+      return failure();
+    auto qs = typeOfV(Q).getShape(), ks = typeOfV(K).getShape(),
+         vs = typeOfV(V).getShape();
+    int64_t B = qs[0], H = qs[1], T = qs[2], D = qs[3], S = ks[2];
+    if (ks[0] != B || ks[1] != H || ks[3] != D || vs[0] != B || vs[1] != H ||
+        vs[2] != S)
+      return failure();
+    // Every step is exactly [B, H, T, S] (no broadcast anywhere).
+    for (Value v : {raw, masked->first, logits, P})
+      if (typeOfV(v).getShape() != ArrayRef<int64_t>{B, H, T, S})
+        return failure();
+    Value kk = unrepeat(K), vv = unrepeat(V);
+    if (kk && vv && typeOfV(kk).getDimSize(1) == typeOfV(vv).getDimSize(1)) {
+      K = kk;
+      V = vv;
+    }
+    auto type = RankedTensorType::get({B, H, T, vs[3]}, rewriter.getF32Type());
+    auto op = kestrel::AttentionOp::create(
+        rewriter, root->getLoc(), TypeRange{type}, ValueRange{Q, K, V});
+    if (masked->second)
+      op.setCausal(true);
+    op.setScaleAttr(rewriter.getF32FloatAttr((float)scaled->second));
+    rewriter.replaceOp(root, op.getResult());
+    return success();
+  }
+};
+
+} // namespace
+
+void populateRecognizeAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<RecognizeAttention>(patterns.getContext());
+}
+
+} // namespace kestrel::recognize
