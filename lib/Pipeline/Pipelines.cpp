@@ -101,6 +101,11 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
     append(pm, "func.func(kestrel-select-kv-layout{target=cuda},"
                "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  // Contractions in bf16/f16 (and f32 ones under precision=bf16|f16) become
+  // tensor-core GEMM kernels.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-gpu-gemm{precision=" +
+                   opts.precision.getValue() + "}),canonicalize");
   append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
   std::string tiles =
