@@ -165,7 +165,7 @@ def FuseElementwise : Pass<"kestrel-fuse-elementwise", "::mlir::func::FuncOp"> {
   let description = [{
     The ONNX importer emits one linalg op per node, so `silu(a) * b + r`
     is three passes over memory. This pass generalizes named data-movement
-    and elementwise ops (transpose, broadcast, copy, add, exp, map, ...) and
+    and elementwise ops (transpose, broadcast, map, elementwise, copy) and
     fuses each all-parallel `linalg.generic` producer into its
     `linalg.generic` consumer (an elementwise op or a reduction such as the
     sum of squares of a norm), composing their indexing maps: a transpose or
