@@ -64,6 +64,11 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
                    "kestrel-moe-dispatch,"
                    "kestrel-vectorize-contractions)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  // Elementwise and reduction codegen: chains fused into single generics,
+  // then every remaining elementwise or row op row-parallel and vectorized.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-fuse-elementwise,canonicalize,"
+               "kestrel-vectorize-generics),canonicalize,cse");
   if (!opts.reference)
     append(pm, "kestrel-approximate-math");
   append(pm, "func.func(kestrel-read-only-arguments)");
@@ -84,7 +89,8 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   // conversions are expanded to integer arithmetic (no libgcc helpers).
   append(pm, "arith-expand{include-bf16},convert-math-to-llvm,"
              "convert-math-to-libm,"
-             "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
+             "convert-vector-to-llvm{vector-contract-lowering=outerproduct "
+             "reassociate-fp-reductions},"
              "convert-ub-to-llvm,"
              "finalize-memref-to-llvm,convert-scf-to-cf,"
              "convert-arith-to-llvm,convert-cf-to-llvm,"

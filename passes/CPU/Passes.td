@@ -160,4 +160,59 @@ def ApproximateMath : Pass<"kestrel-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def FuseElementwise : Pass<"kestrel-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg chains; fold transposes into maps";
+  let description = [{
+    The ONNX importer emits one linalg op per node, so `silu(a) * b + r`
+    is three passes over memory. This pass generalizes named data-movement
+    and elementwise ops (transpose, broadcast, map, elementwise, copy) and
+    fuses each all-parallel `linalg.generic` producer into its
+    `linalg.generic` consumer (an elementwise op or a reduction such as the
+    sum of squares of a norm), composing their indexing maps: a transpose or
+    broadcast that feeds such an op becomes a map of its consumer. A
+    producer is fused when it has no other use, or when it only moves data
+    (recomputing a copy costs no arithmetic). Contractions are never fused
+    (the GEMM codegen owns them and their epilogues), nor ops inside loops
+    or marked `kestrel.*` (the fused kernels' tile ops), nor producers
+    read through `tensor.extract` (kestrel ops' reference bodies).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def VectorizeGenerics : Pass<"kestrel-vectorize-generics",
+                             "::mlir::func::FuncOp"> {
+  let summary = "Row-parallel, vectorized code for elementwise and row ops";
+  let description = [{
+    Every statically shaped linalg op in the function body that is not a
+    contraction or a kestrel kernel's tile op, whose iterators are leading
+    parallel dimensions followed only by reductions (elementwise chains,
+    transposes, fills, and row reductions: softmax, RMSNorm, LayerNorm,
+    mean, max), becomes an `scf.forall` over its rows (every leading
+    parallel dimension but the innermost loop; OpenMP threads at run time)
+    whose body is vectorized along the innermost dimension with
+    `linalg::vectorize`. All-parallel ops whose innermost extent is a
+    multiple of `vector-width` walk it in blocks of 4 or 1 vectors
+    (`scf.for`); a row reduction is one `vector.multi_reduction` over the
+    whole row, lowered to `vector.reduction`. The choice is recorded on the
+    loop as `kestrel.generic_codegen`: `"rows-blocked"`, `"rows"` (whole
+    row vectors) or `"rows-scalar"` (a row of more than `max-vector` lanes,
+    or a body the vectorizer rejects: threaded scalar loops). Ops with
+    dynamic shapes, without a row dimension, or with a reduction before a
+    parallel dimension are left to convert-linalg-to-loops.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes of one vector register (16: AVX-512)">,
+    Option<"maxVector", "max-vector", "int64_t", /*default=*/"4096",
+           "Longest row (lanes) vectorized as one vector">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // KESTREL_PASSES_CPU_PASSES_TD
