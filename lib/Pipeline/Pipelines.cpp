@@ -101,6 +101,9 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
     append(pm, "func.func(kestrel-select-kv-layout{target=cuda},"
                "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  // Slices and concats the importer wrote and recognition left: as kernels
+  // (host code holds no views).
+  append(pm, "func.func(kestrel-generalize-data-movement)");
   append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
   std::string tiles =
