@@ -112,6 +112,9 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   if (!opts.reference)
     append(pm, "func.func(kestrel-gpu-gemm{precision=" +
                    opts.precision.getValue() + "}),canonicalize");
+  // Slices and concats the importer wrote and recognition left: as kernels
+  // (host code holds no views).
+  append(pm, "func.func(kestrel-generalize-data-movement)");
   append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
   std::string tiles =
