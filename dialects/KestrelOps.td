@@ -16,5 +16,6 @@ include "dialects/SupportOps.td"
 include "dialects/DenoiseOps.td"
 include "dialects/RoutingOps.td"
 include "dialects/KVCacheOps.td"
+include "dialects/ContractionAttrs.td"
 
 #endif // KESTREL_OPS_TD

@@ -64,6 +64,11 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
                    "kestrel-moe-dispatch,"
                    "kestrel-vectorize-contractions)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  // Static contractions (matmuls of the importer and reference lowerings)
+  // become packed, register-tiled micro-kernels with fused epilogues.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-cpu-choose-contraction,"
+               "kestrel-cpu-contraction),canonicalize,cse");
   if (!opts.reference)
     append(pm, "kestrel-approximate-math");
   append(pm, "func.func(kestrel-read-only-arguments)");
