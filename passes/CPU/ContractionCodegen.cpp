@@ -45,12 +45,14 @@ static ContractionConfigAttr chooseConfig(MLIRContext *ctx, ContractionMatch &c,
   const bool gemv = c.M <= 16;
   int64_t mr, nr, kc, mb, nb;
   if (gemv) {
-    // All rows at once: each panel of B is read exactly once. At most 16
-    // accumulator registers of 16 lanes.
-    mr = c.M;
-    nr = c.M <= 4 ? 64 : c.M <= 8 ? 32 : 16;
+    // All rows in one block: each panel of B is read from memory once. At
+    // most 16 accumulator registers of 16 lanes.
+    // Up to 8 rows per tile: beyond, the rows of A no longer stay in L1
+    // while a panel streams; two 8-row tiles re-read the panel from L2.
+    mr = std::min<int64_t>(c.M, 8);
+    nr = c.M <= 4 ? 64 : 32;
     kc = c.K;
-    mb = c.M;
+    mb = roundUp(c.M, mr);
   } else {
     mr = 8;
     nr = 32;
