@@ -196,7 +196,10 @@ bool kestrel::matchEpilogue(ContractionMatch &c, Operation *user) {
       continue;
     AffineMap map = maps[in->getOperandNumber()];
     auto type = dyn_cast<RankedTensorType>(in->get().getType());
-    if (!type || !type.hasStaticShape() || !isDimOrConstMap(map))
+    // i1 vectors would be loaded bit-packed, memrefs of i1 hold bytes.
+    if (!type || !type.hasStaticShape() || !isDimOrConstMap(map) ||
+        !type.getElementType().isIntOrFloat() ||
+        type.getElementType().getIntOrFloatBitWidth() < 8)
       return false;
     for (auto [i, e] : llvm::enumerate(map.getResults()))
       if (auto d = dyn_cast<AffineDimExpr>(e);

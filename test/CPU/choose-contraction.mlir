@@ -112,3 +112,23 @@ func.func @skipped(%a: tensor<?x64xf32>, %b: tensor<64x32xf32>, %init: tensor<?x
   %r = linalg.matmul ins(%a, %b : tensor<?x64xf32>, tensor<64x32xf32>) outs(%init : tensor<?x32xf32>) -> tensor<?x32xf32>
   return %r : tensor<?x32xf32>
 }
+
+// -----
+
+// A consumer reading an i1 mask is not fused (vectors of i1 are bit-packed
+// in LLVM, memrefs of i1 hold one byte per element).
+// CHECK-LABEL: func.func @mask_select
+// CHECK: epilogue = "none"
+func.func @mask_select(%a: tensor<8x4xf32>, %b: tensor<4x8xf32>, %m: tensor<8x8xi1>) -> tensor<8x8xf32> {
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x8xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %c = linalg.matmul ins(%a, %b : tensor<8x4xf32>, tensor<4x8xf32>) outs(%f : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %g = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}
+      ins(%m, %c : tensor<8x8xi1>, tensor<8x8xf32>) outs(%e : tensor<8x8xf32>) {
+  ^bb0(%p: i1, %x: f32, %o: f32):
+    %s = arith.select %p, %x, %z : f32
+    linalg.yield %s : f32
+  } -> tensor<8x8xf32>
+  return %g : tensor<8x8xf32>
+}
