@@ -64,6 +64,11 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
                    "kestrel-moe-dispatch,"
                    "kestrel-vectorize-contractions)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  // Static contractions (matmuls of the importer and reference lowerings)
+  // become packed, register-tiled micro-kernels with fused epilogues.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-cpu-choose-contraction,"
+               "kestrel-cpu-contraction),canonicalize,cse");
   // Elementwise and reduction codegen: chains fused into single generics,
   // then every remaining elementwise or row op row-parallel and vectorized.
   if (!opts.reference)

@@ -215,4 +215,66 @@ def VectorizeGenerics : Pass<"kestrel-vectorize-generics",
                            "::mlir::arith::ArithDialect"];
 }
 
+def ChooseContraction : Pass<"kestrel-cpu-choose-contraction",
+                              "::mlir::func::FuncOp"> {
+  let summary = "Decide the register tile, blocking and packing of contractions";
+  let description = [{
+    Annotates every static-shape contraction (`linalg.matmul`,
+    `batch_matmul`, transposed forms, and the `linalg.generic` contractions
+    the ONNX importer and the reference lowerings emit: one reduction dim,
+    body `out + cast(a) · cast(b)`, f32/f16/bf16) at function level with
+    `kestrel.contraction_config = #kestrel.contraction<...>`: the path
+    (`gemv` when M ≤ 16, else `gemm`), the micro-kernel tile `mr × nr`, the
+    reduction block `kc`, the output block `mb × nb` of one parallel
+    iteration, how B is packed (`compile_time` for constants, possibly seen
+    through a transposing copy; `runtime`; or `none` for the GEMV path when
+    rows of B are contiguous in n), and whether the single elementwise
+    consumer of the result is fused into the store (`epilogue`).
+    kestrel-cpu-contraction carries the decisions out. Options override the
+    tile (0 = choose).
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", /*default=*/"0", "Rows of the register tile">,
+    Option<"nr", "nr", "int64_t", /*default=*/"0",
+           "Columns of the register tile (f32 lanes, multiple of 16)">,
+    Option<"kc", "kc", "int64_t", /*default=*/"0", "Reduction block">,
+    Option<"mb", "mb", "int64_t", /*default=*/"0", "Rows per parallel block">,
+    Option<"nb", "nb", "int64_t", /*default=*/"0",
+           "Columns per parallel block">,
+    Option<"fuseEpilogue", "fuse-epilogue", "bool", /*default=*/"true",
+           "Fuse a single elementwise consumer into the store">,
+  ];
+  let dependentDialects = ["::kestrel::KestrelDialect"];
+}
+
+def ContractionCodegen : Pass<"kestrel-cpu-contraction",
+                               "::mlir::func::FuncOp"> {
+  let summary = "Packed, register-tiled loop nests for annotated contractions";
+  let description = [{
+    Rewrites every contraction carrying `kestrel.contraction_config` (from
+    kestrel-cpu-choose-contraction) into the loop nest of the mmt4d style:
+
+    - B in `nr`-wide panels `[o.., ⌈N/nr⌉, K, nr]` (zero padded): a new
+      constant when B is one (packed once, at compile time), else an
+      `scf.forall` copy over the panels, or read in place (`pack_b = none`);
+    - an `scf.forall` (OpenMP) over (outer dims, M blocks, N blocks); per
+      block `scf.for` over K blocks, panels and `mr`-row tiles (then single
+      rows for a ragged M);
+    - the micro-kernel (`kestrel.micro_kernel`): an `scf.for` over the K
+      block carrying `mr` accumulators `vector<nr x f32>`; per step one
+      panel row (`vector<nr>`, widened to f32), `mr` broadcasts of A and
+      `mr` `vector.fma`;
+    - the store: f32 partial sums between K blocks; after the last block the
+      fused consumer's body (bias, residual, SiLU, gating ...) applied to the
+      accumulator vectors and stored in its element type. Columns past N
+      are masked (`vector.transfer_write` out of bounds).
+  }];
+  let dependentDialects = ["::kestrel::KestrelDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 #endif // KESTREL_PASSES_CPU_PASSES_TD
