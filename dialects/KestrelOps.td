@@ -17,5 +17,7 @@ include "dialects/DenoiseOps.td"
 include "dialects/RoutingOps.td"
 include "dialects/KVCacheOps.td"
 include "dialects/DecisionAttrs.td"
+include "dialects/GpuGemmAttrs.td"
+include "dialects/ContractionAttrs.td"
 
 #endif // KESTREL_OPS_TD

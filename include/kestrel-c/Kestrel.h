@@ -23,6 +23,8 @@ typedef struct {
   int reference_lowering;   /* nonzero: naive reference lowering (cpu)   */
   const char *cuda_path;    /* CUDA toolkit providing libdevice          */
   const char *extra_passes; /* pass pipeline run before the target's     */
+  const char *precision;    /* cuda: f32 matmuls in "f32" (default),
+                               "tf32", "bf16" or "f16"                    */
 } kestrel_compile_options;
 
 /* Compiles `source` (MLIR text of `length` bytes; `name` labels its

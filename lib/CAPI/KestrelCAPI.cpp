@@ -104,6 +104,8 @@ extern "C" int kestrel_compile(const char *source, size_t length,
       opts.cudaPath = options->cuda_path;
     if (options->extra_passes)
       opts.extraPasses = options->extra_passes;
+    if (options->precision)
+      opts.precision = options->precision;
   }
   if (std::string error = kestrel::validateOptions(opts, output_path);
       !error.empty()) {

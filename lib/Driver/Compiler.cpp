@@ -228,6 +228,7 @@ LogicalResult Driver::run(ModuleOp module) {
     CudaPipelineOptions cudaOpts;
     cudaOpts.chip = target.chip;
     cudaOpts.reference = opts.referenceLowering;
+    cudaOpts.precision = opts.precision;
     cudaOpts.cudaPath = resolveCudaPath(opts.cudaPath);
     std::string libdevice = libdevicePath(cudaOpts.cudaPath);
     if (!llvm::sys::fs::exists(libdevice))
@@ -370,6 +371,12 @@ std::string validateOptions(const CompileOptions &opts, StringRef outputPath) {
   if (!opts.recognize && emit != EmitKind::Mlir)
     return "--no-recognize needs --emit=mlir (the target pipelines always "
            "run kestrel-recognize)";
+  if (opts.precision != "f32" && opts.precision != "tf32" &&
+      opts.precision != "bf16" && opts.precision != "f16")
+    return "unknown precision '" + opts.precision +
+           "' (expected f32, tf32, bf16 or f16)";
+  if (!target->cuda && opts.precision != "f32")
+    return "--precision=" + opts.precision + " needs a cuda target";
   if (opts.optLevel > 3)
     return "-O" + std::to_string(opts.optLevel) +
            " is not a level (expected 0 to 3)";

@@ -64,6 +64,16 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
                    "kestrel-moe-dispatch,"
                    "kestrel-vectorize-contractions)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  // Static contractions (matmuls of the importer and reference lowerings)
+  // become packed, register-tiled micro-kernels with fused epilogues.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-cpu-choose-contraction,"
+               "kestrel-cpu-contraction),canonicalize,cse");
+  // Elementwise and reduction codegen: chains fused into single generics,
+  // then every remaining elementwise or row op row-parallel and vectorized.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-fuse-elementwise,canonicalize,"
+               "kestrel-vectorize-generics),canonicalize,cse");
   if (!opts.reference)
     append(pm, "kestrel-approximate-math");
   append(pm, "func.func(kestrel-read-only-arguments)");
@@ -84,7 +94,8 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   // conversions are expanded to integer arithmetic (no libgcc helpers).
   append(pm, "arith-expand{include-bf16},convert-math-to-llvm,"
              "convert-math-to-libm,"
-             "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
+             "convert-vector-to-llvm{vector-contract-lowering=outerproduct "
+             "reassociate-fp-reductions},"
              "convert-ub-to-llvm,"
              "finalize-memref-to-llvm,convert-scf-to-cf,"
              "convert-arith-to-llvm,convert-cf-to-llvm,"
@@ -101,6 +112,14 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
     append(pm, "func.func(kestrel-select-kv-layout{target=cuda},"
                "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
+  // Contractions in bf16/f16 (and f32 ones under precision=bf16|f16) become
+  // tensor-core GEMM kernels.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-gpu-gemm{precision=" +
+                   opts.precision.getValue() + "}),canonicalize");
+  // Slices and concats the importer wrote and recognition left: as kernels
+  // (host code holds no views).
+  append(pm, "func.func(kestrel-generalize-data-movement)");
   append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
   std::string tiles =

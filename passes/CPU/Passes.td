@@ -160,4 +160,121 @@ def ApproximateMath : Pass<"kestrel-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def FuseElementwise : Pass<"kestrel-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg chains; fold transposes into maps";
+  let description = [{
+    The ONNX importer emits one linalg op per node, so `silu(a) * b + r`
+    is three passes over memory. This pass generalizes named data-movement
+    and elementwise ops (transpose, broadcast, map, elementwise, copy) and
+    fuses each all-parallel `linalg.generic` producer into its
+    `linalg.generic` consumer (an elementwise op or a reduction such as the
+    sum of squares of a norm), composing their indexing maps: a transpose or
+    broadcast that feeds such an op becomes a map of its consumer. A
+    producer is fused when it has no other use, or when it only moves data
+    (recomputing a copy costs no arithmetic). Contractions are never fused
+    (the GEMM codegen owns them and their epilogues), nor ops inside loops
+    or marked `kestrel.*` (the fused kernels' tile ops), nor producers
+    read through `tensor.extract` (kestrel ops' reference bodies).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def VectorizeGenerics : Pass<"kestrel-vectorize-generics",
+                             "::mlir::func::FuncOp"> {
+  let summary = "Row-parallel, vectorized code for elementwise and row ops";
+  let description = [{
+    Every statically shaped linalg op in the function body that is not a
+    contraction or a kestrel kernel's tile op, whose iterators are leading
+    parallel dimensions followed only by reductions (elementwise chains,
+    transposes, fills, and row reductions: softmax, RMSNorm, LayerNorm,
+    mean, max), becomes an `scf.forall` over its rows (every leading
+    parallel dimension but the innermost loop; OpenMP threads at run time)
+    whose body is vectorized along the innermost dimension with
+    `linalg::vectorize`. All-parallel ops whose innermost extent is a
+    multiple of `vector-width` walk it in blocks of 4 or 1 vectors
+    (`scf.for`); a row reduction is one `vector.multi_reduction` over the
+    whole row, lowered to `vector.reduction`. The choice is recorded on the
+    loop as `kestrel.generic_codegen`: `"rows-blocked"`, `"rows"` (whole
+    row vectors) or `"rows-scalar"` (a row of more than `max-vector` lanes,
+    or a body the vectorizer rejects: threaded scalar loops). Ops with
+    dynamic shapes, without a row dimension, or with a reduction before a
+    parallel dimension are left to convert-linalg-to-loops.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes of one vector register (16: AVX-512)">,
+    Option<"maxVector", "max-vector", "int64_t", /*default=*/"4096",
+           "Longest row (lanes) vectorized as one vector">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def ChooseContraction : Pass<"kestrel-cpu-choose-contraction",
+                              "::mlir::func::FuncOp"> {
+  let summary = "Decide the register tile, blocking and packing of contractions";
+  let description = [{
+    Annotates every static-shape contraction (`linalg.matmul`,
+    `batch_matmul`, transposed forms, and the `linalg.generic` contractions
+    the ONNX importer and the reference lowerings emit: one reduction dim,
+    body `out + cast(a) · cast(b)`, f32/f16/bf16) at function level with
+    `kestrel.contraction_config = #kestrel.contraction<...>`: the path
+    (`gemv` when M ≤ 16, else `gemm`), the micro-kernel tile `mr × nr`, the
+    reduction block `kc`, the output block `mb × nb` of one parallel
+    iteration, how B is packed (`compile_time` for constants, possibly seen
+    through a transposing copy; `runtime`; or `none` for the GEMV path when
+    rows of B are contiguous in n), and whether the single elementwise
+    consumer of the result is fused into the store (`epilogue`).
+    kestrel-cpu-contraction carries the decisions out. Options override the
+    tile (0 = choose).
+  }];
+  let options = [
+    Option<"mr", "mr", "int64_t", /*default=*/"0", "Rows of the register tile">,
+    Option<"nr", "nr", "int64_t", /*default=*/"0",
+           "Columns of the register tile (f32 lanes, multiple of 16)">,
+    Option<"kc", "kc", "int64_t", /*default=*/"0", "Reduction block">,
+    Option<"mb", "mb", "int64_t", /*default=*/"0", "Rows per parallel block">,
+    Option<"nb", "nb", "int64_t", /*default=*/"0",
+           "Columns per parallel block">,
+    Option<"fuseEpilogue", "fuse-epilogue", "bool", /*default=*/"true",
+           "Fuse a single elementwise consumer into the store">,
+  ];
+  let dependentDialects = ["::kestrel::KestrelDialect"];
+}
+
+def ContractionCodegen : Pass<"kestrel-cpu-contraction",
+                               "::mlir::func::FuncOp"> {
+  let summary = "Packed, register-tiled loop nests for annotated contractions";
+  let description = [{
+    Rewrites every contraction carrying `kestrel.contraction_config` (from
+    kestrel-cpu-choose-contraction) into the loop nest of the mmt4d style:
+
+    - B in `nr`-wide panels `[o.., ⌈N/nr⌉, K, nr]` (zero padded): a new
+      constant when B is one (packed once, at compile time), else an
+      `scf.forall` copy over the panels, or read in place (`pack_b = none`);
+    - an `scf.forall` (OpenMP) over (outer dims, M blocks, N blocks); per
+      block `scf.for` over K blocks, panels and `mr`-row tiles (then single
+      rows for a ragged M);
+    - the micro-kernel (`kestrel.micro_kernel`): an `scf.for` over the K
+      block carrying `mr` accumulators `vector<nr x f32>`; per step one
+      panel row (`vector<nr>`, widened to f32), `mr` broadcasts of A and
+      `mr` `vector.fma`;
+    - the store: f32 partial sums between K blocks; after the last block the
+      fused consumer's body (bias, residual, SiLU, gating ...) applied to the
+      accumulator vectors and stored in its element type. Columns past N
+      are masked (`vector.transfer_write` out of bounds).
+  }];
+  let dependentDialects = ["::kestrel::KestrelDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 #endif // KESTREL_PASSES_CPU_PASSES_TD

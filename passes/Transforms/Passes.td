@@ -181,6 +181,24 @@ def ReadOnlyArguments : Pass<"kestrel-read-only-arguments",
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def GeneralizeDataMovement : Pass<"kestrel-generalize-data-movement",
+                                   "::mlir::func::FuncOp"> {
+  let summary = "Rewrite static extract_slice and concat as linalg.generic";
+  let description = [{
+    In the function body (not inside loops), a static `tensor.extract_slice`
+    without rank reduction becomes a `linalg.generic` reading
+    `source[offset + stride · i]` with `tensor.extract`, and a static
+    `tensor.concat` a `linalg.generic` that reads each element from the
+    input whose range holds it (`tensor.extract` at a clamped index, then
+    `arith.select`). The CUDA pipeline runs it before bufferization: the
+    views these ops bufferize to cannot live in host code the CUDA runtime
+    replays (only allocations, copies and kernel launches).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ExpandStridedCopies : Pass<"kestrel-expand-strided-copies",
                                 "::mlir::func::FuncOp"> {
   let summary = "Rewrite memref.copy of strided views as linalg.copy";

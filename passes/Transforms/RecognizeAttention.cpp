@@ -186,9 +186,11 @@ Value unrepeat(Value r) {
     return nullptr;
   MLIRContext *ctx = r.getContext();
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  // The unit dim is read at 0, or at d2 when g = 1 (a plain copy).
   AffineMap want = AffineMap::get(
       5, 0, {d(0), d(1), getAffineConstantExpr(0, ctx), d(3), d(4)}, ctx);
-  if (gen.getIndexingMapsArray()[0] != want ||
+  AffineMap in = gen.getIndexingMapsArray()[0];
+  if ((in != want && !(in.isIdentity() && typeOfV(e).getDimSize(2) == 1)) ||
       !gen.getIndexingMapsArray()[1].isIdentity())
     return nullptr;
   Value u = gen.getInputs()[0];

@@ -125,6 +125,9 @@ matchGating(const ExpertTerm &t0) {
       return std::nullopt;
     return std::make_tuple(l, topk, false);
   }
+  // softmax(v) is itself a divf: tried first.
+  if (softmaxOf(t0.weights) == values)
+    return std::make_tuple(topk.getInput(), topk, true);
   if (std::optional<Elementwise> div = asElementwise(t0.weights);
       div && isa<arith::DivFOp>(div->body) && div->args.size() == 2) {
     // v / Σ v, the sum kept as [N, 1].
@@ -135,8 +138,6 @@ matchGating(const ExpertTerm &t0) {
       return std::nullopt;
     return std::make_tuple(l, topk, true);
   }
-  if (softmaxOf(t0.weights) == values)
-    return std::make_tuple(topk.getInput(), topk, true);
   return std::nullopt;
 }
 

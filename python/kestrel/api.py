@@ -29,7 +29,8 @@ class CompileError(RuntimeError):
 class _Options(ctypes.Structure):
     _fields_ = [("target", ctypes.c_char_p), ("emit", ctypes.c_char_p),
                 ("opt_level", ctypes.c_int), ("reference_lowering", ctypes.c_int),
-                ("cuda_path", ctypes.c_char_p), ("extra_passes", ctypes.c_char_p)]
+                ("cuda_path", ctypes.c_char_p), ("extra_passes", ctypes.c_char_p),
+                ("precision", ctypes.c_char_p)]
 
 
 _lib = None
@@ -284,7 +285,8 @@ atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _workdirs
 def compile(source, target: str = "cpu", *, output: str | os.PathLike | None = None,
             emit: str | None = None, opt_level: int = 3,
             reference_lowering: bool = False, cuda_path: str | None = None,
-            extra_passes: str | None = None, input_shapes=None):
+            extra_passes: str | None = None, input_shapes=None,
+            precision: str | None = None):
     """Compiles a model given as a path (.mlir or .onnx), MLIR text or an
     onnx.ModelProto.
 
@@ -293,6 +295,8 @@ def compile(source, target: str = "cpu", *, output: str | os.PathLike | None = N
     target "cpu" returns a `CpuLibrary` whose functions take and return
     NumPy arrays; "cuda:sm_90a" (or sm_80, ...) returns a `CudaModule`.
     With `emit` other than the target's default, returns the output path.
+    `precision` ("f32", "tf32", "bf16", "f16"; cuda only) is kestrelc's
+    --precision: what f32 matmuls run in.
     Raises `CompileError` with the compiler's diagnostics.
     """
     lib = _capi()
@@ -309,7 +313,8 @@ def compile(source, target: str = "cpu", *, output: str | os.PathLike | None = N
     opts = _Options(target.encode(), emit.encode() if emit else None, opt_level,
                     int(reference_lowering),
                     cuda_path.encode() if cuda_path else None,
-                    extra_passes.encode() if extra_passes else None)
+                    extra_passes.encode() if extra_passes else None,
+                    precision.encode() if precision else None)
     diags = ctypes.c_void_p()
     rc = lib.kestrel_compile(text, len(text), name.encode(), ctypes.byref(opts),
                              str(output).encode(), ctypes.byref(diags))

@@ -10,6 +10,8 @@
 
 // Every stage is a named pass.
 // STEPS: kestrel-lower-to-linalg
+// STEPS: kestrel-cpu-choose-contraction
+// STEPS-NEXT: kestrel-cpu-contraction
 // STEPS: one-shot-bufferize
 // STEPS: buffer-results-to-out-params
 // STEPS: convert-linalg-to-loops

@@ -28,6 +28,9 @@ struct CompileOptions {
   unsigned optLevel = 3;
   /// cpu: the naive reference lowering only.
   bool referenceLowering = false;
+  /// cuda: operand precision of f32 contractions ("f32", "tf32", "bf16",
+  /// "f16"; see kestrel-gpu-gemm).
+  std::string precision = "f32";
   /// cuda: toolkit with libdevice ("" = resolveCudaPath's default).
   std::string cudaPath;
   /// cuda: manifest path ("" = the PTX path with .ptx -> .manifest).

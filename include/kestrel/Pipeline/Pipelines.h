@@ -57,6 +57,12 @@ struct CudaPipelineOptions
                      "(default: $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT, then "
                      "/usr/local/cuda)"),
       llvm::cl::init("")};
+  Option<std::string> precision{
+      *this, "precision",
+      llvm::cl::desc("Operand precision of f32 contractions: f32, tf32 (both "
+                     "keep f32 kernels), bf16 or f16 (tensor cores, f32 "
+                     "accumulation; kestrel-gpu-gemm)"),
+      llvm::cl::init("f32")};
   Option<bool> reference{
       *this, "reference",
       llvm::cl::desc("Naive kernels only: f16/bf16 attention does not use the "

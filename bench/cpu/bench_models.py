@@ -1,0 +1,217 @@
+"""Whole-model CPU benchmark: PyTorch-exported blocks run by Kestrel,
+onnxruntime, IREE and PyTorch in the same run on this machine.
+
+    python3 bench/cpu/bench_models.py [--threads 2] [--repeat 5]
+        [--only llama,qwen3] [--no-iree] [--no-torch] [--out FILE.md]
+
+Models: the generators in bench/cpu/models/ (Llama GQA, Qwen3 q/k-norm,
+Mixtral top-2 MoE, Mamba, Jamba-style Mamba + attention hybrid; random
+weights, seed 0, exported with torch.onnx.export into bench/cpu/models/out/)
+and the committed test/onnx/models/*.onnx. Contenders, all with `--threads`
+threads:
+
+- kestrel: `kestrelc --target=cpu` (default pipeline), OMP_NUM_THREADS;
+- onnxruntime: CPUExecutionProvider, intra_op_num_threads (inter 1);
+- IREE: iree-import-onnx, iree-compile --iree-hal-target-backends=llvm-cpu
+  --iree-llvmcpu-target-cpu=host, local-task driver with
+  --task_topology_max_group_count=threads;
+- PyTorch: the exporting module, torch.set_num_threads(threads).
+
+Every output is checked against onnxruntime's (max |out - ort| <= 1e-3 *
+max |ort|: f32 sums in different orders, approximate exp) before timing.
+Prints median ms and ORT/Kestrel, IREE/Kestrel, Torch/Kestrel (> 1: Kestrel
+faster) and writes a Markdown table. Needs torch and the iree-base-* pip
+packages (not needed by the test suite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = Path(__file__).resolve().parent / "models"
+TOL = 1e-3
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--only", default="")
+    p.add_argument("--no-iree", action="store_true")
+    p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--out", default=str(REPO / "bench/results/2026-12-03-cpu-models.md"))
+    return p.parse_args()
+
+
+ARGS = parse_args()
+os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)  # before any OpenMP loads
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(REPO / "python"))
+sys.path.insert(0, str(MODELS))
+from kestrel.compiler import kestrelc  # noqa: E402
+from kestrel.runtime import CpuLibrary  # noqa: E402
+
+GENERATED = ["llama", "qwen3", "mixtral", "mamba", "jamba"]
+COMMITTED = {"llama_block": ("export_llama_block", "Block"),
+             "mamba_block": ("export_mamba_block", "MambaBlock"),
+             "moe_block": ("export_moe_block", "MoeBlock")}
+
+
+def median_ms(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return 1e3 * float(np.median(times))
+
+
+def models():
+    """(name, onnx path, torch module or None, input)."""
+    import torch
+    from common import export
+    out = MODELS / "out"
+    for gen in GENERATED:
+        mod = importlib.import_module(gen)
+        for name, cfg in mod.CONFIGS.items():
+            if ARGS.only and not any(s in name for s in ARGS.only.split(",")):
+                continue
+            module, x = mod.build(**cfg)
+            path = out / f"{name}.onnx"
+            if not path.exists():
+                export(module, x, path)
+            yield name, path, module.eval(), x.numpy()
+    sys.path.insert(0, str(REPO / "test/onnx"))
+    for name, (gen, cls) in COMMITTED.items():
+        if ARGS.only and name not in ARGS.only.split(","):
+            continue
+        mod = importlib.import_module(gen)
+        torch.manual_seed(0)
+        module = getattr(mod, cls)().eval()
+        import onnx
+        inp = onnx.load(str(REPO / "test/onnx/models" / f"{name}.onnx")).graph.input[0]
+        shape = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+        x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+        yield name, REPO / "test/onnx/models" / f"{name}.onnx", module, x
+
+
+def run_ort(path, x):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads, so.inter_op_num_threads = ARGS.threads, 1
+    s = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    feed = {s.get_inputs()[0].name: x}
+    return s.run(None, feed)[0], median_ms(lambda: s.run(None, feed), ARGS.repeat)
+
+
+def run_kestrel(path, x, work):
+    so = work / (path.stem + ".so")
+    kestrelc(path, so, "--target=cpu")
+    lib = CpuLibrary(so)
+    name = next(iter(lib.manifest.functions))
+    return lib.call(name, x)[0], median_ms(lambda: lib.call(name, x), ARGS.repeat)
+
+
+_iree_flags_set = False
+
+
+def run_iree(path, x, work):
+    import iree.runtime as rt
+    global _iree_flags_set
+    mlir, vmfb = work / (path.stem + ".iree.mlir"), work / (path.stem + ".vmfb")
+    subprocess.run(["iree-import-onnx", str(path), "-o", str(mlir)], check=True,
+                   capture_output=True)
+    subprocess.run(["iree-compile", str(mlir), "--iree-hal-target-backends=llvm-cpu",
+                    "--iree-llvmcpu-target-cpu=host", "-o", str(vmfb)], check=True,
+                   capture_output=True)
+    if not _iree_flags_set:
+        rt.flags.parse_flags(f"--task_topology_max_group_count={ARGS.threads}")
+        _iree_flags_set = True
+    config = rt.Config("local-task")
+    ctx = rt.SystemContext(config=config)
+    ctx.add_vm_module(rt.VmModule.mmap(config.vm_instance, str(vmfb)))
+    fn = ctx.modules.module["main_graph"]
+
+    def call():
+        return np.asarray(fn(x).to_host())
+    return call(), median_ms(call, ARGS.repeat)
+
+
+def run_torch(module, x):
+    import torch
+    torch.set_num_threads(ARGS.threads)
+    xt = torch.from_numpy(x)
+    with torch.no_grad():
+        out = module(xt).numpy()
+        return out, median_ms(lambda: module(xt), ARGS.repeat)
+
+
+def check(name, who, out, ref):
+    err = float(np.max(np.abs(out - ref)))
+    bound = TOL * float(np.max(np.abs(ref)))
+    if not err <= bound:
+        print(f"  {name}: {who} differs from onnxruntime: max err {err:.3g} > {bound:.3g}")
+    return err <= bound
+
+
+def main():
+    import tempfile
+    work = Path(tempfile.mkdtemp(prefix="kestrel-bench-models-"))
+    rows = []
+    hdr = f"{'model':24} {'kestrel':>9} {'ort':>9} {'iree':>9} {'torch':>9}  {'ort/k':>6} {'iree/k':>6} {'torch/k':>7}"
+    print(hdr)
+    for name, path, module, x in models():
+        ref, t_ort = run_ort(path, x)
+        res = {"ort": t_ort}
+        ok = True
+        out, res["kestrel"] = run_kestrel(path, x, work)
+        ok &= check(name, "kestrel", out, ref)
+        if not ARGS.no_iree:
+            try:
+                out, res["iree"] = run_iree(path, x, work)
+                ok &= check(name, "iree", out, ref)
+            except Exception as e:  # noqa: BLE001 - report and go on
+                print(f"  {name}: IREE failed: {str(e)[:200]}")
+        if not ARGS.no_torch:
+            out, res["torch"] = run_torch(module, x)
+            ok &= check(name, "torch", out, ref)
+        k = res["kestrel"]
+        fmt = lambda key: f"{res[key]:9.1f}" if key in res else f"{'-':>9}"  # noqa: E731
+        ratio = lambda key: f"{res[key] / k:6.2f}" if key in res else f"{'-':>6}"  # noqa: E731
+        print(f"{name:24} {fmt('kestrel')} {fmt('ort')} {fmt('iree')} {fmt('torch')}  "
+              f"{ratio('ort')} {ratio('iree')} {ratio('torch'):>7}{'' if ok else '  MISMATCH'}",
+              flush=True)
+        rows.append((name, x.shape, res, ok))
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    lines = [f"# CPU whole-model benchmark ({ARGS.threads} threads)", "",
+             f"`python3 bench/cpu/bench_models.py --threads {ARGS.threads} --repeat {ARGS.repeat}`"
+             f" at commit {commit}; median ms per forward pass (f32, batch as exported);"
+             " ratios > 1: Kestrel faster. Outputs checked against onnxruntime"
+             f" (max err <= {TOL} x max |out|).", "",
+             "| model | input | Kestrel | onnxruntime | IREE | PyTorch | ORT/K | IREE/K | Torch/K | check |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, shape, res, ok in rows:
+        k = res["kestrel"]
+        cell = lambda key: f"{res[key]:.1f}" if key in res else "-"  # noqa: E731
+        rat = lambda key: f"{res[key] / k:.2f}" if key in res else "-"  # noqa: E731
+        lines.append(f"| {name} | {'x'.join(map(str, shape))} | {cell('kestrel')} | {cell('ort')} | "
+                     f"{cell('iree')} | {cell('torch')} | {rat('ort')} | {rat('iree')} | "
+                     f"{rat('torch')} | {'ok' if ok else 'MISMATCH'} |")
+    Path(ARGS.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(ARGS.out).write_text("\n".join(lines) + "\n")
+    print(f"wrote {ARGS.out}")
+
+
+if __name__ == "__main__":
+    main()

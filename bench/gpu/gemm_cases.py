@@ -1,0 +1,95 @@
+"""The GEMM benchmark's cases: writes CASE.mlir + CASE.json (shapes, kind,
+the kestrelc flags it is compiled with) into a folder. Run here, by
+bench/gpu/stage_gemm.sh; bench/gpu/check_gemm.py reads the JSON there.
+
+    python3 bench/gpu/gemm_cases.py OUT_DIR
+"""
+
+import json
+import sys
+from pathlib import Path
+
+
+def matmul(M, N, K, dtype, out_dtype=None, transpose_b=False, batch=None):
+    """C = A @ B (or A @ B^T, or batched) as a linalg.generic contraction,
+    the form the ONNX importer gives a MatMul."""
+    out_dtype = out_dtype or dtype
+    lead = [batch] if batch else []
+    a = "x".join(map(str, lead + [M, K]))
+    b = "x".join(map(str, lead + ([N, K] if transpose_b else [K, N])))
+    c = "x".join(map(str, lead + [M, N]))
+    d = "d0, " if batch else ""
+    dims = (["d0"] if batch else []) + ["m", "n", "k"]
+    args = ", ".join(dims)
+    bmap = f"({d}n, k)" if transpose_b else f"({d}k, n)"
+    iters = ", ".join(['"parallel"'] * (len(dims) - 1) + ['"reduction"'])
+    body_a = f"%xf = arith.extf %x : {dtype} to {out_dtype}" if dtype != out_dtype else ""
+    body_b = f"%yf = arith.extf %y : {dtype} to {out_dtype}" if dtype != out_dtype else ""
+    xa = "%xf" if body_a else "%x"
+    yb = "%yf" if body_b else "%y"
+    return f"""
+func.func @gemm(%a: tensor<{a}x{dtype}>, %b: tensor<{b}x{dtype}>) -> tensor<{c}x{out_dtype}> {{
+  %zero = arith.constant 0.0 : {out_dtype}
+  %e = tensor.empty() : tensor<{c}x{out_dtype}>
+  %f = linalg.fill ins(%zero : {out_dtype}) outs(%e : tensor<{c}x{out_dtype}>) -> tensor<{c}x{out_dtype}>
+  %r = linalg.generic {{indexing_maps = [affine_map<({args}) -> ({d}m, k)>,
+                                        affine_map<({args}) -> {bmap}>,
+                                        affine_map<({args}) -> ({d}m, n)>],
+                       iterator_types = [{iters}]}}
+      ins(%a, %b : tensor<{a}x{dtype}>, tensor<{b}x{dtype}>) outs(%f : tensor<{c}x{out_dtype}>) {{
+  ^bb0(%x: {dtype}, %y: {dtype}, %acc: {out_dtype}):
+    {body_a}
+    {body_b}
+    %p = arith.mulf {xa}, {yb} : {out_dtype}
+    %s = arith.addf %acc, %p : {out_dtype}
+    linalg.yield %s : {out_dtype}
+  }} -> tensor<{c}x{out_dtype}>
+  return %r : tensor<{c}x{out_dtype}>
+}}
+"""
+
+
+def tile(*t):
+    return ["--extra-passes=func.func(kestrel-gpu-gemm{tile=" +
+            ",".join(map(str, t)) + "})"]
+
+
+# name: (M, N, K, dtype, options, flags, timed)
+CASES = {
+    # The timed table.
+    "bf16_4096": (4096, 4096, 4096, "bf16", {}, [], True),
+    "bf16_4096_t128x256": (4096, 4096, 4096, "bf16", {}, tile(128, 256, 32, 2, 4, 3), True),
+    "bf16_4096_t128x128w4": (4096, 4096, 4096, "bf16", {}, tile(128, 128, 32, 2, 2, 4), True),
+    "bf16_4096_t128x128k64": (4096, 4096, 4096, "bf16", {}, tile(128, 128, 64, 2, 4, 3), True),
+    "bf16_8192": (8192, 8192, 8192, "bf16", {}, [], True),
+    "bf16_8192_t128x256": (8192, 8192, 8192, "bf16", {}, tile(128, 256, 32, 2, 4, 3), True),
+    "bf16_decode_m1": (1, 14336, 4096, "bf16", {}, [], True),
+    "bf16_decode_m16": (16, 14336, 4096, "bf16", {}, [], True),
+    "bf16_decode_m1_k128": (1, 14336, 4096, "bf16", {}, tile(16, 64, 128, 1, 4, 4), True),
+    # Numerics: ragged edges, transposed B, batch, f16, f32 in bf16.
+    "bf16_ragged_bt": (200, 300, 72, "bf16", {"transpose_b": True}, [], False),
+    "f16_batch_ragged": (100, 88, 136, "f16", {"batch": 3}, [], False),
+    "bf16_m16_ragged": (16, 1000, 520, "bf16", {}, [], False),
+    "bf16_to_f32_bt": (130, 260, 96, "bf16", {"transpose_b": True, "out_dtype": "f32"}, [], False),
+    "f32_as_bf16": (384, 512, 256, "f32", {}, ["--precision=bf16"], True),
+    "f32_as_f16": (384, 512, 256, "f32", {}, ["--precision=f16"], False),
+}
+
+
+def main():
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    for name, (M, N, K, dtype, opts, flags, timed) in CASES.items():
+        (out / f"{name}.mlir").write_text(matmul(M, N, K, dtype, **opts))
+        meta = {"M": M, "N": N, "K": K, "dtype": dtype,
+                "out_dtype": opts.get("out_dtype", dtype),
+                "transpose_b": opts.get("transpose_b", False),
+                "batch": opts.get("batch"), "flags": flags, "timed": timed,
+                "precision": next((f.split("=")[1] for f in flags
+                                   if f.startswith("--precision")), None)}
+        (out / f"{name}.json").write_text(json.dumps(meta))
+        print(name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+//===- GemmPlan.h - Contraction analysis and GEMM tile plans ----*- C++ -*-===//
+//
+// The half of kestrel-gpu-gemm that decides, independent of the instructions
+// a kernel is written with: which linalg contractions it covers (as a
+// GemmProblem: batch/M/N/K extents and each operand's element strides), and
+// how a kernel tiles one (a #kestrel.gemm_plan). GemmKernel.cpp emits the
+// mma.sync kernel of a plan; an sm_90a wgmma/TMA emitter can take the same
+// problem and plan (docs/pipelines.md, "GEMM kernels").
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_PASSES_CUDA_GEMMPLAN_H
+#define KESTREL_PASSES_CUDA_GEMMPLAN_H
+
+#include "dialects/Kestrel.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+#include <optional>
+#include <string>
+
+namespace kestrel {
+
+/// One static contraction C[b, m, n] (+)= sum_k A[b, m, k] * B[b, k, n],
+/// where b, m and n each stand for a (possibly empty) list of loop dims,
+/// flattened row-major in loop order, and k is one loop dim.
+struct GemmProblem {
+  mlir::linalg::LinalgOp op;
+  llvm::SmallVector<unsigned> batchDims, mDims, nDims;
+  unsigned kDim = 0;
+  llvm::SmallVector<int64_t> loopExtents;
+  int64_t batch = 1, M = 1, N = 1, K = 1;
+  /// Element stride of each operand along each loop dim (0: not indexed).
+  llvm::SmallVector<int64_t> strideA, strideB, strideC;
+  mlir::Type aType, bType, cType; // element types as stored
+  /// The contiguous dim of A is k (else the last m dim), of B is k (else the
+  /// last n dim).
+  bool aKMajor = true, bKMajor = false;
+  /// Elements per cp.async copy of A and B (2, 4 or 8 16-bit elements).
+  int64_t vecA = 8, vecB = 8;
+  /// C's last n dim is contiguous with an even extent: pairs are stored.
+  bool cPairs = false;
+  /// The accumulator's initial value: a splat constant (from linalg.fill),
+  /// or else the init tensor itself, read element by element.
+  std::optional<double> initConstant;
+};
+
+/// The contraction `op` as a GemmProblem whose operands are read as 16-bit
+/// elements, or failure with the reason in `why`.
+mlir::FailureOr<GemmProblem> analyzeContraction(mlir::linalg::LinalgOp op,
+                                                std::string &why);
+
+/// The loop dims of `dims` flattened: extent product.
+int64_t flatExtent(const GemmProblem &p, llvm::ArrayRef<unsigned> dims);
+
+/// The tile plan for `p` with `operandType` fragments. `override` (empty or
+/// tile_m, tile_n, tile_k, warps_m, warps_n, stages) replaces the choice.
+GemmPlanAttr choosePlan(const GemmProblem &p, mlir::Type operandType,
+                        llvm::ArrayRef<int64_t> override);
+
+/// Bytes of dynamic shared memory the plan's stage ring takes (padded rows).
+int64_t planSharedBytes(GemmPlanAttr plan);
+
+/// Shared-memory row padding, in 16-bit elements: 16 bytes, so the 8 rows
+/// one ldmatrix reads fall in distinct bank groups.
+constexpr int64_t kGemmPad = 8;
+
+} // namespace kestrel
+
+#endif // KESTREL_PASSES_CUDA_GEMMPLAN_H
