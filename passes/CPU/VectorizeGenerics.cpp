@@ -141,15 +141,20 @@ struct VectorizeGenericsPass
       rewriter.replaceOp(tiled, blocks->replacements);
       tiled = blocks->tiledOps.back();
     }
-    if (!plan.vectorize ||
+    // Gathers (tensor.extract in the body: kestrel ops' reference forms)
+    // keep scalar bodies: their data-dependent indices vectorize into
+    // gathers that cost more than they save, and nested ones (an index
+    // read through another extract) blow up the vectorizer.
+    bool gathers = !tiled->getRegion(0).getOps<tensor::ExtractOp>().empty();
+    if (!plan.vectorize || gathers ||
         failed(linalg::vectorizeOpPrecondition(tiled, {}, {},
-                                               /*vectorizeNDExtract=*/true))) {
+                                               /*vectorizeNDExtract=*/false))) {
       forall->setAttr("kestrel.generic_codegen",
                       rewriter.getStringAttr("rows-scalar"));
       return success();
     }
-    FailureOr<linalg::VectorizationResult> vectorized =
-        linalg::vectorize(rewriter, tiled, {}, {}, /*vectorizeNDExtract=*/true);
+    FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
+        rewriter, tiled, {}, {}, /*vectorizeNDExtract=*/false);
     if (failed(vectorized))
       return failure();
     rewriter.replaceOp(tiled, vectorized->replacements);
