@@ -34,6 +34,13 @@ inline bool isGenericCodegenTarget(mlir::Operation *op) {
         return shaped && llvm::isa<mlir::FloatType>(shaped.getElementType());
       }))
     return false;
+  // No i1 tensors: vectors of i1 are bit-packed, tensors of i1 bytes, so a
+  // vector load of a boolean mask would read the wrong memory.
+  if (llvm::any_of(op->getOperandTypes(), [](mlir::Type t) {
+        auto shaped = llvm::dyn_cast<mlir::ShapedType>(t);
+        return shaped && shaped.getElementTypeBitWidth() < 8;
+      }))
+    return false;
   // Reductions only with one recognized combiner per output (sum, max,
   // ...); argmax-like bodies that read several outputs stay scalar.
   if (linalgOp.getNumReductionLoops() > 0)
