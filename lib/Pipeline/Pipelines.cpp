@@ -69,11 +69,11 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   if (!opts.reference)
     append(pm, "func.func(kestrel-cpu-choose-contraction,"
                "kestrel-cpu-contraction),canonicalize,cse");
-  // Elementwise and reduction codegen (kestrel-fuse-elementwise,
-  // kestrel-vectorize-generics) is not in the default pipeline yet: on the
-  // reference lowering of kestrel.moe (token choice) it made kestrelc run
-  // out of memory. The passes stay available to kestrel-opt and are tested
-  // there (test/CPU).
+  // Elementwise and reduction codegen: chains fused into single generics,
+  // then every remaining elementwise or row op row-parallel and vectorized.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-fuse-elementwise,canonicalize,"
+               "kestrel-vectorize-generics),canonicalize,cse");
   if (!opts.reference)
     append(pm, "kestrel-approximate-math");
   append(pm, "func.func(kestrel-read-only-arguments)");
