@@ -37,6 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 MODELS = Path(__file__).resolve().parent / "models"
 TOL = 1e-3
+IREE_COMPILE_TIMEOUT = 600
 
 
 def parse_args():
@@ -105,6 +106,9 @@ def models():
         yield name, REPO / "test/onnx/models" / f"{name}.onnx", module, x
 
 
+COMPILE_S: dict[str, float] = {}  # kestrelc wall time per model
+
+
 def run_ort(path, x):
     import onnxruntime as ort
     so = ort.SessionOptions()
@@ -116,7 +120,9 @@ def run_ort(path, x):
 
 def run_kestrel(path, x, work):
     so = work / (path.stem + ".so")
+    start = time.perf_counter()
     kestrelc(path, so, "--target=cpu")
+    COMPILE_S[path.stem] = time.perf_counter() - start
     lib = CpuLibrary(so)
     name = next(iter(lib.manifest.functions))
     return lib.call(name, x)[0], median_ms(lambda: lib.call(name, x), ARGS.repeat)
@@ -131,9 +137,11 @@ def run_iree(path, x, work):
     mlir, vmfb = work / (path.stem + ".iree.mlir"), work / (path.stem + ".vmfb")
     subprocess.run(["iree-import-onnx", str(path), "-o", str(mlir)], check=True,
                    capture_output=True)
+    # A model IREE cannot compile in IREE_COMPILE_TIMEOUT seconds gets no
+    # IREE figure (reported), rather than stalling the whole run.
     subprocess.run(["iree-compile", str(mlir), "--iree-hal-target-backends=llvm-cpu",
                     "--iree-llvmcpu-target-cpu=host", "-o", str(vmfb)], check=True,
-                   capture_output=True)
+                   capture_output=True, timeout=IREE_COMPILE_TIMEOUT)
     if not _iree_flags_set:
         rt.flags.parse_flags(f"--task_topology_max_group_count={ARGS.threads}")
         _iree_flags_set = True
@@ -167,7 +175,7 @@ def check(name, who, out, ref):
 def main():
     import tempfile
     work = Path(tempfile.mkdtemp(prefix="kestrel-bench-models-"))
-    rows = []
+    rows, compile_s = [], {}
     hdr = f"{'model':24} {'kestrel':>9} {'ort':>9} {'iree':>9} {'torch':>9}  {'ort/k':>6} {'iree/k':>6} {'torch/k':>7}"
     print(hdr)
     for name, path, module, x in models():
@@ -192,6 +200,7 @@ def main():
               f"{ratio('ort')} {ratio('iree')} {ratio('torch'):>7}{'' if ok else '  MISMATCH'}",
               flush=True)
         rows.append((name, x.shape, res, ok))
+        compile_s[name] = COMPILE_S[path.stem]
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     lines = [f"# CPU whole-model benchmark ({ARGS.threads} threads)", "",
@@ -199,15 +208,16 @@ def main():
              f" at commit {commit}; median ms per forward pass (f32, batch as exported);"
              " ratios > 1: Kestrel faster. Outputs checked against onnxruntime"
              f" (max err <= {TOL} x max |out|).", "",
-             "| model | input | Kestrel | onnxruntime | IREE | PyTorch | ORT/K | IREE/K | Torch/K | check |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| model | input | Kestrel | onnxruntime | IREE | PyTorch | ORT/K | IREE/K | Torch/K | check"
+             " | kestrelc s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, shape, res, ok in rows:
         k = res["kestrel"]
         cell = lambda key: f"{res[key]:.1f}" if key in res else "-"  # noqa: E731
         rat = lambda key: f"{res[key] / k:.2f}" if key in res else "-"  # noqa: E731
         lines.append(f"| {name} | {'x'.join(map(str, shape))} | {cell('kestrel')} | {cell('ort')} | "
                      f"{cell('iree')} | {cell('torch')} | {rat('ort')} | {rat('iree')} | "
-                     f"{rat('torch')} | {'ok' if ok else 'MISMATCH'} |")
+                     f"{rat('torch')} | {'ok' if ok else 'MISMATCH'} | {compile_s[name]:.1f} |")
     Path(ARGS.out).parent.mkdir(parents=True, exist_ok=True)
     Path(ARGS.out).write_text("\n".join(lines) + "\n")
     print(f"wrote {ARGS.out}")
