@@ -174,30 +174,42 @@ bool checkFunction(const Function &fn, std::string &error) {
 std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
                                              std::string &error, int device) {
   std::unique_ptr<CudaModule> m(new CudaModule());
+  // Manifest errors first, before the driver is touched.
+  std::string ptxPath, weights;
+  if (!m->readManifest(manifestPath, ptxPath, weights, error) ||
+      !m->openDevice(device, error) || !m->loadPtx(ptxPath, error) ||
+      !m->uploadConstants(weights, error) || !m->resolveKernels(error))
+    return nullptr;
+  return m;
+}
+
+bool CudaModule::readManifest(const std::string &manifestPath,
+                              std::string &ptxPath, std::string &weights,
+                              std::string &error) {
   std::string text;
   if (!readFile(manifestPath, text, error))
-    return nullptr;
-  if (!parseManifest(text, m->manifest_, error)) {
+    return false;
+  if (!parseManifest(text, manifest_, error)) {
     error = manifestPath + ": " + error;
-    return nullptr;
+    return false;
   }
-  if (m->manifest_.kind != "cuda") {
+  if (manifest_.kind != "cuda") {
     error =
-        manifestPath + " is a '" + m->manifest_.kind + "' manifest, not 'cuda'";
-    return nullptr;
+        manifestPath + " is a '" + manifest_.kind + "' manifest, not 'cuda'";
+    return false;
   }
-  if (m->manifest_.ptx.empty()) {
+  if (manifest_.ptx.empty()) {
     error = manifestPath + " names no PTX file ('ptx FILE' line)";
-    return nullptr;
+    return false;
   }
-  if (m->manifest_.functions.empty()) {
+  if (manifest_.functions.empty()) {
     error = manifestPath + " describes no function";
-    return nullptr;
+    return false;
   }
-  for (const Function &fn : m->manifest_.functions)
+  for (const Function &fn : manifest_.functions)
     if (!checkFunction(fn, error)) {
       error = manifestPath + ": " + error;
-      return nullptr;
+      return false;
     }
   // The PTX and weights paths are relative to the manifest's directory.
   size_t slash = manifestPath.rfind('/');
@@ -206,61 +218,64 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
       return manifestPath.substr(0, slash + 1) + file;
     return file;
   };
-  std::string ptxPath = besideManifest(m->manifest_.ptx);
-  if (!readFile(ptxPath, m->ptxText_, error))
-    return nullptr;
+  ptxPath = besideManifest(manifest_.ptx);
+  if (!readFile(ptxPath, ptxText_, error))
+    return false;
   // The constants' bytes, checked against the manifest before the driver is
   // touched; dropped once uploaded.
-  std::string weights;
-  if (!m->manifest_.weights.empty()) {
-    std::string weightsPath = besideManifest(m->manifest_.weights);
-    if (!readFile(weightsPath, weights, error))
-      return nullptr;
-    if (weights.size() != m->manifest_.weightsBytes) {
-      error = weightsPath + " has " + std::to_string(weights.size()) +
-              " bytes, but " + manifestPath + " expects " +
-              std::to_string(m->manifest_.weightsBytes) +
-              " (the weights do not belong to this manifest)";
-      return nullptr;
-    }
-    if (fnv1a64(weights.data(), weights.size()) !=
-        m->manifest_.weightsChecksum) {
-      error = weightsPath + " does not match the checksum in " + manifestPath +
-              " (the weights do not belong to this manifest)";
-      return nullptr;
-    }
+  if (manifest_.weights.empty())
+    return true;
+  std::string weightsPath = besideManifest(manifest_.weights);
+  if (!readFile(weightsPath, weights, error))
+    return false;
+  if (weights.size() != manifest_.weightsBytes) {
+    error = weightsPath + " has " + std::to_string(weights.size()) +
+            " bytes, but " + manifestPath + " expects " +
+            std::to_string(manifest_.weightsBytes) +
+            " (the weights do not belong to this manifest)";
+    return false;
   }
+  if (fnv1a64(weights.data(), weights.size()) != manifest_.weightsChecksum) {
+    error = weightsPath + " does not match the checksum in " + manifestPath +
+            " (the weights do not belong to this manifest)";
+    return false;
+  }
+  return true;
+}
 
+bool CudaModule::openDevice(int device, std::string &error) {
   const Driver &d = driver();
   if (!d.error.empty())
-    return error = "cannot run on the GPU: " + d.error, nullptr;
+    return error = "cannot run on the GPU: " + d.error, false;
   int count = 0;
   if (!check(d.cuDeviceGetCount_(&count), "cuDeviceGetCount", error))
-    return nullptr;
+    return false;
   if (device < 0 || device >= count) {
     error = "no CUDA device " + std::to_string(device) + " (found " +
             std::to_string(count) + ")";
-    return nullptr;
+    return false;
   }
   CUdevice dev;
   char name[256] = {};
   if (!check(d.cuDeviceGet_(&dev, device), "cuDeviceGet", error) ||
       !check(d.cuDeviceGetName_(name, sizeof(name) - 1, dev), "cuDeviceGetName",
              error))
-    return nullptr;
-  m->device_ = device;
-  m->deviceName_ = name;
+    return false;
+  device_ = device;
+  deviceName_ = name;
   // The primary context is the one the CUDA runtime (and PyTorch) share, so
   // buffers allocated by either side are valid in the other.
   CUcontext ctx;
   if (!check(d.cuDevicePrimaryCtxRetain_(&ctx, dev), "cuDevicePrimaryCtxRetain",
              error))
-    return nullptr;
-  m->retainedContext_ = true;
-  m->context_ = ctx;
-  if (!check(d.cuCtxSetCurrent_(ctx), "cuCtxSetCurrent", error))
-    return nullptr;
+    return false;
+  retainedContext_ = true;
+  context_ = ctx;
+  return check(d.cuCtxSetCurrent_(ctx), "cuCtxSetCurrent", error);
+}
 
+bool CudaModule::loadPtx(const std::string &ptxPath, std::string &error) {
+  const Driver &d = driver();
   // Keep the JIT's log: a PTX the driver rejects (e.g. sm_90a code on an
   // Ampere GPU) is explained there, not by the error code.
   char log[8192] = {};
@@ -268,36 +283,42 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
                          CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
   void *values[] = {log, reinterpret_cast<void *>(sizeof(log) - 1)};
   CUmodule mod;
-  if (!check(d.cuModuleLoadDataEx_(&mod, m->ptxText_.c_str(), 2, opts, values),
+  if (!check(d.cuModuleLoadDataEx_(&mod, ptxText_.c_str(), 2, opts, values),
              "cuModuleLoadData", error)) {
-    error += " loading " + ptxPath + " (made for " + m->manifest_.target +
-             ") on " + m->deviceName_;
+    error += " loading " + ptxPath + " (made for " + manifest_.target +
+             ") on " + deviceName_;
     if (log[0])
       error += ": " + std::string(log);
-    return nullptr;
+    return false;
   }
-  m->module_ = mod;
+  module_ = mod;
   CUstream stream;
   if (!check(d.cuStreamCreate_(&stream, CU_STREAM_NON_BLOCKING),
              "cuStreamCreate", error))
-    return nullptr;
-  m->stream_ = stream;
+    return false;
+  stream_ = stream;
+  return true;
+}
 
+bool CudaModule::uploadConstants(const std::string &weights,
+                                 std::string &error) {
+  const Driver &d = driver();
+  CUstream stream = static_cast<CUstream>(stream_);
   // Constants: one device buffer per distinct range of the weights file,
   // shared by every function that names it, uploaded now.
-  for (const Function &fn : m->manifest_.functions)
+  for (const Function &fn : manifest_.functions)
     for (const Constant &c : fn.constants) {
       auto key = std::make_pair(c.offset, c.tensor.bytes());
-      auto it = m->weightBuffers_.find(key);
-      if (it == m->weightBuffers_.end()) {
+      auto it = weightBuffers_.find(key);
+      if (it == weightBuffers_.end()) {
         CUdeviceptr p = 0;
         if (!check(d.cuMemAlloc_(&p, std::max<size_t>(key.second, 1)),
                    "cuMemAlloc", error)) {
           error += " (" + std::to_string(key.second) + " bytes for constant " +
                    std::to_string(c.id) + " of " + fn.name + ")";
-          return nullptr;
+          return false;
         }
-        it = m->weightBuffers_.emplace(key, p).first;
+        it = weightBuffers_.emplace(key, p).first;
         // On the module's stream, so the launches that read it are ordered
         // after it (a synchronous copy from pageable memory may return
         // before its DMA completes, and the stream does not wait for the
@@ -307,39 +328,42 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
                    "cuMemcpyHtoDAsync", error)) {
           error += " (uploading constant " + std::to_string(c.id) + " of " +
                    fn.name + ")";
-          return nullptr;
+          return false;
         }
       }
-      m->constants_[fn.name][c.id] = it->second;
+      constants_[fn.name][c.id] = it->second;
     }
-  // The host copy of the weights is freed on return.
-  if (!check(d.cuStreamSynchronize_(stream), "cuStreamSynchronize", error))
-    return nullptr;
+  // The host copy of the weights is freed once load returns.
+  return check(d.cuStreamSynchronize_(stream), "cuStreamSynchronize", error);
+}
 
+bool CudaModule::resolveKernels(std::string &error) {
+  const Driver &d = driver();
   std::map<std::string, unsigned> maxShared;
-  for (const Function &fn : m->manifest_.functions)
+  for (const Function &fn : manifest_.functions)
     for (const Step &s : fn.steps) {
       if (s.kind != Step::Launch)
         continue;
       maxShared[s.kernel] = std::max(maxShared[s.kernel], s.sharedBytes);
-      if (m->kernels_.count(s.kernel))
+      if (kernels_.count(s.kernel))
         continue;
       CUfunction f;
-      if (!check(d.cuModuleGetFunction_(&f, mod, s.kernel.c_str()),
+      if (!check(d.cuModuleGetFunction_(&f, static_cast<CUmodule>(module_),
+                                        s.kernel.c_str()),
                  ("cuModuleGetFunction(" + s.kernel + ")").c_str(), error))
-        return nullptr;
-      m->kernels_[s.kernel] = f;
+        return false;
+      kernels_[s.kernel] = f;
     }
   // Beyond 48 KiB of dynamic shared memory a kernel must opt in, once.
   for (const auto &[kernel, bytes] : maxShared)
     if (bytes > 48 * 1024 &&
         !check(d.cuFuncSetAttribute_(
-                   static_cast<CUfunction>(m->kernels_[kernel]),
+                   static_cast<CUfunction>(kernels_[kernel]),
                    CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                    static_cast<int>(bytes)),
                ("cuFuncSetAttribute(" + kernel + ")").c_str(), error))
-      return nullptr;
-  return m;
+      return false;
+  return true;
 }
 
 CudaModule::~CudaModule() {

@@ -67,6 +67,19 @@ public:
 
 private:
   CudaModule() = default;
+  // The steps of load, each returning false with `error` set.
+  /// Parses and checks the manifest, reads the PTX (from `ptxPath`, beside
+  /// the manifest) and the weights file into `weights` (size, checksum).
+  bool readManifest(const std::string &manifestPath, std::string &ptxPath,
+                    std::string &weights, std::string &error);
+  /// Opens the driver and makes the device's primary context current.
+  bool openDevice(int device, std::string &error);
+  /// JIT-loads the PTX text and creates the module's stream.
+  bool loadPtx(const std::string &ptxPath, std::string &error);
+  /// One device buffer per distinct range of `weights`, uploaded.
+  bool uploadConstants(const std::string &weights, std::string &error);
+  /// Looks up every launched kernel and opts it into its shared memory.
+  bool resolveKernels(std::string &error);
   bool prepare(const Function &fn, std::string &error);
 
   Manifest manifest_;

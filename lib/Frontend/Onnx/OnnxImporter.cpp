@@ -6,9 +6,9 @@
 // maps). Every unsupported node is reported, all at once, before failing.
 // Constants (initializers, Constant nodes, values folded at import time) are
 // remembered with their values so that shape operands can be read back.
-// This file holds the graph walk, the shared builders and the elementwise,
-// MatMul, Softmax, Transpose, Reshape and Reduce ops; OnnxTensorOps.cpp and
-// OnnxNnOps.cpp the others.
+// This file holds the graph walk, constants and attributes, and the
+// dispatch of each node to the handler table of its op group
+// (OnnxCoreOps.cpp, OnnxTensorOps.cpp, OnnxNnOps.cpp, OnnxFusedOps.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -226,101 +226,15 @@ std::vector<int64_t> intsAttr(const onnx::NodeProto &node, StringRef name) {
 
 namespace {
 
-/// op type -> scalar body for the elementwise ops (float element types).
-Value unaryBody(StringRef op, OpBuilder &b, Location l, Value x) {
-  Type t = x.getType();
-  auto cst = [&](double v) -> Value {
-    return arith::ConstantOp::create(b, l, b.getFloatAttr(t, v));
-  };
-  if (op == "Neg")
-    return arith::NegFOp::create(b, l, x);
-  if (op == "Exp")
-    return math::ExpOp::create(b, l, x);
-  if (op == "Log")
-    return math::LogOp::create(b, l, x);
-  if (op == "Sqrt")
-    return math::SqrtOp::create(b, l, x);
-  if (op == "Abs")
-    return math::AbsFOp::create(b, l, x);
-  if (op == "Tanh")
-    return math::TanhOp::create(b, l, x);
-  if (op == "Erf")
-    return math::ErfOp::create(b, l, x);
-  if (op == "Cos")
-    return math::CosOp::create(b, l, x);
-  if (op == "Sin")
-    return math::SinOp::create(b, l, x);
-  if (op == "Reciprocal")
-    return arith::DivFOp::create(b, l, cst(1), x);
-  if (op == "Relu")
-    return arith::MaximumFOp::create(b, l, x, cst(0));
-  if (op == "Sigmoid")
-    return arith::DivFOp::create(
-        b, l, cst(1),
-        arith::AddFOp::create(
-            b, l, cst(1),
-            math::ExpOp::create(b, l, arith::NegFOp::create(b, l, x))));
-  if (op == "Softplus") // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), no overflow
-    return arith::AddFOp::create(
-        b, l, arith::MaximumFOp::create(b, l, x, cst(0)),
-        math::Log1pOp::create(
-            b, l,
-            math::ExpOp::create(
-                b, l,
-                arith::NegFOp::create(b, l, math::AbsFOp::create(b, l, x)))));
-  return x; // Identity
-}
-
-Value binaryBody(StringRef op, OpBuilder &b, Location l, Value x, Value y) {
-  if (isa<IntegerType>(x.getType())) {
-    if (op == "Div")
-      return arith::DivSIOp::create(b, l, x, y); // truncates
-    if (op == "Add")
-      return arith::AddIOp::create(b, l, x, y);
-    if (op == "Sub")
-      return arith::SubIOp::create(b, l, x, y);
-    if (op == "Mul")
-      return arith::MulIOp::create(b, l, x, y);
-    if (op == "Max")
-      return arith::MaxSIOp::create(b, l, x, y);
-    if (op == "Min")
-      return arith::MinSIOp::create(b, l, x, y);
-    return nullptr;
-  }
-  if (op == "Add")
-    return arith::AddFOp::create(b, l, x, y);
-  if (op == "Sub")
-    return arith::SubFOp::create(b, l, x, y);
-  if (op == "Mul")
-    return arith::MulFOp::create(b, l, x, y);
-  if (op == "Div")
-    return arith::DivFOp::create(b, l, x, y);
-  if (op == "Pow")
-    return math::PowFOp::create(b, l, x, y);
-  if (op == "Max")
-    return arith::MaximumFOp::create(b, l, x, y);
-  if (op == "Min")
-    return arith::MinimumFOp::create(b, l, x, y);
-  return nullptr;
-}
-
-const char *const kUnary[] = {
-    "Neg",        "Exp",  "Log",     "Sqrt",     "Abs", "Tanh", "Erf",
-    "Reciprocal", "Relu", "Sigmoid", "Softplus", "Cos", "Sin",  "Identity"};
-const char *const kBinary[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"};
-/// Ops convert() handles itself (TopK: convertTopK, OnnxTensorOps.cpp).
-const char *const kOther[] = {"MatMul",    "Softmax",    "Transpose",
-                              "Reshape",   "ReduceMean", "ReduceSum",
-                              "ReduceMax", "Constant",   "TopK"};
-
 /// How many leading inputs `op` cannot do without.
 int64_t requiredInputs(StringRef op, int64_t opset) {
   if (op == "Constant")
     return 0;
   if (op == "Where" || op == "Range" || (op == "Slice" && opset >= 10))
     return 3;
-  if (llvm::is_contained(kBinary, op) && op != "Max" && op != "Min")
-    return 2;
+  for (const char *o : {"Add", "Sub", "Mul", "Div", "Pow"})
+    if (op == o)
+      return 2;
   for (const char *o :
        {"MatMul", "Reshape", "Gather", "Expand", "Equal", "Less", "Greater",
         "LessOrEqual", "GreaterOrEqual", "Gemm", "LayerNormalization",
@@ -330,35 +244,12 @@ int64_t requiredInputs(StringRef op, int64_t opset) {
   return 1;
 }
 
-/// Integer semantics of the binary ops, for folding shape arithmetic.
-std::optional<int64_t> foldBinary(StringRef op, int64_t x, int64_t y) {
-  if (op == "Add")
-    return x + y;
-  if (op == "Sub")
-    return x - y;
-  if (op == "Mul")
-    return x * y;
-  if (op == "Div")
-    return y ? std::optional<int64_t>(x / y) : std::nullopt;
-  if (op == "Max")
-    return std::max(x, y);
-  if (op == "Min")
-    return std::min(x, y);
-  return std::nullopt;
-}
-
 } // namespace
 
 } // namespace onnximport
 
 std::vector<std::string> supportedOnnxOps() {
-  std::vector<std::string> ops;
-  for (const char *o : onnximport::kUnary)
-    ops.push_back(o);
-  for (const char *o : onnximport::kBinary)
-    ops.push_back(o);
-  for (const char *o : onnximport::kOther)
-    ops.push_back(o);
+  std::vector<std::string> ops = onnximport::coreOps();
   for (const std::string &o : onnximport::tensorOps())
     ops.push_back(o);
   for (const std::string &o : onnximport::nnOps())
@@ -384,17 +275,6 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
                    "'");
     in.push_back(it->second);
   }
-  auto floatInputs = [&]() {
-    return llvm::all_of(in, [](Value v) {
-      return !v || isa<FloatType>(typeOf(v).getElementType());
-    });
-  };
-  auto intInputs = [&]() {
-    return llvm::all_of(in, [](Value v) {
-      return v && isa<IntegerType>(typeOf(v).getElementType()) &&
-             !typeOf(v).getElementType().isInteger(1);
-    });
-  };
   // Required inputs must be present before any op looks at them.
   int64_t required = requiredInputs(op, opset);
   for (int64_t i = 0; i < required; ++i)
@@ -404,192 +284,23 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
                    std::to_string(i) + " is missing");
   if (node.output_size() == 0 || node.output(0).empty())
     return error(op + " '" + node.name() + "' has no output");
-  Value out;
+  // Each op group's table (OnnxCoreOps.cpp, OnnxTensorOps.cpp, OnnxNnOps.cpp,
+  // OnnxFusedOps.cpp) either converts the node or leaves `handled` false.
+  using GroupConverter =
+      LogicalResult (Importer::*)(const onnx::NodeProto &, ArrayRef<Value>,
+                                  SmallVectorImpl<Value> &, bool &);
   SmallVector<Value> outs;
   bool handled = false;
-  // TopK becomes kestrel.top_k (OnnxTensorOps.cpp), which the routing
-  // recognition of kestrel-recognize reads back.
-  if (op == "TopK") {
-    if (failed(convertTopK(node, in, outs)))
+  for (GroupConverter group :
+       {&Importer::convertCoreOp, &Importer::convertTensorOp,
+        &Importer::convertNnOp, &Importer::convertFusedOp}) {
+    if (failed((this->*group)(node, in, outs, handled)))
       return failure();
-    return define(node, outs);
+    if (handled)
+      return define(node, outs);
   }
-  if (failed(convertTensorOp(node, in, outs, handled)))
-    return failure();
-  if (!handled && failed(convertNnOp(node, in, outs, handled)))
-    return failure();
-  if (!handled && failed(convertFusedOp(node, in, outs, handled)))
-    return failure();
-  if (handled)
-    return define(node, outs);
-  if (op == "Constant") {
-    const onnx::TensorProto *tensor = nullptr;
-    if (const onnx::AttributeProto *v = attribute(node, "value");
-        v && v->has_t()) {
-      tensor = &v->t();
-    } else {
-      // value_int(s) / value_float(s): build the equivalent tensor.
-      onnx::TensorProto &t = owned.emplace_back();
-      if (const auto *a = attribute(node, "value_ints")) {
-        t.set_data_type(onnx::TensorProto::INT64);
-        t.add_dims(a->ints_size());
-        for (int64_t x : a->ints())
-          t.add_int64_data(x);
-      } else if (const auto *a = attribute(node, "value_int")) {
-        t.set_data_type(onnx::TensorProto::INT64);
-        t.add_int64_data(a->i());
-      } else if (const auto *a = attribute(node, "value_floats")) {
-        t.set_data_type(onnx::TensorProto::FLOAT);
-        t.add_dims(a->floats_size());
-        for (float x : a->floats())
-          t.add_float_data(x);
-      } else if (const auto *a = attribute(node, "value_float")) {
-        t.set_data_type(onnx::TensorProto::FLOAT);
-        t.add_float_data(a->f());
-      } else {
-        return error("Constant node '" + node.name() +
-                     "' has no value Kestrel supports (tensor, int(s), "
-                     "float(s))");
-      }
-      tensor = &t;
-    }
-    FailureOr<Value> c = constant(*tensor);
-    if (failed(c))
-      return failure();
-    out = *c;
-  } else if (op == "Identity") {
-    out = in[0];
-  } else if (llvm::is_contained(kUnary, op)) {
-    if (!floatInputs())
-      return error(op + " '" + node.name() + "' on integers is not supported");
-    std::string name = op.str();
-    out = elementwise({in[0]}, typeOf(in[0]).getElementType(),
-                      [&](OpBuilder &nb, Location l, ValueRange a) {
-                        return unaryBody(name, nb, l, a[0]);
-                      });
-  } else if (llvm::is_contained(kBinary, op)) {
-    bool variadic = op == "Max" || op == "Min";
-    if (in.size() != 2 && !(variadic && !in.empty()))
-      return error(op + " '" + node.name() + "' expects 2 inputs, got " +
-                   std::to_string(in.size()));
-    bool ints = intInputs();
-    if (!floatInputs() && !(ints && foldBinary(op, 0, 1)))
-      return error(op + " '" + node.name() +
-                   "' on these element types is not supported (float, or "
-                   "integer Add/Sub/Mul/Div/Max/Min)");
-    for (Value v : in)
-      if (typeOf(v).getElementType() != typeOf(in[0]).getElementType())
-        return error(op + " '" + node.name() + "' mixes element types");
-    std::string name = op.str();
-    SmallVector<DenseElementsAttr> cst;
-    for (Value v : in)
-      cst.push_back(foldedOf(v));
-    if (ints && llvm::all_of(cst, [](DenseElementsAttr a) { return a; })) {
-      bool undefined = false; // integer division by zero: left to run time
-      DenseElementsAttr f = foldElementwise(
-          cst, typeOf(in[0]).getElementType(), [&](ArrayRef<int64_t> a) {
-            int64_t acc = a[0];
-            for (int64_t x : a.drop_front()) {
-              std::optional<int64_t> r = foldBinary(name, acc, x);
-              undefined |= !r;
-              acc = r.value_or(0);
-            }
-            return acc;
-          });
-      if (f && !undefined) {
-        values[node.output(0)] = materialize(f);
-        return success();
-      }
-    }
-    // Max and Min fold any number of inputs left to right.
-    out = elementwise(in, typeOf(in[0]).getElementType(),
-                      [&](OpBuilder &nb, Location l, ValueRange a) {
-                        Value acc = a[0];
-                        for (Value x : a.drop_front())
-                          acc = binaryBody(name, nb, l, acc, x);
-                        return acc;
-                      });
-  } else if (op == "MatMul") {
-    // numpy.matmul: a 1-D operand is a row (left) or column (right) vector
-    // whose unit dimension is dropped from the result.
-    Value a = in[0], bm = in[1];
-    auto as = typeOf(a).getShape(), bs = typeOf(bm).getShape();
-    if (as.size() == 1)
-      a = reshape(a, {1, as[0]});
-    if (bs.size() == 1)
-      bm = reshape(bm, {bs[0], 1});
-    out = matmul(a, bm);
-    SmallVector<int64_t> shape(typeOf(out).getShape());
-    if (bs.size() == 1)
-      shape.pop_back();
-    if (as.size() == 1)
-      shape.erase(shape.end() - (bs.size() == 1 ? 1 : 2));
-    if (as.size() == 1 || bs.size() == 1)
-      out = reshape(out, shape);
-  } else if ((op == "Softmax" || op.starts_with("Reduce")) &&
-             !isa<FloatType>(typeOf(in[0]).getElementType())) {
-    return error(op + " '" + node.name() +
-                 "' on integer or bool element types "
-                 "is not supported");
-  } else if (op == "Softmax") {
-    out = softmax(in[0], intAttr(node, "axis", -1));
-  } else if (op == "Transpose") {
-    std::vector<int64_t> perm = intsAttr(node, "perm");
-    if (perm.empty())
-      for (int64_t i = typeOf(in[0]).getRank() - 1; i >= 0; --i)
-        perm.push_back(i);
-    out = transpose(in[0], perm);
-  } else if (op == "Reshape") {
-    FailureOr<std::vector<int64_t>> shape = constInts(node.input(1), "shape");
-    if (failed(shape))
-      return failure();
-    auto src = typeOf(in[0]).getShape();
-    int64_t known = 1, inferred = -1;
-    std::vector<int64_t> s = *shape;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == 0 && !intAttr(node, "allowzero", 0)) {
-        if (i >= src.size())
-          return error("Reshape '" + node.name() + "' copies dimension " +
-                       std::to_string(i) + " of a rank-" +
-                       std::to_string(src.size()) + " input");
-        s[i] = src[i];
-      }
-      if (s[i] == -1)
-        inferred = i;
-      else
-        known *= s[i];
-    }
-    if (inferred >= 0 && known != 0)
-      s[inferred] = typeOf(in[0]).getNumElements() / known;
-    int64_t count = 1;
-    for (int64_t d : s)
-      count *= d;
-    if (count != typeOf(in[0]).getNumElements() ||
-        llvm::any_of(s, [](int64_t d) { return d < 0; }))
-      return error("Reshape '" + node.name() + "' cannot reshape " +
-                   std::to_string(typeOf(in[0]).getNumElements()) +
-                   " elements to the requested shape");
-    out = reshape(in[0], s);
-  } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax") {
-    std::vector<int64_t> axes = intsAttr(node, "axes");
-    if (node.input_size() > 1 && !node.input(1).empty()) {
-      FailureOr<std::vector<int64_t>> a = constInts(node.input(1), "axes");
-      if (failed(a))
-        return failure();
-      axes = *a;
-    }
-    if (axes.empty() && intAttr(node, "noop_with_empty_axes", 0))
-      out = in[0];
-    else
-      out = reduce(in[0], axes, intAttr(node, "keepdims", 1),
-                   op == "ReduceMean"  ? "mean"
-                   : op == "ReduceSum" ? "sum"
-                                       : "max");
-  } else {
-    return error("ONNX operator " + op +
-                 " is not supported"); // unreachable: checked up front
-  }
-  return define(node, {out});
+  return error("ONNX operator " + op +
+               " is not supported"); // unreachable: checked up front
 }
 
 LogicalResult Importer::define(const onnx::NodeProto &node,

@@ -1,10 +1,12 @@
 //===- OnnxImporterImpl.h ---------------------------------------*- C++ -*-===//
 //
 // Private to lib/Frontend/Onnx: the Importer shared by OnnxImporter.cpp
-// (graph, constants, the original ops), OnnxBuilders.cpp (elementwise,
-// matmul, reduce builders) and
-// OnnxTensorOps.cpp / OnnxNnOps.cpp (data movement, shape computation with
-// import-time constant folding, normalizations, convolution, ...).
+// (graph, constants, dispatch to the op groups), OnnxBuilders.cpp
+// (elementwise, matmul, reduce builders) and the op groups, each a table of
+// handlers: OnnxCoreOps.cpp (elementwise, MatMul, Softmax, Reshape, ...),
+// OnnxTensorOps.cpp / OnnxShapeOps.cpp (data movement, shape computation with
+// import-time constant folding), OnnxNnOps.cpp (normalizations, convolution,
+// ...) and OnnxFusedOps.cpp / OnnxAttentionOps.cpp (contrib fused ops).
 //
 //===----------------------------------------------------------------------===//
 
@@ -81,9 +83,14 @@ public:
   /// Binds the node's outputs to `outs`.
   mlir::LogicalResult define(const onnx::NodeProto &node,
                              llvm::ArrayRef<mlir::Value> outs);
-  /// The ops of OnnxTensorOps.cpp / OnnxNnOps.cpp: fills `out` (one value per
-  /// node output, null for unused optional ones) and returns success, returns
-  /// failure after reporting an error, or leaves `handled` false.
+  /// The ops of OnnxCoreOps.cpp, OnnxTensorOps.cpp (and OnnxShapeOps.cpp),
+  /// OnnxNnOps.cpp: fills `out` (one value per node output, null for unused
+  /// optional ones) and returns success, returns failure after reporting an
+  /// error, or leaves `handled` false.
+  mlir::LogicalResult convertCoreOp(const onnx::NodeProto &node,
+                                    llvm::ArrayRef<mlir::Value> in,
+                                    llvm::SmallVectorImpl<mlir::Value> &out,
+                                    bool &handled);
   mlir::LogicalResult convertTensorOp(const onnx::NodeProto &node,
                                       llvm::ArrayRef<mlir::Value> in,
                                       llvm::SmallVectorImpl<mlir::Value> &out,
@@ -161,7 +168,8 @@ foldElementwise(llvm::ArrayRef<mlir::DenseElementsAttr> inputs,
                 mlir::Type resultElement,
                 llvm::function_ref<int64_t(llvm::ArrayRef<int64_t>)> fn);
 
-/// The op types handled by convertTensorOp / convertNnOp.
+/// The op types handled by convertCoreOp / convertTensorOp / convertNnOp.
+std::vector<std::string> coreOps();
 std::vector<std::string> tensorOps();
 std::vector<std::string> nnOps();
 /// The op types handled by convertFusedOp, and whether `domain` provides `op`

@@ -1,7 +1,8 @@
 //===- OnnxNodeConverter.h --------------------------------------*- C++ -*-===//
 //
 // Private to the per-op handler files (OnnxFusedOps.cpp,
-// OnnxAttentionOps.cpp, OnnxNnOps.cpp): one node being converted, its
+// OnnxAttentionOps.cpp, OnnxNnOps.cpp, OnnxTensorOps.cpp, OnnxShapeOps.cpp,
+// OnnxCoreOps.cpp): one node being converted, its
 // inputs and outputs, and the importer's builders under their usual names,
 // so a handler per op type reads like an Importer method.
 //
@@ -38,6 +39,9 @@ public:
   }
   mlir::Value stridedView(mlir::Value x, const StridedView &view) {
     return im.stridedView(x, view);
+  }
+  mlir::Value broadcastTo(mlir::Value x, llvm::ArrayRef<int64_t> shape) {
+    return im.broadcastTo(x, shape);
   }
   mlir::Value castTo(mlir::Value x, mlir::Type elt) {
     return im.castTo(x, elt);

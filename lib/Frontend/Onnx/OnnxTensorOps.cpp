@@ -1,7 +1,8 @@
-//===- OnnxTensorOps.cpp - ONNX data movement and shape ops ---------------===//
+//===- OnnxTensorOps.cpp - ONNX data movement ops -------------------------===//
 //
-// Unsqueeze/Squeeze/Flatten/Concat/Split/Slice/Gather/Expand, comparisons,
-// Where, Cast, Shape/ConstantOfShape/Range and Trilu on static shapes. PyTorch
+// Unsqueeze/Squeeze/Flatten/Concat/Split/Slice/Gather/Expand on static
+// shapes, the strided-view, gather, broadcast and cast builders they share
+// with OnnxShapeOps.cpp, and the table of both files' handlers. PyTorch
 // exports build Reshape targets and masks with Shape -> Gather -> Unsqueeze ->
 // Concat chains, so every op here folds at import time when its inputs are
 // constants (integer tensors of at most kMaxFoldElements elements); the result
@@ -9,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "OnnxImporterImpl.h"
+#include "OnnxTensorOps.h"
 #include "dialects/Kestrel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -22,8 +23,6 @@
 using namespace mlir;
 
 namespace kestrel::onnximport {
-
-namespace {
 
 int64_t product(ArrayRef<int64_t> s) {
   int64_t n = 1;
@@ -78,12 +77,6 @@ std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
   }
   return out;
 }
-
-int64_t normAxis(int64_t axis, int64_t rank) {
-  return axis < 0 ? axis + rank : axis;
-}
-
-} // namespace
 
 DenseElementsAttr foldElementwise(ArrayRef<DenseElementsAttr> inputs,
                                   Type resultElement,
@@ -276,11 +269,45 @@ Value Importer::castTo(Value x, Type to) {
       });
 }
 
+namespace {
+
+/// The op types of this file and OnnxShapeOps.cpp and their handlers, in the
+/// order --list-onnx-ops prints them.
+struct TensorOpEntry {
+  const char *opType;
+  LogicalResult (TensorNode::*handler)();
+};
+
+const TensorOpEntry kTensorOps[] = {
+    {"Unsqueeze", &TensorNode::unsqueeze},
+    {"Squeeze", &TensorNode::squeeze},
+    {"Flatten", &TensorNode::flatten},
+    {"Concat", &TensorNode::concat},
+    {"Split", &TensorNode::split},
+    {"Slice", &TensorNode::slice},
+    {"Gather", &TensorNode::gatherIndices},
+    {"Expand", &TensorNode::expand},
+    {"Where", &TensorNode::where},
+    {"Equal", &TensorNode::compare},
+    {"Less", &TensorNode::compare},
+    {"Greater", &TensorNode::compare},
+    {"LessOrEqual", &TensorNode::compare},
+    {"GreaterOrEqual", &TensorNode::compare},
+    {"Not", &TensorNode::logicalNot},
+    {"Cast", &TensorNode::castElements},
+    {"Shape", &TensorNode::shapeOf},
+    {"ConstantOfShape", &TensorNode::constantOfShape},
+    {"Range", &TensorNode::range},
+    {"Trilu", &TensorNode::trilu},
+};
+
+} // namespace
+
 std::vector<std::string> tensorOps() {
-  return {"Unsqueeze", "Squeeze", "Flatten",         "Concat",         "Split",
-          "Slice",     "Gather",  "Expand",          "Where",          "Equal",
-          "Less",      "Greater", "LessOrEqual",     "GreaterOrEqual", "Not",
-          "Cast",      "Shape",   "ConstantOfShape", "Range",          "Trilu"};
+  std::vector<std::string> names;
+  for (const TensorOpEntry &e : kTensorOps)
+    names.push_back(e.opType);
+  return names;
 }
 
 LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
@@ -288,534 +315,340 @@ LogicalResult Importer::convertTensorOp(const onnx::NodeProto &node,
                                         SmallVectorImpl<Value> &out,
                                         bool &handled) {
   StringRef op = node.op_type();
-  if (!llvm::is_contained(tensorOps(), op.str()))
+  const TensorOpEntry *entry = llvm::find_if(
+      kTensorOps, [&](const TensorOpEntry &e) { return op == e.opType; });
+  if (entry == std::end(kTensorOps))
     return success();
   handled = true;
-  std::string what = op.str() + " '" + node.name() + "'";
-  auto optionalInput = [&](int i) { return (int)in.size() > i && in[i]; };
-  auto intsFromInputOrAttr =
-      [&](int i,
-          StringRef name) -> FailureOr<std::optional<std::vector<int64_t>>> {
-    if (optionalInput(i)) {
-      FailureOr<std::vector<int64_t>> v = constInts(node.input(i), name);
+  if (!in.empty() && !in[0])
+    return error(op.str() + " '" + node.name() + "' has no data input");
+  TensorNode tn(*this, node, in, out);
+  return (tn.*entry->handler)();
+}
+
+FailureOr<std::optional<std::vector<int64_t>>>
+TensorNode::intsFromInputOrAttr(int i, StringRef name) {
+  if (optionalInput(i)) {
+    FailureOr<std::vector<int64_t>> v = constInts(node.input(i), name);
+    if (failed(v))
+      return failure();
+    return std::optional<std::vector<int64_t>>(*v);
+  }
+  if (attribute(node, name))
+    return std::optional<std::vector<int64_t>>(intsAttr(node, name));
+  return std::optional<std::vector<int64_t>>();
+}
+
+StridedView TensorNode::sliceView(int64_t axis, int64_t start, int64_t len,
+                                  int64_t step) const {
+  StridedView v;
+  v.outShape.assign(xs.begin(), xs.end());
+  v.outShape[axis] = len;
+  v.offset.assign(rank, 0);
+  v.offset[axis] = start;
+  for (int64_t d = 0; d < rank; ++d) {
+    auto &row = v.coef.emplace_back(rank, 0);
+    row[d] = d == axis ? step : 1;
+  }
+  return v;
+}
+
+LogicalResult TensorNode::unsqueeze() {
+  auto axesOr = intsFromInputOrAttr(1, "axes");
+  if (failed(axesOr))
+    return failure();
+  std::vector<int64_t> axes = axesOr->value_or(std::vector<int64_t>());
+  SmallVector<int64_t> shape;
+  int64_t outRank = rank + axes.size();
+  SmallVector<bool> isNew(outRank, false);
+  for (int64_t a : axes) {
+    a = normAxis(a, outRank);
+    if (a < 0 || a >= outRank || isNew[a])
+      return error(what + " has invalid or repeated axis " + std::to_string(a));
+    isNew[a] = true;
+  }
+  for (int64_t i = 0, j = 0; i < outRank; ++i)
+    shape.push_back(isNew[i] ? 1 : xs[j++]);
+  out.push_back(reshape(x, shape));
+  return success();
+}
+
+LogicalResult TensorNode::squeeze() {
+  auto axesOr = intsFromInputOrAttr(1, "axes");
+  if (failed(axesOr))
+    return failure();
+  std::vector<int64_t> axes = axesOr->value_or(std::vector<int64_t>());
+  SmallVector<int64_t> shape;
+  SmallVector<bool> drop(rank, axes.empty());
+  if (axes.empty())
+    for (int64_t i = 0; i < rank; ++i)
+      drop[i] = xs[i] == 1;
+  for (int64_t a : axes) {
+    a = normAxis(a, rank);
+    if (a < 0 || a >= rank || xs[a] != 1)
+      return error(what + " squeezes axis " + std::to_string(a) +
+                   " which is not of size 1");
+    drop[a] = true;
+  }
+  for (int64_t i = 0; i < rank; ++i)
+    if (!drop[i])
+      shape.push_back(xs[i]);
+  out.push_back(reshape(x, shape));
+  return success();
+}
+
+LogicalResult TensorNode::flatten() {
+  int64_t axis = normAxis(intAttr(node, "axis", 1), rank);
+  if (axis < 0 || axis > rank)
+    return error(what + " has an invalid axis");
+  out.push_back(
+      reshape(x, {product(xs.take_front(axis)), product(xs.drop_front(axis))}));
+  return success();
+}
+
+LogicalResult TensorNode::concat() {
+  int64_t axis = normAxis(intAttr(node, "axis", 0), rank);
+  if (axis < 0 || axis >= rank)
+    return error(what + " has an invalid axis");
+  SmallVector<int64_t> shape(xs);
+  shape[axis] = 0;
+  bool allFolded = true;
+  for (Value v : in) {
+    auto s = typeOf(v).getShape();
+    if ((int64_t)s.size() != rank || typeOf(v).getElementType() != elt)
+      return error(what + " concatenates tensors of different ranks or types");
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && s[d] != xs[d])
+        return error(what + " concatenates tensors whose dimension " +
+                     std::to_string(d) + " differ (" + std::to_string(xs[d]) +
+                     " vs " + std::to_string(s[d]) + ")");
+    shape[axis] += s[axis];
+    allFolded &= (bool)foldedOf(v);
+  }
+  auto type = RankedTensorType::get(shape, elt);
+  if (allFolded && product(shape) <= kMaxFoldElements) {
+    // Row-major: concatenate the blocks of each outer index in turn.
+    SmallVector<SmallVector<Attribute>> all;
+    for (Value v : in) {
+      DenseElementsAttr c = foldedOf(v);
+      all.emplace_back(c.getValues<Attribute>());
+    }
+    int64_t outer = product(ArrayRef<int64_t>(shape).take_front(axis));
+    SmallVector<Attribute> res;
+    for (int64_t o = 0; o < outer; ++o)
+      for (auto [v, vals] : llvm::zip(in, all)) {
+        int64_t block = product(typeOf(v).getShape().drop_front(axis));
+        for (int64_t k = 0; k < block; ++k)
+          res.push_back(vals[vals.size() == 1 ? 0 : o * block + k]);
+      }
+    out.push_back(materialize(DenseElementsAttr::get(type, res)));
+    return success();
+  }
+  // A tensor.concat of the non-empty inputs (kestrel-recognize reads it).
+  SmallVector<Value> parts;
+  for (Value v : in)
+    if (typeOf(v).getShape()[axis])
+      parts.push_back(v);
+  out.push_back(
+      parts.size() == 1
+          ? parts[0]
+          : tensor::ConcatOp::create(b, loc, type, axis, parts).getResult());
+  return success();
+}
+
+LogicalResult TensorNode::split() {
+  int64_t axis = normAxis(intAttr(node, "axis", 0), rank);
+  if (axis < 0 || axis >= rank)
+    return error(what + " has an invalid axis");
+  auto splitOr = intsFromInputOrAttr(1, "split");
+  if (failed(splitOr))
+    return failure();
+  std::vector<int64_t> split = splitOr->value_or(std::vector<int64_t>());
+  int64_t n = node.output_size();
+  if (split.empty()) {
+    int64_t parts = intAttr(node, "num_outputs", n);
+    if (parts != n)
+      return error(what + ": num_outputs differs from its outputs");
+    int64_t chunk = (xs[axis] + parts - 1) / parts;
+    for (int64_t i = 0; i < parts; ++i)
+      split.push_back(
+          std::max<int64_t>(0, std::min(chunk, xs[axis] - i * chunk)));
+  }
+  int64_t total = 0;
+  for (int64_t s : split)
+    total += s;
+  if ((int64_t)split.size() != n || total != xs[axis])
+    return error(what + " splits dimension " + std::to_string(xs[axis]) +
+                 " into parts that do not add up to it");
+  int64_t at = 0;
+  for (int64_t s : split) {
+    out.push_back(stridedView(x, sliceView(axis, at, s, 1)));
+    at += s;
+  }
+  return success();
+}
+
+LogicalResult TensorNode::slice() {
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (im.opset < 10) {
+    starts = intsAttr(node, "starts");
+    ends = intsAttr(node, "ends");
+    axes = intsAttr(node, "axes");
+  } else {
+    for (auto [i, vec] : llvm::enumerate(SmallVector<std::vector<int64_t> *>{
+             &starts, &ends, &axes, &steps})) {
+      if (!optionalInput(i + 1))
+        continue;
+      const char *names[] = {"starts", "ends", "axes", "steps"};
+      FailureOr<std::vector<int64_t>> v =
+          constInts(node.input(i + 1), names[i]);
       if (failed(v))
         return failure();
-      return std::optional<std::vector<int64_t>>(*v);
+      *vec = *v;
     }
-    if (attribute(node, name))
-      return std::optional<std::vector<int64_t>>(intsAttr(node, name));
-    return std::optional<std::vector<int64_t>>();
-  };
-  for (auto [i, v] : llvm::enumerate(in))
-    if (!v && i == 0)
-      return error(what + " has no data input");
-  Value x = in.empty() ? Value() : in[0];
-  ArrayRef<int64_t> xs = x ? typeOf(x).getShape() : ArrayRef<int64_t>();
-  int64_t rank = xs.size();
-  Type elt = x ? typeOf(x).getElementType() : Type();
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return error(what + " has starts/ends/axes/steps of different lengths");
+  StridedView v = sliceView(0, 0, rank ? xs[0] : 0, 1);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    int64_t a = normAxis(axes[i], rank), dim = xs[a], step = steps[i];
+    if (a < 0 || a >= rank || step == 0)
+      return error(what + " has an invalid axis or a zero step");
+    int64_t s = starts[i], e = ends[i];
+    if (s < 0)
+      s += dim;
+    if (e < 0)
+      e += dim;
+    int64_t len;
+    if (step > 0) {
+      s = std::clamp<int64_t>(s, 0, dim);
+      e = std::clamp<int64_t>(e, 0, dim);
+      len = e > s ? (e - s + step - 1) / step : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, dim - 1);
+      e = std::clamp<int64_t>(e, -1, dim - 1);
+      len = s > e ? (s - e - step - 1) / -step : 0;
+    }
+    v.outShape[a] = len;
+    v.offset[a] = len ? s : 0;
+    v.coef[a][a] = step;
+  }
+  // Forward steps: a tensor.extract_slice that kestrel-recognize can read
+  // (RoPE halves, causal conv crop); constants are folded.
+  bool forward = llvm::all_of(llvm::seq<int64_t>(0, rank),
+                              [&](int64_t d) { return v.coef[d][d] > 0; });
+  if (!foldedOf(x) && forward) {
+    SmallVector<int64_t> strides;
+    for (int64_t d = 0; d < rank; ++d)
+      strides.push_back(v.coef[d][d]);
+    out.push_back(tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(v.outShape, elt), x, ValueRange{},
+        ValueRange{}, ValueRange{}, v.offset, v.outShape, strides));
+    return success();
+  }
+  out.push_back(stridedView(x, v));
+  return success();
+}
 
-  if (op == "Unsqueeze" || op == "Squeeze") {
-    auto axesOr = intsFromInputOrAttr(1, "axes");
-    if (failed(axesOr))
-      return failure();
-    std::vector<int64_t> axes = axesOr->value_or(std::vector<int64_t>());
-    SmallVector<int64_t> shape;
-    if (op == "Unsqueeze") {
-      int64_t outRank = rank + axes.size();
-      SmallVector<bool> isNew(outRank, false);
-      for (int64_t a : axes) {
-        a = normAxis(a, outRank);
-        if (a < 0 || a >= outRank || isNew[a])
-          return error(what + " has invalid or repeated axis " +
-                       std::to_string(a));
-        isNew[a] = true;
-      }
-      for (int64_t i = 0, j = 0; i < outRank; ++i)
-        shape.push_back(isNew[i] ? 1 : xs[j++]);
-    } else {
-      SmallVector<bool> drop(rank, axes.empty());
-      if (axes.empty())
-        for (int64_t i = 0; i < rank; ++i)
-          drop[i] = xs[i] == 1;
-      for (int64_t a : axes) {
-        a = normAxis(a, rank);
-        if (a < 0 || a >= rank || xs[a] != 1)
-          return error(what + " squeezes axis " + std::to_string(a) +
-                       " which is not of size 1");
-        drop[a] = true;
-      }
-      for (int64_t i = 0; i < rank; ++i)
-        if (!drop[i])
-          shape.push_back(xs[i]);
-    }
-    out.push_back(reshape(x, shape));
+LogicalResult TensorNode::gatherIndices() {
+  Value idx = in[1];
+  if (!isa<IntegerType>(typeOf(idx).getElementType()))
+    return error(what + " has non-integer indices");
+  int64_t axis = normAxis(intAttr(node, "axis", 0), rank);
+  if (axis < 0 || axis >= rank)
+    return error(what + " has an invalid axis");
+  auto is = typeOf(idx).getShape();
+  int64_t q = is.size();
+  SmallVector<int64_t> shape(xs.take_front(axis));
+  shape.append(is.begin(), is.end());
+  shape.append(xs.begin() + axis + 1, xs.end());
+  int64_t outRank = shape.size();
+  auto type = RankedTensorType::get(shape, elt);
+  DenseElementsAttr ci = foldedOf(idx), cx = foldedOf(x);
+  if (ci) // bounds of constant indices are checked at import time
+    for (const APInt &a : ci.getValues<APInt>())
+      if (intValue(a) < -xs[axis] || intValue(a) >= xs[axis])
+        return error(what + " index " + std::to_string(intValue(a)) +
+                     " is out of range for dimension " +
+                     std::to_string(xs[axis]));
+  if (ci && cx && product(shape) <= kMaxFoldElements) {
+    SmallVector<Attribute> all(cx.getValues<Attribute>());
+    SmallVector<int64_t> ids;
+    for (const APInt &a : ci.getValues<APInt>())
+      ids.push_back(intValue(a));
+    SmallVector<int64_t> st = stridesOf(xs), ist = stridesOf(is);
+    SmallVector<Attribute> res;
+    forEachIndex(shape, [&](ArrayRef<int64_t> o) {
+      int64_t il = 0;
+      for (int64_t k = 0; k < q; ++k)
+        il += o[axis + k] * ist[k];
+      int64_t g = ids[ci.isSplat() ? 0 : il];
+      if (g < 0)
+        g += xs[axis];
+      int64_t lin = g * st[axis];
+      for (int64_t d = 0; d < axis; ++d)
+        lin += o[d] * st[d];
+      for (int64_t d = axis + 1; d < rank; ++d)
+        lin += o[d - 1 + q] * st[d];
+      res.push_back(all[cx.isSplat() ? 0 : lin]);
+    });
+    out.push_back(materialize(DenseElementsAttr::get(type, res)));
     return success();
   }
-  if (op == "Flatten") {
-    int64_t axis = normAxis(intAttr(node, "axis", 1), rank);
-    if (axis < 0 || axis > rank)
-      return error(what + " has an invalid axis");
-    out.push_back(reshape(
-        x, {product(xs.take_front(axis)), product(xs.drop_front(axis))}));
-    return success();
-  }
-  if (op == "Concat") {
-    int64_t axis = normAxis(intAttr(node, "axis", 0), rank);
-    if (axis < 0 || axis >= rank)
-      return error(what + " has an invalid axis");
-    SmallVector<int64_t> shape(xs);
-    shape[axis] = 0;
-    bool allFolded = true;
-    for (Value v : in) {
-      auto s = typeOf(v).getShape();
-      if ((int64_t)s.size() != rank || typeOf(v).getElementType() != elt)
-        return error(what +
-                     " concatenates tensors of different ranks or types");
-      for (int64_t d = 0; d < rank; ++d)
-        if (d != axis && s[d] != xs[d])
-          return error(what + " concatenates tensors whose dimension " +
-                       std::to_string(d) + " differ (" + std::to_string(xs[d]) +
-                       " vs " + std::to_string(s[d]) + ")");
-      shape[axis] += s[axis];
-      allFolded &= (bool)foldedOf(v);
-    }
-    auto type = RankedTensorType::get(shape, elt);
-    if (allFolded && product(shape) <= kMaxFoldElements) {
-      // Row-major: concatenate the blocks of each outer index in turn.
-      SmallVector<SmallVector<Attribute>> all;
-      for (Value v : in) {
-        DenseElementsAttr c = foldedOf(v);
-        all.emplace_back(c.getValues<Attribute>());
-      }
-      int64_t outer = product(ArrayRef<int64_t>(shape).take_front(axis));
-      SmallVector<Attribute> res;
-      for (int64_t o = 0; o < outer; ++o)
-        for (auto [v, vals] : llvm::zip(in, all)) {
-          int64_t block = product(typeOf(v).getShape().drop_front(axis));
-          for (int64_t k = 0; k < block; ++k)
-            res.push_back(vals[vals.size() == 1 ? 0 : o * block + k]);
-        }
-      out.push_back(materialize(DenseElementsAttr::get(type, res)));
-      return success();
-    }
-    // A tensor.concat of the non-empty inputs (kestrel-recognize reads it).
-    SmallVector<Value> parts;
-    for (Value v : in)
-      if (typeOf(v).getShape()[axis])
-        parts.push_back(v);
-    out.push_back(
-        parts.size() == 1
-            ? parts[0]
-            : tensor::ConcatOp::create(b, loc, type, axis, parts).getResult());
-    return success();
-  }
-  auto sliceView = [&](int64_t axis, int64_t start, int64_t len, int64_t step) {
-    StridedView v;
-    v.outShape.assign(xs.begin(), xs.end());
-    v.outShape[axis] = len;
-    v.offset.assign(rank, 0);
-    v.offset[axis] = start;
-    for (int64_t d = 0; d < rank; ++d) {
-      auto &row = v.coef.emplace_back(rank, 0);
-      row[d] = d == axis ? step : 1;
-    }
-    return v;
-  };
-  if (op == "Split") {
-    int64_t axis = normAxis(intAttr(node, "axis", 0), rank);
-    if (axis < 0 || axis >= rank)
-      return error(what + " has an invalid axis");
-    auto splitOr = intsFromInputOrAttr(1, "split");
-    if (failed(splitOr))
-      return failure();
-    std::vector<int64_t> split = splitOr->value_or(std::vector<int64_t>());
-    int64_t n = node.output_size();
-    if (split.empty()) {
-      int64_t parts = intAttr(node, "num_outputs", n);
-      if (parts != n)
-        return error(what + ": num_outputs differs from its outputs");
-      int64_t chunk = (xs[axis] + parts - 1) / parts;
-      for (int64_t i = 0; i < parts; ++i)
-        split.push_back(
-            std::max<int64_t>(0, std::min(chunk, xs[axis] - i * chunk)));
-    }
-    int64_t total = 0;
-    for (int64_t s : split)
-      total += s;
-    if ((int64_t)split.size() != n || total != xs[axis])
-      return error(what + " splits dimension " + std::to_string(xs[axis]) +
-                   " into parts that do not add up to it");
-    int64_t at = 0;
-    for (int64_t s : split) {
-      out.push_back(stridedView(x, sliceView(axis, at, s, 1)));
-      at += s;
-    }
-    return success();
-  }
-  if (op == "Slice") {
-    std::vector<int64_t> starts, ends, axes, steps;
-    if (opset < 10) {
-      starts = intsAttr(node, "starts");
-      ends = intsAttr(node, "ends");
-      axes = intsAttr(node, "axes");
-    } else {
-      for (auto [i, vec] : llvm::enumerate(SmallVector<std::vector<int64_t> *>{
-               &starts, &ends, &axes, &steps})) {
-        if (!optionalInput(i + 1))
-          continue;
-        const char *names[] = {"starts", "ends", "axes", "steps"};
-        FailureOr<std::vector<int64_t>> v =
-            constInts(node.input(i + 1), names[i]);
-        if (failed(v))
-          return failure();
-        *vec = *v;
-      }
-    }
-    if (axes.empty())
-      for (size_t i = 0; i < starts.size(); ++i)
-        axes.push_back(i);
-    if (steps.empty())
-      steps.assign(starts.size(), 1);
-    if (ends.size() != starts.size() || axes.size() != starts.size() ||
-        steps.size() != starts.size())
-      return error(what + " has starts/ends/axes/steps of different lengths");
-    StridedView v = sliceView(0, 0, rank ? xs[0] : 0, 1);
-    for (size_t i = 0; i < starts.size(); ++i) {
-      int64_t a = normAxis(axes[i], rank), dim = xs[a], step = steps[i];
-      if (a < 0 || a >= rank || step == 0)
-        return error(what + " has an invalid axis or a zero step");
-      int64_t s = starts[i], e = ends[i];
-      if (s < 0)
-        s += dim;
-      if (e < 0)
-        e += dim;
-      int64_t len;
-      if (step > 0) {
-        s = std::clamp<int64_t>(s, 0, dim);
-        e = std::clamp<int64_t>(e, 0, dim);
-        len = e > s ? (e - s + step - 1) / step : 0;
-      } else {
-        s = std::clamp<int64_t>(s, 0, dim - 1);
-        e = std::clamp<int64_t>(e, -1, dim - 1);
-        len = s > e ? (s - e - step - 1) / -step : 0;
-      }
-      v.outShape[a] = len;
-      v.offset[a] = len ? s : 0;
-      v.coef[a][a] = step;
-    }
-    // Forward steps: a tensor.extract_slice that kestrel-recognize can read
-    // (RoPE halves, causal conv crop); constants are folded.
-    bool forward = llvm::all_of(llvm::seq<int64_t>(0, rank),
-                                [&](int64_t d) { return v.coef[d][d] > 0; });
-    if (!foldedOf(x) && forward) {
-      SmallVector<int64_t> strides;
-      for (int64_t d = 0; d < rank; ++d)
-        strides.push_back(v.coef[d][d]);
-      out.push_back(tensor::ExtractSliceOp::create(
-          b, loc, RankedTensorType::get(v.outShape, elt), x, ValueRange{},
-          ValueRange{}, ValueRange{}, v.offset, v.outShape, strides));
-      return success();
-    }
-    out.push_back(stridedView(x, v));
-    return success();
-  }
-  if (op == "Gather") {
-    Value idx = in[1];
-    if (!isa<IntegerType>(typeOf(idx).getElementType()))
-      return error(what + " has non-integer indices");
-    int64_t axis = normAxis(intAttr(node, "axis", 0), rank);
-    if (axis < 0 || axis >= rank)
-      return error(what + " has an invalid axis");
-    auto is = typeOf(idx).getShape();
-    int64_t q = is.size();
-    SmallVector<int64_t> shape(xs.take_front(axis));
-    shape.append(is.begin(), is.end());
-    shape.append(xs.begin() + axis + 1, xs.end());
-    int64_t outRank = shape.size();
-    auto type = RankedTensorType::get(shape, elt);
-    DenseElementsAttr ci = foldedOf(idx), cx = foldedOf(x);
-    if (ci) // bounds of constant indices are checked at import time
-      for (const APInt &a : ci.getValues<APInt>())
-        if (intValue(a) < -xs[axis] || intValue(a) >= xs[axis])
-          return error(what + " index " + std::to_string(intValue(a)) +
-                       " is out of range for dimension " +
-                       std::to_string(xs[axis]));
-    if (ci && cx && product(shape) <= kMaxFoldElements) {
-      SmallVector<Attribute> all(cx.getValues<Attribute>());
-      SmallVector<int64_t> ids;
-      for (const APInt &a : ci.getValues<APInt>())
-        ids.push_back(intValue(a));
-      SmallVector<int64_t> st = stridesOf(xs), ist = stridesOf(is);
-      SmallVector<Attribute> res;
-      forEachIndex(shape, [&](ArrayRef<int64_t> o) {
-        int64_t il = 0;
-        for (int64_t k = 0; k < q; ++k)
-          il += o[axis + k] * ist[k];
-        int64_t g = ids[ci.isSplat() ? 0 : il];
-        if (g < 0)
-          g += xs[axis];
-        int64_t lin = g * st[axis];
-        for (int64_t d = 0; d < axis; ++d)
-          lin += o[d] * st[d];
-        for (int64_t d = axis + 1; d < rank; ++d)
-          lin += o[d - 1 + q] * st[d];
-        res.push_back(all[cx.isSplat() ? 0 : lin]);
-      });
-      out.push_back(materialize(DenseElementsAttr::get(type, res)));
-      return success();
-    }
-    SmallVector<AffineExpr> idxExprs;
-    for (int64_t k = 0; k < q; ++k)
-      idxExprs.push_back(getAffineDimExpr(axis + k, &ctx));
-    Value init = tensor::EmptyOp::create(b, loc, shape, elt);
-    SmallVector<IteratorType> iters(outRank, IteratorType::parallel);
-    int64_t dim = xs[axis];
-    out.push_back(
-        linalg::GenericOp::create(
-            b, loc, type, idx, init,
-            {AffineMap::get(outRank, 0, idxExprs, &ctx),
-             AffineMap::getMultiDimIdentityMap(outRank, &ctx)},
-            iters,
-            [&](OpBuilder &nb, Location l, ValueRange a) {
-              // Negative indices count from the end; out-of-range ones are
-              // clamped rather than read out of bounds.
-              Value i =
-                  arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
-              Value n = arith::ConstantIndexOp::create(nb, l, dim);
-              Value zero = arith::ConstantIndexOp::create(nb, l, 0);
-              Value neg = arith::CmpIOp::create(
-                  nb, l, arith::CmpIPredicate::slt, i, zero);
-              i = arith::SelectOp::create(
-                  nb, l, neg, arith::AddIOp::create(nb, l, i, n), i);
-              i = arith::MaxSIOp::create(nb, l, i, zero);
-              i = arith::MinSIOp::create(
-                  nb, l, i, arith::ConstantIndexOp::create(nb, l, dim - 1));
-              SmallVector<Value> src;
-              for (int64_t d = 0; d < axis; ++d)
-                src.push_back(linalg::IndexOp::create(nb, l, d));
-              src.push_back(i);
-              for (int64_t d = axis + 1; d < rank; ++d)
-                src.push_back(linalg::IndexOp::create(nb, l, d - 1 + q));
-              Value e = tensor::ExtractOp::create(nb, l, x, src);
-              linalg::YieldOp::create(nb, l, ValueRange{e});
-            })
-            .getResult(0));
-    return success();
-  }
-  if (op == "Expand") {
-    FailureOr<std::vector<int64_t>> shape = constInts(node.input(1), "shape");
-    if (failed(shape))
-      return failure();
-    auto s = broadcastShapes(xs, *shape);
-    if (!s)
-      return error(what + " cannot broadcast the input to the shape");
-    out.push_back(broadcastTo(x, *s));
-    return success();
-  }
-  if (op == "Cast") {
-    const onnx::AttributeProto *to = attribute(node, "to");
-    Type t = to ? elementType(&ctx, to->i()) : Type();
-    if (!t)
-      return error(what + " casts to an unsupported type (" +
-                   std::to_string(to ? to->i() : -1) + ")");
-    out.push_back(castTo(x, t));
-    return success();
-  }
-  if (op == "Shape") {
-    int64_t start = normAxis(intAttr(node, "start", 0), rank);
-    int64_t end = normAxis(intAttr(node, "end", rank), rank);
-    start = std::clamp<int64_t>(start, 0, rank);
-    end = std::clamp<int64_t>(end, 0, rank);
-    SmallVector<int64_t> dims;
-    for (int64_t i = start; i < end; ++i)
-      dims.push_back(xs[i]);
-    auto type = RankedTensorType::get({(int64_t)dims.size()}, b.getI64Type());
-    out.push_back(
-        materialize(DenseElementsAttr::get(type, ArrayRef<int64_t>(dims))));
-    return success();
-  }
-  if (op == "ConstantOfShape") {
-    FailureOr<std::vector<int64_t>> shape = constInts(node.input(0), "shape");
-    if (failed(shape))
-      return failure();
-    Attribute value = b.getF32FloatAttr(0);
-    Type t = b.getF32Type();
-    if (const onnx::AttributeProto *a = attribute(node, "value")) {
-      FailureOr<Value> c = constant(a->t());
-      if (failed(c))
-        return failure();
-      DenseElementsAttr ca = foldedOf(*c);
-      if (ca.getNumElements() != 1)
-        return error(what + " value must hold one element");
-      t = ca.getElementType();
-      value = *ca.getValues<Attribute>().begin();
-    }
-    auto type = RankedTensorType::get(*shape, t);
-    out.push_back(materialize(DenseElementsAttr::get(type, value)));
-    return success();
-  }
-  if (op == "Range") {
-    DenseElementsAttr c[3];
-    for (int i = 0; i < 3; ++i) {
-      c[i] = foldedOf(in[i]);
-      if (!c[i] || c[i].getNumElements() != 1)
-        return error(what +
-                     ": start, limit and delta must be scalar constants "
-                     "known at import time (the result shape depends on them)");
-    }
-    if (isa<IntegerType>(elt)) {
-      int64_t s = intValue(*c[0].getValues<APInt>().begin()),
-              l = intValue(*c[1].getValues<APInt>().begin()),
-              d = intValue(*c[2].getValues<APInt>().begin());
-      if (d == 0)
-        return error(what + " has delta 0");
-      int64_t n = std::max<int64_t>(0, (l - s + d + (d > 0 ? -1 : 1)) / d);
-      SmallVector<APInt> v;
-      for (int64_t i = 0; i < n; ++i)
-        v.push_back(truncated(s + i * d, elt.getIntOrFloatBitWidth()));
-      out.push_back(materialize(
-          DenseElementsAttr::get(RankedTensorType::get({n}, elt), v)));
-      return success();
-    }
-    auto f = [&](int i) {
-      return (*c[i].getValues<APFloat>().begin()).convertToDouble();
-    };
-    double s = f(0), l = f(1), d = f(2);
-    if (d == 0)
-      return error(what + " has delta 0");
-    int64_t n = std::max<int64_t>(0, (int64_t)std::ceil((l - s) / d));
-    SmallVector<Attribute> v;
-    for (int64_t i = 0; i < n; ++i)
-      v.push_back(b.getFloatAttr(elt, s + i * d));
-    out.push_back(materialize(
-        DenseElementsAttr::get(RankedTensorType::get({n}, elt), v)));
-    return success();
-  }
-  if (op == "Where") {
-    if (!typeOf(in[0]).getElementType().isInteger(1))
-      return error(what + " needs a bool condition");
-    Type t = typeOf(in[1]).getElementType();
-    if (typeOf(in[2]).getElementType() != t)
-      return error(what + " mixes element types");
-    if (!broadcastShapes(xs, typeOf(in[1]).getShape()) ||
-        !broadcastShapes(*broadcastShapes(xs, typeOf(in[1]).getShape()),
-                         typeOf(in[2]).getShape()))
-      return error(what + " has shapes that do not broadcast");
-    if (DenseElementsAttr f = foldElementwise(
-            {foldedOf(in[0]), foldedOf(in[1]), foldedOf(in[2])}, t,
-            [](ArrayRef<int64_t> a) { return a[0] ? a[1] : a[2]; })) {
-      out.push_back(materialize(f));
-      return success();
-    }
-    out.push_back(
-        elementwise(in, t, [](OpBuilder &nb, Location l, ValueRange a) {
-          return arith::SelectOp::create(nb, l, a[0], a[1], a[2]).getResult();
-        }));
-    return success();
-  }
-  if (op == "Not") {
-    if (!elt.isInteger(1))
-      return error(what + " needs a bool input");
-    out.push_back(
-        elementwise(in, elt, [](OpBuilder &nb, Location l, ValueRange a) {
-          Value t = arith::ConstantOp::create(nb, l, nb.getBoolAttr(true));
-          return arith::XOrIOp::create(nb, l, a[0], t).getResult();
-        }));
-    return success();
-  }
-  if (op == "Equal" || op == "Less" || op == "Greater" || op == "LessOrEqual" ||
-      op == "GreaterOrEqual") {
-    if (typeOf(in[1]).getElementType() != elt)
-      return error(what + " compares different element types");
-    if (!broadcastShapes(xs, typeOf(in[1]).getShape()))
-      return error(what + " has shapes that do not broadcast");
-    using IP = arith::CmpIPredicate;
-    using FP = arith::CmpFPredicate;
-    IP ip = op == "Equal"         ? IP::eq
-            : op == "Less"        ? IP::slt
-            : op == "Greater"     ? IP::sgt
-            : op == "LessOrEqual" ? IP::sle
-                                  : IP::sge;
-    FP fp = op == "Equal"         ? FP::OEQ
-            : op == "Less"        ? FP::OLT
-            : op == "Greater"     ? FP::OGT
-            : op == "LessOrEqual" ? FP::OLE
-                                  : FP::OGE;
-    Type i1 = b.getI1Type();
-    if (DenseElementsAttr f = foldElementwise(
-            {foldedOf(in[0]), foldedOf(in[1])}, i1, [&](ArrayRef<int64_t> a) {
-              int64_t x = a[0], y = a[1];
-              switch (ip) {
-              case IP::eq:
-                return (int64_t)(x == y);
-              case IP::slt:
-                return (int64_t)(x < y);
-              case IP::sgt:
-                return (int64_t)(x > y);
-              case IP::sle:
-                return (int64_t)(x <= y);
-              default:
-                return (int64_t)(x >= y);
-              }
-            })) {
-      out.push_back(materialize(f));
-      return success();
-    }
-    bool isFloat = isa<FloatType>(elt);
-    out.push_back(
-        elementwise(in, i1, [&](OpBuilder &nb, Location l, ValueRange a) {
-          return isFloat
-                     ? arith::CmpFOp::create(nb, l, fp, a[0], a[1]).getResult()
-                     : arith::CmpIOp::create(nb, l, ip, a[0], a[1]).getResult();
-        }));
-    return success();
-  }
-  if (op == "Trilu") {
-    if (rank < 2)
-      return error(what + " needs a tensor of rank >= 2");
-    int64_t k = 0;
-    if (optionalInput(1)) {
-      FailureOr<std::vector<int64_t>> kv = constInts(node.input(1), "k");
-      if (failed(kv))
-        return failure();
-      if (kv->size() != 1)
-        return error(what + ": k must be a scalar");
-      k = (*kv)[0];
-    }
-    bool upper = intAttr(node, "upper", 1);
-    // Folded on integer/bool constants, so that causal masks built from a
-    // constant reach attention recognition (kestrel-recognize) as constants.
-    DenseElementsAttr cx = foldedOf(x);
-    auto xs = typeOf(x).getShape();
-    if (cx && isa<IntegerType>(elt) && product(xs) <= kMaxFoldElements) {
-      int64_t rows = xs[rank - 2], cols = xs[rank - 1];
-      SmallVector<APInt> v(cx.getValues<APInt>().begin(),
-                           cx.getValues<APInt>().end());
-      for (int64_t n = 0; n < (int64_t)v.size(); ++n) {
-        int64_t i = (n / cols) % rows, j = n % cols;
-        if (upper ? j - i < k : j - i > k)
-          v[n] = APInt::getZero(v[n].getBitWidth());
-      }
-      out.push_back(materialize(DenseElementsAttr::get(typeOf(x), v)));
-      return success();
-    }
-    out.push_back(
-        elementwise({x}, elt, [&](OpBuilder &nb, Location l, ValueRange a) {
-          // Keep (i, j) when j - i >= k (upper) or j - i <= k (lower).
-          Value i = linalg::IndexOp::create(nb, l, rank - 2);
-          Value j = linalg::IndexOp::create(nb, l, rank - 1);
-          Value diff = arith::SubIOp::create(nb, l, j, i);
-          Value kk = arith::ConstantIndexOp::create(nb, l, k);
-          Value keep = arith::CmpIOp::create(nb, l,
-                                             upper ? arith::CmpIPredicate::sge
-                                                   : arith::CmpIPredicate::sle,
-                                             diff, kk);
-          return arith::SelectOp::create(nb, l, keep, a[0], zeroOf(nb, l, elt))
-              .getResult();
-        }));
-    return success();
-  }
-  return error(what + " is not handled");
+  SmallVector<AffineExpr> idxExprs;
+  for (int64_t k = 0; k < q; ++k)
+    idxExprs.push_back(getAffineDimExpr(axis + k, &ctx));
+  Value init = tensor::EmptyOp::create(b, loc, shape, elt);
+  SmallVector<IteratorType> iters(outRank, IteratorType::parallel);
+  int64_t dim = xs[axis];
+  out.push_back(
+      linalg::GenericOp::create(
+          b, loc, type, idx, init,
+          {AffineMap::get(outRank, 0, idxExprs, &ctx),
+           AffineMap::getMultiDimIdentityMap(outRank, &ctx)},
+          iters,
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            // Negative indices count from the end; out-of-range ones are
+            // clamped rather than read out of bounds.
+            Value i =
+                arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
+            Value n = arith::ConstantIndexOp::create(nb, l, dim);
+            Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+            Value neg = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                              i, zero);
+            i = arith::SelectOp::create(nb, l, neg,
+                                        arith::AddIOp::create(nb, l, i, n), i);
+            i = arith::MaxSIOp::create(nb, l, i, zero);
+            i = arith::MinSIOp::create(
+                nb, l, i, arith::ConstantIndexOp::create(nb, l, dim - 1));
+            SmallVector<Value> src;
+            for (int64_t d = 0; d < axis; ++d)
+              src.push_back(linalg::IndexOp::create(nb, l, d));
+            src.push_back(i);
+            for (int64_t d = axis + 1; d < rank; ++d)
+              src.push_back(linalg::IndexOp::create(nb, l, d - 1 + q));
+            Value e = tensor::ExtractOp::create(nb, l, x, src);
+            linalg::YieldOp::create(nb, l, ValueRange{e});
+          })
+          .getResult(0));
+  return success();
+}
+
+LogicalResult TensorNode::expand() {
+  FailureOr<std::vector<int64_t>> shape = constInts(node.input(1), "shape");
+  if (failed(shape))
+    return failure();
+  auto s = broadcastShapes(xs, *shape);
+  if (!s)
+    return error(what + " cannot broadcast the input to the shape");
+  out.push_back(broadcastTo(x, *s));
+  return success();
 }
 
 LogicalResult Importer::convertTopK(const onnx::NodeProto &node,

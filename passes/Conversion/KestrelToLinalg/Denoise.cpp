@@ -158,6 +158,180 @@ void kestrel::replaceDenoiseStepWithSelection(PatternRewriter &rewriter,
 
 namespace {
 
+/// The passes over the logits [B, L, V], loops (b, p, v).
+struct DenoiseStats : IREmitter {
+  DenoiseStats(PatternRewriter &rewriter, DenoiseStepOp op)
+      : IREmitter(rewriter, op.getLoc()), rewriter(rewriter), op(op),
+        shape(op.getLogits().getType().getShape()) {
+    AffineExpr db, dp, dv;
+    bindDims(ctx, db, dp, dv);
+    id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
+    row3 = AffineMap::get(3, 0, {db, dp}, ctx);
+  }
+
+  /// Pass 1 without sampling: running max and the index of its first
+  /// occurrence (a strict '>' keeps the earlier index on ties). Returns
+  /// (max, argmax).
+  std::pair<Value, Value> maxArgmax(Value maxInit, Value argInit);
+  /// Pass 1 with temperature sampling: the index is that of the largest
+  /// noisy score (in f64), and the plain max is still tracked for the
+  /// confidence. Returns (max, argmax).
+  std::pair<Value, Value> sampledMaxArgmax(Value maxInit, Value argInit,
+                                           double temperature);
+  /// logits[b,p,v] / T + Gumbel noise hashed from (seed, b, p, v), in f64.
+  Value noisyScore(OpBuilder &b, Location l, Value v, double temperature);
+  /// Pass 2: s = Σ_v exp(l − m).
+  Value sumExp(Value rowMax);
+  /// Pass 2 when sampling: s and l[x̂], the logit of the sampled token.
+  std::pair<Value, Value> sumExpAndPicked(Value rowMax, Value argmax);
+
+  PatternRewriter &rewriter;
+  DenoiseStepOp op;
+  ArrayRef<int64_t> shape;
+  AffineMap id3, row3;
+};
+
+std::pair<Value, Value> DenoiseStats::maxArgmax(Value maxInit, Value argInit) {
+  auto maxArgmax = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{maxInit.getType(), argInit.getType()},
+      ValueRange{op.getLogits()}, ValueRange{maxInit, argInit},
+      ArrayRef<AffineMap>{id3, row3, row3}, {kPar, kPar, kRed},
+      [](OpBuilder &b, Location l, ValueRange args) {
+        Value v = toF32(b, l, args[0]);
+        Value better =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, args[1]);
+        Value idx = arith::IndexCastOp::create(
+            b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
+        linalg::YieldOp::create(
+            b, l,
+            ValueRange{arith::SelectOp::create(b, l, better, v, args[1]),
+                       arith::SelectOp::create(b, l, better, idx, args[2])});
+      });
+  return {maxArgmax.getResult(0), maxArgmax.getResult(1)};
+}
+
+std::pair<Value, Value> DenoiseStats::sampledMaxArgmax(Value maxInit,
+                                                       Value argInit,
+                                                       double temperature) {
+  const double negInf = -std::numeric_limits<double>::infinity();
+  Type f64 = rewriter.getF64Type();
+  Value noisyInit = linalg::FillOp::create(
+                        rewriter, loc,
+                        ValueRange{arith::ConstantOp::create(
+                            rewriter, loc, rewriter.getF64FloatAttr(negInf))},
+                        ValueRange{empty({shape[0], shape[1]}, f64)})
+                        .getResult(0);
+  auto sampled = linalg::GenericOp::create(
+      rewriter, loc,
+      TypeRange{maxInit.getType(), noisyInit.getType(), argInit.getType()},
+      ValueRange{op.getLogits()}, ValueRange{maxInit, noisyInit, argInit},
+      ArrayRef<AffineMap>{id3, row3, row3, row3}, {kPar, kPar, kRed},
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value v = toF32(b, l, args[0]);
+        Value higher =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, v, args[1]);
+        Value newMax = arith::SelectOp::create(b, l, higher, v, args[1]);
+        Value noisy = noisyScore(b, l, v, temperature);
+        Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                             noisy, args[2]);
+        linalg::YieldOp::create(
+            b, l,
+            ValueRange{
+                newMax, arith::SelectOp::create(b, l, better, noisy, args[2]),
+                arith::SelectOp::create(
+                    b, l, better,
+                    arith::IndexCastOp::create(
+                        b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2)),
+                    args[3])});
+      });
+  return {sampled.getResult(0), sampled.getResult(2)};
+}
+
+Value DenoiseStats::noisyScore(OpBuilder &b, Location l, Value v,
+                               double temperature) {
+  const int64_t L = shape[1], V = shape[2];
+  const uint64_t seed = op.getSeed().value_or(0);
+  Type f64 = b.getF64Type();
+  // Counter (σ + (b·L + p)·V + v) through splitmix64, in i64 arithmetic,
+  // which wraps like the uint64 of the definition.
+  Type i64t = b.getI64Type();
+  auto c64 = [&](uint64_t x) -> Value {
+    return arith::ConstantOp::create(
+        b, l, b.getI64IntegerAttr(static_cast<int64_t>(x)));
+  };
+  auto index = [&](unsigned d) -> Value {
+    return arith::IndexCastOp::create(b, l, i64t,
+                                      linalg::IndexOp::create(b, l, d));
+  };
+  auto mul = [&](Value x, Value y) -> Value {
+    return arith::MulIOp::create(b, l, x, y);
+  };
+  auto addI = [&](Value x, Value y) -> Value {
+    return arith::AddIOp::create(b, l, x, y);
+  };
+  auto mix = [&](Value z, uint64_t shift, uint64_t factor) {
+    Value shifted = arith::ShRUIOp::create(b, l, z, c64(shift));
+    return mul(arith::XOrIOp::create(b, l, z, shifted), c64(factor));
+  };
+  Value counter =
+      addI(c64(seed),
+           addI(mul(addI(mul(index(0), c64(L)), index(1)), c64(V)), index(2)));
+  Value z = addI(counter, c64(0x9E3779B97F4A7C15ull));
+  z = mix(z, 30, 0xBF58476D1CE4E5B9ull);
+  z = mix(z, 27, 0x94D049BB133111EBull);
+  z = arith::XOrIOp::create(b, l, z, arith::ShRUIOp::create(b, l, z, c64(31)));
+  Value bits53 = arith::UIToFPOp::create(
+      b, l, f64, arith::ShRUIOp::create(b, l, z, c64(11)));
+  auto cst = [&](double x) -> Value {
+    return arith::ConstantOp::create(b, l, b.getF64FloatAttr(x));
+  };
+  Value u = arith::MulFOp::create(
+      b, l, arith::AddFOp::create(b, l, bits53, cst(0.5)), cst(0x1.0p-53));
+  Value gumbel = arith::NegFOp::create(
+      b, l,
+      math::LogOp::create(
+          b, l, arith::NegFOp::create(b, l, math::LogOp::create(b, l, u))));
+  return arith::AddFOp::create(
+      b, l,
+      arith::DivFOp::create(b, l, arith::ExtFOp::create(b, l, f64, v),
+                            cst(temperature)),
+      gumbel);
+}
+
+Value DenoiseStats::sumExp(Value rowMax) {
+  return generic(
+      {op.getLogits(), rowMax}, filled({shape[0], shape[1]}, 0.0),
+      {id3, row3, row3}, {kPar, kPar, kRed},
+      [](OpBuilder &b, Location l, ValueRange args) {
+        Value e = math::ExpOp::create(
+            b, l, arith::SubFOp::create(b, l, toF32(b, l, args[0]), args[1]));
+        yield(b, l, arith::AddFOp::create(b, l, args[2], e));
+      });
+}
+
+std::pair<Value, Value> DenoiseStats::sumExpAndPicked(Value rowMax,
+                                                      Value argmax) {
+  Value zeros = filled({shape[0], shape[1]}, 0.0);
+  auto sums = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{zeros.getType(), zeros.getType()},
+      ValueRange{op.getLogits(), rowMax, argmax}, ValueRange{zeros, zeros},
+      ArrayRef<AffineMap>{id3, row3, row3, row3, row3}, {kPar, kPar, kRed},
+      [](OpBuilder &b, Location l, ValueRange args) {
+        Value v = toF32(b, l, args[0]);
+        Value e =
+            math::ExpOp::create(b, l, arith::SubFOp::create(b, l, v, args[1]));
+        Value idx = arith::IndexCastOp::create(
+            b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
+        Value here =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, idx, args[2]);
+        linalg::YieldOp::create(
+            b, l,
+            ValueRange{arith::AddFOp::create(b, l, args[3], e),
+                       arith::SelectOp::create(b, l, here, v, args[4])});
+      });
+  return {sums.getResult(0), sums.getResult(1)};
+}
+
 struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -168,175 +342,25 @@ struct LowerDenoiseStep : OpRewritePattern<DenoiseStepOp> {
         return rewriter.notifyMatchFailure(
             op, "the reference lowering needs static shapes");
 
-    MLIRContext *ctx = rewriter.getContext();
+    DenoiseStats ds(rewriter, op);
     Location loc = op.getLoc();
-    IREmitter rb(rewriter, loc);
-    ArrayRef<int64_t> shape = op.getLogits().getType().getShape();
-    const int64_t B = shape[0], L = shape[1];
-    const int64_t maskId = static_cast<int64_t>(op.getMaskId());
-    auto [blockStart, blockEnd] = op.getEligibleRange();
-    Type i64 = rewriter.getI64Type();
-    const double negInf = -std::numeric_limits<double>::infinity();
-
-    // eligible(token at position `pos`): masked and inside the block.
-
-    AffineExpr db, dp, dv;
-    bindDims(ctx, db, dp, dv);
-    AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
-    AffineMap row3 = AffineMap::get(3, 0, {db, dp}, ctx);
-    AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
-
-    // Pass 1: running max and the index of its first occurrence. A strict
-    // '>' keeps the earlier index on ties. With temperature sampling the
-    // index is that of the largest noisy score (in f64), and the plain max
-    // is still tracked for the confidence.
+    const int64_t B = ds.shape[0], L = ds.shape[1];
     Value argInit = linalg::FillOp::create(
                         rewriter, loc,
                         ValueRange{arith::ConstantOp::create(
                             rewriter, loc, rewriter.getI64IntegerAttr(0))},
-                        ValueRange{rb.empty({B, L}, i64)})
+                        ValueRange{ds.empty({B, L}, rewriter.getI64Type())})
                         .getResult(0);
-    Value maxInit = rb.filled({B, L}, negInf);
-    std::optional<double> temperature;
-    if (std::optional<APFloat> t = op.getTemperature())
-      temperature = t->convertToDouble();
-    const int64_t V = shape[2];
-    const uint64_t seed = op.getSeed().value_or(0);
-    Value rowMax, argmax;
-    if (!temperature) {
-      auto maxArgmax = linalg::GenericOp::create(
-          rewriter, loc, TypeRange{maxInit.getType(), argInit.getType()},
-          ValueRange{op.getLogits()}, ValueRange{maxInit, argInit},
-          ArrayRef<AffineMap>{id3, row3, row3}, {kPar, kPar, kRed},
-          [](OpBuilder &b, Location l, ValueRange args) {
-            Value v = toF32(b, l, args[0]);
-            Value better = arith::CmpFOp::create(
-                b, l, arith::CmpFPredicate::OGT, v, args[1]);
-            Value idx = arith::IndexCastOp::create(
-                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
-            linalg::YieldOp::create(
-                b, l,
-                ValueRange{
-                    arith::SelectOp::create(b, l, better, v, args[1]),
-                    arith::SelectOp::create(b, l, better, idx, args[2])});
-          });
-      rowMax = maxArgmax.getResult(0);
-      argmax = maxArgmax.getResult(1);
+    Value maxInit = ds.filled({B, L}, -std::numeric_limits<double>::infinity());
+    Value rowMax, argmax, sumExp, picked;
+    if (std::optional<APFloat> t = op.getTemperature()) {
+      std::tie(rowMax, argmax) =
+          ds.sampledMaxArgmax(maxInit, argInit, t->convertToDouble());
+      std::tie(sumExp, picked) = ds.sumExpAndPicked(rowMax, argmax);
     } else {
-      Type f64 = rewriter.getF64Type();
-      Value noisyInit =
-          linalg::FillOp::create(
-              rewriter, loc,
-              ValueRange{arith::ConstantOp::create(
-                  rewriter, loc, rewriter.getF64FloatAttr(negInf))},
-              ValueRange{rb.empty({B, L}, f64)})
-              .getResult(0);
-      auto sampled = linalg::GenericOp::create(
-          rewriter, loc,
-          TypeRange{maxInit.getType(), noisyInit.getType(), argInit.getType()},
-          ValueRange{op.getLogits()}, ValueRange{maxInit, noisyInit, argInit},
-          ArrayRef<AffineMap>{id3, row3, row3, row3}, {kPar, kPar, kRed},
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            Value v = toF32(b, l, args[0]);
-            Value higher = arith::CmpFOp::create(
-                b, l, arith::CmpFPredicate::OGT, v, args[1]);
-            Value newMax = arith::SelectOp::create(b, l, higher, v, args[1]);
-            // Counter (σ + (b·L + p)·V + v) through splitmix64, in i64
-            // arithmetic, which wraps like the uint64 of the definition.
-            Type i64t = b.getI64Type();
-            auto c64 = [&](uint64_t x) -> Value {
-              return arith::ConstantOp::create(
-                  b, l, b.getI64IntegerAttr(static_cast<int64_t>(x)));
-            };
-            auto index = [&](unsigned d) -> Value {
-              return arith::IndexCastOp::create(
-                  b, l, i64t, linalg::IndexOp::create(b, l, d));
-            };
-            auto mul = [&](Value x, Value y) -> Value {
-              return arith::MulIOp::create(b, l, x, y);
-            };
-            auto addI = [&](Value x, Value y) -> Value {
-              return arith::AddIOp::create(b, l, x, y);
-            };
-            auto mix = [&](Value z, uint64_t shift, uint64_t factor) {
-              Value shifted = arith::ShRUIOp::create(b, l, z, c64(shift));
-              return mul(arith::XOrIOp::create(b, l, z, shifted), c64(factor));
-            };
-            Value counter =
-                addI(c64(seed),
-                     addI(mul(addI(mul(index(0), c64(L)), index(1)), c64(V)),
-                          index(2)));
-            Value z = addI(counter, c64(0x9E3779B97F4A7C15ull));
-            z = mix(z, 30, 0xBF58476D1CE4E5B9ull);
-            z = mix(z, 27, 0x94D049BB133111EBull);
-            z = arith::XOrIOp::create(b, l, z,
-                                      arith::ShRUIOp::create(b, l, z, c64(31)));
-            Value bits53 = arith::UIToFPOp::create(
-                b, l, f64, arith::ShRUIOp::create(b, l, z, c64(11)));
-            auto cst = [&](double x) -> Value {
-              return arith::ConstantOp::create(b, l, b.getF64FloatAttr(x));
-            };
-            Value u = arith::MulFOp::create(
-                b, l, arith::AddFOp::create(b, l, bits53, cst(0.5)),
-                cst(0x1.0p-53));
-            Value gumbel = arith::NegFOp::create(
-                b, l,
-                math::LogOp::create(
-                    b, l,
-                    arith::NegFOp::create(b, l, math::LogOp::create(b, l, u))));
-            Value noisy = arith::AddFOp::create(
-                b, l,
-                arith::DivFOp::create(b, l, arith::ExtFOp::create(b, l, f64, v),
-                                      cst(*temperature)),
-                gumbel);
-            Value better = arith::CmpFOp::create(
-                b, l, arith::CmpFPredicate::OGT, noisy, args[2]);
-            linalg::YieldOp::create(
-                b, l,
-                ValueRange{
-                    newMax,
-                    arith::SelectOp::create(b, l, better, noisy, args[2]),
-                    arith::SelectOp::create(b, l, better, index(2), args[3])});
-          });
-      rowMax = sampled.getResult(0);
-      argmax = sampled.getResult(2);
+      std::tie(rowMax, argmax) = ds.maxArgmax(maxInit, argInit);
+      sumExp = ds.sumExp(rowMax);
     }
-
-    // Pass 2: s = Σ_v exp(l − m); when sampling also l[x̂], the logit of
-    // the sampled token.
-    Value sumExp, picked;
-    if (!temperature) {
-      sumExp = rb.generic(
-          {op.getLogits(), rowMax}, rb.filled({B, L}, 0.0), {id3, row3, row3},
-          {kPar, kPar, kRed}, [](OpBuilder &b, Location l, ValueRange args) {
-            Value e = math::ExpOp::create(
-                b, l,
-                arith::SubFOp::create(b, l, toF32(b, l, args[0]), args[1]));
-            yield(b, l, arith::AddFOp::create(b, l, args[2], e));
-          });
-    } else {
-      Value zeros = rb.filled({B, L}, 0.0);
-      auto sums = linalg::GenericOp::create(
-          rewriter, loc, TypeRange{zeros.getType(), zeros.getType()},
-          ValueRange{op.getLogits(), rowMax, argmax}, ValueRange{zeros, zeros},
-          ArrayRef<AffineMap>{id3, row3, row3, row3, row3}, {kPar, kPar, kRed},
-          [](OpBuilder &b, Location l, ValueRange args) {
-            Value v = toF32(b, l, args[0]);
-            Value e = math::ExpOp::create(
-                b, l, arith::SubFOp::create(b, l, v, args[1]));
-            Value idx = arith::IndexCastOp::create(
-                b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 2));
-            Value here = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq,
-                                               idx, args[2]);
-            linalg::YieldOp::create(
-                b, l,
-                ValueRange{arith::AddFOp::create(b, l, args[3], e),
-                           arith::SelectOp::create(b, l, here, v, args[4])});
-          });
-      sumExp = sums.getResult(0);
-      picked = sums.getResult(1);
-    }
-
     replaceDenoiseStepWithSelection(rewriter, op, argmax, sumExp, picked,
                                     rowMax);
     return success();

@@ -77,160 +77,204 @@ SmallVector<Value> cacheIndices(OpBuilder &b, Location loc, KVLayoutAttr layout,
   llvm_unreachable("unknown KV layout");
 }
 
+/// The steps of the reference decode attention, on [B, H, T, S] scores
+/// over the gathered [B, Hkv, S, D] cache.
+struct DecodeAttentionReference : IREmitter {
+  DecodeAttentionReference(PatternRewriter &rw, DecodeAttentionOp op)
+      : IREmitter(rw, op.getLoc()), op(op) {
+    RankedTensorType qType = op.getQuery().getType();
+    B = qType.getDimSize(0);
+    H = qType.getDimSize(1);
+    T = qType.getDimSize(2);
+    D = qType.getDimSize(3);
+    Hkv = op.getNumKvHeads();
+    S = op.getCapacity();
+    Dv = op.getResult().getType().getDimSize(3);
+    group = H / Hkv;
+    id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
+    AffineExpr b, h, t;
+    bindDims(ctx, b, h, t);
+    rowMap = AffineMap::get(4, 0, {b, h, t}, ctx);
+  }
+
+  Value gatherCache(Value cache, int64_t dim);
+  Value queryKeyScores(Value keys);
+  Value visibleLogits(Value scores);
+  Value rowMaxOf(Value logits);
+  Value probabilities(Value logits, Value rowMax);
+  Value rowSumOf(Value probs);
+  Value accumulateValues(Value probs, Value values);
+  Value normalizedOutput(Value acc, Value rowSum);
+  Value logSumExp(Value rowMax, Value rowSum);
+
+  DecodeAttentionOp op;
+  int64_t B, H, T, D, Hkv, S, Dv, group;
+  /// Identity over (b, h, t, s), and its projection to the row (b, h, t).
+  AffineMap id4, rowMap;
+};
+
+/// K[b,j,s,d] (and V) in head-major f32, read through the layout. The MLA
+/// latent cache is both: values are its first Dv channels. Tokens at or
+/// past seq_lens[b] are never visible and read as 0: the cache there may
+/// hold anything (NaN included), and 0 · NaN would leak into P · V.
+Value DecodeAttentionReference::gatherCache(Value cache, int64_t dim) {
+  KVLayoutAttr layout = op.getLayout();
+  Value blockTable = op.getBlockTable();
+  return generic(
+      {op.getSeqLens()}, empty({B, Hkv, S, dim}, f32),
+      {AffineMap::get(4, 0, {getAffineDimExpr(0, ctx)}, ctx),
+       AffineMap::getMultiDimIdentityMap(4, ctx)},
+      {kPar, kPar, kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value idx[4];
+        for (unsigned i = 0; i < 4; ++i)
+          idx[i] = linalg::IndexOp::create(nb, l, i);
+        Value len = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
+        Value valid = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                            idx[2], len);
+        // Every read is in bounds (s < S, page clamped); select, not
+        // multiply, so that a NaN there cannot survive.
+        SmallVector<Value> at = cacheIndices(nb, l, layout, cache, blockTable,
+                                             idx[0], idx[1], idx[2], idx[3]);
+        Value x = toF32(nb, l, tensor::ExtractOp::create(nb, l, cache, at));
+        yield(nb, l,
+              arith::SelectOp::create(nb, l, valid, x, cstF32(nb, l, 0.0)));
+      });
+}
+
+/// scores[b,h,t,s] = Σ_d q[b,h,t,d] · K[b,h/g,s,d]
+Value DecodeAttentionReference::queryKeyScores(Value keys) {
+  AffineExpr b, h, t, s, d;
+  bindDims(ctx, b, h, t, s, d);
+  return generic({op.getQuery(), keys}, filled({B, H, T, S}, 0.0),
+                 {AffineMap::get(5, 0, {b, h, t, d}, ctx),
+                  AffineMap::get(5, 0, {b, h.floorDiv(group), s, d}, ctx),
+                  AffineMap::get(5, 0, {b, h, t, s}, ctx)},
+                 {kPar, kPar, kPar, kPar, kRed},
+                 [](OpBuilder &nb, Location l, ValueRange a) {
+                   Value p =
+                       arith::MulFOp::create(nb, l, toF32(nb, l, a[0]), a[1]);
+                   yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
+                 });
+}
+
+/// logits = scale · scores where s <= t + seq_lens[b] - T, else -inf.
+Value DecodeAttentionReference::visibleLogits(Value scores) {
+  AffineMap batchMap = AffineMap::get(4, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  const double scale = op.getEffectiveScale();
+  return generic(
+      {scores, op.getSeqLens()}, empty({B, H, T, S}, f32), {id4, batchMap, id4},
+      {kPar, kPar, kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value len = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[1]);
+        Value tIdx = linalg::IndexOp::create(nb, l, 2);
+        Value sIdx = linalg::IndexOp::create(nb, l, 3);
+        // s + T <= t + len, i.e. s <= t + len - T without underflow.
+        Value lhs = arith::AddIOp::create(nb, l, sIdx, cstIndex(nb, l, T));
+        Value rhs = arith::AddIOp::create(nb, l, tIdx, len);
+        Value visible =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, lhs, rhs);
+        Value x = arith::MulFOp::create(nb, l, a[0], cstF32(nb, l, scale));
+        yield(
+            nb, l,
+            arith::SelectOp::create(nb, l, visible, x, cstF32(nb, l, kNegInf)));
+      });
+}
+
+/// m = max_s logits.
+Value DecodeAttentionReference::rowMaxOf(Value logits) {
+  return generic({logits}, filled({B, H, T}, kNegInf), {id4, rowMap},
+                 {kPar, kPar, kPar, kRed},
+                 [](OpBuilder &nb, Location l, ValueRange a) {
+                   yield(nb, l, arith::MaximumFOp::create(nb, l, a[0], a[1]));
+                 });
+}
+
+/// p = exp(logits - m), 0 on rows without keys.
+Value DecodeAttentionReference::probabilities(Value logits, Value rowMax) {
+  return generic(
+      {logits, rowMax}, empty({B, H, T, S}, f32), {id4, rowMap, id4},
+      {kPar, kPar, kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange a) {
+        Value none = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                           a[1], cstF32(nb, l, kNegInf));
+        Value e = math::ExpOp::create(nb, l,
+                                      arith::SubFOp::create(nb, l, a[0], a[1]));
+        yield(nb, l,
+              arith::SelectOp::create(nb, l, none, cstF32(nb, l, 0.0), e));
+      });
+}
+
+/// l = Σ_s p.
+Value DecodeAttentionReference::rowSumOf(Value probs) {
+  return generic({probs}, filled({B, H, T}, 0.0), {id4, rowMap},
+                 {kPar, kPar, kPar, kRed},
+                 [](OpBuilder &nb, Location l, ValueRange a) {
+                   yield(nb, l, arith::AddFOp::create(nb, l, a[0], a[1]));
+                 });
+}
+
+/// acc[b,h,t,e] = Σ_s p[b,h,t,s] · V[b,h/g,s,e]
+Value DecodeAttentionReference::accumulateValues(Value probs, Value values) {
+  AffineExpr b, h, t, e, sr;
+  bindDims(ctx, b, h, t, e, sr);
+  return generic({probs, values}, filled({B, H, T, Dv}, 0.0),
+                 {AffineMap::get(5, 0, {b, h, t, sr}, ctx),
+                  AffineMap::get(5, 0, {b, h.floorDiv(group), sr, e}, ctx),
+                  AffineMap::get(5, 0, {b, h, t, e}, ctx)},
+                 {kPar, kPar, kPar, kPar, kRed},
+                 [](OpBuilder &nb, Location l, ValueRange a) {
+                   Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
+                   yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
+                 });
+}
+
+/// out = acc / l (0 where l = 0), narrowed to the storage type.
+Value DecodeAttentionReference::normalizedOutput(Value acc, Value rowSum) {
+  Type storage = op.getResult().getType().getElementType();
+  return generic(
+      {acc, rowSum}, empty({B, H, T, Dv}, storage), {id4, rowMap, id4},
+      {kPar, kPar, kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value zero = cstF32(nb, l, 0.0);
+        Value none =
+            arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, a[1], zero);
+        Value q = arith::DivFOp::create(nb, l, a[0], a[1]);
+        yield(nb, l,
+              fromF32(nb, l, arith::SelectOp::create(nb, l, none, zero, q),
+                      storage));
+      });
+}
+
+/// lse = m + log l (natural log), -inf where the row saw no key.
+Value DecodeAttentionReference::logSumExp(Value rowMax, Value rowSum) {
+  AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
+  return generic(
+      {rowMax, rowSum}, empty({B, H, T}, f32), {id3, id3, id3},
+      {kPar, kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange a) {
+        Value none = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
+                                           a[1], cstF32(nb, l, 0.0));
+        Value lse = arith::AddFOp::create(nb, l, a[0],
+                                          math::LogOp::create(nb, l, a[1]));
+        yield(
+            nb, l,
+            arith::SelectOp::create(nb, l, none, cstF32(nb, l, kNegInf), lse));
+      });
+}
+
 struct LowerDecodeAttention : OpRewritePattern<DecodeAttentionOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(DecodeAttentionOp op,
                                 PatternRewriter &rw) const override {
-    MLIRContext *ctx = op.getContext();
-    Location loc = op.getLoc();
-    IREmitter rb(rw, loc);
-    RankedTensorType qType = op.getQuery().getType();
-    const int64_t B = qType.getDimSize(0), H = qType.getDimSize(1),
-                  T = qType.getDimSize(2), D = qType.getDimSize(3),
-                  Hkv = op.getNumKvHeads(), S = op.getCapacity(),
-                  Dv = op.getResult().getType().getDimSize(3);
-    const int64_t group = H / Hkv;
-    KVLayoutAttr layout = op.getLayout();
-    Value blockTable = op.getBlockTable();
-
-    // K[b,j,s,d] (and V) in head-major f32, read through the layout. The MLA
-    // latent cache is both: values are its first Dv channels. Tokens at or
-    // past seq_lens[b] are never visible and read as 0: the cache there may
-    // hold anything (NaN included), and 0 · NaN would leak into P · V.
-    auto gather = [&](Value cache, int64_t dim) {
-      return rb.generic(
-          {op.getSeqLens()}, rb.empty({B, Hkv, S, dim}, rb.f32),
-          {AffineMap::get(4, 0, {getAffineDimExpr(0, ctx)}, ctx),
-           AffineMap::getMultiDimIdentityMap(4, ctx)},
-          {kPar, kPar, kPar, kPar},
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value idx[4];
-            for (unsigned i = 0; i < 4; ++i)
-              idx[i] = linalg::IndexOp::create(nb, l, i);
-            Value len =
-                arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
-            Value valid = arith::CmpIOp::create(
-                nb, l, arith::CmpIPredicate::slt, idx[2], len);
-            // Every read is in bounds (s < S, page clamped); select, not
-            // multiply, so that a NaN there cannot survive.
-            SmallVector<Value> at =
-                cacheIndices(nb, l, layout, cache, blockTable, idx[0], idx[1],
-                             idx[2], idx[3]);
-            Value x = toF32(nb, l, tensor::ExtractOp::create(nb, l, cache, at));
-            yield(nb, l,
-                  arith::SelectOp::create(nb, l, valid, x, cstF32(nb, l, 0.0)));
-          });
-    };
-    Value keys = gather(op.getKey(), D);
-    Value values = gather(op.getValue() ? op.getValue() : op.getKey(), Dv);
-
-    // scores[b,h,t,s] = Σ_d q[b,h,t,d] · K[b,h/g,s,d]
-    AffineExpr b, h, t, s, d;
-    bindDims(ctx, b, h, t, s, d);
-    Value scores =
-        rb.generic({op.getQuery(), keys}, rb.filled({B, H, T, S}, 0.0),
-                   {AffineMap::get(5, 0, {b, h, t, d}, ctx),
-                    AffineMap::get(5, 0, {b, h.floorDiv(group), s, d}, ctx),
-                    AffineMap::get(5, 0, {b, h, t, s}, ctx)},
-                   {kPar, kPar, kPar, kPar, kRed},
-                   [](OpBuilder &nb, Location l, ValueRange a) {
-                     Value p =
-                         arith::MulFOp::create(nb, l, toF32(nb, l, a[0]), a[1]);
-                     yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-                   });
-
-    // logits = scale · scores where s <= t + seq_lens[b] - T, else -inf.
-    AffineMap id4 = AffineMap::getMultiDimIdentityMap(4, ctx);
-    AffineMap batchMap = AffineMap::get(4, 0, {b}, ctx);
-    const double scale = op.getEffectiveScale();
-    Value logits = rb.generic(
-        {scores, op.getSeqLens()}, rb.empty({B, H, T, S}, rb.f32),
-        {id4, batchMap, id4}, {kPar, kPar, kPar, kPar},
-        [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value len =
-              arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[1]);
-          Value tIdx = linalg::IndexOp::create(nb, l, 2);
-          Value sIdx = linalg::IndexOp::create(nb, l, 3);
-          // s + T <= t + len, i.e. s <= t + len - T without underflow.
-          Value lhs = arith::AddIOp::create(nb, l, sIdx, cstIndex(nb, l, T));
-          Value rhs = arith::AddIOp::create(nb, l, tIdx, len);
-          Value visible =
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sle, lhs, rhs);
-          Value x = arith::MulFOp::create(nb, l, a[0], cstF32(nb, l, scale));
-          yield(nb, l,
-                arith::SelectOp::create(nb, l, visible, x,
-                                        cstF32(nb, l, kNegInf)));
-        });
-
-    // m = max_s logits, p = exp(logits - m) (0 on rows without keys),
-    // l = Σ_s p.
-    AffineMap rowMap = AffineMap::get(4, 0, {b, h, t}, ctx);
-    Value rowMax = rb.generic(
-        {logits}, rb.filled({B, H, T}, kNegInf), {id4, rowMap},
-        {kPar, kPar, kPar, kRed}, [](OpBuilder &nb, Location l, ValueRange a) {
-          yield(nb, l, arith::MaximumFOp::create(nb, l, a[0], a[1]));
-        });
-    Value probs = rb.generic(
-        {logits, rowMax}, rb.empty({B, H, T, S}, rb.f32), {id4, rowMap, id4},
-        {kPar, kPar, kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange a) {
-          Value none = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                             a[1], cstF32(nb, l, kNegInf));
-          Value e = math::ExpOp::create(
-              nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
-          yield(nb, l,
-                arith::SelectOp::create(nb, l, none, cstF32(nb, l, 0.0), e));
-        });
-    Value rowSum = rb.generic(
-        {probs}, rb.filled({B, H, T}, 0.0), {id4, rowMap},
-        {kPar, kPar, kPar, kRed}, [](OpBuilder &nb, Location l, ValueRange a) {
-          yield(nb, l, arith::AddFOp::create(nb, l, a[0], a[1]));
-        });
-
-    // acc[b,h,t,e] = Σ_s p[b,h,t,s] · V[b,h/g,s,e]
-    AffineExpr e, sr;
-    bindDims(ctx, b, h, t, e, sr);
-    Value acc =
-        rb.generic({probs, values}, rb.filled({B, H, T, Dv}, 0.0),
-                   {AffineMap::get(5, 0, {b, h, t, sr}, ctx),
-                    AffineMap::get(5, 0, {b, h.floorDiv(group), sr, e}, ctx),
-                    AffineMap::get(5, 0, {b, h, t, e}, ctx)},
-                   {kPar, kPar, kPar, kPar, kRed},
-                   [](OpBuilder &nb, Location l, ValueRange a) {
-                     Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
-                     yield(nb, l, arith::AddFOp::create(nb, l, a[2], p));
-                   });
-
-    // out = acc / l (0 where l = 0), narrowed to the storage type.
-    Type storage = op.getResult().getType().getElementType();
-    Value out = rb.generic(
-        {acc, rowSum}, rb.empty({B, H, T, Dv}, storage), {id4, rowMap, id4},
-        {kPar, kPar, kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange a) {
-          Value zero = cstF32(nb, l, 0.0);
-          Value none = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                             a[1], zero);
-          Value q = arith::DivFOp::create(nb, l, a[0], a[1]);
-          yield(nb, l,
-                fromF32(nb, l, arith::SelectOp::create(nb, l, none, zero, q),
-                        storage));
-        });
-    SmallVector<Value> results = {out};
-
-    // lse = m + log l (natural log), -inf where the row saw no key.
-    if (op.getLse()) {
-      AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
-      results.push_back(rb.generic(
-          {rowMax, rowSum}, rb.empty({B, H, T}, rb.f32), {id3, id3, id3},
-          {kPar, kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange a) {
-            Value none = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ,
-                                               a[1], cstF32(nb, l, 0.0));
-            Value lse = arith::AddFOp::create(nb, l, a[0],
-                                              math::LogOp::create(nb, l, a[1]));
-            yield(nb, l,
-                  arith::SelectOp::create(nb, l, none, cstF32(nb, l, kNegInf),
-                                          lse));
-          }));
-    }
+    DecodeAttentionReference da(rw, op);
+    Value keys = da.gatherCache(op.getKey(), da.D);
+    Value values =
+        da.gatherCache(op.getValue() ? op.getValue() : op.getKey(), da.Dv);
+    Value logits = da.visibleLogits(da.queryKeyScores(keys));
+    Value rowMax = da.rowMaxOf(logits);
+    Value probs = da.probabilities(logits, rowMax);
+    Value rowSum = da.rowSumOf(probs);
+    SmallVector<Value> results = {
+        da.normalizedOutput(da.accumulateValues(probs, values), rowSum)};
+    if (op.getLse())
+      results.push_back(da.logSumExp(rowMax, rowSum));
     rw.replaceOp(op, results);
     return success();
   }

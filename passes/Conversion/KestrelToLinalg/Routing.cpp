@@ -192,6 +192,177 @@ static Value siluTimes(OpBuilder &b, Location l, Value a, Value g) {
   return arith::MulFOp::create(b, l, silu, g);
 }
 
+/// r < k for a rank r (i64): the expert is among the top k.
+static Value rankBelow(OpBuilder &b, Location l, Value r, int64_t k) {
+  return arith::CmpIOp::create(
+      b, l, arith::CmpIPredicate::slt, r,
+      arith::ConstantOp::create(b, l, b.getI64IntegerAttr(k)));
+}
+
+/// The steps of kestrel.route's token-choice lowering on [N, E] scores.
+struct RouteBuilder : RoutingBuilder {
+  RouteBuilder(OpBuilder &b, Location loc, int64_t n, int64_t e)
+      : RoutingBuilder(b, loc), n(n), e(e), id2(projection(2, {0, 1})),
+        row2(projection(2, {0})) {}
+
+  /// Selection keys u = s + bias (bias only steers selection).
+  Value selectionKeys(Value s, Value bias) {
+    if (!bias)
+      return s;
+    return generic(
+        {s, bias}, empty({n, e}, f32), {id2, projection(2, {1}), id2},
+        {kPar, kPar}, [](OpBuilder &b, Location l, ValueRange args) {
+          yield(b, l,
+                arith::AddFOp::create(b, l, args[0], toF32(b, l, args[1])));
+        });
+  }
+
+  /// Group-limited routing: eligible[n, e] (i1) when e's group (of `size`
+  /// experts) is among the `keepGroups` best of `g` by the sum of its two
+  /// largest keys.
+  Value groupEligibility(Value u, int64_t g, int64_t keepGroups) {
+    const int64_t size = e / g;
+    Value groupRank =
+        rankOf(groupScores(u, inGroupRank(u, size), g, size), Value(),
+               /*transposed=*/false);
+    // eligible[n, e] = groupRank[n, e floordiv size] < topk_groups.
+    AffineMap groupOfMap = AffineMap::get(
+        2, 0,
+        {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx).floorDiv(size)},
+        ctx);
+    return generic({groupRank}, empty({n, e}, b.getI1Type()), {groupOfMap, id2},
+                   {kPar, kPar},
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     yield(b, l, rankBelow(b, l, args[0], keepGroups));
+                   });
+  }
+
+  /// e's group, dimension `dim` of the loop divided by the group size.
+  /// Membership is tested in the loop bodies (e floordiv size == group)
+  /// rather than by reshaping u to [N, G, size]: a reshape bufferizes to a
+  /// view the CUDA launch manifest cannot replay.
+  static Value groupOf(OpBuilder &b, Location l, unsigned dim, int64_t size) {
+    return arith::DivUIOp::create(b, l, linalg::IndexOp::create(b, l, dim),
+                                  arith::ConstantIndexOp::create(b, l, size));
+  }
+  static Value eq(OpBuilder &b, Location l, Value x, Value y) {
+    return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x, y);
+  }
+
+  /// Rank inside the group, loops (n, e, e'): e' counts when it is in e's
+  /// group and beats e.
+  Value inGroupRank(Value u, int64_t size) {
+    return generic(
+        {u, u}, filledInt({n, e}, b.getI64Type(), 0),
+        {projection(3, {0, 1}), projection(3, {0, 2}), projection(3, {0, 1})},
+        {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value higher = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                               args[1], args[0]);
+          Value tie = arith::AndIOp::create(
+              b, l,
+              arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, args[1],
+                                    args[0]),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                    linalg::IndexOp::create(b, l, 2),
+                                    linalg::IndexOp::create(b, l, 1)));
+          Value beats = arith::AndIOp::create(
+              b, l, arith::OrIOp::create(b, l, higher, tie),
+              eq(b, l, groupOf(b, l, 1, size), groupOf(b, l, 2, size)));
+          Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
+          yield(b, l, arith::AddIOp::create(b, l, args[2], one));
+        });
+  }
+
+  /// Group score = Σ of the keys ranked 0 and 1 in the group (DeepSeek-V3),
+  /// loops (n, g, e).
+  Value groupScores(Value u, Value inGroupRank, int64_t g, int64_t size) {
+    return generic(
+        {u, inGroupRank}, filled({n, g}, 0.0),
+        {projection(3, {0, 2}), projection(3, {0, 2}), projection(3, {0, 1})},
+        {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value top2 = rankBelow(b, l, args[1], 2);
+          Value member = eq(b, l, groupOf(b, l, 2, size),
+                            linalg::IndexOp::create(b, l, 1));
+          Value add = arith::SelectOp::create(
+              b, l, arith::AndIOp::create(b, l, top2, member), args[0],
+              cstF32(b, l, 0.0));
+          yield(b, l, arith::AddFOp::create(b, l, args[2], add));
+        });
+  }
+
+  /// Ineligible experts get rank E (never < k).
+  Value rankEligibleOnly(Value rank, Value eligible) {
+    return generic(
+        {rank, eligible}, empty({n, e}, b.getI64Type()), {id2, id2, id2},
+        {kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value never = arith::ConstantOp::create(b, l, b.getI64IntegerAttr(e));
+          yield(b, l, arith::SelectOp::create(b, l, args[1], args[0], never));
+        });
+  }
+
+  /// Σ_selected s per token, for renormalization.
+  Value selectedSum(Value s, Value rank, int64_t k) {
+    return generic({s, rank}, filled({n}, 0.0), {id2, id2, row2}, {kPar, kRed},
+                   [&](OpBuilder &b, Location l, ValueRange args) {
+                     Value add = arith::SelectOp::create(
+                         b, l, rankBelow(b, l, args[1], k), args[0],
+                         cstF32(b, l, 0.0));
+                     yield(b, l, arith::AddFOp::create(b, l, args[2], add));
+                   });
+  }
+
+  /// pos[n, e] = #{ n' < n : n' selected e }, loops (n, e, n').
+  Value capacityPositions(Value rank, int64_t k) {
+    return generic(
+        {rank}, filledInt({n, e}, b.getI64Type(), 0),
+        {projection(3, {2, 1}), projection(3, {0, 1})}, {kPar, kPar, kRed},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value earlier = arith::CmpIOp::create(
+              b, l, arith::CmpIPredicate::slt, linalg::IndexOp::create(b, l, 2),
+              linalg::IndexOp::create(b, l, 0));
+          Value one = arith::ExtUIOp::create(
+              b, l, b.getI64Type(),
+              arith::AndIOp::create(b, l, earlier,
+                                    rankBelow(b, l, args[0], k)));
+          yield(b, l, arith::AddIOp::create(b, l, args[1], one));
+        });
+  }
+
+  /// w[n, e] = s (or s / Σ_selected s), 0 unless selected (rank < k) and,
+  /// with a capacity, kept (pos < capacity).
+  Value routeWeights(Value s, Value rank, int64_t k, bool renormalize,
+                     std::optional<int64_t> capacity) {
+    SmallVector<Value> inputs = {s, rank};
+    SmallVector<AffineMap> maps = {id2, id2};
+    if (renormalize) {
+      inputs.push_back(selectedSum(s, rank, k));
+      maps.push_back(row2);
+    }
+    if (capacity) {
+      inputs.push_back(capacityPositions(rank, k));
+      maps.push_back(id2);
+    }
+    maps.push_back(id2);
+    return generic(
+        inputs, empty({n, e}, f32), maps, {kPar, kPar},
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = args[0];
+          unsigned next = 2;
+          if (renormalize)
+            v = arith::DivFOp::create(b, l, v, args[next++]);
+          Value keep = rankBelow(b, l, args[1], k);
+          if (capacity)
+            keep = arith::AndIOp::create(
+                b, l, keep, rankBelow(b, l, args[next++], *capacity));
+          yield(b, l,
+                arith::SelectOp::create(b, l, keep, v, cstF32(b, l, 0.0)));
+        });
+  }
+
+  const int64_t n, e;
+  const AffineMap id2, row2;
+};
+
 struct LowerRoute : OpRewritePattern<RouteOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -201,8 +372,8 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
       return rewriter.notifyMatchFailure(
           op, "the reference lowering needs static shapes");
 
-    RoutingBuilder rb(rewriter, op.getLoc());
     const int64_t n = op.getNumTokens(), e = op.getNumExperts();
+    RouteBuilder rb(rewriter, op.getLoc(), n, e);
     const int64_t k = static_cast<int64_t>(op.getK());
     Type indexType = op.getIndices().getType().getElementType();
     Type storage = op.getWeights().getType().getElementType();
@@ -219,165 +390,17 @@ struct LowerRoute : OpRewritePattern<RouteOp> {
       return success();
     }
 
-    AffineMap id2 = rb.projection(2, {0, 1}), row2 = rb.projection(2, {0});
-
-    // Selection keys u = s + bias (bias only steers selection).
-    Value u = s;
-    if (Value bias = op.getSelectionBias())
-      u = rb.generic(
-          {s, bias}, rb.empty({n, e}, rb.f32),
-          {id2, rb.projection(2, {1}), id2}, {kPar, kPar},
-          [](OpBuilder &b, Location l, ValueRange args) {
-            yield(b, l,
-                  arith::AddFOp::create(b, l, args[0], toF32(b, l, args[1])));
-          });
-
-    // Group-limited routing: eligible[n, e] (i1) when e's group is among
-    // the topk_groups best by the sum of its two largest keys.
+    Value u = rb.selectionKeys(s, op.getSelectionBias());
     Value eligible;
-    if (std::optional<uint64_t> numGroups = op.getNGroups()) {
-      const int64_t g = static_cast<int64_t>(*numGroups), size = e / g;
-      const int64_t keepGroups = static_cast<int64_t>(*op.getTopkGroups());
-      // Membership is tested in the loop bodies (e floordiv size == group)
-      // rather than by reshaping u to [N, G, size]: a reshape bufferizes to
-      // a view the CUDA launch manifest cannot replay.
-      auto groupOf = [size](OpBuilder &b, Location l, unsigned dim) -> Value {
-        return arith::DivUIOp::create(
-            b, l, linalg::IndexOp::create(b, l, dim),
-            arith::ConstantIndexOp::create(b, l, size));
-      };
-      auto eq = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
-        return arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x, y);
-      };
-      // Rank inside the group, loops (n, e, e'): e' counts when it is in
-      // e's group and beats e.
-      Value inGroupRank = rb.generic(
-          {u, u}, rb.filledInt({n, e}, rewriter.getI64Type(), 0),
-          {rb.projection(3, {0, 1}), rb.projection(3, {0, 2}),
-           rb.projection(3, {0, 1})},
-          {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
-            Value higher = arith::CmpFOp::create(
-                b, l, arith::CmpFPredicate::OGT, args[1], args[0]);
-            Value tie = arith::AndIOp::create(
-                b, l,
-                arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, args[1],
-                                      args[0]),
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                      linalg::IndexOp::create(b, l, 2),
-                                      linalg::IndexOp::create(b, l, 1)));
-            Value beats = arith::AndIOp::create(
-                b, l, arith::OrIOp::create(b, l, higher, tie),
-                eq(b, l, groupOf(b, l, 1), groupOf(b, l, 2)));
-            Value one = arith::ExtUIOp::create(b, l, b.getI64Type(), beats);
-            yield(b, l, arith::AddIOp::create(b, l, args[2], one));
-          });
-      // Group score = Σ of the keys ranked 0 and 1 in the group
-      // (DeepSeek-V3), loops (n, g, e).
-      Value groupScore = rb.generic(
-          {u, inGroupRank}, rb.filled({n, g}, 0.0),
-          {rb.projection(3, {0, 2}), rb.projection(3, {0, 2}),
-           rb.projection(3, {0, 1})},
-          {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
-            Value top2 = arith::CmpIOp::create(
-                b, l, arith::CmpIPredicate::slt, args[1],
-                arith::ConstantOp::create(b, l, b.getI64IntegerAttr(2)));
-            Value member =
-                eq(b, l, groupOf(b, l, 2), linalg::IndexOp::create(b, l, 1));
-            Value add = arith::SelectOp::create(
-                b, l, arith::AndIOp::create(b, l, top2, member), args[0],
-                cstF32(b, l, 0.0));
-            yield(b, l, arith::AddFOp::create(b, l, args[2], add));
-          });
-      Value groupRank = rb.rankOf(groupScore, Value(), /*transposed=*/false);
-      // eligible[n, e] = groupRank[n, e floordiv size] < topk_groups.
-      AffineMap groupOfMap =
-          AffineMap::get(2, 0,
-                         {getAffineDimExpr(0, rb.ctx),
-                          getAffineDimExpr(1, rb.ctx).floorDiv(size)},
-                         rb.ctx);
-      eligible =
-          rb.generic({groupRank}, rb.empty({n, e}, rewriter.getI1Type()),
-                     {groupOfMap, id2}, {kPar, kPar},
-                     [&](OpBuilder &b, Location l, ValueRange args) {
-                       yield(b, l,
-                             arith::CmpIOp::create(
-                                 b, l, arith::CmpIPredicate::slt, args[0],
-                                 arith::ConstantOp::create(
-                                     b, l, b.getI64IntegerAttr(keepGroups))));
-                     });
-    }
-
-    // rank among eligible experts; ineligible ones get rank E (never < k).
+    if (std::optional<uint64_t> numGroups = op.getNGroups())
+      eligible = rb.groupEligibility(u, static_cast<int64_t>(*numGroups),
+                                     static_cast<int64_t>(*op.getTopkGroups()));
+    // rank among eligible experts.
     Value rank = rb.rankOf(u, eligible, /*transposed=*/false);
     if (eligible)
-      rank = rb.generic(
-          {rank, eligible}, rb.empty({n, e}, rewriter.getI64Type()),
-          {id2, id2, id2}, {kPar, kPar},
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            Value never =
-                arith::ConstantOp::create(b, l, b.getI64IntegerAttr(e));
-            yield(b, l, arith::SelectOp::create(b, l, args[1], args[0], never));
-          });
-    auto selected = [k](OpBuilder &b, Location l, Value r) -> Value {
-      return arith::CmpIOp::create(
-          b, l, arith::CmpIPredicate::slt, r,
-          arith::ConstantOp::create(b, l, b.getI64IntegerAttr(k)));
-    };
-
-    // w[n, e] = s (or s / Σ_selected s), 0 unless selected and kept.
-    SmallVector<Value> inputs = {s, rank};
-    SmallVector<AffineMap> maps = {id2, id2};
-    if (op.getRenormalize()) {
-      Value denom = rb.generic(
-          {s, rank}, rb.filled({n}, 0.0), {id2, id2, row2}, {kPar, kRed},
-          [&](OpBuilder &b, Location l, ValueRange args) {
-            Value add = arith::SelectOp::create(b, l, selected(b, l, args[1]),
-                                                args[0], cstF32(b, l, 0.0));
-            yield(b, l, arith::AddFOp::create(b, l, args[2], add));
-          });
-      inputs.push_back(denom);
-      maps.push_back(row2);
-    }
-    std::optional<int64_t> capacity = op.getEffectiveCapacity();
-    if (capacity) {
-      // pos[n, e] = #{ n' < n : n' selected e }, loops (n, e, n').
-      Value pos = rb.generic(
-          {rank}, rb.filledInt({n, e}, rewriter.getI64Type(), 0),
-          {rb.projection(3, {2, 1}), rb.projection(3, {0, 1})},
-          {kPar, kPar, kRed}, [&](OpBuilder &b, Location l, ValueRange args) {
-            Value earlier =
-                arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
-                                      linalg::IndexOp::create(b, l, 2),
-                                      linalg::IndexOp::create(b, l, 0));
-            Value one = arith::ExtUIOp::create(
-                b, l, b.getI64Type(),
-                arith::AndIOp::create(b, l, earlier, selected(b, l, args[0])));
-            yield(b, l, arith::AddIOp::create(b, l, args[1], one));
-          });
-      inputs.push_back(pos);
-      maps.push_back(id2);
-    }
-    maps.push_back(id2);
-    const bool renormalize = op.getRenormalize();
-    Value w = rb.generic(
-        inputs, rb.empty({n, e}, rb.f32), maps, {kPar, kPar},
-        [&](OpBuilder &b, Location l, ValueRange args) {
-          Value v = args[0];
-          unsigned next = 2;
-          if (renormalize)
-            v = arith::DivFOp::create(b, l, v, args[next++]);
-          Value keep = selected(b, l, args[1]);
-          if (capacity)
-            keep = arith::AndIOp::create(
-                b, l, keep,
-                arith::CmpIOp::create(
-                    b, l, arith::CmpIPredicate::slt, args[next++],
-                    arith::ConstantOp::create(b, l,
-                                              b.getI64IntegerAttr(*capacity))));
-          yield(b, l,
-                arith::SelectOp::create(b, l, keep, v, cstF32(b, l, 0.0)));
-        });
-
+      rank = rb.rankEligibleOnly(rank, eligible);
+    Value w = rb.routeWeights(s, rank, k, op.getRenormalize(),
+                              op.getEffectiveCapacity());
     auto [indices, weights] =
         rb.gatherSlots(rank, w, k, indexType, /*valuesTransposed=*/false);
     rewriter.replaceOp(op, {indices, rb.narrow(weights, storage)});

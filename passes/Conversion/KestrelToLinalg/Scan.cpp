@@ -78,6 +78,169 @@ static Value sliceStep(OpBuilder &b, Location loc, Value source, Value t) {
       source, offsets, sizes, strides);
 }
 
+/// Builds the reference scan of one kestrel.selective_scan. Loops are
+/// (b, c, t) over the activations and (b, c, n) over the state.
+struct ScanBuilder : IREmitter {
+  ScanBuilder(PatternRewriter &rewriter, SelectiveScanOp op)
+      : IREmitter(rewriter, op.getLoc()), rewriter(rewriter), op(op),
+        id3(AffineMap::getMultiDimIdentityMap(3, ctx)) {
+    ArrayRef<int64_t> xShape = op.getX().getType().getShape();
+    B = xShape[0];
+    C = xShape[1];
+    T = xShape[2];
+    N = op.getA().getType().getDimSize(1);
+  }
+
+  AffineMap map3(ArrayRef<AffineExpr> results) {
+    return AffineMap::get(3, 0, results, ctx);
+  }
+  /// Δ [B,C,T] in f32: bias added and softplus applied once for all steps.
+  Value stepSizes();
+  /// Initial f32 state, or zeros. The operand is f32 already, but it is
+  /// copied: the loop updates its state in place, and bufferization would
+  /// otherwise do that in the caller's buffer (a function argument).
+  Value initialState();
+  /// The body of time step `t` of `loop` with step sizes `dt`.
+  void step(scf::ForOp loop, Value dt);
+  /// h = exp(Δ_t A) ⊙ h + Δ_t Bm_t x_t, in place.
+  Value updateState(Value state, Value dtT, Value bT, Value xT);
+  /// y[:,:,t] = Σ_n Cm_t[n] h[:, :, n] written into column t of `out`.
+  Value writeOutput(Value state, Value cT, Value out, Value t);
+  /// y = (y + D x) ⊙ silu(z), narrowed to the storage type.
+  Value epilogue(Value y);
+
+  PatternRewriter &rewriter;
+  SelectiveScanOp op;
+  int64_t B, C, T, N;
+  AffineMap id3;
+};
+
+Value ScanBuilder::stepSizes() {
+  AffineExpr b, c, n;
+  bindDims(ctx, b, c, n);
+  const bool softplus = op.getDeltaSoftplus();
+  SmallVector<Value> dtInputs = {op.getDelta()};
+  SmallVector<AffineMap> dtMaps = {id3};
+  if (Value bias = op.getDeltaBias()) {
+    dtInputs.push_back(bias);
+    dtMaps.push_back(map3({c}));
+  }
+  dtMaps.push_back(id3);
+  return generic(dtInputs, empty({B, C, T}, f32), dtMaps, {kPar, kPar, kPar},
+                 [&](OpBuilder &nb, Location l, ValueRange args) {
+                   Value v = toF32(nb, l, args[0]);
+                   if (args.size() == 3)
+                     v = arith::AddFOp::create(nb, l, v, args[1]);
+                   yield(nb, l, softplus ? buildSoftplus(nb, l, v) : v);
+                 });
+}
+
+Value ScanBuilder::initialState() {
+  if (Value s0 = op.getInitialState())
+    return linalg::CopyOp::create(rewriter, loc, s0, empty({B, C, N}, f32))
+        .getResult(0);
+  return filled({B, C, N}, 0.0);
+}
+
+void ScanBuilder::step(scf::ForOp loop, Value dt) {
+  Value t = loop.getInductionVar();
+  Value state = loop.getRegionIterArgs()[0];
+  Value out = loop.getRegionIterArgs()[1];
+  Value xT = sliceStep(rewriter, loc, op.getX(), t);
+  Value dtT = sliceStep(rewriter, loc, dt, t);
+  Value bT = sliceStep(rewriter, loc, op.getBm(), t);
+  Value cT = sliceStep(rewriter, loc, op.getCm(), t);
+  state = updateState(state, dtT, bT, xT);
+  out = writeOutput(state, cT, out, t);
+  scf::YieldOp::create(rewriter, loc, ValueRange{state, out});
+}
+
+Value ScanBuilder::updateState(Value state, Value dtT, Value bT, Value xT) {
+  AffineExpr b, c, n;
+  bindDims(ctx, b, c, n);
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
+  // The update writes into the loop-carried state itself, so bufferization
+  // updates one buffer in place (see Recurrence.cpp).
+  return generic(
+      {dtT, op.getA(), bT, xT}, state,
+      {map3({b, c, zero}), map3({c, n}), map3({b, n, zero}), map3({b, c, zero}),
+       id3},
+      {kPar, kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange args) {
+        Value delta = args[0];
+        Value decay = math::ExpOp::create(
+            nb, l, arith::MulFOp::create(nb, l, delta, args[1]));
+        Value input = arith::MulFOp::create(
+            nb, l, arith::MulFOp::create(nb, l, delta, toF32(nb, l, args[2])),
+            toF32(nb, l, args[3]));
+        Value kept = arith::MulFOp::create(nb, l, decay, args[4]);
+        yield(nb, l, arith::AddFOp::create(nb, l, kept, input));
+      });
+}
+
+Value ScanBuilder::writeOutput(Value state, Value cT, Value out, Value t) {
+  AffineExpr b, c, n;
+  bindDims(ctx, b, c, n);
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
+  // y[b,c,t] = Σ_n Cm[b,n,t] h[b,c,n]; loops (b, c, n), n reduced. It
+  // accumulates directly in column t of the output (extract, fill, compute,
+  // insert back) so that column is written in place.
+  SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
+                                       rewriter.getIndexAttr(0), t};
+  SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(B),
+                                     rewriter.getIndexAttr(C),
+                                     rewriter.getIndexAttr(1)};
+  SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+  Value col = tensor::ExtractSliceOp::create(
+      rewriter, loc, RankedTensorType::get({B, C, 1}, f32), out, offsets, sizes,
+      strides);
+  col = linalg::FillOp::create(rewriter, loc, cstF32(rewriter, loc, 0.0), col)
+            .getResult(0);
+  Value y = generic(
+      {cT, state}, col, {map3({b, n, zero}), id3, map3({b, c, zero})},
+      {kPar, kPar, kRed}, [](OpBuilder &nb, Location l, ValueRange args) {
+        Value prod =
+            arith::MulFOp::create(nb, l, toF32(nb, l, args[0]), args[1]);
+        yield(nb, l, arith::AddFOp::create(nb, l, args[2], prod));
+      });
+  return tensor::InsertSliceOp::create(rewriter, loc, y, out, offsets, sizes,
+                                       strides);
+}
+
+Value ScanBuilder::epilogue(Value y) {
+  AffineExpr b, c, n;
+  bindDims(ctx, b, c, n);
+  Type storage = op.getY().getType().getElementType();
+  Value d = op.getD(), z = op.getZ();
+  if (!d && !z && storage.isF32())
+    return y;
+  SmallVector<Value> inputs = {y};
+  SmallVector<AffineMap> maps = {id3};
+  if (d) {
+    inputs.append({d, op.getX()});
+    maps.append({map3({c}), id3});
+  }
+  if (z) {
+    inputs.push_back(z);
+    maps.push_back(id3);
+  }
+  maps.push_back(id3);
+  return generic(inputs, empty({B, C, T}, storage), maps, {kPar, kPar, kPar},
+                 [&](OpBuilder &nb, Location l, ValueRange args) {
+                   Value v = args[0];
+                   unsigned next = 1;
+                   if (d) {
+                     Value skip = arith::MulFOp::create(
+                         nb, l, args[next], toF32(nb, l, args[next + 1]));
+                     v = arith::AddFOp::create(nb, l, v, skip);
+                     next += 2;
+                   }
+                   if (z)
+                     v = arith::MulFOp::create(
+                         nb, l, v, buildSilu(nb, l, toF32(nb, l, args[next])));
+                   yield(nb, l, fromF32(nb, l, v, storage));
+                 });
+}
+
 struct LowerSelectiveScan : OpRewritePattern<SelectiveScanOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -87,149 +250,26 @@ struct LowerSelectiveScan : OpRewritePattern<SelectiveScanOp> {
       return rewriter.notifyMatchFailure(
           op, "the reference lowering needs static shapes");
 
-    ArrayRef<int64_t> xShape = op.getX().getType().getShape();
-    const int64_t B = xShape[0], C = xShape[1], T = xShape[2],
-                  N = op.getA().getType().getDimSize(1);
-    const bool softplus = op.getDeltaSoftplus();
-
-    MLIRContext *ctx = rewriter.getContext();
+    ScanBuilder sb(rewriter, op);
     Location loc = op.getLoc();
-    IREmitter rb(rewriter, loc);
-    // Loops are (b, c, t) over the activations and (b, c, n) over the state.
-    AffineExpr b, c, n;
-    bindDims(ctx, b, c, n);
-    AffineExpr zero = getAffineConstantExpr(0, ctx);
-    AffineMap id3 = AffineMap::getMultiDimIdentityMap(3, ctx);
-    auto map3 = [&](ArrayRef<AffineExpr> results) {
-      return AffineMap::get(3, 0, results, ctx);
-    };
-
-    // Δ [B,C,T] in f32: bias added and softplus applied once for all steps.
-    SmallVector<Value> dtInputs = {op.getDelta()};
-    SmallVector<AffineMap> dtMaps = {id3};
-    if (Value bias = op.getDeltaBias()) {
-      dtInputs.push_back(bias);
-      dtMaps.push_back(map3({c}));
-    }
-    dtMaps.push_back(id3);
-    Value dt = rb.generic(
-        dtInputs, rb.empty({B, C, T}, rb.f32), dtMaps, {kPar, kPar, kPar},
-        [&](OpBuilder &nb, Location l, ValueRange args) {
-          Value v = toF32(nb, l, args[0]);
-          if (args.size() == 3)
-            v = arith::AddFOp::create(nb, l, v, args[1]);
-          yield(nb, l, softplus ? buildSoftplus(nb, l, v) : v);
-        });
-
-    // Initial f32 state, or zeros. The operand is f32 already, but it is
-    // copied: the loop updates its state in place, and bufferization would
-    // otherwise do that in the caller's buffer (a function argument).
-    Value state0;
-    if (Value s0 = op.getInitialState())
-      state0 =
-          linalg::CopyOp::create(rewriter, loc, s0, rb.empty({B, C, N}, rb.f32))
-              .getResult(0);
-    else
-      state0 = rb.filled({B, C, N}, 0.0);
+    Value dt = sb.stepSizes();
+    Value state0 = sb.initialState();
     // Every step writes its own column of the output, so it starts empty.
-    Value out0 = rb.empty({B, C, T}, rb.f32);
+    Value out0 = sb.empty({sb.B, sb.C, sb.T}, sb.f32);
 
     Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value ub = arith::ConstantIndexOp::create(rewriter, loc, T);
+    Value ub = arith::ConstantIndexOp::create(rewriter, loc, sb.T);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     auto loop = scf::ForOp::create(rewriter, loc, lb, ub, one,
                                    ValueRange{state0, out0});
     {
       OpBuilder::InsertionGuard guard(rewriter);
       rewriter.setInsertionPointToStart(loop.getBody());
-      Value step = loop.getInductionVar();
-      Value state = loop.getRegionIterArgs()[0];
-      Value out = loop.getRegionIterArgs()[1];
-      Value xT = sliceStep(rewriter, loc, op.getX(), step);
-      Value dtT = sliceStep(rewriter, loc, dt, step);
-      Value bT = sliceStep(rewriter, loc, op.getBm(), step);
-      Value cT = sliceStep(rewriter, loc, op.getCm(), step);
-
-      // The update writes into the loop-carried state itself, so
-      // bufferization updates one buffer in place (see
-      // Recurrence.cpp).
-      state = rb.generic(
-          {dtT, op.getA(), bT, xT}, state,
-          {map3({b, c, zero}), map3({c, n}), map3({b, n, zero}),
-           map3({b, c, zero}), id3},
-          {kPar, kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange args) {
-            Value delta = args[0];
-            Value decay = math::ExpOp::create(
-                nb, l, arith::MulFOp::create(nb, l, delta, args[1]));
-            Value input = arith::MulFOp::create(
-                nb, l,
-                arith::MulFOp::create(nb, l, delta, toF32(nb, l, args[2])),
-                toF32(nb, l, args[3]));
-            Value kept = arith::MulFOp::create(nb, l, decay, args[4]);
-            yield(nb, l, arith::AddFOp::create(nb, l, kept, input));
-          });
-
-      // y[b,c,t] = Σ_n Cm[b,n,t] h[b,c,n]; loops (b, c, n), n reduced. It
-      // accumulates directly in column t of the output (extract, fill,
-      // compute, insert back) so that column is written in place.
-      SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
-                                           rewriter.getIndexAttr(0), step};
-      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(B),
-                                         rewriter.getIndexAttr(C),
-                                         rewriter.getIndexAttr(1)};
-      SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-      Value col = tensor::ExtractSliceOp::create(
-          rewriter, loc, RankedTensorType::get({B, C, 1}, rb.f32), out, offsets,
-          sizes, strides);
-      col =
-          linalg::FillOp::create(rewriter, loc, cstF32(rewriter, loc, 0.0), col)
-              .getResult(0);
-      Value y = rb.generic(
-          {cT, state}, col, {map3({b, n, zero}), id3, map3({b, c, zero})},
-          {kPar, kPar, kRed}, [](OpBuilder &nb, Location l, ValueRange args) {
-            Value prod =
-                arith::MulFOp::create(nb, l, toF32(nb, l, args[0]), args[1]);
-            yield(nb, l, arith::AddFOp::create(nb, l, args[2], prod));
-          });
-      out = tensor::InsertSliceOp::create(rewriter, loc, y, out, offsets, sizes,
-                                          strides);
-      scf::YieldOp::create(rewriter, loc, ValueRange{state, out});
+      sb.step(loop, dt);
     }
-
     // Epilogue over [B,C,T]: the D skip and the z gate, then one narrowing
     // to the storage type.
-    Type storage = op.getY().getType().getElementType();
-    Value y = loop.getResult(1);
-    Value d = op.getD(), z = op.getZ();
-    if (d || z || !storage.isF32()) {
-      SmallVector<Value> inputs = {y};
-      SmallVector<AffineMap> maps = {id3};
-      if (d) {
-        inputs.append({d, op.getX()});
-        maps.append({map3({c}), id3});
-      }
-      if (z) {
-        inputs.push_back(z);
-        maps.push_back(id3);
-      }
-      maps.push_back(id3);
-      y = rb.generic(
-          inputs, rb.empty({B, C, T}, storage), maps, {kPar, kPar, kPar},
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            Value v = args[0];
-            unsigned next = 1;
-            if (d) {
-              Value skip = arith::MulFOp::create(nb, l, args[next],
-                                                 toF32(nb, l, args[next + 1]));
-              v = arith::AddFOp::create(nb, l, v, skip);
-              next += 2;
-            }
-            if (z)
-              v = arith::MulFOp::create(
-                  nb, l, v, buildSilu(nb, l, toF32(nb, l, args[next])));
-            yield(nb, l, fromF32(nb, l, v, storage));
-          });
-    }
+    Value y = sb.epilogue(loop.getResult(1));
     rewriter.replaceOp(op, ValueRange{y, loop.getResult(0)});
     return success();
   }

@@ -1,0 +1,85 @@
+//===- OnnxTensorOps.h ------------------------------------------*- C++ -*-===//
+//
+// Private to the tensor-op files (OnnxTensorOps.cpp, OnnxShapeOps.cpp): the
+// import-time folding helpers and one tensor node being converted, with a
+// handler per op type that the table in OnnxTensorOps.cpp dispatches to.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_LIB_FRONTEND_ONNX_ONNXTENSOROPS_H
+#define KESTREL_LIB_FRONTEND_ONNX_ONNXTENSOROPS_H
+
+#include "OnnxNodeConverter.h"
+
+#include <optional>
+
+namespace kestrel::onnximport {
+
+int64_t product(llvm::ArrayRef<int64_t> s);
+/// Row-major strides of `shape`.
+llvm::SmallVector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape);
+/// Calls fn(multi-index) for every position of `shape` in row-major order.
+void forEachIndex(llvm::ArrayRef<int64_t> shape,
+                  llvm::function_ref<void(llvm::ArrayRef<int64_t>)> fn);
+/// `v` wrapped to `width` bits, as the integer casts of the lowering do.
+llvm::APInt truncated(int64_t v, unsigned width);
+int64_t intValue(const llvm::APInt &v);
+/// NumPy broadcast of two shapes, or nullopt when incompatible.
+std::optional<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> c);
+inline int64_t normAxis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/// One node of a data movement or shape op; `x` is input 0 (null when the
+/// node has no inputs), `xs`, `rank`, `elt` its shape, rank and element type.
+class TensorNode : public NodeConverter {
+public:
+  TensorNode(Importer &im, const onnx::NodeProto &node,
+             llvm::ArrayRef<mlir::Value> in,
+             llvm::SmallVectorImpl<mlir::Value> &out)
+      : NodeConverter(im, node, in, out,
+                      node.op_type() + " '" + node.name() + "'"),
+        x(in.empty() ? mlir::Value() : in[0]),
+        xs(x ? typeOf(x).getShape() : llvm::ArrayRef<int64_t>()),
+        rank(xs.size()), elt(x ? typeOf(x).getElementType() : mlir::Type()) {}
+
+  // Data movement (OnnxTensorOps.cpp).
+  mlir::LogicalResult unsqueeze();
+  mlir::LogicalResult squeeze();
+  mlir::LogicalResult flatten();
+  mlir::LogicalResult concat();
+  mlir::LogicalResult split();
+  mlir::LogicalResult slice();
+  mlir::LogicalResult gatherIndices();
+  mlir::LogicalResult expand();
+  // Shapes, masks and casts (OnnxShapeOps.cpp).
+  mlir::LogicalResult castElements();
+  mlir::LogicalResult shapeOf();
+  mlir::LogicalResult constantOfShape();
+  mlir::LogicalResult range();
+  mlir::LogicalResult where();
+  mlir::LogicalResult logicalNot();
+  mlir::LogicalResult compare(); // Equal, Less, Greater, ...OrEqual
+  mlir::LogicalResult trilu();
+
+  /// Whether optional input `i` is given.
+  bool optionalInput(int i) const { return (int)in.size() > i && in[i]; }
+  /// The integers of constant input `i`, else of attribute `name`, else
+  /// nullopt.
+  mlir::FailureOr<std::optional<std::vector<int64_t>>>
+  intsFromInputOrAttr(int i, llvm::StringRef name);
+  /// The view of `x` taking `len` elements from `start` by `step` along
+  /// `axis`.
+  StridedView sliceView(int64_t axis, int64_t start, int64_t len,
+                        int64_t step) const;
+
+  mlir::Value x;
+  llvm::ArrayRef<int64_t> xs;
+  int64_t rank;
+  mlir::Type elt;
+};
+
+} // namespace kestrel::onnximport
+
+#endif // KESTREL_LIB_FRONTEND_ONNX_ONNXTENSOROPS_H
