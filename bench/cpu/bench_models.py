@@ -17,8 +17,11 @@ threads:
   --task_topology_max_group_count=threads;
 - PyTorch: the exporting module, torch.set_num_threads(threads).
 
-Every output is checked against onnxruntime's (max |out - ort| <= 1e-3 *
-max |ort|: f32 sums in different orders, approximate exp) before timing.
+Each contender runs on each model in a fresh process (the thread pools of
+onnxruntime, OpenBLAS, libomp and libgomp spin after a call and would steal
+the cores from whoever runs next in the same process). Every output is
+checked against onnxruntime's (max |out - ort| <= 1e-3 *
+max |ort|: f32 sums in different orders, approximate exp).
 Prints median ms and ORT/Kestrel, IREE/Kestrel, Torch/Kestrel (> 1: Kestrel
 faster) and writes a Markdown table. Needs torch and the iree-base-* pip
 packages (not needed by the test suite).
@@ -48,6 +51,10 @@ def parse_args():
     p.add_argument("--no-iree", action="store_true")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--out", default=str(REPO / "bench/results/2026-12-03-cpu-models.md"))
+    # Internal: run one contender on one model in this process (see main).
+    p.add_argument("--worker", choices=["ort", "kestrel", "iree", "torch"], help=argparse.SUPPRESS)
+    p.add_argument("--model", help=argparse.SUPPRESS)
+    p.add_argument("--work", help=argparse.SUPPRESS)
     return p.parse_args()
 
 
@@ -77,6 +84,12 @@ def median_ms(fn, repeat):
     return 1e3 * float(np.median(times))
 
 
+def selected(name):
+    if ARGS.worker:
+        return name == ARGS.model
+    return not ARGS.only or any(s in name for s in ARGS.only.split(","))
+
+
 def models():
     """(name, onnx path, torch module or None, input)."""
     import torch
@@ -85,7 +98,7 @@ def models():
     for gen in GENERATED:
         mod = importlib.import_module(gen)
         for name, cfg in mod.CONFIGS.items():
-            if ARGS.only and not any(s in name for s in ARGS.only.split(",")):
+            if not selected(name):
                 continue
             module, x = mod.build(**cfg)
             path = out / f"{name}.onnx"
@@ -94,7 +107,7 @@ def models():
             yield name, path, module.eval(), x.numpy()
     sys.path.insert(0, str(REPO / "test/onnx"))
     for name, (gen, cls) in COMMITTED.items():
-        if ARGS.only and name not in ARGS.only.split(","):
+        if not selected(name):
             continue
         mod = importlib.import_module(gen)
         torch.manual_seed(0)
@@ -172,27 +185,59 @@ def check(name, who, out, ref):
     return err <= bound
 
 
+def worker():
+    """One contender on one model, alone in this process: prints its median
+    ms (and kestrelc's compile time) as JSON and saves its output."""
+    import json
+    name, path, module, x = next(models())
+    work = Path(ARGS.work)
+    if ARGS.worker == "ort":
+        out, ms = run_ort(path, x)
+    elif ARGS.worker == "kestrel":
+        out, ms = run_kestrel(path, x, work)
+    elif ARGS.worker == "iree":
+        out, ms = run_iree(path, x, work)
+    else:
+        out, ms = run_torch(module, x)
+    np.save(work / f"{name}.{ARGS.worker}.npy", out)
+    print(json.dumps({"ms": ms, "compile_s": COMPILE_S.get(path.stem)}))
+
+
+def run_worker(who, name, work):
+    """Runs `who` on `name` in a fresh process, so no contender's thread pool
+    (onnxruntime's and OpenBLAS's spinning workers, libomp's, libgomp's)
+    competes with the next one for the cores. Returns (output, ms, compile s)
+    or raises with the worker's error."""
+    import json
+    cmd = [sys.executable, __file__, "--threads", str(ARGS.threads), "--repeat",
+           str(ARGS.repeat), "--worker", who, "--model", name, "--work", str(work)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError((r.stderr.strip().splitlines() or ["?"])[-1])
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    return np.load(work / f"{name}.{who}.npy"), res["ms"], res["compile_s"]
+
+
 def main():
     import tempfile
     work = Path(tempfile.mkdtemp(prefix="kestrel-bench-models-"))
     rows, compile_s = [], {}
     hdr = f"{'model':24} {'kestrel':>9} {'ort':>9} {'iree':>9} {'torch':>9}  {'ort/k':>6} {'iree/k':>6} {'torch/k':>7}"
     print(hdr)
+    others = [w for w, off in (("iree", ARGS.no_iree), ("torch", ARGS.no_torch)) if not off]
     for name, path, module, x in models():
-        ref, t_ort = run_ort(path, x)
-        res = {"ort": t_ort}
+        del module  # the torch worker rebuilds it (same seed)
+        res = {}
+        ref, res["ort"], _ = run_worker("ort", name, work)
         ok = True
-        out, res["kestrel"] = run_kestrel(path, x, work)
+        out, res["kestrel"], compile_s[name] = run_worker("kestrel", name, work)
         ok &= check(name, "kestrel", out, ref)
-        if not ARGS.no_iree:
+        for who in others:
             try:
-                out, res["iree"] = run_iree(path, x, work)
-                ok &= check(name, "iree", out, ref)
+                out, res[who], _ = run_worker(who, name, work)
+                ok &= check(name, who, out, ref)
             except Exception as e:  # noqa: BLE001 - report and go on
-                print(f"  {name}: IREE failed: {str(e)[:200]}")
-        if not ARGS.no_torch:
-            out, res["torch"] = run_torch(module, x)
-            ok &= check(name, "torch", out, ref)
+                print(f"  {name}: {who} failed: {str(e)[:200]}")
         k = res["kestrel"]
         fmt = lambda key: f"{res[key]:9.1f}" if key in res else f"{'-':>9}"  # noqa: E731
         ratio = lambda key: f"{res[key] / k:6.2f}" if key in res else f"{'-':>6}"  # noqa: E731
@@ -200,7 +245,6 @@ def main():
               f"{ratio('ort')} {ratio('iree')} {ratio('torch'):>7}{'' if ok else '  MISMATCH'}",
               flush=True)
         rows.append((name, x.shape, res, ok))
-        compile_s[name] = COMPILE_S[path.stem]
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     lines = [f"# CPU whole-model benchmark ({ARGS.threads} threads)", "",
@@ -224,4 +268,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    worker() if ARGS.worker else main()
