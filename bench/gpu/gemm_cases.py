@@ -56,21 +56,32 @@ def tile(*t):
 
 # name: (M, N, K, dtype, options, flags, timed)
 CASES = {
-    # The timed table.
+    # The timed table: bf16 (default plan, then tile variants).
     "bf16_4096": (4096, 4096, 4096, "bf16", {}, [], True),
-    "bf16_4096_t128x256": (4096, 4096, 4096, "bf16", {}, tile(128, 256, 32, 2, 4, 3), True),
-    "bf16_4096_t128x128w4": (4096, 4096, 4096, "bf16", {}, tile(128, 128, 32, 2, 2, 4), True),
-    "bf16_4096_t128x128k64": (4096, 4096, 4096, "bf16", {}, tile(128, 128, 64, 2, 4, 3), True),
+    "bf16_4096_t128x256k32s3": (4096, 4096, 4096, "bf16", {}, tile(128, 256, 32, 2, 4, 3), True),
+    "bf16_4096_t128x256k64s3": (4096, 4096, 4096, "bf16", {}, tile(128, 256, 64, 2, 4, 3), True),
+    "bf16_4096_t256x128k32s4": (4096, 4096, 4096, "bf16", {}, tile(256, 128, 32, 4, 2, 4), True),
+    "bf16_4096_t128x128w4s4": (4096, 4096, 4096, "bf16", {}, tile(128, 128, 32, 2, 2, 4), True),
+    "bf16_4096_t128x128k64s3": (4096, 4096, 4096, "bf16", {}, tile(128, 128, 64, 2, 4, 3), True),
     "bf16_8192": (8192, 8192, 8192, "bf16", {}, [], True),
-    "bf16_8192_t128x256": (8192, 8192, 8192, "bf16", {}, tile(128, 256, 32, 2, 4, 3), True),
+    "bf16_8192_t256x128k32s4": (8192, 8192, 8192, "bf16", {}, tile(256, 128, 32, 4, 2, 4), True),
     "bf16_decode_m1": (1, 14336, 4096, "bf16", {}, [], True),
     "bf16_decode_m16": (16, 14336, 4096, "bf16", {}, [], True),
-    "bf16_decode_m1_k128": (1, 14336, 4096, "bf16", {}, tile(16, 64, 128, 1, 4, 4), True),
+    # f32 (precision=f32: the FFMA kernel) beside torch.matmul f32 (no tf32).
+    "f32_4096": (4096, 4096, 4096, "f32", {}, [], True),
+    "f32_4096_t128x128k8s3": (4096, 4096, 4096, "f32", {}, tile(128, 128, 8, 2, 4, 3), True),
+    "f32_4096_t128x128k32s2": (4096, 4096, 4096, "f32", {}, tile(128, 128, 32, 2, 4, 2), True),
+    "f32_4096_t64x128k16s3": (4096, 4096, 4096, "f32", {}, tile(64, 128, 16, 1, 4, 3), True),
+    "f32_8192": (8192, 8192, 8192, "f32", {}, [], True),
+    "f32_decode_m1": (1, 14336, 4096, "f32", {}, [], True),
+    "f32_decode_m16": (16, 14336, 4096, "f32", {}, [], True),
     # Numerics: ragged edges, transposed B, batch, f16, f32 in bf16.
     "bf16_ragged_bt": (200, 300, 72, "bf16", {"transpose_b": True}, [], False),
     "f16_batch_ragged": (100, 88, 136, "f16", {"batch": 3}, [], False),
     "bf16_m16_ragged": (16, 1000, 520, "bf16", {}, [], False),
     "bf16_to_f32_bt": (130, 260, 96, "bf16", {"transpose_b": True, "out_dtype": "f32"}, [], False),
+    "f32_ragged_bt": (200, 300, 72, "f32", {"transpose_b": True}, [], False),
+    "f32_batch_ragged": (100, 88, 136, "f32", {"batch": 3}, [], False),
     "f32_as_bf16": (384, 512, 256, "f32", {}, ["--precision=bf16"], True),
     "f32_as_f16": (384, 512, 256, "f32", {}, ["--precision=f16"], False),
 }
