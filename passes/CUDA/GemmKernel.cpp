@@ -1,21 +1,26 @@
 //===- GemmKernel.cpp -----------------------------------------------------===//
 //
 // Rewrites every static linalg contraction (matmul, batch_matmul, generic
-// `out + a * b` with transposed or broadcast operands) whose operands are
-// bf16/f16 -- or f32 under `precision=bf16|f16`, converted first (constant
-// weights at compile time) -- into a gpu.launch of a tensor-core GEMM kernel
-// tiled by the #kestrel.gemm_plan chosen in GemmPlan.cpp:
+// `out + a * b` with transposed or broadcast operands) into a gpu.launch of
+// a GEMM kernel tiled by the #kestrel.gemm_plan chosen in GemmPlan.cpp:
+// bf16/f16 operands -- or f32 under `precision=bf16|f16`, converted first
+// (constant weights at compile time) -- get the tensor-core kernel below;
+// f32 operands with an f32 result under precision=f32|tf32 the FFMA kernel
+// of GemmSimtKernel.cpp. The tensor-core kernel:
 //
 //   grid  = (M tiles * N tiles, flattened batch), block = warps_m * warps_n
 //           warps; consecutive blocks walk groups of 8 M tiles column by
 //           column, so the A and B panels they share stay in L2;
 //   the K range is walked in tile_k steps through a ring of `stages`
 //           shared-memory buffers filled by 4-16 byte cp.async copies
-//           (`stages - 1` tiles in flight), rows padded by 16 bytes against
-//           ldmatrix bank conflicts, elements past M, N or K zero-filled;
+//           (`stages - 1` tiles in flight), elements past M, N or K
+//           zero-filled; tiles unpadded, 16-byte chunks XOR-swizzled per
+//           row so ldmatrix and cp.async are free of bank conflicts;
 //   every warp owns a (tile_m / warps_m) x (tile_n / warps_n) tile of C as
 //           m16n8 accumulator fragments (f32), fed by ldmatrix (.trans for
 //           operands whose contiguous dim is M or N) and mma.sync m16n8k16;
+//           the fragments of the next k step are loaded (carried through
+//           the loop) while this step's mmas run, one barrier per K tile;
 //   epilogue: accumulators (+ the init value) rounded to C's type and
 //           stored in pairs where C's last dim allows, rows/columns past the
 //           edges skipped.
@@ -25,9 +30,9 @@
 // fragment helpers (ldmatrix, mma) duplicate those of
 // FlashAttentionKernel.cpp for now, until they move to a shared header.
 //
-// Contractions in f32 under precision=f32|tf32 and everything the analysis
-// rejects (dynamic shapes, odd strides, several reduction dims) are left to
-// the naive kernels of convert-linalg-to-parallel-loops.
+// Everything the analysis rejects (dynamic shapes, odd strides, several
+// reduction dims) is left to the naive kernels of
+// convert-linalg-to-parallel-loops.
 //
 //===----------------------------------------------------------------------===//
 
