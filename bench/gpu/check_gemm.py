@@ -62,6 +62,8 @@ def main():
     ap.add_argument("--table", required=True)
     ap.add_argument("--repeat", type=int, default=50)
     args = ap.parse_args()
+    # f32 peers are plain f32 (cuBLAS SGEMM), not tf32 tensor cores.
+    torch.backends.cuda.matmul.allow_tf32 = False
     gen = torch.Generator(device="cuda")
     rows, failed = [], False
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)

@@ -1,21 +1,26 @@
 //===- GemmKernel.cpp -----------------------------------------------------===//
 //
 // Rewrites every static linalg contraction (matmul, batch_matmul, generic
-// `out + a * b` with transposed or broadcast operands) whose operands are
-// bf16/f16 -- or f32 under `precision=bf16|f16`, converted first (constant
-// weights at compile time) -- into a gpu.launch of a tensor-core GEMM kernel
-// tiled by the #kestrel.gemm_plan chosen in GemmPlan.cpp:
+// `out + a * b` with transposed or broadcast operands) into a gpu.launch of
+// a GEMM kernel tiled by the #kestrel.gemm_plan chosen in GemmPlan.cpp:
+// bf16/f16 operands -- or f32 under `precision=bf16|f16`, converted first
+// (constant weights at compile time) -- get the tensor-core kernel below;
+// f32 operands with an f32 result under precision=f32|tf32 the FFMA kernel
+// of GemmSimtKernel.cpp. The tensor-core kernel:
 //
 //   grid  = (M tiles * N tiles, flattened batch), block = warps_m * warps_n
 //           warps; consecutive blocks walk groups of 8 M tiles column by
 //           column, so the A and B panels they share stay in L2;
 //   the K range is walked in tile_k steps through a ring of `stages`
 //           shared-memory buffers filled by 4-16 byte cp.async copies
-//           (`stages - 1` tiles in flight), rows padded by 16 bytes against
-//           ldmatrix bank conflicts, elements past M, N or K zero-filled;
+//           (`stages - 1` tiles in flight), elements past M, N or K
+//           zero-filled; tiles unpadded, 16-byte chunks XOR-swizzled per
+//           row so ldmatrix and cp.async are free of bank conflicts;
 //   every warp owns a (tile_m / warps_m) x (tile_n / warps_n) tile of C as
 //           m16n8 accumulator fragments (f32), fed by ldmatrix (.trans for
 //           operands whose contiguous dim is M or N) and mma.sync m16n8k16;
+//           the fragments of the next k step are loaded (carried through
+//           the loop) while this step's mmas run, one barrier per K tile;
 //   epilogue: accumulators (+ the init value) rounded to C's type and
 //           stored in pairs where C's last dim allows, rows/columns past the
 //           edges skipped.
@@ -25,13 +30,13 @@
 // fragment helpers (ldmatrix, mma) duplicate those of
 // FlashAttentionKernel.cpp for now, until they move to a shared header.
 //
-// Contractions in f32 under precision=f32|tf32 and everything the analysis
-// rejects (dynamic shapes, odd strides, several reduction dims) are left to
-// the naive kernels of convert-linalg-to-parallel-loops.
+// Everything the analysis rejects (dynamic shapes, odd strides, several
+// reduction dims) is left to the naive kernels of
+// convert-linalg-to-parallel-loops.
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/CUDA/GemmPlan.h"
+#include "passes/CUDA/GemmEmit.h"
 #include "passes/Passes.h"
 
 #include "dialects/Kestrel.h"
@@ -58,183 +63,123 @@ using namespace kestrel;
 
 namespace {
 
-/// M tiles per group of the block order (see the file comment).
-constexpr int64_t kGroupM = 8;
+/// Dynamic shared memory one block of an sm_80/sm_90 GPU may take.
+constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
-/// One operand's tile loads: which 16-bit elements each thread copies per
-/// K step, decided once before the K loop.
-struct TileCopies {
-  Value base;         // global address (index)
-  int64_t strideK;    // element stride along k
-  int64_t vec;        // elements per copy
-  int64_t tileOffset; // bytes from the stage's start
-  // Per copy of this thread: element offset without k, in-bounds flag, k
-  // within the tile, byte offset within the tile.
-  SmallVector<Value> fixed, valid, kIn, smem;
-};
-
-class GemmKernel {
+/// The 16-byte chunk permutation of a swizzled shared tile whose rows hold
+/// `chunks` 16-byte chunks: chunk c of row r is stored at c ^ s(r), s(r)
+/// taking 8 values over 8 consecutive rows (for rows under 128 bytes, over
+/// the rows sharing one 128-byte line), so the 8 rows one ldmatrix matrix
+/// reads and the 8 chunks of a 128-byte cp.async phase hit 8 distinct bank
+/// groups. Widths that are neither powers of two nor multiples of 8 stay
+/// unswizzled.
+class TensorCoreGemm : public GemmEmitter {
 public:
-  GemmKernel(OpBuilder &b, Location loc, const GemmProblem &p,
-             GemmPlanAttr plan, Value a, Value bm, Value c, Value init,
-             Value shared)
-      : b(b), loc(loc), p(p), plan(plan), aMem(a), bMem(bm), cMem(c),
-        initMem(init), shared(shared) {
+  TensorCoreGemm(OpBuilder &b, Location loc, const GemmProblem &p,
+                 GemmPlanAttr plan, Value a, Value bm, Value c, Value init,
+                 Value shared)
+      : GemmEmitter(b, loc, p, plan), aMem(a), bMem(bm), cMem(c), initMem(init),
+        shared(shared) {
     elem = plan.getOperandType();
     threads = plan.warps() * 32;
-    rowA = plan.getAKMajor() ? plan.getTileK() + kGemmPad
-                             : plan.getTileM() + kGemmPad;
-    rowB = plan.getBKMajor() ? plan.getTileK() + kGemmPad
-                             : plan.getTileN() + kGemmPad;
-    int64_t aRows = plan.getAKMajor() ? plan.getTileM() : plan.getTileK();
-    int64_t bRows = plan.getBKMajor() ? plan.getTileN() : plan.getTileK();
-    aTileBytes = aRows * rowA * 2;
-    stageBytes = aTileBytes + bRows * rowB * 2;
+    int64_t tk = plan.getTileK();
+    rowElemsA = plan.getAKMajor() ? tk : plan.getTileM();
+    rowElemsB = plan.getBKMajor() ? tk : plan.getTileN();
+    aTileBytes = plan.getTileM() * tk * 2;
+    stageBytes = aTileBytes + plan.getTileN() * tk * 2;
   }
 
   void build(gpu::LaunchOp launch);
 
 private:
-  Value idx(int64_t c) { return arith::ConstantIndexOp::create(b, loc, c); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value add(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value mul(Value x, int64_t c) { return c == 1 ? x : mul(x, idx(c)); }
-  Value div(Value x, int64_t c) {
-    return c == 1 ? x : arith::DivUIOp::create(b, loc, x, idx(c));
-  }
-  Value rem(Value x, int64_t c) {
-    return arith::RemUIOp::create(b, loc, x, idx(c));
-  }
-  Value minI(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
-  Value lt(Value x, int64_t c) {
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, idx(c));
-  }
-  Value andI(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
-  Value pointer(Value address, unsigned space) {
-    Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
-    return LLVM::IntToPtrOp::create(
-        b, loc, LLVM::LLVMPointerType::get(b.getContext(), space), bytes);
-  }
+  /// Per lane: where its ldmatrix rows of one operand start (see fragOffset).
+  struct FragAddr {
+    bool kMajor;
+    int64_t rowBytes;
+    Value rowBase, chunk;        // K-major: row offset, chunk before xor
+    SmallVector<Value> chunkOff; // MN-major: swizzled chunk bytes per tile
+  };
 
-  /// Element offset of the flattened index `flat` over `dims` (row-major,
-  /// last dim fastest) in an operand with `strides`.
-  Value offsetOf(ArrayRef<unsigned> dims, Value flat,
-                 ArrayRef<int64_t> strides);
-  TileCopies planCopies(Value base, ArrayRef<int64_t> strides, bool kMajor,
-                        int64_t vec, int64_t tileRows, int64_t rowElems,
-                        ArrayRef<unsigned> mnDims, int64_t extent,
-                        Value tileStart, Value batchOffset, int64_t tileOffset);
-  /// Issues the copies of the K tile starting at `k0` into `stage`.
-  void issueCopies(const TileCopies &t, Value k0, Value stage);
+  Value swizzleOf(Value row, int64_t rowElems);
+  /// Byte offset in a tile of `rowElems`-element rows of element (row, col).
+  Value tileOffset(Value row, Value col, int64_t rowElems);
+  /// Byte offset within the operand's tile of fragment tile `t` (16 rows
+  /// of M, or 16 columns of N) at k step `kk`.
+  Value fragOffset(const FragAddr &f, int64_t t, int64_t kk);
+  FragAddr fragAddr(bool kMajor, int64_t rowElems, Value mnRow, Value kRow,
+                    Value kChunk, Value mnChunk, Value warpMN, int64_t tiles);
   void issueStage(Value kTile, Value slot);
   /// ldmatrix.x4 at a shared address: 4 operand registers.
   SmallVector<Value> loadMatrices(Value address, bool trans);
+  /// The A and B fragments of k step `kk` of the tile in `slot`.
+  SmallVector<Value> loadFragments(Value slot, int64_t kk);
   /// c += a * b on one m16n8k16 tile (4 f32 accumulators).
   void mma(ArrayRef<Value> a, ArrayRef<Value> bOps, MutableArrayRef<Value> c);
-  /// The mma of one K tile in `slot` over the accumulators.
-  void computeStage(Value slot, MutableArrayRef<Value> acc);
+  /// The mmas of one k step over the accumulators.
+  void mmaStep(ArrayRef<Value> frags, MutableArrayRef<Value> acc);
   void epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
                 Value colStart);
 
-  OpBuilder &b;
-  Location loc;
-  const GemmProblem &p;
-  GemmPlanAttr plan;
   Value aMem, bMem, cMem, initMem, shared;
   Type elem;
-  int64_t threads, rowA, rowB, aTileBytes, stageBytes;
-
+  int64_t threads, rowElemsA, rowElemsB, aTileBytes, stageBytes;
   Value sharedBase, tid;
   TileCopies copiesA, copiesB;
-  // Byte offsets within a stage of this lane's ldmatrix rows at k step 0:
-  // one per m16 tile (A) and per pair of n8 tiles (B).
-  SmallVector<Value> fragA, fragB;
+  FragAddr fragA, fragB;
 };
 
-Value GemmKernel::offsetOf(ArrayRef<unsigned> dims, Value flat,
-                           ArrayRef<int64_t> strides) {
-  Value offset = idx(0);
-  Value rest = flat;
-  for (unsigned d : llvm::reverse(dims)) {
-    int64_t extent = p.loopExtents[d];
-    bool last = d == dims.front();
-    Value digit = last ? rest : rem(rest, extent);
-    if (strides[d])
-      offset = add(offset, mul(digit, strides[d]));
-    if (!last)
-      rest = div(rest, extent);
-  }
-  return offset;
+Value TensorCoreGemm::swizzleOf(Value row, int64_t rowElems) {
+  int64_t chunks = rowElems / 8;
+  if (chunks % 8 == 0)
+    return rem(row, 8);
+  if (chunks >= 2 && llvm::isPowerOf2_64(chunks))
+    return rem(div(row, 8 / chunks), chunks);
+  return idx(0);
 }
 
-TileCopies GemmKernel::planCopies(Value base, ArrayRef<int64_t> strides,
-                                  bool kMajor, int64_t vec, int64_t tileRows,
-                                  int64_t rowElems, ArrayRef<unsigned> mnDims,
-                                  int64_t extent, Value tileStart,
-                                  Value batchOffset, int64_t tileOffset) {
-  // K-major tiles are [mn][k], MN-major ones [k][mn]; `tileRows` counts the
-  // mn rows/columns of the tile.
-  int64_t tk = plan.getTileK();
-  int64_t inner = kMajor ? tk : tileRows;
-  int64_t perRow = inner / vec;
-  int64_t total = tileRows * tk / vec;
-  TileCopies t;
-  t.base = base;
-  t.strideK = strides[p.kDim];
-  t.vec = vec;
-  t.tileOffset = tileOffset;
-  for (int64_t it = 0; it * threads < total; ++it) {
-    Value linear = add(tid, it * threads);
-    Value partial;
-    if ((it + 1) * threads > total) {
-      partial = lt(linear, total);
-      linear = minI(linear, idx(total - 1));
-    }
-    Value r = div(linear, perRow);
-    Value c = mul(rem(linear, perRow), vec);
-    Value mn = add(tileStart, kMajor ? r : c);
-    Value valid = lt(mn, extent);
-    if (partial)
-      valid = andI(valid, partial);
-    Value clamped = minI(mn, idx(extent - 1));
-    t.fixed.push_back(add(batchOffset, offsetOf(mnDims, clamped, strides)));
-    t.valid.push_back(valid);
-    t.kIn.push_back(kMajor ? c : r);
-    t.smem.push_back(mul(add(mul(r, rowElems), c), 2));
-  }
-  return t;
+Value TensorCoreGemm::tileOffset(Value row, Value col, int64_t rowElems) {
+  Value chunk = xorI(div(col, 8), swizzleOf(row, rowElems));
+  return add(mul(row, rowElems * 2), add(mul(chunk, 16), mul(rem(col, 8), 2)));
 }
 
-void GemmKernel::issueCopies(const TileCopies &t, Value k0, Value stage) {
-  int64_t bytes = t.vec * 2;
-  auto modifier = bytes == 16 ? NVVM::LoadCacheModifierKind::CG
-                              : NVVM::LoadCacheModifierKind::CA;
-  Value full = arith::ConstantIntOp::create(b, loc, b.getI32Type(), bytes);
-  Value none = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
-  for (size_t i = 0; i < t.fixed.size(); ++i) {
-    Value k = add(k0, t.kIn[i]);
-    Value ok = andI(t.valid[i], lt(k, p.K));
-    // Out of bounds: the (aligned) base address, zero bytes read, the copy
-    // zero-fills.
-    Value element = add(t.fixed[i], mul(k, t.strideK));
-    Value address = arith::SelectOp::create(
-        b, loc, ok, add(t.base, mul(element, 2)), t.base);
-    Value src = pointer(address, 1);
-    Value size = arith::SelectOp::create(b, loc, ok, full, none);
-    Value dst = pointer(add(add(stage, t.tileOffset), t.smem[i]), 3);
-    NVVM::CpAsyncOp::create(b, loc, dst, src, bytes, modifier, size);
-  }
+Value TensorCoreGemm::fragOffset(const FragAddr &f, int64_t t, int64_t kk) {
+  if (f.kMajor) // rows along M/N, k step kk = chunks 2 kk and 2 kk + 1
+    return add(add(f.rowBase, t * 16 * f.rowBytes),
+               mul(xorI(f.chunk, 2 * kk), 16));
+  return add(add(f.rowBase, kk * 16 * f.rowBytes), f.chunkOff[t]);
 }
 
-void GemmKernel::issueStage(Value kTile, Value slot) {
+TensorCoreGemm::FragAddr TensorCoreGemm::fragAddr(bool kMajor, int64_t rowElems,
+                                                  Value mnRow, Value kRow,
+                                                  Value kChunk, Value mnChunk,
+                                                  Value warpMN, int64_t tiles) {
+  FragAddr f;
+  f.kMajor = kMajor;
+  f.rowBytes = rowElems * 2;
+  if (kMajor) {
+    Value row = add(warpMN, mnRow);
+    f.rowBase = mul(row, f.rowBytes);
+    // s(row) depends on row % 8 only, the same for every tile and k step.
+    f.chunk = xorI(kChunk, swizzleOf(row, rowElems));
+    return f;
+  }
+  f.rowBase = mul(kRow, f.rowBytes);
+  Value s = swizzleOf(kRow, rowElems);
+  for (int64_t t = 0; t < tiles; ++t) {
+    Value chunk = add(add(div(warpMN, 8), mnChunk), 2 * t);
+    f.chunkOff.push_back(mul(xorI(chunk, s), 16));
+  }
+  return f;
+}
+
+void TensorCoreGemm::issueStage(Value kTile, Value slot) {
   Value stage = add(sharedBase, mul(slot, stageBytes));
   Value k0 = mul(kTile, plan.getTileK());
   issueCopies(copiesA, k0, stage);
   issueCopies(copiesB, k0, stage);
 }
 
-SmallVector<Value> GemmKernel::loadMatrices(Value address, bool trans) {
+SmallVector<Value> TensorCoreGemm::loadMatrices(Value address, bool trans) {
   Type i32 = b.getI32Type();
   auto type =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
@@ -253,8 +198,23 @@ SmallVector<Value> GemmKernel::loadMatrices(Value address, bool trans) {
   return out;
 }
 
-void GemmKernel::mma(ArrayRef<Value> a, ArrayRef<Value> bOps,
-                     MutableArrayRef<Value> c) {
+SmallVector<Value> TensorCoreGemm::loadFragments(Value slot, int64_t kk) {
+  Value stage = add(sharedBase, mul(slot, stageBytes));
+  Value stageB = add(stage, aTileBytes);
+  SmallVector<Value> frags;
+  for (int64_t mt = 0; mt < plan.warpTileM() / 16; ++mt)
+    llvm::append_range(
+        frags, loadMatrices(pointer(add(stage, fragOffset(fragA, mt, kk)), 3),
+                            /*trans=*/!plan.getAKMajor()));
+  for (int64_t np = 0; np < plan.warpTileN() / 16; ++np)
+    llvm::append_range(
+        frags, loadMatrices(pointer(add(stageB, fragOffset(fragB, np, kk)), 3),
+                            /*trans=*/!plan.getBKMajor()));
+  return frags;
+}
+
+void TensorCoreGemm::mma(ArrayRef<Value> a, ArrayRef<Value> bOps,
+                         MutableArrayRef<Value> c) {
   Type f32 = b.getF32Type();
   auto resultType =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
@@ -269,33 +229,23 @@ void GemmKernel::mma(ArrayRef<Value> a, ArrayRef<Value> bOps,
     c[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
 }
 
-void GemmKernel::computeStage(Value slot, MutableArrayRef<Value> acc) {
+void TensorCoreGemm::mmaStep(ArrayRef<Value> frags,
+                             MutableArrayRef<Value> acc) {
   const int64_t mTiles = plan.warpTileM() / 16, nTiles = plan.warpTileN() / 8;
-  Value stage = add(sharedBase, mul(slot, stageBytes));
-  for (int64_t kk = 0; kk < plan.getTileK() / 16; ++kk) {
-    // Moving 16 along k: 32 bytes in a K-major row, 16 rows otherwise.
-    int64_t stepA = plan.getAKMajor() ? kk * 32 : kk * 16 * rowA * 2;
-    int64_t stepB = plan.getBKMajor() ? kk * 32 : kk * 16 * rowB * 2;
-    SmallVector<SmallVector<Value>> a;
-    for (int64_t mt = 0; mt < mTiles; ++mt)
-      a.push_back(loadMatrices(pointer(add(add(stage, fragA[mt]), stepA), 3),
-                               /*trans=*/!plan.getAKMajor()));
-    for (int64_t np = 0; np < nTiles / 2; ++np) {
-      SmallVector<Value> regs = loadMatrices(
-          pointer(add(add(stage, aTileBytes + stepB), fragB[np]), 3),
-          /*trans=*/!plan.getBKMajor());
-      for (int64_t half = 0; half < 2; ++half) {
-        int64_t nt = 2 * np + half;
-        for (int64_t mt = 0; mt < mTiles; ++mt)
-          mma(a[mt], {regs[2 * half], regs[2 * half + 1]},
-              acc.slice((mt * nTiles + nt) * 4, 4));
-      }
+  ArrayRef<Value> aRegs = frags.take_front(mTiles * 4);
+  ArrayRef<Value> bRegs = frags.drop_front(mTiles * 4);
+  // B registers of n8 tile nt: (b0, b1) = bRegs[2 nt], bRegs[2 nt + 1]
+  // (ldmatrix.x4 of a 16-column pair gives tile 2 np, then 2 np + 1).
+  for (int64_t mt = 0; mt < mTiles; ++mt)
+    for (int64_t j = 0; j < nTiles; ++j) {
+      int64_t nt = mt % 2 ? nTiles - 1 - j : j; // serpentine: B reuse
+      mma(aRegs.slice(mt * 4, 4), bRegs.slice(nt * 2, 2),
+          acc.slice((mt * nTiles + nt) * 4, 4));
     }
-  }
 }
 
-void GemmKernel::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
-                          Value colStart) {
+void TensorCoreGemm::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
+                              Value colStart) {
   const int64_t mTiles = plan.warpTileM() / 16, nTiles = plan.warpTileN() / 8;
   Value lane = rem(tid, 32), warp = div(tid, 32);
   Value group = div(lane, 4), quad2 = mul(rem(lane, 4), 2);
@@ -309,41 +259,20 @@ void GemmKernel::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
   if (initMem)
     initBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, initMem);
   int64_t cBytes = cType.getIntOrFloatBitWidth() / 8;
-  auto finish = [&](Value v, Value element) -> Value {
-    if (p.initConstant && *p.initConstant != 0.0)
-      v = arith::AddFOp::create(
-          b, loc, v,
-          arith::ConstantFloatOp::create(
-              b, loc, b.getF32Type(),
-              APFloat(static_cast<float>(*p.initConstant))));
-    if (initMem) {
-      Value at = pointer(add(initBase, mul(element, cBytes)), 1);
-      Value old = LLVM::LoadOp::create(b, loc, cType, at);
-      if (!cType.isF32())
-        old = arith::ExtFOp::create(b, loc, b.getF32Type(), old);
-      v = arith::AddFOp::create(b, loc, v, old);
-    }
-    return cType.isF32() ? v : arith::TruncFOp::create(b, loc, cType, v);
-  };
-  auto ifThen = [&](Value cond, llvm::function_ref<void()> body) {
-    auto op = scf::IfOp::create(b, loc, cond, /*withElse=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(&op.getThenRegion().front());
-    body();
-  };
+  bool checkM = p.M % plan.getTileM() != 0, checkN = p.N % plan.getTileN() != 0;
   for (int64_t mt = 0; mt < mTiles; ++mt)
     for (int64_t h = 0; h < 2; ++h) {
       Value m = add(add(warpRow, group), mt * 16 + 8 * h);
-      ifThen(lt(m, p.M), [&] {
+      ifThen(checkM ? lt(m, p.M) : Value(), [&] {
         Value rowOff = add(batchC, offsetOf(p.mDims, m, p.strideC));
         for (int64_t nt = 0; nt < nTiles; ++nt) {
           Value n = add(add(warpCol, quad2), nt * 8);
           int64_t at = (mt * nTiles + nt) * 4 + 2 * h;
           if (p.cPairs) {
-            ifThen(lt(n, p.N), [&] {
+            ifThen(checkN ? lt(n, p.N) : Value(), [&] {
               Value element = add(rowOff, offsetOf(p.nDims, n, p.strideC));
-              Value lo = finish(acc[at], element);
-              Value hi = finish(acc[at + 1], add(element, 1));
+              Value lo = finishC(acc[at], element, initBase);
+              Value hi = finishC(acc[at + 1], add(element, 1), initBase);
               Value pair = vector::FromElementsOp::create(
                   b, loc, VectorType::get({2}, cType), ValueRange{lo, hi});
               LLVM::StoreOp::create(
@@ -357,7 +286,7 @@ void GemmKernel::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
             ifThen(lt(ne, p.N), [&] {
               Value element = add(rowOff, offsetOf(p.nDims, ne, p.strideC));
               LLVM::StoreOp::create(
-                  b, loc, finish(acc[at + e], element),
+                  b, loc, finishC(acc[at + e], element, initBase),
                   pointer(add(cBase, mul(element, cBytes)), 1), cBytes);
             });
           }
@@ -366,26 +295,13 @@ void GemmKernel::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
     }
 }
 
-void GemmKernel::build(gpu::LaunchOp launch) {
+void TensorCoreGemm::build(gpu::LaunchOp launch) {
   const int64_t tm = plan.getTileM(), tn = plan.getTileN(),
                 tk = plan.getTileK(), stages = plan.getStages();
-  const int64_t numM = llvm::divideCeil(p.M, tm),
-                numN = llvm::divideCeil(p.N, tn),
-                numK = llvm::divideCeil(p.K, tk);
+  const int64_t numK = llvm::divideCeil(p.K, tk), steps = tk / 16;
   tid = launch.getThreadIds().x;
   sharedBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
-
-  // Block -> (M tile, N tile): groups of kGroupM M tiles, walked column by
-  // column.
-  Value pid = launch.getBlockIds().x;
-  int64_t width = kGroupM * numN;
-  Value firstM = mul(div(pid, width), kGroupM);
-  Value groupSize =
-      minI(arith::SubIOp::create(b, loc, idx(numM), firstM), idx(kGroupM));
-  Value within = rem(pid, width);
-  Value tileM = add(firstM, arith::RemUIOp::create(b, loc, within, groupSize));
-  Value tileN = arith::DivUIOp::create(b, loc, within, groupSize);
-  Value rowStart = mul(tileM, tm), colStart = mul(tileN, tn);
+  auto [rowStart, colStart] = tileOrigin(launch.getBlockIds().x);
   Value batchIdx = launch.getBlockIds().y;
   Value batchA = offsetOf(p.batchDims, batchIdx, p.strideA);
   Value batchB = offsetOf(p.batchDims, batchIdx, p.strideB);
@@ -393,72 +309,92 @@ void GemmKernel::build(gpu::LaunchOp launch) {
 
   Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
   Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
-  copiesA = planCopies(aBase, p.strideA, plan.getAKMajor(), p.vecA, tm, rowA,
-                       p.mDims, p.M, rowStart, batchA, 0);
-  copiesB = planCopies(bBase, p.strideB, plan.getBKMajor(), p.vecB, tn, rowB,
-                       p.nDims, p.N, colStart, batchB, aTileBytes);
+  auto layoutOf = [&](bool kMajor, int64_t rowElems) {
+    return [this, kMajor, rowElems](Value mn, Value k) {
+      return kMajor ? tileOffset(mn, k, rowElems) : tileOffset(k, mn, rowElems);
+    };
+  };
+  auto layoutA = layoutOf(plan.getAKMajor(), rowElemsA);
+  auto layoutB = layoutOf(plan.getBKMajor(), rowElemsB);
+  copiesA =
+      planCopies(aBase, p.strideA, plan.getAKMajor(), p.vecA, 2, tm, p.mDims,
+                 p.M, rowStart, batchA, 0, tid, threads, layoutA);
+  copiesB =
+      planCopies(bBase, p.strideB, plan.getBKMajor(), p.vecB, 2, tn, p.nDims,
+                 p.N, colStart, batchB, aTileBytes, tid, threads, layoutB);
 
-  // This lane's ldmatrix row addresses (see the PTX ISA's ldmatrix: lane l
-  // addresses row l % 8 of matrix l / 8).
+  // This lane's ldmatrix rows (PTX ISA, ldmatrix: lane l addresses row
+  // l % 8 of matrix l / 8). A: a0..a3 = (m +0/+8) x (k +0/+8); B: (b0, b1)
+  // of n8 tiles 2 np and 2 np + 1.
   Value lane = rem(tid, 32), warp = div(tid, 32);
   Value matrix = div(lane, 8), row8 = rem(lane, 8);
   Value warpM = mul(div(warp, plan.getWarpsN()), plan.warpTileM());
   Value warpN = mul(rem(warp, plan.getWarpsN()), plan.warpTileN());
-  auto bytesAt = [&](Value r, Value c, int64_t rowElems) {
-    return mul(add(mul(r, rowElems), c), 2);
-  };
-  for (int64_t mt = 0; mt < plan.warpTileM() / 16; ++mt) {
-    Value m0 = add(warpM, mt * 16);
-    if (plan.getAKMajor()) // a0..a3 = rows +0/+8 x k +0/+8
-      fragA.push_back(
-          bytesAt(add(m0, rem(lane, 16)), mul(div(lane, 16), 8), rowA));
-    else // stored [k][m], transposed by ldmatrix
-      fragA.push_back(bytesAt(add(row8, mul(div(matrix, 2), 8)),
-                              add(m0, mul(rem(matrix, 2), 8)), rowA));
-  }
-  for (int64_t np = 0; np < plan.warpTileN() / 16; ++np) {
-    Value n0 = add(warpN, np * 16);
-    if (plan.getBKMajor()) // (b0, b1) of n8 tiles 2 np and 2 np + 1
-      fragB.push_back(bytesAt(add(add(n0, row8), mul(div(matrix, 2), 8)),
-                              mul(rem(matrix, 2), 8), rowB));
-    else
-      fragB.push_back(bytesAt(add(row8, mul(rem(matrix, 2), 8)),
-                              add(n0, mul(div(matrix, 2), 8)), rowB));
-  }
+  Value mHalf = rem(matrix, 2), kHalf = div(matrix, 2);
+  fragA = fragAddr(plan.getAKMajor(), rowElemsA, rem(lane, 16),
+                   add(row8, mul(kHalf, 8)), div(lane, 16), mHalf, warpM,
+                   plan.warpTileM() / 16);
+  fragB = fragAddr(plan.getBKMajor(), rowElemsB, add(row8, mul(kHalf, 8)),
+                   add(row8, mul(mHalf, 8)), mHalf, kHalf, warpN,
+                   plan.warpTileN() / 16);
 
-  // Prologue: the first stages - 1 K tiles in flight, one group each.
+  // Prologue: the first stages - 1 K tiles in flight, one group each; then
+  // tile 0 landed and its first fragments in registers.
   for (int64_t s = 0; s + 1 < stages; ++s) {
     if (s < numK)
       issueStage(idx(s), idx(s));
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
   }
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 2);
+  gpu::BarrierOp::create(b, loc);
+  SmallVector<Value> first = loadFragments(idx(0), 0);
   int64_t accCount = plan.warpTileM() / 16 * plan.warpTileN() / 8 * 4;
   Value zero =
       arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(0.0f));
   SmallVector<Value> init(accCount, zero);
+  llvm::append_range(init, first);
   auto loop = scf::ForOp::create(b, loc, idx(0), idx(numK), idx(1), init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value kt = loop.getInductionVar();
-    // Tile kt has landed (at most stages - 2 younger groups pending), and
-    // every warp is done with the slot the next copy overwrites.
-    NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 2);
-    gpu::BarrierOp::create(b, loc);
-    Value next = add(kt, stages - 1);
-    auto ifNext = scf::IfOp::create(b, loc, lt(next, numK), false);
-    {
-      OpBuilder::InsertionGuard inner(b);
-      b.setInsertionPointToStart(&ifNext.getThenRegion().front());
-      issueStage(next, rem(next, stages));
+    SmallVector<Value> acc(loop.getRegionIterArgs().take_front(accCount));
+    SmallVector<Value> frags(loop.getRegionIterArgs().drop_front(accCount));
+    Value slot = rem(kt, stages);
+    for (int64_t kk = 0; kk < steps; ++kk) {
+      if (kk == 0) {
+        // Tile kt + stages - 1 into the slot tile kt - 1 used: every warp
+        // read its last fragments before the barrier that ended it.
+        Value next = add(kt, stages - 1);
+        auto ifNext = scf::IfOp::create(b, loc, lt(next, numK), false);
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(&ifNext.getThenRegion().front());
+        issueStage(next, rem(next, stages));
+      }
+      if (kk == 0)
+        NVVM::CpAsyncCommitGroupOp::create(b, loc);
+      // Fragments of the next k step while this one's mmas run; at the
+      // tile's last step, those of the next tile once it has landed (at
+      // most stages - 2 younger groups pending) and every warp is past
+      // this tile's reads.
+      SmallVector<Value> nextFrags;
+      if (kk + 1 < steps) {
+        nextFrags = loadFragments(slot, kk + 1);
+      } else {
+        NVVM::CpAsyncWaitGroupOp::create(b, loc, stages - 2);
+        gpu::BarrierOp::create(b, loc);
+        nextFrags = loadFragments(rem(add(kt, 1), stages), 0);
+      }
+      mmaStep(frags, acc);
+      frags = std::move(nextFrags);
     }
-    NVVM::CpAsyncCommitGroupOp::create(b, loc);
-    SmallVector<Value> acc(loop.getRegionIterArgs());
-    computeStage(rem(kt, stages), acc);
-    scf::YieldOp::create(b, loc, acc);
+    SmallVector<Value> yield(acc);
+    llvm::append_range(yield, frags);
+    scf::YieldOp::create(b, loc, yield);
   }
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
-  epilogue(SmallVector<Value>(loop.getResults()), batchC, rowStart, colStart);
+  epilogue(SmallVector<Value>(loop.getResults().take_front(accCount)), batchC,
+           rowStart, colStart);
 }
 
 /// `value` (a tensor of f32) as a tensor of `type`: constants are converted
@@ -537,7 +473,8 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
       return b.getBF16Type();
     if (precision == "f16")
       return b.getF16Type();
-    return Type(); // f32 numerics: the naive kernels
+    // f32 numerics (tf32 too, for now): the FFMA kernel, for f32 results.
+    return p.cType.isF32() ? b.getF32Type() : Type();
   }
 
   LogicalResult rewrite(linalg::LinalgOp op, const GemmProblem &p) {
@@ -552,14 +489,22 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
             plan.getStages(), plan.getSplitK(), elem, plan.getAKMajor(),
             plan.getBKMajor())))
       return op.emitOpError("kestrel-gpu-gemm: unusable tile plan ") << plan;
+    if (planSharedBytes(plan) > kMaxSharedBytes)
+      return op.emitOpError("kestrel-gpu-gemm: tile plan ")
+             << plan << " needs " << planSharedBytes(plan)
+             << " bytes of shared memory, over " << kMaxSharedBytes;
     auto toBuffer = [&](Value tensor) -> Value {
       auto type = cast<RankedTensorType>(tensor.getType());
       return bufferization::ToBufferOp::create(
           b, loc, MemRefType::get(type.getShape(), type.getElementType()),
           tensor, /*read_only=*/true);
     };
-    Value a = toBuffer(convertOperand(b, loc, op->getOperand(0), elem));
-    Value bm = toBuffer(convertOperand(b, loc, op->getOperand(1), elem));
+    Value a = toBuffer(elem.isF32()
+                           ? op->getOperand(0)
+                           : convertOperand(b, loc, op->getOperand(0), elem));
+    Value bm = toBuffer(elem.isF32()
+                            ? op->getOperand(1)
+                            : convertOperand(b, loc, op->getOperand(1), elem));
     Value init = p.initConstant ? Value() : toBuffer(op->getOperand(2));
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     Value out = memref::AllocOp::create(
@@ -587,8 +532,10 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
           b, loc,
           MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                           MemRefLayoutAttrInterface(), workgroup));
-      GemmKernel kernel(b, loc, p, plan, a, bm, out, init, shared);
-      kernel.build(launch);
+      if (elem.isF32())
+        buildSimtGemm(b, loc, p, plan, launch, a, bm, out, init, shared);
+      else
+        TensorCoreGemm(b, loc, p, plan, a, bm, out, init, shared).build(launch);
       gpu::TerminatorOp::create(b, loc);
     }
     Value result = bufferization::ToTensorOp::create(

@@ -194,6 +194,21 @@ GemmPlanAttr choosePlan(const GemmProblem &p, Type operandType,
   if (override.size() == 6)
     return make(override[0], override[1], override[2], override[3], override[4],
                 override[5]);
+  auto blocksOf = [&](int64_t tm, int64_t tn) {
+    return p.batch * llvm::divideCeil(p.M, tm) * llvm::divideCeil(p.N, tn);
+  };
+  if (operandType.isF32()) {
+    // FFMA: 8 x 8 outputs per lane, warps of 64 x 32; 128 x 128 x 16
+    // tiles of 8 warps double-buffered (measured fastest on an H200 among
+    // tile_k 8-32 with 2-3 stages, bench/results), 64 x 128 of 4 warps
+    // when that would leave most SMs idle, one warp of 32 x 64 for a few
+    // rows.
+    if (p.M <= 32)
+      return make(32, 64, 32, 1, 1, 4);
+    if (blocksOf(128, 128) < 66)
+      return make(64, 128, 16, 1, 4, 2);
+    return make(128, 128, 16, 2, 4, 2);
+  }
   // Decode shapes (a few rows): every block streams a 64-column panel of B
   // through four stages; the mma rows past M are wasted, but the kernel is
   // bound by reading B.
@@ -201,23 +216,21 @@ GemmPlanAttr choosePlan(const GemmProblem &p, Type operandType,
     return make(16, 64, 64, 1, 4, 4);
   if (p.M <= 64)
     return make(64, 64, 32, 2, 2, 3);
-  // Big shapes: 128 x 128 tiles, 8 warps of 64 x 32, three stages; smaller
-  // tiles when that would leave most of an H100/H200's 132 SMs idle.
-  int64_t blocks =
-      p.batch * llvm::divideCeil(p.M, 128) * llvm::divideCeil(p.N, 128);
-  if (blocks < 66)
-    return make(64, 128, 32, 2, 2, 3);
-  return make(128, 128, 32, 2, 4, 3);
+  // Big shapes: 128 x 256 tiles of 8 warps of 64 x 64 (a k step of 32
+  // mma.sync per 8 ldmatrix), four stages of 32 along K; smaller tiles
+  // when that would leave SMs idle.
+  if (blocksOf(128, 256) >= 264)
+    return make(128, 256, 32, 2, 4, 4);
+  if (blocksOf(128, 128) >= 66)
+    return make(128, 128, 32, 2, 4, 3);
+  return make(64, 128, 32, 2, 2, 3);
 }
 
 int64_t planSharedBytes(GemmPlanAttr plan) {
-  int64_t tk = plan.getTileK();
-  auto tileElems = [&](int64_t mn, bool kMajor) {
-    return kMajor ? mn * (tk + kGemmPad) : tk * (mn + kGemmPad);
-  };
-  int64_t stage = tileElems(plan.getTileM(), plan.getAKMajor()) +
-                  tileElems(plan.getTileN(), plan.getBKMajor());
-  return plan.getStages() * stage * 2;
+  int64_t tm = plan.getTileM(), tn = plan.getTileN(), tk = plan.getTileK();
+  if (plan.getOperandType().isF32())
+    return plan.getStages() * tk * (tm + tn + 2 * kSimtPad) * 4;
+  return plan.getStages() * (tm + tn) * tk * 2;
 }
 
 } // namespace kestrel

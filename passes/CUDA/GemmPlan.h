@@ -4,7 +4,8 @@
 // a kernel is written with: which linalg contractions it covers (as a
 // GemmProblem: batch/M/N/K extents and each operand's element strides), and
 // how a kernel tiles one (a #kestrel.gemm_plan). GemmKernel.cpp emits the
-// mma.sync kernel of a plan; an sm_90a wgmma/TMA emitter can take the same
+// mma.sync kernel of a bf16/f16 plan, GemmSimtKernel.cpp the FFMA kernel of
+// an f32 plan; an sm_90a wgmma/TMA emitter can take the same
 // problem and plan (docs/pipelines.md, "GEMM kernels").
 //
 //===----------------------------------------------------------------------===//
@@ -14,6 +15,7 @@
 
 #include "dialects/Kestrel.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
 #include <optional>
@@ -58,12 +60,19 @@ int64_t flatExtent(const GemmProblem &p, llvm::ArrayRef<unsigned> dims);
 GemmPlanAttr choosePlan(const GemmProblem &p, mlir::Type operandType,
                         llvm::ArrayRef<int64_t> override);
 
-/// Bytes of dynamic shared memory the plan's stage ring takes (padded rows).
+/// Bytes of dynamic shared memory the plan's stage ring takes.
 int64_t planSharedBytes(GemmPlanAttr plan);
 
-/// Shared-memory row padding, in 16-bit elements: 16 bytes, so the 8 rows
-/// one ldmatrix reads fall in distinct bank groups.
-constexpr int64_t kGemmPad = 8;
+/// Row padding of the f32 SIMT kernel's [k][m] / [k][n] tiles, in floats:
+/// the transposing 4-byte copies of one warp then hit distinct banks.
+constexpr int64_t kSimtPad = 4;
+
+/// Emits the body of `launch` computing `p` with an f32 plan (FFMA on CUDA
+/// cores; GemmSimtKernel.cpp).
+void buildSimtGemm(mlir::OpBuilder &b, mlir::Location loc, const GemmProblem &p,
+                   GemmPlanAttr plan, mlir::gpu::LaunchOp launch, mlir::Value a,
+                   mlir::Value bm, mlir::Value c, mlir::Value init,
+                   mlir::Value shared);
 
 } // namespace kestrel
 

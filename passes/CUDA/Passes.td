@@ -94,33 +94,35 @@ def GpuDecodeAttention : Pass<"kestrel-gpu-decode-attention",
 }
 
 def GpuGemm : Pass<"kestrel-gpu-gemm", "::mlir::func::FuncOp"> {
-  let summary = "Tensor-core GEMM kernels for static bf16/f16 contractions";
+  let summary = "Tensor-core (bf16/f16) and FFMA (f32) GEMM kernels for static contractions";
   let description = [{
     Replaces each static linalg contraction -- linalg.matmul, batch_matmul or
     a linalg.generic computing `out + a * b` (linalg::inferContractionDims:
     batch, M, N dims and one K dim; transposed operands and operands
-    broadcast over the batch included) -- whose operands are bf16 or f16 by
-    a `gpu.launch` of a tensor-core GEMM kernel. The tile plan chosen for it
-    is recorded on the launch as `kestrel.gemm_plan =
-    #kestrel.gemm_plan<...>` (block tile, warp grid, pipeline stages):
-    128 x 128 x 32 with 8 warps for big shapes, 64-wide tiles when that
-    launches too few blocks, 16 x 64 x 64 with 4 warps and 4 stages for
-    decode shapes (M <= 16). Operand tiles arrive in padded shared memory
-    by multi-stage cp.async, warps read them with ldmatrix and accumulate
-    with `mma.sync` m16n8k16 in f32; C is rounded to its element type once.
-    Edges that are not tile multiples are zero-filled on load and skipped
-    on store.
+    broadcast over the batch included) -- by a `gpu.launch` of a GEMM
+    kernel. The tile plan chosen for it is recorded on the launch as
+    `kestrel.gemm_plan = #kestrel.gemm_plan<...>` (block tile, warp grid,
+    pipeline stages, operand type). bf16/f16 operands: tensor-core kernel,
+    128 x 256 x 32 with 8 warps of 64 x 64 and 4 stages for big shapes,
+    smaller tiles when that launches too few blocks, 16 x 64 x 64 with 4
+    warps for decode shapes (M <= 16); XOR-swizzled shared tiles filled by
+    multi-stage cp.async, ldmatrix fragments double-buffered in registers,
+    `mma.sync` m16n8k16 with f32 accumulation. f32 operands with an f32
+    result under precision=f32|tf32: FFMA kernel, 128 x 128 x 16 tiles of
+    8 warps, 8 x 8 outputs per lane, 16-byte shared loads, double-buffered
+    cp.async. Edges that are not tile multiples are zero-filled on load and
+    skipped on store.
 
-    `precision` says what f32 contractions run in: f32 (and, for now, tf32)
-    leave them to the naive kernels with today's numerics; bf16 or f16
-    convert both operands (constants at compile time) and accumulate in
-    f32 on tensor cores. Contractions it cannot cover (dynamic shapes, odd
-    extents or strides, several reduction dims) are left alone.
+    `precision` says what f32 contractions run in: f32 (and, for now, tf32:
+    no tf32 tensor-core kernel yet) keep f32 numerics on the FFMA kernel;
+    bf16 or f16 convert both operands (constants at compile time) and
+    accumulate in f32 on tensor cores. Contractions it cannot cover (dynamic
+    shapes, odd extents or strides, several reduction dims) are left alone.
   }];
   let options = [
     Option<"precision", "precision", "std::string", /*default=*/"\"f32\"",
-           "Operand precision of f32 contractions: f32, tf32 (both keep "
-           "f32 kernels), bf16 or f16 (tensor cores, f32 accumulation)">,
+           "Operand precision of f32 contractions: f32, tf32 (both the f32 "
+           "FFMA kernel), bf16 or f16 (tensor cores, f32 accumulation)">,
     ListOption<"tile", "tile", "int64_t",
                "Overrides the plan: tile_m,tile_n,tile_k,warps_m,warps_n,"
                "stages (for tuning and tests)">

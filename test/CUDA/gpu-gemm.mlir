@@ -1,31 +1,45 @@
 // RUN: kestrel-opt %s -split-input-file --kestrel-gpu-gemm | FileCheck %s
 // RUN: kestrel-opt %s -split-input-file --kestrel-gpu-gemm=precision=bf16 | FileCheck %s --check-prefix=BF16
-// RUN: kestrel-opt %s -split-input-file --kestrel-gpu-gemm="tile=64,64,32,2,2,2" | FileCheck %s --check-prefix=TILE
+// RUN: kestrel-opt %s -split-input-file --kestrel-gpu-gemm="tile=64,64,32,1,2,2" | FileCheck %s --check-prefix=TILE
 
-// A big bf16 matmul: 128 x 128 x 32 block tiles, 8 warps of 64 x 32, three
-// cp.async stages; 32 x 32 = 1024 blocks of 256 threads; dynamic shared
-// memory = 3 stages * (128 x (32 + 8) + 32 x (128 + 8)) * 2 bytes: A's
-// contiguous dim is K (tile [m][k]), B's is N (tile [k][n], ldmatrix.trans).
+// A big bf16 matmul: 128 x 256 x 32 block tiles, 8 warps of 64 x 64, four
+// cp.async stages; 32 x 16 = 512 blocks of 256 threads; dynamic shared
+// memory = 4 stages * (128 + 256) x 32 * 2 bytes, unpadded: rows of A
+// ([m][k], 4 chunks of 16 bytes) and B ([k][n], 32 chunks) are XOR-swizzled.
+// The fragments of the first k step are loaded before the loop; inside, the
+// next tile's copies are issued, the next k step's fragments loaded, then
+// this step's mmas run; the last step waits for the next tile (at most 2
+// younger groups pending) behind a barrier before loading its fragments.
 // CHECK-LABEL: func.func @big_bf16
-// CHECK-DAG: %[[BLOCKS:.*]] = arith.constant 1024 : index
+// CHECK-DAG: %[[BLOCKS:.*]] = arith.constant 512 : index
 // CHECK-DAG: %[[THREADS:.*]] = arith.constant 256 : index
-// CHECK-DAG: %[[SMEM:.*]] = arith.constant 56832 : i32
+// CHECK-DAG: %[[SMEM:.*]] = arith.constant 98304 : i32
 // CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[BLOCKS]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[THREADS]], {{.*}}) dynamic_shared_memory_size %[[SMEM]]
+// CHECK: arith.xori
 // CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
 // CHECK: nvvm.cp.async.commit.group
-// CHECK: scf.for
-// CHECK: nvvm.cp.async.wait.group 1
-// CHECK: gpu.barrier
+// CHECK: nvvm.cp.async.wait.group 2
+// CHECK-NEXT: gpu.barrier
 // CHECK: nvvm.ldmatrix {{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, num = 4 : i32, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>}
 // CHECK: nvvm.ldmatrix {{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<col>, num = 4 : i32, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>}
+// CHECK: scf.for
+// CHECK: scf.if
+// CHECK: nvvm.cp.async.shared.global
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.ldmatrix
 // CHECK: nvvm.mma.sync {{.*}} {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// CHECK: nvvm.cp.async.wait.group 2
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.ldmatrix
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield
 // CHECK: nvvm.cp.async.wait.group 0
 // CHECK: vector.from_elements {{.*}} : vector<2xbf16>
 // CHECK: llvm.store {{.*}} {alignment = 4 : i64} : vector<2xbf16>, !llvm.ptr<1>
-// CHECK: } {kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 128, tileK = 32, warpsM = 2, warpsN = 4, stages = 3, splitK = 1, operandType = bf16, aKMajor = true, bKMajor = false>}
+// CHECK: } {kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 256, tileK = 32, warpsM = 2, warpsN = 4, stages = 4, splitK = 1, operandType = bf16, aKMajor = true, bKMajor = false>}
 // CHECK-NOT: linalg.matmul
 // TILE-LABEL: func.func @big_bf16
-// TILE: kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 64, tileN = 64, tileK = 32, warpsM = 2, warpsN = 2, stages = 2,
+// TILE: kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 64, tileN = 64, tileK = 32, warpsM = 1, warpsN = 2, stages = 2,
 func.func @big_bf16(%a: tensor<4096x4096xbf16>, %b: tensor<4096x4096xbf16>) -> tensor<4096x4096xbf16> {
   %zero = arith.constant 0.0 : bf16
   %e = tensor.empty() : tensor<4096x4096xbf16>
@@ -102,12 +116,21 @@ func.func @batched(%a: tensor<3x128x40xf16>, %b: tensor<3x40x128xf16>) -> tensor
 
 // -----
 
-// f32: left to the naive kernels by default; precision=bf16 rounds the
+// f32: by default the FFMA kernel (operand_type = f32): 32 rows take one
+// warp of 32 x 64 (4 x 8 lanes of 8 x 8), four stages of 32 along K; A is
+// contiguous along K, so its copies are single floats transposed into the
+// [k][m] tile; every k: 16-byte shared loads, fma. precision=bf16 rounds the
 // constant weight at compile time (0.1 -> bf16) and the activation with an
 // elementwise truncf, and keeps the f32 result.
 // CHECK-LABEL: func.func @f32_matmul
-// CHECK: linalg.matmul
-// CHECK-NOT: gpu.launch
+// CHECK: gpu.launch
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache = ca
+// CHECK: scf.for
+// CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<3> -> vector<4xf32>
+// CHECK: llvm.intr.fma({{.*}}) : (f32, f32, f32) -> f32
+// CHECK: llvm.store {{.*}} : vector<4xf32>, !llvm.ptr<1>
+// CHECK: kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 32, tileN = 64, tileK = 32, warpsM = 1, warpsN = 1, stages = 4, splitK = 1, operandType = f32, aKMajor = true, bKMajor = false>
+// CHECK-NOT: linalg.matmul
 // BF16-LABEL: func.func @f32_matmul
 // BF16-DAG: arith.constant dense<1.000980e-01> : tensor<64x32xbf16>
 // BF16-DAG: arith.truncf {{.*}} : f32 to bf16
@@ -122,6 +145,32 @@ func.func @f32_matmul(%a: tensor<32x64xf32>) -> tensor<32x32xf32> {
   %c = linalg.fill ins(%zero : f32) outs(%e : tensor<32x32xf32>) -> tensor<32x32xf32>
   %r = linalg.matmul ins(%a, %w : tensor<32x64xf32>, tensor<64x32xf32>) outs(%c : tensor<32x32xf32>) -> tensor<32x32xf32>
   return %r : tensor<32x32xf32>
+}
+
+// -----
+
+// A big f32 matmul: 128 x 128 x 16 tiles of 8 warps (64 x 32 each, lanes
+// 8 x 4), two stages of [k][m] / [k][n] tiles with rows padded by 4
+// floats: 2 * 16 * (128 + 128 + 8) * 4 = 33792 bytes; 16 x 8 = 128 blocks.
+// B is contiguous along N: 16-byte copies. No bounds checks (the tiles
+// divide M, N and K), 16-byte stores of C.
+// CHECK-LABEL: func.func @f32_big
+// CHECK-DAG: arith.constant 128 : index
+// CHECK-DAG: arith.constant 33792 : i32
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 4, cache = ca
+// CHECK: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// CHECK-NOT: scf.if
+// CHECK: scf.for
+// CHECK-COUNT-64: llvm.intr.fma
+// CHECK-NOT: scf.if
+// CHECK: llvm.store {{.*}} {alignment = 16 : i64} : vector<4xf32>, !llvm.ptr<1>
+// CHECK: kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 128, tileK = 16, warpsM = 2, warpsN = 4, stages = 2, splitK = 1, operandType = f32, aKMajor = true, bKMajor = false>
+func.func @f32_big(%a: tensor<2048x64xf32>, %b: tensor<64x1024xf32>) -> tensor<2048x1024xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2048x1024xf32>
+  %c = linalg.fill ins(%zero : f32) outs(%e : tensor<2048x1024xf32>) -> tensor<2048x1024xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<2048x64xf32>, tensor<64x1024xf32>) outs(%c : tensor<2048x1024xf32>) -> tensor<2048x1024xf32>
+  return %r : tensor<2048x1024xf32>
 }
 
 // -----

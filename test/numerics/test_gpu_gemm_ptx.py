@@ -2,7 +2,8 @@
 with ragged edges, decode rows (M = 1, 16), a batch, transposed weights and
 an f32 model under --precision=bf16 compile to PTX that ptxas assembles for
 sm_90a and sm_80, with cp.async, ldmatrix and mma.sync in it and without
-the naive per-element kernels.
+the naive per-element kernels; f32 contractions (precision=f32) to the
+FFMA kernel.
 
 CI has no GPU, so this checks the kernels are well formed; their numerics
 and speed are checked on an H200 by bench/gpu/gemm.sh (results in
@@ -80,9 +81,34 @@ def test_gemm_kernel_ptx(check_ptx, case, chip):
     assert ".shared .align 16" in ptx or ".extern .shared .align 16" in ptx
 
 
+F32_CASES = {
+    "f32_square": dict(M=256, N=256, K=256, dtype="f32"),
+    "f32_big": dict(M=1024, N=1024, K=128, dtype="f32"),
+    "f32_ragged": dict(M=200, N=300, K=72, dtype="f32"),
+    "f32_m1": dict(M=1, N=4096, K=512, dtype="f32"),
+    "f32_batch": dict(M=100, N=88, K=136, dtype="f32", batch=3),
+    "f32_transposed_b": dict(M=128, N=320, K=256, dtype="f32",
+                             transpose_b=True),
+}
+
+
+@pytest.mark.parametrize("chip", ["sm_90a", "sm_80"])
+@pytest.mark.parametrize("case", sorted(F32_CASES))
+def test_f32_ffma_kernel_ptx(check_ptx, case, chip):
+    """precision=f32 (the default): one FFMA kernel with cp.async tiles and
+    16-byte shared loads, no tensor-core instruction."""
+    ptx = check_ptx(gemm(**F32_CASES[case]), chip)
+    assert ptx.count(".entry") == 1
+    assert "fma.rn.f32" in ptx
+    assert "ld.shared.v4" in ptx
+    assert "cp.async" in ptx
+    assert "mma.sync" not in ptx
+
+
 def test_f32_precision_bf16_ptx(tmp_path, check_ptx):
     """--precision=bf16: an f32 matmul runs on bf16 tensor cores (after an
-    elementwise rounding kernel per operand); the default keeps f32."""
+    elementwise rounding kernel per operand); the default keeps f32 (the
+    FFMA kernel)."""
     import os
     import subprocess
     from conftest import PTXAS

@@ -1,0 +1,150 @@
+//===- GemmEmit.cpp - Shared IR building of the GEMM kernels --------------===//
+//
+// Index arithmetic, block order, cp.async tile copies and C's epilogue
+// arithmetic shared by the kernels of kestrel-gpu-gemm (GemmEmit.h).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/CUDA/GemmEmit.h"
+
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
+using namespace mlir;
+
+namespace kestrel {
+
+/// M tiles per group of the block order.
+constexpr int64_t kGroupM = 8;
+
+Value GemmEmitter::pointer(Value address, unsigned space) {
+  Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
+  return LLVM::IntToPtrOp::create(
+      b, loc, LLVM::LLVMPointerType::get(b.getContext(), space), bytes);
+}
+
+void GemmEmitter::ifThen(Value cond, llvm::function_ref<void()> body) {
+  if (!cond)
+    return body();
+  auto op = scf::IfOp::create(b, loc, cond, /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&op.getThenRegion().front());
+  body();
+}
+
+Value GemmEmitter::offsetOf(ArrayRef<unsigned> dims, Value flat,
+                            ArrayRef<int64_t> strides) {
+  Value offset = idx(0);
+  Value rest = flat;
+  for (unsigned d : llvm::reverse(dims)) {
+    int64_t extent = p.loopExtents[d];
+    bool last = d == dims.front();
+    Value digit = last ? rest : rem(rest, extent);
+    if (strides[d])
+      offset = add(offset, mul(digit, strides[d]));
+    if (!last)
+      rest = div(rest, extent);
+  }
+  return offset;
+}
+
+std::pair<Value, Value> GemmEmitter::tileOrigin(Value pid) {
+  int64_t numM = llvm::divideCeil(p.M, plan.getTileM());
+  int64_t numN = llvm::divideCeil(p.N, plan.getTileN());
+  int64_t width = kGroupM * numN;
+  Value firstM = mul(div(pid, width), kGroupM);
+  Value groupSize =
+      minI(arith::SubIOp::create(b, loc, idx(numM), firstM), idx(kGroupM));
+  Value within = rem(pid, width);
+  Value tileM = add(firstM, arith::RemUIOp::create(b, loc, within, groupSize));
+  Value tileN = arith::DivUIOp::create(b, loc, within, groupSize);
+  return {mul(tileM, plan.getTileM()), mul(tileN, plan.getTileN())};
+}
+
+TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
+                                   bool kMajor, int64_t vec, int64_t elemBytes,
+                                   int64_t tileRows, ArrayRef<unsigned> mnDims,
+                                   int64_t extent, Value tileStart,
+                                   Value batchOffset, int64_t tileOffset,
+                                   Value tid, int64_t threads,
+                                   TileLayout layout) {
+  int64_t tk = plan.getTileK();
+  int64_t inner = kMajor ? tk : tileRows;
+  int64_t perRow = inner / vec;
+  int64_t total = tileRows * tk / vec;
+  TileCopies t;
+  t.strideK = strides[p.kDim];
+  t.bytes = vec * elemBytes;
+  t.elemBytes = elemBytes;
+  t.tileOffset = tileOffset;
+  t.checkK = p.K % tk != 0;
+  // Every tile row along M/N is inside the operand when the tiles divide
+  // its extent: no check.
+  bool checkMN = extent % tileRows != 0;
+  for (int64_t it = 0; it * threads < total; ++it) {
+    Value linear = add(tid, it * threads);
+    Value partial;
+    if ((it + 1) * threads > total) {
+      partial = lt(linear, total);
+      linear = minI(linear, idx(total - 1));
+    }
+    Value r = div(linear, perRow);
+    Value c = mul(rem(linear, perRow), vec);
+    Value mnIn = kMajor ? r : c, kIn = kMajor ? c : r;
+    Value mn = add(tileStart, mnIn);
+    Value valid = partial;
+    if (checkMN)
+      valid = andI(lt(mn, extent), partial);
+    Value clamped = checkMN ? minI(mn, idx(extent - 1)) : mn;
+    Value element = add(add(batchOffset, offsetOf(mnDims, clamped, strides)),
+                        mul(kIn, t.strideK));
+    t.src.push_back(add(base, mul(element, elemBytes)));
+    t.kIn.push_back(kIn);
+    t.valid.push_back(valid);
+    t.smem.push_back(layout(mnIn, kIn));
+  }
+  return t;
+}
+
+void GemmEmitter::issueCopies(const TileCopies &t, Value k0, Value stage) {
+  auto modifier = t.bytes == 16 ? NVVM::LoadCacheModifierKind::CG
+                                : NVVM::LoadCacheModifierKind::CA;
+  Value full = arith::ConstantIntOp::create(b, loc, b.getI32Type(), t.bytes);
+  Value none = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
+  for (size_t i = 0; i < t.src.size(); ++i) {
+    Value ok = t.valid[i];
+    if (t.checkK)
+      ok = andI(ok, lt(add(k0, t.kIn[i]), p.K));
+    Value address = add(t.src[i], mul(k0, t.strideK * t.elemBytes));
+    Value dst = pointer(add(add(stage, t.tileOffset), t.smem[i]), 3);
+    Value size;
+    if (ok) {
+      // Out of bounds: the operand's aligned first address, zero bytes
+      // read, the copy zero-fills.
+      address = arith::SelectOp::create(b, loc, ok, address, t.src[0]);
+      size = arith::SelectOp::create(b, loc, ok, full, none);
+    }
+    NVVM::CpAsyncOp::create(b, loc, dst, pointer(address, 1), t.bytes, modifier,
+                            size);
+  }
+}
+
+Value GemmEmitter::finishC(Value v, Value element, Value initBase) {
+  Type cType = p.cType;
+  int64_t cBytes = cType.getIntOrFloatBitWidth() / 8;
+  if (p.initConstant && *p.initConstant != 0.0)
+    v = arith::AddFOp::create(
+        b, loc, v,
+        arith::ConstantFloatOp::create(
+            b, loc, b.getF32Type(),
+            APFloat(static_cast<float>(*p.initConstant))));
+  if (initBase) {
+    Value at = pointer(add(initBase, mul(element, cBytes)), 1);
+    Value old = LLVM::LoadOp::create(b, loc, cType, at);
+    if (!cType.isF32())
+      old = arith::ExtFOp::create(b, loc, b.getF32Type(), old);
+    v = arith::AddFOp::create(b, loc, v, old);
+  }
+  return cType.isF32() ? v : arith::TruncFOp::create(b, loc, cType, v);
+}
+
+} // namespace kestrel
