@@ -277,4 +277,23 @@ def ContractionCodegen : Pass<"kestrel-cpu-contraction",
                            "::mlir::math::MathDialect"];
 }
 
+def SerializeSmallLoops : Pass<"kestrel-cpu-serialize-small-loops",
+                                "::mlir::func::FuncOp"> {
+  let summary = "Run scf.forall loops with little work as serial scf.for";
+  let description = [{
+    Every `scf.forall` becomes an OpenMP parallel region, whose fork and join
+    cost microseconds with spinning threads and much more when the threads
+    sleep or share the cores. This pass estimates what an outermost forall
+    executes (static trip counts times body operations; a vector op counts
+    one per 16 lanes, a linalg op its iteration space times its body) and
+    rewrites those under `min-work` into nested `scf.for` loops (upstream
+    `scf::forallToForLoop`). Loops with dynamic bounds stay parallel.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"65536",
+           "Estimated operations below which a forall runs serially">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 #endif // KESTREL_PASSES_CPU_PASSES_TD
