@@ -128,6 +128,10 @@ def VectorizeContractions : Pass<"kestrel-vectorize-contractions",
     products: the `mr × nr` accumulator stays in registers across the whole
     reduction instead of being loaded and stored per multiply-add. Other
     shapes keep the scalar loops.
+
+    Generics marked `kestrel.row_op` (the online softmax's row max,
+    exponentials and sums) with static shapes run one row per `scf.for`
+    step, each row vectorized whole (`vector.reduction` for the reductions).
   }];
   let options = [
     Option<"mr", "mr", "int64_t", /*default=*/"4",
