@@ -219,12 +219,12 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
   StringRef opName = op->getName().getStringRef();
   const bool isLoop = opName == "scf.for" || opName == "scf.forall";
   if (name == decision::kTile) {
-    if (isa<AttentionOp>(op))
+    if (isa<AttentionOp>(op) || opName == "gpu.launch")
       return isa<AttentionTilesAttr>(value)
                  ? success()
                  : wrongContext(op, attr,
                                 "#kestrel.attention_tiles<query = Br, key = "
-                                "Bc> on a kestrel.attention");
+                                "Bc> on a kestrel.attention or gpu.launch");
     if (isa<MoeOp>(op) || opName == "scf.forall")
       if (isa<MoeRegisterTileAttr>(value))
         return success();
@@ -236,6 +236,15 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
                         "#kestrel.moe_register_tile on a kestrel.moe or "
                         "#kestrel.vocab_block on a kestrel.denoise_step (or "
                         "on the scf.forall built from them)");
+  }
+  if (name == decision::kAttentionKernel) {
+    auto kind = dyn_cast<StringAttr>(value);
+    return opName == "gpu.launch" && kind &&
+                   (kind.getValue() == "mma_sync" ||
+                    kind.getValue() == "simt_f32")
+               ? success()
+               : wrongContext(op, attr,
+                              "\"mma_sync\" or \"simt_f32\" on a gpu.launch");
   }
   if (name == decision::kChunk)
     return isa<GatedRecurrenceOp>(op) && isa<ChunkAttr>(value)

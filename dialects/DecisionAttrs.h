@@ -12,7 +12,8 @@
 #include "llvm/ADT/StringRef.h"
 
 namespace kestrel::decision {
-/// #kestrel.attention_tiles (attention), #kestrel.moe_register_tile (moe,
+/// #kestrel.attention_tiles (attention, and the gpu.launch of a flash
+/// attention kernel), #kestrel.moe_register_tile (moe,
 /// and the scf.forall stages kestrel-moe-dispatch builds),
 /// #kestrel.vocab_block (denoise_step, and its fused scf.forall).
 inline constexpr llvm::StringLiteral kTile = "kestrel.tile";
@@ -46,6 +47,10 @@ inline constexpr llvm::StringLiteral kKVLayoutFrom = "kestrel.kv_layout_from";
 inline constexpr llvm::StringLiteral kSplitKeys = "kestrel.split_keys";
 inline constexpr llvm::StringLiteral kDecodePrefetch =
     "kestrel.decode_prefetch";
+/// Which flash attention kernel a gpu.launch runs (kestrel-gpu-flash-
+/// attention): "mma_sync" (tensor cores, f16/bf16) or "simt_f32" (FFMA).
+inline constexpr llvm::StringLiteral kAttentionKernel =
+    "kestrel.attention_kernel";
 } // namespace kestrel::decision
 
 #endif // KESTREL_DIALECTS_DECISIONATTRS_H

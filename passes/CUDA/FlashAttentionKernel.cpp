@@ -1,7 +1,9 @@
 //===- FlashAttentionKernel.cpp -------------------------------------------===//
 //
-// Rewrites kestrel.attention with f16/bf16 storage into a gpu.launch whose
-// body is a FlashAttention-2 style kernel built from the op's attributes:
+// Rewrites kestrel.attention into a gpu.launch of a flash kernel: f32
+// storage gets the SIMT kernel of FlashSimtKernel.cpp (FFMA, exact f32);
+// f16/bf16 storage a FlashAttention-2 style tensor-core kernel built from
+// the op's attributes:
 //
 //   grid  = (ceil(T / Br), B * H), block = 4 warps; warp w owns query rows
 //           [Br x + R w, +R) of head h as R / 16 m16 row tiles (R =
@@ -35,17 +37,19 @@
 //
 // The kernel is written with gpu, memref, vector, arith, math, scf and the
 // nvvm.mma.sync op, so the rest of kestrel-cuda-pipeline lowers it like the
-// naive kernels. Ops this kernel does not cover (f32, head dims other than
-// 64/128/256, Dv != D, dynamic shapes, key lengths, the lse result)
-// are left to the reference lowering.
+// naive kernels. Ops neither kernel covers (dynamic shapes, runtime key
+// lengths; for f16/bf16 head dims other than 64/128/256, Dv != D or the lse
+// result) are left to the reference lowering. Each launch records the
+// kernel and tiles it chose (kestrel.attention_kernel, kestrel.tile).
 //
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
 
-#include "dialects/AttentionMask.h"
+#include "dialects/DecisionAttrs.h"
 #include "dialects/Kestrel.h"
 #include "passes/CUDA/FlashKernel.h"
+#include "passes/CUDA/FlashSimtKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -90,30 +94,68 @@ int64_t sharedBytes(const KernelShape &shape, int64_t headDim) {
   return (shape.qShared ? shape.blockRows() * row : 0) + 2 * kBlockKeys * row;
 }
 
-/// Why `op` cannot use the tensor-core kernel, or an empty string.
-std::string unsupportedReason(AttentionOp op) {
+/// Why `op` cannot use a flash kernel (either), or an empty string.
+std::string commonReason(AttentionOp op) {
   auto qType = op.getQuery().getType();
   Type elem = qType.getElementType();
-  if (!elem.isF16() && !elem.isBF16())
-    return "storage type is not f16 or bf16";
   for (Value v : {op.getKey(), op.getValue(), op.getResult()})
     if (cast<RankedTensorType>(v.getType()).getElementType() != elem)
       return "operands mix element types";
   if (!qType.hasStaticShape() || !op.getKey().getType().hasStaticShape() ||
       !op.getValue().getType().hasStaticShape())
     return "shapes are not static";
+  // Features the kernels do not implement are left to the reference
+  // lowering, never dropped.
+  if (op.getKeyLengths())
+    return "runtime key lengths";
+  for (NamedAttribute attr : op->getDiscardableAttrs())
+    return ("attribute '" + attr.getName().strref() + "'").str();
+  return "";
+}
+
+/// Why `op` cannot use the tensor-core kernel, or an empty string.
+std::string mmaReason(AttentionOp op) {
+  Type elem = op.getQuery().getType().getElementType();
+  if (!elem.isF16() && !elem.isBF16())
+    return "storage type is not f16 or bf16";
   if (op.getHeadDim() != op.getValueDim())
     return "Dv differs from D";
   if (op.getHeadDim() != 64 && op.getHeadDim() != 128 && op.getHeadDim() != 256)
     return "head dim is not 64, 128 or 256";
-  // Features this kernel does not implement are left to the reference
-  // lowering, never dropped.
-  if (op.getKeyLengths())
-    return "runtime key lengths";
   if (op.getLse())
     return "log-sum-exp result";
-  for (NamedAttribute attr : op->getDiscardableAttrs())
-    return ("attribute '" + attr.getName().strref() + "'").str();
+  return "";
+}
+
+/// H100/H200: the most dynamic shared memory one block may opt into.
+constexpr int64_t kMaxSharedBytes = 227 * 1024;
+
+/// The f32 kernel's tiles: 64 keys per tile while both head dims are at
+/// most 64, else 32 (shared memory for two blocks per SM at D = 128); 64
+/// query rows (4 per thread) unless that launches fewer than two blocks
+/// per SM of an H100, then 32. `queryTile` (32 or 64) overrides the rows.
+SimtPlan chooseSimtPlan(AttentionOp op, int64_t queryTile) {
+  SimtPlan plan{4, op.getHeadDim() <= 64 && op.getValueDim() <= 64 ? 64 : 32};
+  if (queryTile != 0)
+    plan.rowsPerThread = queryTile / kSimtRowGroups;
+  else if (llvm::divideCeil(op.getQueryLen(), 64) * op.getBatch() *
+               op.getNumHeads() <
+           2 * kAutoMinBlocks)
+    plan.rowsPerThread = 2;
+  return plan;
+}
+
+/// Why `op` cannot use the f32 SIMT kernel, or an empty string.
+std::string simtReason(AttentionOp op) {
+  if (!op.getQuery().getType().getElementType().isF32())
+    return "storage type is not f32";
+  if (op.getHeadDim() % 16 || op.getHeadDim() > 256)
+    return "head dim is not a multiple of 16 up to 256";
+  if (op.getValueDim() % 32 || op.getValueDim() > 128)
+    return "value head dim is not a multiple of 32 up to 128";
+  if (simtSharedBytes(chooseSimtPlan(op, 64), op.getHeadDim(),
+                      op.getValueDim()) > kMaxSharedBytes)
+    return "tiles exceed shared memory";
   return "";
 }
 
@@ -129,144 +171,151 @@ struct GpuFlashAttentionPass
           << static_cast<int64_t>(rowsPerWarp);
       return signalPassFailure();
     }
-    SmallVector<AttentionOp> ops;
+    if (f32QueryTile != 0 && f32QueryTile != 32 && f32QueryTile != 64) {
+      getOperation().emitError()
+          << "kestrel-gpu-flash-attention: f32-query-tile must be 0 (auto), "
+             "32 or 64, got "
+          << static_cast<int64_t>(f32QueryTile);
+      return signalPassFailure();
+    }
+    SmallVector<std::pair<AttentionOp, bool>> ops; // (op, tensor cores)
     getOperation().walk([&](AttentionOp op) {
-      if (unsupportedReason(op).empty())
-        ops.push_back(op);
+      if (!commonReason(op).empty())
+        return;
+      if (mmaReason(op).empty())
+        ops.push_back({op, true});
+      else if (simtReason(op).empty())
+        ops.push_back({op, false});
     });
-    for (AttentionOp op : ops)
-      rewrite(op);
+    for (auto [op, mma] : ops)
+      rewrite(op, mma);
   }
 
-  void rewrite(AttentionOp op) {
-    OpBuilder b(op);
-    Location loc = op.getLoc();
-    auto toBuffer = [&](Value tensor) {
-      auto type = cast<RankedTensorType>(tensor.getType());
-      return bufferization::ToBufferOp::create(
-          b, loc, MemRefType::get(type.getShape(), type.getElementType()),
-          tensor, /*read_only=*/true);
-    };
-    Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey()),
-          v = toBuffer(op.getValue());
-    auto resultType = op.getResult().getType();
-    Value out = memref::AllocOp::create(
-        b, loc,
-        MemRefType::get(resultType.getShape(), resultType.getElementType()));
-
-    // Auto: two row tiles per warp, unless the grid would then leave SMs
-    // idle (an H100 has 132; small problems run faster on more, smaller
-    // blocks).
-    int64_t rowsWanted = rowsPerWarp;
-    if (rowsWanted == 0) {
-      int64_t blocks =
-          (op.getQueryLen() + 127) / 128 * op.getBatch() * op.getNumHeads();
-      rowsWanted = blocks < kAutoMinBlocks ? 16 : 32;
-    }
-    // At D = 256 one row tile already holds 128 accumulators per thread.
-    if (op.getHeadDim() == 256)
-      rowsWanted = 16;
-    KernelShape shape = chooseShape(op.getHeadDim(), rowsWanted);
-
-    // Block-sparse: classify every (query tile, key tile) pair at compile
-    // time -- skipped, full or partial, exactly as kestrel-specialize-sparsity
-    // does (AttentionMask.h) -- and hand the kernel, per query tile, the key
-    // tiles to visit with a needs-mask bit, plus the block map for the
-    // element mask of partial tiles. The tables are constants (uploaded with
-    // the model's weights on cuda).
-    Value visitTable, visitCounts, blockMap;
-    if (DenseIntElementsAttr map = op.getBlockMapAttr()) {
-      int64_t T = op.getQueryLen(), S = op.getKeyLen();
-      int64_t br = shape.blockRows();
-      int64_t nQ = llvm::divideCeil(T, br),
-              nK = llvm::divideCeil(S, kBlockKeys);
-      AttentionMask mask(T, S, op.getCausal(),
-                         static_cast<int64_t>(op.getWindow().value_or(0)),
-                         static_cast<int64_t>(op.getSinks().value_or(0)));
-      std::vector<bool> allowed;
-      SmallVector<int8_t> mapBytes;
-      for (const APInt &bit : map.getValues<APInt>()) {
-        allowed.push_back(!bit.isZero());
-        mapBytes.push_back(bit.isZero() ? 0 : 1);
-      }
-      ArrayRef<int64_t> sizes = *op.getBlockSize();
-      mask.setBlockMap(std::move(allowed), sizes[0], sizes[1]);
-      SmallVector<SmallVector<int32_t>> lists(nQ);
-      int64_t widest = 1;
-      for (int64_t i = 0; i < nQ; ++i) {
-        for (int64_t j = 0; j < nK; ++j) {
-          TileClass c =
-              mask.classify(i * br, std::min(T, (i + 1) * br), j * kBlockKeys,
-                            std::min(S, (j + 1) * kBlockKeys));
-          if (c == TileClass::Skip)
-            continue;
-          // A tile running past S holds padding keys: always masked.
-          bool partial = c == TileClass::Partial || (j + 1) * kBlockKeys > S;
-          lists[i].push_back(static_cast<int32_t>(2 * j + (partial ? 1 : 0)));
-        }
-        widest = std::max<int64_t>(widest, lists[i].size());
-      }
-      SmallVector<int32_t> table, lengths;
-      for (auto &list : lists) {
-        lengths.push_back(static_cast<int32_t>(list.size()));
-        table.append(list);
-        table.append(widest - list.size(), 0);
-      }
-      auto constantBuffer = [&](ArrayRef<int64_t> shape, Type type,
-                                DenseElementsAttr data) -> Value {
-        Value t = arith::ConstantOp::create(b, loc, data);
-        return bufferization::ToBufferOp::create(
-            b, loc, MemRefType::get(shape, type), t, /*read_only=*/true);
-      };
-      Type i32 = b.getI32Type(), i8 = b.getI8Type();
-      visitTable = constantBuffer(
-          {nQ, widest}, i32,
-          DenseElementsAttr::get(RankedTensorType::get({nQ, widest}, i32),
-                                 ArrayRef<int32_t>(table)));
-      visitCounts = constantBuffer(
-          {nQ}, i32,
-          DenseElementsAttr::get(RankedTensorType::get({nQ}, i32),
-                                 ArrayRef<int32_t>(lengths)));
-      auto mapShape = cast<ShapedType>(map.getType()).getShape();
-      blockMap = constantBuffer(
-          mapShape, i8,
-          DenseElementsAttr::get(RankedTensorType::get(mapShape, i8),
-                                 ArrayRef<int8_t>(mapBytes)));
-    }
-    auto idx = [&](int64_t c) {
-      return arith::ConstantIndexOp::create(b, loc, c);
-    };
-    Value one = idx(1);
-    int64_t rows = shape.blockRows();
-    // Dynamic shared memory: above 48 KiB (Q in shared memory at D = 128)
-    // the runtime opts the kernel in (docs/runtime.md).
-    Value smem = arith::ConstantIntOp::create(
-        b, loc, b.getI32Type(), sharedBytes(shape, op.getHeadDim()));
-    auto launch = gpu::LaunchOp::create(
-        b, loc, idx((op.getQueryLen() + rows - 1) / rows),
-        idx(op.getBatch() * op.getNumHeads()), one, idx(kWarps * 32), one, one,
-        smem, /*asyncTokenType=*/nullptr,
-        /*asyncDependencies=*/ValueRange{});
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&launch.getBody().front());
-      auto workgroup = gpu::AddressSpaceAttr::get(
-          b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-      Value shared = gpu::DynamicSharedMemoryOp::create(
-          b, loc,
-          MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                          MemRefLayoutAttrInterface(), workgroup));
-      FlashKernel kernel(b, loc, op, shape, q, k, v, out, shared);
-      if (visitTable)
-        kernel.setBlockSparse(visitTable, visitCounts, blockMap);
-      kernel.build(launch);
-      gpu::TerminatorOp::create(b, loc);
-    }
-    Value result = bufferization::ToTensorOp::create(
-        b, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
-    op.getResult().replaceAllUsesWith(result);
-    op.erase();
-  }
+  /// Replaces `op` by the launch `emitKernel` fills, over buffers of its
+  /// operands and results; records the kernel and its tiles on the launch.
+  void rewrite(AttentionOp op, bool mma);
+  void emitMma(OpBuilder &b, AttentionOp op, Value q, Value k, Value v,
+               Value out);
+  void emitSimt(OpBuilder &b, AttentionOp op, Value q, Value k, Value v,
+                Value out, Value lse);
 };
+
+gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, int64_t blocksX,
+                           int64_t blocksY, int64_t threads,
+                           int64_t smemBytes) {
+  auto idx = [&](int64_t c) {
+    return arith::ConstantIndexOp::create(b, loc, c);
+  };
+  Value one = idx(1);
+  // Dynamic shared memory: above 48 KiB the runtime opts the kernel in
+  // (docs/runtime.md).
+  Value smem = arith::ConstantIntOp::create(b, loc, b.getI32Type(), smemBytes);
+  return gpu::LaunchOp::create(b, loc, idx(blocksX), idx(blocksY), one,
+                               idx(threads), one, one, smem,
+                               /*asyncTokenType=*/nullptr,
+                               /*asyncDependencies=*/ValueRange{});
+}
+
+Value dynamicShared(OpBuilder &b, Location loc) {
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  return gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), workgroup));
+}
+
+void recordDecision(gpu::LaunchOp launch, StringRef kernel, int64_t rows,
+                    int64_t keys) {
+  MLIRContext *ctx = launch.getContext();
+  launch->setAttr(decision::kAttentionKernel, StringAttr::get(ctx, kernel));
+  launch->setAttr(decision::kTile, AttentionTilesAttr::get(ctx, rows, keys));
+}
+
+void GpuFlashAttentionPass::rewrite(AttentionOp op, bool mma) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto toBuffer = [&](Value tensor) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    return bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+        /*read_only=*/true);
+  };
+  auto alloc = [&](RankedTensorType type) {
+    return memref::AllocOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()));
+  };
+  Value q = toBuffer(op.getQuery()), k = toBuffer(op.getKey()),
+        v = toBuffer(op.getValue());
+  auto resultType = op.getResult().getType();
+  Value out = alloc(resultType), lse;
+  if (Value lseResult = op.getLse())
+    lse = alloc(cast<RankedTensorType>(lseResult.getType()));
+  if (mma)
+    emitMma(b, op, q, k, v, out);
+  else
+    emitSimt(b, op, q, k, v, out, lse);
+  auto toTensor = [&](Value buffer, Value result) {
+    result.replaceAllUsesWith(bufferization::ToTensorOp::create(
+        b, loc, result.getType(), buffer, /*restrict=*/true,
+        /*writable=*/true));
+  };
+  toTensor(out, op.getResult());
+  if (lse)
+    toTensor(lse, op.getLse());
+  op.erase();
+}
+
+void GpuFlashAttentionPass::emitMma(OpBuilder &b, AttentionOp op, Value q,
+                                    Value k, Value v, Value out) {
+  Location loc = op.getLoc();
+  // Auto: two row tiles per warp, unless the grid would then leave SMs
+  // idle (an H100 has 132; small problems run faster on more, smaller
+  // blocks).
+  int64_t rowsWanted = rowsPerWarp;
+  if (rowsWanted == 0) {
+    int64_t blocks =
+        (op.getQueryLen() + 127) / 128 * op.getBatch() * op.getNumHeads();
+    rowsWanted = blocks < kAutoMinBlocks ? 16 : 32;
+  }
+  // At D = 256 one row tile already holds 128 accumulators per thread.
+  if (op.getHeadDim() == 256)
+    rowsWanted = 16;
+  KernelShape shape = chooseShape(op.getHeadDim(), rowsWanted);
+  int64_t rows = shape.blockRows();
+  // Block-sparse: the key tiles each query tile visits, decided at compile
+  // time (FlashTileWalk.h).
+  VisitTables tables = buildVisitTables(b, loc, op, rows, kBlockKeys);
+  auto launch = createLaunch(b, loc, llvm::divideCeil(op.getQueryLen(), rows),
+                             op.getBatch() * op.getNumHeads(), kWarps * 32,
+                             sharedBytes(shape, op.getHeadDim()));
+  recordDecision(launch, "mma_sync", rows, kBlockKeys);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  FlashKernel kernel(b, loc, op, shape, q, k, v, out, dynamicShared(b, loc));
+  kernel.setBlockSparse(tables);
+  kernel.build(launch);
+  gpu::TerminatorOp::create(b, loc);
+}
+
+void GpuFlashAttentionPass::emitSimt(OpBuilder &b, AttentionOp op, Value q,
+                                     Value k, Value v, Value out, Value lse) {
+  Location loc = op.getLoc();
+  SimtPlan plan = chooseSimtPlan(op, f32QueryTile);
+  int64_t rows = plan.tileRows();
+  VisitTables tables = buildVisitTables(b, loc, op, rows, plan.tileKeys);
+  auto launch =
+      createLaunch(b, loc, llvm::divideCeil(op.getQueryLen(), rows),
+                   op.getBatch() * op.getNumHeads(), kSimtThreads,
+                   simtSharedBytes(plan, op.getHeadDim(), op.getValueDim()));
+  recordDecision(launch, "simt_f32", rows, plan.tileKeys);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  FlashSimtKernel kernel(b, loc, op, plan, q, k, v, out, lse,
+                         dynamicShared(b, loc));
+  kernel.setBlockSparse(tables);
+  kernel.build(launch);
+  gpu::TerminatorOp::create(b, loc);
+}
 
 } // namespace

@@ -23,35 +23,6 @@ using namespace mlir;
 using namespace kestrel;
 using namespace kestrel::cuda;
 
-Value FlashKernel::visible(Value row, Value key) {
-  Value ok = cmp(arith::CmpIPredicate::slt, key, idx(S));
-  if (blockMap) {
-    // Rows past T and keys past S read an in-bounds entry; `ok` already
-    // hides those keys and those rows are never stored.
-    Value qb = div(minI(row, idx(T - 1)), blockQ);
-    Value kb = div(minI(key, idx(S - 1)), blockK);
-    Value bit = memref::LoadOp::create(b, loc, blockMap, ValueRange{qb, kb});
-    ok = arith::AndIOp::create(
-        b, loc, ok,
-        arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::ne, bit,
-            arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0)));
-  }
-  if (!causal)
-    return ok;
-  Value last = add(row, S - T); // the last key row `row` sees
-  ok = arith::AndIOp::create(b, loc, ok,
-                             cmp(arith::CmpIPredicate::sle, key, last));
-  if (window > 0) {
-    Value inBand = cmp(arith::CmpIPredicate::sgt, key, add(last, -window));
-    if (sinks > 0)
-      inBand = arith::OrIOp::create(
-          b, loc, inBand, cmp(arith::CmpIPredicate::slt, key, idx(sinks)));
-    ok = arith::AndIOp::create(b, loc, ok, inBand);
-  }
-  return ok;
-}
-
 void FlashKernel::copyRowsAsync(Value srcBase, Value rowBase, Value firstRow,
                                 int64_t rows, int64_t lastRow, Value dstBase) {
   // 128 threads move rows x D elements in 16-byte cp.async copies, which
@@ -89,62 +60,6 @@ void FlashKernel::waitForTile() {
   // may still be in flight; the barrier makes all threads' copies visible.
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
   gpu::BarrierOp::create(b, loc);
-}
-
-Value FlashKernel::tileOf(Value i) {
-  if (visits) {
-    // The last step asks for the tile after the last visit: clamp (its copy
-    // is not issued).
-    Value at =
-        minI(i, idx(cast<MemRefType>(visits.getType()).getDimSize(1) - 1));
-    Value entry =
-        memref::LoadOp::create(b, loc, visits, ValueRange{queryTile, at});
-    return arith::IndexCastOp::create(
-        b, loc, b.getIndexType(),
-        arith::ShRUIOp::create(
-            b, loc, entry,
-            arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1)));
-  }
-  Value inBand = cmp(arith::CmpIPredicate::sge, i, sinkTiles);
-  return arith::SelectOp::create(
-      b, loc, inBand, add(bandLo, arith::SubIOp::create(b, loc, i, sinkTiles)),
-      i);
-}
-
-Value FlashKernel::visitNeedsMask(Value i) {
-  Value entry =
-      memref::LoadOp::create(b, loc, visits, ValueRange{queryTile, i});
-  Value bit = arith::AndIOp::create(
-      b, loc, entry, arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1));
-  return arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::ne, bit,
-      arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0));
-}
-
-Value FlashKernel::needsMask(Value keyTile) {
-  // A tile needs no mask when every key in it is visible to every row of
-  // the query tile: inside [0, S), at or before the first row's last key
-  // (causal), and after the last row's band start (window).
-  Value first = mul(keyTile, kBlockKeys);
-  Value last = add(first, kBlockKeys - 1);
-  Value need = cmp(arith::CmpIPredicate::sge, last, idx(S));
-  if (!causal)
-    return need;
-  need = arith::OrIOp::create(
-      b, loc, need, cmp(arith::CmpIPredicate::sgt, last, add(tileRow0, S - T)));
-  if (window > 0)
-    need = arith::OrIOp::create(
-        b, loc, need,
-        cmp(arith::CmpIPredicate::sle, first,
-            add(tileRow0, shape.blockRows() - 1 + S - T - window)));
-  return need;
-}
-
-void FlashKernel::ifThen(Value cond, llvm::function_ref<void()> body) {
-  auto op = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&op.getThenRegion().front());
-  body();
 }
 
 SmallVector<Value> FlashKernel::queryFragment(int64_t mt, int64_t kk) {
@@ -260,14 +175,14 @@ void FlashKernel::maskScores(Scores &s, Value i, Value keyTile) {
   // Masking only where the tile straddles a mask edge (or S): interior
   // tiles skip the index arithmetic. Without a causal mask and with S a
   // multiple of the tile, no tile needs it.
-  if (!causal && S % kBlockKeys == 0 && !visits)
+  if (neverMasked())
     return;
   SmallVector<Value> flat;
   for (auto &tiles : s)
     for (auto &tile : tiles)
       flat.append(tile);
   SmallVector<Type> types(flat.size(), b.getF32Type());
-  Value need = visits ? visitNeedsMask(i) : needsMask(keyTile);
+  Value need = stepNeedsMask(i, keyTile);
   auto masked = scf::IfOp::create(b, loc, types, need,
                                   /*withElseRegion=*/true);
   {
@@ -450,32 +365,7 @@ void FlashKernel::build(gpu::LaunchOp launch) {
                   constF32(0.0)});
   }
 
-  // The key tiles this query tile can see: with a causal mask, keys up to
-  // the last row's position; with a window, from the first row's band
-  // start, plus the sink tiles before the band. One loop walks the sink
-  // tiles, then the band (one copy of the body keeps register use down).
-  int64_t numKeyTiles = (S + kBlockKeys - 1) / kBlockKeys;
-  Value bandHi = idx(numKeyTiles);
-  bandLo = idx(0);
-  sinkTiles = idx(0);
-  if (causal) {
-    Value lastKey = add(minI(add(tileRow0, blockRows - 1), lastRow), S - T);
-    Value end = minI(add(lastKey, 1), idx(S));
-    bandHi = div(add(maxI(end, idx(0)), kBlockKeys - 1), kBlockKeys);
-    if (window > 0) {
-      Value firstKey = maxI(add(tileRow0, S - T - window + 1), idx(0));
-      bandLo = minI(div(firstKey, kBlockKeys), bandHi);
-      if (sinks > 0)
-        sinkTiles = minI(idx((sinks + kBlockKeys - 1) / kBlockKeys), bandLo);
-    }
-  }
-  Value count = add(sinkTiles, arith::SubIOp::create(b, loc, bandHi, bandLo));
-  // Block-sparse: the visit list decided at compile time (every tile pair
-  // classified as kestrel-specialize-sparsity does, AttentionMask.h).
-  if (visits)
-    count = arith::IndexCastOp::create(
-        b, loc, b.getIndexType(),
-        memref::LoadOp::create(b, loc, counts, ValueRange{queryTile}));
+  Value count = visitCount();
   state = keyLoop(count, state);
 
   // O = acc / l; a row without visible keys (l = 0) stores 0.

@@ -10,7 +10,7 @@
 #define KESTREL_PASSES_CUDA_FLASHKERNEL_H
 
 #include "dialects/Kestrel.h"
-#include "passes/Common/IRBuilder.h"
+#include "passes/CUDA/FlashTileWalk.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -28,7 +28,6 @@ constexpr int64_t kWarps = 4;
 constexpr int64_t kBlockKeys = 64; // Bc
 constexpr int64_t kPad = 8;        // shared-memory row padding, in elements
 constexpr int64_t kKeyN8Tiles = kBlockKeys / 8; // n8 tiles of S per key tile
-constexpr double kLog2e = 1.4426950408889634;
 
 /// How one kernel divides its work: each warp owns `mTiles` m16 row tiles
 /// (every K/V fragment it loads feeds that many mma), and Q sits in
@@ -41,54 +40,17 @@ struct KernelShape {
 };
 
 /// Builds the kernel body inside a gpu.launch.
-class FlashKernel : IREmitter {
+class FlashKernel : FlashTileWalk {
 public:
   FlashKernel(OpBuilder &b, Location loc, AttentionOp op, KernelShape shape,
               Value q, Value k, Value v, Value o, Value shared)
-      : IREmitter(b, loc), shape(shape), q(q), k(k), v(v), o(o),
-        shared(shared) {
-    if (auto sizes = op.getBlockSize()) {
-      blockQ = (*sizes)[0];
-      blockK = (*sizes)[1];
-    }
-    elem = op.getQuery().getType().getElementType();
-    B = op.getBatch();
-    H = op.getNumHeads();
-    Hkv = op.getNumKvHeads();
-    T = op.getQueryLen();
-    S = op.getKeyLen();
-    D = op.getHeadDim();
-    causal = op.getCausal();
-    window = op.getWindow().value_or(0);
-    sinks = op.getSinks().value_or(0);
-    scale = op.getEffectiveScale();
-    if (auto cap = op.getSoftcap())
-      softcap = cap->convertToDouble();
-  }
+      : FlashTileWalk(b, loc, op, shape.blockRows(), kBlockKeys), shape(shape),
+        q(q), k(k), v(v), o(o), shared(shared) {}
 
-  /// Block-sparse ops: the visit table ([query tiles, max visits] i32,
-  /// entry = 2 * key tile + needs-mask), its row lengths ([query tiles]
-  /// i32) and the block map ([T / bq, S / bk] i8), all in global memory.
-  void setBlockSparse(Value visitTable, Value visitCounts, Value map) {
-    visits = visitTable;
-    counts = visitCounts;
-    blockMap = map;
-  }
-
+  using FlashTileWalk::setBlockSparse;
   void build(gpu::LaunchOp launch);
 
 private:
-  // Scalars (the rest come from IREmitter).
-  /// 2^x with ex2.approx.ftz: one MUFU instruction. (math.exp2 becomes
-  /// libdevice's __nv_exp2f, which adds denormal scaling around it; softmax
-  /// weights below 2^-126 are negligible next to the row sum, which is >= 1.)
-  Value exp2(Value x) {
-    return LLVM::CallIntrinsicOp::create(
-               b, loc, b.getF32Type(),
-               b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
-        ->getResult(0);
-  }
-
   /// Two adjacent elements of `mem` at `indices` (last index even), as one
   /// mma operand register: vector<2xf16> for f16, i32 for bf16.
   Value loadPair(Value mem, ValueRange indices) {
@@ -185,14 +147,6 @@ private:
   /// Waits for the older of the two copy groups in flight and publishes it
   /// to the block.
   void waitForTile();
-  /// The key tile visited at step `i`: tiles [0, sinkTiles), then tiles
-  /// from `bandLo` on.
-  Value tileOf(Value i);
-  /// Whether some score of `keyTile` may be masked for this query tile.
-  Value needsMask(Value keyTile);
-  /// Block-sparse ops: the visit table's needs-mask bit of step `i`.
-  Value visitNeedsMask(Value i);
-  void ifThen(Value cond, llvm::function_ref<void()> body);
   /// The A fragment (4 registers) of k-step `kk` of row tile `mt`.
   SmallVector<Value> queryFragment(int64_t mt, int64_t kk);
   /// Processes `count` key tiles over the loop-carried state.
@@ -218,15 +172,9 @@ private:
                      bool fused);
   /// O += P V over the V tile in shared memory.
   void accumulateValues(const Scores &s, RowTiles &rt);
-  Value visible(Value row, Value key);
 
   KernelShape shape;
   Value q, k, v, o, shared;
-  Type elem;
-  int64_t B, H, Hkv, T, S, D, window, sinks;
-  bool causal;
-  double scale;
-  std::optional<double> softcap;
 
   // Per-thread coordinates, set by build().
   Value batch, head, kvHead, tid, lane, group, quad, lane8, matrix;
@@ -234,13 +182,8 @@ private:
   SmallVector<Value> rows[2];      // [r][mt]: rows g and g + 8 of row tile mt
   Value qBase, kBase, vBase;       // shared tiles' addresses, as integers
   Value qGlobal, kGlobal, vGlobal; // operands' global addresses
-  Value tileRow0;                  // the query tile's first row
-  Value bandLo, sinkTiles;
-  Value quad2, negInf; // 2 (lane % 4); -inf (set per key tile)
+  Value quad2, negInf;             // 2 (lane % 4); -inf (set per key tile)
   SmallVector<SmallVector<Value>> qFrag; // [mt][D/16 * 4], when in registers
-  // Block-sparse ops only (null otherwise).
-  Value visits, counts, blockMap, queryTile;
-  int64_t blockQ = 0, blockK = 0;
 };
 
 } // namespace kestrel::cuda

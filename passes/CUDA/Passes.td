@@ -12,7 +12,7 @@ include "mlir/Pass/PassBase.td"
 
 def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
                               "::mlir::func::FuncOp"> {
-  let summary = "Tensor-core FlashAttention kernels for f16/bf16 attention";
+  let summary = "FlashAttention kernels: tensor cores for f16/bf16, FFMA for f32";
   let description = [{
     Replaces each `kestrel.attention` with f16 or bf16 storage, head dim 64,
     128 or 256 and Dv = D by a `gpu.launch` running a FlashAttention-2 style
@@ -26,14 +26,31 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
     per warp there). Only the key tiles the static
     mask (causal with offset, window, sinks, block-sparse map) can reach
     are visited. GQA reads
-    the KV head of each query head directly (no replication). Other
-    attention ops are left for the reference lowering.
+    the KV head of each query head directly (no replication).
+
+    f32 attention (head dim a multiple of 16 up to 256, Dv a multiple of 32
+    up to 128, Dv may differ from D, optional `lse`) gets a SIMT kernel
+    with exact f32 products (FFMA): 128 threads per block, 64 (or 32)
+    query rows, each thread owning 4 (2) rows; K/V tiles of 64 keys (32
+    when D or Dv exceeds 64) in padded dynamic shared memory by cp.async
+    one tile ahead, the same tile walk and online softmax (in f32) as the
+    tensor-core kernel, P through a shared tile into O += P V. No buffer of
+    T x S scores exists at any precision.
+
+    Each launch records its kernel, `kestrel.attention_kernel = "mma_sync"`
+    or `"simt_f32"`, and its tiles, `kestrel.tile =
+    #kestrel.attention_tiles<query = Br, key = Bc>`. Other attention ops
+    (runtime key lengths, dynamic shapes, other head dims) are left for the
+    reference lowering.
   }];
   let options = [
     Option<"rowsPerWarp", "rows-per-warp", "int64_t", /*default=*/"0",
            "Query rows per warp: 16 (one m16 tile), 32 (two tiles sharing "
            "each K/V fragment) or 0: 32 unless that launches fewer than 132 "
-           "blocks (an H100's SM count), then 16">
+           "blocks (an H100's SM count), then 16">,
+    Option<"f32QueryTile", "f32-query-tile", "int64_t", /*default=*/"0",
+           "Query rows per block of the f32 kernel: 32, 64 or 0: 64 unless "
+           "that launches fewer than 264 blocks (two per H100 SM), then 32">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::NVVM::NVVMDialect",

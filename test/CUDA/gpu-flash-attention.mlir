@@ -12,7 +12,7 @@
 // tile here), with 16 rows per warp 64 (two tiles). At D = 64, Q stays in
 // registers: 18432 bytes = K and V tiles of 64 x (64 + 8) bf16.
 // CHECK-LABEL: func.func @gqa_window
-// CHECK-NOT: kestrel.attention
+// CHECK-NOT: kestrel.attention {{%}}
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<2x4x100x64xbf16>
 // CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
 // CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
@@ -73,7 +73,10 @@
 // CHECK: scf.if
 // CHECK: vector.store {{.*}}, %[[OUT]]
 // CHECK: gpu.terminator
+// The launch records the kernel and its tiles.
+// CHECK-NEXT: } {kestrel.attention_kernel = "mma_sync", kestrel.tile = #kestrel.attention_tiles<query = 128, key = 64>}
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// R16: kestrel.tile = #kestrel.attention_tiles<query = 64, key = 64>
 func.func @gqa_window(%q: tensor<2x4x100x64xbf16>, %k: tensor<2x2x100x64xbf16>, %v: tensor<2x2x100x64xbf16>) -> tensor<2x4x100x64xbf16> {
   %o = kestrel.attention %q, %k, %v causal window = 32 sinks = 4 : tensor<2x4x100x64xbf16>, tensor<2x2x100x64xbf16>, tensor<2x2x100x64xbf16> -> tensor<2x4x100x64xbf16>
   return %o : tensor<2x4x100x64xbf16>
@@ -122,15 +125,16 @@ func.func @auto_large(%q: tensor<1x16x4096x128xbf16>, %k: tensor<1x16x4096x128xb
 
 // -----
 
-// Left for the reference lowering: f32 storage, head dim 96, Dv != D.
+// Left for the reference lowering: f32 with a head dim that is not a
+// multiple of 16 (the f32 kernel's), bf16 head dim 96, bf16 Dv != D.
 // CHECK-LABEL: func.func @not_covered
 // CHECK-NOT: gpu.launch
 // CHECK-COUNT-3: kestrel.attention
-func.func @not_covered(%q: tensor<1x1x8x64xf32>, %k: tensor<1x1x8x64xf32>, %v: tensor<1x1x8x64xf32>,
+func.func @not_covered(%q: tensor<1x1x8x40xf32>, %k: tensor<1x1x8x40xf32>, %v: tensor<1x1x8x64xf32>,
                        %q2: tensor<1x1x8x96xbf16>, %k2: tensor<1x1x8x96xbf16>, %v2: tensor<1x1x8x96xbf16>,
                        %v3: tensor<1x1x8x128xbf16>, %q3: tensor<1x1x8x64xbf16>, %k3: tensor<1x1x8x64xbf16>)
     -> (tensor<1x1x8x64xf32>, tensor<1x1x8x96xbf16>, tensor<1x1x8x128xbf16>) {
-  %a = kestrel.attention %q, %k, %v : tensor<1x1x8x64xf32>, tensor<1x1x8x64xf32>, tensor<1x1x8x64xf32> -> tensor<1x1x8x64xf32>
+  %a = kestrel.attention %q, %k, %v : tensor<1x1x8x40xf32>, tensor<1x1x8x40xf32>, tensor<1x1x8x64xf32> -> tensor<1x1x8x64xf32>
   %b = kestrel.attention %q2, %k2, %v2 : tensor<1x1x8x96xbf16>, tensor<1x1x8x96xbf16>, tensor<1x1x8x96xbf16> -> tensor<1x1x8x96xbf16>
   %c = kestrel.attention %q3, %k3, %v3 : tensor<1x1x8x64xbf16>, tensor<1x1x8x64xbf16>, tensor<1x1x8x128xbf16> -> tensor<1x1x8x128xbf16>
   return %a, %b, %c : tensor<1x1x8x64xf32>, tensor<1x1x8x96xbf16>, tensor<1x1x8x128xbf16>
@@ -166,7 +170,7 @@ func.func @features_left(%q: tensor<1x2x64x64xbf16>, %k: tensor<1x2x64x64xbf16>,
 // AUTO: gpu.launch
 // Partial tiles AND the block map into the element mask.
 // AUTO: memref.load {{.*}} : memref<6x6xi8>
-// AUTO-NOT: kestrel.attention
+// AUTO-NOT: kestrel.attention {{%}}
 // With 128-row query tiles (rows-per-warp=32): query tile 0 sees key
 // tiles 0 and 1, both partial; query tile 1 key tiles 0 (partial) and 2
 // (full).
