@@ -11,6 +11,7 @@
 
 #include "dialects/Kestrel.h"
 #include "passes/CUDA/FlashTileWalk.h"
+#include "passes/CUDA/MmaEmit.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -91,39 +92,12 @@ private:
   /// row l % 8 of 8x8 matrix l / 8 and receives, per matrix, the mma
   /// operand register of its fragment position.
   SmallVector<Value> loadMatrices(Value address, bool trans) {
-    Type i32 = b.getI32Type();
-    auto type =
-        LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
-    Value regs = NVVM::LdMatrixOp::create(
-        b, loc, type, address, 4,
-        trans ? NVVM::MMALayout::col : NVVM::MMALayout::row,
-        NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
-        NVVM::LdStMatrixEltType::B16);
-    SmallVector<Value> out;
-    for (int64_t i = 0; i < 4; ++i) {
-      Value word = LLVM::ExtractValueOp::create(b, loc, regs, i);
-      if (elem.isF16())
-        word =
-            LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elem), word);
-      out.push_back(word);
-    }
-    return out;
+    return emitLdMatrixX4(b, loc, address, trans, elem);
   }
 
   /// c += a * b on one m16n8k16 tile; `c` holds the 4 f32 accumulators.
   void mma(ArrayRef<Value> a, ArrayRef<Value> bOps, SmallVectorImpl<Value> &c) {
-    Type f32Type = b.getF32Type();
-    auto resultType = LLVM::LLVMStructType::getLiteral(
-        b.getContext(), {f32Type, f32Type, f32Type, f32Type});
-    NVVM::MMATypes ptx =
-        elem.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
-    Value d = NVVM::MmaOp::create(
-        b, loc, resultType, a, bOps, c, ArrayRef<int64_t>{16, 8, 16},
-        std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptx, ptx},
-        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                       NVVM::MMALayout::col});
-    for (int64_t i = 0; i < 4; ++i)
-      c[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+    emitMmaM16N8K16(b, loc, elem, a, bOps, c);
   }
 
   /// `x` combined over the 4 lanes of a quad (the lanes sharing a row).
