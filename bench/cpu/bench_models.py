@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -155,9 +156,21 @@ def run_iree(path, x, work):
                    capture_output=True)
     # A model IREE cannot compile in --iree-timeout seconds gets no IREE
     # figure (reported), rather than stalling the whole run.
-    subprocess.run(["iree-compile", str(mlir), "--iree-hal-target-backends=llvm-cpu",
-                    "--iree-llvmcpu-target-cpu=host", "-o", str(vmfb)], check=True,
-                   capture_output=True, timeout=ARGS.iree_timeout)
+    # `iree-compile` is a Python launcher of the real binary: on a timeout the
+    # whole process group goes, or the compiler would keep a core busy
+    # through the rest of the run.
+    proc = subprocess.Popen(["iree-compile", str(mlir), "--iree-hal-target-backends=llvm-cpu",
+                             "--iree-llvmcpu-target-cpu=host", "-o", str(vmfb)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        _, err = proc.communicate(timeout=ARGS.iree_timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise RuntimeError(f"iree-compile took over {ARGS.iree_timeout:.0f} s")
+    if proc.returncode != 0:
+        raise RuntimeError(f"iree-compile failed: {err.decode()[-200:]}")
     if not _iree_flags_set:
         rt.flags.parse_flags(f"--task_topology_max_group_count={ARGS.threads}")
         _iree_flags_set = True
