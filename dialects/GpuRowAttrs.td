@@ -31,7 +31,7 @@ def Kestrel_RowPlanAttr : AttrDef<Kestrel_Dialect, "RowPlan"> {
 
     ```mlir
     #kestrel.row_plan<kind = "rows", threads = 128, vector = 4,
-                      per_thread = 1, ops = 3>
+                      perThread = 1, ops = 3>
     ```
   }];
   let parameters = (ins StringRefParameter<>:$kind, "int64_t":$threads,

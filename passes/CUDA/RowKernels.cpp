@@ -258,6 +258,9 @@ public:
         Value load = memref::LoadOp::create(b, loc, buffer(e.getTensor()),
                                             e.getIndices());
         e.replaceAllUsesWith(load);
+        // The mapping of a cloned top-level extract must follow it.
+        if (e.getOperation() == copy)
+          map.map(inner.getResult(0), load);
         e.erase();
       }
     }
@@ -718,6 +721,18 @@ linalg::GenericOp neighbour(Operation *op, bool after) {
   return {};
 }
 
+/// More rows than this (attention scores of the reference lowering: one
+/// short dot product per output) run as serial reductions: a block per
+/// output would be mostly launch and reduction overhead.
+constexpr int64_t kMaxRowBlocks = 1 << 20;
+
+int64_t rowCount(const RowOp &row) {
+  int64_t rows = 1;
+  for (int64_t c : ArrayRef(row.shape).drop_back())
+    rows *= c;
+  return rows;
+}
+
 struct GpuRowKernelsPass : kestrel::impl::GpuRowKernelsBase<GpuRowKernelsPass> {
   using Base::Base;
 
@@ -734,7 +749,8 @@ struct GpuRowKernelsPass : kestrel::impl::GpuRowKernelsBase<GpuRowKernelsPass> {
     llvm::SmallPtrSet<const RowOp *, 16> taken;
     SmallVector<SmallVector<const RowOp *>> groups;
     for (const RowOp &row : rows) {
-      if (taken.contains(&row) || !row.combinable || row.shape.back() < minRow)
+      if (taken.contains(&row) || !row.combinable ||
+          row.shape.back() < minRow || rowCount(row) > kMaxRowBlocks)
         continue;
       SmallVector<const RowOp *> group{&row};
       if (linalg::GenericOp prev = neighbour(row.op, /*after=*/false)) {
