@@ -28,6 +28,10 @@ inline constexpr llvm::StringLiteral kMoeStage = "kestrel.moe_stage";
 /// kestrel-vectorize-contractions; scf.for loops of the fused denoise step,
 /// the MoE micro-kernel and the MoE weight panel packing.
 inline constexpr llvm::StringLiteral kContraction = "kestrel.contraction";
+/// Unit marker: a row op of a fused CPU kernel (the online softmax's row
+/// max, exponentials and sums) that kestrel-vectorize-contractions runs one
+/// row at a time, vectorized along the row.
+inline constexpr llvm::StringLiteral kRowOp = "kestrel.row_op";
 inline constexpr llvm::StringLiteral kDenoiseOnePass =
     "kestrel.denoise_one_pass";
 inline constexpr llvm::StringLiteral kMicroKernel = "kestrel.micro_kernel";

@@ -2,7 +2,8 @@
 onnxruntime, IREE and PyTorch in the same run on this machine.
 
     python3 bench/cpu/bench_models.py [--threads 2] [--repeat 5]
-        [--only llama,qwen3] [--no-iree] [--no-torch] [--out FILE.md]
+        [--only llama,qwen3] [--no-iree] [--no-torch] [--iree-timeout S]
+        [--out FILE.md]
 
 Models: the generators in bench/cpu/models/ (Llama GQA, Qwen3 q/k-norm,
 Mixtral top-2 MoE, Mamba, Jamba-style Mamba + attention hybrid; random
@@ -40,7 +41,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 MODELS = Path(__file__).resolve().parent / "models"
 TOL = 1e-3
-IREE_COMPILE_TIMEOUT = 600
 
 
 def parse_args():
@@ -50,6 +50,9 @@ def parse_args():
     p.add_argument("--only", default="")
     p.add_argument("--no-iree", action="store_true")
     p.add_argument("--no-torch", action="store_true")
+    p.add_argument("--iree-timeout", type=float, default=300,
+                   help="seconds iree-compile may take per model (IREE 3.13 "
+                        "takes over 20 minutes on the unrolled Mamba scan)")
     p.add_argument("--out", default=str(REPO / "bench/results/2026-12-03-cpu-models.md"))
     # Internal: run one contender on one model in this process (see main).
     p.add_argument("--worker", choices=["ort", "kestrel", "iree", "torch"], help=argparse.SUPPRESS)
@@ -150,11 +153,11 @@ def run_iree(path, x, work):
     mlir, vmfb = work / (path.stem + ".iree.mlir"), work / (path.stem + ".vmfb")
     subprocess.run(["iree-import-onnx", str(path), "-o", str(mlir)], check=True,
                    capture_output=True)
-    # A model IREE cannot compile in IREE_COMPILE_TIMEOUT seconds gets no
-    # IREE figure (reported), rather than stalling the whole run.
+    # A model IREE cannot compile in --iree-timeout seconds gets no IREE
+    # figure (reported), rather than stalling the whole run.
     subprocess.run(["iree-compile", str(mlir), "--iree-hal-target-backends=llvm-cpu",
                     "--iree-llvmcpu-target-cpu=host", "-o", str(vmfb)], check=True,
-                   capture_output=True, timeout=IREE_COMPILE_TIMEOUT)
+                   capture_output=True, timeout=ARGS.iree_timeout)
     if not _iree_flags_set:
         rt.flags.parse_flags(f"--task_topology_max_group_count={ARGS.threads}")
         _iree_flags_set = True
@@ -210,7 +213,8 @@ def run_worker(who, name, work):
     or raises with the worker's error."""
     import json
     cmd = [sys.executable, __file__, "--threads", str(ARGS.threads), "--repeat",
-           str(ARGS.repeat), "--worker", who, "--model", name, "--work", str(work)]
+           str(ARGS.repeat), "--iree-timeout", str(ARGS.iree_timeout),
+           "--worker", who, "--model", name, "--work", str(work)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError((r.stderr.strip().splitlines() or ["?"])[-1])

@@ -79,6 +79,10 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
   append(pm, "buffer-deallocation-pipeline");
+  // Loops with too little work for a fork/join of the thread team run
+  // serially.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-cpu-serialize-small-loops)");
   // scf.forall (batch x heads x query tiles) runs on OpenMP threads;
   // OMP_NUM_THREADS sets their number at run time. convert-scf-to-openmp
   // wraps each iteration in a memref.alloca_scope, whose region must stay a

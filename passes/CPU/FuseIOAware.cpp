@@ -366,11 +366,15 @@ KeyTileStep::SoftmaxStep KeyTileStep::onlineSoftmax(Value scores, Value m,
   // reassociated (max exactly, sums within float rounding) so that LLVM
   // vectorizes them across keys.
   auto reassoc = arith::FastMathFlags::reassoc;
+  // The row max also ignores NaN (scores of finite inputs have none), so it
+  // becomes vmaxps rather than a compare-and-blend per element.
+  auto maxFlags =
+      reassoc | arith::FastMathFlags::nnan | arith::FastMathFlags::nsz;
   OpFoldResult rows = row.rows;
   Value rowMax = e.generic(
       {scores}, e.filled({rows}, kNegInf), {id2, rowMap}, {kPar, kRed},
       [&](OpBuilder &nb, Location ll, ValueRange a) {
-        yield(nb, ll, arith::MaximumFOp::create(nb, ll, a[0], a[1], reassoc));
+        yield(nb, ll, arith::MaximumFOp::create(nb, ll, a[0], a[1], maxFlags));
       });
   // exp(x - m'), 0 while the row has seen no visible key (m' = -inf).
   auto expShifted = [](OpBuilder &nb, Location ll, Value x, Value mOld,
@@ -409,6 +413,9 @@ KeyTileStep::SoftmaxStep KeyTileStep::onlineSoftmax(Value scores, Value m,
       [&](OpBuilder &nb, Location ll, ValueRange a) {
         yield(nb, ll, arith::AddFOp::create(nb, ll, a[1], a[0], reassoc));
       });
+  // kestrel-vectorize-contractions vectorizes these along the keys.
+  for (Value v : {rowMax, sm.alpha, sm.p, sm.mNew, lScaled, sm.lNew})
+    v.getDefiningOp()->setAttr(decision::kRowOp, b.getUnitAttr());
   return sm;
 }
 

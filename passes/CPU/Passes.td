@@ -128,6 +128,10 @@ def VectorizeContractions : Pass<"kestrel-vectorize-contractions",
     products: the `mr × nr` accumulator stays in registers across the whole
     reduction instead of being loaded and stored per multiply-add. Other
     shapes keep the scalar loops.
+
+    Generics marked `kestrel.row_op` (the online softmax's row max,
+    exponentials and sums) with static shapes run one row per `scf.for`
+    step, each row vectorized whole (`vector.reduction` for the reductions).
   }];
   let options = [
     Option<"mr", "mr", "int64_t", /*default=*/"4",
@@ -254,6 +258,25 @@ def ContractionCodegen : Pass<"kestrel-cpu-contraction",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect"];
+}
+
+def SerializeSmallLoops : Pass<"kestrel-cpu-serialize-small-loops",
+                                "::mlir::func::FuncOp"> {
+  let summary = "Run scf.forall loops with little work as serial scf.for";
+  let description = [{
+    Every `scf.forall` becomes an OpenMP parallel region, whose fork and join
+    cost microseconds with spinning threads and much more when the threads
+    sleep or share the cores. This pass estimates what an outermost forall
+    executes (static trip counts times body operations; a vector op counts
+    one per 16 lanes, a linalg op its iteration space times its body) and
+    rewrites those under `min-work` into nested `scf.for` loops (upstream
+    `scf::forallToForLoop`). Loops with dynamic bounds stay parallel.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"65536",
+           "Estimated operations below which a forall runs serially">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
 #endif // KESTREL_PASSES_CPU_PASSES_TD

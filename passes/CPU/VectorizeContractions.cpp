@@ -89,6 +89,8 @@ struct VectorizeContractionsPass
         rewriter.replaceOp(block, vectorized->replacements);
       }
     }
+    if (failed(vectorizeRowOps(rewriter)))
+      return signalPassFailure();
     // The vectorizer states a generic contraction as broadcasts, a multiply
     // and a multi_reduction; fold that back into vector.contract, whose
     // outer-product lowering keeps the accumulator in registers.
@@ -99,6 +101,52 @@ struct VectorizeContractionsPass
     vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
+    // Row reductions become one vector.reduction per row.
+    RewritePatternSet reductions(&getContext());
+    vector::populateVectorMultiReductionLoweringPatterns(
+        reductions, vector::VectorMultiReductionLowering::InnerReduction);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(reductions))))
+      return signalPassFailure();
+  }
+
+  /// Row ops (`kestrel.row_op`) with static shapes: 2-d ops are tiled into
+  /// single rows (scf.for), then each row or 1-d op is vectorized whole.
+  /// Other shapes keep their scalar loops.
+  LogicalResult vectorizeRowOps(RewriterBase &rewriter) {
+    SmallVector<linalg::GenericOp> rowOps;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (op->hasAttr(kestrel::decision::kRowOp))
+        rowOps.push_back(op);
+    });
+    for (linalg::GenericOp op : rowOps) {
+      op->removeAttr(kestrel::decision::kRowOp);
+      SmallVector<int64_t> bounds = op.getStaticLoopRanges();
+      if (bounds.empty() || bounds.size() > 2 ||
+          llvm::any_of(bounds, ShapedType::isDynamic) ||
+          op.getIteratorTypesArray()[0] != utils::IteratorType::parallel)
+        continue;
+      SmallVector<Operation *> rows = {op};
+      rewriter.setInsertionPoint(op);
+      if (bounds.size() == 2) {
+        scf::SCFTilingOptions options;
+        options.setTileSizes(getAsIndexOpFoldResult(&getContext(), {1, 0}));
+        FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+            rewriter, cast<TilingInterface>(op.getOperation()), options);
+        if (failed(tiled))
+          return op.emitError("cannot tile the row op into rows");
+        rewriter.replaceOp(op, tiled->replacements);
+        rows.assign(tiled->tiledOps.begin(), tiled->tiledOps.end());
+      }
+      for (Operation *row : rows) {
+        rewriter.setInsertionPoint(row);
+        FailureOr<linalg::VectorizationResult> vectorized =
+            linalg::vectorize(rewriter, row);
+        if (failed(vectorized))
+          return row->emitError("cannot vectorize the row op");
+        rewriter.replaceOp(row, vectorized->replacements);
+      }
+    }
+    return success();
   }
 };
 

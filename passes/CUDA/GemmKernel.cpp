@@ -37,6 +37,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/CUDA/GemmEmit.h"
+#include "passes/CUDA/MmaEmit.h"
 #include "passes/Passes.h"
 
 #include "dialects/Kestrel.h"
@@ -180,22 +181,7 @@ void TensorCoreGemm::issueStage(Value kTile, Value slot) {
 }
 
 SmallVector<Value> TensorCoreGemm::loadMatrices(Value address, bool trans) {
-  Type i32 = b.getI32Type();
-  auto type =
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
-  Value regs = NVVM::LdMatrixOp::create(
-      b, loc, type, address, 4,
-      trans ? NVVM::MMALayout::col : NVVM::MMALayout::row,
-      NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
-      NVVM::LdStMatrixEltType::B16);
-  SmallVector<Value> out;
-  for (int64_t i = 0; i < 4; ++i) {
-    Value word = LLVM::ExtractValueOp::create(b, loc, regs, i);
-    if (elem.isF16())
-      word = LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elem), word);
-    out.push_back(word);
-  }
-  return out;
+  return emitLdMatrixX4(b, loc, address, trans, elem);
 }
 
 SmallVector<Value> TensorCoreGemm::loadFragments(Value slot, int64_t kk) {
@@ -215,18 +201,7 @@ SmallVector<Value> TensorCoreGemm::loadFragments(Value slot, int64_t kk) {
 
 void TensorCoreGemm::mma(ArrayRef<Value> a, ArrayRef<Value> bOps,
                          MutableArrayRef<Value> c) {
-  Type f32 = b.getF32Type();
-  auto resultType =
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  NVVM::MMATypes ptx =
-      elem.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
-  Value d = NVVM::MmaOp::create(
-      b, loc, resultType, a, bOps, c, ArrayRef<int64_t>{16, 8, 16},
-      std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptx, ptx},
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
-  for (int64_t i = 0; i < 4; ++i)
-    c[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+  emitMmaM16N8K16(b, loc, elem, a, bOps, c);
 }
 
 void TensorCoreGemm::mmaStep(ArrayRef<Value> frags,

@@ -44,3 +44,42 @@ func.func @ragged(%q: tensor<?x64xf32>, %k: tensor<64x32xf32>, %init: tensor<?x3
   } -> tensor<?x32xf32>
   return %s : tensor<?x32xf32>
 }
+
+// -----
+
+// A marked row op of the online softmax (row max over 128 keys): one
+// scf.for iteration per row, the row read as one vector and reduced with
+// vector.reduction; the marker is consumed.
+// CHECK-LABEL: func @row_max
+// CHECK: scf.for %{{.*}} = %c0 to %c8 step %c1
+// CHECK: vector.transfer_read {{.*}} : tensor<1x128xf32>, vector<1x128xf32>
+// CHECK: vector.reduction <maximumf>, %{{.*}}, %{{.*}} : vector<128xf32> into f32
+// CHECK-NOT: kestrel.row_op
+func.func @row_max(%s: tensor<8x128xf32>, %init: tensor<8xf32>) -> tensor<8xf32> {
+  %m = linalg.generic {indexing_maps = [affine_map<(r, c) -> (r, c)>, affine_map<(r, c) -> (r)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%s : tensor<8x128xf32>) outs(%init : tensor<8xf32>) attrs = {kestrel.row_op} {
+  ^bb0(%x: f32, %acc: f32):
+    %y = arith.maximumf %x, %acc fastmath<reassoc,nnan,nsz> : f32
+    linalg.yield %y : f32
+  } -> tensor<8xf32>
+  return %m : tensor<8xf32>
+}
+
+// -----
+
+// A row op with a dynamic extent keeps its scalar loops (marker dropped).
+// CHECK-LABEL: func @row_dynamic
+// CHECK: linalg.generic
+// CHECK-NOT: vector.
+// CHECK-NOT: kestrel.row_op
+func.func @row_dynamic(%s: tensor<8x?xf32>, %init: tensor<8xf32>) -> tensor<8xf32> {
+  %m = linalg.generic {indexing_maps = [affine_map<(r, c) -> (r, c)>, affine_map<(r, c) -> (r)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%s : tensor<8x?xf32>) outs(%init : tensor<8xf32>) attrs = {kestrel.row_op} {
+  ^bb0(%x: f32, %acc: f32):
+    %y = arith.addf %x, %acc : f32
+    linalg.yield %y : f32
+  } -> tensor<8xf32>
+  return %m : tensor<8xf32>
+}
