@@ -367,9 +367,12 @@ bool CudaModule::resolveKernels(std::string &error) {
         return false;
       kernels_[s.kernel] = f;
     }
-  // Beyond 48 KiB of dynamic shared memory a kernel must opt in, once.
+  // Beyond 48 KiB of static plus dynamic shared memory a kernel must opt
+  // in, once. Static bytes count too (the PTX declares the dynamic array as
+  // a 1-byte .shared variable), so every kernel with dynamic shared memory
+  // opts in: a kernel of exactly 48 KiB dynamic failed to launch without.
   for (const auto &[kernel, bytes] : maxShared)
-    if (bytes > 48 * 1024 &&
+    if (bytes > 0 &&
         !check(d.cuFuncSetAttribute_(
                    static_cast<CUfunction>(kernels_[kernel]),
                    CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
