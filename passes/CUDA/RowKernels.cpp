@@ -323,18 +323,21 @@ int64_t elementBits(Type t) {
   return e.isIntOrFloat() ? e.getIntOrFloatBitWidth() : 64;
 }
 
-/// Elements per 16-byte access for `ops` along an innermost extent of
-/// `inner` (1 when some tensor holds sub-byte elements).
+/// Lanes per chunk (16 bytes of the narrowest element) for `ops` along an
+/// innermost extent of `inner` (1 when some tensor holds sub-byte elements).
 int64_t vectorWidth(ArrayRef<const RowOp *> ops, int64_t inner) {
-  int64_t maxBits = 8;
+  // The narrowest element sets the lanes: 16 bytes of it (8 bf16, 4 f32);
+  // wider tensors of the group then move 32 bytes per chunk (two 16-byte
+  // accesses).
+  int64_t minBits = 64;
   for (const RowOp *row : ops)
     for (Type t : llvm::concat<const Type>(row->op->getOperandTypes(),
                                            row->op->getResultTypes())) {
       if (elementBits(t) < 8)
         return 1;
-      maxBits = std::max(maxBits, elementBits(t));
+      minBits = std::min(minBits, elementBits(t));
     }
-  int64_t vec = std::min<int64_t>(8, 128 / maxBits);
+  int64_t vec = std::min<int64_t>(8, 128 / minBits);
   while (vec > 1 && inner % vec)
     vec /= 2;
   return vec;
