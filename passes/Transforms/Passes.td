@@ -223,8 +223,10 @@ def FuseElementwise : Pass<"kestrel-fuse-elementwise", "::mlir::func::FuncOp"> {
     `linalg.generic` consumer (an elementwise op or a reduction such as the
     sum of squares of a norm), composing their indexing maps: a transpose or
     broadcast that feeds such an op becomes a map of its consumer. A
-    producer is fused when it has no other use, or when it only moves data
-    (recomputing a copy costs no arithmetic). Contractions are never fused
+    producer is fused when it only moves data (recomputing a copy costs no
+    arithmetic), or when it has no other use and its consumer iterates
+    over no more points than it does (RoPE stays out of a score reduction
+    that would recompute it per score and channel). Contractions are never fused
     (the GEMM codegens own them and their epilogues), nor ops inside loops
     or marked `kestrel.*` (the fused kernels' tile ops), nor producers
     read through `tensor.extract` (kestrel ops' reference bodies). Target independent: the CPU pipeline and the CUDA
