@@ -18,6 +18,7 @@ include "dialects/RoutingOps.td"
 include "dialects/KVCacheOps.td"
 include "dialects/DecisionAttrs.td"
 include "dialects/GpuGemmAttrs.td"
+include "dialects/GpuRowAttrs.td"
 include "dialects/ContractionAttrs.td"
 
 #endif // KESTREL_OPS_TD

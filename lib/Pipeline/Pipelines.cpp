@@ -124,6 +124,12 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   // Slices and concats the importer wrote and recognition left: as kernels
   // (host code holds no views).
   append(pm, "func.func(kestrel-generalize-data-movement)");
+  // Elementwise chains fused into single generics, then every remaining
+  // elementwise op or row reduction (with its elementwise consumers) as a
+  // row kernel: wide blocks, warp-shuffle reductions.
+  if (!opts.reference)
+    append(pm, "func.func(kestrel-fuse-elementwise,canonicalize,"
+               "kestrel-gpu-row-kernels),canonicalize,cse");
   append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
   std::string tiles =

@@ -11,6 +11,10 @@
 // still provides every prototype, and its own macros pick the versioned
 // symbol (cuMemAlloc -> cuMemAlloc_v2, ...) that we look up.
 //
+// A function's steps are captured into a CUDA graph on its first run with a
+// given set of buffers and replayed from then on: one launch per call
+// instead of one per kernel (setUseGraphs, KESTREL_CUDA_GRAPHS=0).
+//
 //===----------------------------------------------------------------------===//
 
 #include "kestrel/Runtime/CudaModule.h"
@@ -19,6 +23,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -55,7 +60,13 @@ namespace {
   X(cuEventDestroy)                                                            \
   X(cuEventRecord)                                                             \
   X(cuEventSynchronize)                                                        \
-  X(cuEventElapsedTime)
+  X(cuEventElapsedTime)                                                        \
+  X(cuStreamBeginCapture)                                                      \
+  X(cuStreamEndCapture)                                                        \
+  X(cuGraphInstantiate)                                                        \
+  X(cuGraphLaunch)                                                             \
+  X(cuGraphDestroy)                                                            \
+  X(cuGraphExecDestroy)
 
 // Two levels, so that cuda.h's renaming macros expand before stringizing.
 #define KESTREL_STR2(x) #x
@@ -180,6 +191,8 @@ std::unique_ptr<CudaModule> CudaModule::load(const std::string &manifestPath,
       !m->openDevice(device, error) || !m->loadPtx(ptxPath, error) ||
       !m->uploadConstants(weights, error) || !m->resolveKernels(error))
     return nullptr;
+  if (const char *graphs = std::getenv("KESTREL_CUDA_GRAPHS"))
+    m->useGraphs_ = std::strcmp(graphs, "0") != 0;
   return m;
 }
 
@@ -354,9 +367,12 @@ bool CudaModule::resolveKernels(std::string &error) {
         return false;
       kernels_[s.kernel] = f;
     }
-  // Beyond 48 KiB of dynamic shared memory a kernel must opt in, once.
+  // Beyond 48 KiB of static plus dynamic shared memory a kernel must opt
+  // in, once. Static bytes count too (the PTX declares the dynamic array as
+  // a 1-byte .shared variable), so every kernel with dynamic shared memory
+  // opts in: a kernel of exactly 48 KiB dynamic failed to launch without.
   for (const auto &[kernel, bytes] : maxShared)
-    if (bytes > 48 * 1024 &&
+    if (bytes > 0 &&
         !check(d.cuFuncSetAttribute_(
                    static_cast<CUfunction>(kernels_[kernel]),
                    CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
@@ -373,6 +389,9 @@ CudaModule::~CudaModule() {
   d.cuCtxSetCurrent_(static_cast<CUcontext>(context_));
   if (stream_)
     d.cuStreamSynchronize_(static_cast<CUstream>(stream_));
+  for (auto &[key, exec] : graphs_)
+    if (exec)
+      d.cuGraphExecDestroy_(static_cast<CUgraphExec>(exec));
   for (auto &[fn, temps] : temps_)
     for (auto &[id, ptr] : temps)
       d.cuMemFree_(static_cast<CUdeviceptr>(ptr));
@@ -419,6 +438,46 @@ bool CudaModule::run(const Function &fn, const std::vector<DevicePtr> &buffers,
              "cuCtxSetCurrent", error) ||
       !prepare(fn, error))
     return false;
+  auto stream = static_cast<CUstream>(stream_);
+  if (!useGraphs_)
+    return enqueue(fn, buffers, error);
+  // One graph per (function, buffers): captured on the first call, then
+  // replayed with a single launch.
+  void *&exec = graphs_[{fn.name, buffers}];
+  if (!exec) {
+    CUgraph graph = nullptr;
+    if (!check(d.cuStreamBeginCapture_(stream,
+                                       CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+               "cuStreamBeginCapture", error))
+      return false;
+    bool enqueued = enqueue(fn, buffers, error);
+    std::string captureError;
+    bool captured = check(d.cuStreamEndCapture_(stream, &graph),
+                          "cuStreamEndCapture", captureError);
+    if (!enqueued || !captured) {
+      if (graph)
+        d.cuGraphDestroy_(graph);
+      if (enqueued)
+        error = captureError;
+      return false;
+    }
+    CUgraphExec instance = nullptr;
+    bool ok = check(d.cuGraphInstantiate_(&instance, graph, 0),
+                    "cuGraphInstantiate", error);
+    d.cuGraphDestroy_(graph);
+    if (!ok)
+      return false;
+    exec = instance;
+  }
+  return check(d.cuGraphLaunch_(static_cast<CUgraphExec>(exec), stream),
+               "cuGraphLaunch", error);
+}
+
+bool CudaModule::enqueue(const Function &fn,
+                         const std::vector<DevicePtr> &buffers,
+                         std::string &error) {
+  const Driver &d = driver();
+  size_t io = fn.inputs.size() + fn.outputs.size();
   const std::map<unsigned, DevicePtr> &temps = temps_[fn.name];
   const std::map<unsigned, DevicePtr> &constants = constants_[fn.name];
   auto bufferPtr = [&](int64_t id) -> CUdeviceptr {
@@ -477,6 +536,11 @@ bool CudaModule::run(const Function &fn, const std::vector<DevicePtr> &buffers,
       return false;
   }
   return true;
+}
+
+size_t CudaModule::launches(const Function &fn) {
+  return std::count_if(fn.steps.begin(), fn.steps.end(),
+                       [](const Step &s) { return s.kind != Step::Copy; });
 }
 
 bool CudaModule::synchronize(std::string &error) {

@@ -164,27 +164,6 @@ def ApproximateMath : Pass<"kestrel-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
-def FuseElementwise : Pass<"kestrel-fuse-elementwise", "::mlir::func::FuncOp"> {
-  let summary = "Fuse elementwise linalg chains; fold transposes into maps";
-  let description = [{
-    The ONNX importer emits one linalg op per node, so `silu(a) * b + r`
-    is three passes over memory. This pass generalizes named data-movement
-    and elementwise ops (transpose, broadcast, map, elementwise, copy) and
-    fuses each all-parallel `linalg.generic` producer into its
-    `linalg.generic` consumer (an elementwise op or a reduction such as the
-    sum of squares of a norm), composing their indexing maps: a transpose or
-    broadcast that feeds such an op becomes a map of its consumer. A
-    producer is fused when it has no other use, or when it only moves data
-    (recomputing a copy costs no arithmetic). Contractions are never fused
-    (the GEMM codegen owns them and their epilogues), nor ops inside loops
-    or marked `kestrel.*` (the fused kernels' tile ops), nor producers
-    read through `tensor.extract` (kestrel ops' reference bodies).
-  }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect",
-                           "::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect"];
-}
-
 def VectorizeGenerics : Pass<"kestrel-vectorize-generics",
                              "::mlir::func::FuncOp"> {
   let summary = "Row-parallel, vectorized code for elementwise and row ops";

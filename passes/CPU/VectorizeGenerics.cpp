@@ -21,8 +21,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/CPU/GenericTargets.h"
 #include "passes/Passes.h"
+#include "passes/Transforms/GenericTargets.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"

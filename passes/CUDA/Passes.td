@@ -157,6 +157,51 @@ def GpuGemm : Pass<"kestrel-gpu-gemm", "::mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def GpuRowKernels : Pass<"kestrel-gpu-row-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Elementwise ops and row reductions as wide GPU kernels";
+  let description = [{
+    Replaces the statically shaped `linalg.generic` ops left in the function
+    body after kestrel-gpu-gemm and kestrel-fuse-elementwise by `gpu.launch`
+    kernels, each recorded as `kestrel.row_plan = #kestrel.row_plan<...>`:
+
+    - a row reduction over the innermost dimension (sum, max, min, product
+      combiners) whose row is at least `min-row` elements long, fused with
+      the generics right after it (and the one right before it) that run
+      over the same loop space and read its results, becomes one block per
+      row (`kind = "rows"`): each thread owns `per_thread` chunks of `vector`
+      elements of the row (16 bytes where the row length allows), keeps
+      them in registers from one op to the next, and every reduction
+      combines per-thread partials with `gpu.all_reduce` (warp shuffles);
+      only results used outside the group are written to memory;
+    - other all-parallel generics (`kind = "elementwise"`): `threads`
+      threads per block, each thread owning `vector` consecutive elements
+      of the innermost dimension (one 16-byte load or store where an
+      operand's last dimension is that one);
+    - other reductions over the innermost dimension (`kind = "serial"`):
+      one thread per output element, `threads` per block.
+
+    Bodies are cloned per element; `linalg.index` becomes the element's
+    index and `tensor.extract` of a tensor from above a load from its
+    buffer. Ops with dynamic shapes, several reductions dims or a reduction
+    that is not innermost are left to the naive kernels of
+    convert-linalg-to-parallel-loops.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block of elementwise and serial kernels">,
+    Option<"minRow", "min-row", "int64_t", /*default=*/"128",
+           "Shortest reduced row that gets a block of its own">,
+  ];
+  let dependentDialects = ["::kestrel::KestrelDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def MapLoopsToGPU : Pass<"kestrel-map-loops-to-gpu", "::mlir::func::FuncOp"> {
   let summary = "Assign GPU processors to nests of scf.parallel loops";
   let description = [{

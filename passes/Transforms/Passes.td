@@ -213,4 +213,28 @@ def ExpandStridedCopies : Pass<"kestrel-expand-strided-copies",
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FuseElementwise : Pass<"kestrel-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse elementwise linalg chains; fold transposes into maps";
+  let description = [{
+    The ONNX importer emits one linalg op per node, so `silu(a) * b + r`
+    is three passes over memory. This pass generalizes named data-movement
+    and elementwise ops (transpose, broadcast, map, elementwise, copy) and
+    fuses each all-parallel `linalg.generic` producer into its
+    `linalg.generic` consumer (an elementwise op or a reduction such as the
+    sum of squares of a norm), composing their indexing maps: a transpose or
+    broadcast that feeds such an op becomes a map of its consumer. A
+    producer is fused when it only moves data (recomputing a copy costs no
+    arithmetic), or when it has no other use and its consumer iterates
+    over no more points than it does (RoPE stays out of a score reduction
+    that would recompute it per score and channel). Contractions are never fused
+    (the GEMM codegens own them and their epilogues), nor ops inside loops
+    or marked `kestrel.*` (the fused kernels' tile ops), nor producers
+    read through `tensor.extract` (kestrel ops' reference bodies). Target independent: the CPU pipeline and the CUDA
+    pipeline (before kestrel-gpu-row-kernels) both run it.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // KESTREL_PASSES_TRANSFORMS_PASSES_TD

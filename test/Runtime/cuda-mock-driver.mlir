@@ -9,13 +9,23 @@
 // Buffers: alloc0 = input, alloc1 = output (allocated by kestrel-run), then
 // the temp, allocated on the first run only. f32 parameters arrive as their
 // bit patterns, i64 as 8 bytes, i32 as 4.
+// The first call captures the steps into a CUDA graph, every call replays it.
 // CHECK: mock: module of {{[0-9]+}} bytes
 // CHECK-NEXT: mock: shared memory limit 65536
+// CHECK-NEXT: mock: graph of 3 steps
 // CHECK-NEXT: mock: launch fill grid 2 3 4 block 32 8 1 smem 0 u32:0x3f800000 alloc2 u64:16
 // CHECK-NEXT: mock: launch big grid 1 1 1 block 1 1 1 smem 65536 alloc0 alloc2 u32:0x00000007 u64:18446744073709551615
 // CHECK-NEXT: mock: copy alloc0 -> alloc1, 16 bytes
+// CHECK-NOT: mock: graph of
 // CHECK-COUNT-2: mock: copy alloc0 -> alloc1, 16 bytes
-// CHECK: attention: median 0.250 ms, min 0.250 ms over 2 calls (CUDA events, Mock GPU)
+// CHECK: attention: median 0.250 ms, min 0.250 ms over 2 calls (CUDA events, Mock GPU, 2 launches, graph replay)
+//
+// --no-graph (or KESTREL_CUDA_GRAPHS=0) launches kernel by kernel.
+// RUN: env LD_LIBRARY_PATH=%mock_cuda_dir kestrel-run %t/m.manifest --warmup=1 --repeat=2 --no-graph 2>&1 | FileCheck %s --check-prefix=NOGRAPH
+// RUN: env LD_LIBRARY_PATH=%mock_cuda_dir KESTREL_CUDA_GRAPHS=0 kestrel-run %t/m.manifest --warmup=1 --repeat=2 2>&1 | FileCheck %s --check-prefix=NOGRAPH
+// NOGRAPH-NOT: mock: graph of
+// NOGRAPH: mock: launch fill
+// NOGRAPH: attention: median 0.250 ms, min 0.250 ms over 2 calls (CUDA events, Mock GPU, 2 launches)
 //
 // The copy step moved the input into the output through "device" memory,
 // upload and download included: out0.npy holds in0's data.

@@ -31,6 +31,7 @@
 // of w.weights) is uploaded at load and copied into the output by each run.
 // RUN: env LD_LIBRARY_PATH=%mock_cuda_dir kestrel-run %t/good.manifest --warmup=0 --repeat=1 --outputs=%t/io 2>&1 | FileCheck %s --check-prefix=GOOD
 // GOOD: mock: module of {{[0-9]+}} bytes
+// GOOD-NEXT: mock: graph of 2 steps
 // GOOD-NEXT: mock: copy alloc0 -> alloc2, 16 bytes
 // GOOD-NEXT: mock: launch k grid 1 1 1 block 1 1 1 smem 0 alloc1 alloc0 alloc2
 // RUN: head -c 16 %t/w.weights > %t/expected && tail -c 16 %t/io/out0.npy > %t/got && cmp %t/expected %t/got

@@ -1,7 +1,7 @@
 //===- kestrel-run.cpp - Run and time a compiled Kestrel module -----------===//
 //
 //   kestrel-run model.so|model.manifest [--function=NAME] [--inputs=DIR]
-//               [--outputs=DIR] [--repeat=N] [--warmup=N]
+//               [--outputs=DIR] [--repeat=N] [--warmup=N] [--no-graph]
 //
 // Loads a CPU library made by kestrelc (or, given a `.manifest`, the PTX and
 // launch manifest of `--target=cuda:... --emit=ptx`), feeds each function's
@@ -35,17 +35,22 @@ namespace {
 struct Options {
   std::string library, function, inputs, outputs;
   int repeat = 10, warmup = 1;
+  bool graphs = true;
 };
 
 void usage() {
   std::fprintf(
-      stderr, "usage: kestrel-run LIB.so|MODEL.manifest [--function=NAME] "
-              "[--inputs=DIR] [--outputs=DIR] [--repeat=N] [--warmup=N]\n"
-              "  a .manifest runs the CUDA module it describes on GPU 0\n"
-              "  --function  function to run (default: the first)\n"
-              "  --inputs    read input i from DIR/in<i>.npy\n"
-              "  --outputs   write DIR/in<i>.npy and DIR/out<i>.npy\n"
-              "  --repeat    timed calls (default 10); --warmup untimed (1)\n");
+      stderr,
+      "usage: kestrel-run LIB.so|MODEL.manifest [--function=NAME] "
+      "[--inputs=DIR] [--outputs=DIR] [--repeat=N] [--warmup=N] "
+      "[--no-graph]\n"
+      "  a .manifest runs the CUDA module it describes on GPU 0\n"
+      "  --function  function to run (default: the first)\n"
+      "  --inputs    read input i from DIR/in<i>.npy\n"
+      "  --outputs   write DIR/in<i>.npy and DIR/out<i>.npy\n"
+      "  --repeat    timed calls (default 10); --warmup untimed (1)\n"
+      "  --no-graph  CUDA: launch kernel by kernel (default: each call\n"
+      "              replays a CUDA graph captured on the first)\n");
 }
 
 bool parseArgs(int argc, char **argv, Options &o) {
@@ -59,6 +64,10 @@ bool parseArgs(int argc, char **argv, Options &o) {
       return true;
     };
     std::string n;
+    if (a == "--no-graph") {
+      o.graphs = false;
+      continue;
+    }
     if (a == "-h" || a == "--help")
       return usage(), std::exit(0), true;
     if (value("--function", o.function) || value("--inputs", o.inputs) ||
@@ -183,6 +192,8 @@ int runCuda(const Options &opts) {
   const Function *fn = pickFunction(opts, module->manifest());
   if (!fn)
     return fail("no function '" + opts.function + "' in " + opts.library);
+  if (!opts.graphs)
+    module->setUseGraphs(false);
 
   std::vector<std::vector<char>> host;
   if (!makeInputs(opts, *fn, host, error))
@@ -213,7 +224,9 @@ int runCuda(const Options &opts) {
   int warmup = opts.warmup + opts.repeat == 0 ? 1 : opts.warmup;
   if (!module->time(*fn, device, warmup, opts.repeat, ms, error))
     return cleanup(), fail(error);
-  std::string how = " (CUDA events, " + module->deviceName() + ")";
+  std::string how = " (CUDA events, " + module->deviceName() + ", " +
+                    std::to_string(CudaModule::launches(*fn)) + " launches" +
+                    (module->usesGraphs() ? ", graph replay)" : ")");
   printTimes(*fn, std::vector<double>(ms.begin(), ms.end()), how.c_str());
 
   if (!opts.outputs.empty()) {

@@ -51,6 +51,14 @@ public:
   /// function must not overlap (they do not: there is one stream).
   bool run(const Function &fn, const std::vector<DevicePtr> &buffers,
            std::string &error);
+  /// Whether run() captures each function's launch sequence in a CUDA graph
+  /// on its first call with a given set of buffers and replays the graph on
+  /// later calls (one launch instead of one per kernel). On by default;
+  /// KESTREL_CUDA_GRAPHS=0 in the environment turns it off at load.
+  void setUseGraphs(bool on) { useGraphs_ = on; }
+  bool usesGraphs() const { return useGraphs_; }
+  /// Kernel launches one call of `fn` makes (copies not counted).
+  static size_t launches(const Function &fn);
   /// Waits for everything enqueued on the module's stream.
   bool synchronize(std::string &error);
 
@@ -81,6 +89,9 @@ private:
   /// Looks up every launched kernel and opts it into its shared memory.
   bool resolveKernels(std::string &error);
   bool prepare(const Function &fn, std::string &error);
+  /// Enqueues `fn`'s copies and launches on the stream, one by one.
+  bool enqueue(const Function &fn, const std::vector<DevicePtr> &buffers,
+               std::string &error);
 
   Manifest manifest_;
   std::string ptxText_, deviceName_;
@@ -93,6 +104,9 @@ private:
   std::map<std::string, std::map<unsigned, DevicePtr>> constants_;
   /// (offset, bytes) in the weights file -> device copy, made at load.
   std::map<std::pair<size_t, size_t>, DevicePtr> weightBuffers_;
+  bool useGraphs_ = true;
+  /// (function, buffers) -> CUgraphExec of its captured steps.
+  std::map<std::pair<std::string, std::vector<DevicePtr>>, void *> graphs_;
   /// Kernel name -> CUfunction.
   std::map<std::string, void *> kernels_;
 };

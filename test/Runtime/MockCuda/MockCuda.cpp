@@ -5,7 +5,9 @@
 // around the GPU (symbol lookup, manifest replay, parameter marshalling,
 // copies, timing) without one. Device memory is host memory; kernels are not
 // run but logged to stderr with their decoded parameters, which the PTX's
-// `.entry` declaration sizes. Defining the functions under cuda.h's own
+// `.entry` declaration sizes. Stream capture records launches and copies
+// into a graph instead of running them; a graph launch runs them (and logs
+// them again). Defining the functions under cuda.h's own
 // prototypes makes them export the versioned names the real driver does.
 //
 //===----------------------------------------------------------------------===//
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -26,6 +29,16 @@ std::vector<std::string> kernelNames;
 std::map<CUdeviceptr, int> allocations; // pointer -> allocation number
 int nextAllocation = 0;
 bool initialized = false;
+using Steps = std::vector<std::function<void()>>;
+Steps *capturing = nullptr; // the graph being captured, if any
+
+/// Runs `step` now, or records it into the graph being captured.
+void enqueue(std::function<void()> step) {
+  if (capturing)
+    capturing->push_back(std::move(step));
+  else
+    step();
+}
 
 /// Parameter widths in bytes of `.entry name(...)` in the loaded PTX.
 std::vector<int> paramWidths(const std::string &name) {
@@ -101,25 +114,33 @@ CUresult CUDAAPI cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy,
                                 unsigned bz, unsigned smem, CUstream,
                                 void **params, void **) {
   const std::string &name = kernelNames.at(reinterpret_cast<size_t>(f) - 1);
-  std::fprintf(stderr, "mock: launch %s grid %u %u %u block %u %u %u smem %u",
-               name.c_str(), gx, gy, gz, bx, by, bz, smem);
+  // The parameters are decoded now: their storage is the caller's.
+  char head[256];
+  std::snprintf(head, sizeof head,
+                "mock: launch %s grid %u %u %u block %u %u %u smem %u",
+                name.c_str(), gx, gy, gz, bx, by, bz, smem);
+  std::string line = head;
+  char word[64];
   std::vector<int> widths = paramWidths(name);
   for (size_t i = 0; i < widths.size(); ++i) {
     if (widths[i] == 4) {
       uint32_t v;
       std::memcpy(&v, params[i], 4);
-      std::fprintf(stderr, " u32:0x%08x", v);
+      std::snprintf(word, sizeof word, " u32:0x%08x", v);
+      line += word;
       continue;
     }
     uint64_t v;
     std::memcpy(&v, params[i], 8);
     auto it = allocations.find(v);
     if (it != allocations.end())
-      std::fprintf(stderr, " alloc%d", it->second);
+      std::snprintf(word, sizeof word, " alloc%d", it->second);
     else
-      std::fprintf(stderr, " u64:%llu", static_cast<unsigned long long>(v));
+      std::snprintf(word, sizeof word, " u64:%llu",
+                    static_cast<unsigned long long>(v));
+    line += word;
   }
-  std::fprintf(stderr, "\n");
+  enqueue([line] { std::fprintf(stderr, "%s\n", line.c_str()); });
   return CUDA_SUCCESS;
 }
 CUresult CUDAAPI cuMemAlloc(CUdeviceptr *p, size_t bytes) {
@@ -150,10 +171,13 @@ CUresult CUDAAPI cuMemcpyDtoH(void *d, CUdeviceptr s, size_t n) {
 }
 CUresult CUDAAPI cuMemcpyDtoDAsync(CUdeviceptr d, CUdeviceptr s, size_t n,
                                    CUstream) {
-  std::fprintf(stderr, "mock: copy alloc%d -> alloc%d, %zu bytes\n",
-               allocations.count(s) ? allocations[s] : -1,
-               allocations.count(d) ? allocations[d] : -1, n);
-  std::memcpy(reinterpret_cast<void *>(d), reinterpret_cast<void *>(s), n);
+  int from = allocations.count(s) ? allocations[s] : -1;
+  int to = allocations.count(d) ? allocations[d] : -1;
+  enqueue([=] {
+    std::fprintf(stderr, "mock: copy alloc%d -> alloc%d, %zu bytes\n", from, to,
+                 n);
+    std::memcpy(reinterpret_cast<void *>(d), reinterpret_cast<void *>(s), n);
+  });
   return CUDA_SUCCESS;
 }
 CUresult CUDAAPI cuStreamCreate(CUstream *s, unsigned) {
@@ -173,6 +197,36 @@ CUresult CUDAAPI cuEventRecord(CUevent, CUstream) { return CUDA_SUCCESS; }
 CUresult CUDAAPI cuEventSynchronize(CUevent) { return CUDA_SUCCESS; }
 CUresult CUDAAPI cuEventElapsedTime(float *ms, CUevent, CUevent) {
   *ms = 0.25f;
+  return CUDA_SUCCESS;
+}
+
+CUresult CUDAAPI cuStreamBeginCapture(CUstream, CUstreamCaptureMode) {
+  capturing = new Steps();
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuStreamEndCapture(CUstream, CUgraph *g) {
+  *g = reinterpret_cast<CUgraph>(capturing);
+  capturing = nullptr;
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuGraphInstantiate(CUgraphExec *e, CUgraph g,
+                                    unsigned long long) {
+  auto *steps = reinterpret_cast<Steps *>(g);
+  std::fprintf(stderr, "mock: graph of %zu steps\n", steps->size());
+  *e = reinterpret_cast<CUgraphExec>(new Steps(*steps));
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuGraphLaunch(CUgraphExec e, CUstream) {
+  for (auto &step : *reinterpret_cast<Steps *>(e))
+    step();
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuGraphDestroy(CUgraph g) {
+  delete reinterpret_cast<Steps *>(g);
+  return CUDA_SUCCESS;
+}
+CUresult CUDAAPI cuGraphExecDestroy(CUgraphExec e) {
+  delete reinterpret_cast<Steps *>(e);
   return CUDA_SUCCESS;
 }
 

@@ -126,3 +126,38 @@ func.func @contraction_and_shared_producer(%x: tensor<16x16xf32>, %w: tensor<16x
   } -> tensor<16x16xf32>
   return %sum : tensor<16x16xf32>
 }
+
+// -----
+
+// A producer read by a consumer that iterates over more points than it
+// computes (here a broadcast: 4 sines, 4 x 8 products; in a model, RoPE
+// feeding the reference attention's scores) stays its own generic: fused,
+// its math.sin would run once per consumer point.
+#v = affine_map<(i, j) -> (i)>
+#id = affine_map<(i, j) -> (i, j)>
+#r = affine_map<(i) -> (i)>
+// CHECK-LABEL: func @no_recompute_into_more_points
+// CHECK:       linalg.generic
+// CHECK-SAME:    iterator_types = ["parallel"]
+// CHECK:         math.sin
+// CHECK:       linalg.generic
+// CHECK-SAME:    iterator_types = ["parallel", "parallel"]
+// CHECK-NOT:     math.sin
+// CHECK:       return
+func.func @no_recompute_into_more_points(%q: tensor<4xf32>, %k: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [#r, #r], iterator_types = ["parallel"]}
+      ins(%q : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = math.sin %a : f32
+    linalg.yield %s : f32
+  } -> tensor<4xf32>
+  %e2 = tensor.empty() : tensor<4x8xf32>
+  %y = linalg.generic {indexing_maps = [#v, #id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%r, %k : tensor<4xf32>, tensor<4x8xf32>) outs(%e2 : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %p = arith.mulf %a, %b : f32
+    linalg.yield %p : f32
+  } -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}

@@ -6,15 +6,17 @@
 // feeding an elementwise op or a row reduction becomes an indexing map of the
 // consumer instead of a materialized tensor; then every all-parallel generic
 // producer is fused into its generic consumer (upstream elementwise fusion)
-// when the producer has no other use or only moves data (a copy is cheaper
-// to recompute than to store). Contractions (docs/architecture.md: the GEMM
-// codegen) are never producer or consumer, nor is any op nested in a loop or
-// carrying a kestrel.* attribute (the fused kernels' own tile ops).
+// when the producer only moves data (a copy is cheaper to recompute than to
+// store), or has no other use and the consumer iterates over no more points
+// than the producer (no arithmetic is repeated). Contractions
+// (docs/architecture.md: the GEMM codegen) are never producer or consumer, nor
+// is any op nested in a loop or carrying a kestrel.* attribute (the fused
+// kernels' own tile ops).
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/CPU/GenericTargets.h"
 #include "passes/Passes.h"
+#include "passes/Transforms/GenericTargets.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -22,6 +24,8 @@
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
 
 namespace kestrel {
 #define GEN_PASS_DEF_FUSEELEMENTWISE
@@ -44,6 +48,21 @@ bool movesDataOnly(linalg::GenericOp op) {
     return arg && arg.getOwner() == &body &&
            arg.getArgNumber() < op.getNumDpsInputs();
   });
+}
+
+/// The number of points of `op`'s static iteration domain (a dynamic
+/// extent counts as unbounded).
+int64_t iterationPoints(Operation *op) {
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp)
+    return std::numeric_limits<int64_t>::max();
+  int64_t points = 1;
+  for (int64_t extent : linalgOp.getStaticLoopRanges()) {
+    if (ShapedType::isDynamic(extent))
+      return std::numeric_limits<int64_t>::max();
+    points *= extent;
+  }
+  return points;
 }
 
 /// linalg.transpose / broadcast / copy and named elementwise ops (add, exp,
@@ -80,9 +99,16 @@ struct FuseElementwisePass
           if (!generic || !kestrel::isGenericCodegenTarget(producer) ||
               !kestrel::isGenericCodegenTarget(consumer))
             return false;
+          if (movesDataOnly(generic))
+            return true;
           // Recomputing anything but a copy in every consumer would repeat
-          // its arithmetic; such producers stay materialized.
-          return generic->hasOneUse() || movesDataOnly(generic);
+          // its arithmetic; such producers stay materialized. So do
+          // producers whose one consumer iterates over more points than
+          // they compute (RoPE into the reference attention's score
+          // reduction: sin/cos once per score and channel instead of once
+          // per channel).
+          return generic->hasOneUse() &&
+                 iterationPoints(consumer) <= iterationPoints(producer);
         });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

@@ -1,4 +1,4 @@
-//===- GenericTargets.h - Which linalg ops the generic CPU codegen owns ---===//
+//===- GenericTargets.h - Which linalg ops the generic codegens own -------===//
 //
 // kestrel-fuse-elementwise and kestrel-vectorize-generics handle the linalg
 // ops a model has besides its contractions and kestrel kernels: elementwise
@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KESTREL_PASSES_CPU_GENERICTARGETS_H
-#define KESTREL_PASSES_CPU_GENERICTARGETS_H
+#ifndef KESTREL_PASSES_TRANSFORMS_GENERICTARGETS_H
+#define KESTREL_PASSES_TRANSFORMS_GENERICTARGETS_H
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -58,4 +58,4 @@ inline bool isGenericCodegenTarget(mlir::Operation *op) {
 
 } // namespace kestrel
 
-#endif // KESTREL_PASSES_CPU_GENERICTARGETS_H
+#endif // KESTREL_PASSES_TRANSFORMS_GENERICTARGETS_H
