@@ -47,6 +47,14 @@ Value GemmEmitter::offsetOf(ArrayRef<unsigned> dims, Value flat,
   return offset;
 }
 
+GemmEmitter::BlockOrigin GemmEmitter::blockOrigin(gpu::LaunchOp launch) {
+  auto [row, col] = tileOrigin(launch.getBlockIds().x);
+  Value batch = launch.getBlockIds().y;
+  return {row, col, offsetOf(p.batchDims, batch, p.strideA),
+          offsetOf(p.batchDims, batch, p.strideB),
+          offsetOf(p.batchDims, batch, p.strideC)};
+}
+
 std::pair<Value, Value> GemmEmitter::tileOrigin(Value pid) {
   int64_t numM = llvm::divideCeil(p.M, plan.getTileM());
   int64_t numN = llvm::divideCeil(p.N, plan.getTileN());

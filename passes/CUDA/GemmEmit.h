@@ -92,6 +92,12 @@ protected:
   /// tiles walked column by column, so neighbouring blocks share A and B
   /// panels in L2.
   std::pair<mlir::Value, mlir::Value> tileOrigin(mlir::Value pid);
+  /// Where a launch's block works: its C tile (tileOrigin of block id x)
+  /// and the element offsets of its batch (block id y) in A, B and C.
+  struct BlockOrigin {
+    mlir::Value row, col, batchA, batchB, batchC;
+  };
+  BlockOrigin blockOrigin(mlir::gpu::LaunchOp launch);
   /// The copies of one operand's tile: `vec` elements of `elemBytes` each
   /// along the operand's contiguous dim (k when `kMajor`), `tileRows` rows
   /// along M or N starting at `tileStart`, landing where `layout` says.

@@ -276,11 +276,7 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
   const int64_t numK = llvm::divideCeil(p.K, tk), steps = tk / 16;
   tid = launch.getThreadIds().x;
   sharedBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
-  auto [rowStart, colStart] = tileOrigin(launch.getBlockIds().x);
-  Value batchIdx = launch.getBlockIds().y;
-  Value batchA = offsetOf(p.batchDims, batchIdx, p.strideA);
-  Value batchB = offsetOf(p.batchDims, batchIdx, p.strideB);
-  Value batchC = offsetOf(p.batchDims, batchIdx, p.strideC);
+  auto [rowStart, colStart, batchA, batchB, batchC] = blockOrigin(launch);
 
   Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
   Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);

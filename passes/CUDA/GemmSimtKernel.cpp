@@ -124,11 +124,7 @@ void SimtGemm::build(gpu::LaunchOp launch, Value aMem, Value bMem, Value cMem,
   Value tid = launch.getThreadIds().x;
   Value sharedBase =
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
-  auto [rowStart, colStart] = tileOrigin(launch.getBlockIds().x);
-  Value batchIdx = launch.getBlockIds().y;
-  Value batchA = offsetOf(p.batchDims, batchIdx, p.strideA);
-  Value batchB = offsetOf(p.batchDims, batchIdx, p.strideB);
-  Value batchC = offsetOf(p.batchDims, batchIdx, p.strideC);
+  auto [rowStart, colStart, batchA, batchB, batchC] = blockOrigin(launch);
   Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
   Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
   auto layoutA = [&](Value mn, Value k) {
