@@ -37,9 +37,20 @@ def Recognize : Pass<"kestrel-recognize", "::mlir::func::FuncOp"> {
     the dense-mask top-k expert loop over a `kestrel.top_k` ->
     `kestrel.route` + `kestrel.moe` (expert weights stacked); the causal
     depthwise conv1d (padded left by K-1, cropped, optional bias and SiLU)
-    -> `kestrel.causal_conv1d`. No options.
+    -> `kestrel.causal_conv1d`; the selective scan a PyTorch exporter
+    unrolls into T copies of `h = dA[:, t] · h + dBx[:, t]`, `y_t = Σ_n h ·
+    Cm[:, t]` (dA = exp(delta · A), dBx = delta · x · Bm, the y_t
+    concatenated along time; every step checked at its time index) ->
+    `kestrel.selective_scan` between transposes to channels-first.
   }];
+  let options = [
+    Option<"selectiveScan", "selective-scan", "bool", /*default=*/"true",
+           "Re-roll unrolled Mamba selective scans into "
+           "kestrel.selective_scan (off for targets without a lowering of "
+           "the op)">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

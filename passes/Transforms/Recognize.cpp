@@ -3,8 +3,9 @@
 // kestrel-recognize: the "recognize" arrow of docs/architecture.md §1 on the
 // IR every frontend produces (func/arith/tensor/linalg on tensors, plus
 // kestrel.top_k for ONNX TopK), so that it runs alike on imported ONNX models
-// and hand-written MLIR. Decomposed attention, RoPE, MoE routing + experts
-// and causal conv1d (one pattern file each, Recognize<Family>.cpp) are
+// and hand-written MLIR. Decomposed attention, RoPE, MoE routing + experts,
+// causal conv1d and the unrolled selective scan (one pattern file each,
+// Recognize<Family>.cpp; the scan unless selective-scan=false) are
 // rewritten by one greedy application of their patterns (bottom-up, so the
 // op closing a subgraph is seen before the ops inside it; no folding, so
 // nothing else changes; what a match leaves unused is erased), then RMSNorm
@@ -29,6 +30,8 @@ using namespace mlir;
 namespace {
 
 struct RecognizePass : kestrel::impl::RecognizeBase<RecognizePass> {
+  using RecognizeBase::RecognizeBase;
+
   // The kestrel dialect (not in Passes.td's list, which Passes.h would have
   // to include the dialect for): the input may hold no kestrel op yet.
   void getDependentDialects(DialectRegistry &registry) const override {
@@ -42,6 +45,8 @@ struct RecognizePass : kestrel::impl::RecognizeBase<RecognizePass> {
     kestrel::recognize::populateRecognizeRopePatterns(patterns);
     kestrel::recognize::populateRecognizeMoePatterns(patterns);
     kestrel::recognize::populateRecognizeCausalConvPatterns(patterns);
+    if (selectiveScan)
+      kestrel::recognize::populateRecognizeSelectiveScanPatterns(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false).enableConstantCSE(false);
     config.setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);

@@ -1,9 +1,10 @@
 // PyTorch-exported blocks (test/onnx/export_*_block.py) come out of
 // kestrelc --emit=mlir with their structure recognized by the
-// kestrel-recognize pass: RMSNorm, RoPE, attention, top-k MoE routing and the
-// causal conv. The plain import (--no-recognize) holds no kestrel op but
-// kestrel.top_k, and kestrel-recognize run on it by kestrel-opt finds the
-// same ops (same FileCheck prefixes). Numerics against onnxruntime:
+// kestrel-recognize pass: RMSNorm, RoPE, attention, top-k MoE routing, the
+// causal conv and the unrolled selective scan. The plain import
+// (--no-recognize) holds no kestrel op but kestrel.top_k, and
+// kestrel-recognize run on it by kestrel-opt finds the same ops (same
+// FileCheck prefixes). Numerics against onnxruntime:
 // test/onnx/test_onnx_recognize_blocks.py.
 // REQUIRES: onnx
 // RUN: kestrelc %kestrel_src/test/onnx/models/llama_block.onnx --emit=mlir | FileCheck %s --check-prefix=LLAMA
@@ -43,4 +44,7 @@
 
 // MAMBA: kestrel.rms_norm %arg0
 // MAMBA: kestrel.causal_conv1d %{{.*}}, %{{.*}} activation = silu bias(%{{.*}} : tensor<64xf32>) : tensor<1x64x8xf32>, tensor<64x4xf32>
+// MAMBA: kestrel.selective_scan
+// MAMBA-SAME: -> tensor<1x64x8xf32>, tensor<1x64x8xf32>
+// MAMBA-NOT: tensor.concat
 // MAMBA: return

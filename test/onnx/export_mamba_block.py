@@ -9,8 +9,8 @@ The conv is written as in the reference Mamba code, nn.Conv1d(groups=C,
 padding=K-1) followed by [..., :T]: kestrelc recognizes Slice(Conv) (+ SiLU)
 into kestrel.causal_conv1d. The selective scan is the sequential reference
 (a Python loop over time, which the exporter unrolls into T steps of
-elementwise ops): it is imported and compiled through the standard ops, not
-recognized into kestrel.selective_scan. Needs torch; CI does not have it, so
+elementwise ops), which kestrel-recognize re-rolls into one
+kestrel.selective_scan. Needs torch; CI does not have it, so
 the generated model is committed.
 
     python3 test/onnx/export_mamba_block.py [OUT_DIR]
