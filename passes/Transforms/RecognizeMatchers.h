@@ -93,8 +93,7 @@ void populateRecognizeAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeRopePatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeMoePatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeCausalConvPatterns(mlir::RewritePatternSet &patterns);
-void populateRecognizeSelectiveScanPatterns(
-    mlir::RewritePatternSet &patterns);
+void populateRecognizeSelectiveScanPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace kestrel::recognize
 

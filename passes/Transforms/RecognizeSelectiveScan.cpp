@@ -40,9 +40,7 @@ using namespace mlir;
 namespace kestrel::recognize {
 namespace {
 
-RankedTensorType rt(Value v) {
-  return dyn_cast<RankedTensorType>(v.getType());
-}
+RankedTensorType rt(Value v) { return dyn_cast<RankedTensorType>(v.getType()); }
 
 /// Whether `v` is a static f32 tensor of shape `shape`.
 bool isF32(Value v, ArrayRef<int64_t> shape) {
@@ -188,8 +186,8 @@ std::optional<TimeSlice> timeSlice(Value v) {
   if (!ex || ex->getBlock() != &blk)
     return std::nullopt;
   Value src = ex.getTensor();
-  if (src.getParentBlock() == &blk || !rt(src) ||
-      !rt(src).hasStaticShape() || rt(src).getRank() != rank + 1)
+  if (src.getParentBlock() == &blk || !rt(src) || !rt(src).hasStaticShape() ||
+      rt(src).getRank() != rank + 1)
     return std::nullopt;
   // Indices (index 0, f(idx), index 1, ..., index rank-1), extents matching.
   for (int64_t i = 0; i <= rank; ++i) {
@@ -201,8 +199,8 @@ std::optional<TimeSlice> timeSlice(Value v) {
         rt(src).getDimSize(i) != rt(v).getDimSize(loop))
       return std::nullopt;
   }
-  std::optional<int64_t> t = evalIndex(ex.getIndices()[1], blk.getArgument(0),
-                                       (int64_t)*indexValue);
+  std::optional<int64_t> t =
+      evalIndex(ex.getIndices()[1], blk.getArgument(0), (int64_t)*indexValue);
   if (!t || *t < 0 || *t >= rt(src).getDimSize(1))
     return std::nullopt;
   return TimeSlice{src, *t};
@@ -284,15 +282,15 @@ struct ChainMatcher {
       return nullptr;
     MLIRContext *ctx = y.getContext();
     auto d = [&](int i) { return getAffineDimExpr(i, ctx); };
-    AffineMap bcast3 = AffineMap::get(
-        3, 0, {d(0), getAffineConstantExpr(0, ctx), d(2)}, ctx);
+    AffineMap bcast3 =
+        AffineMap::get(3, 0, {d(0), getAffineConstantExpr(0, ctx), d(2)}, ctx);
     AffineMap bcast2 = AffineMap::get(3, 0, {d(0), d(2)}, ctx);
     for (int i = 0; i < 2; ++i) {
       Value h = e->args[i], c = e->args[1 - i];
       AffineMap cm = e->maps[1 - i];
       if (!isIdentityOperand(*e, i) || !cm)
         continue;
-      Value cT = cm == bcast3 ? unitDimInserted(c, 1)
+      Value cT = cm == bcast3   ? unitDimInserted(c, 1)
                  : cm == bcast2 ? c
                                 : Value();
       Value saveC = Cm;
@@ -433,10 +431,9 @@ struct RecognizeSelectiveScan : OpRewritePattern<tensor::ConcatOp> {
         /*z=*/Value(), /*delta_bias=*/Value(), m->init,
         /*delta_softplus=*/false);
     Value y = swapLastTwo(rewriter, loc, scan.getY());
-    rewriter.replaceUsesWithIf(m->hLast, scan.getFinalState(),
-                               [&](OpOperand &use) {
-                                 return use.getOwner() != m->lastReadout;
-                               });
+    rewriter.replaceUsesWithIf(
+        m->hLast, scan.getFinalState(),
+        [&](OpOperand &use) { return use.getOwner() != m->lastReadout; });
     rewriter.replaceOp(cat, y);
     return success();
   }
