@@ -5,7 +5,7 @@
 # bandwidth beside a copy measured in the same run.
 #
 # Staged by bench/gpu/stage_recurrence.sh. From the staged src/:
-#   CASES=$PWD/../cases bash bench/gpu/bench_recurrence.sh
+#   CASES=$PWD/../cases ONNX_BLOCK=$PWD/../onnx_mamba bash bench/gpu/bench_recurrence.sh
 # (with ../whl holding fla-core and einops wheels, installed to /tmp/site).
 # Writes recurrence.md and the logs into $OUT; exit status 0 only when every
 # numerics case passes.
@@ -27,5 +27,5 @@ source "$ROOT/bench/gpu/build_runtime.sh"
 build_runtime "$BUILD" "$OUT" || { echo "FAIL: runtime build" | tee "$OUT/recurrence.md"; exit 1; }
 status=0
 PYTHONUNBUFFERED=1 python3 bench/gpu/check_recurrence.py --kestrel-run "$BUILD/bin/kestrel-run" \
-  --cases "$CASES" --table "$OUT/recurrence.md" "$@" 2>&1 | tee "$OUT/check.log" || status=$?
+  --cases "$CASES" ${ONNX_BLOCK:+--onnx-block "$ONNX_BLOCK"} --table "$OUT/recurrence.md" "$@" 2>&1 | tee "$OUT/check.log" || status=$?
 exit "$status"

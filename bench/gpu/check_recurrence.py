@@ -233,6 +233,35 @@ def bench_case(args, name, case, meta, rng):
     return row
 
 
+def check_onnx_block(args, folder):
+    """The committed exported Mamba block (test/onnx/models/mamba_block.onnx,
+    compiled by stage_recurrence.sh) end to end vs onnxruntime (CPU, f32).
+    Tolerance: max |err| <= 1e-4 (1 + max |ref|)."""
+    import onnxruntime as ort
+    folder = Path(folder)
+    work = Path(args.work) / "onnx_mamba"
+    work.mkdir(parents=True, exist_ok=True)
+    sess = ort.InferenceSession(str(folder / "model.onnx"),
+                                providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    x = np.random.default_rng(7).uniform(-1, 1, inp.shape).astype(np.float32)
+    np.save(work / "in0.npy", x)
+    cmd = [args.kestrel_run, str(folder / "model.manifest"), f"--inputs={work}",
+           f"--outputs={work}/out", f"--warmup={args.warmup}", f"--repeat={args.repeat}"]
+    (work / "out").mkdir(exist_ok=True)
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    print(f"$ {' '.join(cmd)}\n{res.stdout}{res.stderr}", end="")
+    if res.returncode != 0:
+        return False, "kestrel-run failed"
+    got = np.load(work / "out" / "out0.npy").astype(np.float64)
+    ref = sess.run(None, {inp.name: x})[0].astype(np.float64)
+    err = float(np.abs(got - ref).max())
+    ok = bool(np.isfinite(got).all() and err <= 1e-4 * (1 + np.abs(ref).max()))
+    m = re.search(r"median ([0-9.]+) ms", res.stdout)
+    return ok, f"max abs err {err:.2e} (max |ref| {np.abs(ref).max():.2f}), " \
+               f"median {m.group(1) if m else '-'} ms"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kestrel-run", required=True)
@@ -241,6 +270,7 @@ def main():
     ap.add_argument("--table", default=None)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--onnx-block", default=None)
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     results, rows, failed = [], [], 0
@@ -253,6 +283,15 @@ def main():
         failed += not ok
         print(f"{'PASS' if ok else 'FAIL'} {case.name}: {note}")
         results.append((case.name, "PASS" if ok else "FAIL", ms, note))
+    if args.onnx_block:
+        try:
+            ok, note = check_onnx_block(args, args.onnx_block)
+        except Exception as e:  # noqa: BLE001
+            ok, note = False, repr(e)
+        failed += not ok
+        print(f"{'PASS' if ok else 'FAIL'} onnx mamba_block: {note}")
+        results.append(("onnx mamba_block vs onnxruntime", "PASS" if ok else "FAIL",
+                        None, note))
     lines = ["## Numerics (vs python/kestrel/reference, float64)", "",
              "| case | result | ms | errors |", "|---|---|---|---|"]
     lines += [f"| {n} | {r} | {ms if ms is not None else '-'} | {note} |"

@@ -3,8 +3,8 @@
 // over time on the device) and ptxas assembles the PTX for sm_90a and
 // sm_80: f32 and bf16 storage, T = 1 (decode) and T = 67 (not a multiple of
 // anything), H_kv < H, Dk = 40 (rows past Dk guarded). With
-// --reference-lowering, and for dynamic shapes, kestrelc still refuses the
-// recurrence on cuda with a reason and writes nothing.
+// --reference-lowering kestrelc still refuses the recurrence on cuda with a
+// reason and writes nothing.
 // REQUIRES: ptxas
 // RUN: rm -rf %t && split-file %s %t
 // RUN: kestrelc %t/all.mlir --target=cpu --emit=so -o %t/all.so
@@ -14,7 +14,6 @@
 // RUN: %ptxas -arch=sm_80 %t/all80.ptx -o %t/all80.cubin
 // RUN: FileCheck %s --check-prefix=MANIFEST < %t/all90.manifest
 // RUN: not kestrelc %t/all.mlir --target=cuda:sm_90a --reference-lowering -o %t/ref.ptx 2>&1 | FileCheck %s --check-prefix=REF
-// RUN: not kestrelc %t/dyn.mlir --target=cuda:sm_90a -o %t/dyn.ptx 2>&1 | FileCheck %s --check-prefix=DYN
 // RUN: ls %t | FileCheck %s --check-prefix=FILES
 
 // One launch per op: no host loop over time.
@@ -32,9 +31,7 @@
 // MANIFEST: end
 
 // REF: all.mlir:{{[0-9]+}}:{{[0-9]+}}: error: 'kestrel.gated_recurrence' op is not supported on cuda targets with --reference-lowering: its reference lowering loops over time on the host, which the launch manifest cannot replay; use --target=cpu
-// DYN: dyn.mlir:2:12: error: 'kestrel.gated_recurrence' op is not supported on cuda targets with dynamic shapes: its reference lowering loops over time on the host, which the launch manifest cannot replay; use --target=cpu
 // FILES: all.so
-// FILES-NOT: dyn.ptx
 // FILES-NOT: ref.ptx
 
 //--- all.mlir
@@ -74,8 +71,3 @@ func.func @conv_decode(%x: tensor<2x8x1xf32>, %w: tensor<8x4xf32>, %s0: tensor<2
   return %y, %s : tensor<2x8x1xf32>, tensor<2x8x3xf32>
 }
 
-//--- dyn.mlir
-func.func @rec(%q: tensor<1x2x?x4xf32>, %k: tensor<1x2x?x4xf32>, %v: tensor<1x2x?x4xf32>, %g: tensor<1x2x?xf32>) -> (tensor<1x2x?x4xf32>, tensor<1x2x4x4xf32>) {
-  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = scalar log_gate(%g : tensor<1x2x?xf32>) : tensor<1x2x?x4xf32>, tensor<1x2x?x4xf32>, tensor<1x2x?x4xf32> -> tensor<1x2x?x4xf32>, tensor<1x2x4x4xf32>
-  return %o, %s : tensor<1x2x?x4xf32>, tensor<1x2x4x4xf32>
-}
