@@ -17,9 +17,9 @@
 //     S ← S + k_tᵀ u    (u = v_t for none / scalar / vector)
 //     o_t = scale · q_t S                   (a warp reduction; lane 0 stores)
 //   For decode (small T) the kernel is bound by the state's read and write:
-//   cpw columns of one row are one 32-byte sector for an f32 state. For long
-//   sequences cpw shrinks (down to 2) until about 16 warps per SM run, since
-//   every warp walks all T steps.
+//   cpw columns of one row are one 16-byte vector. For long sequences cpw
+//   shrinks (down to 1) until about 16 warps per SM run, since every warp
+//   walks all T steps.
 // kestrel.selective_scan -> one thread per (b, channel) holding h[N] in
 //   registers, looping over T with the next step's inputs prefetched.
 // kestrel.causal_conv1d -> one fused kernel: thread (b, c, r) computes y at
@@ -129,13 +129,15 @@ RecurrencePlan planRecurrence(GatedRecurrenceOp op) {
   p.g = p.H / p.Hkv;
   p.Dv = op.getValue().getType().getDimSize(3);
   p.R = ceilDiv(p.Dk, 32);
-  // One 32-byte sector of a state row per lane (8 f32 columns), fewer when
-  // that does not divide Dv; long sequences trade sector width for warps.
+  // 16 bytes of a state row per lane (4 f32 columns: one vector load per
+  // row, few registers, so decode keeps many blocks in flight), fewer when
+  // that does not divide Dv; long sequences trade width for warps, down to
+  // one column per warp.
   int64_t stateBytes = elemOf(op.getFinalState()).getIntOrFloatBitWidth() / 8;
-  p.cpw = 32 / stateBytes;
+  p.cpw = 16 / stateBytes;
   while (p.cpw > 1 && p.Dv % p.cpw)
     p.cpw /= 2;
-  while (p.T > 64 && p.cpw > 2 && p.B * p.H * (p.Dv / p.cpw) < kTargetWarps)
+  while (p.T > 64 && p.cpw > 1 && p.B * p.H * (p.Dv / p.cpw) < kTargetWarps)
     p.cpw /= 2;
   int64_t warpsPerHead = p.Dv / p.cpw;
   p.warps = 4;

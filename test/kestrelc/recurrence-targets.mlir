@@ -18,7 +18,7 @@
 
 // One launch per op: no host loop over time.
 // MANIFEST-LABEL: function none_f32
-// MANIFEST: launch none_f32_kernel grid 8 8 1 block 128 1 1
+// MANIFEST: launch none_f32_kernel grid 16 8 1 block 128 1 1
 // MANIFEST-NOT: launch
 // MANIFEST: end
 // MANIFEST-LABEL: function gated_delta_bf16_gqa
