@@ -17,7 +17,7 @@
 //     S ← S + k_tᵀ u    (u = v_t for none / scalar / vector)
 //     o_t = scale · q_t S                   (a warp reduction; lane 0 stores)
 //   For decode (small T) the kernel is bound by the state's read and write:
-//   cpw columns of one row are one 16-byte vector. For long sequences cpw
+//   cpw columns of one row are one 32-byte sector. For long sequences cpw
 //   shrinks (down to 1) until about 16 warps per SM run, since every warp
 //   walks all T steps.
 // kestrel.selective_scan -> one thread per (b, channel) holding h[N] in
@@ -129,12 +129,13 @@ RecurrencePlan planRecurrence(GatedRecurrenceOp op) {
   p.g = p.H / p.Hkv;
   p.Dv = op.getValue().getType().getDimSize(3);
   p.R = ceilDiv(p.Dk, 32);
-  // 16 bytes of a state row per lane (4 f32 columns: one vector load per
-  // row, few registers, so decode keeps many blocks in flight), fewer when
-  // that does not divide Dv; long sequences trade width for warps, down to
-  // one column per warp.
+  // One 32-byte sector of a state row per lane (8 f32 columns; measured on
+  // an H200 ahead of 16 bytes for an f32 decode step, equal for bf16:
+  // bench/results/2026-12-03-H200-recurrence.md), fewer when that does not
+  // divide Dv; long sequences trade width for warps, down to one column per
+  // warp.
   int64_t stateBytes = elemOf(op.getFinalState()).getIntOrFloatBitWidth() / 8;
-  p.cpw = 16 / stateBytes;
+  p.cpw = 32 / stateBytes;
   while (p.cpw > 1 && p.Dv % p.cpw)
     p.cpw /= 2;
   while (p.T > 64 && p.cpw > 1 && p.B * p.H * (p.Dv / p.cpw) < kTargetWarps)

@@ -1,27 +1,28 @@
 // RUN: kestrel-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kestrel-gpu-recurrence))' | FileCheck %s
 
 // Decode step of Gated DeltaNet, f32, GQA (4 heads over 2 KV heads):
-// cpw = 4 columns (16 bytes of a state row) per warp, 64 / 4 = 16 warps per
-// head in 4 blocks of 4 warps: grid (4, B * H = 8), 128 threads. Lane l owns
-// key rows l and l + 32. The state is read once as 16-byte vectors, kept in
-// the loop's carried values with the next step's inputs, and written once.
+// cpw = 8 columns (one 32-byte sector of a state row) per warp, 64 / 8 = 8
+// warps per head in 2 blocks of 4 warps: grid (2, B * H = 8), 128 threads.
+// Lane l owns key rows l and l + 32. The state is read once as 32-byte
+// vectors, kept in the loop's carried values with the next step's inputs,
+// and written once.
 // CHECK-LABEL: func.func @decode_gated_delta
 // CHECK-NOT: kestrel.gated_recurrence
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() : memref<2x4x1x64xf32>
 // CHECK-DAG: %[[FIN:.*]] = memref.alloc() : memref<2x4x64x64xf32>
-// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
 // CHECK-DAG: %[[C8:.*]] = arith.constant 8 : index
 // CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C4]], {{.*}} = %[[C8]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C128]],
-// CHECK-COUNT-2: vector.load {{.*}} {alignment = 16 : i64} : memref<2x4x64x64xf32>, vector<4xf32>
-// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xf32>, f32, f32, f32, f32, vector<4xf32>, f32, f32)
-// The decay, then k S reduce-scattered over the lanes (2 halving levels of
-// 2 and 1 shuffles, then 3 full ones), u gathered back to every lane.
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C2]], {{.*}} = %[[C8]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C128]],
+// CHECK-COUNT-2: vector.load {{.*}} {alignment = 16 : i64} : memref<2x4x64x64xf32>, vector<8xf32>
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, f32, f32, f32, f32, vector<8xf32>, f32, f32)
+// The decay, then k S reduce-scattered over the lanes (3 halving levels of
+// 4, 2 and 1 shuffles, then 2 full ones), u gathered back to every lane.
 // CHECK: math.exp
-// CHECK-COUNT-6: gpu.shuffle  xor
-// CHECK-COUNT-4: gpu.shuffle  idx
+// CHECK-COUNT-9: gpu.shuffle  xor
+// CHECK-COUNT-8: gpu.shuffle  idx
 // o = q S, reduce-scattered; one lane per column stores it.
-// CHECK-COUNT-6: gpu.shuffle  xor
+// CHECK-COUNT-9: gpu.shuffle  xor
 // CHECK: scf.if
 // CHECK: memref.store {{.*}}, %[[OUT]]
 // CHECK: scf.yield
@@ -37,7 +38,7 @@ func.func @decode_gated_delta(%q: tensor<2x4x1x64xf32>, %k: tensor<2x2x1x64xf32>
 // -----
 
 // Prefill, scalar decay, bf16, B * H = 2 heads, T = 256 > 64: the columns
-// per warp halve from 8 (16 bytes of bf16) to 1 while fewer than 2112 warps
+// per warp halve from 16 (32 bytes of bf16) to 1 while fewer than 2112 warps
 // would run: 64 warps per head in 16 blocks of 4: grid (16, 2). With one
 // column per warp the reductions are plain 5-level butterflies; there is no
 // k S (no delta rule), so no gather.
@@ -62,23 +63,24 @@ func.func @prefill_scalar(%q: tensor<1x2x256x64xbf16>, %k: tensor<1x2x256x64xbf1
 
 // Dk = 40 is not a multiple of 32: lane l's second row l + 32 exists for
 // l < 8 only; its index is clamped and its values read as zero. Dv = 24:
-// 6 warps of 4 columns per head, blocks of 2 warps (4 does not divide 6):
-// grid (3, 2), 64 threads. bf16 activations with f32 log-gates and state:
-// loads widen per operand, the output is rounded to bf16, the state stays f32.
+// 3 warps of 8 columns per head, one warp per block (neither 4 nor 2
+// divides 3): grid (3, 2), 32 threads. bf16 activations with f32 log-gates
+// and state: loads widen per operand, the output is rounded to bf16, the
+// state stays f32.
 // CHECK-LABEL: func.func @vector_dk40_mixed
 // CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
-// CHECK-DAG: %[[C64:.*]] = arith.constant 64 : index
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C3]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C64]],
+// CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[C3]], {{.*}}) threads({{.*}}) in ({{.*}} = %[[C32]],
 // CHECK: %[[ROW:.*]] = arith.addi %{{.*}}, %c32
 // CHECK: %[[OK:.*]] = arith.cmpi slt, %[[ROW]], %c40
 // CHECK: arith.minsi %[[ROW]], %c39
-// CHECK: vector.load {{.*}} : memref<1x2x40x24xf32>, vector<4xf32>
+// CHECK: vector.load {{.*}} : memref<1x2x40x24xf32>, vector<8xf32>
 // CHECK: arith.select %[[OK]]
 // CHECK: memref.load {{.*}} : memref<1x2x3x40xf32>
 // CHECK: scf.for
 // CHECK: memref.store {{.*}} : memref<1x2x3x24xbf16>
 // CHECK: scf.if %[[OK]]
-// CHECK: vector.store {{.*}} : memref<1x2x40x24xf32>, vector<4xf32>
+// CHECK: vector.store {{.*}} : memref<1x2x40x24xf32>, vector<8xf32>
 func.func @vector_dk40_mixed(%q: tensor<1x2x3x40xbf16>, %k: tensor<1x1x3x40xbf16>, %v: tensor<1x1x3x24xbf16>, %g: tensor<1x2x3x40xf32>, %s0: tensor<1x2x40x24xf32>) -> (tensor<1x2x3x24xbf16>, tensor<1x2x40x24xf32>) {
   %o, %s = kestrel.gated_recurrence %q, %k, %v gate = vector log_gate(%g : tensor<1x2x3x40xf32>) initial_state(%s0 : tensor<1x2x40x24xf32>) : tensor<1x2x3x40xbf16>, tensor<1x1x3x40xbf16>, tensor<1x1x3x24xbf16> -> tensor<1x2x3x24xbf16>, tensor<1x2x40x24xf32>
   return %o, %s : tensor<1x2x3x24xbf16>, tensor<1x2x40x24xf32>
