@@ -33,10 +33,9 @@ LogicalResult GatedRecurrenceOp::verify() {
   auto typeOf = [](Value v) {
     return cast<ShapedType>(v.getType()).getElementType();
   };
-  for (auto [name, value] :
-       {std::pair<StringRef, Value>{"key", getKey()},
-        {"value", getValue()},
-        {"output", getOutput()}})
+  for (auto [name, value] : {std::pair<StringRef, Value>{"key", getKey()},
+                             {"value", getValue()},
+                             {"output", getOutput()}})
     if (typeOf(value) != elt)
       return emitOpError() << name << " has element type " << typeOf(value)
                            << " but query has " << elt
