@@ -24,20 +24,34 @@ LogicalResult GatedRecurrenceOp::verify() {
     if (type.getRank() != 4)
       return emitOpError() << name << " must have rank 4, got " << type;
 
-  // One storage type for everything, optional operands included: the
-  // lowering widens to f32 once and narrows once.
-  Type elt = q.getElementType();
-  SmallVector<std::pair<StringRef, Value>> all = {
-      {"query", getQuery()},   {"key", getKey()},
-      {"value", getValue()},   {"log_gate", getLogGate()},
-      {"beta", getBeta()},     {"initial_state", getInitialState()},
-      {"output", getOutput()}, {"final_state", getFinalState()}};
-  for (auto [name, value] : all)
-    if (value && cast<ShapedType>(value.getType()).getElementType() != elt)
-      return emitOpError() << name << " has element type "
-                           << cast<ShapedType>(value.getType()).getElementType()
+  // query, key and value share one storage type, which the output keeps;
+  // the state, log-gates and beta are in that type or in f32 (docs/ops.md
+  // §2: production models keep them in f32), and the final state in the
+  // initial state's type when there is one. Every lowering widens each
+  // operand to f32 once and narrows each result once.
+  Type elt = q.getElementType(), f32 = Float32Type::get(getContext());
+  auto typeOf = [](Value v) {
+    return cast<ShapedType>(v.getType()).getElementType();
+  };
+  for (auto [name, value] : {std::pair<StringRef, Value>{"key", getKey()},
+                             {"value", getValue()},
+                             {"output", getOutput()}})
+    if (typeOf(value) != elt)
+      return emitOpError() << name << " has element type " << typeOf(value)
                            << " but query has " << elt
-                           << "; all operands and results must share one";
+                           << "; query, key, value and output must share one";
+  for (auto [name, value] :
+       {std::pair<StringRef, Value>{"log_gate", getLogGate()},
+        {"beta", getBeta()},
+        {"initial_state", getInitialState()},
+        {"final_state", getFinalState()}})
+    if (value && typeOf(value) != elt && typeOf(value) != f32)
+      return emitOpError() << name << " has element type " << typeOf(value)
+                           << " but must be f32 or query's type " << elt;
+  if (Value s0 = getInitialState(); s0 && typeOf(s0) != fs.getElementType())
+    return emitOpError() << "final_state has element type "
+                         << fs.getElementType() << " but initial_state has "
+                         << typeOf(s0) << "; they must match";
 
   auto dim = [](RankedTensorType t, unsigned i) { return t.getDimSize(i); };
   const int64_t B = dim(q, 0), H = dim(q, 1), T = dim(q, 2), Dk = dim(q, 3),

@@ -11,6 +11,7 @@
 #include "dialects/Kestrel.h"
 #include "kestrel/Pipeline/Pipelines.h"
 #include "kestrel/Target/Target.h"
+#include "passes/CUDA/RecurrenceKernels.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -185,17 +186,23 @@ LogicalResult Driver::run(ModuleOp module) {
   }
 
   if (target.cuda) {
-    // The reference lowerings of the recurrence and the selective scan are
-    // an scf.for over time on the host around per-step parallel loops; the
-    // launch manifest only replays straight-line copies and launches, so
-    // refuse them here with a reason instead of failing later without one.
+    // kestrel-gpu-recurrence turns static recurrences and selective scans
+    // into kernels that loop over time on the device. Their reference
+    // lowerings are an scf.for over time on the host around per-step
+    // parallel loops; the launch manifest only replays straight-line copies
+    // and launches, so refuse what the kernels do not cover here with a
+    // reason instead of failing later without one.
     bool reference = opts.referenceLowering;
     WalkResult unsupported = module.walk([reference](Operation *op) {
       if (isa<GatedRecurrenceOp, SelectiveScanOp>(op)) {
-        op->emitOpError() << "is not supported on cuda targets yet: its "
-                             "lowering loops over time on the host, which "
-                             "the launch manifest cannot replay; use "
-                             "--target=cpu";
+        std::string why = reference ? "--reference-lowering"
+                                    : cuda::unsupportedRecurrence(op);
+        if (why.empty())
+          return WalkResult::advance();
+        op->emitOpError() << "is not supported on cuda targets with " << why
+                          << ": its reference lowering loops over time on "
+                             "the host, which the launch manifest cannot "
+                             "replay; use --target=cpu";
         return WalkResult::interrupt();
       }
       // kestrel-gpu-decode-attention turns kv_append into a copy and a

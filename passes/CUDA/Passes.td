@@ -110,6 +110,37 @@ def GpuDecodeAttention : Pass<"kestrel-gpu-decode-attention",
                            "::mlir::arith::ArithDialect"];
 }
 
+def GpuRecurrence : Pass<"kestrel-gpu-recurrence", "::mlir::func::FuncOp"> {
+  let summary = "Kernels for gated_recurrence, selective_scan and causal_conv1d";
+  let description = [{
+    Replaces each static `kestrel.gated_recurrence` (every gate kind),
+    `kestrel.selective_scan` and `kestrel.causal_conv1d` by a `gpu.launch`
+    that loops over time inside the kernel (docs/ops.md §2):
+
+    - gated_recurrence: the recurrent form. Grid (Dv / (W cpw), B H), W
+      warps of 32 lanes; a warp owns cpw value columns of one head's state,
+      lane l the key rows l, l + 32, ...; the state tile stays in
+      registers (f32) from the one read of `initial_state` to the one
+      write of `final_state`. The delta rules' `k S` and the output `q S`
+      are warp reductions. The next step's inputs are loaded while a step
+      computes. cpw is 32 bytes of a state row (8 f32 columns), halved
+      (down to 2) for sequences longer than 64 until about 2112 warps run.
+    - selective_scan: one thread per (batch, channel) holding `h[N]`
+      (N <= 64) in registers.
+    - causal_conv1d: one kernel computing `y` and the new state.
+
+    Ops with dynamic shapes are left to the reference lowering (kestrelc
+    refuses the recurrence and the scan on cuda then).
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def GpuGemm : Pass<"kestrel-gpu-gemm", "::mlir::func::FuncOp"> {
   let summary = "Tensor-core (bf16/f16) and FFMA (f32) GEMM kernels for static contractions";
   let description = [{

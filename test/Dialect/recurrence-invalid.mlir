@@ -12,7 +12,7 @@ func.func @rank(%q: tensor<4x8x4xf32>, %k: tensor<1x4x8x4xf32>, %v: tensor<1x4x8
 // -----
 
 func.func @element_type(%q: tensor<1x4x8x4xf32>, %k: tensor<1x4x8x4xf16>, %v: tensor<1x4x8x6xf32>) -> (tensor<1x4x8x6xf32>, tensor<1x4x4x6xf32>) {
-  // expected-error @+1 {{key has element type 'f16' but query has 'f32'; all operands and results must share one}}
+  // expected-error @+1 {{key has element type 'f16' but query has 'f32'; query, key, value and output must share one}}
   %o, %s = kestrel.gated_recurrence %q, %k, %v gate = none : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf16>, tensor<1x4x8x6xf32> -> tensor<1x4x8x6xf32>, tensor<1x4x4x6xf32>
   return %o, %s : tensor<1x4x8x6xf32>, tensor<1x4x4x6xf32>
 }
@@ -20,9 +20,17 @@ func.func @element_type(%q: tensor<1x4x8x4xf32>, %k: tensor<1x4x8x4xf16>, %v: te
 // -----
 
 func.func @gate_element_type(%q: tensor<1x4x8x4xf32>, %k: tensor<1x4x8x4xf32>, %v: tensor<1x4x8x6xf32>, %g: tensor<1x4x8xbf16>) -> (tensor<1x4x8x6xf32>, tensor<1x4x4x6xf32>) {
-  // expected-error @+1 {{log_gate has element type 'bf16' but query has 'f32'}}
+  // expected-error @+1 {{log_gate has element type 'bf16' but must be f32 or query's type 'f32'}}
   %o, %s = kestrel.gated_recurrence %q, %k, %v gate = scalar log_gate(%g : tensor<1x4x8xbf16>) : tensor<1x4x8x4xf32>, tensor<1x4x8x4xf32>, tensor<1x4x8x6xf32> -> tensor<1x4x8x6xf32>, tensor<1x4x4x6xf32>
   return %o, %s : tensor<1x4x8x6xf32>, tensor<1x4x4x6xf32>
+}
+
+// -----
+
+func.func @state_element_types(%q: tensor<1x4x8x4xbf16>, %k: tensor<1x4x8x4xbf16>, %v: tensor<1x4x8x6xbf16>, %s0: tensor<1x4x4x6xf32>) -> (tensor<1x4x8x6xbf16>, tensor<1x4x4x6xbf16>) {
+  // expected-error @+1 {{final_state has element type 'bf16' but initial_state has 'f32'; they must match}}
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = none initial_state(%s0 : tensor<1x4x4x6xf32>) : tensor<1x4x8x4xbf16>, tensor<1x4x8x4xbf16>, tensor<1x4x8x6xbf16> -> tensor<1x4x8x6xbf16>, tensor<1x4x4x6xbf16>
+  return %o, %s : tensor<1x4x8x6xbf16>, tensor<1x4x4x6xbf16>
 }
 
 // -----

@@ -47,3 +47,12 @@ func.func @dynamic(%q: tensor<?x2x?x4xf32>, %k: tensor<?x2x?x4xf32>, %v: tensor<
   %o, %s = kestrel.gated_recurrence %q, %k, %v gate = none : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32> -> tensor<?x2x?x4xf32>, tensor<?x2x4x4xf32>
   return %o, %s : tensor<?x2x?x4xf32>, tensor<?x2x4x4xf32>
 }
+
+// bf16 activations with the state, log-gates and beta in f32 (as fla keeps
+// them); the output follows value.
+// CHECK-LABEL: func @mixed_types
+// CHECK: gate = gated_delta log_gate(%{{.*}} : tensor<1x2x4xf32>) beta(%{{.*}} : tensor<1x2x4xf32>) initial_state(%{{.*}} : tensor<1x2x4x4xf32>) : tensor<1x2x4x4xbf16>, tensor<1x1x4x4xbf16>, tensor<1x1x4x4xbf16> -> tensor<1x2x4x4xbf16>, tensor<1x2x4x4xf32>
+func.func @mixed_types(%q: tensor<1x2x4x4xbf16>, %k: tensor<1x1x4x4xbf16>, %v: tensor<1x1x4x4xbf16>, %g: tensor<1x2x4xf32>, %b: tensor<1x2x4xf32>, %s0: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xbf16>, tensor<1x2x4x4xf32>) {
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = gated_delta log_gate(%g : tensor<1x2x4xf32>) beta(%b : tensor<1x2x4xf32>) initial_state(%s0 : tensor<1x2x4x4xf32>) : tensor<1x2x4x4xbf16>, tensor<1x1x4x4xbf16>, tensor<1x1x4x4xbf16> -> tensor<1x2x4x4xbf16>, tensor<1x2x4x4xf32>
+  return %o, %s : tensor<1x2x4x4xbf16>, tensor<1x2x4x4xf32>
+}

@@ -1,22 +1,27 @@
-// The Mamba mixer ops compile for the CPU. On cuda targets kestrelc refuses
-// the selective scan with a reason and writes nothing (its lowering loops
-// over time on the host, which the launch manifest cannot replay); the conv
-// compiles to PTX that ptxas accepts (its GPU results were checked on an
-// H100 by bench/gpu/conv.sh).
+// The Mamba mixer ops compile for the CPU and for cuda: kestrel-gpu-recurrence
+// turns the selective scan and the conv into one kernel each, and ptxas
+// accepts the PTX (their GPU results are checked against the NumPy oracles
+// by bench/gpu/bench_recurrence.sh). With --reference-lowering kestrelc
+// still refuses the scan on cuda (its lowering loops over time on the host)
+// and writes nothing.
 // REQUIRES: ptxas
 // RUN: rm -rf %t && split-file %s %t
 // RUN: kestrelc %t/scan.mlir --target=cpu --emit=so -o %t/scan.so
 // RUN: kestrelc %t/conv.mlir --target=cpu --emit=so -o %t/conv.so
-// RUN: not kestrelc %t/scan.mlir --target=cuda:sm_90a -o %t/scan.ptx 2>&1 | FileCheck %s --check-prefix=SCAN
+// RUN: kestrelc %t/scan.mlir --target=cuda:sm_90a -o %t/scan.ptx
+// RUN: %ptxas -arch=sm_90a %t/scan.ptx -o %t/scan.cubin
+// RUN: not kestrelc %t/scan.mlir --target=cuda:sm_90a --reference-lowering -o %t/ref.ptx 2>&1 | FileCheck %s --check-prefix=SCAN
 // RUN: kestrelc %t/conv.mlir --target=cuda:sm_90a -o %t/conv.ptx
 // RUN: %ptxas -arch=sm_90a %t/conv.ptx -o %t/conv.cubin
 // RUN: FileCheck %s --check-prefix=CONV < %t/conv.manifest
+// RUN: FileCheck %s --check-prefix=CONV < %t/scan.manifest
 // RUN: ls %t/scan.so %t/conv.so
-// RUN: not ls %t/scan.ptx
-// RUN: not ls %t/scan.manifest
+// RUN: not ls %t/ref.ptx
 
-// SCAN: scan.mlir:2:12: error: 'kestrel.selective_scan' op is not supported on cuda targets yet: its lowering loops over time on the host, which the launch manifest cannot replay; use --target=cpu
+// SCAN: scan.mlir:2:12: error: 'kestrel.selective_scan' op is not supported on cuda targets with --reference-lowering: its reference lowering loops over time on the host, which the launch manifest cannot replay; use --target=cpu
+// One launch, nothing else.
 // CONV: launch
+// CONV-NOT: launch
 
 //--- scan.mlir
 func.func @scan(%x: tensor<1x4x8xf32>, %dt: tensor<1x4x8xf32>, %a: tensor<4x16xf32>, %b: tensor<1x16x8xf32>, %c: tensor<1x16x8xf32>, %h0: tensor<1x4x16xf32>) -> (tensor<1x4x8xf32>, tensor<1x4x16xf32>) {

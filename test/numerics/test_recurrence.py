@@ -21,19 +21,21 @@ TOLERANCE = {"f32": 1e-4, "f16": 5e-3, "bf16": 5e-2}
 
 
 def recurrence_mlir(gate, B, H, Hkv, T, Dk, Dv, dtype, with_state,
-                    scale=None) -> str:
-    """The MLIR of one function @rec(q, k, v, [g], [beta], [s0])."""
-    t = lambda *shape: f"tensor<{'x'.join(map(str, shape))}x{dtype}>"  # noqa
+                    scale=None, side=None) -> str:
+    """The MLIR of one function @rec(q, k, v, [g], [beta], [s0]); log-gates,
+    beta and the states in `side` (default: dtype)."""
+    side = side or dtype
+    t = lambda *shape, d=dtype: f"tensor<{'x'.join(map(str, shape))}x{d}>"  # noqa
     qt, kt, vt = t(B, H, T, Dk), t(B, Hkv, T, Dk), t(B, Hkv, T, Dv)
-    ot, st = t(B, H, T, Dv), t(B, H, Dk, Dv)
+    ot, st = t(B, H, T, Dv), t(B, H, Dk, Dv, d=side)
     args = [f"%q: {qt}", f"%k: {kt}", f"%v: {vt}"]
     clauses = []
     if gate in ("scalar", "gated_delta", "vector"):
-        gt = t(B, H, T, Dk) if gate == "vector" else t(B, H, T)
+        gt = t(B, H, T, Dk, d=side) if gate == "vector" else t(B, H, T, d=side)
         args.append(f"%g: {gt}")
         clauses.append(f"log_gate(%g : {gt})")
     if gate in ("delta", "gated_delta"):
-        bt = t(B, H, T)
+        bt = t(B, H, T, d=side)
         args.append(f"%b: {bt}")
         clauses.append(f"beta(%b : {bt})")
     if with_state:
@@ -51,12 +53,13 @@ func.func @rec({', '.join(args)}) -> ({ot}, {st}) {{
 
 
 def run_case(compile_cpu, gate, B, H, Hkv, T, Dk, Dv, dtype="f32",
-             with_state=True, scale=None, seed=0, oracle=recurrent):
+             with_state=True, scale=None, seed=0, oracle=recurrent, side=None):
     rng = np.random.default_rng(seed)
     inputs, exact = [], {}
+    side = side or dtype
 
     def add(name, x):
-        stored, value = storage(x, dtype)
+        stored, value = storage(x, dtype if name in "qkv" else side)
         inputs.append(stored)
         exact[name] = value
 
@@ -75,18 +78,18 @@ def run_case(compile_cpu, gate, B, H, Hkv, T, Dk, Dv, dtype="f32",
         add("initial_state", rng.uniform(-1, 1, (B, H, Dk, Dv)))
 
     lib = compile_cpu(recurrence_mlir(gate, B, H, Hkv, T, Dk, Dv, dtype,
-                                      with_state, scale))
+                                      with_state, scale, side))
     out, state = lib.rec(*inputs)
     q, k, v = exact.pop("q"), exact.pop("k"), exact.pop("v")
     o_ref, s_ref = oracle(q, k, v, gate,
                              scale=1.0 if scale is None else scale, **exact)
-    for got, want in ((out, o_ref), (state, s_ref)):
-        got = value_of(got, dtype)
+    for got, want, dt in ((out, o_ref, dtype), (state, s_ref, side)):
+        got = value_of(got, dt)
         assert np.isfinite(got).all()
         err = np.abs(got - want)
-        if dtype != "f32":
+        if dt != "f32":
             err = err / np.maximum(1.0, np.abs(want))
-        assert err.max() <= TOLERANCE[dtype], f"max error {err.max():.3g}"
+        assert err.max() <= TOLERANCE[dt], f"max error {err.max():.3g}"
 
 
 @pytest.mark.parametrize("with_state", [True, False])
@@ -128,6 +131,14 @@ def test_bf16(compile_cpu, gate):
 
 def test_f16(compile_cpu):
     run_case(compile_cpu, "delta", 1, 2, 1, 12, 8, 8, dtype="f16")
+
+
+@pytest.mark.parametrize("gate", GATE_KINDS)
+@pytest.mark.parametrize("dtype", ["bf16", "f16"])
+def test_f32_state_and_gates(compile_cpu, gate, dtype):
+    """q/k/v in 16 bits, log-gates, beta and the states in f32: the output
+    keeps v's type (its tolerance), the final state f32's."""
+    run_case(compile_cpu, gate, 1, 4, 2, 12, 8, 8, dtype=dtype, side="f32")
 
 
 # --- The chunked form (kestrel-fuse-io-aware) against the recurrent ones. ---

@@ -1,0 +1,116 @@
+"""Writes the cases of bench/gpu/bench_recurrence.sh as MLIR + case.json into DIR.
+
+    python3 bench/gpu/recurrence_cases.py DIR
+
+Numerics cases (every gate kind, f32 and bf16, H_kv < H, ragged T = 67,
+T = 1 decode with a state, Dk = 40 with guarded rows, the Mamba mixer's conv
++ scan, the conv's decode form) and bench cases (fla's shapes; decode
+steps). bench/gpu/stage_recurrence.sh compiles each with kestrelc.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+TY = {"f32": "f32", "bf16": "bf16", "f16": "f16"}
+
+
+def t(shape, dt):
+    return "tensor<" + "x".join(str(s) for s in shape) + "x" + TY[dt] + ">"
+
+
+def recurrence(gate, dt, B, H, Hkv, T, Dk, Dv, init=False, scale=None, **extra):
+    q, k, v = t((B, H, T, Dk), dt), t((B, Hkv, T, Dk), dt), t((B, Hkv, T, Dv), dt)
+    o, s = t((B, H, T, Dv), dt), t((B, H, Dk, Dv), dt)
+    args = [f"%q: {q}", f"%k: {k}", f"%v: {v}"]
+    parts = []
+    if gate in ("scalar", "gated_delta", "vector"):
+        gt = t((B, H, T, Dk) if gate == "vector" else (B, H, T), dt)
+        args.append(f"%g: {gt}")
+        parts.append(f"log_gate(%g : {gt})")
+    if gate in ("delta", "gated_delta"):
+        bt = t((B, H, T), dt)
+        args.append(f"%b: {bt}")
+        parts.append(f"beta(%b : {bt})")
+    if init:
+        args.append(f"%s0: {s}")
+        parts.append(f"initial_state(%s0 : {s})")
+    if scale is not None:
+        parts.append(f"scale = {scale}")
+    mlir = (f"func.func @main({', '.join(args)}) -> ({o}, {s}) {{\n"
+            f"  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = {gate} "
+            f"{' '.join(parts)} : {q}, {k}, {v} -> {o}, {s}\n"
+            f"  return %o, %s : {o}, {s}\n}}\n")
+    meta = dict(op="rec", gate=gate, dtype=dt, B=B, H=H, Hkv=Hkv, T=T, Dk=Dk,
+                Dv=Dv, init=init, out_dtypes=[dt, dt], **extra)
+    if scale is not None:
+        meta["scale"] = scale
+    return mlir, meta
+
+
+def mamba(dt, B, C, T, N, K=4):
+    x, w, c = t((B, C, T), dt), t((C, K), dt), t((C,), dt)
+    a, bm, d = t((C, N), "f32"), t((B, N, T), dt), t((C,), "f32")
+    h0, cs = t((B, C, N), "f32"), t((B, C, K - 1), dt)
+    mlir = (f"func.func @main(%x: {x}, %w: {w}, %cb: {c}, %dt: {x}, %a: {a}, "
+            f"%bm: {bm}, %cm: {bm}, %d: {d}, %z: {x}, %db: {d}, %h0: {h0}) "
+            f"-> ({x}, {cs}, {h0}) {{\n"
+            f"  %xc, %cs = kestrel.causal_conv1d %x, %w activation = silu "
+            f"bias(%cb : {c}) : {x}, {w} -> {x}, {cs}\n"
+            f"  %y, %h = kestrel.selective_scan %xc, %dt, %a, %bm, %cm D(%d : {d}) "
+            f"z(%z : {x}) delta_bias(%db : {d}) initial_state(%h0 : {h0}) "
+            f"delta_softplus : {x}, {x}, {a}, {bm}, {bm} -> {x}, {h0}\n"
+            f"  return %y, %cs, %h : {x}, {cs}, {h0}\n}}\n")
+    return mlir, dict(op="mamba", dtype=dt, B=B, C=C, T=T, N=N, K=K,
+                      out_dtypes=[dt, dt, "f32"])
+
+
+def conv_decode(dt, B, C, K=4):
+    x, w, s = t((B, C, 1), dt), t((C, K), dt), t((B, C, K - 1), dt)
+    mlir = (f"func.func @main(%x: {x}, %w: {w}, %s0: {s}) -> ({x}, {s}) {{\n"
+            f"  %y, %s = kestrel.causal_conv1d %x, %w activation = none "
+            f"state(%s0 : {s}) : {x}, {w} -> {x}, {s}\n"
+            f"  return %y, %s : {x}, {s}\n}}\n")
+    return mlir, dict(op="conv", dtype=dt, B=B, C=C, T=1, K=K, out_dtypes=[dt, dt])
+
+
+def cases():
+    c = {}
+    for gate in ("none", "scalar", "vector", "delta", "gated_delta"):
+        for dt in ("f32", "bf16"):
+            c[f"n_{gate}_{dt}_gqa_t67"] = recurrence(
+                gate, dt, 2, 4, 2, 67, 64, 64, init=(gate != "none"), scale=0.5)
+        c[f"n_{gate}_f32_t1"] = recurrence(gate, "f32", 2, 4, 4, 1, 128, 128, init=True)
+    c["n_vector_f16_dk40_t67"] = recurrence("vector", "f16", 1, 2, 1, 67, 40, 24, init=True)
+    c["n_gated_delta_bf16_t300"] = recurrence("gated_delta", "bf16", 1, 2, 2, 300, 128, 128)
+    c["n_mamba_bf16"] = mamba("bf16", 2, 64, 67, 16)
+    c["n_mamba_f32"] = mamba("f32", 1, 48, 33, 16)
+    c["n_conv_decode_f32"] = conv_decode("f32", 2, 64)
+    # fla's shapes (bf16 storage: the op needs one storage type today).
+    for B, T in ((4, 4096), (1, 16384)):
+        for gate in ("scalar", "vector", "gated_delta"):
+            c[f"p_{gate}_B{B}_T{T}"] = recurrence(gate, "bf16", B, 16, 16, T, 128, 128,
+                                                  bench=True)
+    # Decode steps: f32 state (f32 storage), B 32 H 16 D 128: 32 MiB of state.
+    for gate in ("scalar", "gated_delta"):
+        c[f"d_{gate}_f32_B32"] = recurrence(gate, "f32", 32, 16, 16, 1, 128, 128,
+                                            init=True, bench=True, decode=True)
+    c["d_gated_delta_bf16_B32"] = recurrence("gated_delta", "bf16", 32, 16, 16, 1, 128,
+                                             128, init=True, bench=True, decode=True)
+    return c
+
+
+def main():
+    dest = Path(sys.argv[1])
+    for name, (mlir, meta) in cases().items():
+        d = dest / name
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "case.mlir").write_text(mlir)
+        (d / "case.json").write_text(json.dumps(meta))
+        print(name)
+
+
+if __name__ == "__main__":
+    main()
