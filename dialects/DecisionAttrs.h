@@ -51,6 +51,12 @@ inline constexpr llvm::StringLiteral kDecodePrefetch =
 /// attention): "mma_sync" (tensor cores, f16/bf16) or "simt_f32" (FFMA).
 inline constexpr llvm::StringLiteral kAttentionKernel =
     "kestrel.attention_kernel";
+/// Which denoise_step kernel a gpu.launch runs (kestrel-gpu-denoise):
+/// "stats" (one block per position over the vocabulary) or "select" (one
+/// block per batch row: rank, policy, new tokens); the stats launch also
+/// records its load width in elements, `kestrel.vector`.
+inline constexpr llvm::StringLiteral kDenoiseKernel = "kestrel.denoise_kernel";
+inline constexpr llvm::StringLiteral kVector = "kestrel.vector";
 } // namespace kestrel::decision
 
 #endif // KESTREL_DIALECTS_DECISIONATTRS_H

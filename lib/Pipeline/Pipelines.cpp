@@ -108,19 +108,20 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
 }
 
 void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
-  // As buildHighLevelPipeline, but an unrolled selective scan stays
-  // unrolled: kestrel.selective_scan has no cuda lowering yet (its reference
-  // loop over time runs on the host, see Driver::run), while the unrolled
-  // steps are ordinary kernels.
-  append(pm, "func.func(kestrel-recognize{selective-scan=false}),"
-             "canonicalize,cse");
+  // As buildHighLevelPipeline. With the reference lowering an unrolled
+  // selective scan stays unrolled: the reference loop over time of
+  // kestrel.selective_scan runs on the host, which kestrelc refuses on cuda
+  // (see Driver::run), while the unrolled steps are ordinary kernels;
+  // kestrel-gpu-recurrence gives the recognized op a kernel otherwise.
+  append(pm, std::string("func.func(kestrel-recognize{selective-scan=") +
+                 (opts.reference ? "false" : "true") + "}),canonicalize,cse");
   // Tensor-core kernels for the attention they cover; the rest is lowered
   // to linalg and mapped onto naive kernels below.
   // The KV cache layout is chosen first: the decode kernels read through it.
   if (!opts.reference)
     append(pm, "func.func(kestrel-select-kv-layout{target=cuda},"
                "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention,"
-               "kestrel-gpu-recurrence)");
+               "kestrel-gpu-recurrence,kestrel-gpu-denoise)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   // Contractions in bf16/f16 (and f32 ones under precision=bf16|f16) become
   // tensor-core GEMM kernels.

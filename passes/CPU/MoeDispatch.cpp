@@ -299,7 +299,8 @@ struct MoeDispatchPattern : OpRewritePattern<MoeOp> {
         arith::ConstantIndexOp::create(b, loc, E),
         arith::ConstantIndexOp::create(b, loc, 1), iters,
         [&](OpBuilder &nb, Location l, Value e, ValueRange it) {
-          auto [lo, end, hi] = expertRows(nb, l, bounds, e, mr);
+          Value lo, end, hi;
+          std::tie(lo, end, hi) = expertRows(nb, l, bounds, e, mr);
           // Experts without tokens pack no weights.
           Value any =
               arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, lo, end);

@@ -141,6 +141,33 @@ def GpuRecurrence : Pass<"kestrel-gpu-recurrence", "::mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def GpuDenoise : Pass<"kestrel-gpu-denoise", "::mlir::func::FuncOp"> {
+  let summary = "denoise_step as a vocabulary-row kernel and a ranking kernel";
+  let description = [{
+    Replaces each `kestrel.denoise_step` with static shapes (docs/ops.md §4)
+    by two `gpu.launch` ops. The stats kernel runs one block of 256 threads
+    per position: a masked position's logits row is read once (16-byte
+    vector loads when V allows), each thread keeping an online max, rescaled
+    sum of exponentials and first argmax (and, with temperature sampling,
+    the Gumbel-max noisy score and its index, hashed as the reference
+    does), combined by a tree reduction in shared memory; thread 0 writes
+    the prediction and the confidence. Unmasked positions read nothing.
+    The select kernel runs one block per batch row: the eligible
+    positions' confidences are staged in shared memory, every position is
+    ranked against them and the top-n or threshold policy writes the new
+    tokens. Launches record `kestrel.denoise_kernel = "stats" | "select"`
+    and the stats load width `kestrel.vector`. Rows longer than 12288
+    positions, V >= 2^31 and dynamic shapes keep the reference lowering.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def GpuGemm : Pass<"kestrel-gpu-gemm", "::mlir::func::FuncOp"> {
   let summary = "Tensor-core (bf16/f16) and FFMA (f32) GEMM kernels for static contractions";
   let description = [{

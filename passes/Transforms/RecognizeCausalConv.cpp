@@ -155,8 +155,8 @@ std::optional<ConvMatch> causalConv(Value y, PatternRewriter &rewriter) {
   if (!mulf || addf.getLhs() != blk.getArgument(2) ||
       mulf.getLhs() != blk.getArgument(0) ||
       mulf.getRhs() != blk.getArgument(1) ||
-      splatValue(gen.getDpsInits()[0]) &&
-          *splatValue(gen.getDpsInits()[0]) != 0.0)
+      (splatValue(gen.getDpsInits()[0]) &&
+       *splatValue(gen.getDpsInits()[0]) != 0.0))
     return std::nullopt;
   if (auto fill = gen.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
       !fill || splatValue(fill.getInputs()[0]) != 0.0)

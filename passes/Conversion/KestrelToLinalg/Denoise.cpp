@@ -251,13 +251,9 @@ Value DenoiseStats::noisyScore(OpBuilder &b, Location l, Value v,
                                double temperature) {
   const int64_t L = shape[1], V = shape[2];
   const uint64_t seed = op.getSeed().value_or(0);
-  Type f64 = b.getF64Type();
-  // Counter (σ + (b·L + p)·V + v) through splitmix64, in i64 arithmetic,
-  // which wraps like the uint64 of the definition.
   Type i64t = b.getI64Type();
-  auto c64 = [&](uint64_t x) -> Value {
-    return arith::ConstantOp::create(
-        b, l, b.getI64IntegerAttr(static_cast<int64_t>(x)));
+  auto c64 = [&](int64_t x) -> Value {
+    return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(x));
   };
   auto index = [&](unsigned d) -> Value {
     return arith::IndexCastOp::create(b, l, i64t,
@@ -269,33 +265,10 @@ Value DenoiseStats::noisyScore(OpBuilder &b, Location l, Value v,
   auto addI = [&](Value x, Value y) -> Value {
     return arith::AddIOp::create(b, l, x, y);
   };
-  auto mix = [&](Value z, uint64_t shift, uint64_t factor) {
-    Value shifted = arith::ShRUIOp::create(b, l, z, c64(shift));
-    return mul(arith::XOrIOp::create(b, l, z, shifted), c64(factor));
-  };
   Value counter =
-      addI(c64(seed),
+      addI(c64(static_cast<int64_t>(seed)),
            addI(mul(addI(mul(index(0), c64(L)), index(1)), c64(V)), index(2)));
-  Value z = addI(counter, c64(0x9E3779B97F4A7C15ull));
-  z = mix(z, 30, 0xBF58476D1CE4E5B9ull);
-  z = mix(z, 27, 0x94D049BB133111EBull);
-  z = arith::XOrIOp::create(b, l, z, arith::ShRUIOp::create(b, l, z, c64(31)));
-  Value bits53 = arith::UIToFPOp::create(
-      b, l, f64, arith::ShRUIOp::create(b, l, z, c64(11)));
-  auto cst = [&](double x) -> Value {
-    return arith::ConstantOp::create(b, l, b.getF64FloatAttr(x));
-  };
-  Value u = arith::MulFOp::create(
-      b, l, arith::AddFOp::create(b, l, bits53, cst(0.5)), cst(0x1.0p-53));
-  Value gumbel = arith::NegFOp::create(
-      b, l,
-      math::LogOp::create(
-          b, l, arith::NegFOp::create(b, l, math::LogOp::create(b, l, u))));
-  return arith::AddFOp::create(
-      b, l,
-      arith::DivFOp::create(b, l, arith::ExtFOp::create(b, l, f64, v),
-                            cst(temperature)),
-      gumbel);
+  return gumbelScore(b, l, v, counter, temperature);
 }
 
 Value DenoiseStats::sumExp(Value rowMax) {

@@ -9,6 +9,10 @@
 //              pair partner with tensor.extract (the partner index is not
 //              affine in d) and rotates by θ = pos · base^(-2i/R) computed
 //              from the attributes; features >= R are copied unchanged.
+//              Without a positions operand θ depends on (t, i) only: cos θ
+//              and sin θ are then compile-time tables [T, R/2] (θ in f32 as
+//              the formula has it), read by the generic instead of being
+//              evaluated once per head.
 //              (Slices + insert_slice would read more naturally but
 //              bufferize to strided memref copies needing a runtime call.)
 //   gated_mlp: a = x W1, g = x W3, h = silu(a) · g, out = h W2.
@@ -123,6 +127,30 @@ struct LowerRope : OpRewritePattern<RopeOp> {
           4, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(2, ctx)}, ctx));
     }
     maps.push_back(id4);
+    auto tables = angleTables(rewriter, op, freqScale);
+    Value cosTable = tables.first, sinTable = tables.second;
+
+    // θ = (offset + (positions[b, t] or t)) · exp(i · scale), in f32; the
+    // position as an exact integer first.
+    auto angle = [&](OpBuilder &b, Location l, ValueRange args,
+                     Value i) -> Value {
+      Value pos =
+          positions
+              ? args[1]
+              : arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                           linalg::IndexOp::create(b, l, 2))
+                    .getResult();
+      pos = arith::AddIOp::create(
+          b, l, pos,
+          arith::ConstantOp::create(b, l, b.getI64IntegerAttr(offset)));
+      Value posF = arith::SIToFPOp::create(b, l, b.getF32Type(), pos);
+      Value iF = arith::SIToFPOp::create(
+          b, l, b.getF32Type(),
+          arith::IndexCastOp::create(b, l, b.getI64Type(), i));
+      Value invFreq = math::ExpOp::create(
+          b, l, arith::MulFOp::create(b, l, iF, cstF32(b, l, freqScale)));
+      return arith::MulFOp::create(b, l, posF, invFreq);
+    };
 
     auto body = [&](OpBuilder &b, Location l, ValueRange args) {
       auto cstIdx = [&](int64_t v) -> Value {
@@ -162,36 +190,28 @@ struct LowerRope : OpRewritePattern<RopeOp> {
                      linalg::IndexOp::create(b, l, 1),
                      linalg::IndexOp::create(b, l, 2), partner});
 
-      // pos = offset + (positions[b, t] or t), as an exact integer first.
-      Value pos =
-          positions
-              ? args[1]
-              : arith::IndexCastOp::create(b, l, b.getI64Type(),
-                                           linalg::IndexOp::create(b, l, 2))
-                    .getResult();
-      pos = arith::AddIOp::create(
-          b, l, pos,
-          arith::ConstantOp::create(b, l, b.getI64IntegerAttr(offset)));
-      Value posF = arith::SIToFPOp::create(b, l, b.getF32Type(), pos);
-      Value iF = arith::SIToFPOp::create(
-          b, l, b.getF32Type(),
-          arith::IndexCastOp::create(b, l, b.getI64Type(), i));
-      Value invFreq = math::ExpOp::create(
-          b, l, arith::MulFOp::create(b, l, iF, cstF32(b, l, freqScale)));
-      Value theta = arith::MulFOp::create(b, l, posF, invFreq);
+      Value cosTheta, sinTheta;
+      if (cosTable) {
+        // i is out of the table's range past R, where nothing is rotated.
+        Value row = arith::SelectOp::create(b, l, inRotary, i, cstIdx(0));
+        SmallVector<Value> at = {linalg::IndexOp::create(b, l, 2), row};
+        cosTheta = tensor::ExtractOp::create(b, l, cosTable, at);
+        sinTheta = tensor::ExtractOp::create(b, l, sinTable, at);
+      } else {
+        Value theta = angle(b, l, args, i);
+        cosTheta = math::CosOp::create(b, l, theta);
+        sinTheta = math::SinOp::create(b, l, theta);
+      }
 
       // first' = first·cos θ − second·sin θ; second' = second·cos θ +
       // first·sin θ: the partner's sine term is subtracted for the first
       // member and added for the second.
       Value self = toF32(b, l, args[0]);
-      Value sinTerm = arith::MulFOp::create(b, l, toF32(b, l, other),
-                                            math::SinOp::create(b, l, theta));
+      Value sinTerm = arith::MulFOp::create(b, l, toF32(b, l, other), sinTheta);
       sinTerm = arith::SelectOp::create(
           b, l, isFirst, arith::NegFOp::create(b, l, sinTerm), sinTerm);
       Value y = arith::AddFOp::create(
-          b, l,
-          arith::MulFOp::create(b, l, self, math::CosOp::create(b, l, theta)),
-          sinTerm);
+          b, l, arith::MulFOp::create(b, l, self, cosTheta), sinTerm);
       // Unrotated features are copied bit for bit.
       yield(b, l,
             arith::SelectOp::create(b, l, inRotary, fromF32(b, l, y, storage),
@@ -201,6 +221,45 @@ struct LowerRope : OpRewritePattern<RopeOp> {
                            {kPar, kPar, kPar, kPar}, body);
     rewriter.replaceOp(op, out);
     return success();
+  }
+
+private:
+  /// The largest table (elements of each of cos and sin) built at compile
+  /// time; longer sequences evaluate the angle in the loop.
+  static constexpr int64_t kMaxTableElements = int64_t(1) << 20;
+
+  /// cos θ and sin θ as constants [T, R/2] when θ depends on (t, i) only
+  /// (no positions operand), else null values. θ is rounded exactly as the
+  /// loop computes it: inv_freq = exp(i · scale) and θ = pos · inv_freq in
+  /// f32; the trigonometric functions are evaluated in double and rounded.
+  static std::pair<Value, Value> angleTables(PatternRewriter &rewriter,
+                                             RopeOp op, double freqScale) {
+    RankedTensorType xType = op.getInput().getType();
+    const int64_t tokens = xType.getDimSize(2);
+    const int64_t half = op.getEffectiveRotaryDim() / 2;
+    if (op.getPositions() || tokens * half > kMaxTableElements)
+      return {};
+    const float scale = static_cast<float>(freqScale);
+    const int64_t offset = op.getEffectiveOffset();
+    SmallVector<float> cosines, sines;
+    cosines.reserve(tokens * half);
+    sines.reserve(tokens * half);
+    for (int64_t t = 0; t < tokens; ++t) {
+      const float pos = static_cast<float>(offset + t);
+      for (int64_t i = 0; i < half; ++i) {
+        const float invFreq = static_cast<float>(
+            std::exp(static_cast<double>(static_cast<float>(i) * scale)));
+        const double theta = static_cast<double>(pos * invFreq);
+        cosines.push_back(static_cast<float>(std::cos(theta)));
+        sines.push_back(static_cast<float>(std::sin(theta)));
+      }
+    }
+    auto type = RankedTensorType::get({tokens, half}, rewriter.getF32Type());
+    auto table = [&](ArrayRef<float> values) -> Value {
+      return arith::ConstantOp::create(rewriter, op.getLoc(), type,
+                                       DenseElementsAttr::get(type, values));
+    };
+    return {table(cosines), table(sines)};
   }
 };
 

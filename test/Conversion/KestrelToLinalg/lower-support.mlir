@@ -26,20 +26,23 @@ func.func @rms_norm_bf16(%x: tensor<2x8xbf16>, %w: tensor<8xbf16>) -> tensor<2x8
 // -----
 
 // rope, rotate-half with partial rotary_dim 8 of 16 and offset 3: the
-// partner of d is d ± 4, features d >= 8 are selected unchanged, and the
-// angle exponent is -2 ln(10000) / 8 = -2.30258512.
+// partner of d is d ± 4, features d >= 8 are selected unchanged. Without
+// positions the angles θ(t, i) = (3 + t) · 10000^(-i/4) are tables [T, 4]:
+// cos θ(0, 0) = cos 3 = -0.98999, cos θ(0, 1) = cos 0.3 = 0.95534,
+// sin θ(0, 0) = sin 3 = 0.14112, sin θ(1, 0) = sin 4 = -0.75680.
 // CHECK-LABEL: func @rope_rotate_half_partial
-// CHECK-DAG: arith.constant -2.30258512 : f32
-// CHECK-DAG: arith.constant 3 : i64
+// CHECK-DAG: %[[COS:.*]] = arith.constant dense<{{\[}}[-0.98999{{[0-9]*}}, 0.95533{{[0-9]*}}, {{.*}}> : tensor<4x4xf32>
+// CHECK-DAG: %[[SIN:.*]] = arith.constant dense<{{\[}}[1.41{{[0-9]*}}e-01, {{.*}}], [-0.75680{{[0-9]*}}, {{.*}}> : tensor<4x4xf32>
 // CHECK: linalg.generic
 // CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "parallel"]
 // CHECK:   %[[D:.*]] = linalg.index 3
 // CHECK:   arith.cmpi slt, %[[D]], %c8
 // CHECK:   arith.cmpi slt, %[[D]], %c4
-// CHECK:   tensor.extract
-// CHECK:   math.exp
-// CHECK:   math.sin
-// CHECK:   math.cos
+// CHECK:   tensor.extract %arg0
+// CHECK:   %[[T:.*]] = linalg.index 2
+// CHECK:   tensor.extract %[[COS]][%[[T]], %{{.*}}]
+// CHECK:   tensor.extract %[[SIN]][%[[T]], %{{.*}}]
+// CHECK-NOT: math.
 // CHECK:   arith.select
 func.func @rope_rotate_half_partial(%x: tensor<1x2x4x16xf32>) -> tensor<1x2x4x16xf32> {
   %y = kestrel.rope %x rotary_dim = 8 offset = 3 : tensor<1x2x4x16xf32> -> tensor<1x2x4x16xf32>
@@ -49,15 +52,20 @@ func.func @rope_rotate_half_partial(%x: tensor<1x2x4x16xf32>) -> tensor<1x2x4x16
 // -----
 
 // Interleaved pairs (2i, 2i+1): parity picks the member, d / 2 the pair;
-// explicit positions are read at [b, t].
+// explicit positions are read at [b, t] and the angle is computed in the
+// loop (exponent -2 ln(10000) / 8 = -2.30258512).
 // CHECK-DAG: #[[POS:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2)>
 // CHECK-LABEL: func @rope_interleaved_positions
+// CHECK: arith.constant -2.30258512 : f32
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[POS]], #{{.*}}]
 // CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<2x2x4x8xf16>, tensor<2x4xi64>)
 // CHECK:   arith.remui
 // CHECK:   arith.divui
 // CHECK:   tensor.extract
 // CHECK:   arith.sitofp %{{.*}} : i64 to f32
+// CHECK:   math.exp
+// CHECK:   math.cos
+// CHECK:   math.sin
 // CHECK:   arith.truncf %{{.*}} : f32 to f16
 func.func @rope_interleaved_positions(%x: tensor<2x2x4x8xf16>, %p: tensor<2x4xi64>) -> tensor<2x2x4x8xf16> {
   %y = kestrel.rope %x positions(%p : tensor<2x4xi64>) interleaved : tensor<2x2x4x8xf16> -> tensor<2x2x4x8xf16>
