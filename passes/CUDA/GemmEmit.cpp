@@ -52,9 +52,13 @@ BlockOrigin GemmEmitter::blockOrigin(gpu::LaunchOp launch) {
     return hooks->origin(launch);
   auto [row, col] = tileOrigin(launch.getBlockIds().x);
   Value batch = launch.getBlockIds().y;
-  return {row, col, offsetOf(p.batchDims, batch, p.strideA),
+  return {row,
+          col,
+          offsetOf(p.batchDims, batch, p.strideA),
           offsetOf(p.batchDims, batch, p.strideB),
-          offsetOf(p.batchDims, batch, p.strideC), Value(), Value()};
+          offsetOf(p.batchDims, batch, p.strideC),
+          Value(),
+          Value()};
 }
 
 std::pair<Value, Value> GemmEmitter::tileOrigin(Value pid) {
@@ -105,9 +109,9 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
     Value valid = partial;
     Value last = idx(extent - 1);
     if (limit) {
-      valid = andI(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mn,
-                                         limit),
-                   partial);
+      valid = andI(
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mn, limit),
+          partial);
       last = arith::SubIOp::create(b, loc, limit, idx(1));
     } else if (checkMN) {
       valid = andI(lt(mn, extent), partial);
@@ -117,10 +121,10 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
     if (address && *address)
       t.src.push_back(add((*address)(clamped), kOffset));
     else
-      t.src.push_back(
-          add(add(base, mul(add(batchOffset, offsetOf(mnDims, clamped, strides)),
-                            elemBytes)),
-              kOffset));
+      t.src.push_back(add(
+          add(base, mul(add(batchOffset, offsetOf(mnDims, clamped, strides)),
+                        elemBytes)),
+          kOffset));
     t.kIn.push_back(kIn);
     t.valid.push_back(valid);
     t.smem.push_back(layout(mnIn, kIn));

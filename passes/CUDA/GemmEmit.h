@@ -136,15 +136,14 @@ protected:
   /// along M or N starting at `tileStart`, landing where `layout` says.
   /// `limit` (null: `extent`) is a runtime bound on the rows along M/N;
   /// `address` (null: base + strides) the byte address of a row at k = 0.
-  TileCopies planCopies(mlir::Value base, llvm::ArrayRef<int64_t> strides,
-                        bool kMajor, int64_t vec, int64_t elemBytes,
-                        int64_t tileRows, llvm::ArrayRef<unsigned> mnDims,
-                        int64_t extent, mlir::Value tileStart,
-                        mlir::Value batchOffset, int64_t tileOffset,
-                        mlir::Value tid, int64_t threads, TileLayout layout,
-                        mlir::Value limit = {},
-                        const std::function<mlir::Value(mlir::Value)>
-                            *address = nullptr);
+  TileCopies
+  planCopies(mlir::Value base, llvm::ArrayRef<int64_t> strides, bool kMajor,
+             int64_t vec, int64_t elemBytes, int64_t tileRows,
+             llvm::ArrayRef<unsigned> mnDims, int64_t extent,
+             mlir::Value tileStart, mlir::Value batchOffset, int64_t tileOffset,
+             mlir::Value tid, int64_t threads, TileLayout layout,
+             mlir::Value limit = {},
+             const std::function<mlir::Value(mlir::Value)> *address = nullptr);
   /// Issues the copies of the K tile starting at `k0` into `stage`.
   void issueCopies(const TileCopies &t, mlir::Value k0, mlir::Value stage);
   /// `v` (f32) plus C's initial value at `element`, rounded to C's type.

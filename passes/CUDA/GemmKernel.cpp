@@ -78,8 +78,8 @@ public:
   TensorCoreGemm(OpBuilder &b, Location loc, const GemmProblem &p,
                  GemmPlanAttr plan, Value a, Value bm, Value c, Value init,
                  Value shared, const GemmHooks *hooks)
-      : GemmEmitter(b, loc, p, plan, hooks), aMem(a), bMem(bm), cMem(c), initMem(init),
-        shared(shared) {
+      : GemmEmitter(b, loc, p, plan, hooks), aMem(a), bMem(bm), cMem(c),
+        initMem(init), shared(shared) {
     elem = plan.getOperandType();
     threads = plan.warps() * 32;
     int64_t tk = plan.getTileK();
@@ -275,12 +275,12 @@ void TensorCoreGemm::hookEpilogue(ArrayRef<Value> acc, Value rowStart,
                                   Value colStart) {
   const int64_t mTiles = plan.warpTileM() / 16, nTiles = plan.warpTileN() / 8;
   Value lane = rem(tid, 32), warp = div(tid, 32);
-  Value row0 = add(add(rowStart, mul(div(warp, plan.getWarpsN()),
-                                     plan.warpTileM())),
-                   div(lane, 4));
-  Value col0 = add(
-      add(colStart, mul(rem(warp, plan.getWarpsN()), plan.warpTileN())),
-      mul(rem(lane, 4), 2));
+  Value row0 =
+      add(add(rowStart, mul(div(warp, plan.getWarpsN()), plan.warpTileM())),
+          div(lane, 4));
+  Value col0 =
+      add(add(colStart, mul(rem(warp, plan.getWarpsN()), plan.warpTileN())),
+          mul(rem(lane, 4), 2));
   // Fragment layout (file comment): accumulator (mt nTiles + nt) 4 + 2 h + e
   // is row mt 16 + 8 h, column nt 8 + e of the lane's (row0, col0).
   SmallVector<std::pair<int64_t, int64_t>> at;
@@ -317,12 +317,11 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
   auto layoutA = layoutOf(plan.getAKMajor(), rowElemsA);
   auto layoutB = layoutOf(plan.getBKMajor(), rowElemsB);
   copiesA = planCopies(aBase, p.strideA, plan.getAKMajor(), p.vecA, 2, tm,
-                       p.mDims, p.M, rowStart, batchA, 0, tid, threads,
-                       layoutA, rowLimit, hooks ? &hooks->rowA : nullptr);
+                       p.mDims, p.M, rowStart, batchA, 0, tid, threads, layoutA,
+                       rowLimit, hooks ? &hooks->rowA : nullptr);
   copiesB = planCopies(bBase, p.strideB, plan.getBKMajor(), p.vecB, 2, tn,
-                       p.nDims, p.N, colStart, batchB, aTileBytes, tid,
-                       threads, layoutB, Value(),
-                       hooks ? &hooks->colB : nullptr);
+                       p.nDims, p.N, colStart, batchB, aTileBytes, tid, threads,
+                       layoutB, Value(), hooks ? &hooks->colB : nullptr);
 
   // This lane's ldmatrix rows (PTX ISA, ldmatrix: lane l addresses row
   // l % 8 of matrix l / 8). A: a0..a3 = (m +0/+8) x (k +0/+8); B: (b0, b1)

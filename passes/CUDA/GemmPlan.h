@@ -82,8 +82,7 @@ void buildTensorCoreGemm(mlir::OpBuilder &b, mlir::Location loc,
                          const GemmProblem &p, GemmPlanAttr plan,
                          mlir::gpu::LaunchOp launch, mlir::Value a,
                          mlir::Value bm, mlir::Value c, mlir::Value init,
-                         mlir::Value shared,
-                         const GemmHooks *hooks = nullptr);
+                         mlir::Value shared, const GemmHooks *hooks = nullptr);
 
 /// `value` (a tensor of f32) as a tensor of `type`: constants are converted
 /// now (round to nearest even), anything else by an elementwise kernel.

@@ -148,14 +148,14 @@ void SimtGemm::build(gpu::LaunchOp launch, Value aMem, Value bMem, Value cMem,
   // element per copy (transposed into [k][mn] on the way).
   int64_t vecA = plan.getAKMajor() ? 1 : std::min<int64_t>(p.vecA, 4);
   int64_t vecB = plan.getBKMajor() ? 1 : std::min<int64_t>(p.vecB, 4);
-  TileCopies copiesA = planCopies(
-      aBase, p.strideA, plan.getAKMajor(), vecA, 4, plan.getTileM(), p.mDims,
-      p.M, rowStart, batchA, 0, tid, threads, layoutA, rowLimit,
-      hooks ? &hooks->rowA : nullptr);
-  TileCopies copiesB = planCopies(
-      bBase, p.strideB, plan.getBKMajor(), vecB, 4, plan.getTileN(), p.nDims,
-      p.N, colStart, batchB, aTileBytes, tid, threads, layoutB, Value(),
-      hooks ? &hooks->colB : nullptr);
+  TileCopies copiesA =
+      planCopies(aBase, p.strideA, plan.getAKMajor(), vecA, 4, plan.getTileM(),
+                 p.mDims, p.M, rowStart, batchA, 0, tid, threads, layoutA,
+                 rowLimit, hooks ? &hooks->rowA : nullptr);
+  TileCopies copiesB =
+      planCopies(bBase, p.strideB, plan.getBKMajor(), vecB, 4, plan.getTileN(),
+                 p.nDims, p.N, colStart, batchB, aTileBytes, tid, threads,
+                 layoutB, Value(), hooks ? &hooks->colB : nullptr);
   auto issueStage = [&](Value kTile, Value slot) {
     Value stage = add(sharedBase, mul(slot, stageBytes));
     Value k0 = mul(kTile, tk);
