@@ -265,11 +265,11 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
                : wrongContext(op, attr,
                               "#kestrel.moe_bounds<...> on a kestrel.moe");
   if (name == decision::kMoeStage)
-    return isLoop && isa<MoeStageAttr>(value)
+    return (isLoop || opName == "gpu.launch") && isa<MoeStageAttr>(value)
                ? success()
                : wrongContext(op, attr,
-                              "#kestrel.moe_stage<...> on an scf.for or "
-                              "scf.forall");
+                              "#kestrel.moe_stage<...> on an scf.for, "
+                              "scf.forall or gpu.launch");
   if (name == decision::kContraction)
     return opName == "linalg.generic" && isa<UnitAttr>(value)
                ? success()

@@ -138,7 +138,8 @@ def Kestrel_MoeStage : I32EnumAttr<"MoeStage",
       I32EnumAttrCase<"Dispatch", 0, "dispatch">,
       I32EnumAttrCase<"Up", 1, "up">,
       I32EnumAttrCase<"SharedUp", 2, "shared_up">,
-      I32EnumAttrCase<"Down", 3, "down">]> {
+      I32EnumAttrCase<"Down", 3, "down">,
+      I32EnumAttrCase<"CombineInit", 4, "combine_init">]> {
   let cppNamespace = "::kestrel";
   let genSpecializedAttr = 0;
 }
@@ -147,9 +148,11 @@ def Kestrel_MoeStageAttr : EnumAttr<Kestrel_Dialect, Kestrel_MoeStage,
                                     "moe_stage"> {
   let summary = "Which stage of a kestrel.moe a loop computes";
   let description = [{
-    `kestrel.moe_stage` of the loops kestrel-moe-dispatch builds:
-    `dispatch` (counting sort into the packed row space), `up` and
-    `shared_up` (gate/up products of routed and shared experts), `down`.
+    `kestrel.moe_stage` of the loops kestrel-moe-dispatch builds and of the
+    launches of kestrel-gpu-moe: `dispatch` (counting sort into the packed
+    row space), `up` and `shared_up` (gate/up products of routed and shared
+    experts), `down`, `combine_init` (the GPU accumulator seeded with the
+    shared experts' output or 0).
 
     ```mlir
     } {kestrel.moe_stage = #kestrel.moe_stage<up>, kestrel.tile = ...}

@@ -121,7 +121,9 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   if (!opts.reference)
     append(pm, "func.func(kestrel-select-kv-layout{target=cuda},"
                "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention,"
-               "kestrel-gpu-recurrence,kestrel-gpu-denoise)");
+               "kestrel-gpu-recurrence,kestrel-gpu-denoise,kestrel-gpu-route,"
+               "kestrel-gpu-moe{precision=" +
+                   opts.precision.getValue() + "})");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   // Contractions in bf16/f16 (and f32 ones under precision=bf16|f16) become
   // tensor-core GEMM kernels.

@@ -47,12 +47,18 @@ Value GemmEmitter::offsetOf(ArrayRef<unsigned> dims, Value flat,
   return offset;
 }
 
-GemmEmitter::BlockOrigin GemmEmitter::blockOrigin(gpu::LaunchOp launch) {
+BlockOrigin GemmEmitter::blockOrigin(gpu::LaunchOp launch) {
+  if (hooks && hooks->origin)
+    return hooks->origin(launch);
   auto [row, col] = tileOrigin(launch.getBlockIds().x);
   Value batch = launch.getBlockIds().y;
-  return {row, col, offsetOf(p.batchDims, batch, p.strideA),
+  return {row,
+          col,
+          offsetOf(p.batchDims, batch, p.strideA),
           offsetOf(p.batchDims, batch, p.strideB),
-          offsetOf(p.batchDims, batch, p.strideC)};
+          offsetOf(p.batchDims, batch, p.strideC),
+          Value(),
+          Value()};
 }
 
 std::pair<Value, Value> GemmEmitter::tileOrigin(Value pid) {
@@ -74,7 +80,8 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
                                    int64_t extent, Value tileStart,
                                    Value batchOffset, int64_t tileOffset,
                                    Value tid, int64_t threads,
-                                   TileLayout layout) {
+                                   TileLayout layout, Value limit,
+                                   const std::function<Value(Value)> *address) {
   int64_t tk = plan.getTileK();
   int64_t inner = kMajor ? tk : tileRows;
   int64_t perRow = inner / vec;
@@ -87,7 +94,7 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
   t.checkK = p.K % tk != 0;
   // Every tile row along M/N is inside the operand when the tiles divide
   // its extent: no check.
-  bool checkMN = extent % tileRows != 0;
+  bool checkMN = limit || extent % tileRows != 0;
   for (int64_t it = 0; it * threads < total; ++it) {
     Value linear = add(tid, it * threads);
     Value partial;
@@ -100,12 +107,24 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
     Value mnIn = kMajor ? r : c, kIn = kMajor ? c : r;
     Value mn = add(tileStart, mnIn);
     Value valid = partial;
-    if (checkMN)
+    Value last = idx(extent - 1);
+    if (limit) {
+      valid = andI(
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mn, limit),
+          partial);
+      last = arith::SubIOp::create(b, loc, limit, idx(1));
+    } else if (checkMN) {
       valid = andI(lt(mn, extent), partial);
-    Value clamped = checkMN ? minI(mn, idx(extent - 1)) : mn;
-    Value element = add(add(batchOffset, offsetOf(mnDims, clamped, strides)),
-                        mul(kIn, t.strideK));
-    t.src.push_back(add(base, mul(element, elemBytes)));
+    }
+    Value clamped = checkMN ? minI(mn, last) : mn;
+    Value kOffset = mul(mul(kIn, t.strideK), elemBytes);
+    if (address && *address)
+      t.src.push_back(add((*address)(clamped), kOffset));
+    else
+      t.src.push_back(add(
+          add(base, mul(add(batchOffset, offsetOf(mnDims, clamped, strides)),
+                        elemBytes)),
+          kOffset));
     t.kIn.push_back(kIn);
     t.valid.push_back(valid);
     t.smem.push_back(layout(mnIn, kIn));

@@ -18,6 +18,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
+#include <functional>
+
 namespace kestrel {
 
 /// One operand's tile loads: which elements each thread copies per K step,
@@ -38,11 +40,40 @@ struct TileCopies {
 using TileLayout =
     llvm::function_ref<mlir::Value(mlir::Value mn, mlir::Value k)>;
 
+/// Where a block of a launch works: its C tile and the element offsets of
+/// its batch in A, B and C. `active` (null: always) false means the block
+/// has no tile and exits; `rowLimit` (null: the problem's static M) bounds
+/// the rows of A and C that exist for this block (ragged M).
+struct BlockOrigin {
+  mlir::Value row, col, batchA, batchB, batchC;
+  mlir::Value active, rowLimit;
+};
+
+/// How a grouped GEMM (the expert products of kestrel-gpu-moe,
+/// docs/pipelines.md) departs from a plain contraction; both kernels take
+/// it. Unset members keep the contraction's behaviour.
+struct GemmHooks {
+  /// The block's tile (replaces GemmEmitter::blockOrigin).
+  std::function<BlockOrigin(mlir::gpu::LaunchOp)> origin;
+  /// Byte address (index) of element k = 0 of A row `m` / of B column `n`
+  /// (rows and columns as `origin` numbers them, already clamped into the
+  /// rows that exist): gathers A rows through a permutation, picks B's
+  /// columns from several weights.
+  std::function<mlir::Value(mlir::Value m)> rowA;
+  std::function<mlir::Value(mlir::Value n)> colB;
+  /// Replaces the epilogue. Accumulator i (f32) of this lane is C element
+  /// (row0 + at[i].first, col0 + at[i].second) of the problem.
+  std::function<void(llvm::ArrayRef<mlir::Value> acc, mlir::Value row0,
+                     mlir::Value col0,
+                     llvm::ArrayRef<std::pair<int64_t, int64_t>> at)>
+      epilogue;
+};
+
 class GemmEmitter {
 public:
   GemmEmitter(mlir::OpBuilder &b, mlir::Location loc, const GemmProblem &p,
-              GemmPlanAttr plan)
-      : b(b), loc(loc), p(p), plan(plan) {}
+              GemmPlanAttr plan, const GemmHooks *hooks = nullptr)
+      : b(b), loc(loc), p(p), plan(plan), hooks(hooks) {}
 
 protected:
   mlir::Value idx(int64_t c) {
@@ -93,20 +124,26 @@ protected:
   /// panels in L2.
   std::pair<mlir::Value, mlir::Value> tileOrigin(mlir::Value pid);
   /// Where a launch's block works: its C tile (tileOrigin of block id x)
-  /// and the element offsets of its batch (block id y) in A, B and C.
-  struct BlockOrigin {
-    mlir::Value row, col, batchA, batchB, batchC;
-  };
+  /// and the element offsets of its batch (block id y) in A, B and C; the
+  /// hooks' origin when they give one.
   BlockOrigin blockOrigin(mlir::gpu::LaunchOp launch);
+  /// Emits `body` in the blocks that have a tile (origin.active).
+  void ifActive(const BlockOrigin &origin, llvm::function_ref<void()> body) {
+    ifThen(origin.active, body);
+  }
   /// The copies of one operand's tile: `vec` elements of `elemBytes` each
   /// along the operand's contiguous dim (k when `kMajor`), `tileRows` rows
   /// along M or N starting at `tileStart`, landing where `layout` says.
-  TileCopies planCopies(mlir::Value base, llvm::ArrayRef<int64_t> strides,
-                        bool kMajor, int64_t vec, int64_t elemBytes,
-                        int64_t tileRows, llvm::ArrayRef<unsigned> mnDims,
-                        int64_t extent, mlir::Value tileStart,
-                        mlir::Value batchOffset, int64_t tileOffset,
-                        mlir::Value tid, int64_t threads, TileLayout layout);
+  /// `limit` (null: `extent`) is a runtime bound on the rows along M/N;
+  /// `address` (null: base + strides) the byte address of a row at k = 0.
+  TileCopies
+  planCopies(mlir::Value base, llvm::ArrayRef<int64_t> strides, bool kMajor,
+             int64_t vec, int64_t elemBytes, int64_t tileRows,
+             llvm::ArrayRef<unsigned> mnDims, int64_t extent,
+             mlir::Value tileStart, mlir::Value batchOffset, int64_t tileOffset,
+             mlir::Value tid, int64_t threads, TileLayout layout,
+             mlir::Value limit = {},
+             const std::function<mlir::Value(mlir::Value)> *address = nullptr);
   /// Issues the copies of the K tile starting at `k0` into `stage`.
   void issueCopies(const TileCopies &t, mlir::Value k0, mlir::Value stage);
   /// `v` (f32) plus C's initial value at `element`, rounded to C's type.
@@ -116,6 +153,7 @@ protected:
   mlir::Location loc;
   const GemmProblem &p;
   GemmPlanAttr plan;
+  const GemmHooks *hooks;
 };
 
 } // namespace kestrel

@@ -54,6 +54,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <optional>
+
 namespace kestrel {
 #define GEN_PASS_DEF_GPUGEMM
 #include "passes/Passes.h.inc"
@@ -63,9 +65,6 @@ using namespace mlir;
 using namespace kestrel;
 
 namespace {
-
-/// Dynamic shared memory one block of an sm_80/sm_90 GPU may take.
-constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
 /// The 16-byte chunk permutation of a swizzled shared tile whose rows hold
 /// `chunks` 16-byte chunks: chunk c of row r is stored at c ^ s(r), s(r)
@@ -78,9 +77,9 @@ class TensorCoreGemm : public GemmEmitter {
 public:
   TensorCoreGemm(OpBuilder &b, Location loc, const GemmProblem &p,
                  GemmPlanAttr plan, Value a, Value bm, Value c, Value init,
-                 Value shared)
-      : GemmEmitter(b, loc, p, plan), aMem(a), bMem(bm), cMem(c), initMem(init),
-        shared(shared) {
+                 Value shared, const GemmHooks *hooks)
+      : GemmEmitter(b, loc, p, plan, hooks), aMem(a), bMem(bm), cMem(c),
+        initMem(init), shared(shared) {
     elem = plan.getOperandType();
     threads = plan.warps() * 32;
     int64_t tk = plan.getTileK();
@@ -120,6 +119,8 @@ private:
   void mmaStep(ArrayRef<Value> frags, MutableArrayRef<Value> acc);
   void epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
                 Value colStart);
+  /// The hooks' epilogue, given where each accumulator lies.
+  void hookEpilogue(ArrayRef<Value> acc, Value rowStart, Value colStart);
 
   Value aMem, bMem, cMem, initMem, shared;
   Type elem;
@@ -270,13 +271,41 @@ void TensorCoreGemm::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
     }
 }
 
+void TensorCoreGemm::hookEpilogue(ArrayRef<Value> acc, Value rowStart,
+                                  Value colStart) {
+  const int64_t mTiles = plan.warpTileM() / 16, nTiles = plan.warpTileN() / 8;
+  Value lane = rem(tid, 32), warp = div(tid, 32);
+  Value row0 =
+      add(add(rowStart, mul(div(warp, plan.getWarpsN()), plan.warpTileM())),
+          div(lane, 4));
+  Value col0 =
+      add(add(colStart, mul(rem(warp, plan.getWarpsN()), plan.warpTileN())),
+          mul(rem(lane, 4), 2));
+  // Fragment layout (file comment): accumulator (mt nTiles + nt) 4 + 2 h + e
+  // is row mt 16 + 8 h, column nt 8 + e of the lane's (row0, col0).
+  SmallVector<std::pair<int64_t, int64_t>> at;
+  for (int64_t mt = 0; mt < mTiles; ++mt)
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      for (int64_t i = 0; i < 4; ++i)
+        at.push_back({mt * 16 + 8 * (i / 2), nt * 8 + i % 2});
+  hooks->epilogue(acc, row0, col0, at);
+}
+
 void TensorCoreGemm::build(gpu::LaunchOp launch) {
   const int64_t tm = plan.getTileM(), tn = plan.getTileN(),
                 tk = plan.getTileK(), stages = plan.getStages();
   const int64_t numK = llvm::divideCeil(p.K, tk), steps = tk / 16;
   tid = launch.getThreadIds().x;
   sharedBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
-  auto [rowStart, colStart, batchA, batchB, batchC] = blockOrigin(launch);
+  BlockOrigin origin = blockOrigin(launch);
+  auto [rowStart, colStart, batchA, batchB, batchC, active, rowLimit] = origin;
+  // Blocks without a tile (grouped GEMMs: past an expert's rows) exit.
+  std::optional<OpBuilder::InsertionGuard> inActive;
+  if (active) {
+    auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+    inActive.emplace(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  }
 
   Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
   Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
@@ -287,12 +316,12 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
   };
   auto layoutA = layoutOf(plan.getAKMajor(), rowElemsA);
   auto layoutB = layoutOf(plan.getBKMajor(), rowElemsB);
-  copiesA =
-      planCopies(aBase, p.strideA, plan.getAKMajor(), p.vecA, 2, tm, p.mDims,
-                 p.M, rowStart, batchA, 0, tid, threads, layoutA);
-  copiesB =
-      planCopies(bBase, p.strideB, plan.getBKMajor(), p.vecB, 2, tn, p.nDims,
-                 p.N, colStart, batchB, aTileBytes, tid, threads, layoutB);
+  copiesA = planCopies(aBase, p.strideA, plan.getAKMajor(), p.vecA, 2, tm,
+                       p.mDims, p.M, rowStart, batchA, 0, tid, threads, layoutA,
+                       rowLimit, hooks ? &hooks->rowA : nullptr);
+  copiesB = planCopies(bBase, p.strideB, plan.getBKMajor(), p.vecB, 2, tn,
+                       p.nDims, p.N, colStart, batchB, aTileBytes, tid, threads,
+                       layoutB, Value(), hooks ? &hooks->colB : nullptr);
 
   // This lane's ldmatrix rows (PTX ISA, ldmatrix: lane l addresses row
   // l % 8 of matrix l / 8). A: a0..a3 = (m +0/+8) x (k +0/+8); B: (b0, b1)
@@ -364,13 +393,24 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
     scf::YieldOp::create(b, loc, yield);
   }
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
-  epilogue(SmallVector<Value>(loop.getResults().take_front(accCount)), batchC,
-           rowStart, colStart);
+  SmallVector<Value> acc(loop.getResults().take_front(accCount));
+  if (hooks && hooks->epilogue)
+    return hookEpilogue(acc, rowStart, colStart);
+  epilogue(acc, batchC, rowStart, colStart);
 }
 
-/// `value` (a tensor of f32) as a tensor of `type`: constants are converted
-/// now (round to nearest even), anything else by an elementwise kernel.
-Value convertOperand(OpBuilder &b, Location loc, Value value, Type type) {
+} // namespace
+
+void kestrel::buildTensorCoreGemm(OpBuilder &b, Location loc,
+                                  const GemmProblem &p, GemmPlanAttr plan,
+                                  gpu::LaunchOp launch, Value a, Value bm,
+                                  Value c, Value init, Value shared,
+                                  const GemmHooks *hooks) {
+  TensorCoreGemm(b, loc, p, plan, a, bm, c, init, shared, hooks).build(launch);
+}
+
+Value kestrel::convertOperand(OpBuilder &b, Location loc, Value value,
+                              Type type) {
   auto tensorType = cast<RankedTensorType>(value.getType());
   if (tensorType.getElementType() == type)
     return value;
@@ -401,6 +441,8 @@ Value convertOperand(OpBuilder &b, Location loc, Value value, Type type) {
              })
       .getResult(0);
 }
+
+namespace {
 
 struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
   using Base::Base;
@@ -506,7 +548,7 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
       if (elem.isF32())
         buildSimtGemm(b, loc, p, plan, launch, a, bm, out, init, shared);
       else
-        TensorCoreGemm(b, loc, p, plan, a, bm, out, init, shared).build(launch);
+        buildTensorCoreGemm(b, loc, p, plan, launch, a, bm, out, init, shared);
       gpu::TerminatorOp::create(b, loc);
     }
     Value result = bufferization::ToTensorOp::create(

@@ -67,12 +67,30 @@ int64_t planSharedBytes(GemmPlanAttr plan);
 /// the transposing 4-byte copies of one warp then hit distinct banks.
 constexpr int64_t kSimtPad = 4;
 
+struct GemmHooks;
+
 /// Emits the body of `launch` computing `p` with an f32 plan (FFMA on CUDA
-/// cores; GemmSimtKernel.cpp).
+/// cores; GemmSimtKernel.cpp). `hooks` (GemmEmit.h): a grouped GEMM.
 void buildSimtGemm(mlir::OpBuilder &b, mlir::Location loc, const GemmProblem &p,
                    GemmPlanAttr plan, mlir::gpu::LaunchOp launch, mlir::Value a,
                    mlir::Value bm, mlir::Value c, mlir::Value init,
-                   mlir::Value shared);
+                   mlir::Value shared, const GemmHooks *hooks = nullptr);
+
+/// Emits the body of `launch` computing `p` with a bf16/f16 plan (mma.sync
+/// on tensor cores; GemmKernel.cpp). `hooks`: a grouped GEMM.
+void buildTensorCoreGemm(mlir::OpBuilder &b, mlir::Location loc,
+                         const GemmProblem &p, GemmPlanAttr plan,
+                         mlir::gpu::LaunchOp launch, mlir::Value a,
+                         mlir::Value bm, mlir::Value c, mlir::Value init,
+                         mlir::Value shared, const GemmHooks *hooks = nullptr);
+
+/// `value` (a tensor of f32) as a tensor of `type`: constants are converted
+/// now (round to nearest even), anything else by an elementwise kernel.
+mlir::Value convertOperand(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value value, mlir::Type type);
+
+/// Dynamic shared memory one block of an sm_80/sm_90 GPU may take.
+constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
 } // namespace kestrel
 

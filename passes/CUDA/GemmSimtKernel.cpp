@@ -25,6 +25,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <optional>
+
 using namespace mlir;
 
 namespace kestrel {
@@ -33,8 +35,9 @@ namespace {
 
 class SimtGemm : public GemmEmitter {
 public:
-  SimtGemm(OpBuilder &b, Location loc, const GemmProblem &p, GemmPlanAttr plan)
-      : GemmEmitter(b, loc, p, plan) {
+  SimtGemm(OpBuilder &b, Location loc, const GemmProblem &p, GemmPlanAttr plan,
+           const GemmHooks *hooks)
+      : GemmEmitter(b, loc, p, plan, hooks) {
     threads = plan.warps() * 32;
     rowA = (plan.getTileM() + kSimtPad) * 4;
     rowB = (plan.getTileN() + kSimtPad) * 4;
@@ -124,7 +127,15 @@ void SimtGemm::build(gpu::LaunchOp launch, Value aMem, Value bMem, Value cMem,
   Value tid = launch.getThreadIds().x;
   Value sharedBase =
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
-  auto [rowStart, colStart, batchA, batchB, batchC] = blockOrigin(launch);
+  auto [rowStart, colStart, batchA, batchB, batchC, active, rowLimit] =
+      blockOrigin(launch);
+  // Blocks without a tile (grouped GEMMs: past an expert's rows) exit.
+  std::optional<OpBuilder::InsertionGuard> inActive;
+  if (active) {
+    auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+    inActive.emplace(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  }
   Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
   Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
   auto layoutA = [&](Value mn, Value k) {
@@ -139,10 +150,12 @@ void SimtGemm::build(gpu::LaunchOp launch, Value aMem, Value bMem, Value cMem,
   int64_t vecB = plan.getBKMajor() ? 1 : std::min<int64_t>(p.vecB, 4);
   TileCopies copiesA =
       planCopies(aBase, p.strideA, plan.getAKMajor(), vecA, 4, plan.getTileM(),
-                 p.mDims, p.M, rowStart, batchA, 0, tid, threads, layoutA);
-  TileCopies copiesB = planCopies(bBase, p.strideB, plan.getBKMajor(), vecB, 4,
-                                  plan.getTileN(), p.nDims, p.N, colStart,
-                                  batchB, aTileBytes, tid, threads, layoutB);
+                 p.mDims, p.M, rowStart, batchA, 0, tid, threads, layoutA,
+                 rowLimit, hooks ? &hooks->rowA : nullptr);
+  TileCopies copiesB =
+      planCopies(bBase, p.strideB, plan.getBKMajor(), vecB, 4, plan.getTileN(),
+                 p.nDims, p.N, colStart, batchB, aTileBytes, tid, threads,
+                 layoutB, Value(), hooks ? &hooks->colB : nullptr);
   auto issueStage = [&](Value kTile, Value slot) {
     Value stage = add(sharedBase, mul(slot, stageBytes));
     Value k0 = mul(kTile, tk);
@@ -200,6 +213,17 @@ void SimtGemm::build(gpu::LaunchOp launch, Value aMem, Value bMem, Value cMem,
     scf::YieldOp::create(b, loc, acc);
   }
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  if (hooks && hooks->epilogue) {
+    // Accumulator i 8 + s 4 + j: row (i / 4) halfM + i % 4, column
+    // s halfN + j of the lane's (mIn, nIn) (file comment).
+    const int64_t halfM = plan.warpTileM() / 2, halfN = plan.warpTileN() / 2;
+    SmallVector<std::pair<int64_t, int64_t>> at;
+    for (int64_t i = 0; i < 8; ++i)
+      for (int64_t j = 0; j < 8; ++j)
+        at.push_back({(i / 4) * halfM + i % 4, (j / 4) * halfN + j % 4});
+    return hooks->epilogue(SmallVector<Value>(loop.getResults()),
+                           add(rowStart, mIn), add(colStart, nIn), at);
+  }
   epilogue(SmallVector<Value>(loop.getResults()), cMem, initMem, batchC,
            add(rowStart, mIn), add(colStart, nIn));
 }
@@ -208,8 +232,8 @@ void SimtGemm::build(gpu::LaunchOp launch, Value aMem, Value bMem, Value cMem,
 
 void buildSimtGemm(OpBuilder &b, Location loc, const GemmProblem &p,
                    GemmPlanAttr plan, gpu::LaunchOp launch, Value a, Value bm,
-                   Value c, Value init, Value shared) {
-  SimtGemm(b, loc, p, plan).build(launch, a, bm, c, init, shared);
+                   Value c, Value init, Value shared, const GemmHooks *hooks) {
+  SimtGemm(b, loc, p, plan, hooks).build(launch, a, bm, c, init, shared);
 }
 
 } // namespace kestrel

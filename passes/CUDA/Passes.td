@@ -215,6 +215,64 @@ def GpuGemm : Pass<"kestrel-gpu-gemm", "::mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def GpuMoe : Pass<"kestrel-gpu-moe", "::mlir::func::FuncOp"> {
+  let summary = "Sparse MoE: dispatch kernel, grouped expert GEMMs, fused combine";
+  let description = [{
+    Replaces each token-choice `kestrel.moe` with static shapes by kernels
+    that compute only the routed (token, expert) pairs (docs/pipelines.md,
+    kestrel-gpu-moe): a dispatch kernel (per-expert counts, offsets, M-tile
+    prefix sums and a counting-sort permutation of the pairs, on the
+    device); the accumulator seeded with the shared experts' output (their
+    products are left as linalg contractions for kestrel-gpu-gemm) or 0; a
+    grouped gate/up GEMM (one launch for every expert, blocks mapped to
+    (expert, M tile, N tile), A rows gathered through the permutation,
+    ragged M, W1/W3 columns interleaved so the epilogue stores
+    silu(gate) * up); a grouped down GEMM whose epilogue scales by the
+    routing weight and adds into the token's row with f32 atomics; a final
+    rounding to the result type. bf16/f16 (or f32 under precision=bf16|f16)
+    on tensor cores, f32 on the FFMA GEMM. Each launch records
+    `kestrel.moe_stage`, the GEMMs their `kestrel.gemm_plan`. Expert choice
+    and dynamic shapes are left to the reference lowering.
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"f32\"",
+           "Operand precision of f32 expert products: f32/tf32 (FFMA) or "
+           "bf16/f16 (tensor cores)">
+  ];
+  let dependentDialects = ["::kestrel::KestrelDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def GpuRoute : Pass<"kestrel-gpu-route", "::mlir::func::FuncOp"> {
+  let summary = "kestrel.route as one warp-per-token kernel";
+  let description = [{
+    Replaces each token-choice `kestrel.route` with static shapes, at most
+    256 experts, no group limit and no capacity by one `gpu.launch`: a warp
+    per token (4 per block), lane l holding experts l, l + 32, ...; scores
+    (softmax with warp-shuffle max and sum, or sigmoid) in f32, selection
+    keys with the optional bias, k rounds of a warp argmax (equal keys to the
+    lower expert) carrying the unbiased score, renormalization, lane 0
+    storing the token's indices and weights. Other routings keep the
+    reference lowering.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def GpuRowKernels : Pass<"kestrel-gpu-row-kernels", "::mlir::func::FuncOp"> {
   let summary = "Elementwise ops and row reductions as wide GPU kernels";
   let description = [{

@@ -122,7 +122,7 @@ func.func @contraction_on_loop() {
 func.func @stage_as_string() {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  // expected-error @+1 {{'scf.for' op cannot carry kestrel.moe_stage = "up": expected #kestrel.moe_stage<...> on an scf.for or scf.forall}}
+  // expected-error @+1 {{'scf.for' op cannot carry kestrel.moe_stage = "up": expected #kestrel.moe_stage<...> on an scf.for, scf.forall or gpu.launch}}
   scf.for %i = %c0 to %c1 step %c1 {
   } {kestrel.moe_stage = "up"}
   return

@@ -1,0 +1,630 @@
+//===- MoeKernel.cpp - Sparse MoE on the GPU: dispatch, grouped GEMMs ----===//
+//
+// kestrel-gpu-moe rewrites each token-choice `kestrel.moe` with static shapes
+// (docs/ops.md §3) into kernels on buffers that compute only the routed
+// (token, expert) pairs:
+//
+//   dispatch   one block: per-expert counts (shared-memory atomics), their
+//              prefix sums `offsets [E + 1]`, the prefix sums of each
+//              GEMM's M tiles per expert `tiles [2, E + 1]`, and `perm [P]`
+//              (P = N k): the pairs n k + j grouped by expert (a counting
+//              sort; the order within an expert is not fixed, which changes
+//              no row's result). Indices outside [0, E) enter no group.
+//   init       the f32 accumulator [N, d] := shared experts' output, or 0.
+//   up         grouped GEMM, one launch for every expert: block -> (expert,
+//              M tile, N tile) through `tiles`, tiles past the last expert
+//              exit; A rows gathered from x through perm (token = pair / k),
+//              rows past the expert's count zero-filled; B's columns
+//              interleave W1 and W3 in groups of G (8 on tensor cores, half
+//              a warp tile on the FFMA kernel), so every lane holds gate and
+//              up of the same columns and the epilogue stores
+//              h = silu(gate) * up [P, F] in the operand type.
+//   down       grouped GEMM of h (rows in expert order) by W2[e]; the
+//              epilogue multiplies by the routing weight and adds into the
+//              accumulator row of the token with f32 atomics (pairs of
+//              weight 0 skipped). The result is deterministic for k <= 2
+//              (x + y = y + x from 0), otherwise up to summation order.
+//   finish     the accumulator rounded to the result type (a generic the
+//              row kernels take), when that is not f32.
+//
+// Shared experts become linalg contractions and one elementwise generic
+// (kestrel-gpu-gemm and the row kernels take them) whose f32 output seeds
+// the accumulator. bf16/f16 (or f32 under precision=bf16|f16) run on the
+// tensor-core GEMM, f32 on the FFMA GEMM (GemmPlan.h, GemmHooks). Each
+// launch records `kestrel.moe_stage`, the GEMMs also `kestrel.gemm_plan`.
+// Expert choice, dynamic shapes and dims the copies cannot cover are left to
+// the reference lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/CUDA/GemmEmit.h"
+#include "passes/Passes.h"
+
+#include "dialects/Kestrel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
+
+namespace kestrel {
+#define GEN_PASS_DEF_GPUMOE
+#include "passes/Passes.h.inc"
+} // namespace kestrel
+
+using namespace mlir;
+using namespace kestrel;
+
+namespace {
+
+constexpr int64_t kDispatchThreads = 1024;
+
+/// The static extents of one kestrel.moe.
+struct MoeShape {
+  int64_t N, d, F, E, k, P;
+  Type elem; // operand type of the expert products
+};
+
+/// Index arithmetic inside a launch (the GEMM emitter's helpers, public).
+struct Emit : GemmEmitter {
+  using GemmEmitter::add;
+  using GemmEmitter::andI;
+  using GemmEmitter::div;
+  using GemmEmitter::GemmEmitter;
+  using GemmEmitter::idx;
+  using GemmEmitter::ifThen;
+  using GemmEmitter::lt;
+  using GemmEmitter::minI;
+  using GemmEmitter::mul;
+  using GemmEmitter::pointer;
+  using GemmEmitter::rem;
+  using GemmEmitter::tileOrigin;
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value ult(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
+  Value base(Value memref) {
+    return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  }
+  Value loadIndex(Value memref, ValueRange at) {
+    Value v = memref::LoadOp::create(b, loc, memref, at);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+  }
+  void storeI32(Value memref, ValueRange at, Value v) {
+    Value i = arith::IndexCastOp::create(b, loc, b.getI32Type(), v);
+    memref::StoreOp::create(b, loc, i, memref, at);
+  }
+  Value f32(Value v) {
+    return v.getType().isF32()
+               ? v
+               : arith::ExtFOp::create(b, loc, b.getF32Type(), v).getResult();
+  }
+};
+
+gpu::LaunchOp makeLaunch(OpBuilder &b, Location loc, int64_t blocks,
+                         int64_t threads, int64_t smem) {
+  auto c = [&](int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); };
+  Value bytes = arith::ConstantIntOp::create(b, loc, b.getI32Type(), smem);
+  return gpu::LaunchOp::create(b, loc, c(blocks), c(1), c(1), c(threads), c(1),
+                               c(1), bytes, nullptr, ValueRange{});
+}
+
+Value dynamicShared(OpBuilder &b, Location loc) {
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  return gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), workgroup));
+}
+
+/// The dispatch kernel (file comment): one block of 1024 threads.
+void buildDispatch(OpBuilder &b, Location loc, const MoeShape &s,
+                   GemmPlanAttr any, Value indices, Value offsets, Value tiles,
+                   Value perm, ArrayRef<int64_t> tileM) {
+  auto launch = makeLaunch(b, loc, 1, kDispatchThreads, 2 * s.E * 4);
+  launch->setAttr("kestrel.moe_stage",
+                  MoeStageAttr::get(b.getContext(), MoeStage::Dispatch));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  GemmProblem none;
+  Emit e(b, loc, none, any);
+  Value shared = e.base(dynamicShared(b, loc));
+  Value tid = launch.getThreadIds().x;
+  auto counter = [&](int64_t which, Value expert) {
+    return e.pointer(e.add(shared, e.mul(e.add(expert, which * s.E), 4)), 3);
+  };
+  Value zero32 = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
+  Value one32 = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1);
+  e.ifThen(e.lt(tid, s.E),
+           [&] { LLVM::StoreOp::create(b, loc, zero32, counter(0, tid)); });
+  gpu::BarrierOp::create(b, loc);
+  // The expert of pair p when it is in [0, E), else null.
+  auto forPairs = [&](function_ref<void(Value pair, Value expert)> body) {
+    auto loop =
+        scf::ForOp::create(b, loc, tid, e.idx(s.P), e.idx(kDispatchThreads));
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value pair = loop.getInductionVar();
+    Value raw = memref::LoadOp::create(
+        b, loc, indices, ValueRange{e.div(pair, s.k), e.rem(pair, s.k)});
+    Value wide =
+        raw.getType().isInteger(64)
+            ? raw
+            : arith::ExtSIOp::create(b, loc, b.getI64Type(), raw).getResult();
+    Value inRange = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ult, wide,
+        arith::ConstantIntOp::create(b, loc, b.getI64Type(), s.E));
+    Value expert = arith::IndexCastOp::create(b, loc, b.getIndexType(), wide);
+    e.ifThen(inRange, [&] { body(pair, expert); });
+  };
+  forPairs([&](Value, Value expert) {
+    LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::add,
+                              counter(0, expert), one32,
+                              LLVM::AtomicOrdering::monotonic);
+  });
+  gpu::BarrierOp::create(b, loc);
+  // Thread 0: prefix sums of the counts and of each GEMM's M tiles.
+  e.ifThen(
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, e.idx(0)),
+      [&] {
+        Value z = e.idx(0);
+        auto loop = scf::ForOp::create(b, loc, z, e.idx(s.E), e.idx(1),
+                                       ValueRange{z, z, z});
+        {
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(loop.getBody());
+          Value ex = loop.getInductionVar();
+          Value run = loop.getRegionIterArgs()[0];
+          Value count = arith::IndexCastOp::create(
+              b, loc, b.getIndexType(),
+              LLVM::LoadOp::create(b, loc, b.getI32Type(), counter(0, ex)));
+          e.storeI32(offsets, ValueRange{ex}, run);
+          LLVM::StoreOp::create(
+              b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), run),
+              counter(1, ex));
+          SmallVector<Value> next{e.add(run, count)};
+          for (int64_t g = 0; g < 2; ++g) {
+            Value t = loop.getRegionIterArgs()[1 + g];
+            e.storeI32(tiles, ValueRange{e.idx(g), ex}, t);
+            next.push_back(
+                e.add(t, e.div(e.add(count, tileM[g] - 1), tileM[g])));
+          }
+          scf::YieldOp::create(b, loc, next);
+        }
+        e.storeI32(offsets, ValueRange{e.idx(s.E)}, loop.getResult(0));
+        for (int64_t g = 0; g < 2; ++g)
+          e.storeI32(tiles, ValueRange{e.idx(g), e.idx(s.E)},
+                     loop.getResult(1 + g));
+      });
+  gpu::BarrierOp::create(b, loc);
+  forPairs([&](Value pair, Value expert) {
+    Value slot = LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::add,
+                                           counter(1, expert), one32,
+                                           LLVM::AtomicOrdering::monotonic);
+    memref::StoreOp::create(
+        b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), pair), perm,
+        ValueRange{arith::IndexCastOp::create(b, loc, b.getIndexType(), slot)});
+  });
+  gpu::TerminatorOp::create(b, loc);
+}
+
+/// acc [N, d] (f32) := seed, or 0 without one; 4 floats per thread.
+void buildInit(OpBuilder &b, Location loc, const MoeShape &s, GemmPlanAttr any,
+               Value acc, Value seed) {
+  int64_t quads = s.N * s.d / 4;
+  auto launch = makeLaunch(b, loc, llvm::divideCeil(quads, 256), 256, 0);
+  launch->setAttr("kestrel.moe_stage",
+                  MoeStageAttr::get(b.getContext(), MoeStage::CombineInit));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  GemmProblem none;
+  Emit e(b, loc, none, any);
+  Value i = e.add(e.mul(launch.getBlockIds().x, 256), launch.getThreadIds().x);
+  auto v4 = VectorType::get({4}, b.getF32Type());
+  e.ifThen(e.lt(i, quads), [&] {
+    Value v;
+    if (seed)
+      v = LLVM::LoadOp::create(
+          b, loc, v4, e.pointer(e.add(e.base(seed), e.mul(i, 16)), 1), 16);
+    else
+      v = arith::ConstantOp::create(
+          b, loc, v4,
+          DenseElementsAttr::get(v4,
+                                 ArrayRef<Attribute>{b.getF32FloatAttr(0)}));
+    LLVM::StoreOp::create(b, loc, v,
+                          e.pointer(e.add(e.base(acc), e.mul(i, 16)), 1), 16);
+  });
+  gpu::TerminatorOp::create(b, loc);
+}
+
+/// One grouped GEMM: rows in expert order (perm), tile `g` of `tiles`.
+struct GroupedGemm {
+  const MoeShape &s;
+  GemmPlanAttr plan;
+  int64_t which; // row of `tiles`
+  int64_t N, K;  // C columns, reduction length
+  Value offsets, tiles, perm;
+  int64_t maxTiles() const {
+    return llvm::divideCeil(s.P, plan.getTileM()) + s.E;
+  }
+  GemmProblem problem() const {
+    GemmProblem p;
+    p.mDims = {0};
+    p.nDims = {1};
+    p.kDim = 2;
+    p.M = maxTiles() * plan.getTileM();
+    p.N = N;
+    p.K = K;
+    p.loopExtents = {p.M, N, K};
+    p.strideA = {K, 0, 1};
+    p.strideB = {0, 1, 0}; // k stride set by the caller
+    p.strideC = {N, 1, 0};
+    p.aType = p.bType = p.cType = s.elem;
+    p.aKMajor = true;
+    p.bKMajor = false;
+    p.vecA = p.vecB = s.elem.isF32() ? 4 : 8;
+    return p;
+  }
+};
+
+/// Emits the grouped GEMM `g` into a new launch; `expert` receives the
+/// block's expert (clamped) for the hooks built by `makeHooks`.
+gpu::LaunchOp
+buildGrouped(OpBuilder &b, Location loc, GroupedGemm &g, GemmProblem &p,
+             MoeStage stage, Value aMem, Value bMem,
+             function_ref<void(GemmHooks &, Emit &, Value &expert)> makeHooks) {
+  int64_t numN = llvm::divideCeil(g.N, g.plan.getTileN());
+  auto launch = makeLaunch(b, loc, g.maxTiles() * numN, g.plan.warps() * 32,
+                           planSharedBytes(g.plan));
+  launch->setAttr("kestrel.gemm_plan", g.plan);
+  launch->setAttr("kestrel.moe_stage",
+                  MoeStageAttr::get(b.getContext(), stage));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value shared = dynamicShared(b, loc);
+  Emit e(b, loc, p, g.plan);
+  Value expert;
+  GemmHooks hooks;
+  int64_t tm = g.plan.getTileM();
+  hooks.origin = [&, tm](gpu::LaunchOp l) {
+    auto [row, col] = e.tileOrigin(l.getBlockIds().x);
+    Value tile = e.div(row, tm);
+    // expert = #{e' in 1..E : tiles[e'] <= tile}; active: expert < E.
+    auto loop = scf::ForOp::create(b, loc, e.idx(1), e.idx(g.s.E + 1), e.idx(1),
+                                   ValueRange{e.idx(0)});
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value start = e.loadIndex(
+          g.tiles, ValueRange{e.idx(g.which), loop.getInductionVar()});
+      Value le =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, start, tile);
+      Value n = e.add(loop.getRegionIterArgs()[0],
+                      arith::IndexCastOp::create(
+                          b, loc, b.getIndexType(),
+                          arith::ExtUIOp::create(b, loc, b.getI32Type(), le)));
+      scf::YieldOp::create(b, loc, n);
+    }
+    Value found = loop.getResult(0);
+    BlockOrigin o;
+    o.active = e.lt(found, g.s.E);
+    expert = e.minI(found, e.idx(g.s.E - 1));
+    Value first = e.loadIndex(g.tiles, ValueRange{e.idx(g.which), expert});
+    o.row = e.add(e.loadIndex(g.offsets, ValueRange{expert}),
+                  e.mul(e.sub(tile, first), tm));
+    o.rowLimit = e.loadIndex(g.offsets, ValueRange{e.add(expert, 1)});
+    o.col = col;
+    o.batchA = o.batchB = o.batchC = e.idx(0);
+    return o;
+  };
+  makeHooks(hooks, e, expert);
+  if (g.s.elem.isF32())
+    buildSimtGemm(b, loc, p, g.plan, launch, aMem, bMem, Value(), Value(),
+                  shared, &hooks);
+  else
+    buildTensorCoreGemm(b, loc, p, g.plan, launch, aMem, bMem, Value(), Value(),
+                        shared, &hooks);
+  gpu::TerminatorOp::create(b, loc);
+  return launch;
+}
+
+/// Width of the W1/W3 column groups of the up GEMM (file comment).
+int64_t interleave(GemmPlanAttr plan) {
+  return plan.getOperandType().isF32() ? plan.warpTileN() / 2 : 8;
+}
+
+/// The tile plan of a grouped GEMM: kestrel-gpu-gemm's choice for E
+/// products of the average row count.
+GemmPlanAttr planFor(const MoeShape &s, int64_t N, int64_t K) {
+  GemmProblem p;
+  p.batch = s.E;
+  p.M = std::max<int64_t>(1, llvm::divideCeil(s.P, s.E));
+  p.N = N;
+  p.K = K;
+  p.aKMajor = true;
+  p.bKMajor = false;
+  return choosePlan(p, s.elem, {});
+}
+
+struct GpuMoePass : kestrel::impl::GpuMoeBase<GpuMoePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<MoeOp> ops;
+    getOperation().walk([&](MoeOp op) { ops.push_back(op); });
+    for (MoeOp op : ops)
+      if (std::optional<MoeShape> s = shapeOf(op))
+        rewrite(op, *s);
+  }
+
+  std::optional<MoeShape> shapeOf(MoeOp op) {
+    auto x = cast<RankedTensorType>(op.getX().getType());
+    auto idx = cast<RankedTensorType>(op.getIndices().getType());
+    auto w1 = cast<RankedTensorType>(op.getW1().getType());
+    if (op.isExpertChoice() || x.getRank() != 2 || !x.hasStaticShape() ||
+        !idx.hasStaticShape() || !w1.hasStaticShape() ||
+        !cast<ShapedType>(op.getW2().getType()).hasStaticShape() ||
+        !cast<ShapedType>(op.getWeights().getType()).hasStaticShape())
+      return std::nullopt;
+    if (op.getSharedW1() &&
+        !cast<ShapedType>(op.getSharedW1().getType()).hasStaticShape())
+      return std::nullopt;
+    MoeShape s;
+    s.N = x.getDimSize(0);
+    s.d = x.getDimSize(1);
+    s.E = w1.getDimSize(0);
+    s.F = w1.getDimSize(2);
+    s.k = idx.getDimSize(1);
+    s.P = s.N * s.k;
+    Builder b(op.getContext());
+    Type t = x.getElementType();
+    if (t.isF32() && (precision == "bf16" || precision == "f16"))
+      t = precision == "bf16" ? Type(b.getBF16Type()) : Type(b.getF16Type());
+    s.elem = t;
+    // 16-byte row copies (8 bf16/f16, 4 f32).
+    if (s.P == 0 || s.d % 8 || s.F % 8 || s.E > kDispatchThreads)
+      return std::nullopt;
+    return s;
+  }
+
+  void rewrite(MoeOp op, const MoeShape &s);
+};
+
+void GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
+  GemmPlanAttr upPlan = planFor(s, 2 * s.F, s.d);
+  GemmPlanAttr downPlan = planFor(s, s.d, s.F);
+  // W1/W3 column groups must tile F.
+  if (s.F % interleave(upPlan) ||
+      std::max(planSharedBytes(upPlan), planSharedBytes(downPlan)) >
+          kMaxSharedBytes)
+    return;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto operand = [&](Value v) {
+    return s.elem == getElementTypeOrSelf(v.getType())
+               ? v
+               : convertOperand(b, loc, v, s.elem);
+  };
+  auto toBuffer = [&](Value tensor) -> Value {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    return bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+        /*read_only=*/true);
+  };
+  auto alloc = [&](ArrayRef<int64_t> shape, Type t) -> Value {
+    return memref::AllocOp::create(b, loc, MemRefType::get(shape, t));
+  };
+  Type f32 = b.getF32Type();
+
+  // Shared experts: contractions + one generic, f32 out [N, d].
+  Value seed;
+  if (op.getSharedW1()) {
+    Value x = operand(op.getX());
+    auto zeros = [&](int64_t cols) {
+      Value empty = tensor::EmptyOp::create(b, loc, {s.N, cols}, f32);
+      Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+      return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+    };
+    int64_t fs = cast<ShapedType>(op.getSharedW1().getType()).getDimSize(1);
+    auto mm = [&](Value a, Value w, int64_t cols) {
+      return linalg::MatmulOp::create(b, loc, ValueRange{a, operand(w)},
+                                      ValueRange{zeros(cols)})
+          .getResult(0);
+    };
+    Value gate = mm(x, op.getSharedW1(), fs), up = mm(x, op.getSharedW3(), fs);
+    auto hType = RankedTensorType::get({s.N, fs}, s.elem);
+    AffineMap id = b.getMultiDimIdentityMap(2);
+    Value h =
+        linalg::GenericOp::create(
+            b, loc, hType, ValueRange{gate, up},
+            ValueRange{
+                tensor::EmptyOp::create(b, loc, hType.getShape(), s.elem)},
+            ArrayRef<AffineMap>{id, id, id},
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location l, ValueRange a) {
+              Value one =
+                  arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1));
+              Value neg = arith::NegFOp::create(nb, l, a[0]);
+              Value den = arith::AddFOp::create(
+                  nb, l, one, math::ExpOp::create(nb, l, neg));
+              Value silu = arith::DivFOp::create(nb, l, a[0], den);
+              Value v = arith::MulFOp::create(nb, l, silu, a[1]);
+              if (!s.elem.isF32())
+                v = arith::TruncFOp::create(nb, l, s.elem, v);
+              linalg::YieldOp::create(nb, l, v);
+            })
+            .getResult(0);
+    seed = toBuffer(mm(h, op.getSharedW2(), s.d));
+  }
+
+  Value x = toBuffer(operand(op.getX()));
+  Value w1 = toBuffer(operand(op.getW1())), w3 = toBuffer(operand(op.getW3())),
+        w2 = toBuffer(operand(op.getW2()));
+  Value indices = toBuffer(op.getIndices());
+  Value weights = toBuffer(op.getWeights());
+  auto resultType = cast<RankedTensorType>(op.getResult().getType());
+  Value acc = alloc({s.N, s.d}, f32);
+
+  Value offsets = alloc({s.E + 1}, b.getI32Type());
+  Value tiles = alloc({2, s.E + 1}, b.getI32Type());
+  Value perm = alloc({s.P}, b.getI32Type());
+  Value h = alloc({s.P, s.F}, s.elem);
+  int64_t eb = s.elem.getIntOrFloatBitWidth() / 8;
+
+  buildDispatch(b, loc, s, upPlan, indices, offsets, tiles, perm,
+                {upPlan.getTileM(), downPlan.getTileM()});
+  buildInit(b, loc, s, upPlan, acc, seed);
+
+  // up: h = silu(x W1[e]) * (x W3[e]) on the rows of expert e.
+  GroupedGemm up{s, upPlan, 0, 2 * s.F, s.d, offsets, tiles, perm};
+  GemmProblem upP = up.problem();
+  upP.strideB[2] = s.F;
+  buildGrouped(
+      b, loc, up, upP, MoeStage::Up, x, w1,
+      [&](GemmHooks &hk, Emit &e, Value &expert) {
+        int64_t G = interleave(upPlan);
+        hk.rowA = [&](Value m) {
+          Value token = e.div(e.loadIndex(perm, ValueRange{m}), s.k);
+          return e.add(e.base(x), e.mul(token, s.d * eb));
+        };
+        hk.colB = [&, G](Value n) {
+          Value hcol = e.add(e.mul(e.div(n, 2 * G), G), e.rem(n, G));
+          Value isUp = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                             e.rem(e.div(n, G), 2), e.idx(0));
+          Value base =
+              arith::SelectOp::create(b, loc, isUp, e.base(w3), e.base(w1));
+          return e.add(base, e.mul(e.add(e.mul(expert, s.d * s.F), hcol), eb));
+        };
+        hk.epilogue = [&, G](ArrayRef<Value> accs, Value row0, Value col0,
+                             ArrayRef<std::pair<int64_t, int64_t>> at) {
+          Value limit = e.loadIndex(offsets, ValueRange{e.add(expert, 1)});
+          int64_t vec = s.elem.isF32() ? 4 : 2;
+          Value one = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1));
+          for (size_t i = 0; i < accs.size(); ++i) {
+            int64_t dr = at[i].first, dc = at[i].second;
+            if ((dc / G) % 2 || dc % vec)
+              continue;
+            Value m = e.add(row0, dr);
+            e.ifThen(e.ult(m, limit), [&] {
+              SmallVector<Value> vals;
+              for (int64_t j = 0; j < vec; ++j) {
+                auto partnerOf = [&](int64_t c) {
+                  for (size_t q = 0; q < at.size(); ++q)
+                    if (at[q] == std::make_pair(dr, c))
+                      return q;
+                  llvm_unreachable("accumulator layout without a partner");
+                };
+                Value gate = accs[partnerOf(dc + j)];
+                Value upv = accs[partnerOf(dc + j + G)];
+                Value neg = arith::NegFOp::create(b, loc, gate);
+                Value den = arith::AddFOp::create(
+                    b, loc, one, math::ExpOp::create(b, loc, neg));
+                Value v = arith::MulFOp::create(
+                    b, loc, arith::DivFOp::create(b, loc, gate, den), upv);
+                vals.push_back(s.elem.isF32()
+                                   ? v
+                                   : arith::TruncFOp::create(b, loc, s.elem, v)
+                                         .getResult());
+              }
+              Value n = e.add(col0, dc);
+              Value hcol = e.add(e.mul(e.div(n, 2 * G), G), e.rem(n, G));
+              Value element = e.add(e.mul(m, s.F), hcol);
+              Value vv = vector::FromElementsOp::create(
+                  b, loc, VectorType::get({vec}, s.elem), vals);
+              e.ifThen(e.lt(n, 2 * s.F), [&] {
+                LLVM::StoreOp::create(
+                    b, loc, vv,
+                    e.pointer(e.add(e.base(h), e.mul(element, eb)), 1),
+                    vec * eb);
+              });
+            });
+          }
+        };
+      });
+
+  // down: acc[token] += weight * h W2[e].
+  GroupedGemm down{s, downPlan, 1, s.d, s.F, offsets, tiles, perm};
+  GemmProblem downP = down.problem();
+  downP.strideB[2] = s.d;
+  buildGrouped(
+      b, loc, down, downP, MoeStage::Down, h, w2,
+      [&](GemmHooks &hk, Emit &e, Value &expert) {
+        hk.rowA = [&](Value m) { return e.add(e.base(h), e.mul(m, s.F * eb)); };
+        hk.colB = [&](Value n) {
+          return e.add(e.base(w2),
+                       e.mul(e.add(e.mul(expert, s.F * s.d), n), eb));
+        };
+        hk.epilogue = [&](ArrayRef<Value> accs, Value row0, Value col0,
+                          ArrayRef<std::pair<int64_t, int64_t>> at) {
+          Value limit = e.loadIndex(offsets, ValueRange{e.add(expert, 1)});
+          Value accBase = e.base(acc);
+          Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+          bool checkN = s.d % downPlan.getTileN() != 0;
+          SmallVector<int64_t> rows;
+          for (auto [dr, dc] : at)
+            if (!llvm::is_contained(rows, dr))
+              rows.push_back(dr);
+          for (int64_t dr : rows) {
+            Value m = e.add(row0, dr);
+            e.ifThen(e.ult(m, limit), [&] {
+              Value pair = e.loadIndex(perm, ValueRange{m});
+              Value w = e.f32(memref::LoadOp::create(
+                  b, loc, weights,
+                  ValueRange{e.div(pair, s.k), e.rem(pair, s.k)}));
+              Value nonzero = arith::CmpFOp::create(
+                  b, loc, arith::CmpFPredicate::UNE, w, zero);
+              e.ifThen(nonzero, [&] {
+                Value rowBase =
+                    e.add(accBase, e.mul(e.div(pair, s.k), s.d * 4));
+                for (size_t i = 0; i < accs.size(); ++i) {
+                  if (at[i].first != dr)
+                    continue;
+                  Value n = e.add(col0, at[i].second);
+                  e.ifThen(checkN ? e.lt(n, s.d) : Value(), [&] {
+                    Value v = arith::MulFOp::create(b, loc, w, accs[i]);
+                    LLVM::AtomicRMWOp::create(
+                        b, loc, LLVM::AtomicBinOp::fadd,
+                        e.pointer(e.add(rowBase, e.mul(n, 4)), 1), v,
+                        LLVM::AtomicOrdering::monotonic);
+                  });
+                }
+              });
+            });
+          }
+        };
+      });
+
+  Value result = bufferization::ToTensorOp::create(
+      b, loc, RankedTensorType::get({s.N, s.d}, f32), acc, /*restrict=*/true,
+      /*writable=*/true);
+  if (!resultType.getElementType().isF32()) {
+    Type t = resultType.getElementType();
+    AffineMap id = b.getMultiDimIdentityMap(2);
+    result =
+        linalg::GenericOp::create(
+            b, loc, resultType, ValueRange{result},
+            ValueRange{
+                tensor::EmptyOp::create(b, loc, resultType.getShape(), t)},
+            ArrayRef<AffineMap>{id, id},
+            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location l, ValueRange a) {
+              linalg::YieldOp::create(
+                  nb, l, arith::TruncFOp::create(nb, l, t, a[0]).getResult());
+            })
+            .getResult(0);
+  }
+  op.getResult().replaceAllUsesWith(result);
+  op.erase();
+}
+
+} // namespace
