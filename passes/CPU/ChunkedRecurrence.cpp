@@ -541,6 +541,8 @@ struct ChunkGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
 
     const int64_t B = op.getBatch(), H = op.getNumHeads(), T = op.getSeqLen(),
                   Dk = op.getKeyDim(), Dv = op.getValueDim();
+    if (T == 0) // (the verifier rejects it; never divide by a zero chunk)
+      return rw.notifyMatchFailure(op, "empty sequence");
     const int64_t group = H / op.getNumKvHeads();
     const int64_t C = std::min<int64_t>(chunkAttr.getLength(), T);
     const int64_t nFull = T / C, tail = T % C;
