@@ -14,10 +14,10 @@ func.func @attention_dim(%q: tensor<1x1x2147483648x4xf32>, %k: tensor<1x1x4x4xf3
 
 // -----
 
-func.func @attention_elements(%q: tensor<2048x1024x1024x4xf32>, %k: tensor<2048x1024x4x4xf32>) -> tensor<2048x1024x1024x4xf32> {
-  // expected-error @+1 {{operand #0 ('tensor<2048x1024x1024x4xf32>') has more than 2^40 elements}}
-  %o = kestrel.attention %q, %k, %k : tensor<2048x1024x1024x4xf32>, tensor<2048x1024x4x4xf32>, tensor<2048x1024x4x4xf32> -> tensor<2048x1024x1024x4xf32>
-  return %o : tensor<2048x1024x1024x4xf32>
+func.func @attention_elements(%q: tensor<1x1048576x1048576x4xf32>, %k: tensor<1x1048576x4x4xf32>) -> tensor<1x1048576x1048576x4xf32> {
+  // expected-error @+1 {{operand #0 ('tensor<1x1048576x1048576x4xf32>') has more than 2^40 elements}}
+  %o = kestrel.attention %q, %k, %k : tensor<1x1048576x1048576x4xf32>, tensor<1x1048576x4x4xf32>, tensor<1x1048576x4x4xf32> -> tensor<1x1048576x1048576x4xf32>
+  return %o : tensor<1x1048576x1048576x4xf32>
 }
 
 // -----
