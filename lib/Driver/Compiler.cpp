@@ -355,8 +355,10 @@ std::optional<EmitKind> parseEmitKind(StringRef name) {
 std::string validateOptions(const CompileOptions &opts, StringRef outputPath) {
   std::optional<Target> target = parseTarget(opts.target);
   if (!target)
-    return "unknown target '" + opts.target + "' (expected cpu or cuda:CHIP, "
-           "CHIP one of " + supportedCudaChips() + ")";
+    return "unknown target '" + opts.target +
+           "' (expected cpu or cuda:CHIP, "
+           "CHIP one of " +
+           supportedCudaChips() + ")";
   EmitKind emit =
       opts.emit.value_or(target->cuda ? EmitKind::Ptx : EmitKind::So);
   bool hostEmit =

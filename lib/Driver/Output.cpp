@@ -18,24 +18,24 @@ namespace kestrel {
 
 std::unique_ptr<AtomicOutput> AtomicOutput::open(StringRef path,
                                                  std::string &error) {
-    auto out = std::unique_ptr<AtomicOutput>(new AtomicOutput());
-    out->path = path.str();
-    if (path == "-") {
-      out->stdoutFile = mlir::openOutputFile(path, &error);
-      return out->stdoutFile ? std::move(out) : nullptr;
-    }
-    llvm::SmallString<256> model(path);
-    model += ".tmp-%%%%%%";
-    auto temp = llvm::sys::fs::TempFile::create(model);
-    if (!temp) {
-      error = "cannot create a temporary file beside " + path.str() + ": " +
-              llvm::toString(temp.takeError());
-      return nullptr;
-    }
-    out->temp.emplace(std::move(*temp));
-    out->stream = std::make_unique<llvm::raw_fd_ostream>(out->temp->FD,
-                                                         /*shouldClose=*/false);
-    return out;
+  auto out = std::unique_ptr<AtomicOutput>(new AtomicOutput());
+  out->path = path.str();
+  if (path == "-") {
+    out->stdoutFile = mlir::openOutputFile(path, &error);
+    return out->stdoutFile ? std::move(out) : nullptr;
+  }
+  llvm::SmallString<256> model(path);
+  model += ".tmp-%%%%%%";
+  auto temp = llvm::sys::fs::TempFile::create(model);
+  if (!temp) {
+    error = "cannot create a temporary file beside " + path.str() + ": " +
+            llvm::toString(temp.takeError());
+    return nullptr;
+  }
+  out->temp.emplace(std::move(*temp));
+  out->stream = std::make_unique<llvm::raw_fd_ostream>(out->temp->FD,
+                                                       /*shouldClose=*/false);
+  return out;
 }
 
 AtomicOutput::~AtomicOutput() {
@@ -50,24 +50,24 @@ AtomicOutput::~AtomicOutput() {
 }
 
 bool AtomicOutput::keep(std::string &error) {
-    if (stdoutFile) {
-      stdoutFile->keep();
-      return true;
-    }
-    stream->flush();
-    if (stream->has_error()) {
-      error = "cannot write " + path + ": " + stream->error().message();
-      return false; // the destructor removes the temporary
-    }
-    stream.reset();
-    llvm::Error e = temp->keep(path);
-    temp.reset();
-    if (e) {
-      error = "cannot write " + path + ": " + llvm::toString(std::move(e));
-      return false;
-    }
+  if (stdoutFile) {
+    stdoutFile->keep();
     return true;
   }
+  stream->flush();
+  if (stream->has_error()) {
+    error = "cannot write " + path + ": " + stream->error().message();
+    return false; // the destructor removes the temporary
+  }
+  stream.reset();
+  llvm::Error e = temp->keep(path);
+  temp.reset();
+  if (e) {
+    error = "cannot write " + path + ": " + llvm::toString(std::move(e));
+    return false;
+  }
+  return true;
+}
 
 const char *findExcessiveNesting(StringRef text, unsigned maxDepth) {
   unsigned depth = 0;

@@ -180,8 +180,8 @@ void registerPipelines() {
           return failure();
         if (!isSupportedCudaChip(options.chip))
           return errorHandler("kestrel-cuda-pipeline: unknown chip '" +
-                              options.chip.getValue() + "' (supported: " +
-                              supportedCudaChips() + ")");
+                              options.chip.getValue() +
+                              "' (supported: " + supportedCudaChips() + ")");
         buildCudaPipeline(pm, options);
         return success();
       },
@@ -191,8 +191,7 @@ void registerPipelines() {
 }
 
 namespace {
-const char *const kCudaChips[] = {"sm_80", "sm_86", "sm_89", "sm_90",
-                                  "sm_90a"};
+const char *const kCudaChips[] = {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"};
 } // namespace
 
 bool isSupportedCudaChip(StringRef chip) {

@@ -1,8 +1,8 @@
 //===- ChunkedRecurrence.cpp - Gated recurrences in chunked form ----------===//
 //
 // Rewrites a kestrel.gated_recurrence that kestrel-tile gave a chunk length
-// (`kestrel.chunk = #kestrel.chunk<C>`) into the chunked form of docs/ops.md §2, applied by
-// kestrel-fuse-io-aware:
+// (`kestrel.chunk = #kestrel.chunk<C>`) into the chunked form of docs/ops.md
+// §2, applied by kestrel-fuse-io-aware:
 //
 //   scf.forall (b, h) in (B, H):                       -- independent heads
 //     S = initial_state[b, h] (f32) or 0

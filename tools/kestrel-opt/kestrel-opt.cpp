@@ -26,7 +26,8 @@ int main(int argc, char **argv) {
   kestrel::registerAllPasses();
   auto [inputPath, outputPath] = mlir::registerAndParseCLIOptions(
       argc, argv, "Kestrel optimizer driver\n", registry);
-  mlir::MlirOptMainConfig config = mlir::MlirOptMainConfig::createFromCLOptions();
+  mlir::MlirOptMainConfig config =
+      mlir::MlirOptMainConfig::createFromCLOptions();
   if (config.shouldShowDialects() || config.shouldListPasses())
     return mlir::asMainReturnCode(
         mlir::MlirOptMain(argc, argv, inputPath, outputPath, registry));
@@ -64,8 +65,8 @@ int main(int argc, char **argv) {
     llvm::errs() << "kestrel-opt: error: " << error << "\n";
     return 1;
   }
-  if (mlir::failed(mlir::MlirOptMain(output->os(), std::move(input), registry,
-                                     config)))
+  if (mlir::failed(
+          mlir::MlirOptMain(output->os(), std::move(input), registry, config)))
     return 1;
   if (!output->keep(error)) {
     llvm::errs() << "kestrel-opt: error: " << error << "\n";

@@ -243,7 +243,8 @@ int main(int argc, char **argv) {
   // its stack (docs/cli.md).
   if (!onnxInput)
     if (const char *deep = kestrel::findExcessiveNesting(
-            sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer())) {
+            sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())
+                ->getBuffer())) {
       sourceMgr.PrintMessage(llvm::SMLoc::getFromPointer(deep),
                              llvm::SourceMgr::DK_Error,
                              "brackets nested deeper than " +

@@ -28,9 +28,7 @@ public:
   static std::unique_ptr<AtomicOutput> open(llvm::StringRef path,
                                             std::string &error);
   ~AtomicOutput();
-  llvm::raw_ostream &os() {
-    return stdoutFile ? stdoutFile->os() : *stream;
-  }
+  llvm::raw_ostream &os() { return stdoutFile ? stdoutFile->os() : *stream; }
   /// Moves the file into place; false (and the temporary removed) on error.
   bool keep(std::string &error);
 

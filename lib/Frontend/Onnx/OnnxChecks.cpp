@@ -63,8 +63,8 @@ LogicalResult Importer::checkNode(const onnx::NodeProto &node,
     if (axis < -rank || axis > hi)
       return bad(Twine(a.name) + " " + std::to_string(axis) +
                  " is out of range for an input of rank " +
-                 std::to_string(rank) + " (expected " +
-                 std::to_string(-rank) + " to " + std::to_string(hi) + ")");
+                 std::to_string(rank) + " (expected " + std::to_string(-rank) +
+                 " to " + std::to_string(hi) + ")");
   }
 
   if (op.starts_with("Reduce"))
@@ -88,8 +88,8 @@ LogicalResult Importer::checkNode(const onnx::NodeProto &node,
   if (op == "MatMul") {
     auto as = typeOf(in[0]).getShape(), bs = typeOf(in[1]).getShape();
     if (as.empty() || bs.empty())
-      return bad("MatMul operands must have rank >= 1, got shapes " +
-                 list(as) + " and " + list(bs));
+      return bad("MatMul operands must have rank >= 1, got shapes " + list(as) +
+                 " and " + list(bs));
     int64_t k0 = as.back(), k1 = bs.size() == 1 ? bs[0] : bs[bs.size() - 2];
     if (k0 != k1)
       return bad("contraction dimensions differ: " + list(as) + " x " +

@@ -363,8 +363,7 @@ LogicalResult CoreNode::reshapeTo() {
   }
   if (inferred >= 0 && known != 0)
     s[inferred] = typeOf(in[0]).getNumElements() / known;
-  if (failed(im.checkShape(s, typeOf(in[0]).getElementType(),
-                           "target shape")))
+  if (failed(im.checkShape(s, typeOf(in[0]).getElementType(), "target shape")))
     return failure();
   int64_t count = 1;
   for (int64_t d : s)

@@ -71,7 +71,8 @@ Type elementType(MLIRContext *ctx, int32_t dataType) {
 Importer::Importer(MLIRContext &ctx, StringRef path,
                    const OnnxImportOptions &options)
     : ctx(ctx), b(&ctx), loc(FileLineColLoc::get(&ctx, path, 0, 0)),
-      fileLoc(loc), modelDir(llvm::sys::path::parent_path(path).str()), options(options) {}
+      fileLoc(loc), modelDir(llvm::sys::path::parent_path(path).str()),
+      options(options) {}
 
 LogicalResult Importer::error(const Twine &message) {
   emitError(loc) << message;
@@ -110,9 +111,10 @@ LogicalResult Importer::checkShape(ArrayRef<int64_t> shape, Type elt,
                    "dimensions into 64-bit offsets and sizes");
     count *= d;
   }
-  int64_t width = elt && elt.isIntOrFloat()
-                      ? std::max<int64_t>(1, (elt.getIntOrFloatBitWidth() + 7) / 8)
-                      : 1;
+  int64_t width =
+      elt && elt.isIntOrFloat()
+          ? std::max<int64_t>(1, (elt.getIntOrFloatBitWidth() + 7) / 8)
+          : 1;
   if (count * width > options.maxTensorBytes)
     return error(what + " of shape " + shapeString(shape) + " takes " +
                  std::to_string(count * width) + " bytes, over the limit of " +
@@ -153,8 +155,8 @@ FailureOr<Value> Importer::constant(const onnx::TensorProto &t) {
       int64_t *field = entry.key() == "offset"   ? &offset
                        : entry.key() == "length" ? &length
                                                  : nullptr;
-      if (field && (StringRef(entry.value()).getAsInteger(10, *field) ||
-                    *field < 0))
+      if (field &&
+          (StringRef(entry.value()).getAsInteger(10, *field) || *field < 0))
         return error("tensor '" + t.name() + "' has external data " +
                      entry.key() + " '" + entry.value() +
                      "', not a non-negative integer");
@@ -403,15 +405,15 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
       continue;
     // The builders assume valid operands; the verifiers have the last word,
     // while the node's name is still at hand.
-    for (Operation &o : llvm::make_range(
-             last ? std::next(last->getIterator()) : block->begin(),
-             block->end()))
+    for (Operation &o : llvm::make_range(last ? std::next(last->getIterator())
+                                              : block->begin(),
+                                         block->end()))
       if (failed(mlir::verify(&o)))
         return failure();
     for (auto [i, v] : llvm::enumerate(outs))
-      if (v && failed(checkShape(typeOf(v).getShape(),
-                                 typeOf(v).getElementType(),
-                                 "output '" + node.output(i) + "'")))
+      if (v && (int64_t)i < node.output_size() &&
+          failed(checkShape(typeOf(v).getShape(), typeOf(v).getElementType(),
+                            "output '" + node.output(i) + "'")))
         return failure();
     return define(node, outs);
   }

@@ -88,14 +88,16 @@ LogicalResult TensorNode::range() {
     if (failed(rangeLength(n, s, l, d)))
       return failure();
     if (n > kMaxFoldElements) { // computed at run time, not folded
-      out.push_back(gather({n}, elt, [&](OpBuilder &nb, Location l,
-                                         ValueRange idx) -> Value {
-        Value i = arith::IndexCastOp::create(nb, l, elt, idx[0]);
-        Value v = arith::MulIOp::create(
-            nb, l, i, arith::ConstantOp::create(nb, l, nb.getIntegerAttr(elt, d)));
-        return arith::AddIOp::create(
-            nb, l, v, arith::ConstantOp::create(nb, l, nb.getIntegerAttr(elt, s)));
-      }));
+      out.push_back(gather(
+          {n}, elt, [&](OpBuilder &nb, Location l, ValueRange idx) -> Value {
+            Value i = arith::IndexCastOp::create(nb, l, elt, idx[0]);
+            Value v = arith::MulIOp::create(
+                nb, l, i,
+                arith::ConstantOp::create(nb, l, nb.getIntegerAttr(elt, d)));
+            return arith::AddIOp::create(
+                nb, l, v,
+                arith::ConstantOp::create(nb, l, nb.getIntegerAttr(elt, s)));
+          }));
       return success();
     }
     SmallVector<APInt> v;
@@ -116,15 +118,17 @@ LogicalResult TensorNode::range() {
   if (failed(rangeLength(n, s, l, d)))
     return failure();
   if (n > kMaxFoldElements) { // computed at run time, not folded
-    out.push_back(gather({n}, elt, [&](OpBuilder &nb, Location l,
-                                       ValueRange idx) -> Value {
-      Value i = arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx[0]);
-      Value f = arith::SIToFPOp::create(nb, l, elt, i);
-      Value v = arith::MulFOp::create(
-          nb, l, f, arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, d)));
-      return arith::AddFOp::create(
-          nb, l, v, arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, s)));
-    }));
+    out.push_back(gather(
+        {n}, elt, [&](OpBuilder &nb, Location l, ValueRange idx) -> Value {
+          Value i = arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx[0]);
+          Value f = arith::SIToFPOp::create(nb, l, elt, i);
+          Value v = arith::MulFOp::create(
+              nb, l, f,
+              arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, d)));
+          return arith::AddFOp::create(
+              nb, l, v,
+              arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, s)));
+        }));
     return success();
   }
   SmallVector<Attribute> v;
