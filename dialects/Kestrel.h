@@ -40,7 +40,8 @@ namespace kestrel {
 mlir::LogicalResult verifySizeBounds(mlir::Operation *op);
 namespace OpTrait {
 template <typename ConcreteType>
-class SizeBounded : public mlir::OpTrait::TraitBase<ConcreteType, SizeBounded> {
+class SizeBounded
+    : public mlir::OpTrait::TraitBase<ConcreteType, SizeBounded> {
 public:
   static mlir::LogicalResult verifyTrait(mlir::Operation *op) {
     return verifySizeBounds(op);
