@@ -196,7 +196,7 @@ CASES = {
     "unsqueeze_axis": (
         lambda: model([h.make_node("Unsqueeze", ["x", "a"], ["y"], name="us")],
                       [vi("x", [2, 4])], [vi("y", None)], [i64("a", [9])]),
-        "node 'us' (Unsqueeze): has invalid or repeated axis 9"),
+        "node 'us' (Unsqueeze): Unsqueeze 'us' has invalid or repeated axis 9"),
     "broadcast": (
         lambda: model([h.make_node("Add", ["x", "z"], ["y"], name="add")],
                       [vi("x", [2, 3]), vi("z", [4, 3])], [vi("y", None)]),

@@ -551,13 +551,10 @@ LogicalResult onnxNodeDiagnostic(Diagnostic &diag) {
   });
   if (!node)
     return failure();
-  // "node 'n' (Op): <message>", without the "Op 'n'" the message may repeat.
+  // "node 'n' (Op): <message>" (the message may name the node again; tests
+  // and users match on that text).
   StringRef label = node.getName().getValue();
-  auto [name, opType] = label.drop_front(5).rsplit(" (");
-  std::string message = diag.str();
-  StringRef rest(message);
-  if (rest.consume_front((opType.drop_back() + " " + name).str()))
-    rest = rest.ltrim(": ");
+  std::string rest = diag.str();
   Diagnostic out(node.getChildLoc(), diag.getSeverity());
   out << label << ": " << rest;
   for (Diagnostic &note : diag.getNotes())
