@@ -34,6 +34,22 @@ void printKVLayout(mlir::OpAsmPrinter &printer, mlir::Operation *op,
 } // namespace kestrel
 
 #define GET_OP_CLASSES
+namespace kestrel {
+/// Fails unless every static dimension of `op`'s shaped operands and results
+/// is below 2^31 and each has fewer than 2^40 elements (docs/ops.md).
+mlir::LogicalResult verifySizeBounds(mlir::Operation *op);
+namespace OpTrait {
+template <typename ConcreteType>
+class SizeBounded
+    : public mlir::OpTrait::TraitBase<ConcreteType, SizeBounded> {
+public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) {
+    return verifySizeBounds(op);
+  }
+};
+} // namespace OpTrait
+} // namespace kestrel
+
 #include "dialects/KestrelOps.h.inc"
 
 #endif // KESTREL_DIALECTS_KESTREL_H

@@ -34,8 +34,16 @@ def Kestrel_Dialect : Dialect {
   let hasOperationAttrVerify = 1;
 }
 
+// Every kestrel op: static sizes of its shaped operands and results bounded
+// (each dimension below 2^31, each tensor below 2^40 elements), so that the
+// lowerings' index products (score tiles, unrolled vector loops, GPU grids)
+// cannot overflow; see kestrel::verifySizeBounds.
+def Kestrel_SizeBounded : NativeOpTrait<"SizeBounded"> {
+  let cppNamespace = "::kestrel::OpTrait";
+}
+
 class Kestrel_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Kestrel_Dialect, mnemonic, traits>;
+    : Op<Kestrel_Dialect, mnemonic, !listconcat(traits, [Kestrel_SizeBounded])>;
 
 // Storage types every kestrel op accepts; arithmetic is always done in f32.
 def Kestrel_FloatStorage : AnyTypeOf<[F32, F16, BF16]>;

@@ -62,6 +62,9 @@ LogicalResult GatedRecurrenceOp::verify() {
   if (mismatch(Hkv, dim(v, 1)))
     return emitOpError() << "key has " << Hkv << " heads but value has "
                          << dim(v, 1);
+  if (T == 0)
+    return emitOpError() << "has sequence length 0 (query " << q
+                         << "): the recurrence needs at least one step";
   if (mismatch(T, dim(k, 2)) || mismatch(T, dim(v, 2)))
     return emitOpError() << "sequence lengths differ: query " << T << ", key "
                          << dim(k, 2) << ", value " << dim(v, 2);

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kestrel/Driver/Compiler.h"
+#include "kestrel/Driver/Output.h"
 
 #include "dialects/Kestrel.h"
 #include "kestrel/Pipeline/Pipelines.h"
@@ -24,6 +25,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -43,16 +45,13 @@ std::optional<Target> parseTarget(StringRef name) {
     return Target{};
   if (!name.consume_front("cuda:"))
     return std::nullopt;
-  if (!llvm::is_contained({"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"}, name))
+  if (!isSupportedCudaChip(name))
     return std::nullopt;
   return Target{true, name.str()};
 }
 
-/// Creates `path` through a temporary file that is renamed into place only
-/// when kept, so a failure never leaves a partial output.
-std::unique_ptr<llvm::ToolOutputFile> openOutput(StringRef path,
-                                                 std::string &error) {
-  return openOutputFile(path, &error);
+std::unique_ptr<AtomicOutput> openOutput(StringRef path, std::string &error) {
+  return AtomicOutput::open(path, error);
 }
 
 /// A temporary path next to `path` (same file system, so rename is atomic).
@@ -62,6 +61,8 @@ std::string siblingTemp(StringRef path, StringRef suffix) {
   model += suffix;
   llvm::SmallString<256> out;
   llvm::sys::fs::createUniquePath(model, out, /*MakeAbsolute=*/false);
+  // Removed if kestrelc is interrupted while writing it.
+  llvm::sys::RemoveFileOnSignal(out);
   return std::string(out);
 }
 
@@ -165,8 +166,7 @@ LogicalResult Driver::writeText(StringRef text) {
   if (!out)
     return fail(error);
   out->os() << text;
-  out->keep();
-  return success();
+  return out->keep(error) ? success() : fail(error);
 }
 
 LogicalResult Driver::run(ModuleOp module) {
@@ -342,8 +342,8 @@ LogicalResult Driver::emitPtx(ModuleOp module,
   if (ec)
     return fail("cannot write the weights file " + weightsFile + ": " +
                 ec.message());
-  ptxOut->keep();
-  manifestOut->keep();
+  if (!ptxOut->keep(error) || !manifestOut->keep(error))
+    return fail(error);
   return success();
 }
 
@@ -363,8 +363,9 @@ std::string validateOptions(const CompileOptions &opts, StringRef outputPath) {
   std::optional<Target> target = parseTarget(opts.target);
   if (!target)
     return "unknown target '" + opts.target +
-           "' (expected cpu, cuda:sm_80, cuda:sm_86, cuda:sm_89, cuda:sm_90 "
-           "or cuda:sm_90a)";
+           "' (expected cpu or cuda:CHIP, "
+           "CHIP one of " +
+           supportedCudaChips() + ")";
   EmitKind emit =
       opts.emit.value_or(target->cuda ? EmitKind::Ptx : EmitKind::So);
   bool hostEmit =
@@ -387,6 +388,16 @@ std::string validateOptions(const CompileOptions &opts, StringRef outputPath) {
   if (opts.optLevel > 3)
     return "-O" + std::to_string(opts.optLevel) +
            " is not a level (expected 0 to 3)";
+  if (outputPath != "-" && llvm::sys::fs::exists(outputPath) &&
+      !opts.inputPath.empty() && opts.inputPath != "-" &&
+      llvm::sys::fs::equivalent(opts.inputPath, outputPath))
+    return "the output -o " + outputPath.str() +
+           " is the input file: it would be overwritten";
+  if (!opts.manifestPath.empty() && !opts.inputPath.empty() &&
+      llvm::sys::fs::exists(opts.manifestPath) &&
+      llvm::sys::fs::equivalent(opts.inputPath, opts.manifestPath))
+    return "the --manifest " + opts.manifestPath +
+           " is the input file: it would be overwritten";
   return "";
 }
 

@@ -177,10 +177,41 @@ void registerPipelines() {
       "kestrel-cpu-pipeline",
       "Lower kestrel IR to the LLVM dialect for the host CPU",
       buildCpuPipeline);
-  PassPipelineRegistration<CudaPipelineOptions>(
+  // As PassPipelineRegistration, plus a check of the chip: NVVM would accept
+  // any string and fail much later (or never, for --emit=mlir).
+  registerPassPipeline(
       "kestrel-cuda-pipeline",
       "Lower kestrel IR to gpu.launch_func host code and a PTX gpu.binary",
-      buildCudaPipeline);
+      [](OpPassManager &pm, StringRef optionsStr,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CudaPipelineOptions options;
+        if (failed(options.parseFromString(optionsStr)))
+          return failure();
+        if (!isSupportedCudaChip(options.chip))
+          return errorHandler("kestrel-cuda-pipeline: unknown chip '" +
+                              options.chip.getValue() +
+                              "' (supported: " + supportedCudaChips() + ")");
+        buildCudaPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(CudaPipelineOptions());
+      });
+}
+
+namespace {
+const char *const kCudaChips[] = {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"};
+} // namespace
+
+bool isSupportedCudaChip(StringRef chip) {
+  return llvm::is_contained(kCudaChips, chip);
+}
+
+std::string supportedCudaChips() {
+  std::string list;
+  for (const char *chip : kCudaChips)
+    list += (list.empty() ? "" : ", ") + std::string(chip);
+  return list;
 }
 
 } // namespace kestrel

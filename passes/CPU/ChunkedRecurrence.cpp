@@ -1,8 +1,8 @@
 //===- ChunkedRecurrence.cpp - Gated recurrences in chunked form ----------===//
 //
 // Rewrites a kestrel.gated_recurrence that kestrel-tile gave a chunk length
-// (`kestrel.chunk = #kestrel.chunk<C>`) into the chunked form of docs/ops.md §2, applied by
-// kestrel-fuse-io-aware:
+// (`kestrel.chunk = #kestrel.chunk<C>`) into the chunked form of docs/ops.md
+// §2, applied by kestrel-fuse-io-aware:
 //
 //   scf.forall (b, h) in (B, H):                       -- independent heads
 //     S = initial_state[b, h] (f32) or 0
@@ -541,6 +541,8 @@ struct ChunkGatedRecurrence : OpRewritePattern<GatedRecurrenceOp> {
 
     const int64_t B = op.getBatch(), H = op.getNumHeads(), T = op.getSeqLen(),
                   Dk = op.getKeyDim(), Dv = op.getValueDim();
+    if (T == 0) // (the verifier rejects it; never divide by a zero chunk)
+      return rw.notifyMatchFailure(op, "empty sequence");
     const int64_t group = H / op.getNumKvHeads();
     const int64_t C = std::min<int64_t>(chunkAttr.getLength(), T);
     const int64_t nFull = T / C, tail = T % C;

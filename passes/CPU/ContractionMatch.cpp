@@ -160,7 +160,7 @@ static bool isVectorizableBody(Block &body) {
         op.getNumRegions() != 0)
       return false;
     if (!isa<arith::ConstantOp>(op) &&
-        !OpTrait::hasElementwiseMappableTraits(&op))
+        !mlir::OpTrait::hasElementwiseMappableTraits(&op))
       return false;
     if (llvm::any_of(op.getResultTypes(),
                      [](Type t) { return !t.isIntOrIndexOrFloat(); }))

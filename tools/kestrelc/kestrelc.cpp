@@ -10,6 +10,7 @@
 
 #include "dialects/Kestrel.h"
 #include "kestrel/Driver/Compiler.h"
+#include "kestrel/Driver/Output.h"
 #include "kestrel/InitAll.h"
 #ifdef KESTREL_HAS_ONNX
 #include "kestrel/Frontend/Onnx.h"
@@ -125,6 +126,12 @@ cl::opt<bool>
     printIRAfterAll("print-ir-after-all",
                     cl::desc("Print the IR after every pass (stderr)"),
                     cl::cat(category));
+cl::opt<uint64_t> maxTensorBytes(
+    "max-tensor-bytes",
+    cl::desc("ONNX input: the largest tensor (graph input, initializer, "
+             "constant or node result) accepted, in bytes; larger ones are "
+             "an error naming the tensor (default 4 GiB)"),
+    cl::value_desc("bytes"), cl::init(uint64_t(4) << 30), cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Report the time of every pass"),
                      cl::cat(category));
 
@@ -158,6 +165,7 @@ int main(int argc, char **argv) {
   opts.cudaPath = cudaPath;
   opts.precision = precision;
   opts.manifestPath = manifestPath;
+  opts.inputPath = inputPath;
   opts.extraPasses = extraPasses;
   opts.recognize = !noRecognize;
   opts.printIRAfterAll = printIRAfterAll;
@@ -177,6 +185,12 @@ int main(int argc, char **argv) {
   }
 #else
   kestrel::OnnxImportOptions importOptions;
+  if (maxTensorBytes == 0 || maxTensorBytes > uint64_t(INT64_MAX)) {
+    llvm::errs() << "kestrelc: error: --max-tensor-bytes must be in 1 to "
+                    "2^63 - 1\n";
+    return 1;
+  }
+  importOptions.maxTensorBytes = maxTensorBytes;
   for (const std::string &spec : inputShapes) {
     if (std::string error = kestrel::addInputShapeSpec(spec, importOptions);
         !error.empty()) {
@@ -225,6 +239,20 @@ int main(int argc, char **argv) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &ctx);
+  // The MLIR parser recurses once per bracket: refuse what would overflow
+  // its stack (docs/cli.md).
+  if (!onnxInput)
+    if (const char *deep = kestrel::findExcessiveNesting(
+            sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())
+                ->getBuffer())) {
+      sourceMgr.PrintMessage(llvm::SMLoc::getFromPointer(deep),
+                             llvm::SourceMgr::DK_Error,
+                             "brackets nested deeper than " +
+                                 std::to_string(kestrel::kMaxMlirNesting) +
+                                 " levels: refusing to parse (the parser "
+                                 "would overflow the stack)");
+      return 1;
+    }
 
   OwningOpRef<ModuleOp> module;
 #ifdef KESTREL_HAS_ONNX
@@ -235,5 +263,10 @@ int main(int argc, char **argv) {
     module = parseSourceFile<ModuleOp>(sourceMgr, &ctx);
   if (!module)
     return 1;
+#ifdef KESTREL_HAS_ONNX
+  // Errors of the passes on imported ops name the ONNX node.
+  ScopedDiagnosticHandler onnxNodes(
+      &ctx, [](Diagnostic &d) { return kestrel::onnxNodeDiagnostic(d); });
+#endif
   return failed(kestrel::compile(*module, opts, outputPath)) ? 1 : 0;
 }

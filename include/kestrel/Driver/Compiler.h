@@ -33,6 +33,8 @@ struct CompileOptions {
   std::string precision = "f32";
   /// cuda: toolkit with libdevice ("" = resolveCudaPath's default).
   std::string cudaPath;
+  /// The input file, so that -o / --manifest cannot overwrite it.
+  std::string inputPath;
   /// cuda: manifest path ("" = the PTX path with .ptx -> .manifest).
   std::string manifestPath;
   /// A textual pass pipeline run after the high-level stage (e.g. the

@@ -84,6 +84,11 @@ void buildCudaPipeline(mlir::OpPassManager &pm,
 /// Registers kestrel-cpu-pipeline and kestrel-cuda-pipeline.
 void registerPipelines();
 
+/// The CUDA chips Kestrel compiles for (kestrelc --target=cuda:CHIP, the
+/// chip option of kestrel-cuda-pipeline), and them as "sm_80, ..., sm_90a".
+bool isSupportedCudaChip(llvm::StringRef chip);
+std::string supportedCudaChips();
+
 } // namespace kestrel
 
 #endif // KESTREL_PIPELINE_PIPELINES_H

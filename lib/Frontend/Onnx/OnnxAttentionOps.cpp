@@ -125,9 +125,15 @@ LogicalResult FusedNode::attention() {
                      " heads");
       return transpose(reshape(x, {s[0], s[1], h, s[2] / h}), {0, 2, 1, 3});
     };
-    FailureOr<Value> q4 = split(q, qHeads, "Q"), k4 = split(k, kvHeads, "K"),
-                     v4 = split(v, kvHeads, "V");
-    if (failed(q4) || failed(k4) || failed(v4))
+    // One error: stop at the first operand that does not split.
+    FailureOr<Value> q4 = split(q, qHeads, "Q");
+    if (failed(q4))
+      return failure();
+    FailureOr<Value> k4 = split(k, kvHeads, "K");
+    if (failed(k4))
+      return failure();
+    FailureOr<Value> v4 = split(v, kvHeads, "V");
+    if (failed(v4))
       return failure();
     q = *q4;
     k = *k4;

@@ -363,6 +363,8 @@ LogicalResult CoreNode::reshapeTo() {
   }
   if (inferred >= 0 && known != 0)
     s[inferred] = typeOf(in[0]).getNumElements() / known;
+  if (failed(im.checkShape(s, typeOf(in[0]).getElementType(), "target shape")))
+    return failure();
   int64_t count = 1;
   for (int64_t d : s)
     count *= d;
@@ -385,6 +387,8 @@ LogicalResult CoreNode::reduction() {
       return failure();
     axes = *a;
   }
+  if (failed(im.checkAxes(axes, typeOf(in[0]).getRank(), "axes")))
+    return failure();
   if (axes.empty() && intAttr(node, "noop_with_empty_axes", 0))
     out.push_back(in[0]);
   else

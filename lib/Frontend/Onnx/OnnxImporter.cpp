@@ -23,10 +23,13 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -68,11 +71,56 @@ Type elementType(MLIRContext *ctx, int32_t dataType) {
 Importer::Importer(MLIRContext &ctx, StringRef path,
                    const OnnxImportOptions &options)
     : ctx(ctx), b(&ctx), loc(FileLineColLoc::get(&ctx, path, 0, 0)),
-      modelDir(llvm::sys::path::parent_path(path).str()), options(options) {}
+      fileLoc(loc), modelDir(llvm::sys::path::parent_path(path).str()),
+      options(options) {}
 
 LogicalResult Importer::error(const Twine &message) {
   emitError(loc) << message;
   return failure();
+}
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? ", " : "") + std::to_string(d);
+  return s + "]";
+}
+
+LogicalResult Importer::checkShape(ArrayRef<int64_t> shape, Type elt,
+                                   const Twine &what) {
+  bool empty = false;
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (d < 0)
+      return error(what + " has negative dimension " + std::to_string(d) +
+                   " (axis " + std::to_string(i) + " of shape " +
+                   shapeString(shape) + ")");
+    if (d > kMaxDimension)
+      return error(what + " has dimension " + std::to_string(d) + " (axis " +
+                   std::to_string(i) +
+                   "), over the limit of 2^31 - 1: lowerings index each "
+                   "dimension with 32-bit GPU indices");
+    empty |= d == 0;
+  }
+  if (empty)
+    return success();
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (count > kMaxElements / d)
+      return error(what + " of shape " + shapeString(shape) +
+                   " has more than 2^40 elements: lowerings multiply its "
+                   "dimensions into 64-bit offsets and sizes");
+    count *= d;
+  }
+  int64_t width =
+      elt && elt.isIntOrFloat()
+          ? std::max<int64_t>(1, (elt.getIntOrFloatBitWidth() + 7) / 8)
+          : 1;
+  if (count * width > options.maxTensorBytes)
+    return error(what + " of shape " + shapeString(shape) + " takes " +
+                 std::to_string(count * width) + " bytes, over the limit of " +
+                 std::to_string(options.maxTensorBytes) +
+                 " (raise it with --max-tensor-bytes)");
+  return success();
 }
 
 DenseElementsAttr Importer::foldedOf(Value v) const {
@@ -91,8 +139,12 @@ FailureOr<Value> Importer::constant(const onnx::TensorProto &t) {
     return error("tensor '" + t.name() + "' has unsupported data type " +
                  std::to_string(t.data_type()));
   SmallVector<int64_t> shape(t.dims().begin(), t.dims().end());
+  if (failed(checkShape(shape, elt, "tensor '" + t.name() + "'")))
+    return failure();
   auto type = RankedTensorType::get(shape, elt);
   int64_t count = type.getNumElements();
+  // Bytes per element as stored (bool: one byte).
+  int64_t width = (elt.getIntOrFloatBitWidth() + 7) / 8;
   std::string raw;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string location;
@@ -100,33 +152,57 @@ FailureOr<Value> Importer::constant(const onnx::TensorProto &t) {
     for (const auto &entry : t.external_data()) {
       if (entry.key() == "location")
         location = entry.value();
-      if (entry.key() == "offset")
-        offset = std::stoll(entry.value());
-      if (entry.key() == "length")
-        length = std::stoll(entry.value());
+      int64_t *field = entry.key() == "offset"   ? &offset
+                       : entry.key() == "length" ? &length
+                                                 : nullptr;
+      if (field &&
+          (StringRef(entry.value()).getAsInteger(10, *field) || *field < 0))
+        return error("tensor '" + t.name() + "' has external data " +
+                     entry.key() + " '" + entry.value() +
+                     "', not a non-negative integer");
     }
+    if (length >= 0 && length != count * width)
+      return error("tensor '" + t.name() + "' declares external data length " +
+                   std::to_string(length) + " but its shape " +
+                   shapeString(shape) + " needs " +
+                   std::to_string(count * width) + " bytes");
     llvm::SmallString<256> file(modelDir);
     llvm::sys::path::append(file, location);
+    uint64_t size = 0;
     std::ifstream in(std::string(file), std::ios::binary);
-    if (!in)
+    if (location.empty() || llvm::sys::fs::file_size(file, size) || !in)
       return error("cannot read external data '" + std::string(file) +
                    "' of tensor '" + t.name() + "'");
+    int64_t bytes = count * width;
+    if ((uint64_t)offset > size || size - offset < (uint64_t)bytes)
+      return error("external data of tensor '" + t.name() +
+                   "' is truncated: " + std::to_string(bytes) +
+                   " bytes at offset " + std::to_string(offset) + " of a " +
+                   std::to_string(size) + "-byte file");
     in.seekg(offset);
-    int64_t bytes =
-        length >= 0 ? length : count * ((elt.getIntOrFloatBitWidth() + 7) / 8);
     raw.resize(bytes);
     if (!in.read(raw.data(), bytes))
       return error("external data of tensor '" + t.name() + "' is truncated");
   } else if (t.has_raw_data()) {
     raw = t.raw_data();
   }
+  // Typed data fields must hold exactly one value per element.
+  auto typedCount = [&](int64_t n) -> LogicalResult {
+    if (n == count)
+      return success();
+    return error("tensor '" + t.name() + "' of shape " + shapeString(shape) +
+                 " holds " + std::to_string(n) + " values, expected " +
+                 std::to_string(count));
+  };
   DenseElementsAttr attr;
   if (!raw.empty() || count == 0) {
     if (elt.isInteger(1)) {
+      if (failed(typedCount(raw.size())))
+        return failure();
       SmallVector<bool> bits(raw.begin(), raw.end());
       attr = DenseElementsAttr::get(type, ArrayRef<bool>(bits));
     } else {
-      size_t want = count * ((elt.getIntOrFloatBitWidth() + 7) / 8);
+      size_t want = count * width;
       if (raw.size() != want)
         return error("tensor '" + t.name() + "' holds " +
                      std::to_string(raw.size()) + " bytes, expected " +
@@ -135,15 +211,27 @@ FailureOr<Value> Importer::constant(const onnx::TensorProto &t) {
           type, ArrayRef<char>(raw.data(), raw.size()));
     }
   } else if (t.float_data_size()) {
+    if (!elt.isF32() || failed(typedCount(t.float_data_size())))
+      return elt.isF32() ? failure()
+                         : error("tensor '" + t.name() +
+                                 "' holds float_data for a non-f32 type");
     SmallVector<float> v(t.float_data().begin(), t.float_data().end());
     attr = DenseElementsAttr::get(type, ArrayRef<float>(v));
   } else if (t.int64_data_size()) {
+    if (!elt.isInteger(64) || failed(typedCount(t.int64_data_size())))
+      return elt.isInteger(64) ? failure()
+                               : error("tensor '" + t.name() +
+                                       "' holds int64_data for a non-i64 type");
     SmallVector<int64_t> v(t.int64_data().begin(), t.int64_data().end());
     attr = DenseElementsAttr::get(type, ArrayRef<int64_t>(v));
   } else if (t.int32_data_size() && elt.isInteger(1)) {
+    if (failed(typedCount(t.int32_data_size())))
+      return failure();
     SmallVector<bool> v(t.int32_data().begin(), t.int32_data().end());
     attr = DenseElementsAttr::get(type, ArrayRef<bool>(v));
   } else if (t.int32_data_size() && elt.isInteger(32)) {
+    if (failed(typedCount(t.int32_data_size())))
+      return failure();
     SmallVector<int32_t> v(t.int32_data().begin(), t.int32_data().end());
     attr = DenseElementsAttr::get(type, ArrayRef<int32_t>(v));
   } else {
@@ -169,6 +257,13 @@ Importer::inputType(const onnx::ValueInfoProto &info) {
   if (given != options.inputShapes.end()) {
     shape.assign(given->second.begin(), given->second.end());
   } else {
+    // No shape at all means an unknown rank, not a scalar (a scalar has a
+    // shape with no dimensions).
+    if (!tt.has_shape())
+      return error("graph input '" + info.name() +
+                   "' has no shape (unknown rank): give it with "
+                   "--input-shape " +
+                   info.name() + "=DxDx...");
     for (const auto &dim : tt.shape().dim()) {
       if (!dim.has_dim_value())
         return error("graph input '" + info.name() +
@@ -178,6 +273,8 @@ Importer::inputType(const onnx::ValueInfoProto &info) {
       shape.push_back(dim.dim_value());
     }
   }
+  if (failed(checkShape(shape, elt, "graph input '" + info.name() + "'")))
+    return failure();
   return RankedTensorType::get(shape, elt);
 }
 
@@ -263,6 +360,12 @@ namespace onnximport {
 
 LogicalResult Importer::convert(const onnx::NodeProto &node) {
   StringRef op = node.op_type();
+  // The ops of this node, and any diagnostic about them, carry its name.
+  std::string label = "node '" + node.name() + "' (" + node.op_type() + ")";
+  loc = NameLoc::get(StringAttr::get(&ctx, label), fileLoc);
+  auto restore = llvm::make_scope_exit([&] { loc = fileLoc; });
+  Block *block = b.getInsertionBlock();
+  Operation *last = block->empty() ? nullptr : &block->back();
   SmallVector<Value> in;
   for (const std::string &name : node.input()) {
     if (name.empty()) {
@@ -284,6 +387,8 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
                    std::to_string(i) + " is missing");
   if (node.output_size() == 0 || node.output(0).empty())
     return error(op + " '" + node.name() + "' has no output");
+  if (failed(checkNode(node, in)))
+    return failure();
   // Each op group's table (OnnxCoreOps.cpp, OnnxTensorOps.cpp, OnnxNnOps.cpp,
   // OnnxFusedOps.cpp) either converts the node or leaves `handled` false.
   using GroupConverter =
@@ -296,8 +401,21 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
         &Importer::convertNnOp, &Importer::convertFusedOp}) {
     if (failed((this->*group)(node, in, outs, handled)))
       return failure();
-    if (handled)
-      return define(node, outs);
+    if (!handled)
+      continue;
+    // The builders assume valid operands; the verifiers have the last word,
+    // while the node's name is still at hand.
+    for (Operation &o : llvm::make_range(last ? std::next(last->getIterator())
+                                              : block->begin(),
+                                         block->end()))
+      if (failed(mlir::verify(&o)))
+        return failure();
+    for (auto [i, v] : llvm::enumerate(outs))
+      if (v && (int64_t)i < node.output_size() &&
+          failed(checkShape(typeOf(v).getShape(), typeOf(v).getElementType(),
+                            "output '" + node.output(i) + "'")))
+        return failure();
+    return define(node, outs);
   }
   return error("ONNX operator " + op +
                " is not supported"); // unreachable: checked up front
@@ -315,9 +433,21 @@ LogicalResult Importer::define(const onnx::NodeProto &node,
 
 OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   const onnx::GraphProto &graph = model.graph();
+  // Every error raised while a node is converted names the node.
+  ScopedDiagnosticHandler prefixNodes(&ctx, [&](Diagnostic &diag) {
+    if (succeeded(onnxNodeDiagnostic(diag)))
+      return success();
+    errors += diag.getSeverity() == DiagnosticSeverity::Error;
+    return failure();
+  });
   for (const auto &o : model.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx")
       opset = o.version();
+  if (opset > kMaxOnnxOpset || opset < 1) {
+    emitError(loc) << "the model imports ONNX opset " << opset
+                   << ", Kestrel supports opsets 1 to " << kMaxOnnxOpset;
+    return nullptr;
+  }
 
   // Every unsupported node at once, before doing any work.
   std::vector<std::string> supported = supportedOnnxOps();
@@ -378,12 +508,15 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   for (const auto &node : graph.node())
     for (const std::string &o : node.output())
       producers[o] = &node;
-  for (const auto &node : graph.node())
+  for (const auto &node : graph.node()) {
+    int64_t before = errors;
     if (failed(convert(node))) {
-      emitError(loc) << "cannot import node '" << node.name() << "' ("
-                     << node.op_type() << ")";
+      if (errors == before) // every failure reports; never fail silently
+        emitError(loc) << "cannot import node '" << node.name() << "' ("
+                       << node.op_type() << ")";
       return nullptr;
     }
+  }
   SmallVector<Value> results;
   for (const auto &o : graph.output()) {
     auto it = values.find(o.name());
@@ -405,6 +538,30 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
 }
 
 } // namespace onnximport
+
+LogicalResult onnxNodeDiagnostic(Diagnostic &diag) {
+  NameLoc node;
+  diag.getLocation()->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l);
+        n && n.getName().getValue().starts_with("node '")) {
+      node = n;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (!node)
+    return failure();
+  // "node 'n' (Op): <message>" (the message may name the node again; tests
+  // and users match on that text).
+  StringRef label = node.getName().getValue();
+  std::string rest = diag.str();
+  Diagnostic out(node.getChildLoc(), diag.getSeverity());
+  out << label << ": " << rest;
+  for (Diagnostic &note : diag.getNotes())
+    out.attachNote(note.getLocation()) << note.str();
+  node.getContext()->getDiagEngine().emit(std::move(out));
+  return success();
+}
 
 OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, StringRef path,
                                      const OnnxImportOptions &options) {

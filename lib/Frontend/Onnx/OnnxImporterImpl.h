@@ -59,6 +59,14 @@ std::vector<int64_t> intsAttr(const onnx::NodeProto &node,
 /// movement ops; bigger ones are computed at run time.
 constexpr int64_t kMaxFoldElements = 1 << 16;
 
+/// Bounds of Importer::checkShape: each dimension below 2^31 and at most
+/// 2^40 elements per tensor.
+constexpr int64_t kMaxDimension = (int64_t(1) << 31) - 1;
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
+/// `shape` as "[2, 3]" for messages.
+std::string shapeString(llvm::ArrayRef<int64_t> shape);
+
 /// An output multi-index to source multi-index map of the form
 /// src[d] = offset[d] + sum_j coef[d][j] * out[j]: Slice, Split, Expand and
 /// Transpose are all such strided views of one source.
@@ -76,6 +84,20 @@ public:
   mlir::OwningOpRef<mlir::ModuleOp> run(const onnx::ModelProto &model);
 
   mlir::LogicalResult error(const llvm::Twine &message);
+  /// Fails with an error naming `what` unless `shape` of `elt` is one Kestrel
+  /// can compile: every dimension in [0, 2^31) (lowerings compute offsets in
+  /// 32-bit GPU indices and multiply dimensions together), at most 2^40
+  /// elements, and at most options.maxTensorBytes bytes.
+  mlir::LogicalResult checkShape(llvm::ArrayRef<int64_t> shape, mlir::Type elt,
+                                 const llvm::Twine &what);
+  /// OnnxChecks.cpp: the node's attributes and input ranks/types that the
+  /// builders rely on (axes in range, Transpose perm a permutation, MatMul
+  /// ranks, broadcastable shapes), checked before any IR is built.
+  mlir::LogicalResult checkNode(const onnx::NodeProto &node,
+                                llvm::ArrayRef<mlir::Value> in);
+  /// Fails unless each of `axes` is in [-rank, rank) and none repeats.
+  mlir::LogicalResult checkAxes(llvm::ArrayRef<int64_t> axes, int64_t rank,
+                                llvm::StringRef what);
   mlir::FailureOr<mlir::Value> constant(const onnx::TensorProto &tensor);
   mlir::FailureOr<mlir::RankedTensorType>
   inputType(const onnx::ValueInfoProto &info);
@@ -143,11 +165,16 @@ public:
 
   mlir::MLIRContext &ctx;
   mlir::OpBuilder b;
+  /// Where ops are created: the file, or while a node is converted a NameLoc
+  /// "node 'NAME' (OpType)" around it (see onnxNodeDiagnostic).
   mlir::Location loc;
+  mlir::Location fileLoc;
   std::string modelDir;
   const OnnxImportOptions &options;
   /// Default-domain opset of the model.
   int64_t opset = 0;
+  /// Errors reported so far (counted by run()'s diagnostic handler).
+  int64_t errors = 0;
   llvm::StringMap<mlir::Value> values;
   /// The node defining each value name.
   llvm::StringMap<const onnx::NodeProto *> producers;

@@ -59,6 +59,8 @@ LogicalResult TensorNode::constantOfShape() {
     t = ca.getElementType();
     value = *ca.getValues<Attribute>().begin();
   }
+  if (failed(im.checkShape(*shape, t, "shape " + shapeString(*shape))))
+    return failure();
   auto type = RankedTensorType::get(*shape, t);
   out.push_back(materialize(DenseElementsAttr::get(type, value)));
   return success();
@@ -79,7 +81,25 @@ LogicalResult TensorNode::range() {
             d = intValue(*c[2].getValues<APInt>().begin());
     if (d == 0)
       return error(what + " has delta 0");
-    int64_t n = std::max<int64_t>(0, (l - s + d + (d > 0 ? -1 : 1)) / d);
+    // In 128 bits: limit - start overflows int64 for extreme operands.
+    __int128 span = (__int128)l - s + d + (d > 0 ? -1 : 1);
+    __int128 n128 = std::max<__int128>(0, span / d);
+    int64_t n = (int64_t)std::min<__int128>(n128, kMaxElements + 1);
+    if (failed(rangeLength(n, s, l, d)))
+      return failure();
+    if (n > kMaxFoldElements) { // computed at run time, not folded
+      out.push_back(gather(
+          {n}, elt, [&](OpBuilder &nb, Location l, ValueRange idx) -> Value {
+            Value i = arith::IndexCastOp::create(nb, l, elt, idx[0]);
+            Value v = arith::MulIOp::create(
+                nb, l, i,
+                arith::ConstantOp::create(nb, l, nb.getIntegerAttr(elt, d)));
+            return arith::AddIOp::create(
+                nb, l, v,
+                arith::ConstantOp::create(nb, l, nb.getIntegerAttr(elt, s)));
+          }));
+      return success();
+    }
     SmallVector<APInt> v;
     for (int64_t i = 0; i < n; ++i)
       v.push_back(truncated(s + i * d, elt.getIntOrFloatBitWidth()));
@@ -91,9 +111,26 @@ LogicalResult TensorNode::range() {
     return (*c[i].getValues<APFloat>().begin()).convertToDouble();
   };
   double s = f(0), l = f(1), d = f(2);
-  if (d == 0)
-    return error(what + " has delta 0");
-  int64_t n = std::max<int64_t>(0, (int64_t)std::ceil((l - s) / d));
+  if (d == 0 || !std::isfinite(s) || !std::isfinite(l) || !std::isfinite(d))
+    return error(what + " has delta 0 or a non-finite operand");
+  double nd = std::max(0.0, std::ceil((l - s) / d));
+  int64_t n = (int64_t)std::min(nd, (double)kMaxElements + 1);
+  if (failed(rangeLength(n, s, l, d)))
+    return failure();
+  if (n > kMaxFoldElements) { // computed at run time, not folded
+    out.push_back(gather(
+        {n}, elt, [&](OpBuilder &nb, Location l, ValueRange idx) -> Value {
+          Value i = arith::IndexCastOp::create(nb, l, nb.getI64Type(), idx[0]);
+          Value f = arith::SIToFPOp::create(nb, l, elt, i);
+          Value v = arith::MulFOp::create(
+              nb, l, f,
+              arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, d)));
+          return arith::AddFOp::create(
+              nb, l, v,
+              arith::ConstantOp::create(nb, l, nb.getFloatAttr(elt, s)));
+        }));
+    return success();
+  }
   SmallVector<Attribute> v;
   for (int64_t i = 0; i < n; ++i)
     v.push_back(b.getFloatAttr(elt, s + i * d));

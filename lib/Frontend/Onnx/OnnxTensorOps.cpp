@@ -475,8 +475,12 @@ LogicalResult TensorNode::split() {
           std::max<int64_t>(0, std::min(chunk, xs[axis] - i * chunk)));
   }
   int64_t total = 0;
-  for (int64_t s : split)
+  for (int64_t s : split) {
+    if (s < 0 || s > xs[axis])
+      return error(what + " has split size " + std::to_string(s) +
+                   " for a dimension of " + std::to_string(xs[axis]));
     total += s;
+  }
   if ((int64_t)split.size() != n || total != xs[axis])
     return error(what + " splits dimension " + std::to_string(xs[axis]) +
                  " into parts that do not add up to it");
@@ -647,6 +651,8 @@ LogicalResult TensorNode::expand() {
   auto s = broadcastShapes(xs, *shape);
   if (!s)
     return error(what + " cannot broadcast the input to the shape");
+  if (failed(im.checkShape(*s, elt, "shape " + shapeString(*shape))))
+    return failure();
   out.push_back(broadcastTo(x, *s));
   return success();
 }

@@ -58,6 +58,15 @@ public:
   mlir::LogicalResult shapeOf();
   mlir::LogicalResult constantOfShape();
   mlir::LogicalResult range();
+  /// Fails unless Range(s, l, d) of `n` elements is a tensor Kestrel can
+  /// compile (Importer::checkShape).
+  template <typename T>
+  mlir::LogicalResult rangeLength(int64_t n, T s, T l, T d) {
+    return im.checkShape({n}, elt,
+                         "the result of Range(" + std::to_string(s) + ", " +
+                             std::to_string(l) + ", " + std::to_string(d) +
+                             ")");
+  }
   mlir::LogicalResult where();
   mlir::LogicalResult logicalNot();
   mlir::LogicalResult compare(); // Equal, Less, Greater, ...OrEqual
