@@ -117,21 +117,21 @@ bool checkSharedObject(const std::string &path, std::string &error) {
   else if (!S_ISREG(st.st_mode))
     why = "not a regular file";
   else
-    why = checkElfImage(
-        static_cast<uint64_t>(st.st_size),
-        [fd](uint64_t offset, void *dst, size_t n) {
-          auto *out = static_cast<char *>(dst);
-          while (n > 0) {
-            ssize_t got = ::pread(fd, out, n, static_cast<off_t>(offset));
-            if (got < 0 && errno == EINTR)
-              continue;
-            if (got <= 0)
-              return false;
-            out += got, offset += static_cast<uint64_t>(got);
-            n -= static_cast<size_t>(got);
-          }
-          return true;
-        });
+    why = checkElfImage(static_cast<uint64_t>(st.st_size),
+                        [fd](uint64_t offset, void *dst, size_t n) {
+                          auto *out = static_cast<char *>(dst);
+                          while (n > 0) {
+                            ssize_t got =
+                                ::pread(fd, out, n, static_cast<off_t>(offset));
+                            if (got < 0 && errno == EINTR)
+                              continue;
+                            if (got <= 0)
+                              return false;
+                            out += got, offset += static_cast<uint64_t>(got);
+                            n -= static_cast<size_t>(got);
+                          }
+                          return true;
+                        });
   ::close(fd);
   if (why.empty())
     return true;

@@ -201,9 +201,9 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       int64_t i;
       size_t n;
       if (!(words >> id >> c.tensor.dtype >> shape >> offset >> bytes) ||
-          !parseInt(id, i) || i < 0 || i > UINT32_MAX || !knownDtype(c.tensor.dtype) ||
-          !parseShape(shape, c.tensor.shape) || !parseSize(offset, c.offset) ||
-          !parseSize(bytes, n))
+          !parseInt(id, i) || i < 0 || i > UINT32_MAX ||
+          !knownDtype(c.tensor.dtype) || !parseShape(shape, c.tensor.shape) ||
+          !parseSize(offset, c.offset) || !parseSize(bytes, n))
         return fail("expected 'const ID DTYPE DIMxDIM... OFFSET BYTES'");
       c.id = static_cast<unsigned>(i);
       if (n != c.tensor.bytes())

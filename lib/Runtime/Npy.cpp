@@ -95,11 +95,12 @@ bool readNpy(const std::string &path, const Tensor &spec,
   // The data's size is checked before anything is allocated for it.
   uint64_t dataBytes = static_cast<uint64_t>(fileBytes) - 10 - len;
   if (dataBytes != spec.bytes())
-    return error = path + ": " +
-                   (dataBytes < spec.bytes() ? "truncated data" : "trailing data") +
-                   ": " + std::to_string(dataBytes) + " bytes after the header, " +
-                   spec.dtype + " " + shapeText(spec.shape) + " takes " +
-                   std::to_string(spec.bytes()),
+    return error =
+               path + ": " +
+               (dataBytes < spec.bytes() ? "truncated data" : "trailing data") +
+               ": " + std::to_string(dataBytes) + " bytes after the header, " +
+               spec.dtype + " " + shapeText(spec.shape) + " takes " +
+               std::to_string(spec.bytes()),
            false;
   data.resize(spec.bytes());
   if (!in.read(data.data(), data.size()))

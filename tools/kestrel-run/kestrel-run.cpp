@@ -197,7 +197,8 @@ int fail(const std::string &error) {
 
 std::string gigabytes(uint64_t bytes) {
   char text[32];
-  std::snprintf(text, sizeof(text), "%.1f GB", static_cast<double>(bytes) / 1e9);
+  std::snprintf(text, sizeof(text), "%.1f GB",
+                static_cast<double>(bytes) / 1e9);
   return text;
 }
 
@@ -210,10 +211,10 @@ bool checkHostMemory(const Function &fn, std::string &error) {
     for (const Tensor &t : *list)
       total += t.bytes();
   long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
-  uint64_t limit = pages > 0 && pageSize > 0
-                       ? static_cast<uint64_t>(pages) *
-                             static_cast<uint64_t>(pageSize)
-                       : kMaxTensorBytes;
+  uint64_t limit =
+      pages > 0 && pageSize > 0
+          ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize)
+          : kMaxTensorBytes;
   if (total <= limit)
     return true;
   error = fn.name + " needs " + gigabytes(total) +
