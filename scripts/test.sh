@@ -2,7 +2,12 @@
 # Sets up, builds, and runs every Kestrel test suite: lit + FileCheck (IR
 # level, kestrelc behaviour, PTX assembly), C++ unit tests (GoogleTest) and
 # pytest (numerics against the NumPy oracle). Prints per-suite counts and a total line.
+# With --sanitize, or when CI=true, it then runs the ASan + UBSan smoke suite
+# (scripts/sanitize.sh --smoke) and each fuzz target for 20 s
+# (scripts/fuzz.sh 20); docs/testing.md has the details and the cost.
 set -euo pipefail
+SANITIZE=0
+[[ ${1:-} == --sanitize || ${CI:-} == true ]] && SANITIZE=1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${KESTREL_BUILD_DIR:-$ROOT/build}
 cd "$ROOT"
@@ -27,4 +32,12 @@ python3 -m pytest -q -p no:cacheprovider -p no:warnings "$ROOT/test/numerics" \
   --junitxml "$REPORTS/pytest.xml" || status=1
 
 python3 "$ROOT/scripts/summarize_tests.py" "$REPORTS"/*.xml || status=1
+
+if ((SANITIZE)); then
+  start=$(date +%s)
+  echo "== sanitizers: ASan + UBSan smoke run, then the fuzzers (20 s each) =="
+  "$ROOT/scripts/sanitize.sh" --smoke || status=1
+  "$ROOT/scripts/fuzz.sh" 20 || status=1
+  echo "sanitizers + fuzzers: $(( $(date +%s) - start )) s"
+fi
 exit $status
