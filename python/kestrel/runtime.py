@@ -204,9 +204,9 @@ def _argument(name: str, i: int, x, spec: TensorSpec) -> np.ndarray:
         raise ValueError(f"{what} has shape {x.shape}, expected {spec.shape}")
     if x.size == 0:
         raise ValueError(f"{what} is empty (shape {x.shape})")
-    if not x.flags.c_contiguous:
-        raise ValueError(f"{what} is not C-contiguous (a view or transpose); "
-                         "pass np.ascontiguousarray(x)")
+    # Views and transposes are copied into C order here (the native code
+    # reads a dense row-major buffer); CudaModule.call refuses them instead,
+    # having no host copy to make.
     return np.ascontiguousarray(x, dtype=expected)
 
 
