@@ -30,7 +30,7 @@ python3 "$ROOT/scripts/fuzz_corpus.py" "$FUZZ/seeds" --library "$FUZZ/seed.so"
 
 # Leaks are not checked (LLVM's static registries look like leaks to LSan);
 # every other sanitizer report is a failure.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allow_user_poisoning=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 status=0
 for t in "${TARGETS[@]}"; do

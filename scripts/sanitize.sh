@@ -28,7 +28,7 @@ KESTREL_BUILD_DIR=$BUILD KESTREL_JOBS=${KESTREL_JOBS:-2} \
   "$ROOT/scripts/build.sh" kestrel-instrumented
 [[ $MODE == --build-only ]] && exit 0
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:halt_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allow_user_poisoning=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export PATH=/usr/lib/llvm-22/bin:$PATH
 status=0

@@ -9,7 +9,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "kestrel/Frontend/Onnx.h"
-#include "kestrel/InitAll.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -20,19 +19,6 @@
 #include <unistd.h>
 
 using namespace mlir;
-
-namespace {
-
-DialectRegistry &registry() {
-  static DialectRegistry *reg = [] {
-    auto *r = new DialectRegistry();
-    kestrel::registerAllDialects(*r);
-    return r;
-  }();
-  return *reg;
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // A directory of its own, so that external-data names in the model
@@ -48,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   std::fwrite(data, 1, size, f);
   std::fclose(f);
-  MLIRContext ctx(registry());
+  // The importer loads the dialects it builds.
+  MLIRContext ctx;
   ctx.disableMultithreading();
   ctx.printOpOnDiagnostic(false);
   ScopedDiagnosticHandler quiet(&ctx, [](Diagnostic &) { return success(); });
