@@ -73,8 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   switch (data[0] % 3) {
   case 0:
-    fuzzManifest(std::string(reinterpret_cast<const char *>(data + 1),
-                             size - 1));
+    fuzzManifest(
+        std::string(reinterpret_cast<const char *>(data + 1), size - 1));
     break;
   case 1:
     fuzzNpy(data + 1, size - 1);
