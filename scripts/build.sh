@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Configures (once) and builds Kestrel into build/ with Ninja and ccache.
+#   scripts/build.sh [TARGET...]   (default: everything)
+# KESTREL_BUILD_DIR picks another build directory, KESTREL_CMAKE_ARGS adds
+# configure options (scripts/sanitize.sh: the instrumented build).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${KESTREL_BUILD_DIR:-$ROOT/build}
@@ -12,8 +15,8 @@ if [[ ! -f $BUILD/build.ninja ]]; then
     -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
     -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
-    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit >/dev/null
+    -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit ${KESTREL_CMAKE_ARGS:-} >/dev/null
 fi
 start=$(date +%s)
-ninja -C "$BUILD" -j "$JOBS" --quiet
+ninja -C "$BUILD" -j "$JOBS" --quiet "$@"
 echo "build: done in $(( $(date +%s) - start )) s ($BUILD)"

@@ -1,6 +1,7 @@
 //===- CpuModule.cpp - dlopen-based loader of compiled libraries ----------===//
 
 #include "kestrel/Runtime/CpuModule.h"
+#include "kestrel/Runtime/ElfCheck.h"
 
 #include <array>
 #include <dlfcn.h>
@@ -30,8 +31,13 @@ template <size_t... N> constexpr auto makeCallTable(std::index_sequence<N...>) {
 
 std::unique_ptr<CpuModule> CpuModule::load(const std::string &path,
                                            std::string &error) {
+  // dlopen of a truncated file dies of SIGBUS: check the headers first.
+  if (!checkSharedObject(path, error))
+    return nullptr;
   std::unique_ptr<CpuModule> m(new CpuModule());
-  m->handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // A name without a slash would be searched on the library path.
+  std::string file = path.find('/') == std::string::npos ? "./" + path : path;
+  m->handle_ = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!m->handle_) {
     error = dlerror();
     return nullptr;

@@ -3,6 +3,7 @@
 #include "kestrel/Runtime/Manifest.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <sstream>
 
@@ -36,8 +37,9 @@ static bool parseInt(const std::string &s, int64_t &v) {
   if (s.empty())
     return false;
   char *end = nullptr;
+  errno = 0;
   v = std::strtoll(s.c_str(), &end, 0);
-  return end && *end == '\0';
+  return end && *end == '\0' && errno != ERANGE;
 }
 
 static bool parseShape(const std::string &s, std::vector<int64_t> &shape) {
@@ -46,10 +48,16 @@ static bool parseShape(const std::string &s, std::vector<int64_t> &shape) {
     return true;
   std::stringstream ss(s);
   std::string part;
+  // The byte size must stay below kMaxTensorBytes (no size_t overflow in
+  // Tensor::bytes or in sums of a few of them).
+  uint64_t bytes = 8;
   while (std::getline(ss, part, 'x')) {
     int64_t d;
     if (!parseInt(part, d) || d < 0)
       return false;
+    if (d > 0 && bytes > kMaxTensorBytes / static_cast<uint64_t>(d))
+      return false;
+    bytes *= static_cast<uint64_t>(d);
     shape.push_back(d);
   }
   return !shape.empty();
@@ -83,7 +91,8 @@ uint64_t fnv1a64(const void *data, size_t n) {
 static bool parseParam(const std::string &s, Param &p) {
   if (s.size() > 1 && s[0] == 'b') {
     p.kind = Param::Buffer;
-    return parseInt(s.substr(1), p.value);
+    return parseInt(s.substr(1), p.value) && p.value >= 0 &&
+           p.value <= UINT32_MAX;
   }
   size_t colon = s.find(':');
   if (colon == std::string::npos)
@@ -117,6 +126,7 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
   std::string line;
   unsigned lineNo = 0;
   Function *fn = nullptr;
+  int64_t declaredIn = 0, declaredOut = 0; // of `fn`
   auto fail = [&](const std::string &why) {
     error = "manifest line " + std::to_string(lineNo) + ": " + why + ": '" +
             line + "'";
@@ -156,13 +166,17 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       if (!end || *end != '\0' || errno == ERANGE)
         return fail("bad weights checksum");
     } else if (word == "function") {
+      if (fn)
+        return fail("function '" + fn->name + "' has no 'end'");
+      std::string name, a, b;
+      if (!(words >> name >> a >> b) || !parseInt(a, declaredIn) ||
+          !parseInt(b, declaredOut) || declaredIn < 0 || declaredOut < 0)
+        return fail("expected 'function NAME NUM_IN NUM_OUT'");
+      if (out.find(name))
+        return fail("a second function '" + name + "'");
       out.functions.emplace_back();
       fn = &out.functions.back();
-      int64_t nin, nout;
-      std::string a, b;
-      if (!(words >> fn->name >> a >> b) || !parseInt(a, nin) ||
-          !parseInt(b, nout))
-        return fail("expected 'function NAME NUM_IN NUM_OUT'");
+      fn->name = name;
     } else if (!fn) {
       return fail("expected 'function' before this line");
     } else if (word == "in" || word == "out") {
@@ -170,11 +184,15 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       std::string shape;
       if (!(words >> t.dtype >> shape) || !parseShape(shape, t.shape))
         return fail("expected '" + word + " DTYPE DIMxDIM...'");
+      if (!knownDtype(t.dtype))
+        return fail("unknown dtype '" + t.dtype + "'");
       (word == "in" ? fn->inputs : fn->outputs).push_back(t);
     } else if (word == "temp") {
       std::string id, bytes;
       int64_t i, n;
-      if (!(words >> id >> bytes) || !parseInt(id, i) || !parseInt(bytes, n))
+      if (!(words >> id >> bytes) || !parseInt(id, i) || !parseInt(bytes, n) ||
+          i < 0 || i > UINT32_MAX || n < 0 ||
+          static_cast<uint64_t>(n) > kMaxTensorBytes)
         return fail("expected 'temp ID BYTES'");
       fn->temps.emplace_back(static_cast<unsigned>(i), static_cast<size_t>(n));
     } else if (word == "const") {
@@ -183,9 +201,9 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       int64_t i;
       size_t n;
       if (!(words >> id >> c.tensor.dtype >> shape >> offset >> bytes) ||
-          !parseInt(id, i) || i < 0 || !knownDtype(c.tensor.dtype) ||
-          !parseShape(shape, c.tensor.shape) || !parseSize(offset, c.offset) ||
-          !parseSize(bytes, n))
+          !parseInt(id, i) || i < 0 || i > UINT32_MAX ||
+          !knownDtype(c.tensor.dtype) || !parseShape(shape, c.tensor.shape) ||
+          !parseSize(offset, c.offset) || !parseSize(bytes, n))
         return fail("expected 'const ID DTYPE DIMxDIM... OFFSET BYTES'");
       c.id = static_cast<unsigned>(i);
       if (n != c.tensor.bytes())
@@ -204,7 +222,9 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       std::string a, b, n;
       int64_t src, dst, bytes;
       if (!(words >> a >> b >> n) || !parseInt(a, src) || !parseInt(b, dst) ||
-          !parseInt(n, bytes))
+          !parseInt(n, bytes) || src < 0 || src > UINT32_MAX || dst < 0 ||
+          dst > UINT32_MAX || bytes < 0 ||
+          static_cast<uint64_t>(bytes) > kMaxTensorBytes)
         return fail("expected 'copy SRC DST BYTES'");
       s.src = src, s.dst = dst, s.bytes = bytes;
       fn->steps.push_back(s);
@@ -220,14 +240,14 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
           for (int i = 0; i < 3; ++i) {
             std::string d;
             int64_t v;
-            if (!(words >> d) || !parseInt(d, v) || v <= 0)
+            if (!(words >> d) || !parseInt(d, v) || v <= 0 || v > UINT32_MAX)
               return fail("bad " + key + " dimensions");
             dims[i] = static_cast<unsigned>(v);
           }
         } else if (key == "smem") {
           std::string d;
           int64_t v;
-          if (!(words >> d) || !parseInt(d, v) || v < 0)
+          if (!(words >> d) || !parseInt(d, v) || v < 0 || v > UINT32_MAX)
             return fail("bad shared memory size");
           s.sharedBytes = static_cast<unsigned>(v);
         } else if (key == "params") {
@@ -244,6 +264,13 @@ bool parseManifest(const std::string &text, Manifest &out, std::string &error) {
       }
       fn->steps.push_back(s);
     } else if (word == "end") {
+      if (static_cast<int64_t>(fn->inputs.size()) != declaredIn ||
+          static_cast<int64_t>(fn->outputs.size()) != declaredOut)
+        return fail("function '" + fn->name + "' declares " +
+                    std::to_string(declaredIn) + " inputs and " +
+                    std::to_string(declaredOut) + " outputs but lists " +
+                    std::to_string(fn->inputs.size()) + " and " +
+                    std::to_string(fn->outputs.size()));
       fn = nullptr;
     } else {
       return fail("unknown entry '" + word + "'");

@@ -64,8 +64,12 @@ bool writeNpy(const std::string &path, const Tensor &spec, const void *data,
 
 bool readNpy(const std::string &path, const Tensor &spec,
              std::vector<char> &data, std::string &error) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in)
+    return error = "cannot read " + path, false;
+  std::streamoff fileBytes = in.tellg();
+  in.seekg(0);
+  if (fileBytes < 0 || !in)
     return error = "cannot read " + path, false;
   char magic[10];
   if (!in.read(magic, 10) || std::memcmp(magic, "\x93NUMPY", 6) != 0 ||
@@ -83,10 +87,20 @@ bool readNpy(const std::string &path, const Tensor &spec,
     return header.find(needle) != std::string::npos;
   };
   if (!has("'" + d + "'") || !has("'fortran_order': False") ||
-      !has(shapeText(spec.shape)))
+      !has("'shape': " + shapeText(spec.shape)))
     return error = path + " does not hold a C-ordered " + spec.dtype +
                    " array of shape " + shapeText(spec.shape) +
                    " (header: " + header + ")",
+           false;
+  // The data's size is checked before anything is allocated for it.
+  uint64_t dataBytes = static_cast<uint64_t>(fileBytes) - 10 - len;
+  if (dataBytes != spec.bytes())
+    return error =
+               path + ": " +
+               (dataBytes < spec.bytes() ? "truncated data" : "trailing data") +
+               ": " + std::to_string(dataBytes) + " bytes after the header, " +
+               spec.dtype + " " + shapeText(spec.shape) + " takes " +
+               std::to_string(spec.bytes()),
            false;
   data.resize(spec.bytes());
   if (!in.read(data.data(), data.size()))

@@ -141,7 +141,8 @@ struct ContractionPattern : OpInterfaceRewritePattern<linalg::LinalgOp> {
     rewriter.setInsertionPoint(replaced);
     Value v = emitContraction(rewriter, *c, cfg);
     rewriter.replaceOp(replaced, v);
-    if (op->use_empty())
+    // Without a consumer, `op` itself was replaced (and freed) just now.
+    if (replaced != op && op->use_empty())
       rewriter.eraseOp(op);
     return success();
   }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import errno
 import os
 import shutil
 import tempfile
@@ -110,10 +111,15 @@ def _source_text(source, input_shapes=None) -> tuple[bytes, str]:
             path = Path(tmp) / ((source.graph.name or "model") + ".onnx")
             path.write_bytes(source.SerializeToString())
             return _import_onnx(path, input_shapes), f"<onnx {path.name}>"
+    if isinstance(source, str) and not source.strip():
+        raise ValueError("empty source: pass a path (.mlir or .onnx), MLIR "
+                         "text or an onnx.ModelProto")
     if isinstance(source, os.PathLike) or (
-            isinstance(source, str) and "{" not in source
-            and Path(source).exists()):
+            isinstance(source, str) and _looks_like_path(source)):
         path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(errno.ENOENT, "no such model file",
+                                    str(path))
         if path.suffix == ".onnx":
             return _import_onnx(path, input_shapes), str(path)
         return path.read_bytes(), str(path)
@@ -121,6 +127,22 @@ def _source_text(source, input_shapes=None) -> tuple[bytes, str]:
         return source.encode(), "<string>"
     raise TypeError(f"cannot compile a {type(source).__name__}: pass a path, "
                     "MLIR text or an onnx.ModelProto")
+
+
+def _looks_like_path(text: str) -> bool:
+    """Whether a string given as a model is a file name rather than MLIR
+    text: it names an existing file, ends in a model suffix, or has none of
+    the characters every module has (braces, newlines, %, @)."""
+    if "\n" in text:
+        return False
+    try:
+        if Path(text).exists():
+            return True
+    except OSError:  # e.g. longer than a file name may be
+        return False
+    if text.rstrip().endswith((".onnx", ".mlir", ".mlirbc")):
+        return True
+    return not any(c in text for c in "{}%@")
 
 
 def has_onnx() -> bool:
@@ -215,7 +237,23 @@ class CudaModule:
     def __init__(self, ptx, manifest, device: int = 0):
         self.ptx, self.manifest = Path(ptx), Path(manifest)
         from kestrel.runtime import Manifest
-        self.info = Manifest.parse(self.manifest.read_text())
+        self.info = Manifest.parse(self.manifest.read_text(errors="replace"),
+                                   source=str(self.manifest))
+        if self.info.kind != "cuda":
+            raise ValueError(f"{self.manifest}: manifest is for "
+                             f"{self.info.kind}, not cuda")
+        if self.info.weights:
+            weights = self.manifest.parent / self.info.weights
+            if not weights.is_file():
+                raise FileNotFoundError(errno.ENOENT, "weights file named by "
+                                        f"{self.manifest} not found",
+                                        str(weights))
+            size = weights.stat().st_size
+            if size != self.info.weights_bytes:
+                raise ValueError(f"{weights} has {size} bytes, but "
+                                 f"{self.manifest} expects "
+                                 f"{self.info.weights_bytes} (the weights do "
+                                 "not belong to this manifest)")
         self.device = device
         self._handle = None
 
@@ -247,10 +285,18 @@ class CudaModule:
         pointers = []
         for i, (x, spec) in enumerate(zip(inputs, fn.inputs)):
             ptr, shape, dtype, contiguous = _device_view(x)
-            if shape != spec.shape or dtype != spec.dtype or not contiguous:
-                raise ValueError(f"{name}: input {i} is {dtype}{list(shape)}"
-                                 f"{'' if contiguous else ' (strided)'}, expected "
-                                 f"contiguous {spec.dtype}{list(spec.shape)}")
+            what = f"{name}: argument {i}"
+            if dtype != spec.dtype:
+                raise TypeError(f"{what} is {dtype or 'of an unsupported dtype'}"
+                                f", expected {spec.dtype}")
+            if shape != spec.shape:
+                raise ValueError(f"{what} has shape {shape}, expected "
+                                 f"{spec.shape}")
+            if not all(shape):
+                raise ValueError(f"{what} is empty (shape {shape})")
+            if not contiguous:
+                raise ValueError(f"{what} is strided, expected a contiguous "
+                                 "tensor")
             pointers.append(ptr)
         outputs = [_empty_like_framework(inputs[0], s.shape, s.dtype)
                    for s in fn.outputs]
@@ -274,7 +320,11 @@ def load_cuda(manifest, device: int = 0) -> CudaModule:
     """Loads PTX + manifest written by `kestrelc --target=cuda:...`."""
     manifest = Path(manifest)
     from kestrel.runtime import Manifest
-    ptx = manifest.parent / Manifest.parse(manifest.read_text()).ptx
+    info = Manifest.parse(manifest.read_text(errors="replace"),
+                          source=str(manifest))
+    if not info.ptx:
+        raise ValueError(f"{manifest} names no PTX file ('ptx FILE' line)")
+    ptx = manifest.parent / info.ptx
     return CudaModule(ptx, manifest, device)
 
 

@@ -171,4 +171,36 @@ TEST(Manifest, RejectsMalformedInput) {
             std::string::npos);
 }
 
+TEST(Manifest, RejectsWhatWouldMisSizeBuffers) {
+  const std::string f = "kestrel-manifest 1 cpu\nfunction f 1 1\n";
+  EXPECT_NE(failure(f + "in f33 4\nout f32 4\nend\n")
+                .find("line 3: unknown dtype 'f33'"),
+            std::string::npos);
+  EXPECT_NE(failure(f + "in f32 4\nend\n")
+                .find("declares 1 inputs and 1 outputs but lists 1 and 0"),
+            std::string::npos);
+  EXPECT_NE(failure(f + "in f32 4294967296x4294967296\n").find("line 3"),
+            std::string::npos);
+  EXPECT_NE(failure(f + "in f32 99999999999999999999\n").find("line 3"),
+            std::string::npos);
+  EXPECT_NE(failure("kestrel-manifest 1 cpu\nfunction f -1 0\nend\n")
+                .find("expected 'function NAME NUM_IN NUM_OUT'"),
+            std::string::npos);
+  EXPECT_NE(failure(f + "in f32 4\nout f32 4\nend\nfunction f 0 0\nend\n")
+                .find("a second function 'f'"),
+            std::string::npos);
+  EXPECT_NE(failure(f + "function g 0 0\n").find("'f' has no 'end'"),
+            std::string::npos);
+  const std::string c = "kestrel-manifest 1 cuda\nfunction f 0 0\n";
+  EXPECT_NE(failure(c + "temp -1 8\nend\n").find("expected 'temp ID BYTES'"),
+            std::string::npos);
+  EXPECT_NE(failure(c + "copy 0 1 -8\nend\n").find("expected 'copy"),
+            std::string::npos);
+  EXPECT_NE(failure(c + "launch k params b-1\nend\n").find("'b-1'"),
+            std::string::npos);
+  EXPECT_NE(failure(c + "launch k grid 4294967296 1 1\nend\n")
+                .find("bad grid dimensions"),
+            std::string::npos);
+}
+
 } // namespace

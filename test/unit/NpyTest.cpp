@@ -68,6 +68,12 @@ TEST(Npy, RejectsMismatchedShapeTypeAndTruncation) {
   std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() - 4);
   EXPECT_FALSE(readNpy(path, Tensor{"f32", {2, 3}}, data, error));
   EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+  // Extra bytes after the data: not the array the manifest describes.
+  std::ofstream(path, std::ios::binary) << bytes << "junk";
+  EXPECT_FALSE(readNpy(path, Tensor{"f32", {2, 3}}, data, error));
+  EXPECT_NE(error.find("trailing data"), std::string::npos) << error;
+  // A shape that only starts like the expected one.
+  EXPECT_FALSE(readNpy(path, Tensor{"f32", {2}}, data, error));
 
   EXPECT_FALSE(readNpy(tempPath("missing"), Tensor{"f32", {1}}, data, error));
   std::remove(path.c_str());

@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace kestrel::rt;
@@ -53,6 +54,25 @@ void usage() {
       "              replays a CUDA graph captured on the first)\n");
 }
 
+constexpr int kMaxCount = 1000000000;
+
+/// A decimal count in [0, kMaxCount]: no sign, no other characters, no
+/// wrap-around (strtol alone takes "", "+5" and 2^32-1).
+bool parseCount(const std::string &s, int &out) {
+  if (s.empty() || s.size() > 10)
+    return false;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    v = v * 10 + (c - '0');
+  }
+  if (v > kMaxCount)
+    return false;
+  out = static_cast<int>(v);
+  return true;
+}
+
 bool parseArgs(int argc, char **argv, Options &o) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -74,13 +94,13 @@ bool parseArgs(int argc, char **argv, Options &o) {
         value("--outputs", o.outputs))
       continue;
     if (value("--repeat", n) || value("--warmup", n)) {
-      char *end;
-      long v = std::strtol(n.c_str(), &end, 10);
-      if (*end || v < 0)
-        return std::fprintf(stderr, "kestrel-run: bad number in %s\n",
-                            a.c_str()),
+      int &count = a.rfind("--repeat", 0) == 0 ? o.repeat : o.warmup;
+      if (!parseCount(n, count))
+        return std::fprintf(stderr,
+                            "kestrel-run: bad number in %s (expected an "
+                            "integer from 0 to %d)\n",
+                            a.c_str(), kMaxCount),
                false;
-      (a.rfind("--repeat", 0) == 0 ? o.repeat : o.warmup) = static_cast<int>(v);
       continue;
     }
     if (a.rfind("-", 0) == 0 || !o.library.empty())
@@ -175,6 +195,34 @@ int fail(const std::string &error) {
   return 1;
 }
 
+std::string gigabytes(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f GB",
+                static_cast<double>(bytes) / 1e9);
+  return text;
+}
+
+/// Host copies of all of `fn`'s buffers must fit in this machine's memory:
+/// a manifest that declares more is reported instead of dying in operator
+/// new. (Each size is below kMaxTensorBytes, so the sum cannot overflow.)
+bool checkHostMemory(const Function &fn, std::string &error) {
+  uint64_t total = 0;
+  for (const std::vector<Tensor> *list : {&fn.inputs, &fn.outputs})
+    for (const Tensor &t : *list)
+      total += t.bytes();
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  uint64_t limit =
+      pages > 0 && pageSize > 0
+          ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize)
+          : kMaxTensorBytes;
+  if (total <= limit)
+    return true;
+  error = fn.name + " needs " + gigabytes(total) +
+          " of host buffers (inputs + outputs), more than this machine's " +
+          gigabytes(limit) + " of memory";
+  return false;
+}
+
 void printTimes(const Function &fn, std::vector<double> ms, const char *how) {
   if (ms.empty())
     return;
@@ -194,6 +242,8 @@ int runCuda(const Options &opts) {
     return fail("no function '" + opts.function + "' in " + opts.library);
   if (!opts.graphs)
     module->setUseGraphs(false);
+  if (!checkHostMemory(*fn, error))
+    return fail(error);
 
   std::vector<std::vector<char>> host;
   if (!makeInputs(opts, *fn, host, error))
@@ -271,6 +321,8 @@ int main(int argc, char **argv) {
   if (!fn)
     return fail("no function '" + opts.function + "' in " + opts.library);
 
+  if (!checkHostMemory(*fn, error))
+    return fail(error);
   std::vector<std::vector<char>> buffers;
   std::vector<void *> pointers;
   if (!makeInputs(opts, *fn, buffers, error))
@@ -287,7 +339,8 @@ int main(int argc, char **argv) {
   std::vector<double> ms;
   for (int i = 0; i < opts.repeat; ++i) {
     auto start = Clock::now();
-    module->call(*fn, pointers, error);
+    if (!module->call(*fn, pointers, error))
+      return fail(error);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start)
                      .count());
   }

@@ -16,6 +16,10 @@
 
 namespace kestrel::rt {
 
+/// The largest buffer a manifest may declare (16 TiB): bounds every byte
+/// count the parser accepts, so that sizes and their sums cannot overflow.
+constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 44;
+
 struct Tensor {
   std::string dtype;          // f32, f16, bf16, i64, i32, i8, i1
   std::vector<int64_t> shape; // empty for a scalar
