@@ -258,11 +258,19 @@ def test_llama_block_ptx_assembles(tmp_path):
         assert (c.dtype, c.shape, c.nbytes) == ("f32", a.shape, a.nbytes), (name, c)
         np.testing.assert_array_equal(out.array(c), a)
         assert sum(out.array(d).tobytes() == a.tobytes() for d in distinct) == 1, name
-    # Every uploaded tensor is an initializer; the rest are scalars from
-    # Constant nodes (eps, exponents).
+    # Every uploaded tensor is an initializer, a scalar from a Constant node
+    # (eps, exponents), or one of the compile-time RoPE tables of
+    # kestrel.rope's lowering: cos / sin [T, R/2], the first half of the
+    # model's own rotate-half cos / sin initializers (to f32 rounding).
     names = {a.tobytes(): n for n, a in inits.items()}
+    half = inits["cos"].shape[1] // 2
+    tables = [inits["cos"][:, :half], inits["sin"][:, :half]]
     for c in uploaded.values():
-        assert c.shape == () or out.array(c).tobytes() in names, c
+        if c.shape == () or out.array(c).tobytes() in names:
+            continue
+        matches = [t for t in tables if c.shape == t.shape and
+                   np.allclose(out.array(c), t, rtol=0, atol=2e-6)]
+        assert len(matches) == 1, c
     # The launches read the weights through their const buffers.
     (fn,) = out.functions.values()
     used = {w for l in fn.launches for w in l[l.index("params") + 1:]}
