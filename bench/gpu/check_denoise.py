@@ -32,15 +32,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from check_decode import time_cuda, to_npy  # noqa: E402 (bench/gpu on sys.path)
+
 DT = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}
 BYTES = {"bf16": 2, "f16": 2, "f32": 4}
-
-
-def to_npy(x):
-    x = x.detach().cpu().contiguous()
-    if x.dtype == torch.bfloat16:
-        return x.view(torch.int16).numpy().view(np.uint16)
-    return x.numpy()
 
 
 def make_inputs(meta, gen):
@@ -124,21 +119,6 @@ def kestrel(run_bin, manifest, inputs, outputs):
                                                 np.load(outputs / "out1.npy"))
 
 
-def torch_ms(fn, repeat=30):
-    for _ in range(5):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeat):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        times.append(a.elapsed_time(b))
-    return float(np.median(times))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kestrel-run", required=True)
@@ -189,7 +169,7 @@ def main():
         row = {"case": name, "B": meta["B"], "L": meta["L"], "V": meta["V"], "dtype": meta["dtype"],
                "kestrel_ms": ms, "launches": launches, "conf_rel_err": rel, "status": status}
         if meta["timed"]:
-            peer = torch_ms(lambda: torch_step(lg, tk, meta, dtype=torch.float32))
+            peer = time_cuda(lambda: torch_step(lg, tk, meta, dtype=torch.float32), warmup=5, repeat=30)
             gb = meta["B"] * meta["L"] * meta["V"] * BYTES[meta["dtype"]] / 1e9
             row.update(torch_ms=peer, kestrel_gbs=gb / (ms / 1e3), torch_gbs=gb / (peer / 1e3))
         rows.append(row)
