@@ -37,6 +37,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/CUDA/GemmEmit.h"
+#include "passes/CUDA/GemmFusion.h"
 #include "passes/CUDA/MmaEmit.h"
 #include "passes/Passes.h"
 
@@ -442,6 +443,40 @@ Value kestrel::convertOperand(OpBuilder &b, Location loc, Value value,
       .getResult(0);
 }
 
+gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
+                                       const GemmProblem &p, GemmPlanAttr plan,
+                                       Value a, Value bm, Value out, Value init,
+                                       const GemmHooks *hooks) {
+  auto idx = [&](int64_t c) {
+    return arith::ConstantIndexOp::create(b, loc, c);
+  };
+  Value one = idx(1);
+  int64_t blocks = llvm::divideCeil(p.M, plan.getTileM()) *
+                   llvm::divideCeil(p.N, plan.getTileN());
+  Value smem = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
+                                            planSharedBytes(plan));
+  auto launch = gpu::LaunchOp::create(b, loc, idx(blocks), idx(p.batch), one,
+                                      idx(plan.warps() * 32), one, one, smem,
+                                      /*asyncTokenType=*/nullptr,
+                                      /*asyncDependencies=*/ValueRange{});
+  launch->setAttr("kestrel.gemm_plan", plan);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  Value shared = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), workgroup));
+  if (plan.getOperandType().isF32())
+    buildSimtGemm(b, loc, p, plan, launch, a, bm, out, init, shared, hooks);
+  else
+    buildTensorCoreGemm(b, loc, p, plan, launch, a, bm, out, init, shared,
+                        hooks);
+  gpu::TerminatorOp::create(b, loc);
+  return launch;
+}
+
 namespace {
 
 struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
@@ -469,9 +504,16 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
       if (succeeded(problem) && operandType(*problem))
         work.emplace_back(op, std::move(*problem));
     });
-    for (auto &[op, problem] : work)
+    // Epilogue fusions (GemmFusion.h): sibling contractions become one
+    // launch; a residual add becomes the init of the contraction it follows.
+    SmallVector<int64_t> override(tile.begin(), tile.end());
+    fuseSiblingGemms(
+        work, [&](const GemmProblem &p) { return operandType(p); }, override);
+    for (auto &[op, problem] : work) {
+      foldResidualAdd(op, problem);
       if (failed(rewrite(op, problem)))
         return signalPassFailure();
+    }
   }
 
   /// The fragment type the contraction runs on, or null to leave it alone.
@@ -523,34 +565,10 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
     Value out = memref::AllocOp::create(
         b, loc,
         MemRefType::get(resultType.getShape(), resultType.getElementType()));
-    auto idx = [&](int64_t c) {
-      return arith::ConstantIndexOp::create(b, loc, c);
-    };
-    Value one = idx(1);
-    int64_t blocks = llvm::divideCeil(p.M, plan.getTileM()) *
-                     llvm::divideCeil(p.N, plan.getTileN());
-    Value smem = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
-                                              planSharedBytes(plan));
-    auto launch = gpu::LaunchOp::create(b, loc, idx(blocks), idx(p.batch), one,
-                                        idx(plan.warps() * 32), one, one, smem,
-                                        /*asyncTokenType=*/nullptr,
-                                        /*asyncDependencies=*/ValueRange{});
-    launch->setAttr("kestrel.gemm_plan", plan);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(&launch.getBody().front());
-      auto workgroup = gpu::AddressSpaceAttr::get(
-          b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-      Value shared = gpu::DynamicSharedMemoryOp::create(
-          b, loc,
-          MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                          MemRefLayoutAttrInterface(), workgroup));
-      if (elem.isF32())
-        buildSimtGemm(b, loc, p, plan, launch, a, bm, out, init, shared);
-      else
-        buildTensorCoreGemm(b, loc, p, plan, launch, a, bm, out, init, shared);
-      gpu::TerminatorOp::create(b, loc);
-    }
+    gpu::LaunchOp launch =
+        buildGemmLaunch(b, loc, p, plan, a, bm, out, init, /*hooks=*/nullptr);
+    if (Attribute fusion = op->getAttr(kGemmFusionAttr))
+      launch->setAttr(kGemmFusionAttr, fusion);
     Value result = bufferization::ToTensorOp::create(
         b, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
     op->getResult(0).replaceAllUsesWith(result);

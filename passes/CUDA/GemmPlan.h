@@ -84,6 +84,15 @@ void buildTensorCoreGemm(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value bm, mlir::Value c, mlir::Value init,
                          mlir::Value shared, const GemmHooks *hooks = nullptr);
 
+/// A gpu.launch computing `p` with `plan` from the buffers `a`, `bm` (and
+/// `init`, C's initial value, unless the problem's is a constant) into
+/// `out`, recording the plan; `hooks` as for buildSimtGemm.
+mlir::gpu::LaunchOp buildGemmLaunch(mlir::OpBuilder &b, mlir::Location loc,
+                                    const GemmProblem &p, GemmPlanAttr plan,
+                                    mlir::Value a, mlir::Value bm,
+                                    mlir::Value out, mlir::Value init,
+                                    const GemmHooks *hooks);
+
 /// `value` (a tensor of f32) as a tensor of `type`: constants are converted
 /// now (round to nearest even), anything else by an elementwise kernel.
 mlir::Value convertOperand(mlir::OpBuilder &b, mlir::Location loc,
