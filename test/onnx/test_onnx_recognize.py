@@ -250,10 +250,45 @@ def test_llama_block_ptx_assembles(tmp_path):
     by_bytes = {out.array(c).tobytes(): c for c in distinct}
     inits = {i.name: numpy_helper.to_array(i) for i in onnx.load(LLAMA).graph.initializer}
     assert len(inits) == 12  # cos, sin, mask, 2 norms, 7 projections
+    # Sibling projections of one input run as one GEMM (kestrel-gpu-gemm's
+    # epilogue fusions): Q | K | V uploaded concatenated along N, gate and up
+    # with their columns interleaved in groups of G = 32 (half the FFMA
+    # kernel's 64-column warp tile), each exactly once.
+    fused = {}
+    for c in distinct:
+        arr = out.array(c)
+        if arr.ndim != 2 or arr.tobytes() in {a.tobytes() for a in inits.values()}:
+            continue
+        parts, j = [], 0
+        while j < arr.shape[1]:
+            hit = [n for n, a in inits.items() if a.ndim == 2 and a.shape[0] == arr.shape[0]
+                   and np.array_equal(arr[:, j:j + a.shape[1]], a)]
+            if not hit:
+                break
+            parts.append(hit[0])
+            j += inits[hit[0]].shape[1]
+        if j == arr.shape[1] and len(parts) > 1:
+            fused[c.offset] = ("concat", parts)
+            continue
+        if arr.shape[1] % 64:
+            continue
+        g = arr.reshape(arr.shape[0], -1, 2, 32)
+        halves = [g[:, :, h, :].reshape(arr.shape[0], -1) for h in (0, 1)]
+        names = [n for h in halves for n, a in inits.items() if np.array_equal(a, h)]
+        if len(names) == 2:
+            fused[c.offset] = ("gated", names)
+    kinds = sorted((k, [inits[n].shape for n in ns]) for k, ns in fused.values())
+    assert kinds == [("concat", [(64, 64), (64, 32), (64, 32)]),
+                     ("gated", [(64, 128), (64, 128)])], kinds
+    in_fused = [n for _, ns in fused.values() for n in ns]
+    assert len(set(in_fused)) == 5
     for name, a in inits.items():
         c = by_bytes.get(a.tobytes())
         if name in ("mask", "cos", "sin") and c is None:
             continue  # folded into kestrel.attention's causal flag / kestrel.rope
+        if name in in_fused:
+            assert c is None, name
+            continue
         assert c is not None, f"initializer {name} {a.shape} is not uploaded"
         assert (c.dtype, c.shape, c.nbytes) == ("f32", a.shape, a.nbytes), (name, c)
         np.testing.assert_array_equal(out.array(c), a)
@@ -266,7 +301,7 @@ def test_llama_block_ptx_assembles(tmp_path):
     half = inits["cos"].shape[1] // 2
     tables = [inits["cos"][:, :half], inits["sin"][:, :half]]
     for c in uploaded.values():
-        if c.shape == () or out.array(c).tobytes() in names:
+        if c.shape == () or out.array(c).tobytes() in names or c.offset in fused:
             continue
         matches = [t for t in tables if c.shape == t.shape and
                    np.allclose(out.array(c), t, rtol=0, atol=2e-6)]
