@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cstring>
 
@@ -234,6 +235,25 @@ Value evaluateChain(OpBuilder &b, Location loc,
   return vals.lookup(last.getResult(0));
 }
 
+/// `v` (a tensor of bf16 or f16) as f32 by an elementwise extf, which
+/// convertInProducer sees through.
+Value widen(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  auto wide = type.clone(b.getF32Type());
+  Value empty =
+      tensor::EmptyOp::create(b, loc, wide.getShape(), wide.getElementType());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return linalg::GenericOp::create(
+             b, loc, wide, v, empty, ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value x = arith::ExtFOp::create(nb, l, nb.getF32Type(), args[0]);
+               linalg::YieldOp::create(nb, l, x);
+             })
+      .getResult(0);
+}
+
 /// One contraction of a sibling group and its constant B.
 struct Sibling {
   linalg::LinalgOp op;
@@ -328,8 +348,13 @@ private:
                     ArrayRef<Value> bases);
   void storeGated(Emit &e, ArrayRef<Value> acc, Value row0, Value col0,
                   ArrayRef<std::pair<int64_t, int64_t>> at, Value base,
-                  int64_t G);
+                  int64_t G, Type outType);
 
+public:
+  /// The 16-bit type every reader of a value converts it to, if any.
+  std::function<Type(Value)> narrowReaders;
+
+private:
   ArrayRef<Sibling> group;
   llvm::function_ref<Type(const GemmProblem &)> operandType;
   ArrayRef<int64_t> override;
@@ -409,10 +434,8 @@ void SiblingFusion::storeOutputs(Emit &e, ArrayRef<Value> acc, Value row0,
 void SiblingFusion::storeGated(Emit &e, ArrayRef<Value> acc, Value row0,
                                Value col0,
                                ArrayRef<std::pair<int64_t, int64_t>> at,
-                               Value base, int64_t G) {
+                               Value base, int64_t G, Type outType) {
   Value g = group[0].op->getResult(0), u = group[1].op->getResult(0);
-  Type outType = cast<RankedTensorType>(chain.back().getResult(0).getType())
-                     .getElementType();
   int64_t eb = outType.getIntOrFloatBitWidth() / 8;
   const GemmProblem &p0 = group.front().p;
   unsigned nd = p0.nDims.front();
@@ -499,10 +522,13 @@ bool SiblingFusion::run() {
   Value a = operand(first.op->getOperand(0));
   Value bm = operand(arith::ConstantOp::create(b, loc, weights));
   SmallVector<RankedTensorType> outTypes;
-  if (gated)
-    outTypes.push_back(
-        cast<RankedTensorType>(chain.back().getResult(0).getType()));
-  else
+  Type narrow;
+  if (gated) {
+    auto sinkType = cast<RankedTensorType>(chain.back().getResult(0).getType());
+    if (narrowReaders && sinkType.getElementType().isF32())
+      narrow = narrowReaders(chain.back().getResult(0));
+    outTypes.push_back(narrow ? sinkType.clone(narrow) : sinkType);
+  } else
     for (const Output &o : outputs)
       outTypes.push_back(o.type);
   SmallVector<Value> allocs;
@@ -518,7 +544,8 @@ bool SiblingFusion::run() {
     for (Value m : allocs)
       bases.push_back(e.base(m));
     if (gated)
-      return storeGated(e, acc, row0, col0, at, bases.front(), G);
+      return storeGated(e, acc, row0, col0, at, bases.front(), G,
+                        outTypes.front().getElementType());
     storeOutputs(e, acc, row0, col0, at, bases);
   };
   gpu::LaunchOp launch =
@@ -537,8 +564,10 @@ bool SiblingFusion::run() {
                                              /*writable=*/true);
   };
   if (gated) {
-    chain.back().getResult(0).replaceAllUsesWith(
-        toTensor(allocs.front(), outTypes.front()));
+    Value result = toTensor(allocs.front(), outTypes.front());
+    if (narrow)
+      result = widen(b, loc, result);
+    chain.back().getResult(0).replaceAllUsesWith(result);
     for (linalg::GenericOp gen : llvm::reverse(chain))
       gen->erase();
   } else {
@@ -582,11 +611,86 @@ void fuseSiblingGemms(GemmWork &work,
     SmallVector<Operation *> ops;
     for (const Sibling &s : group)
       ops.push_back(s.op);
-    if (SiblingFusion(group, operandType, override).run())
+    SiblingFusion fusion(group, operandType, override);
+    fusion.narrowReaders = [&](Value v) -> Type {
+      Type narrow;
+      for (OpOperand &use : v.getUses()) {
+        auto it = llvm::find_if(work, [&](auto &w) {
+          return w.first.getOperation() == use.getOwner() &&
+                 !fused.contains(use.getOwner());
+        });
+        if (it == work.end() || use.getOperandNumber() > 1)
+          return Type();
+        Type t = operandType(it->second);
+        if (!t || !(t.isBF16() || t.isF16()) || (narrow && narrow != t))
+          return Type();
+        narrow = t;
+      }
+      return narrow;
+    };
+    if (fusion.run())
       fused.insert(ops.begin(), ops.end());
   }
   llvm::erase_if(
       work, [&](auto &w) { return fused.contains(w.first.getOperation()); });
+}
+
+Value convertInProducer(OpBuilder &b, Location loc, Value value, Type type) {
+  auto gen = value.getDefiningOp<linalg::GenericOp>();
+  auto shape = cast<RankedTensorType>(value.getType()).getShape();
+  // A widening from `type`: its source.
+  if (gen && gen.getNumDpsInputs() == 1 && isElementwise(gen, shape) &&
+      getElementTypeOrSelf(gen.getDpsInputs()[0].getType()) == type) {
+    auto ext = gen.getBlock()
+                   ->getTerminator()
+                   ->getOperand(0)
+                   .getDefiningOp<arith::ExtFOp>();
+    if (gen.getBlock()->getOperations().size() == 2 && ext &&
+        ext.getIn() == gen.getBlock()->getArgument(0))
+      return gen.getDpsInputs()[0];
+  }
+  // An elementwise producer behind reshapes, each value used once.
+  SmallVector<Operation *> reshapes;
+  Value v = value;
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<tensor::ReshapeOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp>(
+            def) ||
+        !v.hasOneUse())
+      break;
+    reshapes.push_back(def);
+    v = def->getOperand(0);
+  }
+  gen = v.getDefiningOp<linalg::GenericOp>();
+  if (!gen || !v.hasOneUse() || gen.getNumResults() != 1 ||
+      gen.getNumDpsInits() != 1 || !allParallel(gen) ||
+      !getElementTypeOrSelf(v.getType()).isF32() ||
+      !gen.getBlock()->getArgument(gen.getNumDpsInputs()).use_empty())
+    return Value();
+  auto narrowType = cast<RankedTensorType>(v.getType()).clone(type);
+  Value empty = tensor::EmptyOp::create(b, loc, narrowType.getShape(), type);
+  auto narrow = linalg::GenericOp::create(
+      b, gen.getLoc(), narrowType, gen.getDpsInputs(), empty,
+      gen.getIndexingMapsArray(), gen.getIteratorTypesArray(),
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        IRMapping map;
+        map.map(gen.getBlock()->getArguments().drop_back(), args.drop_back());
+        for (Operation &op : gen.getBlock()->without_terminator())
+          nb.clone(op, map);
+        Value y =
+            map.lookupOrDefault(gen.getBlock()->getTerminator()->getOperand(0));
+        linalg::YieldOp::create(nb, l,
+                                Value(arith::TruncFOp::create(nb, l, type, y)));
+      });
+  Value result = narrow.getResult(0);
+  for (Operation *reshape : llvm::reverse(reshapes)) {
+    IRMapping map;
+    map.map(reshape->getOperand(0), result);
+    Operation *copy = b.clone(*reshape, map);
+    copy->getResult(0).setType(
+        cast<RankedTensorType>(copy->getResult(0).getType()).clone(type));
+    result = copy->getResult(0);
+  }
+  return result;
 }
 
 bool foldResidualAdd(linalg::LinalgOp op, GemmProblem &p) {

@@ -21,6 +21,11 @@
 //              to another tensor R: R becomes the contraction's init (the
 //              epilogue adds it before rounding, as the separate add did).
 //
+// Under precision=bf16|f16 the operand conversions fold into producers: a
+// "gated" result read only by GEMMs of that type is stored rounded, and an
+// elementwise producer (a transpose, through a reshape) of a GEMM operand
+// rounds its own result (convertInProducer), so no conversion kernel runs.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef KESTREL_PASSES_CUDA_GEMMFUSION_H
@@ -50,6 +55,13 @@ void fuseSiblingGemms(
 /// marks `op` with kGemmFusionAttr = "residual"; false when it does not
 /// apply.
 bool foldResidualAdd(mlir::linalg::LinalgOp op, GemmProblem &p);
+
+/// `value` (f32) as a tensor of `type` without a conversion kernel, or
+/// null: the source of a widening (an elementwise extf from `type`), or the
+/// elementwise generic producing `value` (through reshapes, used once)
+/// rebuilt to round its result to `type` ("convert" of the fusions).
+mlir::Value convertInProducer(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value value, mlir::Type type);
 
 } // namespace kestrel
 

@@ -415,6 +415,8 @@ Value kestrel::convertOperand(OpBuilder &b, Location loc, Value value,
   auto tensorType = cast<RankedTensorType>(value.getType());
   if (tensorType.getElementType() == type)
     return value;
+  if (Value narrow = convertInProducer(b, loc, value, type))
+    return narrow;
   auto newType = tensorType.clone(type);
   DenseElementsAttr dense;
   if (matchPattern(value, m_Constant(&dense))) {

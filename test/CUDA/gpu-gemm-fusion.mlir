@@ -213,3 +213,80 @@ func.func @not_fused(%x: tensor<1x4x8xf32>, %w1: tensor<8x8xf32>, %w2: tensor<8x
   } -> tensor<1x4x8xf32>
   return %sum, %y, %z : tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>
 }
+
+// -----
+
+// precision=bf16: the gated result is read only by a GEMM that converts it
+// to bf16, so the epilogue stores bf16 (a widening the down GEMM sees
+// through); the transpose feeding a GEMM through a reshape rounds its own
+// result to bf16. No conversion kernel is left: the only generics are the
+// transpose (bf16 out) and the dead widening.
+// BF16-LABEL: func.func @narrow_producers
+// BF16: memref.alloc() : memref<1x4x32xbf16>
+// BF16: gpu.launch
+// BF16: math.exp
+// BF16: arith.truncf {{.*}} : f32 to bf16
+// BF16: kestrel.gemm_fusion = "gated"
+// BF16: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x4x32xbf16>) outs(%{{.*}} : tensor<1x4x32xf32>)
+// BF16: arith.extf
+// BF16: gpu.launch
+// BF16: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x4x16xf32>) outs(%{{.*}} : tensor<1x4x2x16xbf16>)
+// BF16-NEXT: ^bb0
+// BF16-NEXT: arith.truncf
+// BF16: tensor.reshape {{.*}} -> tensor<1x4x32xbf16>
+// BF16: gpu.launch
+// BF16-NOT: linalg.generic
+// BF16: return
+#a = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>
+#b = affine_map<(d0, d1, d2, d3) -> (d3, d2)>
+#c = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+#e = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#t = affine_map<(d0, d1, d2, d3) -> (d0, d2, d1, d3)>
+#i = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @narrow_producers(%x: tensor<1x4x32xf32>, %wg: tensor<32x32xf32>, %att: tensor<1x2x4x16xf32>) -> (tensor<1x4x32xf32>, tensor<1x4x32xf32>) {
+  %w1 = arith.constant dense<0.5> : tensor<32x32xf32>
+  %w3 = arith.constant dense<0.25> : tensor<32x32xf32>
+  %w2 = arith.constant dense<0.125> : tensor<32x32xf32>
+  %zero = arith.constant 0.0 : f32
+  %shape = arith.constant dense<[1, 4, 32]> : tensor<3xindex>
+  %e = tensor.empty() : tensor<1x4x32xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x32xf32>) -> tensor<1x4x32xf32>
+  %g = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%x, %w1 : tensor<1x4x32xf32>, tensor<32x32xf32>) outs(%f : tensor<1x4x32xf32>) {
+  ^bb0(%in: f32, %w: f32, %out: f32):
+    %m = arith.mulf %in, %w : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x32xf32>
+  %u = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%x, %w3 : tensor<1x4x32xf32>, tensor<32x32xf32>) outs(%f : tensor<1x4x32xf32>) {
+  ^bb0(%in: f32, %w: f32, %out: f32):
+    %m = arith.mulf %in, %w : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x32xf32>
+  %h = linalg.generic {indexing_maps = [#e, #e, #e], iterator_types = ["parallel", "parallel", "parallel"]} ins(%g, %u : tensor<1x4x32xf32>, tensor<1x4x32xf32>) outs(%e : tensor<1x4x32xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %n = arith.negf %in : f32
+    %ex = math.exp %n : f32
+    %m = arith.mulf %in2, %ex : f32
+    linalg.yield %m : f32
+  } -> tensor<1x4x32xf32>
+  %down = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%h, %w2 : tensor<1x4x32xf32>, tensor<32x32xf32>) outs(%f : tensor<1x4x32xf32>) {
+  ^bb0(%in: f32, %w: f32, %out: f32):
+    %m = arith.mulf %in, %w : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x32xf32>
+  %te = tensor.empty() : tensor<1x4x2x16xf32>
+  %tt = linalg.generic {indexing_maps = [#t, #i], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%att : tensor<1x2x4x16xf32>) outs(%te : tensor<1x4x2x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x4x2x16xf32>
+  %tr = tensor.reshape %tt(%shape) : (tensor<1x4x2x16xf32>, tensor<3xindex>) -> tensor<1x4x32xf32>
+  %o = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%tr, %wg : tensor<1x4x32xf32>, tensor<32x32xf32>) outs(%f : tensor<1x4x32xf32>) {
+  ^bb0(%in: f32, %w: f32, %out: f32):
+    %m = arith.mulf %in, %w : f32
+    %s = arith.addf %out, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x32xf32>
+  return %down, %o : tensor<1x4x32xf32>, tensor<1x4x32xf32>
+}
