@@ -37,6 +37,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/CUDA/GemmEmit.h"
+#include "passes/CUDA/GemmWgmmaKernel.h"
 #include "passes/CUDA/MmaEmit.h"
 #include "passes/Passes.h"
 
@@ -455,6 +456,12 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
           << precision << "'";
       return signalPassFailure();
     }
+    if (mma != "auto" && mma != "sync" && mma != "wgmma") {
+      getOperation().emitError()
+          << "kestrel-gpu-gemm: mma must be auto, sync or wgmma, got '" << mma
+          << "'";
+      return signalPassFailure();
+    }
     if (!tile.empty() && tile.size() != 6) {
       getOperation().emitError()
           << "kestrel-gpu-gemm: tile takes 6 numbers (tile_m, tile_n, tile_k, "
@@ -495,16 +502,29 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
     Location loc = op.getLoc();
     Type elem = operandType(p);
     SmallVector<int64_t> override(tile.begin(), tile.end());
-    GemmPlanAttr plan = choosePlan(p, elem, override);
+    // sm_90a: the wgmma kernel (GemmWgmmaKernel.cpp) where it takes the
+    // contraction; the mma.sync kernel otherwise.
+    std::string why;
+    GemmPlanAttr plan;
+    if (!elem.isF32() &&
+        (mma == "wgmma" || (mma == "auto" && chip == "sm_90a")))
+      plan = chooseWgmmaPlan(p, elem, override, why);
+    if (!plan && !why.empty() && mma == "wgmma" && !override.empty())
+      return op.emitOpError("kestrel-gpu-gemm: tile ") << why;
+    const bool wgmma = static_cast<bool>(plan);
+    if (!wgmma)
+      plan = choosePlan(p, elem, override);
     if (failed(GemmPlanAttr::verify(
             [&] { return op.emitOpError(); }, plan.getTileM(), plan.getTileN(),
             plan.getTileK(), plan.getWarpsM(), plan.getWarpsN(),
             plan.getStages(), plan.getSplitK(), elem, plan.getAKMajor(),
             plan.getBKMajor())))
       return op.emitOpError("kestrel-gpu-gemm: unusable tile plan ") << plan;
-    if (planSharedBytes(plan) > kMaxSharedBytes)
+    int64_t sharedBytes =
+        wgmma ? wgmmaSharedBytes(plan) : planSharedBytes(plan);
+    if (sharedBytes > kMaxSharedBytes)
       return op.emitOpError("kestrel-gpu-gemm: tile plan ")
-             << plan << " needs " << planSharedBytes(plan)
+             << plan << " needs " << sharedBytes
              << " bytes of shared memory, over " << kMaxSharedBytes;
     auto toBuffer = [&](Value tensor) -> Value {
       auto type = cast<RankedTensorType>(tensor.getType());
@@ -529,13 +549,15 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
     Value one = idx(1);
     int64_t blocks = llvm::divideCeil(p.M, plan.getTileM()) *
                      llvm::divideCeil(p.N, plan.getTileN());
-    Value smem = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
-                                              planSharedBytes(plan));
+    Value smem =
+        arith::ConstantIntOp::create(b, loc, b.getI32Type(), sharedBytes);
     auto launch = gpu::LaunchOp::create(b, loc, idx(blocks), idx(p.batch), one,
                                         idx(plan.warps() * 32), one, one, smem,
                                         /*asyncTokenType=*/nullptr,
                                         /*asyncDependencies=*/ValueRange{});
     launch->setAttr("kestrel.gemm_plan", plan);
+    if (wgmma)
+      launch->setAttr(kGemmMmaAttr, b.getStringAttr("wgmma"));
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&launch.getBody().front());
@@ -547,6 +569,8 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
                           MemRefLayoutAttrInterface(), workgroup));
       if (elem.isF32())
         buildSimtGemm(b, loc, p, plan, launch, a, bm, out, init, shared);
+      else if (wgmma)
+        buildWgmmaGemm(b, loc, p, plan, launch, a, bm, out, init, shared);
       else
         buildTensorCoreGemm(b, loc, p, plan, launch, a, bm, out, init, shared);
       gpu::TerminatorOp::create(b, loc);
