@@ -112,7 +112,7 @@ CASES = {
     "bf16_wg_ta": (320, 192, 128, "bf16", {"transpose_a": True}, wgmma(128, 128, 3), False),
     "bf16_wg_ta_bt_ragged": (200, 300, 72, "bf16", {"transpose_a": True, "transpose_b": True}, wgmma(128, 256, 4), False),
     "f16_wg_ragged": (130, 260, 136, "f16", {}, wgmma(64, 128, 3), False),
-    "bf16_wg_m96_f32out": (96, 520, 200, "bf16", {"out_dtype": "f32"}, wgmma(128, 256, 5), False),
+    "bf16_wg_m96_f32out": (96, 520, 200, "bf16", {"out_dtype": "f32"}, wgmma(64, 256, 5), False),
 }
 
 
