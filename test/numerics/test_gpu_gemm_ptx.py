@@ -146,7 +146,7 @@ def test_precision_rejects_unknown_and_cpu(tmp_path):
 # (M, N, K, dtype, transpose_a, transpose_b) x the wgmma plans of
 # bench/gpu/gemm_cases.py (tile_m, tile_n, stages).
 WGMMA_PLANS = [(128, 256, 4), (128, 256, 3), (128, 128, 3), (128, 128, 5),
-               (256, 128, 4), (192, 256, 3), (64, 256, 4), (64, 256, 5), (64, 128, 3)]
+               (256, 128, 4), (64, 256, 4), (64, 256, 5), (64, 128, 3)]
 WGMMA_LAYOUTS = {
     "nn": dict(M=512, N=512, K=256, dtype="bf16"),
     "nt_f16": dict(M=200, N=320, K=72, dtype="f16", transpose_b=True),
@@ -186,7 +186,9 @@ def test_wgmma_plans_assemble(tmp_path, layout, plan):
     d = spec["dtype"]
     ta = "1" if spec.get("transpose_a") else "0"
     tb = "0" if spec.get("transpose_b") else "1"
-    assert ptx.count(f"wgmma.mma_async.sync.aligned.m64n{tn}k16.f32.{d}.{d}") == 4
+    # 4 k16 steps per K tile (LLVM may unroll or peel the K loop).
+    n = ptx.count(f"wgmma.mma_async.sync.aligned.m64n{tn}k16.f32.{d}.{d}")
+    assert n >= 4 and n % 4 == 0
     assert f"p, 1, 1, {ta}, {tb};" in ptx
     assert "wgmma.wait_group.sync.aligned 1;" in ptx
     if PTXAS is None:
