@@ -45,18 +45,20 @@ if [[ -n ${MMA_PEAK:-} ]] && command -v nvcc >/dev/null; then
   nvcc -O3 -gencode=arch=compute_90a,code=sm_90a bench/gpu/mma_peak.cu \
     -o "$BUILD/mma_peak" && "$BUILD/mma_peak" | tee "$OUT/mma_peak.txt"
 fi
-PYTHONUNBUFFERED=1 python3 bench/gpu/check_gemm.py --kestrel-run "$RUN" \
-  --cases "$CASES" --table "$OUT/table.md" --isolate "$@" 2>&1 | tee "$OUT/check.log"
-status=${PIPESTATUS[0]}
+san_status=0
 SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 for name in $SANITIZE; do
   for tool in memcheck racecheck; do
-    timeout 120 "$SAN" --tool "$tool" --error-exitcode 3 --print-limit 10 \
+    timeout 60 "$SAN" --tool "$tool" --error-exitcode 3 --print-limit 10 \
       "$RUN" "$CASES/$name.manifest" --repeat=1 --warmup=0 --no-graph \
       > "/tmp/san-$name-$tool.log" 2>&1
     rc=$?
     echo "$name $tool: rc $rc $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "/tmp/san-$name-$tool.log" | tail -1)"
-    [[ $rc == 0 ]] || { tail -30 "/tmp/san-$name-$tool.log"; status=1; }
+    [[ $rc == 0 ]] || tail -30 "/tmp/san-$name-$tool.log"
   done
 done 2>&1 | tee "$OUT/sanitize.txt"
+grep -q "rc [^0]" "$OUT/sanitize.txt" && san_status=1
+PYTHONUNBUFFERED=1 timeout "${CHECK_TIMEOUT:-900}" python3 bench/gpu/check_gemm.py --kestrel-run "$RUN" \
+  --cases "$CASES" --table "$OUT/table.md" --isolate "$@" 2>&1 | tee "$OUT/check.log"
+status=$(( ${PIPESTATUS[0]} || san_status ))
 exit "$status"
