@@ -72,18 +72,12 @@ CASES = {
     # kernel's default, wgmma tile variants, then mma.sync tile variants.
     "bf16_4096": (4096, 4096, 4096, "bf16", {}, [], True),
     "bf16_4096_sync": (4096, 4096, 4096, "bf16", {}, SYNC, True),
-    "bf16_4096_wg128x256s3": (4096, 4096, 4096, "bf16", {}, wgmma(128, 256, 3), True),
-    "bf16_4096_wg128x128s3": (4096, 4096, 4096, "bf16", {}, wgmma(128, 128, 3), True),
     "bf16_4096_wg128x128s4": (4096, 4096, 4096, "bf16", {}, wgmma(128, 128, 4), True),
     "bf16_4096_wg128x128s5": (4096, 4096, 4096, "bf16", {}, wgmma(128, 128, 5), True),
     "bf16_4096_wg256x128s4": (4096, 4096, 4096, "bf16", {}, wgmma(256, 128, 4), True),
-    "bf16_4096_wg192x256s3": (4096, 4096, 4096, "bf16", {}, wgmma(192, 256, 3), True),
-    "bf16_4096_wg64x256s4": (4096, 4096, 4096, "bf16", {}, wgmma(64, 256, 4), True),
     "bf16_4096_bt": (4096, 4096, 4096, "bf16", {"transpose_b": True}, [], True),
     "bf16_8192_sync": (8192, 8192, 8192, "bf16", {}, SYNC, True),
-    "bf16_8192_wg128x256s3": (8192, 8192, 8192, "bf16", {}, wgmma(128, 256, 3), True),
     "bf16_8192_wg256x128s4": (8192, 8192, 8192, "bf16", {}, wgmma(256, 128, 4), True),
-    "bf16_8192_wg128x128s4": (8192, 8192, 8192, "bf16", {}, wgmma(128, 128, 4), True),
     # The Llama d2048 block's MLP projections at T 4096.
     "bf16_llama_up": (4096, 5632, 2048, "bf16", {}, [], True),
     "bf16_llama_up_sync": (4096, 5632, 2048, "bf16", {}, SYNC, True),

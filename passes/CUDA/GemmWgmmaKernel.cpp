@@ -17,17 +17,24 @@
 //            wgmma reads them through 64-bit matrix descriptors (start
 //            address, leading/stride byte offsets, swizzle mode 1);
 //   K loop = cp.async copies (GemmEmitter::planCopies, zero-filling past
-//            M, N and K) run `stages - 2` tiles ahead; per tile: wait for
-//            its copies, fence.proxy.async (the copies are generic-proxy
-//            writes the tensor cores read through the async proxy), one
-//            barrier, wgmma.fence, 4 wgmmas (k16 each), commit, issue the
-//            copies of tile kt + stages - 2 into the buffer tile kt - 2
-//            used, then wgmma.wait_group 1: tile kt's wgmmas overlap the
-//            next tile's wait. The buffer being refilled was last read by
-//            the wgmmas of tile kt - 2, which every warpgroup waited for
-//            before the barrier of tile kt;
-//   epilogue = the accumulators (+ the init value) rounded to C's type and
-//            stored in pairs, or handed to the GemmHooks epilogue.
+//            M, N and K) run `stages - 1 - g` tiles ahead, g = the wgmma
+//            groups left in flight (wgmmaGroupsInFlight: 1 for 128 x 256
+//            tiles, else 0); per tile: wait for its copies,
+//            fence.proxy.async (the copies are generic-proxy writes the
+//            tensor cores read through the async proxy), one barrier,
+//            wgmma.fence, 4 wgmmas (k16 each), commit, issue the copies of
+//            tile kt + stages - 1 - g into the buffer tile kt - 1 - g used,
+//            then wgmma.wait_group g (g = 1: tile kt's wgmmas overlap the
+//            next tile's wait). The buffer being refilled was last read by
+//            the wgmmas of tile kt - 1 - g, which every warpgroup waited
+//            for before the barrier of tile kt;
+//   epilogue = the accumulators (+ the init value) rounded to C's type:
+//            for a plain row-major C (N a multiple of 8, no init tensor)
+//            written into a C tile in shared memory (rows padded by 16
+//            bytes: the 8 rows of a warp's pair stores hit distinct banks)
+//            and copied out 16 bytes per thread, a warp per 512-byte row
+//            span; otherwise stored in pairs from registers, or handed to
+//            the GemmHooks epilogue.
 //
 // The wgmma instructions are written as inline PTX (llvm.inline_asm):
 // their operands are 64-bit descriptors and up to 128 f32 registers that
@@ -98,6 +105,12 @@ private:
   SmallVector<std::pair<int64_t, int64_t>> accumulatorPlaces();
   void epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
                 Value colStart);
+  /// Whether C can be written through shared memory in 16-byte rows.
+  bool canStageC();
+  /// The epilogue through shared memory: accumulators rounded into a
+  /// padded C tile, then copied out 16 bytes per thread, row by row.
+  void stagedEpilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
+                      Value colStart);
 
   Value aMem, bMem, cMem, initMem, shared;
   Type elem;
@@ -265,11 +278,69 @@ void WgmmaGemm::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
   }
 }
 
+bool WgmmaGemm::canStageC() {
+  int64_t cBytes = p.cType.getIntOrFloatBitWidth() / 8;
+  int64_t rowBytes = plan.getTileN() * cBytes + 16;
+  return !initMem && p.cPairs && p.nDims.size() == 1 &&
+         p.strideC[p.nDims[0]] == 1 && p.N % 8 == 0 &&
+         (!p.initConstant || *p.initConstant == 0.0) &&
+         plan.getTileM() * rowBytes <= plan.getStages() * stageBytes;
+}
+
+void WgmmaGemm::stagedEpilogue(ArrayRef<Value> acc, Value batchC,
+                               Value rowStart, Value colStart) {
+  Type cType = p.cType;
+  int64_t cBytes = cType.getIntOrFloatBitWidth() / 8;
+  int64_t rowBytes = plan.getTileN() * cBytes + 16;
+  Value lane = rem(tid, 32), warp = div(tid, 32);
+  Value r0 = add(mul(warp, 16), div(lane, 4)), c0 = mul(rem(lane, 4), 2);
+  // Every warpgroup is past its wgmmas' reads of the ring.
+  gpu::BarrierOp::create(b, loc);
+  auto pairType = VectorType::get({2}, cType);
+  for (int64_t j = 0; j < plan.getTileN() / 8; ++j)
+    for (int64_t h = 0; h < 2; ++h) {
+      int64_t at = 4 * j + 2 * h;
+      Value lo = acc[at], hi = acc[at + 1];
+      if (!cType.isF32()) {
+        lo = arith::TruncFOp::create(b, loc, cType, lo);
+        hi = arith::TruncFOp::create(b, loc, cType, hi);
+      }
+      Value pair =
+          vector::FromElementsOp::create(b, loc, pairType, ValueRange{lo, hi});
+      Value off =
+          add(mul(add(r0, 8 * h), rowBytes), mul(add(c0, 8 * j), cBytes));
+      LLVM::StoreOp::create(b, loc, pair, pointer(add(sharedBase, off), 3),
+                            2 * cBytes);
+    }
+  gpu::BarrierOp::create(b, loc);
+  Value cBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, cMem);
+  int64_t chunks = plan.getTileN() * cBytes / 16;
+  int64_t total = plan.getTileM() * chunks;
+  bool checkM = p.M % plan.getTileM() != 0, checkN = p.N % plan.getTileN() != 0;
+  auto vecType = VectorType::get({4}, b.getI32Type());
+  for (int64_t it = 0; it * threads < total; ++it) {
+    Value linear = add(tid, it * threads);
+    Value r = div(linear, chunks), ch = rem(linear, chunks);
+    Value m = add(rowStart, r), n = add(colStart, mul(ch, 16 / cBytes));
+    Value ok =
+        andI(checkM ? lt(m, p.M) : Value(), checkN ? lt(n, p.N) : Value());
+    ifThen(ok, [&] {
+      Value v = LLVM::LoadOp::create(
+          b, loc, vecType,
+          pointer(add(sharedBase, add(mul(r, rowBytes), mul(ch, 16))), 3), 16);
+      Value element = add(add(batchC, offsetOf(p.mDims, m, p.strideC)), n);
+      LLVM::StoreOp::create(b, loc, v,
+                            pointer(add(cBase, mul(element, cBytes)), 1), 16);
+    });
+  }
+}
+
 void WgmmaGemm::build(gpu::LaunchOp launch) {
   const int64_t tm = plan.getTileM(), tn = plan.getTileN(),
                 stages = plan.getStages();
   const int64_t numK = llvm::divideCeil(p.K, kWgmmaTileK);
-  const int64_t ahead = stages - 2; // tiles in flight beyond the current one
+  const int64_t inflight = wgmmaGroupsInFlight(plan);
+  const int64_t ahead = stages - 1 - inflight; // tiles of copies in flight
   const bool aK = plan.getAKMajor(), bK = plan.getBKMajor();
   tid = launch.getThreadIds().x;
   // The stage ring starts on a 1024-byte boundary (the swizzle pattern's
@@ -339,7 +410,8 @@ void WgmmaGemm::build(gpu::LaunchOp launch) {
       issueStage(next, rem(next, stages));
     }
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
-    statement("wgmma.wait_group.sync.aligned 1;");
+    statement("wgmma.wait_group.sync.aligned " + std::to_string(inflight) +
+              ";");
     scf::YieldOp::create(b, loc, acc);
   }
   statement("wgmma.wait_group.sync.aligned 0;");
@@ -349,6 +421,8 @@ void WgmmaGemm::build(gpu::LaunchOp launch) {
     auto [row0, col0] = laneOrigin(rowStart, colStart);
     return hooks->epilogue(acc, row0, col0, accumulatorPlaces());
   }
+  if (canStageC())
+    return stagedEpilogue(acc, batchC, rowStart, colStart);
   epilogue(acc, batchC, rowStart, colStart);
 }
 
@@ -367,11 +441,14 @@ GemmPlanAttr chooseWgmmaPlan(const GemmProblem &p, Type operandType,
     auto [tm, tn, tk, wm, wn, stages] =
         std::make_tuple(override[0], override[1], override[2], override[3],
                         override[4], override[5]);
+    // Every thread copies the same number of B chunks per K tile.
+    bool evenB = tm > 0 && (tn * kWgmmaTileK / p.vecB) % (2 * tm) == 0;
     if (tk != kWgmmaTileK || tm <= 0 || tm % 64 || tm > 256 || wm != tm / 16 ||
-        wn != 1 || tn <= 0 || tn % 64 || tn > 256 || stages < 3)
+        wn != 1 || tn <= 0 || tn % 64 || tn > 256 || stages < 3 || !evenB)
       return why = "a wgmma plan has tile_k = 64, tile_m a multiple of 64 up "
                    "to 256 with warps_m = tile_m / 16, warps_n = 1, tile_n a "
-                   "multiple of 64 up to 256 and at least 3 stages",
+                   "multiple of 64 up to 256 (tile_n x 64 divisible into "
+                   "equal copies per thread) and at least 3 stages",
              GemmPlanAttr();
     return make(tm, tn, stages);
   }
@@ -387,6 +464,14 @@ GemmPlanAttr chooseWgmmaPlan(const GemmProblem &p, Type operandType,
   if (blocksOf(128, 256) >= 264)
     return make(128, 256, 4);
   return make(128, 128, 3);
+}
+
+int64_t wgmmaGroupsInFlight(GemmPlanAttr plan) {
+  // Measured on an H200 (bench/results/2026-12-04-H200-wgmma.md): 128 x 256
+  // tiles (one block per SM) keep a wgmma group in flight across the
+  // barrier; smaller tiles (two blocks per SM at three stages) gain more
+  // from the extra tile of copies in flight.
+  return plan.getTileM() * plan.getTileN() >= 128 * 256 ? 1 : 0;
 }
 
 int64_t wgmmaSharedBytes(GemmPlanAttr plan) {

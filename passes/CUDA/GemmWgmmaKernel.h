@@ -33,6 +33,10 @@ GemmPlanAttr chooseWgmmaPlan(const GemmProblem &p, mlir::Type operandType,
                              llvm::ArrayRef<int64_t> override,
                              std::string &why);
 
+/// wgmma groups a warpgroup leaves in flight at the end of a K tile (1 or
+/// 0); the copies run `stages - 1 - this` tiles ahead.
+int64_t wgmmaGroupsInFlight(GemmPlanAttr plan);
+
 /// Bytes of dynamic shared memory the wgmma kernel of `plan` asks for (its
 /// stage ring plus 1024 bytes to align it to the 128-byte swizzle pattern).
 int64_t wgmmaSharedBytes(GemmPlanAttr plan);

@@ -32,8 +32,14 @@
 // CHECK-NEXT: llvm.inline_asm has_side_effects asm_dialect = att "wgmma.wait_group.sync.aligned 1;"
 // CHECK: scf.yield
 // CHECK: "wgmma.wait_group.sync.aligned 0;"
+// C through shared memory: pairs into the padded C tile, a barrier, then
+// 16-byte rows out.
+// CHECK: gpu.barrier
 // CHECK: vector.from_elements {{.*}} : vector<2xbf16>
-// CHECK: llvm.store {{.*}} {alignment = 4 : i64} : vector<2xbf16>, !llvm.ptr<1>
+// CHECK: llvm.store {{.*}} {alignment = 4 : i64} : vector<2xbf16>, !llvm.ptr<3>
+// CHECK: gpu.barrier
+// CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<3> -> vector<4xi32>
+// CHECK: llvm.store {{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<1>
 // CHECK: } {kestrel.gemm_mma = "wgmma", kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 256, tileK = 64, warpsM = 8, warpsN = 1, stages = 4, splitK = 1, operandType = bf16, aKMajor = true, bKMajor = false>}
 // CHECK-NOT: nvvm.mma.sync
 // SM80-LABEL: func.func @big_bf16
@@ -55,10 +61,17 @@ func.func @big_bf16(%a: tensor<4096x4096xbf16>, %b: tensor<4096x4096xbf16>) -> t
 
 // Transposed f16 weights (B K-major, imm-trans-b = 0) with too few 128 x 256
 // tiles to fill the SMs twice (8 x 4 = 32 < 264): 128 x 128 tiles, three
-// stages (3 x 32 KiB + 1 KiB); f32 results stored in pairs.
+// stages (3 x 32 KiB + 1 KiB). No wgmma group stays in flight at the end of
+// a tile, so the copies run 2 tiles ahead (at most 1 younger group
+// pending). f32 results go out through shared memory in 8-byte pairs.
 // CHECK-LABEL: func.func @weights_f16
 // CHECK-DAG: arith.constant 99328 : i32
+// CHECK: nvvm.cp.async.wait.group 1
 // CHECK-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {{.*}}, p, 1, 1, 0, 0;
+// CHECK: "wgmma.wait_group.sync.aligned 0;"
+// CHECK: scf.yield
+// CHECK: llvm.store {{.*}} {alignment = 8 : i64} : vector<2xf32>, !llvm.ptr<3>
+// CHECK: llvm.store {{.*}} {alignment = 16 : i64} : vector<4xi32>, !llvm.ptr<1>
 // CHECK: kestrel.gemm_mma = "wgmma", kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 128, tileK = 64, warpsM = 8, warpsN = 1, stages = 3, splitK = 1, operandType = f16, aKMajor = true, bKMajor = true>
 // SM80-LABEL: func.func @weights_f16
 // SM80-NOT: kestrel.gemm_mma
@@ -102,9 +115,12 @@ func.func @decode_bf16(%a: tensor<16x4096xbf16>, %b: tensor<4096x14336xbf16>) ->
 
 // A stored [k][m] (M-major: imm-trans-a = 1) with ragged M, N and K
 // (K = 72: the second K tile is zero-filled past k = 72): the edges are
-// checked on load and store.
+// checked on load and store; N = 300 is no multiple of 8, so C is stored
+// in pairs straight from the accumulators.
 // CHECK-LABEL: func.func @ragged_ta
 // CHECK: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1, 1;
+// CHECK-NOT: !llvm.ptr<3> -> vector<4xi32>
+// CHECK: llvm.store {{.*}} {alignment = 4 : i64} : vector<2xbf16>, !llvm.ptr<1>
 // CHECK: kestrel.gemm_mma = "wgmma", kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 128, tileK = 64, warpsM = 8, warpsN = 1, stages = 3, splitK = 1, operandType = bf16, aKMajor = false, bKMajor = false>
 func.func @ragged_ta(%a: tensor<72x200xbf16>, %b: tensor<72x300xbf16>) -> tensor<200x300xbf16> {
   %zero = arith.constant 0.0 : bf16
