@@ -29,13 +29,16 @@ DT = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}
 def inputs(meta, gen):
     M, N, K, b = meta["M"], meta["N"], meta["K"], meta["batch"]
     lead = [b] if b else []
-    a = torch.randn(lead + [M, K], generator=gen, device="cuda")
+    ta = meta.get("transpose_a", False)
+    a = torch.randn(lead + ([K, M] if ta else [M, K]), generator=gen,
+                    device="cuda")
     w = torch.randn(lead + ([N, K] if meta["transpose_b"] else [K, N]),
                     generator=gen, device="cuda")
     return a.to(DT[meta["dtype"]]), w.to(DT[meta["dtype"]])
 
 
 def product(a, w, meta):
+    a = a.transpose(-1, -2) if meta.get("transpose_a") else a
     return a @ (w.transpose(-1, -2) if meta["transpose_b"] else w)
 
 
@@ -55,70 +58,137 @@ def time_ms(fn, warmup=5, repeat=50):
     return times[len(times) // 2]
 
 
+def run_case(js, args, gen):
+    """One case: numerics, then (timed cases) ours beside torch. Returns
+    its row: name, meta, err, ok, ours ms, torch ms, flops."""
+    meta = json.loads(js.read_text())
+    name = js.stem
+    manifest = js.with_suffix(".manifest")
+    gen.manual_seed(0)
+    a, w = inputs(meta, gen)
+    mod = kestrel.load_cuda(manifest)
+    (out,) = mod.gemm(a, w)
+    torch.cuda.synchronize()
+    # Reference: the operands the kernel multiplies (rounded to the
+    # precision asked for), in float64.
+    op_dt = DT[meta["precision"]] if meta["precision"] else DT[meta["dtype"]]
+    ref = product(a.to(op_dt).double(), w.to(op_dt).double(), meta)
+    err = ((out.double() - ref).abs().max() / ref.abs().max()).item()
+    # Output rounding (bf16: 2^-9 relative) plus f32 accumulation.
+    tol = {"bf16": 8e-3, "f16": 1e-3, "f32": 1e-5}[meta["out_dtype"]]
+    ok = err <= tol
+    flops = 2 * (meta["batch"] or 1) * meta["M"] * meta["N"] * meta["K"]
+    ours = torch_ms = None
+    if meta["timed"]:
+        log = subprocess.run([args.kestrel_run, str(manifest),
+                              f"--repeat={args.repeat}", "--warmup=5"],
+                             capture_output=True, text=True)
+        m = re.search(r"median ([0-9.]+) ms", log.stdout)
+        if not m:
+            print(log.stdout, log.stderr)
+            ok = False
+        else:
+            ours = float(m.group(1))
+        ta, tw = a.to(op_dt), w.to(op_dt)
+        torch_ms = time_ms(lambda: product(ta, tw, meta), repeat=args.repeat)
+    print(f"{name}: rel err {err:.2e} ({'ok' if ok else 'FAILED'} at {tol:g})"
+          + (f", ours {ours:.4f} ms, torch {torch_ms:.4f} ms" if ours else ""),
+          flush=True)
+    return dict(name=name, meta=meta, err=err, ok=ok, ours=ours,
+                torch=torch_ms, flops=flops)
+
+
+def isolated(cases, args):
+    """run_case over `cases` in child processes, so that a kernel that
+    faults (and poisons its CUDA context) costs only its own row: a child
+    runs the cases in order, logging each start and row; when it dies, the
+    case it started is marked failed and a new child takes the rest."""
+    rows, remaining = {}, [js.stem for js in cases]
+    log = Path("/tmp/gemm_rows.jsonl")
+    while remaining:
+        log.unlink(missing_ok=True)
+        cmd = [sys.executable, __file__, "--kestrel-run", args.kestrel_run,
+               "--cases", args.cases, "--table", "/dev/null",
+               "--repeat", str(args.repeat), "--only", ",".join(remaining),
+               "--row-json", str(log)]
+        try:
+            proc = subprocess.run(cmd, stdout=sys.stdout, stderr=subprocess.PIPE,
+                                  text=True, timeout=args.case_timeout * len(remaining))
+            tail = proc.stderr[-3000:]
+        except subprocess.TimeoutExpired:
+            tail = "timed out"
+        started = None
+        for line in log.read_text().splitlines() if log.exists() else []:
+            entry = json.loads(line)
+            if "started" in entry:
+                started = entry["started"]
+            else:
+                rows[entry["name"]] = entry
+                remaining.remove(entry["name"])
+                started = None
+        if started is None and remaining:
+            started = remaining[0]
+        if started is not None:
+            print(f"{started}: CRASHED\n{tail}", flush=True)
+            meta = json.loads((Path(args.cases) / f"{started}.json").read_text())
+            rows[started] = dict(name=started, meta=meta, err=None, ok=False,
+                                 ours=None, torch=None, flops=0)
+            remaining.remove(started)
+    return [rows[js.stem] for js in cases]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kestrel-run", required=True)
     ap.add_argument("--cases", required=True)
     ap.add_argument("--table", required=True)
     ap.add_argument("--repeat", type=int, default=50)
+    ap.add_argument("--isolate", action="store_true",
+                    help="each case in its own process (keeps going past "
+                         "a faulting kernel)")
+    ap.add_argument("--case-timeout", type=int, default=60,
+                    help="seconds per case a child may take")
+    ap.add_argument("--only", help="run these cases (comma-separated), "
+                                   "logging to --row-json")
+    ap.add_argument("--row-json", help="append each case's start and row")
     args = ap.parse_args()
     # f32 peers are plain f32 (cuBLAS SGEMM), not tf32 tensor cores.
     torch.backends.cuda.matmul.allow_tf32 = False
     gen = torch.Generator(device="cuda")
-    rows, failed = [], False
+    cases = sorted(Path(args.cases).glob("*.json"))
+    if args.only:
+        with open(args.row_json, "a") as log:
+            for name in args.only.split(","):
+                log.write(json.dumps({"started": name}) + "\n")
+                log.flush()
+                row = run_case(Path(args.cases) / f"{name}.json", args, gen)
+                log.write(json.dumps(row) + "\n")
+                log.flush()
+        sys.exit(0)
     print(torch.cuda.get_device_name(), torch.__version__, flush=True)
-    for js in sorted(Path(args.cases).glob("*.json")):
-        meta = json.loads(js.read_text())
-        name = js.stem
-        manifest = js.with_suffix(".manifest")
-        gen.manual_seed(0)
-        a, w = inputs(meta, gen)
-        mod = kestrel.load_cuda(manifest)
-        (out,) = mod.gemm(a, w)
-        torch.cuda.synchronize()
-        # Reference: the operands the kernel multiplies (rounded to the
-        # precision asked for), in float64.
-        op_dt = DT[meta["precision"]] if meta["precision"] else DT[meta["dtype"]]
-        ref = product(a.to(op_dt).double(), w.to(op_dt).double(), meta)
-        err = ((out.double() - ref).abs().max() / ref.abs().max()).item()
-        # Output rounding (bf16: 2^-9 relative) plus f32 accumulation.
-        tol = {"bf16": 8e-3, "f16": 1e-3, "f32": 1e-5}[meta["out_dtype"]]
-        ok = err <= tol
-        failed |= not ok
-        flops = 2 * (meta["batch"] or 1) * meta["M"] * meta["N"] * meta["K"]
-        ours = torch_ms = None
-        if meta["timed"]:
-            log = subprocess.run([args.kestrel_run, str(manifest),
-                                  f"--repeat={args.repeat}", "--warmup=5"],
-                                 capture_output=True, text=True)
-            m = re.search(r"median ([0-9.]+) ms", log.stdout)
-            if not m:
-                print(log.stdout, log.stderr)
-                failed = True
-            else:
-                ours = float(m.group(1))
-            ta, tw = a.to(op_dt), w.to(op_dt)
-            torch_ms = time_ms(lambda: product(ta, tw, meta), repeat=args.repeat)
-        rows.append((name, meta, err, ok, ours, torch_ms, flops))
-        print(f"{name}: rel err {err:.2e} ({'ok' if ok else 'FAILED'} at {tol:g})"
-              + (f", ours {ours:.4f} ms, torch {torch_ms:.4f} ms" if ours else ""),
-              flush=True)
+    rows = (isolated(cases, args) if args.isolate
+            else [run_case(js, args, gen) for js in cases])
     with open(args.table, "w") as f:
         f.write("| case | M x N x K | err / max ref | ours ms | ours TFLOP/s "
                 "| torch ms | torch TFLOP/s | ours / torch |\n"
                 "| --- | --- | --- | --- | --- | --- | --- | --- |\n")
-        for name, meta, err, ok, ours, tms, flops in rows:
+        for r in rows:
+            meta = r["meta"]
             shape = f"{meta['M']}x{meta['N']}x{meta['K']}"
             if meta["batch"]:
                 shape = f"{meta['batch']}x" + shape
-            if ours:
-                f.write(f"| {name} | {shape} | {err:.1e} | {ours:.4f} | "
+            err = "failed" if r["err"] is None else f"{r['err']:.1e}"
+            if not r["ok"]:
+                err += " FAILED"
+            if r["ours"]:
+                ours, tms, flops = r["ours"], r["torch"], r["flops"]
+                f.write(f"| {r['name']} | {shape} | {err} | {ours:.4f} | "
                         f"{flops / ours / 1e9:.0f} | {tms:.4f} | "
                         f"{flops / tms / 1e9:.0f} | {tms / ours:.2f} |\n")
             else:
-                f.write(f"| {name} | {shape} | {err:.1e} | | | | | |\n")
+                f.write(f"| {r['name']} | {shape} | {err} | | | | | |\n")
     print(open(args.table).read())
-    sys.exit(1 if failed else 0)
+    sys.exit(0 if all(r["ok"] for r in rows) else 1)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,13 @@
 # kestrel-run sources, bench/gpu and python/kestrel of this checkout's HEAD,
 # and the cases of bench/gpu/gemm_cases.py compiled here to PTX + manifests
 # (sm_90a). The device tool sends the session's checkout plus the ignored
-# paths named in `carry`:
+# paths named in `carry` (CARRY=NAME stages under DEST/NAME instead):
 #
 #   bench/gpu/stage_gemm.sh /path/to/session/checkout
 #   run(carry=[".devcarry-gemm"], command="cd .devcarry-gemm/src && bash bench/gpu/gemm.sh")
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-DEST=$(cd "${1:-$ROOT}" && pwd)/.devcarry-gemm
+DEST=$(cd "${1:-$ROOT}" && pwd)/${CARRY:-.devcarry-gemm}
 KESTRELC=${KESTRELC:-$ROOT/build/bin/kestrelc}
 rm -rf "$DEST" && mkdir -p "$DEST/src" "$DEST/gemm"
 python3 "$ROOT/bench/gpu/gemm_cases.py" "$DEST/gemm" >/dev/null

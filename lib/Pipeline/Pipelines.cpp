@@ -128,8 +128,9 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   // Contractions in bf16/f16 (and f32 ones under precision=bf16|f16) become
   // tensor-core GEMM kernels.
   if (!opts.reference)
-    append(pm, "func.func(kestrel-gpu-gemm{precision=" +
-                   opts.precision.getValue() + "}),canonicalize");
+    append(pm,
+           "func.func(kestrel-gpu-gemm{precision=" + opts.precision.getValue() +
+               " chip=" + opts.chip.getValue() + "}),canonicalize");
   // Slices and concats the importer wrote and recognition left: as kernels
   // (host code holds no views).
   append(pm, "func.func(kestrel-generalize-data-movement)");

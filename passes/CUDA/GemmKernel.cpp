@@ -38,6 +38,7 @@
 
 #include "passes/CUDA/GemmEmit.h"
 #include "passes/CUDA/GemmFusion.h"
+#include "passes/CUDA/GemmWgmmaKernel.h"
 #include "passes/CUDA/MmaEmit.h"
 #include "passes/Passes.h"
 
@@ -448,7 +449,7 @@ Value kestrel::convertOperand(OpBuilder &b, Location loc, Value value,
 gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
                                        const GemmProblem &p, GemmPlanAttr plan,
                                        Value a, Value bm, Value out, Value init,
-                                       const GemmHooks *hooks) {
+                                       const GemmHooks *hooks, bool wgmma) {
   auto idx = [&](int64_t c) {
     return arith::ConstantIndexOp::create(b, loc, c);
   };
@@ -456,12 +457,15 @@ gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
   int64_t blocks = llvm::divideCeil(p.M, plan.getTileM()) *
                    llvm::divideCeil(p.N, plan.getTileN());
   Value smem = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
-                                            planSharedBytes(plan));
+                                            wgmma ? wgmmaSharedBytes(plan)
+                                                  : planSharedBytes(plan));
   auto launch = gpu::LaunchOp::create(b, loc, idx(blocks), idx(p.batch), one,
                                       idx(plan.warps() * 32), one, one, smem,
                                       /*asyncTokenType=*/nullptr,
                                       /*asyncDependencies=*/ValueRange{});
   launch->setAttr("kestrel.gemm_plan", plan);
+  if (wgmma)
+    launch->setAttr(kGemmMmaAttr, b.getStringAttr("wgmma"));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
   auto workgroup = gpu::AddressSpaceAttr::get(
@@ -472,6 +476,8 @@ gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
                       MemRefLayoutAttrInterface(), workgroup));
   if (plan.getOperandType().isF32())
     buildSimtGemm(b, loc, p, plan, launch, a, bm, out, init, shared, hooks);
+  else if (wgmma)
+    buildWgmmaGemm(b, loc, p, plan, launch, a, bm, out, init, shared, hooks);
   else
     buildTensorCoreGemm(b, loc, p, plan, launch, a, bm, out, init, shared,
                         hooks);
@@ -490,6 +496,12 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
       getOperation().emitError()
           << "kestrel-gpu-gemm: precision must be f32, tf32, bf16 or f16, got '"
           << precision << "'";
+      return signalPassFailure();
+    }
+    if (mma != "auto" && mma != "sync" && mma != "wgmma") {
+      getOperation().emitError()
+          << "kestrel-gpu-gemm: mma must be auto, sync or wgmma, got '" << mma
+          << "'";
       return signalPassFailure();
     }
     if (!tile.empty() && tile.size() != 6) {
@@ -539,16 +551,29 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
     Location loc = op.getLoc();
     Type elem = operandType(p);
     SmallVector<int64_t> override(tile.begin(), tile.end());
-    GemmPlanAttr plan = choosePlan(p, elem, override);
+    // sm_90a: the wgmma kernel (GemmWgmmaKernel.cpp) where it takes the
+    // contraction; the mma.sync kernel otherwise.
+    std::string why;
+    GemmPlanAttr plan;
+    if (!elem.isF32() &&
+        (mma == "wgmma" || (mma == "auto" && chip == "sm_90a")))
+      plan = chooseWgmmaPlan(p, elem, override, why);
+    if (!plan && !why.empty() && mma == "wgmma" && !override.empty())
+      return op.emitOpError("kestrel-gpu-gemm: tile ") << why;
+    const bool wgmma = static_cast<bool>(plan);
+    if (!wgmma)
+      plan = choosePlan(p, elem, override);
     if (failed(GemmPlanAttr::verify(
             [&] { return op.emitOpError(); }, plan.getTileM(), plan.getTileN(),
             plan.getTileK(), plan.getWarpsM(), plan.getWarpsN(),
             plan.getStages(), plan.getSplitK(), elem, plan.getAKMajor(),
             plan.getBKMajor())))
       return op.emitOpError("kestrel-gpu-gemm: unusable tile plan ") << plan;
-    if (planSharedBytes(plan) > kMaxSharedBytes)
+    int64_t sharedBytes =
+        wgmma ? wgmmaSharedBytes(plan) : planSharedBytes(plan);
+    if (sharedBytes > kMaxSharedBytes)
       return op.emitOpError("kestrel-gpu-gemm: tile plan ")
-             << plan << " needs " << planSharedBytes(plan)
+             << plan << " needs " << sharedBytes
              << " bytes of shared memory, over " << kMaxSharedBytes;
     auto toBuffer = [&](Value tensor) -> Value {
       auto type = cast<RankedTensorType>(tensor.getType());
@@ -567,8 +592,8 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
     Value out = memref::AllocOp::create(
         b, loc,
         MemRefType::get(resultType.getShape(), resultType.getElementType()));
-    gpu::LaunchOp launch =
-        buildGemmLaunch(b, loc, p, plan, a, bm, out, init, /*hooks=*/nullptr);
+    gpu::LaunchOp launch = buildGemmLaunch(b, loc, p, plan, a, bm, out, init,
+                                           /*hooks=*/nullptr, wgmma);
     if (Attribute fusion = op->getAttr(kGemmFusionAttr))
       launch->setAttr(kGemmFusionAttr, fusion);
     Value result = bufferization::ToTensorOp::create(

@@ -86,12 +86,15 @@ void buildTensorCoreGemm(mlir::OpBuilder &b, mlir::Location loc,
 
 /// A gpu.launch computing `p` with `plan` from the buffers `a`, `bm` (and
 /// `init`, C's initial value, unless the problem's is a constant) into
-/// `out`, recording the plan; `hooks` as for buildSimtGemm.
+/// `out`, recording the plan; `hooks` as for buildSimtGemm. `wgmma` picks
+/// the sm_90a kernel (GemmWgmmaKernel.h) for a plan chosen by
+/// chooseWgmmaPlan; otherwise f32 plans take the FFMA kernel and 16-bit ones
+/// mma.sync.
 mlir::gpu::LaunchOp buildGemmLaunch(mlir::OpBuilder &b, mlir::Location loc,
                                     const GemmProblem &p, GemmPlanAttr plan,
                                     mlir::Value a, mlir::Value bm,
                                     mlir::Value out, mlir::Value init,
-                                    const GemmHooks *hooks);
+                                    const GemmHooks *hooks, bool wgmma = false);
 
 /// `value` (a tensor of f32) as a tensor of `type`: constants are converted
 /// now (round to nearest even), anything else by an elementwise kernel.

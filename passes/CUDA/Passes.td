@@ -193,8 +193,25 @@ def GpuGemm : Pass<"kestrel-gpu-gemm", "::mlir::func::FuncOp"> {
     bf16 or f16 convert both operands (constants at compile time) and
     accumulate in f32 on tensor cores. Contractions it cannot cover (dynamic
     shapes, odd extents or strides, several reduction dims) are left alone.
+
+    On `chip=sm_90a` (or with `mma=wgmma`) bf16/f16 contractions of more
+    than 64 rows take the Hopper kernel of GemmWgmmaKernel.cpp instead:
+    warpgroups of 4 warps each own 64 rows of a 128 x 256 (or 128 x 128)
+    tile and issue `wgmma.mma_async` m64nNk16 on 128-byte-swizzled shared
+    tiles (tile_k = 64) read through matrix descriptors, filled by cp.async
+    in a ring of 4-5 stages; the launch then carries
+    `kestrel.gemm_mma = "wgmma"` beside its plan (warps_m = tile_m / 16,
+    warps_n = 1: each warp owns 16 rows of its warpgroup's accumulators).
   }];
   let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_80\"",
+           "Target chip (as kestrelc --target=cuda:CHIP): sm_90a lets "
+           "mma=auto choose the wgmma kernel">,
+    Option<"mma", "mma", "std::string", /*default=*/"\"auto\"",
+           "Tensor-core instruction of bf16/f16 kernels: auto (wgmma on "
+           "sm_90a where the wgmma kernel covers the contraction, else "
+           "mma.sync), sync, or wgmma (where covered, on any chip: tests "
+           "and tuning)">,
     Option<"precision", "precision", "std::string", /*default=*/"\"f32\"",
            "Operand precision of f32 contractions: f32, tf32 (both the f32 "
            "FFMA kernel), bf16 or f16 (tensor cores, f32 accumulation)">,

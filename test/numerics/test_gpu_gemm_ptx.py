@@ -1,9 +1,11 @@
 """The tensor-core GEMM kernels (kestrel-gpu-gemm): bf16/f16 contractions
 with ragged edges, decode rows (M = 1, 16), a batch, transposed weights and
 an f32 model under --precision=bf16 compile to PTX that ptxas assembles for
-sm_90a and sm_80, with cp.async, ldmatrix and mma.sync in it and without
-the naive per-element kernels; f32 contractions (precision=f32) to the
-FFMA kernel.
+sm_90a and sm_80, with cp.async, ldmatrix and mma.sync in it (on sm_90a,
+for more than 64 rows, wgmma instead) and without the naive per-element
+kernels; every wgmma tile plan the benchmark tries assembles without
+ptxas serializing its wgmmas; f32 contractions (precision=f32) to the FFMA
+kernel.
 
 CI has no GPU, so this checks the kernels are well formed; their numerics
 and speed are checked on an H200 by bench/gpu/gemm.sh (results in
@@ -75,8 +77,15 @@ def test_gemm_kernel_ptx(check_ptx, case, chip):
     # One kernel: the contraction is not split into naive element kernels.
     assert ptx.count(".entry") == 1
     d = spec["dtype"]
-    assert f"mma.sync.aligned.m16n8k16.row.col.f32.{d}.{d}.f32" in ptx
-    assert "ldmatrix.sync.aligned.m8n8.x4" in ptx
+    if chip == "sm_90a" and spec["M"] > 64:
+        # Hopper, more than 64 rows: the wgmma kernel (128 x 128 tiles for
+        # these small shapes), no mma.sync.
+        assert f"wgmma.mma_async.sync.aligned.m64n128k16.f32.{d}.{d}" in ptx
+        assert "mma.sync" not in ptx
+    else:
+        assert f"mma.sync.aligned.m16n8k16.row.col.f32.{d}.{d}.f32" in ptx
+        assert "ldmatrix.sync.aligned.m8n8.x4" in ptx
+        assert "wgmma" not in ptx
     assert "cp.async" in ptx
     assert ".shared .align 16" in ptx or ".extern .shared .align 16" in ptx
 
@@ -132,3 +141,63 @@ def test_precision_rejects_unknown_and_cpu(tmp_path):
                  "--emit=ptx", "--precision=fp8")
     with pytest.raises(CompileError, match="needs a cuda target"):
         kestrelc(src, tmp_path / "x.so", "--target=cpu", "--precision=bf16")
+
+
+# (M, N, K, dtype, transpose_a, transpose_b) x the wgmma plans of
+# bench/gpu/gemm_cases.py (tile_m, tile_n, stages).
+WGMMA_PLANS = [(128, 256, 4), (128, 256, 3), (128, 128, 3), (128, 128, 5),
+               (256, 128, 4), (64, 256, 4), (64, 256, 5), (64, 128, 3)]
+WGMMA_LAYOUTS = {
+    "nn": dict(M=512, N=512, K=256, dtype="bf16"),
+    "nt_f16": dict(M=200, N=320, K=72, dtype="f16", transpose_b=True),
+    "tn": dict(M=256, N=256, K=128, dtype="bf16", transpose_a=True),
+}
+
+
+def gemm_ta(M, N, K, dtype, transpose_a=False, transpose_b=False):
+    """gemm() with A stored [K, M] when transpose_a."""
+    src = gemm(M, N, K, dtype, transpose_b=transpose_b)
+    if not transpose_a:
+        return src
+    return (src.replace(f"%a: tensor<{M}x{K}x{dtype}>",
+                        f"%a: tensor<{K}x{M}x{dtype}>")
+               .replace(f"tensor<{M}x{K}x{dtype}>, tensor",
+                        f"tensor<{K}x{M}x{dtype}>, tensor")
+               .replace("affine_map<(m, n, k) -> (m, k)>",
+                        "affine_map<(m, n, k) -> (k, m)>"))
+
+
+@pytest.mark.parametrize("layout", sorted(WGMMA_LAYOUTS))
+@pytest.mark.parametrize("plan", WGMMA_PLANS, ids=lambda p: "x".join(map(str, p)))
+def test_wgmma_plans_assemble(tmp_path, layout, plan):
+    """Every wgmma plan (mma=wgmma with a tile override) compiles to PTX
+    that ptxas assembles for sm_90a with its wgmmas pipelined: ptxas warns
+    when it has to serialize them (accumulators touched in flight), and
+    such a warning fails the test; no register spills."""
+    import subprocess
+    from conftest import PTXAS
+    tm, tn, stages = plan
+    spec = WGMMA_LAYOUTS[layout]
+    out = tmp_path / "w.ptx"
+    kestrelc(gemm_ta(**spec), out, "--target=cuda:sm_90a", "--emit=ptx",
+             "--extra-passes=func.func(kestrel-gpu-gemm{mma=wgmma tile="
+             f"{tm},{tn},64,{tm // 16},1,{stages}" + "})")
+    ptx = out.read_text()
+    d = spec["dtype"]
+    ta = "1" if spec.get("transpose_a") else "0"
+    tb = "0" if spec.get("transpose_b") else "1"
+    # 4 k16 steps per K tile (LLVM may unroll or peel the K loop).
+    n = ptx.count(f"wgmma.mma_async.sync.aligned.m64n{tn}k16.f32.{d}.{d}")
+    assert n >= 4 and n % 4 == 0
+    assert f"p, 1, 1, {ta}, {tb};" in ptx
+    # One wgmma group stays in flight across a K tile's end for 128 x 256
+    # (and 256 x 128) tiles, none for smaller ones (docs/pipelines.md).
+    in_flight = 1 if tm * tn >= 128 * 256 else 0
+    assert f"wgmma.wait_group.sync.aligned {in_flight};" in ptx
+    if PTXAS is None:
+        pytest.skip("ptxas not installed: PTX generated but not assembled")
+    log = subprocess.run([PTXAS, "-arch=sm_90a", "-v", str(out), "-o",
+                          str(tmp_path / "w.cubin")], check=True,
+                         capture_output=True, text=True).stderr
+    assert "warning" not in log, log
+    assert " 0 bytes spill stores" in log, log
