@@ -18,8 +18,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DEST=$(cd "${1:-$ROOT}" && pwd)/.devcarry-moeperf
 BIN=${BIN:-$ROOT/build/bin}
 CHIP=${CHIP:-sm_90a}
-# tm,tn,tk,wm,wn,stages (both GEMMs get the same plan; the per-kernel
-# times separate them).
+# tm,tn,tk,wm,wn,stages for both GEMMs, or UP/DOWN with one plan each
+# (the per-kernel times separate the two GEMMs).
 PLANS=${PLANS:-"128,256,64,2,4,3 256,128,32,4,2,4 256,128,64,4,2,3
 128,128,32,2,4,4 128,128,64,2,2,3 64,128,32,2,2,4 64,256,32,1,4,4"}
 rm -rf "$DEST" && mkdir -p "$DEST/src" "$DEST/new" "$DEST/sweep" "$DEST/base"
@@ -30,10 +30,12 @@ for mlir in "$DEST"/new/*.mlir; do
 done
 for case in mixtral_t4096_d4096 fine_t4096_d2048_e64; do
   for plan in $PLANS; do
-    tag=${plan//,/x}
+    up=${plan%/*} down=${plan#*/}
+    tag=${up//,/x}
+    [[ $down != "$up" ]] && tag+=_${down//,/x}
     v="$DEST/sweep/${case}__$tag"
     if "$BIN/kestrel-opt" "$DEST/new/$case.mlir" \
-        --pass-pipeline="builtin.module(func.func(kestrel-gpu-moe{tile-up=$plan tile-down=$plan}))" \
+        --pass-pipeline="builtin.module(func.func(kestrel-gpu-moe{tile-up=$up tile-down=$down}))" \
         -o "$v.mlir" 2>/dev/null &&
        "$BIN/kestrelc" "$v.mlir" --target=cuda:$CHIP --emit=ptx -o "$v.ptx" 2>/dev/null &&
        /usr/local/cuda/bin/ptxas -arch=$CHIP "$v.ptx" -o /dev/null 2>/dev/null; then
