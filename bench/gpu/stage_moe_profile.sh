@@ -7,8 +7,11 @@
 #   sweep/  the timed cases with tile plans forced through
 #           kestrel-gpu-moe{tile-up=..,tile-down=..} (kestrel-opt, then
 #           kestrelc), one variant per entry of PLANS;
-#   src/    the runtime, kestrel-run, bench/gpu and python/kestrel of this
-#           working tree.
+#   src/    the runtime, kestrel-run, bench/gpu, bench/cpu/models and
+#           python/kestrel of this working tree.
+# The exported Mixtral block is staged beside it by hand when wanted:
+#   ONLY=mixtral_d512_t1024 bench/gpu/stage_models.sh TMP, then
+#   mv TMP/.devcarry-models/cases DEST/.devcarry-moeperf/cases-models
 #
 #   bench/gpu/stage_moe_profile.sh /path/to/session/checkout
 #   run(carry=[".devcarry-moeperf"],
@@ -56,6 +59,6 @@ if [[ -n ${BASE:-} ]]; then
   done
 fi
 (cd "$ROOT" && tar -c lib/Runtime include/kestrel/Runtime include/kestrel-c \
-  tools/kestrel-run bench/gpu python/kestrel) | tar -x -C "$DEST/src"
+  tools/kestrel-run bench/gpu bench/cpu/models python/kestrel) | tar -x -C "$DEST/src"
 git -C "$ROOT" rev-parse HEAD > "$DEST/commit"
 echo "staged into $DEST ($(du -sh "$DEST" | cut -f1))"
