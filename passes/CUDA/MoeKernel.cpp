@@ -6,32 +6,35 @@
 //
 //   dispatch   one block: per-expert counts (shared-memory atomics), their
 //              prefix sums `offsets [E + 1]`, the prefix sums of each
-//              GEMM's M tiles per expert `tiles [2, E + 1]`, and `perm [P]`
+//              GEMM's M tiles per expert `tiles [2, E + 1]`, `perm [P]`
 //              (P = N k): the pairs n k + j grouped by expert (a counting
 //              sort; the order within an expert is not fixed, which changes
-//              no row's result). Indices outside [0, E) enter no group.
-//   init       the f32 accumulator [N, d] := shared experts' output, or 0.
+//              no row's result), `slots [P]` (each pair's row in that
+//              order, -1 outside every group) and `tile_expert [2, T]`
+//              (each GEMM's M tile -> expert, E past the last one).
+//              Indices outside [0, E) enter no group.
 //   up         grouped GEMM, one launch for every expert: block -> (expert,
-//              M tile, N tile) through `tiles`, tiles past the last expert
-//              exit; A rows gathered from x through perm (token = pair / k),
-//              rows past the expert's count zero-filled; B's columns
-//              interleave W1 and W3 in groups of G (8 on tensor cores, half
-//              a warp tile on the FFMA kernel), so every lane holds gate and
-//              up of the same columns and the epilogue stores
-//              h = silu(gate) * up [P, F] in the operand type.
+//              M tile, N tile) by one load from `tile_expert`, tiles past
+//              the last expert exit; A rows gathered from x through perm
+//              (token = pair / k), rows past the expert's count
+//              zero-filled; B's columns interleave W1 and W3 in groups of G
+//              (8 on tensor cores, half a warp tile on the FFMA kernel), so
+//              every lane holds gate and up of the same columns and the
+//              epilogue stores h = silu(gate) * up [P, F] in the operand
+//              type.
 //   down       grouped GEMM of h (rows in expert order) by W2[e]; the
-//              epilogue multiplies by the routing weight and adds into the
-//              accumulator row of the token with f32 atomics (pairs of
-//              weight 0 skipped). The result is deterministic for k <= 2
-//              (x + y = y + x from 0), otherwise up to summation order.
-//   finish     the accumulator rounded to the result type (a generic the
-//              row kernels take), when that is not f32.
+//              epilogue stores y [P, d] = weight * row in f32 (0 for pairs
+//              of weight 0), no atomics.
+//   combine    out[n] = seed[n] + y[slots[n k + j]] for j = 0 .. k - 1 in
+//              that order (routed pairs only), rounded to the result type:
+//              deterministic for every k.
 //
 // Shared experts become linalg contractions and one elementwise generic
-// (kestrel-gpu-gemm and the row kernels take them) whose f32 output seeds
-// the accumulator. bf16/f16 (or f32 under precision=bf16|f16) run on the
-// tensor-core GEMM, f32 on the FFMA GEMM (GemmPlan.h, GemmHooks). Each
-// launch records `kestrel.moe_stage`, the GEMMs also `kestrel.gemm_plan`.
+// (kestrel-gpu-gemm and the row kernels take them) whose f32 output is the
+// combine's seed. bf16/f16 (or f32 under precision=bf16|f16) run on the
+// tensor-core GEMM, f32 on the FFMA GEMM (GemmPlan.h, GemmHooks); planFor
+// picks each GEMM's tiles (or tile-up / tile-down). Each launch records
+// `kestrel.moe_stage`, the GEMMs also `kestrel.gemm_plan`.
 // Expert choice, dynamic shapes and dims the copies cannot cover are left to
 // the reference lowering.
 //
