@@ -139,7 +139,8 @@ def Kestrel_MoeStage : I32EnumAttr<"MoeStage",
       I32EnumAttrCase<"Up", 1, "up">,
       I32EnumAttrCase<"SharedUp", 2, "shared_up">,
       I32EnumAttrCase<"Down", 3, "down">,
-      I32EnumAttrCase<"CombineInit", 4, "combine_init">]> {
+      I32EnumAttrCase<"CombineInit", 4, "combine_init">,
+      I32EnumAttrCase<"Combine", 5, "combine">]> {
   let cppNamespace = "::kestrel";
   let genSpecializedAttr = 0;
 }
@@ -151,8 +152,9 @@ def Kestrel_MoeStageAttr : EnumAttr<Kestrel_Dialect, Kestrel_MoeStage,
     `kestrel.moe_stage` of the loops kestrel-moe-dispatch builds and of the
     launches of kestrel-gpu-moe: `dispatch` (counting sort into the packed
     row space), `up` and `shared_up` (gate/up products of routed and shared
-    experts), `down`, `combine_init` (the GPU accumulator seeded with the
-    shared experts' output or 0).
+    experts), `down`, `combine_init` (an accumulator seeded with the shared
+    experts' output or 0), `combine` (each token's weighted expert rows
+    summed in a fixed order onto that seed, kestrel-gpu-moe).
 
     ```mlir
     } {kestrel.moe_stage = #kestrel.moe_stage<up>, kestrel.tile = ...}

@@ -6,32 +6,35 @@
 //
 //   dispatch   one block: per-expert counts (shared-memory atomics), their
 //              prefix sums `offsets [E + 1]`, the prefix sums of each
-//              GEMM's M tiles per expert `tiles [2, E + 1]`, and `perm [P]`
+//              GEMM's M tiles per expert `tiles [2, E + 1]`, `perm [P]`
 //              (P = N k): the pairs n k + j grouped by expert (a counting
 //              sort; the order within an expert is not fixed, which changes
-//              no row's result). Indices outside [0, E) enter no group.
-//   init       the f32 accumulator [N, d] := shared experts' output, or 0.
+//              no row's result), `slots [P]` (each pair's row in that
+//              order, -1 outside every group) and `tile_expert [2, T]`
+//              (each GEMM's M tile -> expert, E past the last one).
+//              Indices outside [0, E) enter no group.
 //   up         grouped GEMM, one launch for every expert: block -> (expert,
-//              M tile, N tile) through `tiles`, tiles past the last expert
-//              exit; A rows gathered from x through perm (token = pair / k),
-//              rows past the expert's count zero-filled; B's columns
-//              interleave W1 and W3 in groups of G (8 on tensor cores, half
-//              a warp tile on the FFMA kernel), so every lane holds gate and
-//              up of the same columns and the epilogue stores
-//              h = silu(gate) * up [P, F] in the operand type.
+//              M tile, N tile) by one load from `tile_expert`, tiles past
+//              the last expert exit; A rows gathered from x through perm
+//              (token = pair / k), rows past the expert's count
+//              zero-filled; B's columns interleave W1 and W3 in groups of G
+//              (8 on tensor cores, half a warp tile on the FFMA kernel), so
+//              every lane holds gate and up of the same columns and the
+//              epilogue stores h = silu(gate) * up [P, F] in the operand
+//              type.
 //   down       grouped GEMM of h (rows in expert order) by W2[e]; the
-//              epilogue multiplies by the routing weight and adds into the
-//              accumulator row of the token with f32 atomics (pairs of
-//              weight 0 skipped). The result is deterministic for k <= 2
-//              (x + y = y + x from 0), otherwise up to summation order.
-//   finish     the accumulator rounded to the result type (a generic the
-//              row kernels take), when that is not f32.
+//              epilogue stores y [P, d] = weight * row in f32 (0 for pairs
+//              of weight 0), no atomics.
+//   combine    out[n] = seed[n] + y[slots[n k + j]] for j = 0 .. k - 1 in
+//              that order (routed pairs only), rounded to the result type:
+//              deterministic for every k.
 //
 // Shared experts become linalg contractions and one elementwise generic
-// (kestrel-gpu-gemm and the row kernels take them) whose f32 output seeds
-// the accumulator. bf16/f16 (or f32 under precision=bf16|f16) run on the
-// tensor-core GEMM, f32 on the FFMA GEMM (GemmPlan.h, GemmHooks). Each
-// launch records `kestrel.moe_stage`, the GEMMs also `kestrel.gemm_plan`.
+// (kestrel-gpu-gemm and the row kernels take them) whose f32 output is the
+// combine's seed. bf16/f16 (or f32 under precision=bf16|f16) run on the
+// tensor-core GEMM, f32 on the FFMA GEMM (GemmPlan.h, GemmHooks); planFor
+// picks each GEMM's tiles (or tile-up / tile-down). Each launch records
+// `kestrel.moe_stage`, the GEMMs also `kestrel.gemm_plan`.
 // Expert choice, dynamic shapes and dims the copies cannot cover are left to
 // the reference lowering.
 //
@@ -88,6 +91,8 @@ struct Emit : GemmEmitter {
   using GemmEmitter::pointer;
   using GemmEmitter::rem;
   using GemmEmitter::tileOrigin;
+  OpBuilder &builder() { return b; }
+  Location location() { return loc; }
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
   Value ult(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
@@ -130,7 +135,8 @@ Value dynamicShared(OpBuilder &b, Location loc) {
 /// The dispatch kernel (file comment): one block of 1024 threads.
 void buildDispatch(OpBuilder &b, Location loc, const MoeShape &s,
                    GemmPlanAttr any, Value indices, Value offsets, Value tiles,
-                   Value perm, ArrayRef<int64_t> tileM) {
+                   Value perm, Value slots, Value tileExpert,
+                   ArrayRef<int64_t> tileM, ArrayRef<int64_t> maxTiles) {
   auto launch = makeLaunch(b, loc, 1, kDispatchThreads, 2 * s.E * 4);
   launch->setAttr("kestrel.moe_stage",
                   MoeStageAttr::get(b.getContext(), MoeStage::Dispatch));
@@ -148,8 +154,9 @@ void buildDispatch(OpBuilder &b, Location loc, const MoeShape &s,
   e.ifThen(e.lt(tid, s.E),
            [&] { LLVM::StoreOp::create(b, loc, zero32, counter(0, tid)); });
   gpu::BarrierOp::create(b, loc);
-  // The expert of pair p when it is in [0, E), else null.
-  auto forPairs = [&](function_ref<void(Value pair, Value expert)> body) {
+  // The expert of pair p when it is in [0, E); `outside` for the others.
+  auto forPairs = [&](function_ref<void(Value pair, Value expert)> body,
+                      function_ref<void(Value pair)> outside = {}) {
     auto loop =
         scf::ForOp::create(b, loc, tid, e.idx(s.P), e.idx(kDispatchThreads));
     OpBuilder::InsertionGuard inner(b);
@@ -165,7 +172,13 @@ void buildDispatch(OpBuilder &b, Location loc, const MoeShape &s,
         b, loc, arith::CmpIPredicate::ult, wide,
         arith::ConstantIntOp::create(b, loc, b.getI64Type(), s.E));
     Value expert = arith::IndexCastOp::create(b, loc, b.getIndexType(), wide);
-    e.ifThen(inRange, [&] { body(pair, expert); });
+    if (!outside)
+      return e.ifThen(inRange, [&] { body(pair, expert); });
+    auto branch = scf::IfOp::create(b, loc, inRange, /*withElse=*/true);
+    b.setInsertionPointToStart(&branch.getThenRegion().front());
+    body(pair, expert);
+    b.setInsertionPointToStart(&branch.getElseRegion().front());
+    outside(pair);
   };
   forPairs([&](Value, Value expert) {
     LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::add,
@@ -207,42 +220,107 @@ void buildDispatch(OpBuilder &b, Location loc, const MoeShape &s,
                      loop.getResult(1 + g));
       });
   gpu::BarrierOp::create(b, loc);
-  forPairs([&](Value pair, Value expert) {
-    Value slot = LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::add,
-                                           counter(1, expert), one32,
-                                           LLVM::AtomicOrdering::monotonic);
-    memref::StoreOp::create(
-        b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), pair), perm,
-        ValueRange{arith::IndexCastOp::create(b, loc, b.getIndexType(), slot)});
-  });
+  // perm[slot] = pair and slots[pair] = slot (-1: the pair enters no
+  // group); the combine reads each token's rows through `slots`.
+  forPairs(
+      [&](Value pair, Value expert) {
+        Value slot = LLVM::AtomicRMWOp::create(b, loc, LLVM::AtomicBinOp::add,
+                                               counter(1, expert), one32,
+                                               LLVM::AtomicOrdering::monotonic);
+        memref::StoreOp::create(
+            b, loc, arith::IndexCastOp::create(b, loc, b.getI32Type(), pair),
+            perm,
+            ValueRange{
+                arith::IndexCastOp::create(b, loc, b.getIndexType(), slot)});
+        memref::StoreOp::create(b, loc, slot, slots, ValueRange{pair});
+      },
+      [&](Value pair) {
+        Value none = arith::ConstantIntOp::create(b, loc, b.getI32Type(), -1);
+        memref::StoreOp::create(b, loc, none, slots, ValueRange{pair});
+      });
+  // tileExpert[g][t] = the expert of M tile t of GEMM g (E past the last
+  // expert's tiles): one load per block instead of a search over `tiles`.
+  for (int64_t g = 0; g < 2; ++g) {
+    auto perExpert =
+        scf::ForOp::create(b, loc, tid, e.idx(s.E), e.idx(kDispatchThreads));
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(perExpert.getBody());
+      Value ex = perExpert.getInductionVar();
+      Value first = e.loadIndex(tiles, ValueRange{e.idx(g), ex});
+      Value last = e.loadIndex(tiles, ValueRange{e.idx(g), e.add(ex, 1)});
+      auto fill = scf::ForOp::create(b, loc, first, last, e.idx(1));
+      b.setInsertionPointToStart(fill.getBody());
+      e.storeI32(tileExpert, ValueRange{e.idx(g), fill.getInductionVar()}, ex);
+    }
+    Value used = e.loadIndex(tiles, ValueRange{e.idx(g), e.idx(s.E)});
+    auto tail = scf::ForOp::create(b, loc, e.add(used, tid), e.idx(maxTiles[g]),
+                                   e.idx(kDispatchThreads));
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(tail.getBody());
+    e.storeI32(tileExpert, ValueRange{e.idx(g), tail.getInductionVar()},
+               e.idx(s.E));
+  }
   gpu::TerminatorOp::create(b, loc);
 }
 
-/// acc [N, d] (f32) := seed, or 0 without one; 4 floats per thread.
-void buildInit(OpBuilder &b, Location loc, const MoeShape &s, GemmPlanAttr any,
-               Value acc, Value seed) {
+/// out [N, d] := seed (or 0) + sum over j < k of the rows slots[n k + j] of
+/// y (those >= 0), added in the order of j, rounded to out's type; 4
+/// columns per thread.
+void buildCombine(OpBuilder &b, Location loc, const MoeShape &s,
+                  GemmPlanAttr any, Value out, Value y, Value slots,
+                  Value seed) {
   int64_t quads = s.N * s.d / 4;
   auto launch = makeLaunch(b, loc, llvm::divideCeil(quads, 256), 256, 0);
   launch->setAttr("kestrel.moe_stage",
-                  MoeStageAttr::get(b.getContext(), MoeStage::CombineInit));
+                  MoeStageAttr::get(b.getContext(), MoeStage::Combine));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
   GemmProblem none;
   Emit e(b, loc, none, any);
   Value i = e.add(e.mul(launch.getBlockIds().x, 256), launch.getThreadIds().x);
   auto v4 = VectorType::get({4}, b.getF32Type());
+  Type outType = cast<MemRefType>(out.getType()).getElementType();
+  int64_t outBytes = outType.getIntOrFloatBitWidth() / 8;
   e.ifThen(e.lt(i, quads), [&] {
-    Value v;
+    Value token = e.div(i, s.d / 4), col = e.mul(e.rem(i, s.d / 4), 4);
+    Value sum;
     if (seed)
-      v = LLVM::LoadOp::create(
+      sum = LLVM::LoadOp::create(
           b, loc, v4, e.pointer(e.add(e.base(seed), e.mul(i, 16)), 1), 16);
     else
-      v = arith::ConstantOp::create(
+      sum = arith::ConstantOp::create(
           b, loc, v4,
           DenseElementsAttr::get(v4,
                                  ArrayRef<Attribute>{b.getF32FloatAttr(0)}));
-    LLVM::StoreOp::create(b, loc, v,
-                          e.pointer(e.add(e.base(acc), e.mul(i, 16)), 1), 16);
+    Value zero32 = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
+    for (int64_t j = 0; j < s.k; ++j) {
+      Value slot = memref::LoadOp::create(
+          b, loc, slots, ValueRange{e.add(e.mul(token, s.k), j)});
+      Value routed = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge,
+                                           slot, zero32);
+      auto branch = scf::IfOp::create(b, loc, v4, routed, /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(&branch.getThenRegion().front());
+        Value row = arith::IndexCastOp::create(b, loc, b.getIndexType(), slot);
+        Value v = LLVM::LoadOp::create(
+            b, loc, v4,
+            e.pointer(e.add(e.base(y), e.mul(e.add(e.mul(row, s.d), col), 4)),
+                      1),
+            16);
+        scf::YieldOp::create(b, loc,
+                             ValueRange{arith::AddFOp::create(b, loc, sum, v)});
+        b.setInsertionPointToStart(&branch.getElseRegion().front());
+        scf::YieldOp::create(b, loc, ValueRange{sum});
+      }
+      sum = branch.getResult(0);
+    }
+    if (!outType.isF32())
+      sum = arith::TruncFOp::create(b, loc, VectorType::get({4}, outType), sum);
+    LLVM::StoreOp::create(
+        b, loc, sum, e.pointer(e.add(e.base(out), e.mul(i, 4 * outBytes)), 1),
+        4 * outBytes);
   });
   gpu::TerminatorOp::create(b, loc);
 }
@@ -253,7 +331,7 @@ struct GroupedGemm {
   GemmPlanAttr plan;
   int64_t which; // row of `tiles`
   int64_t N, K;  // C columns, reduction length
-  Value offsets, tiles, perm;
+  Value offsets, tiles, perm, tileExpert;
   int64_t maxTiles() const {
     return llvm::divideCeil(s.P, plan.getTileM()) + s.E;
   }
@@ -299,23 +377,8 @@ buildGrouped(OpBuilder &b, Location loc, GroupedGemm &g, GemmProblem &p,
   hooks.origin = [&, tm](gpu::LaunchOp l) {
     auto [row, col] = e.tileOrigin(l.getBlockIds().x);
     Value tile = e.div(row, tm);
-    // expert = #{e' in 1..E : tiles[e'] <= tile}; active: expert < E.
-    auto loop = scf::ForOp::create(b, loc, e.idx(1), e.idx(g.s.E + 1), e.idx(1),
-                                   ValueRange{e.idx(0)});
-    {
-      OpBuilder::InsertionGuard inner(b);
-      b.setInsertionPointToStart(loop.getBody());
-      Value start = e.loadIndex(
-          g.tiles, ValueRange{e.idx(g.which), loop.getInductionVar()});
-      Value le =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, start, tile);
-      Value n = e.add(loop.getRegionIterArgs()[0],
-                      arith::IndexCastOp::create(
-                          b, loc, b.getIndexType(),
-                          arith::ExtUIOp::create(b, loc, b.getI32Type(), le)));
-      scf::YieldOp::create(b, loc, n);
-    }
-    Value found = loop.getResult(0);
+    // The block's expert from the dispatch's table; E: no tile, exit.
+    Value found = e.loadIndex(g.tileExpert, ValueRange{e.idx(g.which), tile});
     BlockOrigin o;
     o.active = e.lt(found, g.s.E);
     expert = e.minI(found, e.idx(g.s.E - 1));
@@ -343,9 +406,19 @@ int64_t interleave(GemmPlanAttr plan) {
   return plan.getOperandType().isF32() ? plan.warpTileN() / 2 : 8;
 }
 
-/// The tile plan of a grouped GEMM: kestrel-gpu-gemm's choice for E
-/// products of the average row count.
-GemmPlanAttr planFor(const MoeShape &s, int64_t N, int64_t K) {
+enum class Product { Up, Down };
+
+/// The tile plan of a grouped GEMM, or `override` (as kestrel-gpu-gemm's
+/// `tile`). On tensor cores with at least 256 rows per expert on average
+/// (P / E: each expert's rows fill whole 256-row tiles but for one ragged
+/// tile) and at least 256 columns, the plans measured fastest on an H200
+/// across the Mixtral (E 8, top-2) and fine-grained (E 64, top-6) layers
+/// (bench/results/2026-12-04-H200-moe.md): gate/up 256 x 128 x 32 tiles of
+/// 4 x 2 warps, 4 stages (the interleaved W1/W3 panel stays narrow); down
+/// 128 x 256 x 64 of 2 x 4 warps, 3 stages. Otherwise kestrel-gpu-gemm's
+/// choice for E products of the average row count.
+GemmPlanAttr planFor(const MoeShape &s, Product which, int64_t N, int64_t K,
+                     ArrayRef<int64_t> override) {
   GemmProblem p;
   p.batch = s.E;
   p.M = std::max<int64_t>(1, llvm::divideCeil(s.P, s.E));
@@ -353,18 +426,91 @@ GemmPlanAttr planFor(const MoeShape &s, int64_t N, int64_t K) {
   p.K = K;
   p.aKMajor = true;
   p.bKMajor = false;
-  return choosePlan(p, s.elem, {});
+  if (override.empty() && !s.elem.isF32() && p.M >= 256 && N >= 256)
+    return which == Product::Up
+               ? choosePlan(p, s.elem, {256, 128, 32, 4, 2, 4})
+               : choosePlan(p, s.elem, {128, 256, 64, 2, 4, 3});
+  return choosePlan(p, s.elem, override);
+}
+
+/// The down GEMM's epilogue: y[m, n] = w * acc for the rows m < the
+/// expert's end (w the routing weight of pair perm[m]; 0 where w is 0, so
+/// an infinite expert output contributes nothing), adjacent columns stored
+/// as pairs.
+void storeWeightedRows(Emit &e, const MoeShape &s, GemmPlanAttr plan,
+                       ArrayRef<Value> accs, Value row0, Value col0,
+                       ArrayRef<std::pair<int64_t, int64_t>> at, Value expert,
+                       Value offsets, Value perm, Value weights, Value y) {
+  OpBuilder &b = e.builder();
+  Location loc = e.location();
+  Value limit = e.loadIndex(offsets, ValueRange{e.add(expert, 1)});
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  bool checkN = s.d % plan.getTileN() != 0;
+  SmallVector<int64_t> rows;
+  for (auto [dr, dc] : at)
+    if (!llvm::is_contained(rows, dr))
+      rows.push_back(dr);
+  for (int64_t dr : rows) {
+    Value m = e.add(row0, dr);
+    e.ifThen(e.ult(m, limit), [&] {
+      Value pair = e.loadIndex(perm, ValueRange{m});
+      Value w = e.f32(memref::LoadOp::create(
+          b, loc, weights, ValueRange{e.div(pair, s.k), e.rem(pair, s.k)}));
+      Value nonzero =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, w, zero);
+      Value rowBase = e.add(e.base(y), e.mul(m, s.d * 4));
+      for (size_t i = 0; i < accs.size(); ++i) {
+        if (at[i].first != dr)
+          continue;
+        int64_t dc = at[i].second;
+        // A pair (dc, dc + 1) when this lane holds both and dc is even.
+        bool pairWithNext = dc % 2 == 0 && i + 1 < accs.size() &&
+                            at[i + 1] == std::make_pair(dr, dc + 1);
+        bool secondOfPair =
+            dc % 2 == 1 && i > 0 && at[i - 1] == std::make_pair(dr, dc - 1);
+        if (secondOfPair)
+          continue;
+        int64_t width = pairWithNext ? 2 : 1;
+        SmallVector<Value> vals;
+        for (int64_t j = 0; j < width; ++j)
+          vals.push_back(arith::SelectOp::create(
+              b, loc, nonzero, arith::MulFOp::create(b, loc, w, accs[i + j]),
+              zero));
+        Value n = e.add(col0, dc);
+        Value v = width == 1
+                      ? vals[0]
+                      : vector::FromElementsOp::create(
+                            b, loc, VectorType::get({2}, b.getF32Type()), vals)
+                            .getResult();
+        e.ifThen(checkN ? e.lt(n, s.d) : Value(), [&] {
+          LLVM::StoreOp::create(
+              b, loc, v, e.pointer(e.add(rowBase, e.mul(n, 4)), 1), 4 * width);
+        });
+      }
+    });
+  }
 }
 
 struct GpuMoePass : kestrel::impl::GpuMoeBase<GpuMoePass> {
   using Base::Base;
 
   void runOnOperation() override {
+    for (auto [name, tile] : {std::make_pair("tile-up", &tileUp),
+                              std::make_pair("tile-down", &tileDown)})
+      if (!tile->empty() && tile->size() != 6) {
+        getOperation().emitError()
+            << "kestrel-gpu-moe: " << name
+            << " takes 6 numbers (tile_m, tile_n, tile_k, warps_m, warps_n, "
+               "stages), got "
+            << tile->size();
+        return signalPassFailure();
+      }
     SmallVector<MoeOp> ops;
     getOperation().walk([&](MoeOp op) { ops.push_back(op); });
     for (MoeOp op : ops)
       if (std::optional<MoeShape> s = shapeOf(op))
-        rewrite(op, *s);
+        if (failed(rewrite(op, *s)))
+          return signalPassFailure();
   }
 
   std::optional<MoeShape> shapeOf(MoeOp op) {
@@ -397,17 +543,24 @@ struct GpuMoePass : kestrel::impl::GpuMoeBase<GpuMoePass> {
     return s;
   }
 
-  void rewrite(MoeOp op, const MoeShape &s);
+  LogicalResult rewrite(MoeOp op, const MoeShape &s);
 };
 
-void GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
-  GemmPlanAttr upPlan = planFor(s, 2 * s.F, s.d);
-  GemmPlanAttr downPlan = planFor(s, s.d, s.F);
+LogicalResult GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
+  GemmPlanAttr upPlan = planFor(s, Product::Up, 2 * s.F, s.d, tileUp);
+  GemmPlanAttr downPlan = planFor(s, Product::Down, s.d, s.F, tileDown);
+  for (GemmPlanAttr plan : {upPlan, downPlan})
+    if (failed(GemmPlanAttr::verify(
+            [&] { return op.emitOpError(); }, plan.getTileM(), plan.getTileN(),
+            plan.getTileK(), plan.getWarpsM(), plan.getWarpsN(),
+            plan.getStages(), plan.getSplitK(), plan.getOperandType(),
+            plan.getAKMajor(), plan.getBKMajor())))
+      return op.emitOpError("kestrel-gpu-moe: unusable tile plan ") << plan;
   // W1/W3 column groups must tile F.
   if (s.F % interleave(upPlan) ||
       std::max(planSharedBytes(upPlan), planSharedBytes(downPlan)) >
           kMaxSharedBytes)
-    return;
+    return success();
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto operand = [&](Value v) {
@@ -473,20 +626,26 @@ void GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
   Value indices = toBuffer(op.getIndices());
   Value weights = toBuffer(op.getWeights());
   auto resultType = cast<RankedTensorType>(op.getResult().getType());
-  Value acc = alloc({s.N, s.d}, f32);
 
+  int64_t tileM[2] = {upPlan.getTileM(), downPlan.getTileM()};
+  int64_t maxTiles[2];
+  for (int64_t g = 0; g < 2; ++g)
+    maxTiles[g] = GroupedGemm{s, g ? downPlan : upPlan}.maxTiles();
   Value offsets = alloc({s.E + 1}, b.getI32Type());
   Value tiles = alloc({2, s.E + 1}, b.getI32Type());
+  Value tileExpert =
+      alloc({2, std::max(maxTiles[0], maxTiles[1])}, b.getI32Type());
   Value perm = alloc({s.P}, b.getI32Type());
+  Value slots = alloc({s.P}, b.getI32Type());
   Value h = alloc({s.P, s.F}, s.elem);
+  Value y = alloc({s.P, s.d}, f32);
   int64_t eb = s.elem.getIntOrFloatBitWidth() / 8;
 
-  buildDispatch(b, loc, s, upPlan, indices, offsets, tiles, perm,
-                {upPlan.getTileM(), downPlan.getTileM()});
-  buildInit(b, loc, s, upPlan, acc, seed);
+  buildDispatch(b, loc, s, upPlan, indices, offsets, tiles, perm, slots,
+                tileExpert, tileM, maxTiles);
 
   // up: h = silu(x W1[e]) * (x W3[e]) on the rows of expert e.
-  GroupedGemm up{s, upPlan, 0, 2 * s.F, s.d, offsets, tiles, perm};
+  GroupedGemm up{s, upPlan, 0, 2 * s.F, s.d, offsets, tiles, perm, tileExpert};
   GemmProblem upP = up.problem();
   upP.strideB[2] = s.F;
   buildGrouped(
@@ -552,79 +711,35 @@ void GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
         };
       });
 
-  // down: acc[token] += weight * h W2[e].
-  GroupedGemm down{s, downPlan, 1, s.d, s.F, offsets, tiles, perm};
+  // down: y[slot] = weight * h[slot] W2[e], rows in expert order.
+  GroupedGemm down{s, downPlan, 1, s.d, s.F, offsets, tiles, perm, tileExpert};
   GemmProblem downP = down.problem();
   downP.strideB[2] = s.d;
-  buildGrouped(
-      b, loc, down, downP, MoeStage::Down, h, w2,
-      [&](GemmHooks &hk, Emit &e, Value &expert) {
-        hk.rowA = [&](Value m) { return e.add(e.base(h), e.mul(m, s.F * eb)); };
-        hk.colB = [&](Value n) {
-          return e.add(e.base(w2),
-                       e.mul(e.add(e.mul(expert, s.F * s.d), n), eb));
-        };
-        hk.epilogue = [&](ArrayRef<Value> accs, Value row0, Value col0,
-                          ArrayRef<std::pair<int64_t, int64_t>> at) {
-          Value limit = e.loadIndex(offsets, ValueRange{e.add(expert, 1)});
-          Value accBase = e.base(acc);
-          Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
-          bool checkN = s.d % downPlan.getTileN() != 0;
-          SmallVector<int64_t> rows;
-          for (auto [dr, dc] : at)
-            if (!llvm::is_contained(rows, dr))
-              rows.push_back(dr);
-          for (int64_t dr : rows) {
-            Value m = e.add(row0, dr);
-            e.ifThen(e.ult(m, limit), [&] {
-              Value pair = e.loadIndex(perm, ValueRange{m});
-              Value w = e.f32(memref::LoadOp::create(
-                  b, loc, weights,
-                  ValueRange{e.div(pair, s.k), e.rem(pair, s.k)}));
-              Value nonzero = arith::CmpFOp::create(
-                  b, loc, arith::CmpFPredicate::UNE, w, zero);
-              e.ifThen(nonzero, [&] {
-                Value rowBase =
-                    e.add(accBase, e.mul(e.div(pair, s.k), s.d * 4));
-                for (size_t i = 0; i < accs.size(); ++i) {
-                  if (at[i].first != dr)
-                    continue;
-                  Value n = e.add(col0, at[i].second);
-                  e.ifThen(checkN ? e.lt(n, s.d) : Value(), [&] {
-                    Value v = arith::MulFOp::create(b, loc, w, accs[i]);
-                    LLVM::AtomicRMWOp::create(
-                        b, loc, LLVM::AtomicBinOp::fadd,
-                        e.pointer(e.add(rowBase, e.mul(n, 4)), 1), v,
-                        LLVM::AtomicOrdering::monotonic);
-                  });
-                }
-              });
-            });
-          }
-        };
-      });
+  buildGrouped(b, loc, down, downP, MoeStage::Down, h, w2,
+               [&](GemmHooks &hk, Emit &e, Value &expert) {
+                 hk.rowA = [&](Value m) {
+                   return e.add(e.base(h), e.mul(m, s.F * eb));
+                 };
+                 hk.colB = [&](Value n) {
+                   return e.add(e.base(w2),
+                                e.mul(e.add(e.mul(expert, s.F * s.d), n), eb));
+                 };
+                 hk.epilogue = [&](ArrayRef<Value> accs, Value row0, Value col0,
+                                   ArrayRef<std::pair<int64_t, int64_t>> at) {
+                   storeWeightedRows(e, s, downPlan, accs, row0, col0, at,
+                                     expert, offsets, perm, weights, y);
+                 };
+               });
 
+  // combine: out[n] = seed[n] + the token's k rows of y, in the order of j.
+  auto outBuffer = MemRefType::get({s.N, s.d}, resultType.getElementType());
+  Value out = memref::AllocOp::create(b, loc, outBuffer);
+  buildCombine(b, loc, s, upPlan, out, y, slots, seed);
   Value result = bufferization::ToTensorOp::create(
-      b, loc, RankedTensorType::get({s.N, s.d}, f32), acc, /*restrict=*/true,
-      /*writable=*/true);
-  if (!resultType.getElementType().isF32()) {
-    Type t = resultType.getElementType();
-    AffineMap id = b.getMultiDimIdentityMap(2);
-    result =
-        linalg::GenericOp::create(
-            b, loc, resultType, ValueRange{result},
-            ValueRange{
-                tensor::EmptyOp::create(b, loc, resultType.getShape(), t)},
-            ArrayRef<AffineMap>{id, id},
-            SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-            [&](OpBuilder &nb, Location l, ValueRange a) {
-              linalg::YieldOp::create(
-                  nb, l, arith::TruncFOp::create(nb, l, t, a[0]).getResult());
-            })
-            .getResult(0);
-  }
+      b, loc, resultType, out, /*restrict=*/true, /*writable=*/true);
   op.getResult().replaceAllUsesWith(result);
   op.erase();
+  return success();
 }
 
 } // namespace

@@ -233,28 +233,37 @@ def GpuGemm : Pass<"kestrel-gpu-gemm", "::mlir::func::FuncOp"> {
 }
 
 def GpuMoe : Pass<"kestrel-gpu-moe", "::mlir::func::FuncOp"> {
-  let summary = "Sparse MoE: dispatch kernel, grouped expert GEMMs, fused combine";
+  let summary = "Sparse MoE: dispatch kernel, grouped expert GEMMs, ordered combine";
   let description = [{
     Replaces each token-choice `kestrel.moe` with static shapes by kernels
     that compute only the routed (token, expert) pairs (docs/pipelines.md,
     kestrel-gpu-moe): a dispatch kernel (per-expert counts, offsets, M-tile
-    prefix sums and a counting-sort permutation of the pairs, on the
-    device); the accumulator seeded with the shared experts' output (their
-    products are left as linalg contractions for kestrel-gpu-gemm) or 0; a
-    grouped gate/up GEMM (one launch for every expert, blocks mapped to
-    (expert, M tile, N tile), A rows gathered through the permutation,
-    ragged M, W1/W3 columns interleaved so the epilogue stores
-    silu(gate) * up); a grouped down GEMM whose epilogue scales by the
-    routing weight and adds into the token's row with f32 atomics; a final
-    rounding to the result type. bf16/f16 (or f32 under precision=bf16|f16)
-    on tensor cores, f32 on the FFMA GEMM. Each launch records
-    `kestrel.moe_stage`, the GEMMs their `kestrel.gemm_plan`. Expert choice
-    and dynamic shapes are left to the reference lowering.
+    prefix sums, a counting-sort permutation of the pairs, each pair's slot
+    in it, and a table from each GEMM's M tile to its expert, on the
+    device); a grouped gate/up GEMM (one launch for every expert, blocks
+    mapped to (expert, M tile, N tile) by one load from that table, A rows
+    gathered through the permutation, ragged M, W1/W3 columns interleaved so
+    the epilogue stores silu(gate) * up); a grouped down GEMM whose epilogue
+    scales each row by its routing weight and stores it (f32, rows in expert
+    order, no atomics); a combine kernel adding each token's k rows in the
+    order of j onto the shared experts' output (their products are left as
+    linalg contractions for kestrel-gpu-gemm) or 0, rounded to the result
+    type -- deterministic for every k. Each grouped GEMM's tile plan is
+    chosen for the rows per expert (P / E, bounded by the routing), unless
+    `tile-up` / `tile-down` override it. bf16/f16 (or f32 under
+    precision=bf16|f16) on tensor cores, f32 on the FFMA GEMM. Each launch
+    records `kestrel.moe_stage`, the GEMMs their `kestrel.gemm_plan`. Expert
+    choice and dynamic shapes are left to the reference lowering.
   }];
   let options = [
     Option<"precision", "precision", "std::string", /*default=*/"\"f32\"",
            "Operand precision of f32 expert products: f32/tf32 (FFMA) or "
-           "bf16/f16 (tensor cores)">
+           "bf16/f16 (tensor cores)">,
+    ListOption<"tileUp", "tile-up", "int64_t",
+               "Overrides the gate/up GEMM's plan: tile_m,tile_n,tile_k,"
+               "warps_m,warps_n,stages (for tuning and tests)">,
+    ListOption<"tileDown", "tile-down", "int64_t",
+               "Overrides the down GEMM's plan (as tile-up)">
   ];
   let dependentDialects = ["::kestrel::KestrelDialect",
                            "::mlir::gpu::GPUDialect",
