@@ -300,6 +300,8 @@ def StaticWorkspace : Pass<"kestrel-cpu-static-workspace", "::mlir::ModuleOp"> {
   let options = [
     Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"1073741824",
            "Largest workspace per function, in bytes">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"1048577",
+           "Smallest buffer placed in the workspace, in bytes">,
   ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",

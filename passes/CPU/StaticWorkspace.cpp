@@ -140,7 +140,8 @@ struct StaticWorkspacePass
       b.alloc = alloc;
       b.bytes = byteSize(alloc.getType());
       b.start = pos[alloc];
-      if (b.bytes > 0 && alloc.getDynamicSizes().empty() &&
+      if (b.bytes >= std::max<int64_t>(1, minBytes) &&
+          alloc.getDynamicSizes().empty() &&
           alloc.getSymbolOperands().empty() && analyzeUses(b, body, pos))
         bufs.push_back(b);
     }

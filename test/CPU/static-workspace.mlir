@@ -1,5 +1,5 @@
-// RUN: kestrel-opt %s --kestrel-cpu-static-workspace -split-input-file | FileCheck %s
-// RUN: kestrel-opt %s --kestrel-cpu-static-workspace=max-bytes=1024 -split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: kestrel-opt %s --kestrel-cpu-static-workspace=min-bytes=1 -split-input-file | FileCheck %s
+// RUN: kestrel-opt %s --kestrel-cpu-static-workspace="min-bytes=1 max-bytes=1024" -split-input-file | FileCheck %s --check-prefix=SMALL
 
 // Three intermediates: %a (4096 B) dies before %c (4096 B) is allocated, so
 // they share offset 0; %b (2048 B) overlaps both and sits after them. The
@@ -70,4 +70,24 @@ func.func @escapes(%n: index) -> memref<16xf32> {
     memref.dealloc %l : memref<16xf32>
   }
   return %r : memref<16xf32>
+}
+
+// -----
+
+// With the default min-bytes (over 1 MiB) a 1 MiB buffer stays an alloc
+// (small and medium buffers come from malloc's heap without page faults, and
+// keep LLVM's no-alias knowledge of distinct allocations); a 2 MiB one is
+// placed.
+// RUN: kestrel-opt %s --kestrel-cpu-static-workspace -split-input-file | FileCheck %s --check-prefix=DEFAULT
+// DEFAULT-LABEL: func.func @sizes(
+// DEFAULT: memref.alloc() {alignment = 64 : i64} : memref<262144xf32>
+// DEFAULT: memref.view %{{.*}}[%{{.*}}][] : memref<2097152xi8> to memref<524288xf32>
+func.func @sizes(%out: memref<262144xf32>, %out2: memref<524288xf32>) {
+  %a = memref.alloc() {alignment = 64 : i64} : memref<262144xf32>
+  %b = memref.alloc() {alignment = 64 : i64} : memref<524288xf32>
+  memref.copy %a, %out : memref<262144xf32> to memref<262144xf32>
+  memref.copy %b, %out2 : memref<524288xf32> to memref<524288xf32>
+  memref.dealloc %a : memref<262144xf32>
+  memref.dealloc %b : memref<524288xf32>
+  return
 }

@@ -22,7 +22,7 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 import kestrel  # noqa: E402
 
-M, D, F = 96, 256, 320
+M, D, F = 1024, 256, 320  # M x F and M x D f32 intermediates over 1 MiB
 
 
 def build():
