@@ -83,6 +83,10 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   // serially.
   if (!opts.reference)
     append(pm, "func.func(kestrel-cpu-serialize-small-loops)");
+  // Intermediates become views of one persistent per-function workspace:
+  // no mmap, page faults and zeroing of fresh pages on every call.
+  if (!opts.reference)
+    append(pm, "kestrel-cpu-static-workspace");
   // scf.forall (batch x heads x query tiles) runs on OpenMP threads;
   // OMP_NUM_THREADS sets their number at run time. convert-scf-to-openmp
   // wraps each iteration in a memref.alloca_scope, whose region must stay a

@@ -279,4 +279,33 @@ def SerializeSmallLoops : Pass<"kestrel-cpu-serialize-small-loops",
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def StaticWorkspace : Pass<"kestrel-cpu-static-workspace", "::mlir::ModuleOp"> {
+  let summary = "Function-level buffers as views of one persistent workspace";
+  let description = [{
+    After bufferization and deallocation every intermediate of a function is
+    a `memref.alloc` freed at the end of the call. Large ones go through
+    mmap/brk: each call pays page faults and zeroing of fresh pages (over
+    15 % of a Llama block at T 512). This pass assigns every top-level
+    static `memref.alloc` of a function body (one block, freed by a single
+    `memref.dealloc` in that block, used only through view-like ops and
+    never returned, yielded or passed to calls) an offset in one workspace,
+    reusing bytes between buffers whose live ranges (alloc to last use, in
+    block order) do not overlap (greedy, largest first, 64-byte aligned).
+    The workspace is a private `memref.global` (uninitialized, .bss), taken
+    per call with an atomic exchange of a flag global; a reentrant or
+    concurrent call that finds it taken allocates its own workspace. The
+    allocs become `memref.view`s, the deallocs go. Functions whose
+    workspace would exceed `max-bytes` are left alone.
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", /*default=*/"1073741824",
+           "Largest workspace per function, in bytes">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"1048577",
+           "Smallest buffer placed in the workspace, in bytes">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // KESTREL_PASSES_CPU_PASSES_TD
