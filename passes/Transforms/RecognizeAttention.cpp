@@ -9,6 +9,7 @@
 //         | select(constant lower-triangular i1, x, -inf)
 //         | select(constant strict upper-triangular i1, -inf, x)]
 //     -> softmax over the last axis
+//     -> [select(isnan(x), 0, x): PyTorch SDPA's guard, dropped]
 //     -> matmul(., V)
 //
 // on rank-4 [B, H, T, D] f32 tensors (matmuls as linalg.generic,
@@ -150,6 +151,27 @@ std::optional<std::pair<Value, bool>> peelMask(Value logits) {
   return std::pair(logits, false);
 }
 
+/// P of select(isnan(P), 0, P), the guard PyTorch's SDPA decomposition (the
+/// dynamo exporter's default attention) puts after the softmax for fully
+/// masked rows; `p` itself otherwise. Dropping it is exact for the masks
+/// peelMask accepts (causal or none: every row keeps a key, so no 0/0).
+Value peelNanGuard(Value p) {
+  std::optional<Elementwise> e = asElementwise(p);
+  if (!e || !isa<arith::SelectOp>(e->body) || e->args.size() != 3 ||
+      !isIdentityOperand(*e, 0) || !isIdentityOperand(*e, 2))
+    return p;
+  std::optional<double> zero = splatValue(e->args[1]);
+  std::optional<Elementwise> c = asElementwise(e->args[0]);
+  auto cmp = c ? dyn_cast<arith::CmpFOp>(c->body) : arith::CmpFOp();
+  Value x = e->args[2];
+  if (!zero || *zero != 0 || !cmp ||
+      cmp.getPredicate() != arith::CmpFPredicate::UNO ||
+      c->args.size() != 2 || c->args[0] != x || c->args[1] != x ||
+      !isIdentityOperand(*c, 0))
+    return p;
+  return x;
+}
+
 /// Peels an optional constant scale off `logits`: (unscaled, scale);
 /// std::nullopt for a runtime scale.
 std::optional<std::pair<Value, double>> peelScale(Value logits) {
@@ -222,7 +244,7 @@ struct RecognizeAttention : RewritePattern {
     std::optional<std::pair<Value, Value>> pv = matmulOf(out);
     if (!pv || !isF32Rank4(pv->first) || !isF32Rank4(pv->second))
       return failure();
-    Value P = pv->first, V = pv->second;
+    Value P = peelNanGuard(pv->first), V = pv->second;
     Value logits = softmaxOf(P);
     if (!logits)
       return failure();

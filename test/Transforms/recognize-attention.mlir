@@ -403,3 +403,80 @@ func.func @gqa_repeat_kv(%q: tensor<1x2x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v: t
   } -> tensor<1x2x4x8xf32>
   return %res : tensor<1x2x4x8xf32>
 }
+
+// -----
+
+#q = affine_map<(b, h, t, s, d) -> (b, h, t, d)>
+#k = affine_map<(b, h, t, s, d) -> (b, h, d, s)>
+#o = affine_map<(b, h, t, s, d) -> (b, h, t, s)>
+#p = affine_map<(b, h, t, d, s) -> (b, h, t, s)>
+#v = affine_map<(b, h, t, d, s) -> (b, h, s, d)>
+#po = affine_map<(b, h, t, d, s) -> (b, h, t, d)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ts = affine_map<(d0, d1, d2, d3) -> (d2, d3)>
+#sc = affine_map<(d0, d1, d2, d3) -> ()>
+
+// PyTorch SDPA's NaN guard after the softmax, select(isnan(p), 0, p), is
+// dropped with the causal mask (no fully masked row).
+// CHECK-LABEL: func.func @causal_nan_guard(
+// CHECK-SAME: %[[Q:[^:]*]]: tensor<1x2x4x8xf32>, %[[K:[^:]*]]: tensor<1x2x4x8xf32>, %[[V:[^:]*]]: tensor<1x2x4x8xf32>
+// CHECK: %[[A:.*]] = kestrel.attention %[[Q]], %[[K]], %[[V]] causal scale = 0.353553385 : tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+// CHECK-NOT: linalg
+// CHECK: return %[[A]]
+func.func @causal_nan_guard(%q: tensor<1x2x4x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  %kt0 = tensor.empty() : tensor<1x2x8x4xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x2x4x8xf32>) outs(%kt0 : tensor<1x2x8x4xf32>) permutation = [0, 1, 3, 2]
+  %zero = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<1x2x4x4xf32>
+  %f0 = linalg.fill ins(%zero : f32) outs(%e0 : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %l = linalg.generic {indexing_maps = [#q, #k, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %kt : tensor<1x2x4x8xf32>, tensor<1x2x8x4xf32>) outs(%f0 : tensor<1x2x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %c, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x4xf32>
+  %ls0 = tensor.empty() : tensor<1x2x4x4xf32>
+  %ls = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%l : tensor<1x2x4x4xf32>) outs(%ls0 : tensor<1x2x4x4xf32>) {
+  ^bb0(%x0: f32, %out: f32):
+    %s = arith.constant 0.353553385 : f32
+    %r = arith.mulf %x0, %s : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x4xf32>
+  %mask = arith.constant dense<[[0.0, 0xFF800000, 0xFF800000, 0xFF800000], [0.0, 0.0, 0xFF800000, 0xFF800000], [0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0]]> : tensor<4x4xf32>
+  %lm0 = tensor.empty() : tensor<1x2x4x4xf32>
+  %lm = linalg.generic {indexing_maps = [#id, #ts, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%ls, %mask : tensor<1x2x4x4xf32>, tensor<4x4xf32>) outs(%lm0 : tensor<1x2x4x4xf32>) {
+  ^bb0(%x0: f32, %x1: f32, %out: f32):
+    %r = arith.addf %x0, %x1 : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x4xf32>
+  %sm0 = tensor.empty() : tensor<1x2x4x4xf32>
+  %p0 = linalg.softmax dimension(3) ins(%lm : tensor<1x2x4x4xf32>) outs(%sm0 : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %nan0 = tensor.empty() : tensor<1x2x4x4xi1>
+  %nan = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%p0 : tensor<1x2x4x4xf32>) outs(%nan0 : tensor<1x2x4x4xi1>) {
+  ^bb0(%x0: f32, %out: i1):
+    %r = arith.cmpf uno, %x0, %x0 : f32
+    linalg.yield %r : i1
+  } -> tensor<1x2x4x4xi1>
+  %zt = arith.constant dense<0.0> : tensor<f32>
+  %g0 = tensor.empty() : tensor<1x2x4x4xf32>
+  %p = linalg.generic {indexing_maps = [#id, #sc, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%nan, %zt, %p0 : tensor<1x2x4x4xi1>, tensor<f32>, tensor<1x2x4x4xf32>) outs(%g0 : tensor<1x2x4x4xf32>) {
+  ^bb0(%c: i1, %z: f32, %x0: f32, %out: f32):
+    %r = arith.select %c, %z, %x0 : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x4xf32>
+  %e1 = tensor.empty() : tensor<1x2x4x8xf32>
+  %f1 = linalg.fill ins(%zero : f32) outs(%e1 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %res = linalg.generic {indexing_maps = [#p, #v, #po], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%p, %v : tensor<1x2x4x4xf32>, tensor<1x2x4x8xf32>) outs(%f1 : tensor<1x2x4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %c, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x8xf32>
+  return %res : tensor<1x2x4x8xf32>
+}
