@@ -61,7 +61,7 @@ def _model(nodes, inputs, outputs, inits=None, opset=18):
     return model
 
 
-def _compile_and_compare(tmp_path, model, feeds, save=None):
+def _compile_and_compare(tmp_path, model, feeds, save=None, tol=None):
     """Compiles `model` for the CPU, runs it on `feeds` and compares every
     output with onnxruntime; returns the outputs."""
     path = tmp_path / "m.onnx"
@@ -83,9 +83,8 @@ def _compile_and_compare(tmp_path, model, feeds, save=None):
         assert o.shape == r.shape and o.dtype == r.dtype, (o.shape, o.dtype,
                                                            r.shape, r.dtype)
         if r.dtype.kind == "f":
-            tol = TOL[r.dtype.type]
             np.testing.assert_allclose(o.astype(np.float64), r.astype(np.float64),
-                                       rtol=0, atol=tol)
+                                       rtol=0, atol=tol or TOL[r.dtype.type])
         else:
             np.testing.assert_array_equal(o, r)
     return ours
@@ -546,3 +545,58 @@ def test_hugging_face_dynamo_export_compiles(arch, tmp_path):
                                ).run(None, feeds)[0]
     assert ours.shape == ref.shape
     assert np.abs(ours - ref).max() <= 1e-4
+
+
+def test_dynamo_style_graph_with_the_new_ops(tmp_path):
+    """One graph chaining the ops the issue lists as the import blockers of
+    Mamba2 / GraniteMoeHybrid / DeepSeek-V3 / Qwen3-Next exports (opset 20):
+    the sequence padded to a chunk multiple (Pad with the axes input), chunk
+    positions by Mod over a Range, OneHot of them, Clip of a softplus'd dt,
+    Tile, a top-k-style ScatterElements(add) into a zero tensor and its
+    GatherElements, GatherND/ScatterND with constant indices, and a
+    NaN/Inf-sanitizing Where(Or(IsNaN, IsInf)). Compiles for the CPU and
+    matches onnxruntime to 1e-5."""
+    T, D, C = 10, 8, 4
+    x = _f32(1, T, D)
+    x[0, 3, 2] = np.inf
+    x[0, 5, 1] = np.nan
+    inits = {
+        "pads": _i64(0, 2), "pad_axes": _i64(1), "zero": np.array(0.0, np.float32),
+        "start": np.array(0, np.int64), "limit": np.array(T + 2, np.int64),
+        "one": np.array(1, np.int64), "chunk": np.array(C, np.int64),
+        "depth": np.array(C, np.int64), "onoff": np.array([0.0, 1.0], np.float32),
+        "dt_min": np.array(1e-3, np.float32), "dt_max": np.array(0.5, np.float32),
+        "reps": _i64(1, 1, 2), "sum_axes": _i64(2),
+        "top": np.array([[[0], [3]]] * 1, np.int64).repeat(D, axis=2)[:, :, :],
+        "rows": np.array([[0, 1], [0, 7], [0, 11]], np.int64),
+        "rows_upd": _f32(3, D),
+    }
+    nodes = [
+        _node("IsNaN", ["x"], ["nan"]), _node("IsInf", ["x"], ["inf"]),
+        _node("Or", ["nan", "inf"], ["bad"]),
+        _node("Where", ["bad", "zero", "x"], ["xs"]),
+        _node("Pad", ["xs", "pads", "", "pad_axes"], ["xp"]),       # [1, 12, D]
+        _node("Range", ["start", "limit", "one"], ["pos"]),
+        _node("Mod", ["pos", "chunk"], ["cpos"]),
+        _node("OneHot", ["cpos", "depth", "onoff"], ["oh"]),         # [12, C]
+        _node("Softplus", ["xp"], ["sp"]),
+        _node("Clip", ["sp", "dt_min", "dt_max"], ["dt"]),
+        _node("Tile", ["dt", "reps"], ["dt2"]),                     # [1, 12, 2D]
+        _node("ReduceSum", ["dt2", "sum_axes"], ["dsum"], keepdims=0),  # [1, 12]
+        _node("MatMul", ["dsum", "oh"], ["per_chunk"]),              # [1, C]
+        _node("GatherND", ["xp", "rows"], ["picked"], batch_dims=0),  # [3, D]
+        _node("ScatterND", ["xp", "rows", "rows_upd"], ["xw"], reduction="add"),
+        _node("ScatterElements", ["xw", "top", "xw"], ["xt"], axis=1,
+              reduction="add"),
+        _node("GatherElements", ["xt", "top"], ["g"], axis=1),       # [1, 2, D]
+    ]
+    # ScatterElements' updates must match the indices' shape: slice them.
+    nodes[-2] = _node("ScatterElements", ["xw", "top", "picked2"], ["xt"],
+                      axis=1, reduction="add")
+    nodes.insert(-2, _node("Slice", ["xw", "s0", "s1", "s_ax"], ["picked2"]))
+    inits.update({"s0": _i64(0), "s1": _i64(2), "s_ax": _i64(1)})
+    opset = 20
+    model = _model(nodes, {"x": x}, ["per_chunk", "picked", "g", "xt"], inits,
+                   opset=opset)
+    onnx.checker.check_model(model, full_check=True)
+    _compile_and_compare(tmp_path, model, {"x": x}, tol=1e-5)
