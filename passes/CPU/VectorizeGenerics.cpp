@@ -104,11 +104,13 @@ std::optional<Plan> planFor(linalg::LinalgOp op, int64_t width,
   // legalize vector.reduce.fadd/fmaximum of such vectors at every length
   // (bf16 softmax over 9 lanes aborts instruction selection).
   bool narrowReduction =
-      par < n && llvm::any_of(op->getOperandTypes(), [](Type t) {
-        auto s = dyn_cast<ShapedType>(t);
-        return s && isa<FloatType>(s.getElementType()) &&
-               s.getElementType().getIntOrFloatBitWidth() < 32;
-      });
+      par < n && llvm::any_of(
+                     op->getOperandTypes(),
+                     [](Type t) {
+                       auto s = dyn_cast<ShapedType>(t);
+                       return s && isa<FloatType>(s.getElementType()) &&
+                              s.getElementType().getIntOrFloatBitWidth() < 32;
+                     });
   plan.vectorize = lanes <= maxVector && last >= 4 && !narrowReduction &&
                    llvm::all_of(op.getIndexingMapsArray(), [](AffineMap m) {
                      return m.isProjectedPermutation();

@@ -498,12 +498,12 @@ def test_hugging_face_dynamo_export_compiles(arch, tmp_path):
     """A tiny Hugging Face Llama / Qwen3 (2 layers, d 64, 4 query and 2 KV
     heads, seed 0) exported with torch.onnx.export(dynamo=True) and the
     default SDPA attention at T = 128 (past the exporter's folding cliff):
-    imports as exported (the And/Where mask folds to a constant), RMSNorm
-    and RoPE are recognized, and the CPU library matches onnxruntime to
-    1e-4. Attention stays generic: SDPA scales Q and K by sqrt(scale) each
-    and transposes K through a [B*H, S, D] reshape, forms kestrel-recognize
-    does not match (docs/cli.md). Needs transformers (skipped otherwise; the
-    ops themselves are covered above)."""
+    imports as exported (the And/Where mask folds to a constant), both
+    layers' attention becomes a causal GQA kestrel.attention (SDPA's split
+    sqrt(scale) factors, flattened K transpose and NaN guard included),
+    RMSNorm and RoPE are recognized, and the CPU library matches
+    onnxruntime to 1e-4. Needs transformers (skipped otherwise; the ops
+    themselves are covered above)."""
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     pytest.importorskip("onnxscript")
@@ -534,6 +534,11 @@ def test_hugging_face_dynamo_export_compiles(arch, tmp_path):
     text = (tmp_path / "m.mlir").read_text()
     for op, n in [("kestrel.rms_norm", 5), ("kestrel.rope", 4)]:
         assert text.count(f"{op} ") >= n, (op, text.count(f"{op} "))
+    attention = [line for line in text.splitlines() if "kestrel.attention" in line]
+    assert len(attention) == 2, attention
+    for line in attention:  # 4 query heads over 2 KV heads, d 16
+        assert " causal scale = 2.500000e-01 : tensor<1x4x128x16xf32>, " \
+               "tensor<1x2x128x16xf32>, tensor<1x2x128x16xf32>" in line, line
     assert "arith.andi" not in text
     so = tmp_path / "m.so"
     kestrelc(path, so, "--target=cpu")
