@@ -47,7 +47,8 @@ STATIC_INPUTS = {
     "Reshape": {1}, "Unsqueeze": {1}, "Squeeze": {1}, "Split": {1},
     "Slice": {1, 2, 3, 4}, "Expand": {1}, "ConstantOfShape": {0},
     "Range": {0, 1, 2}, "TopK": {1}, "Trilu": {1}, "CumSum": {1},
-    "ReduceMean": {1}, "ReduceSum": {1}, "ReduceMax": {1},
+    "ReduceMean": {1}, "ReduceSum": {1}, "ReduceMax": {1}, "ReduceMin": {1},
+    "ReduceProd": {1},
     "Pad": {1, 3}, "Tile": {1}, "OneHot": {1}, "NonZero": {0},
 }
 
@@ -152,6 +153,8 @@ EXCLUDED = {
        for t in ["float32_int64", "int64_float32", "float32_int32",
                  "int32_float32", "int64_int64", "int32_int32"]},
     "test_reduce_max_bool_inputs": ("reductions of bool tensors",
+                                    "not supported"),
+    "test_reduce_min_bool_inputs": ("reductions of bool tensors",
                                     "not supported"),
     **{f"test_{w}window{v}_expanded": (
         "the window's Range bounds are the size input Cast to float: the "

@@ -165,6 +165,12 @@ DenseElementsAttr foldMap(ArrayRef<DenseElementsAttr> inputs,
   }
   if ((allInt ? !intFn : !floatFn) || product(shape) > limit)
     return nullptr;
+  // Masks read bool/integer tensors and splat fills; a large non-splat float
+  // operand is a weight, left to run time rather than decoded into doubles.
+  for (DenseElementsAttr a : inputs)
+    if (!allInt && isa<FloatType>(a.getElementType()) && !a.isSplat() &&
+        a.getNumElements() > kMaxFoldElements)
+      return nullptr;
   if (allInt)
     return foldAs<int64_t>(inputs, shape, resultElement, intFn);
   return foldAs<double>(inputs, shape, resultElement, floatFn);

@@ -53,7 +53,8 @@ constexpr int64_t kMaxMaskFoldElements = int64_t(1) << 24;
 /// are integers `intFn` computes in int64 (exactly); otherwise `floatFn`
 /// computes in double and the result is rounded to `resultElement`. Returns
 /// null when an input is not a constant, the needed function is null, the
-/// shapes do not broadcast or the result has more than `limit` elements.
+/// shapes do not broadcast, the result has more than `limit` elements or a
+/// non-splat float input more than kMaxFoldElements.
 mlir::DenseElementsAttr
 foldMap(llvm::ArrayRef<mlir::DenseElementsAttr> inputs,
         mlir::Type resultElement,
