@@ -181,7 +181,8 @@ def VectorizeGenerics : Pass<"kestrel-vectorize-generics",
     whole row, lowered to `vector.reduction`. The choice is recorded on the
     loop as `kestrel.generic_codegen`: `"rows-blocked"`, `"rows"` (whole
     row vectors) or `"rows-scalar"` (a row of more than `max-vector` lanes,
-    or a body the vectorizer rejects: threaded scalar loops). Ops with
+    a reduction over f16/bf16 rows, or a body the vectorizer rejects:
+    threaded scalar loops). Ops with
     dynamic shapes, without a row dimension, or with a reduction before a
     parallel dimension are left to convert-linalg-to-loops.
   }];

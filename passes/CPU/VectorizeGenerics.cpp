@@ -14,8 +14,9 @@
 //
 // The decision per op is recorded on the forall as
 // `kestrel.generic_codegen = "rows" | "rows-blocked" | "rows-scalar"`
-// ("rows-scalar": rows longer than `max-vector` lanes, or bodies the
-// vectorizer rejects, keep scalar loops inside the forall). Ops without a
+// ("rows-scalar": rows longer than `max-vector` lanes, reductions over
+// f16/bf16, or bodies the vectorizer rejects, keep scalar loops inside the
+// forall). Ops without a
 // leading parallel dimension or with dynamic shapes are left to
 // convert-linalg-to-loops.
 //
@@ -99,7 +100,18 @@ std::optional<Plan> planFor(linalg::LinalgOp op, int64_t width,
   // vector shapes make the unit-dimension patterns cycle).
   // Maps with constant results (a 0 into a unit dimension) make
   // transfers the unit-dimension patterns keep rewriting: scalar bodies.
-  plan.vectorize = lanes <= maxVector && last >= 4 &&
+  // Reductions over f16/bf16 rows stay scalar: the x86 backend cannot
+  // legalize vector.reduce.fadd/fmaximum of such vectors at every length
+  // (bf16 softmax over 9 lanes aborts instruction selection).
+  bool narrowReduction =
+      par < n && llvm::any_of(
+                     op->getOperandTypes(),
+                     [](Type t) {
+                       auto s = dyn_cast<ShapedType>(t);
+                       return s && isa<FloatType>(s.getElementType()) &&
+                              s.getElementType().getIntOrFloatBitWidth() < 32;
+                     });
+  plan.vectorize = lanes <= maxVector && last >= 4 && !narrowReduction &&
                    llvm::all_of(op.getIndexingMapsArray(), [](AffineMap m) {
                      return m.isProjectedPermutation();
                    });

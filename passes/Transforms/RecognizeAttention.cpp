@@ -3,12 +3,13 @@
 // kestrel-recognize, attention family (docs/architecture.md §1). At the
 // matmul that closes
 //
-//   matmul(Q, transpose(K, perm = [0, 1, 3, 2]))
+//   matmul([Q * a], [transpose(K, perm = [0, 1, 3, 2]) * b])
 //     -> [mulf by a constant scalar | divf by a constant scalar]
 //     -> [addf of a constant causal mask (0 / -inf)
 //         | select(constant lower-triangular i1, x, -inf)
 //         | select(constant strict upper-triangular i1, -inf, x)]
 //     -> softmax over the last axis
+//     -> [select(isnan(x), 0, x): PyTorch SDPA's guard, dropped]
 //     -> matmul(., V)
 //
 // on rank-4 [B, H, T, D] f32 tensors (matmuls as linalg.generic,
@@ -20,7 +21,11 @@
 // writes it); anything else is left alone. K and V repeated over the query
 // heads (repeat_kv: reshape [B, Hkv, S, D] -> [B, Hkv, 1, S, D], broadcast to
 // [B, Hkv, g, S, D], reshape to [B, Hkv·g, S, D]) are taken from before the
-// repeat (GQA).
+// repeat (GQA). PyTorch's SDPA decomposition (the dynamo exporter's form)
+// scales Q and K^T by constants a, b = sqrt(scale) each (scale · a · b
+// overall) and transposes K as reshape(transpose(reshape(K, [B·H, S, D]),
+// [0, 2, 1]), [B, H, D, S]), with repeat_kv's broadcast reshaped straight to
+// [B·H, S, D].
 //
 //===----------------------------------------------------------------------===//
 
@@ -150,6 +155,26 @@ std::optional<std::pair<Value, bool>> peelMask(Value logits) {
   return std::pair(logits, false);
 }
 
+/// P of select(isnan(P), 0, P), the guard PyTorch's SDPA decomposition (the
+/// dynamo exporter's default attention) puts after the softmax for fully
+/// masked rows; `p` itself otherwise. Dropping it is exact for the masks
+/// peelMask accepts (causal or none: every row keeps a key, so no 0/0).
+Value peelNanGuard(Value p) {
+  std::optional<Elementwise> e = asElementwise(p);
+  if (!e || !isa<arith::SelectOp>(e->body) || e->args.size() != 3 ||
+      !isIdentityOperand(*e, 0) || !isIdentityOperand(*e, 2))
+    return p;
+  std::optional<double> zero = splatValue(e->args[1]);
+  std::optional<Elementwise> c = asElementwise(e->args[0]);
+  auto cmp = c ? dyn_cast<arith::CmpFOp>(c->body) : arith::CmpFOp();
+  Value x = e->args[2];
+  if (!zero || *zero != 0 || !cmp ||
+      cmp.getPredicate() != arith::CmpFPredicate::UNO || c->args.size() != 2 ||
+      c->args[0] != x || c->args[1] != x || !isIdentityOperand(*c, 0))
+    return p;
+  return x;
+}
+
 /// Peels an optional constant scale off `logits`: (unscaled, scale);
 /// std::nullopt for a runtime scale.
 std::optional<std::pair<Value, double>> peelScale(Value logits) {
@@ -171,10 +196,10 @@ std::optional<std::pair<Value, double>> peelScale(Value logits) {
   return std::nullopt; // a runtime scale: leave it
 }
 
-/// x [B, Hkv, S, D] of repeat_kv(x) = reshape(broadcast(reshape(x,
-/// [B, Hkv, 1, S, D]), [B, Hkv, g, S, D]), [B, Hkv·g, S, D]), or null.
-Value unrepeat(Value r) {
-  Value e = reshapeSource(r);
+/// x [B, Hkv, S, D] when `e` = broadcast(reshape(x, [B, Hkv, 1, S, D]),
+/// [B, Hkv, g, S, D]) is repeat_kv's broadcast to `rs` = [B, Hkv·g, S, D]
+/// heads, or null.
+Value unrepeatFrom(Value e, ArrayRef<int64_t> rs) {
   auto gen = e ? e.getDefiningOp<linalg::GenericOp>() : linalg::GenericOp();
   if (!gen || gen.getNumDpsInputs() != 1 || gen.getNumResults() != 1 ||
       gen.getNumReductionLoops() != 0)
@@ -184,7 +209,7 @@ Value unrepeat(Value r) {
       cast<linalg::YieldOp>(blk.getTerminator()).getOperand(0) !=
           blk.getArgument(0))
     return nullptr;
-  MLIRContext *ctx = r.getContext();
+  MLIRContext *ctx = e.getContext();
   auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
   // The unit dim is read at 0, or at d2 when g = 1 (a plain copy).
   AffineMap want = AffineMap::get(
@@ -195,9 +220,9 @@ Value unrepeat(Value r) {
     return nullptr;
   Value u = gen.getInputs()[0];
   Value x = reshapeSource(u);
-  if (!isF32Rank4(x) || !isF32Rank4(r))
+  if (!isF32Rank4(x) || rs.size() != 4)
     return nullptr;
-  auto xs = typeOfV(x).getShape(), rs = typeOfV(r).getShape();
+  auto xs = typeOfV(x).getShape();
   int64_t hkv = xs[1];
   if (hkv <= 0 || rs[1] % hkv)
     return nullptr;
@@ -207,6 +232,38 @@ Value unrepeat(Value r) {
       rs != ArrayRef<int64_t>{xs[0], hkv * g, xs[2], xs[3]})
     return nullptr;
   return x;
+}
+
+/// x [B, Hkv, S, D] of repeat_kv(x) = reshape(broadcast(reshape(x,
+/// [B, Hkv, 1, S, D]), [B, Hkv, g, S, D]), [B, Hkv·g, S, D]), or null.
+Value unrepeat(Value r) {
+  Value e = reshapeSource(r);
+  if (!e || !isF32Rank4(r))
+    return nullptr;
+  return unrepeatFrom(e, typeOfV(r).getShape());
+}
+
+/// K^T as PyTorch's SDPA decomposition writes it: `kt` [B, H, D, S] =
+/// reshape(transpose(reshape(k, [B·H, S, D]), [0, 2, 1])), where k is K
+/// [B, H, S, D] or repeat_kv's broadcast [B, Hkv, g, S, D]. Returns (K, the
+/// un-repeated [B, Hkv, S, D] or null), or std::nullopt.
+std::optional<std::pair<Value, Value>> flatTransposedK(Value kt) {
+  auto kts = kt ? typeOfV(kt) : RankedTensorType();
+  Value flatT = reshapeSource(kt);
+  auto tr = transposeOf(flatT);
+  if (!kts || !isF32Rank4(kt) || !tr ||
+      tr->second != SmallVector<int64_t>{0, 2, 1})
+    return std::nullopt;
+  int64_t B = kts.getDimSize(0), H = kts.getDimSize(1), D = kts.getDimSize(2),
+          S = kts.getDimSize(3);
+  Value flat = tr->first, k = reshapeSource(flat);
+  if (!k || typeOfV(flat).getShape() != ArrayRef<int64_t>{B * H, S, D})
+    return std::nullopt;
+  if (isF32Rank4(k) && typeOfV(k).getShape() == ArrayRef<int64_t>{B, H, S, D})
+    return std::pair(k, unrepeat(k));
+  if (Value x = unrepeatFrom(k, {B, H, S, D}))
+    return std::pair(Value(), x);
+  return std::nullopt;
 }
 
 struct RecognizeAttention : RewritePattern {
@@ -222,7 +279,7 @@ struct RecognizeAttention : RewritePattern {
     std::optional<std::pair<Value, Value>> pv = matmulOf(out);
     if (!pv || !isF32Rank4(pv->first) || !isF32Rank4(pv->second))
       return failure();
-    Value P = pv->first, V = pv->second;
+    Value P = peelNanGuard(pv->first), V = pv->second;
     Value logits = softmaxOf(P);
     if (!logits)
       return failure();
@@ -236,23 +293,42 @@ struct RecognizeAttention : RewritePattern {
     std::optional<std::pair<Value, Value>> qk = matmulOf(raw);
     if (!qk)
       return failure();
-    auto tr = transposeOf(qk->second);
-    if (!tr || tr->second != SmallVector<int64_t>{0, 1, 3, 2})
+    // SDPA scales Q and K^T by sqrt(scale) each: constant factors of either
+    // operand join the scale.
+    double scale = scaled->second;
+    // (A runtime factor of Q or K^T is part of that operand.)
+    auto operandScale = [](Value v) {
+      return peelScale(v).value_or(std::pair(v, 1.0));
+    };
+    auto [Q, qScale] = operandScale(qk->first);
+    auto [KT, kScale] = operandScale(qk->second);
+    scale *= qScale * kScale;
+    Value K, kk;
+    auto tr = transposeOf(KT);
+    if (tr && tr->second == SmallVector<int64_t>{0, 1, 3, 2}) {
+      K = tr->first;
+      kk = isF32Rank4(K) ? unrepeat(K) : Value();
+    } else if (auto flat = flatTransposedK(KT)) {
+      std::tie(K, kk) = *flat;
+    } else {
       return failure();
-    Value Q = qk->first, K = tr->first;
-    if (!isF32Rank4(Q) || !isF32Rank4(K))
+    }
+    if (!isF32Rank4(Q) || !isF32Rank4(KT))
       return failure();
-    auto qs = typeOfV(Q).getShape(), ks = typeOfV(K).getShape(),
+    auto qs = typeOfV(Q).getShape(), kts = typeOfV(KT).getShape(),
          vs = typeOfV(V).getShape();
-    int64_t B = qs[0], H = qs[1], T = qs[2], D = qs[3], S = ks[2];
-    if (ks[0] != B || ks[1] != H || ks[3] != D || vs[0] != B || vs[1] != H ||
+    int64_t B = qs[0], H = qs[1], T = qs[2], D = qs[3], S = kts[3];
+    if (kts[0] != B || kts[1] != H || kts[2] != D || vs[0] != B || vs[1] != H ||
         vs[2] != S)
       return failure();
     // Every step is exactly [B, H, T, S] (no broadcast anywhere).
     for (Value v : {raw, masked->first, logits, P})
       if (typeOfV(v).getShape() != ArrayRef<int64_t>{B, H, T, S})
         return failure();
-    Value kk = unrepeat(K), vv = unrepeat(V);
+    Value vv = unrepeat(V);
+    // K known only un-repeated (SDPA's flattened form): V must be too.
+    if (!K && !(vv && typeOfV(kk).getDimSize(1) == typeOfV(vv).getDimSize(1)))
+      return failure();
     if (kk && vv && typeOfV(kk).getDimSize(1) == typeOfV(vv).getDimSize(1)) {
       K = kk;
       V = vv;
@@ -262,7 +338,7 @@ struct RecognizeAttention : RewritePattern {
         rewriter, root->getLoc(), TypeRange{type}, ValueRange{Q, K, V});
     if (masked->second)
       op.setCausal(true);
-    op.setScaleAttr(rewriter.getF32FloatAttr((float)scaled->second));
+    op.setScaleAttr(rewriter.getF32FloatAttr((float)scale));
     rewriter.replaceOp(root, op.getResult());
     return success();
   }

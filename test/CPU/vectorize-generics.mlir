@@ -52,6 +52,26 @@ func.func @row_sum(%x: tensor<8x100xf32>, %init: tensor<8xf32>) -> tensor<8xf32>
 
 // -----
 
+// A row max over bf16 stays scalar (the x86 backend cannot legalize
+// vector.reduce.fmaximum of bf16 vectors at every length).
+// CHECK-LABEL: func @row_max_bf16
+// CHECK:       scf.forall
+// CHECK-NOT:     vector.reduction
+// CHECK:       } {kestrel.generic_codegen = "rows-scalar"}
+#inb = affine_map<(d0, d1) -> (d0, d1)>
+#outb = affine_map<(d0, d1) -> (d0)>
+func.func @row_max_bf16(%x: tensor<4x9xbf16>, %init: tensor<4xbf16>) -> tensor<4xbf16> {
+  %s = linalg.generic {indexing_maps = [#inb, #outb], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<4x9xbf16>) outs(%init : tensor<4xbf16>) {
+  ^bb0(%a: bf16, %o: bf16):
+    %v = arith.maximumf %o, %a : bf16
+    linalg.yield %v : bf16
+  } -> tensor<4xbf16>
+  return %s : tensor<4xbf16>
+}
+
+// -----
+
 // A column reduction (reduction before a parallel dimension) and a
 // contraction are left alone.
 // CHECK-LABEL: func @left_alone

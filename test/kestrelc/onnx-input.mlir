@@ -21,7 +21,7 @@
 // EXEC: attention: median
 // SYMBOLIC: error: graph input 'q' has symbolic dimension 'B': give its shape with --input-shape q=DxDx...
 // NOTSUP: error: unsupported ONNX operators:
-// NOTSUP-NEXT: node 'nonzero0': NonZero (domain 'ai.onnx', opset 20)
+// NOTSUP-NEXT: node 'grid0': GridSample (domain 'ai.onnx', opset 20)
 // NOTSUP-NEXT: node 'resize0': Resize (domain 'ai.onnx', opset 20)
 // NOTSUP-NEXT: node 'fused0': FusedMatMul (domain 'com.microsoft', opset 20)
 // MALFORMED: error: not a valid ONNX model

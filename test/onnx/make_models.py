@@ -30,7 +30,7 @@ def attention_graph(batch):
 onnx.save(attention_graph(1), out / "attention.onnx")
 onnx.save(attention_graph("B"), out / "symbolic.onnx")
 bad = helper.make_graph(
-    [helper.make_node("NonZero", ["x"], ["y"], name="nonzero0"),
+    [helper.make_node("GridSample", ["x", "x"], ["y"], name="grid0"),
      helper.make_node("Resize", ["x", "", "s"], ["v"], name="resize0"),
      helper.make_node("FusedMatMul", ["x", "x"], ["z"], name="fused0",
                       domain="com.microsoft")],

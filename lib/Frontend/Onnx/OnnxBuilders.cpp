@@ -144,8 +144,11 @@ Value Importer::reduce(Value x, ArrayRef<int64_t> axes, bool keepDims,
       outShape.push_back(shape[i]);
       outExprs.push_back(getAffineDimExpr(i, &ctx));
     }
-  double initValue =
-      kind == "max" ? -std::numeric_limits<double>::infinity() : 0.0;
+  double inf = std::numeric_limits<double>::infinity();
+  double initValue = kind == "max"    ? -inf
+                     : kind == "min"  ? inf
+                     : kind == "prod" ? 1.0
+                                      : 0.0;
   Value initCst =
       arith::ConstantOp::create(b, loc, b.getFloatAttr(elt, initValue));
   Value init = linalg::FillOp::create(
@@ -156,20 +159,24 @@ Value Importer::reduce(Value x, ArrayRef<int64_t> axes, bool keepDims,
   for (int64_t i = 0; i < rank; ++i)
     iters.push_back(red.contains(i) ? IteratorType::reduction
                                     : IteratorType::parallel);
-  Value r =
-      linalg::GenericOp::create(
-          b, loc, init.getType(), x, init,
-          {AffineMap::getMultiDimIdentityMap(rank, &ctx),
-           AffineMap::get(rank, 0, outExprs, &ctx)},
-          iters,
-          [&](OpBuilder &nb, Location l, ValueRange a) {
-            Value v =
-                kind == "max"
-                    ? arith::MaximumFOp::create(nb, l, a[0], a[1]).getResult()
-                    : arith::AddFOp::create(nb, l, a[0], a[1]).getResult();
-            linalg::YieldOp::create(nb, l, ValueRange{v});
-          })
-          .getResult(0);
+  Value r = linalg::GenericOp::create(
+                b, loc, init.getType(), x, init,
+                {AffineMap::getMultiDimIdentityMap(rank, &ctx),
+                 AffineMap::get(rank, 0, outExprs, &ctx)},
+                iters,
+                [&](OpBuilder &nb, Location l, ValueRange a) {
+                  Value v;
+                  if (kind == "max")
+                    v = arith::MaximumFOp::create(nb, l, a[0], a[1]);
+                  else if (kind == "min")
+                    v = arith::MinimumFOp::create(nb, l, a[0], a[1]);
+                  else if (kind == "prod")
+                    v = arith::MulFOp::create(nb, l, a[0], a[1]);
+                  else
+                    v = arith::AddFOp::create(nb, l, a[0], a[1]);
+                  linalg::YieldOp::create(nb, l, ValueRange{v});
+                })
+                .getResult(0);
   if (kind == "mean") {
     int64_t n = 1;
     for (int64_t a : red)

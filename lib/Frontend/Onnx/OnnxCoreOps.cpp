@@ -4,8 +4,8 @@
 // Constant, Identity, the float elementwise ops (one linalg.generic with
 // NumPy broadcasting; Add/Sub/Mul/Div/Max/Min also on integers, folded at
 // import time when the inputs are constants), MatMul, Softmax, Transpose,
-// Reshape and ReduceMean/Sum/Max through the builders of OnnxBuilders.cpp,
-// and TopK (kestrel.top_k, OnnxTensorOps.cpp).
+// Reshape and ReduceMean/Sum/Max/Min/Prod through the builders of
+// OnnxBuilders.cpp, and TopK (kestrel.top_k, OnnxTensorOps.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -132,7 +132,7 @@ public:
   LogicalResult softmax();
   LogicalResult permute();
   LogicalResult reshapeTo();
-  LogicalResult reduction(); // ReduceMean, ReduceSum, ReduceMax
+  LogicalResult reduction(); // ReduceMean/Sum/Max/Min/Prod
   LogicalResult topK();
 
   /// Whether every present input has a float element type.
@@ -177,6 +177,7 @@ const CoreOpEntry kCoreOps[] = {
     {"Reshape", &CoreNode::reshapeTo},   {"ReduceMean", &CoreNode::reduction},
     {"ReduceSum", &CoreNode::reduction}, {"ReduceMax", &CoreNode::reduction},
     {"Constant", &CoreNode::constant},   {"TopK", &CoreNode::topK},
+    {"ReduceMin", &CoreNode::reduction}, {"ReduceProd", &CoreNode::reduction},
 };
 
 } // namespace
@@ -393,9 +394,11 @@ LogicalResult CoreNode::reduction() {
     out.push_back(in[0]);
   else
     out.push_back(reduce(in[0], axes, intAttr(node, "keepdims", 1),
-                         op == "ReduceMean"  ? "mean"
-                         : op == "ReduceSum" ? "sum"
-                                             : "max"));
+                         op == "ReduceMean"   ? "mean"
+                         : op == "ReduceSum"  ? "sum"
+                         : op == "ReduceMin"  ? "min"
+                         : op == "ReduceProd" ? "prod"
+                                              : "max"));
   return success();
 }
 

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -327,15 +328,39 @@ namespace {
 int64_t requiredInputs(StringRef op, int64_t opset) {
   if (op == "Constant")
     return 0;
-  if (op == "Where" || op == "Range" || (op == "Slice" && opset >= 10))
+  if (op == "Where" || op == "Range" || (op == "Slice" && opset >= 10) ||
+      op == "OneHot" || op == "ScatterElements" || op == "ScatterND")
     return 3;
+  if (op == "Pad" && opset >= 11)
+    return 2;
   for (const char *o : {"Add", "Sub", "Mul", "Div", "Pow"})
     if (op == o)
       return 2;
-  for (const char *o :
-       {"MatMul", "Reshape", "Gather", "Expand", "Equal", "Less", "Greater",
-        "LessOrEqual", "GreaterOrEqual", "Gemm", "LayerNormalization",
-        "RMSNormalization", "Conv", "CumSum", "TopK"})
+  for (const char *o : {"MatMul",
+                        "Reshape",
+                        "Gather",
+                        "Expand",
+                        "Equal",
+                        "Less",
+                        "Greater",
+                        "LessOrEqual",
+                        "GreaterOrEqual",
+                        "Gemm",
+                        "LayerNormalization",
+                        "RMSNormalization",
+                        "Conv",
+                        "CumSum",
+                        "TopK",
+                        "And",
+                        "Or",
+                        "Xor",
+                        "BitwiseAnd",
+                        "BitwiseOr",
+                        "BitwiseXor",
+                        "Mod",
+                        "Tile",
+                        "GatherElements",
+                        "GatherND"})
     if (op == o)
       return 2;
   return 1;
@@ -567,7 +592,7 @@ OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, StringRef path,
                                      const OnnxImportOptions &options) {
   ctx.loadDialect<kestrel::KestrelDialect, arith::ArithDialect,
                   func::FuncDialect, linalg::LinalgDialect, math::MathDialect,
-                  tensor::TensorDialect>();
+                  scf::SCFDialect, tensor::TensorDialect>();
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer) {
     emitError(UnknownLoc::get(&ctx))

@@ -5,8 +5,11 @@
 // (elementwise, matmul, reduce builders) and the op groups, each a table of
 // handlers: OnnxCoreOps.cpp (elementwise, MatMul, Softmax, Reshape, ...),
 // OnnxTensorOps.cpp / OnnxShapeOps.cpp (data movement, shape computation with
-// import-time constant folding), OnnxNnOps.cpp (normalizations, convolution,
-// ...) and OnnxFusedOps.cpp / OnnxAttentionOps.cpp (contrib fused ops).
+// import-time constant folding), OnnxLogicOps.cpp (logic, bitwise, Mod, Clip,
+// IsNaN/IsInf, mask folding), OnnxIndexOps.cpp / OnnxScatterOps.cpp (Pad,
+// Tile, OneHot, Gather/ScatterElements/ND, NonZero), OnnxNnOps.cpp
+// (normalizations, convolution, ...) and OnnxFusedOps.cpp /
+// OnnxAttentionOps.cpp (contrib fused ops).
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,6 +1,6 @@
 //===- OnnxShapeOps.cpp - ONNX shape, mask and cast ops -------------------===//
 //
-// Cast, Shape/ConstantOfShape/Range, the comparisons, Not, Where and Trilu on
+// Cast, Shape/ConstantOfShape/Range, the comparisons, Where and Trilu on
 // static shapes: the handlers of the tensor-op table (OnnxTensorOps.cpp) that
 // compute shapes and masks. Like the data movement ops, each folds at import
 // time when its inputs are integer constants, so that Reshape targets and
@@ -149,26 +149,17 @@ LogicalResult TensorNode::where() {
       !broadcastShapes(*broadcastShapes(xs, typeOf(in[1]).getShape()),
                        typeOf(in[2]).getShape()))
     return error(what + " has shapes that do not broadcast");
-  if (DenseElementsAttr f = foldElementwise(
+  // Masks (Where(cond, 0, -inf)) fold at any element type.
+  if (DenseElementsAttr f = foldMap(
           {foldedOf(in[0]), foldedOf(in[1]), foldedOf(in[2])}, t,
-          [](ArrayRef<int64_t> a) { return a[0] ? a[1] : a[2]; })) {
+          [](ArrayRef<int64_t> a) { return a[0] ? a[1] : a[2]; },
+          [](ArrayRef<double> a) { return a[0] != 0 ? a[1] : a[2]; })) {
     out.push_back(materialize(f));
     return success();
   }
   out.push_back(elementwise(in, t, [](OpBuilder &nb, Location l, ValueRange a) {
     return arith::SelectOp::create(nb, l, a[0], a[1], a[2]).getResult();
   }));
-  return success();
-}
-
-LogicalResult TensorNode::logicalNot() {
-  if (!elt.isInteger(1))
-    return error(what + " needs a bool input");
-  out.push_back(
-      elementwise(in, elt, [](OpBuilder &nb, Location l, ValueRange a) {
-        Value t = arith::ConstantOp::create(nb, l, nb.getBoolAttr(true));
-        return arith::XOrIOp::create(nb, l, a[0], t).getResult();
-      }));
   return success();
 }
 
@@ -191,22 +182,24 @@ LogicalResult TensorNode::compare() {
           : op == "LessOrEqual" ? FP::OLE
                                 : FP::OGE;
   Type i1 = b.getI1Type();
-  if (DenseElementsAttr f = foldElementwise({foldedOf(in[0]), foldedOf(in[1])},
-                                            i1, [&](ArrayRef<int64_t> a) {
-                                              int64_t x = a[0], y = a[1];
-                                              switch (ip) {
-                                              case IP::eq:
-                                                return (int64_t)(x == y);
-                                              case IP::slt:
-                                                return (int64_t)(x < y);
-                                              case IP::sgt:
-                                                return (int64_t)(x > y);
-                                              case IP::sle:
-                                                return (int64_t)(x <= y);
-                                              default:
-                                                return (int64_t)(x >= y);
-                                              }
-                                            })) {
+  auto cmp = [&](auto x, auto y) -> bool {
+    switch (ip) {
+    case IP::eq:
+      return x == y;
+    case IP::slt:
+      return x < y;
+    case IP::sgt:
+      return x > y;
+    case IP::sle:
+      return x <= y;
+    default:
+      return x >= y;
+    }
+  };
+  if (DenseElementsAttr f = foldMap(
+          {foldedOf(in[0]), foldedOf(in[1])}, i1,
+          [&](ArrayRef<int64_t> a) -> int64_t { return cmp(a[0], a[1]); },
+          [&](ArrayRef<double> a) -> double { return cmp(a[0], a[1]); })) {
     out.push_back(materialize(f));
     return success();
   }

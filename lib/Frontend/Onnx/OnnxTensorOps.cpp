@@ -233,11 +233,19 @@ Value Importer::castTo(Value x, Type to) {
   Type from = typeOf(x).getElementType();
   if (from == to)
     return x;
-  if (DenseElementsAttr c = foldedOf(x); c && isa<IntegerType>(to))
-    if (DenseElementsAttr f =
-            foldElementwise({c}, to, [&](ArrayRef<int64_t> a) {
+  // Folded unless a float becomes an integer (out-of-range values are
+  // left to the lowering's fptosi).
+  if (DenseElementsAttr c = foldedOf(x);
+      c && (isa<IntegerType>(from) || !isa<IntegerType>(to) || to.isInteger(1)))
+    if (DenseElementsAttr f = foldMap(
+            {c}, to,
+            [&](ArrayRef<int64_t> a) {
               return to.isInteger(1) ? (int64_t)(a[0] != 0) : a[0];
-            }))
+            },
+            [&](ArrayRef<double> a) {
+              return to.isInteger(1) ? (double)(a[0] != 0) : a[0];
+            },
+            isa<IntegerType>(from) ? kMaxMaskFoldElements : kMaxFoldElements))
       return materialize(f);
   return elementwise(
       {x}, to, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
@@ -299,6 +307,25 @@ const TensorOpEntry kTensorOps[] = {
     {"ConstantOfShape", &TensorNode::constantOfShape},
     {"Range", &TensorNode::range},
     {"Trilu", &TensorNode::trilu},
+    {"And", &TensorNode::logical},
+    {"Or", &TensorNode::logical},
+    {"Xor", &TensorNode::logical},
+    {"BitwiseAnd", &TensorNode::logical},
+    {"BitwiseOr", &TensorNode::logical},
+    {"BitwiseXor", &TensorNode::logical},
+    {"BitwiseNot", &TensorNode::bitwiseNot},
+    {"IsNaN", &TensorNode::classify},
+    {"IsInf", &TensorNode::classify},
+    {"Mod", &TensorNode::mod},
+    {"Clip", &TensorNode::clip},
+    {"Pad", &TensorNode::pad},
+    {"Tile", &TensorNode::tile},
+    {"OneHot", &TensorNode::oneHot},
+    {"GatherElements", &TensorNode::gatherElements},
+    {"GatherND", &TensorNode::gatherND},
+    {"ScatterElements", &TensorNode::scatterElements},
+    {"ScatterND", &TensorNode::scatterND},
+    {"NonZero", &TensorNode::nonZero},
 };
 
 } // namespace

@@ -31,6 +31,37 @@ inline int64_t normAxis(int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+inline bool isBool(mlir::Type t) { return t.isInteger(1); }
+/// An integer type other than bool.
+inline bool isInt(mlir::Type t) {
+  return mlir::isa<mlir::IntegerType>(t) && !t.isInteger(1);
+}
+/// Index `raw` (any integer or index type) into a dimension of size `dim`:
+/// negative values count from the end, the rest is clamped into [0, dim),
+/// so that runtime indices out of range never read out of bounds.
+mlir::Value clampedIndex(mlir::OpBuilder &b, mlir::Location l, mlir::Value raw,
+                         int64_t dim);
+
+/// Largest result (in elements) of the import-time folding of the ops that
+/// build attention masks (comparisons, And/Or/Xor/Not, Where, IsNaN/IsInf,
+/// Cast): a [1, 1, T, T] mask over static shapes becomes a constant that
+/// kestrel-recognize can classify for every T up to 4096.
+constexpr int64_t kMaxMaskFoldElements = int64_t(1) << 24;
+
+/// Folds an elementwise op over constants with NumPy broadcasting (any
+/// integer, bool or float element types). When every input and the result
+/// are integers `intFn` computes in int64 (exactly); otherwise `floatFn`
+/// computes in double and the result is rounded to `resultElement`. Returns
+/// null when an input is not a constant, the needed function is null, the
+/// shapes do not broadcast, the result has more than `limit` elements or a
+/// non-splat float input more than kMaxFoldElements.
+mlir::DenseElementsAttr
+foldMap(llvm::ArrayRef<mlir::DenseElementsAttr> inputs,
+        mlir::Type resultElement,
+        llvm::function_ref<int64_t(llvm::ArrayRef<int64_t>)> intFn,
+        llvm::function_ref<double(llvm::ArrayRef<double>)> floatFn,
+        int64_t limit = kMaxMaskFoldElements);
+
 /// One node of a data movement or shape op; `x` is input 0 (null when the
 /// node has no inputs), `xs`, `rank`, `elt` its shape, rank and element type.
 class TensorNode : public NodeConverter {
@@ -71,6 +102,25 @@ public:
   mlir::LogicalResult logicalNot();
   mlir::LogicalResult compare(); // Equal, Less, Greater, ...OrEqual
   mlir::LogicalResult trilu();
+  // Logic, bitwise, Mod, Clip, IsNaN/IsInf (OnnxLogicOps.cpp).
+  mlir::LogicalResult logical(); // And, Or, Xor, BitwiseAnd/Or/Xor
+  mlir::LogicalResult bitwiseNot();
+  mlir::LogicalResult classify(); // IsNaN, IsInf
+  mlir::LogicalResult mod();
+  mlir::LogicalResult clip();
+  // Indexing (OnnxIndexOps.cpp, OnnxScatterOps.cpp).
+  mlir::LogicalResult pad();
+  mlir::LogicalResult tile();
+  mlir::LogicalResult oneHot();
+  mlir::LogicalResult gatherElements();
+  mlir::LogicalResult gatherND();
+  mlir::LogicalResult nonZero();
+  mlir::LogicalResult scatterElements();
+  mlir::LogicalResult scatterND();
+  /// Fails when `indices` is a constant with a value outside [-dim, dim);
+  /// `which` names the indexed dimension.
+  mlir::LogicalResult checkConstIndices(mlir::Value indices, int64_t dim,
+                                        const llvm::Twine &which);
 
   /// Whether optional input `i` is given.
   bool optionalInput(int i) const { return (int)in.size() > i && in[i]; }
