@@ -332,14 +332,22 @@ _workdirs: list[str] = []
 atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _workdirs])
 
 
-def compile(source, target: str = "cpu", *, output: str | os.PathLike | None = None,
+def compile(source, example_inputs=None, target: str = "cpu", *,
+            output: str | os.PathLike | None = None,
             emit: str | None = None, opt_level: int = 3,
             reference_lowering: bool = False, cuda_path: str | None = None,
             extra_passes: str | None = None, input_shapes=None,
-            precision: str | None = None, report=False):
-    """Compiles a model given as a path (.mlir or .onnx), MLIR text or an
-    onnx.ModelProto.
+            precision: str | None = None, report=False,
+            exporter: str = "auto"):
+    """Compiles a model given as a path (.mlir or .onnx), MLIR text, an
+    onnx.ModelProto or a torch.nn.Module.
 
+    A torch.nn.Module needs `example_inputs` (a tensor or a tuple of
+    tensors, the shapes the compiled function takes); it is exported to
+    ONNX (`exporter`: "auto" tries torch.onnx's dynamo exporter when
+    onnxscript is installed and falls back to the TorchScript one,
+    "dynamo" or "torchscript" use only that one) and compiled; the result
+    is a `CompiledModule` called with torch tensors (kestrel.torch).
     `input_shapes` fixes symbolic ONNX input dimensions, as kestrelc's
     --input-shape: {"x": (1, 128)} or ["x=1x128"].
     target "cpu" returns a `CpuLibrary` whose functions take and return
@@ -352,6 +360,21 @@ def compile(source, target: str = "cpu", *, output: str | os.PathLike | None = N
     Raises `CompileError` with the compiler's diagnostics (and `.report`
     when a report was asked for).
     """
+    if isinstance(example_inputs, str) and example_inputs.startswith(
+            ("cpu", "cuda:")):
+        # compile(source, "cuda:sm_90a"): the former positional target.
+        target, example_inputs = example_inputs, None
+    from kestrel import frontend_torch as _torch
+    if _torch.is_module(source):
+        return _torch.compile_module(
+            source, example_inputs, target=target, exporter=exporter,
+            report=report, opt_level=opt_level,
+            reference_lowering=reference_lowering, cuda_path=cuda_path,
+            extra_passes=extra_passes, precision=precision)
+    if example_inputs is not None:
+        raise TypeError("example_inputs are for a torch.nn.Module; got a "
+                        f"{type(source).__name__} (use input_shapes for "
+                        "symbolic ONNX dimensions)")
     lib = _capi()
     text, name = _source_text(source, input_shapes)
     cuda = target.startswith("cuda:")
