@@ -25,6 +25,10 @@ typedef struct {
   const char *extra_passes; /* pass pipeline run before the target's     */
   const char *precision;    /* cuda: f32 matmuls in "f32" (default),
                                "tf32", "bf16" or "f16"                    */
+  const char *report_path;  /* non-NULL: write the compile report (what
+                               each function became; docs/cli.md
+                               --report) to this file, "-" for stdout,
+                               also when the compilation fails           */
 } kestrel_compile_options;
 
 /* Compiles `source` (MLIR text of `length` bytes; `name` labels its

@@ -106,6 +106,10 @@ extern "C" int kestrel_compile(const char *source, size_t length,
       opts.extraPasses = options->extra_passes;
     if (options->precision)
       opts.precision = options->precision;
+    if (options->report_path) {
+      opts.report = true;
+      opts.reportPath = options->report_path;
+    }
   }
   if (std::string error = kestrel::validateOptions(opts, output_path);
       !error.empty()) {
@@ -162,7 +166,9 @@ extern "C" char *kestrel_import_onnx(const char *path,
   if (module) {
     std::string text;
     llvm::raw_string_ostream os(text);
-    module->print(os);
+    // With locations: the ONNX node names travel with the text into
+    // kestrel_compile (its diagnostics and compile report name them).
+    module->print(os, OpPrintingFlags().enableDebugInfo());
     result = copyString(text);
   }
   if (diagnostics)

@@ -8,6 +8,7 @@
 
 #include "kestrel/Driver/Compiler.h"
 #include "kestrel/Driver/Output.h"
+#include "kestrel/Driver/Report.h"
 
 #include "dialects/Kestrel.h"
 #include "kestrel/Pipeline/Pipelines.h"
@@ -112,9 +113,10 @@ private:
 class Driver {
 public:
   Driver(MLIRContext &ctx, Target target, EmitKind emit,
-         const CompileOptions &opts, StringRef outputPath)
+         const CompileOptions &opts, StringRef outputPath,
+         CompileReport *report)
       : ctx(ctx), target(std::move(target)), emit(emit), opts(opts),
-        outputPath(outputPath.str()) {}
+        outputPath(outputPath.str()), report(report) {}
 
   LogicalResult run(ModuleOp module);
 
@@ -135,6 +137,7 @@ private:
   EmitKind emit;
   const CompileOptions &opts;
   std::string outputPath;
+  CompileReport *report;
 };
 
 LogicalResult Driver::runPipeline(ModuleOp module,
@@ -157,6 +160,8 @@ LogicalResult Driver::runPipeline(ModuleOp module,
   // The report goes to stderr when the pass manager is destroyed.
   if (opts.timing)
     pm.enableTiming();
+  if (report)
+    report->instrument(pm);
   return pm.run(module);
 }
 
@@ -409,7 +414,32 @@ LogicalResult compile(ModuleOp module, const CompileOptions &opts,
   Target target = *parseTarget(opts.target);
   EmitKind emit =
       opts.emit.value_or(target.cuda ? EmitKind::Ptx : EmitKind::So);
-  return Driver(ctx, target, emit, opts, outputPath).run(module);
+  if (!opts.report)
+    return Driver(ctx, target, emit, opts, outputPath, nullptr).run(module);
+
+  CompileReport report(opts.target, opts.precision, opts.referenceLowering);
+  LogicalResult result = success();
+  {
+    // Errors are recorded as refusals and still reported as usual.
+    ScopedDiagnosticHandler refusals(&ctx, [&](Diagnostic &d) {
+      report.addRefusal(d);
+      return failure();
+    });
+    result = Driver(ctx, target, emit, opts, outputPath, &report).run(module);
+  }
+  if (opts.reportPath.empty()) {
+    report.print(llvm::errs());
+    return result;
+  }
+  std::string error;
+  auto out = AtomicOutput::open(opts.reportPath, error);
+  if (out) {
+    report.print(out->os());
+    if (out->keep(error))
+      return result;
+  }
+  return emitError(UnknownLoc::get(&ctx))
+         << "cannot write the report " << opts.reportPath << ": " << error;
 }
 
 } // namespace kestrel

@@ -31,7 +31,7 @@ class _Options(ctypes.Structure):
     _fields_ = [("target", ctypes.c_char_p), ("emit", ctypes.c_char_p),
                 ("opt_level", ctypes.c_int), ("reference_lowering", ctypes.c_int),
                 ("cuda_path", ctypes.c_char_p), ("extra_passes", ctypes.c_char_p),
-                ("precision", ctypes.c_char_p)]
+                ("precision", ctypes.c_char_p), ("report_path", ctypes.c_char_p)]
 
 
 _lib = None
@@ -332,14 +332,22 @@ _workdirs: list[str] = []
 atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _workdirs])
 
 
-def compile(source, target: str = "cpu", *, output: str | os.PathLike | None = None,
+def compile(source, example_inputs=None, target: str = "cpu", *,
+            output: str | os.PathLike | None = None,
             emit: str | None = None, opt_level: int = 3,
             reference_lowering: bool = False, cuda_path: str | None = None,
             extra_passes: str | None = None, input_shapes=None,
-            precision: str | None = None):
-    """Compiles a model given as a path (.mlir or .onnx), MLIR text or an
-    onnx.ModelProto.
+            precision: str | None = None, report=False,
+            exporter: str = "auto"):
+    """Compiles a model given as a path (.mlir or .onnx), MLIR text, an
+    onnx.ModelProto or a torch.nn.Module.
 
+    A torch.nn.Module needs `example_inputs` (a tensor or a tuple of
+    tensors, the shapes the compiled function takes); it is exported to
+    ONNX (`exporter`: "auto" tries torch.onnx's dynamo exporter when
+    onnxscript is installed and falls back to the TorchScript one,
+    "dynamo" or "torchscript" use only that one) and compiled; the result
+    is a `CompiledModule` called with torch tensors (kestrel.torch).
     `input_shapes` fixes symbolic ONNX input dimensions, as kestrelc's
     --input-shape: {"x": (1, 128)} or ["x=1x128"].
     target "cpu" returns a `CpuLibrary` whose functions take and return
@@ -347,32 +355,61 @@ def compile(source, target: str = "cpu", *, output: str | os.PathLike | None = N
     With `emit` other than the target's default, returns the output path.
     `precision` ("f32", "tf32", "bf16", "f16"; cuda only) is kestrelc's
     --precision: what f32 matmuls run in.
-    Raises `CompileError` with the compiler's diagnostics.
+    `report=True` keeps kestrelc --report's text (docs/cli.md) in the
+    result's `.report`; a path writes it there too.
+    Raises `CompileError` with the compiler's diagnostics (and `.report`
+    when a report was asked for).
     """
+    if isinstance(example_inputs, str) and example_inputs.startswith(
+            ("cpu", "cuda:")):
+        # compile(source, "cuda:sm_90a"): the former positional target.
+        target, example_inputs = example_inputs, None
+    from kestrel import frontend_torch as _torch
+    if _torch.is_module(source):
+        return _torch.compile_module(
+            source, example_inputs, target=target, exporter=exporter,
+            report=report, opt_level=opt_level,
+            reference_lowering=reference_lowering, cuda_path=cuda_path,
+            extra_passes=extra_passes, precision=precision)
+    if example_inputs is not None:
+        raise TypeError("example_inputs are for a torch.nn.Module; got a "
+                        f"{type(source).__name__} (use input_shapes for "
+                        "symbolic ONNX dimensions)")
     lib = _capi()
     text, name = _source_text(source, input_shapes)
     cuda = target.startswith("cuda:")
     default_emit = "ptx" if cuda else "so"
+    workdir = tempfile.mkdtemp(prefix="kestrel-")
+    _workdirs.append(workdir)
     if output is None:
-        workdir = tempfile.mkdtemp(prefix="kestrel-")
-        _workdirs.append(workdir)
         suffix = {"so": ".so", "ptx": ".ptx", "obj": ".o", "llvm": ".ll",
                   "mlir": ".mlir"}.get(emit or default_emit, ".out")
         output = Path(workdir) / ("module" + suffix)
     output = Path(output)
+    report_path = (Path(report) if isinstance(report, (str, os.PathLike))
+                   else Path(workdir) / "report.txt" if report else None)
     opts = _Options(target.encode(), emit.encode() if emit else None, opt_level,
                     int(reference_lowering),
                     cuda_path.encode() if cuda_path else None,
                     extra_passes.encode() if extra_passes else None,
-                    precision.encode() if precision else None)
+                    precision.encode() if precision else None,
+                    str(report_path).encode() if report_path else None)
     diags = ctypes.c_void_p()
     rc = lib.kestrel_compile(text, len(text), name.encode(), ctypes.byref(opts),
                              str(output).encode(), ctypes.byref(diags))
     messages = _take_string(lib, diags.value)
+    report_text = (report_path.read_text()
+                   if report_path and report_path.exists() else None)
     if rc != 0:
-        raise CompileError(messages or "compilation failed")
+        error = CompileError(messages or "compilation failed")
+        error.report = report_text
+        raise error
     if (emit or default_emit) != default_emit:
-        return output
-    if cuda:
-        return CudaModule(output, output.with_suffix(".manifest"))
-    return CpuLibrary(output)
+        result = output
+    elif cuda:
+        result = CudaModule(output, output.with_suffix(".manifest"))
+    else:
+        result = CpuLibrary(output)
+    if report_text is not None and not isinstance(result, Path):
+        result.report = report_text
+    return result

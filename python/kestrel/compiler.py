@@ -11,12 +11,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def kestrelc_path() -> str:
-    """$KESTRELC, else build/bin/kestrelc of this checkout, else PATH."""
+    """$KESTRELC, else build/bin/kestrelc of this checkout, else the one
+    bundled with an installed package (kestrel/bin), else PATH."""
     if "KESTRELC" in os.environ:
         return os.environ["KESTRELC"]
-    local = REPO / "build" / "bin" / "kestrelc"
-    if local.exists():
-        return str(local)
+    for local in (REPO / "build" / "bin" / "kestrelc",
+                  Path(__file__).with_name("bin") / "kestrelc"):
+        if local.exists():
+            return str(local)
     found = shutil.which("kestrelc")
     if not found:
         raise FileNotFoundError("kestrelc not found: build it or set KESTRELC")

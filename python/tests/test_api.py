@@ -163,3 +163,24 @@ def test_onnx_unsupported_nodes_are_listed():
         kestrel.compile(model)
     assert "first" in str(info.value) and "Hardmax" in str(info.value)
     assert "second" in str(info.value) and "LpNormalization" in str(info.value)
+
+
+def test_report(tmp_path):
+    """report=True: kestrelc --report's text in .report (docs/cli.md)."""
+    lib = kestrel.compile(SOFTCAP, report=True)
+    assert lib.report.startswith("kestrel compile report: target cpu\n")
+    assert "function @attn\n" in lib.report
+    assert "kestrel.attention x1\n" in lib.report
+    assert lib.report.endswith("refused: none\n")
+    # A path: written there too; a failure carries what was refused.
+    path = tmp_path / "r.txt"
+    mod = kestrel.compile(SOFTCAP, target="cuda:sm_90a", report=path,
+                          output=tmp_path / "a.ptx")
+    assert path.read_text() == mod.report
+    assert "precision f32" in mod.report and "gpu kernels:" in mod.report
+    with pytest.raises(kestrel.CompileError) as failed:
+        kestrel.compile(SOFTCAP, target="cpu", emit="ptx", report=True)
+    assert failed.value.report is None  # refused before anything ran
+    bad = SOFTCAP.replace("1x1x8x4", "1x3x8x4")
+    with pytest.raises(kestrel.CompileError):
+        kestrel.compile(bad, report=True)

@@ -134,6 +134,16 @@ cl::opt<uint64_t> maxTensorBytes(
     cl::value_desc("bytes"), cl::init(uint64_t(4) << 30), cl::cat(category));
 cl::opt<bool> timing("timing", cl::desc("Report the time of every pass"),
                      cl::cat(category));
+cl::opt<std::string> report(
+    "report",
+    cl::desc("Print the compile report: per function, the kestrel ops "
+             "(recognized or given) with their ONNX nodes, the generic ops "
+             "left, every recorded decision (tiles, contraction paths, GEMM "
+             "plans, attention kernels), GPU kernels by kind (tensor cores "
+             "or SIMT), reference-lowered ops, contractions left to loops "
+             "and the errors (refused). To stderr, or to FILE ('-': "
+             "stdout); also on failure"),
+    cl::value_desc("FILE"), cl::ValueOptional, cl::cat(category));
 
 } // namespace
 
@@ -170,6 +180,8 @@ int main(int argc, char **argv) {
   opts.recognize = !noRecognize;
   opts.printIRAfterAll = printIRAfterAll;
   opts.timing = timing;
+  opts.report = report.getNumOccurrences() > 0;
+  opts.reportPath = report;
   if (std::string error = kestrel::validateOptions(opts, outputPath);
       !error.empty()) {
     llvm::errs() << "kestrelc: error: " << error << "\n";

@@ -46,6 +46,11 @@ struct CompileOptions {
   bool recognize = true;
   bool printIRAfterAll = false;
   bool timing = false;
+  /// Write the compile report (include/kestrel/Driver/Report.h) to
+  /// `reportPath`: "" for stderr, "-" for stdout, else a file. Written after
+  /// the pipeline, on failure too (then with what was refused).
+  bool report = false;
+  std::string reportPath;
 };
 
 /// Parses an --emit value ("mlir", "llvm", "obj", "so", "ptx").
