@@ -106,15 +106,17 @@ std::string kernelKind(Operation *launch) {
   };
   auto gemm = launch->getAttrOfType<GemmPlanAttr>("kestrel.gemm_plan");
   // The GEMM generator runs f32 plans on CUDA cores (FFMA), bf16/f16 ones
-  // on tensor cores.
+  // on tensor cores: wgmma where kestrel-gpu-gemm recorded
+  // kestrel.gemm_mma = "wgmma" (sm_90a), mma.sync otherwise.
   std::string gemmKind;
   if (gemm) {
     llvm::raw_string_ostream os(gemmKind);
     if (gemm.getOperandType().isF32())
       os << "SIMT (FFMA, f32 operands)";
     else
-      os << "tensor cores (mma.sync, " << gemm.getOperandType()
-         << " operands, f32 accumulation)";
+      os << "tensor cores ("
+         << (str("kestrel.gemm_mma") == "wgmma" ? "wgmma" : "mma.sync") << ", "
+         << gemm.getOperandType() << " operands, f32 accumulation)";
   }
   if (Attribute stage = launch->getAttr(decision::kMoeStage))
     return "moe stage " + printAttr(stage) + ": " +

@@ -38,20 +38,27 @@
 // LLAMA-NEXT: kestrel.rope x2
 // LLAMA-NEXT: refused: none
 
-// f32 projections run on the FFMA GEMM; the f32 attention at head dim 16
-// is lowered through linalg (the SIMT flash kernel does not take it).
+// f32 projections run on the FFMA GEMM, seven contractions in four launches
+// (Q/K/V joined, gate/up joined, two with the residual as initial value);
+// the f32 attention at head dim 16 is lowered through linalg (the SIMT
+// flash kernel does not take it).
 // LLAMA-CUDA: kestrel compile report: target cuda:sm_90a, precision f32
+// LLAMA-CUDA: kestrel.gemm_fusion:
+// LLAMA-CUDA-NEXT: gpu.launch "gated" x1
+// LLAMA-CUDA-NEXT: gpu.launch "outputs" x1
+// LLAMA-CUDA-NEXT: gpu.launch "residual" x2
 // LLAMA-CUDA: kestrel.gemm_plan:
-// LLAMA-CUDA-NEXT: gpu.launch #kestrel.gemm_plan<{{.*}}operandType = f32{{.*}}> x7
+// LLAMA-CUDA-NEXT: gpu.launch #kestrel.gemm_plan<{{.*}}operandType = f32{{.*}}> x4
 // LLAMA-CUDA: gpu kernels: [[N:[0-9]+]] launches
-// LLAMA-CUDA-NEXT: gemm: SIMT (FFMA, f32 operands) x7
-// LLAMA-CUDA-NEXT: row kernel: SIMT x{{[0-9]+}}
+// LLAMA-CUDA-NEXT: gemm: SIMT (FFMA, f32 operands) x4
+// LLAMA-CUDA: row kernel: SIMT x{{[0-9]+}}
 // LLAMA-CUDA: reference lowering
 // LLAMA-CUDA-NEXT: kestrel.attention x1
 // LLAMA-CUDA: refused: none
 
 // LLAMA-BF16: target cuda:sm_90a, precision bf16
-// LLAMA-BF16: gemm: tensor cores (mma.sync, bf16 operands, f32 accumulation) x7
+// The committed block has M = 8 rows: too short for wgmma (M <= 64), so mma.sync.
+// LLAMA-BF16: gemm: tensor cores (mma.sync, bf16 operands, f32 accumulation) x4
 
 // MOE: kestrel ops: 3 (3 by recognition; the input had 1: kestrel.top_k x1)
 // MOE-NEXT: kestrel.moe x1 at node
