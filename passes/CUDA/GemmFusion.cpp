@@ -331,8 +331,8 @@ class SiblingFusion {
 public:
   SiblingFusion(ArrayRef<Sibling> group,
                 llvm::function_ref<Type(const GemmProblem &)> operandType,
-                ArrayRef<int64_t> override)
-      : group(group), operandType(operandType), override(override) {}
+                GemmKernelChooser chooseKernel)
+      : group(group), operandType(operandType), chooseKernel(chooseKernel) {}
 
   bool run();
 
@@ -357,9 +357,10 @@ public:
 private:
   ArrayRef<Sibling> group;
   llvm::function_ref<Type(const GemmProblem &)> operandType;
-  ArrayRef<int64_t> override;
+  GemmKernelChooser chooseKernel;
   GemmProblem merged;
   GemmPlanAttr plan;
+  bool wgmma = false;
   SmallVector<Output> outputs;
   SmallVector<linalg::GenericOp> chain;
 };
@@ -477,10 +478,16 @@ bool SiblingFusion::run() {
   for (const Sibling &s : group)
     N += s.p.N;
   merged = mergedProblem(N);
-  plan = choosePlan(merged, elem, override);
-  if (planSharedBytes(plan) > kMaxSharedBytes || merged.mDims.empty())
+  GemmKernelChoice choice = chooseKernel(merged, elem);
+  plan = choice.plan;
+  wgmma = choice.wgmma;
+  if (!plan || gemmSharedBytes(plan, wgmma) > kMaxSharedBytes ||
+      merged.mDims.empty())
     return false;
-  // Gate and up columns interleave in groups of G (file comment).
+  // Gate and up columns interleave in groups of G (file comment): on
+  // tensor cores a lane holds columns 8 j + 2 (lane % 4) (+1) of every n8
+  // tile of its warp tile, mma.sync and wgmma alike, so gate group j and up
+  // group j + 1 meet in the lane.
   int64_t G = elem.isF32() ? plan.warpTileN() / 2 : 8;
   if (!chain.empty() &&
       (first.p.N % G || (!elem.isF32() && plan.warpTileN() % 16)))
@@ -549,7 +556,8 @@ bool SiblingFusion::run() {
     storeOutputs(e, acc, row0, col0, at, bases);
   };
   gpu::LaunchOp launch =
-      buildGemmLaunch(b, loc, merged, plan, a, bm, Value(), Value(), &hooks);
+      buildGemmLaunch(b, loc, merged, plan, a, bm, Value(), Value(), &hooks,
+                      wgmma);
   launch->setAttr(kGemmFusionAttr,
                   b.getStringAttr(gated ? "gated" : "outputs"));
   if (!gated)
@@ -586,7 +594,7 @@ bool SiblingFusion::run() {
 
 void fuseSiblingGemms(GemmWork &work,
                       llvm::function_ref<Type(const GemmProblem &)> operandType,
-                      ArrayRef<int64_t> override) {
+                      GemmKernelChooser chooseKernel) {
   std::vector<std::optional<Sibling>> siblings;
   for (auto &[op, p] : work)
     siblings.push_back(asSibling(op, p));
@@ -611,7 +619,7 @@ void fuseSiblingGemms(GemmWork &work,
     SmallVector<Operation *> ops;
     for (const Sibling &s : group)
       ops.push_back(s.op);
-    SiblingFusion fusion(group, operandType, override);
+    SiblingFusion fusion(group, operandType, chooseKernel);
     fusion.narrowReaders = [&](Value v) -> Type {
       Type narrow;
       for (OpOperand &use : v.getUses()) {

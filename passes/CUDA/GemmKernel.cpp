@@ -457,8 +457,7 @@ gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
   int64_t blocks = llvm::divideCeil(p.M, plan.getTileM()) *
                    llvm::divideCeil(p.N, plan.getTileN());
   Value smem = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
-                                            wgmma ? wgmmaSharedBytes(plan)
-                                                  : planSharedBytes(plan));
+                                            gemmSharedBytes(plan, wgmma));
   auto launch = gpu::LaunchOp::create(b, loc, idx(blocks), idx(p.batch), one,
                                       idx(plan.warps() * 32), one, one, smem,
                                       /*asyncTokenType=*/nullptr,
@@ -474,15 +473,22 @@ gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
       b, loc,
       MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                       MemRefLayoutAttrInterface(), workgroup));
-  if (plan.getOperandType().isF32())
-    buildSimtGemm(b, loc, p, plan, launch, a, bm, out, init, shared, hooks);
-  else if (wgmma)
-    buildWgmmaGemm(b, loc, p, plan, launch, a, bm, out, init, shared, hooks);
-  else
-    buildTensorCoreGemm(b, loc, p, plan, launch, a, bm, out, init, shared,
-                        hooks);
+  buildGemmBody(b, loc, p, plan, launch, a, bm, out, init, shared, hooks,
+                wgmma);
   gpu::TerminatorOp::create(b, loc);
   return launch;
+}
+
+void kestrel::buildGemmBody(OpBuilder &b, Location loc, const GemmProblem &p,
+                            GemmPlanAttr plan, gpu::LaunchOp launch, Value a,
+                            Value bm, Value c, Value init, Value shared,
+                            const GemmHooks *hooks, bool wgmma) {
+  if (plan.getOperandType().isF32())
+    buildSimtGemm(b, loc, p, plan, launch, a, bm, c, init, shared, hooks);
+  else if (wgmma)
+    buildWgmmaGemm(b, loc, p, plan, launch, a, bm, c, init, shared, hooks);
+  else
+    buildTensorCoreGemm(b, loc, p, plan, launch, a, bm, c, init, shared, hooks);
 }
 
 namespace {
@@ -519,10 +525,11 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
         work.emplace_back(op, std::move(*problem));
     });
     // Epilogue fusions (GemmFusion.h): sibling contractions become one
-    // launch; a residual add becomes the init of the contraction it follows.
-    SmallVector<int64_t> override(tile.begin(), tile.end());
+    // launch (on the kernel chooseKernel picks for the merged problem); a
+    // residual add becomes the init of the contraction it follows.
     fuseSiblingGemms(
-        work, [&](const GemmProblem &p) { return operandType(p); }, override);
+        work, [&](const GemmProblem &p) { return operandType(p); },
+        [&](const GemmProblem &p, Type elem) { return chooseKernel(p, elem); });
     for (auto &[op, problem] : work) {
       foldResidualAdd(op, problem);
       if (failed(rewrite(op, problem)))
@@ -546,31 +553,30 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
     return p.cType.isF32() ? b.getF32Type() : Type();
   }
 
+  /// sm_90a: the wgmma kernel (GemmWgmmaKernel.cpp) where it takes the
+  /// contraction; the mma.sync (or FFMA) kernel otherwise.
+  GemmKernelChoice chooseKernel(const GemmProblem &p, Type elem) {
+    SmallVector<int64_t> override(tile.begin(), tile.end());
+    return chooseGemmKernel(p, elem, override, chip, mma,
+                            [&] { return choosePlan(p, elem, override); });
+  }
+
   LogicalResult rewrite(linalg::LinalgOp op, const GemmProblem &p) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     Type elem = operandType(p);
-    SmallVector<int64_t> override(tile.begin(), tile.end());
-    // sm_90a: the wgmma kernel (GemmWgmmaKernel.cpp) where it takes the
-    // contraction; the mma.sync kernel otherwise.
-    std::string why;
-    GemmPlanAttr plan;
-    if (!elem.isF32() &&
-        (mma == "wgmma" || (mma == "auto" && chip == "sm_90a")))
-      plan = chooseWgmmaPlan(p, elem, override, why);
-    if (!plan && !why.empty() && mma == "wgmma" && !override.empty())
-      return op.emitOpError("kestrel-gpu-gemm: tile ") << why;
-    const bool wgmma = static_cast<bool>(plan);
-    if (!wgmma)
-      plan = choosePlan(p, elem, override);
+    GemmKernelChoice choice = chooseKernel(p, elem);
+    if (!choice.error.empty())
+      return op.emitOpError("kestrel-gpu-gemm: tile ") << choice.error;
+    GemmPlanAttr plan = choice.plan;
+    const bool wgmma = choice.wgmma;
     if (failed(GemmPlanAttr::verify(
             [&] { return op.emitOpError(); }, plan.getTileM(), plan.getTileN(),
             plan.getTileK(), plan.getWarpsM(), plan.getWarpsN(),
             plan.getStages(), plan.getSplitK(), elem, plan.getAKMajor(),
             plan.getBKMajor())))
       return op.emitOpError("kestrel-gpu-gemm: unusable tile plan ") << plan;
-    int64_t sharedBytes =
-        wgmma ? wgmmaSharedBytes(plan) : planSharedBytes(plan);
+    int64_t sharedBytes = gemmSharedBytes(plan, wgmma);
     if (sharedBytes > kMaxSharedBytes)
       return op.emitOpError("kestrel-gpu-gemm: tile plan ")
              << plan << " needs " << sharedBytes

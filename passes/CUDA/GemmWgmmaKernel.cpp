@@ -466,6 +466,29 @@ GemmPlanAttr chooseWgmmaPlan(const GemmProblem &p, Type operandType,
   return make(128, 128, 3);
 }
 
+GemmKernelChoice chooseGemmKernel(const GemmProblem &p, Type operandType,
+                                  ArrayRef<int64_t> override, StringRef chip,
+                                  StringRef mma,
+                                  function_ref<GemmPlanAttr()> syncPlan) {
+  GemmKernelChoice choice;
+  if (!operandType.isF32() && wantsWgmma(chip, mma)) {
+    std::string why;
+    choice.plan = chooseWgmmaPlan(p, operandType, override, why);
+    choice.wgmma = static_cast<bool>(choice.plan);
+    if (!choice.plan && !why.empty() && mma == "wgmma" && !override.empty()) {
+      choice.error = why;
+      return choice;
+    }
+  }
+  if (!choice.plan)
+    choice.plan = syncPlan();
+  return choice;
+}
+
+int64_t gemmSharedBytes(GemmPlanAttr plan, bool wgmma) {
+  return wgmma ? wgmmaSharedBytes(plan) : planSharedBytes(plan);
+}
+
 int64_t wgmmaGroupsInFlight(GemmPlanAttr plan) {
   // Measured on an H200 (bench/results/2026-12-04-H200-wgmma.md): 128 x 256
   // tiles (one block per SM) keep a wgmma group in flight across the
