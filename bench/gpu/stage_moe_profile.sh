@@ -5,8 +5,10 @@
 #   base/   the timed cases compiled by another build (BASE=DIR of .ptx,
 #           .manifest and .json files; optional), the "before" column;
 #   sweep/  the timed cases with tile plans forced through
-#           kestrel-gpu-moe{tile-up=..,tile-down=..} (kestrel-opt, then
-#           kestrelc), one variant per entry of PLANS;
+#           kestrel-gpu-moe{chip=CHIP tile-up=..,tile-down=..} (kestrel-opt,
+#           then kestrelc), one variant per entry of PLANS: wgmma plans
+#           (tile_k 64, warps tile_m / 16 x 1) run on the wgmma kernel,
+#           others on mma.sync;
 #   src/    the runtime, kestrel-run, bench/gpu, bench/cpu/models and
 #           python/kestrel of this working tree.
 # The exported Mixtral block is staged beside it by hand when wanted:
@@ -38,7 +40,7 @@ for case in mixtral_t4096_d4096 fine_t4096_d2048_e64; do
     [[ $down != "$up" ]] && tag+=_${down//,/x}
     v="$DEST/sweep/${case}__$tag"
     if "$BIN/kestrel-opt" "$DEST/new/$case.mlir" \
-        --pass-pipeline="builtin.module(func.func(kestrel-gpu-moe{tile-up=$up tile-down=$down}))" \
+        --pass-pipeline="builtin.module(func.func(kestrel-gpu-moe{chip=$CHIP tile-up=$up tile-down=$down}))" \
         -o "$v.mlir" 2>/dev/null &&
        "$BIN/kestrelc" "$v.mlir" --target=cuda:$CHIP --emit=ptx -o "$v.ptx" 2>/dev/null &&
        /usr/local/cuda/bin/ptxas -arch=$CHIP "$v.ptx" -o /dev/null 2>/dev/null; then
