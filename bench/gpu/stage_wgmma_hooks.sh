@@ -18,8 +18,7 @@ DEST=$(cd "${1:-$ROOT}" && pwd)/.devcarry-$NAME
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export PLANS=${PLANS:-"256,128,32,4,2,4/128,256,64,2,4,3
-128,128,64,8,1,3/128,256,64,8,1,4 128,256,64,8,1,4/128,128,64,8,1,3
-256,128,64,16,1,4/128,256,64,8,1,4"}
+128,128,64,8,1,3/128,256,64,8,1,4 256,128,64,16,1,4/128,256,64,8,1,4"}
 bash "$ROOT/bench/gpu/stage_moe_profile.sh" "$TMP"
 ONLY="llama_d512_t2048 mixtral_d512_t1024 llama_d2048_t4096" PRECS=bf16 \
   "$ROOT/bench/gpu/stage_models.sh" "$TMP" >/dev/null

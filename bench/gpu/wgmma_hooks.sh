@@ -27,21 +27,21 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
   | tee -a "$LOG"
 step "build runtime"
 BUILD=/tmp/kestrel-build-hooks
-if ! timeout 100 bash -c "source bench/gpu/build_runtime.sh && build_runtime $BUILD $W" >>"$LOG" 2>&1; then
+if ! timeout 70 bash -c "source bench/gpu/build_runtime.sh && build_runtime $BUILD $W" >>"$LOG" 2>&1; then
   echo "runtime build failed" | tee -a "$LOG"; exit 1
 fi
 export KESTREL_RUNTIME_LIB=$(find "$BUILD" -name 'libKestrelRuntimeC.so' | head -1)
 export PYTHONUNBUFFERED=1
 rc=0
 step "check_moe"
-timeout 80 python3 bench/gpu/check_moe.py --cases "$ROOT/../new" \
+timeout 70 python3 bench/gpu/check_moe.py --cases "$ROOT/../new" \
   --commit "$COMMIT" --table "$W/moe.md" >>"$LOG" 2>&1 || rc=1
 step "check_models bf16"
-timeout 70 python3 bench/gpu/check_models.py --kestrel-run "$BUILD/bin/kestrel-run" \
+timeout 60 python3 bench/gpu/check_models.py --kestrel-run "$BUILD/bin/kestrel-run" \
   --cases "$ROOT/../cases-models" --commit "$COMMIT" --no-compile \
   --precisions=bf16 --table "$W/models.md" >>"$LOG" 2>&1 || rc=1
 step "profile_moe"
-timeout 45 python3 bench/gpu/profile_moe.py "$ROOT/../new" "$ROOT/../sweep" \
+timeout 35 python3 bench/gpu/profile_moe.py "$ROOT/../new" "$ROOT/../sweep" \
   --out "$W/profile.txt" >>"$LOG" 2>&1 || rc=1
 step "done rc=$rc"
 {
