@@ -106,15 +106,14 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
     Value c = mul(rem(linear, perRow), vec);
     Value mnIn = kMajor ? r : c, kIn = kMajor ? c : r;
     Value mn = add(tileStart, mnIn);
-    Value valid = partial;
+    Value valid;
     Value last = idx(extent - 1);
     if (limit) {
-      valid = andI(
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mn, limit),
-          partial);
+      valid =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mn, limit);
       last = arith::SubIOp::create(b, loc, limit, idx(1));
     } else if (checkMN) {
-      valid = andI(lt(mn, extent), partial);
+      valid = lt(mn, extent);
     }
     Value clamped = checkMN ? minI(mn, last) : mn;
     Value kOffset = mul(mul(kIn, t.strideK), elemBytes);
@@ -127,6 +126,9 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
           kOffset));
     t.kIn.push_back(kIn);
     t.valid.push_back(valid);
+    // Threads past the last copy (linear clamped above) copy nothing: a
+    // zero-filling copy would race with the owner of the clamped chunk.
+    t.issue.push_back(partial);
     t.smem.push_back(layout(mnIn, kIn));
   }
   return t;
@@ -138,20 +140,22 @@ void GemmEmitter::issueCopies(const TileCopies &t, Value k0, Value stage) {
   Value full = arith::ConstantIntOp::create(b, loc, b.getI32Type(), t.bytes);
   Value none = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
   for (size_t i = 0; i < t.src.size(); ++i) {
-    Value ok = t.valid[i];
-    if (t.checkK)
-      ok = andI(ok, lt(add(k0, t.kIn[i]), p.K));
-    Value address = add(t.src[i], mul(k0, t.strideK * t.elemBytes));
-    Value dst = pointer(add(add(stage, t.tileOffset), t.smem[i]), 3);
-    Value size;
-    if (ok) {
-      // Out of bounds: the operand's aligned first address, zero bytes
-      // read, the copy zero-fills.
-      address = arith::SelectOp::create(b, loc, ok, address, t.src[0]);
-      size = arith::SelectOp::create(b, loc, ok, full, none);
-    }
-    NVVM::CpAsyncOp::create(b, loc, dst, pointer(address, 1), t.bytes, modifier,
-                            size);
+    ifThen(t.issue[i], [&] {
+      Value ok = t.valid[i];
+      if (t.checkK)
+        ok = andI(ok, lt(add(k0, t.kIn[i]), p.K));
+      Value address = add(t.src[i], mul(k0, t.strideK * t.elemBytes));
+      Value dst = pointer(add(add(stage, t.tileOffset), t.smem[i]), 3);
+      Value size;
+      if (ok) {
+        // Out of bounds: the operand's aligned first address, zero bytes
+        // read, the copy zero-fills.
+        address = arith::SelectOp::create(b, loc, ok, address, t.src[0]);
+        size = arith::SelectOp::create(b, loc, ok, full, none);
+      }
+      NVVM::CpAsyncOp::create(b, loc, dst, pointer(address, 1), t.bytes,
+                              modifier, size);
+    });
   }
 }
 

@@ -31,9 +31,11 @@ struct TileCopies {
   int64_t tileOffset; // bytes from the stage's start
   bool checkK;        // K is not a multiple of tile_k
   // Per copy of this thread: global byte address at k = 0 (index), k within
-  // the tile, in-bounds flag along M/N (null: always), byte offset within
+  // the tile, in-bounds flag along M/N (null: always), whether the thread
+  // has this copy at all (null: always; false past the tile's last copy
+  // when the copies do not divide over the threads), byte offset within
   // the tile.
-  llvm::SmallVector<mlir::Value> src, kIn, valid, smem;
+  llvm::SmallVector<mlir::Value> src, kIn, valid, issue, smem;
 };
 
 /// Where the element (mn, k) of a tile lands: byte offset within the tile.
@@ -144,7 +146,10 @@ protected:
              mlir::Value tid, int64_t threads, TileLayout layout,
              mlir::Value limit = {},
              const std::function<mlir::Value(mlir::Value)> *address = nullptr);
-  /// Issues the copies of the K tile starting at `k0` into `stage`.
+  /// Issues the copies of the K tile starting at `k0` into `stage`: a copy
+  /// out of bounds zero-fills its chunk; a thread without the copy (the
+  /// last round of copies that do not divide over the threads) issues
+  /// nothing, so that no chunk has two writers.
   void issueCopies(const TileCopies &t, mlir::Value k0, mlir::Value stage);
   /// `v` (f32) plus C's initial value at `element`, rounded to C's type.
   mlir::Value finishC(mlir::Value v, mlir::Value element, mlir::Value initBase);

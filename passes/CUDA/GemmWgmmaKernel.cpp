@@ -441,14 +441,11 @@ GemmPlanAttr chooseWgmmaPlan(const GemmProblem &p, Type operandType,
     auto [tm, tn, tk, wm, wn, stages] =
         std::make_tuple(override[0], override[1], override[2], override[3],
                         override[4], override[5]);
-    // Every thread copies the same number of B chunks per K tile.
-    bool evenB = tm > 0 && (tn * kWgmmaTileK / p.vecB) % (2 * tm) == 0;
     if (tk != kWgmmaTileK || tm <= 0 || tm % 64 || tm > 256 || wm != tm / 16 ||
-        wn != 1 || tn <= 0 || tn % 64 || tn > 256 || stages < 3 || !evenB)
+        wn != 1 || tn <= 0 || tn % 64 || tn > 256 || stages < 3)
       return why = "a wgmma plan has tile_k = 64, tile_m a multiple of 64 up "
                    "to 256 with warps_m = tile_m / 16, warps_n = 1, tile_n a "
-                   "multiple of 64 up to 256 (tile_n x 64 divisible into "
-                   "equal copies per thread) and at least 3 stages",
+                   "multiple of 64 up to 256 and at least 3 stages",
              GemmPlanAttr();
     return make(tm, tn, stages);
   }
