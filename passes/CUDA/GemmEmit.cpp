@@ -8,6 +8,7 @@
 #include "passes/CUDA/GemmEmit.h"
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 
 using namespace mlir;
 
@@ -132,6 +133,45 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
     t.smem.push_back(layout(mnIn, kIn));
   }
   return t;
+}
+
+void GemmEmitter::enterActive(Value active,
+                              std::optional<OpBuilder::InsertionGuard> &guard) {
+  if (!active)
+    return;
+  auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+  guard.emplace(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+}
+
+std::pair<TileCopies, TileCopies> GemmEmitter::planOperandCopies(
+    const BlockOrigin &o, Value aMem, Value bMem, Value tid, int64_t threads,
+    int64_t vecA, int64_t vecB, int64_t elemBytes, int64_t bOffset,
+    TileLayout layoutA, TileLayout layoutB) {
+  Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
+  Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
+  TileCopies a = planCopies(aBase, p.strideA, plan.getAKMajor(), vecA,
+                            elemBytes, plan.getTileM(), p.mDims, p.M, o.row,
+                            o.batchA, 0, tid, threads, layoutA, o.rowLimit,
+                            hooks ? &hooks->rowA : nullptr);
+  TileCopies bt = planCopies(bBase, p.strideB, plan.getBKMajor(), vecB,
+                             elemBytes, plan.getTileN(), p.nDims, p.N, o.col,
+                             o.batchB, bOffset, tid, threads, layoutB, Value(),
+                             hooks ? &hooks->colB : nullptr);
+  return {std::move(a), std::move(bt)};
+}
+
+void GemmEmitter::issueStage(const TileCopies &a, const TileCopies &bt,
+                             Value ring, int64_t stageBytes, Value kTile,
+                             Value slot) {
+  Value stage = add(ring, mul(slot, stageBytes));
+  Value k0 = mul(kTile, plan.getTileK());
+  issueCopies(a, k0, stage);
+  issueCopies(bt, k0, stage);
+}
+
+Value HookEmitter::base(Value memref) {
+  return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
 }
 
 void GemmEmitter::issueCopies(const TileCopies &t, Value k0, Value stage) {

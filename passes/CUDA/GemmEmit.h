@@ -19,6 +19,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <functional>
+#include <optional>
 
 namespace kestrel {
 
@@ -146,6 +147,24 @@ protected:
              mlir::Value tid, int64_t threads, TileLayout layout,
              mlir::Value limit = {},
              const std::function<mlir::Value(mlir::Value)> *address = nullptr);
+  /// Moves the insertion point into `scf.if active` (nothing when `active`
+  /// is null) until `guard` is reset: blocks without a tile (grouped GEMMs:
+  /// past the last expert's tiles) skip the kernel's body.
+  void enterActive(mlir::Value active,
+                   std::optional<mlir::OpBuilder::InsertionGuard> &guard);
+  /// The copies of A's and B's tiles of the block at `o` (the hooks' row and
+  /// column addresses when given): `vecA` / `vecB` elements of `elemBytes`
+  /// per copy, A at byte 0 of a stage laid out by `layoutA`, B at `bOffset`
+  /// laid out by `layoutB`.
+  std::pair<TileCopies, TileCopies>
+  planOperandCopies(const BlockOrigin &o, mlir::Value aMem, mlir::Value bMem,
+                    mlir::Value tid, int64_t threads, int64_t vecA,
+                    int64_t vecB, int64_t elemBytes, int64_t bOffset,
+                    TileLayout layoutA, TileLayout layoutB);
+  /// Issues the copies of K tile `kTile` into ring buffer `slot` (stages of
+  /// `stageBytes` from `ring`).
+  void issueStage(const TileCopies &a, const TileCopies &bt, mlir::Value ring,
+                  int64_t stageBytes, mlir::Value kTile, mlir::Value slot);
   /// Issues the copies of the K tile starting at `k0` into `stage`: a copy
   /// out of bounds zero-fills its chunk; a thread without the copy (the
   /// last round of copies that do not divide over the threads) issues
@@ -159,6 +178,28 @@ protected:
   const GemmProblem &p;
   GemmPlanAttr plan;
   const GemmHooks *hooks;
+};
+
+/// The emitter's index arithmetic, public, for the epilogue hooks of the
+/// fused (GemmFusion.cpp) and grouped (MoeKernel.cpp) GEMMs.
+struct HookEmitter : GemmEmitter {
+  using GemmEmitter::add;
+  using GemmEmitter::andI;
+  using GemmEmitter::div;
+  using GemmEmitter::GemmEmitter;
+  using GemmEmitter::idx;
+  using GemmEmitter::ifThen;
+  using GemmEmitter::lt;
+  using GemmEmitter::minI;
+  using GemmEmitter::mul;
+  using GemmEmitter::offsetOf;
+  using GemmEmitter::pointer;
+  using GemmEmitter::rem;
+  using GemmEmitter::tileOrigin;
+  mlir::OpBuilder &builder() { return b; }
+  mlir::Location location() { return loc; }
+  /// The aligned base address (index) of `memref`.
+  mlir::Value base(mlir::Value memref);
 };
 
 } // namespace kestrel

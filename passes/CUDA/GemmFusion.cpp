@@ -30,27 +30,12 @@ namespace kestrel {
 
 namespace {
 
-struct Emit : GemmEmitter {
-  using GemmEmitter::add;
-  using GemmEmitter::andI;
-  using GemmEmitter::div;
-  using GemmEmitter::GemmEmitter;
-  using GemmEmitter::idx;
-  using GemmEmitter::ifThen;
-  using GemmEmitter::lt;
-  using GemmEmitter::mul;
-  using GemmEmitter::offsetOf;
-  using GemmEmitter::pointer;
-  using GemmEmitter::rem;
+struct Emit : HookEmitter {
+  using HookEmitter::HookEmitter;
   Value sub(Value x, int64_t c) { return c ? add(x, idx(-c)) : x; }
-  Value base(Value memref) {
-    return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-  }
   Value select(Value c, Value x, Value y) {
     return arith::SelectOp::create(b, loc, c, x, y);
   }
-  OpBuilder &builder() { return b; }
-  Location location() { return loc; }
   Value convert(Value v, Type t) {
     return v.getType() == t ? v : arith::TruncFOp::create(b, loc, t, v);
   }

@@ -177,10 +177,8 @@ TensorCoreGemm::FragAddr TensorCoreGemm::fragAddr(bool kMajor, int64_t rowElems,
 }
 
 void TensorCoreGemm::issueStage(Value kTile, Value slot) {
-  Value stage = add(sharedBase, mul(slot, stageBytes));
-  Value k0 = mul(kTile, plan.getTileK());
-  issueCopies(copiesA, k0, stage);
-  issueCopies(copiesB, k0, stage);
+  GemmEmitter::issueStage(copiesA, copiesB, sharedBase, stageBytes, kTile,
+                          slot);
 }
 
 SmallVector<Value> TensorCoreGemm::loadMatrices(Value address, bool trans) {
@@ -294,23 +292,14 @@ void TensorCoreGemm::hookEpilogue(ArrayRef<Value> acc, Value rowStart,
 }
 
 void TensorCoreGemm::build(gpu::LaunchOp launch) {
-  const int64_t tm = plan.getTileM(), tn = plan.getTileN(),
-                tk = plan.getTileK(), stages = plan.getStages();
+  const int64_t tk = plan.getTileK(), stages = plan.getStages();
   const int64_t numK = llvm::divideCeil(p.K, tk), steps = tk / 16;
   tid = launch.getThreadIds().x;
   sharedBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
   BlockOrigin origin = blockOrigin(launch);
-  auto [rowStart, colStart, batchA, batchB, batchC, active, rowLimit] = origin;
-  // Blocks without a tile (grouped GEMMs: past an expert's rows) exit.
+  Value rowStart = origin.row, colStart = origin.col;
   std::optional<OpBuilder::InsertionGuard> inActive;
-  if (active) {
-    auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
-    inActive.emplace(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  }
-
-  Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
-  Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
+  enterActive(origin.active, inActive);
   auto layoutOf = [&](bool kMajor, int64_t rowElems) {
     return [this, kMajor, rowElems](Value mn, Value k) {
       return kMajor ? tileOffset(mn, k, rowElems) : tileOffset(k, mn, rowElems);
@@ -318,12 +307,9 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
   };
   auto layoutA = layoutOf(plan.getAKMajor(), rowElemsA);
   auto layoutB = layoutOf(plan.getBKMajor(), rowElemsB);
-  copiesA = planCopies(aBase, p.strideA, plan.getAKMajor(), p.vecA, 2, tm,
-                       p.mDims, p.M, rowStart, batchA, 0, tid, threads, layoutA,
-                       rowLimit, hooks ? &hooks->rowA : nullptr);
-  copiesB = planCopies(bBase, p.strideB, plan.getBKMajor(), p.vecB, 2, tn,
-                       p.nDims, p.N, colStart, batchB, aTileBytes, tid, threads,
-                       layoutB, Value(), hooks ? &hooks->colB : nullptr);
+  std::tie(copiesA, copiesB) =
+      planOperandCopies(origin, aMem, bMem, tid, threads, p.vecA, p.vecB, 2,
+                        aTileBytes, layoutA, layoutB);
 
   // This lane's ldmatrix rows (PTX ISA, ldmatrix: lane l addresses row
   // l % 8 of matrix l / 8). A: a0..a3 = (m +0/+8) x (k +0/+8); B: (b0, b1)
@@ -398,7 +384,7 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
   SmallVector<Value> acc(loop.getResults().take_front(accCount));
   if (hooks && hooks->epilogue)
     return hookEpilogue(acc, rowStart, colStart);
-  epilogue(acc, batchC, rowStart, colStart);
+  epilogue(acc, origin.batchC, rowStart, colStart);
 }
 
 } // namespace

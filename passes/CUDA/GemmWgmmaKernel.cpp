@@ -90,6 +90,9 @@ private:
   /// Start-address advance of one k16 step, in bytes.
   static int64_t kStepBytes(bool kMajor) { return kMajor ? 16 * 2 : 16 * 128; }
   void issueStage(Value kTile, Value slot);
+  /// An inline PTX statement with side effects and `results` f32 results.
+  SmallVector<Value> inlineAsm(StringRef text, StringRef constraints,
+                               ValueRange operands, int64_t results);
   /// An inline PTX statement with side effects.
   void statement(StringRef text);
   /// acc = A x B + acc on one m64nNk16 tile.
@@ -147,19 +150,30 @@ Value WgmmaGemm::descriptor(int64_t bits, Value address) {
 }
 
 void WgmmaGemm::issueStage(Value kTile, Value slot) {
-  Value stage = add(sharedBase, mul(slot, stageBytes));
-  Value k0 = mul(kTile, kWgmmaTileK);
-  issueCopies(copiesA, k0, stage);
-  issueCopies(copiesB, k0, stage);
+  GemmEmitter::issueStage(copiesA, copiesB, sharedBase, stageBytes, kTile,
+                          slot);
 }
 
-void WgmmaGemm::statement(StringRef text) {
-  LLVM::InlineAsmOp::create(
-      b, loc, TypeRange{}, ValueRange{}, text, "", /*has_side_effects=*/true,
-      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+SmallVector<Value> WgmmaGemm::inlineAsm(StringRef text, StringRef constraints,
+                                        ValueRange operands, int64_t results) {
+  // Results come back as one literal struct of f32 (none: no result).
+  SmallVector<Type> resultTypes;
+  if (results)
+    resultTypes.push_back(LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(results, b.getF32Type())));
+  auto op = LLVM::InlineAsmOp::create(
+      b, loc, resultTypes, operands, text, constraints,
+      /*has_side_effects=*/true, /*is_align_stack=*/false,
+      LLVM::tailcallkind::TailCallKind::None,
       LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
       ArrayAttr());
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < results; ++i)
+    out.push_back(LLVM::ExtractValueOp::create(b, loc, op.getResult(0), i));
+  return out;
 }
+
+void WgmmaGemm::statement(StringRef text) { inlineAsm(text, "", {}, 0); }
 
 SmallVector<Value> WgmmaGemm::wgmma(Value descA, Value descB,
                                     ArrayRef<Value> acc) {
@@ -184,19 +198,7 @@ SmallVector<Value> WgmmaGemm::wgmma(Value descA, Value descB,
       descA, descB,
       arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1).getResult()};
   llvm::append_range(operands, acc);
-  Type f32 = b.getF32Type();
-  auto structType = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                     SmallVector<Type>(n, f32));
-  auto op = LLVM::InlineAsmOp::create(
-      b, loc, structType, operands, text, constraints,
-      /*has_side_effects=*/true, /*is_align_stack=*/false,
-      LLVM::tailcallkind::TailCallKind::None,
-      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-      ArrayAttr());
-  SmallVector<Value> out;
-  for (int64_t i = 0; i < n; ++i)
-    out.push_back(LLVM::ExtractValueOp::create(b, loc, op.getResult(0), i));
-  return out;
+  return inlineAsm(text, constraints, operands, n);
 }
 
 SmallVector<Value> WgmmaGemm::pin(ArrayRef<Value> acc) {
@@ -206,17 +208,7 @@ SmallVector<Value> WgmmaGemm::pin(ArrayRef<Value> acc) {
     constraints += "=f,";
   for (int64_t i = 0; i < n; ++i)
     constraints += std::to_string(i) + (i + 1 < n ? "," : "");
-  auto structType = LLVM::LLVMStructType::getLiteral(
-      b.getContext(), SmallVector<Type>(n, b.getF32Type()));
-  auto op = LLVM::InlineAsmOp::create(
-      b, loc, structType, acc, "", constraints, /*has_side_effects=*/true,
-      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
-      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-      ArrayAttr());
-  SmallVector<Value> out;
-  for (int64_t i = 0; i < n; ++i)
-    out.push_back(LLVM::ExtractValueOp::create(b, loc, op.getResult(0), i));
-  return out;
+  return inlineAsm("", constraints, acc, n);
 }
 
 std::pair<Value, Value> WgmmaGemm::laneOrigin(Value rowStart, Value colStart) {
@@ -336,8 +328,7 @@ void WgmmaGemm::stagedEpilogue(ArrayRef<Value> acc, Value batchC,
 }
 
 void WgmmaGemm::build(gpu::LaunchOp launch) {
-  const int64_t tm = plan.getTileM(), tn = plan.getTileN(),
-                stages = plan.getStages();
+  const int64_t tn = plan.getTileN(), stages = plan.getStages();
   const int64_t numK = llvm::divideCeil(p.K, kWgmmaTileK);
   const int64_t inflight = wgmmaGroupsInFlight(plan);
   const int64_t ahead = stages - 1 - inflight; // tiles of copies in flight
@@ -348,28 +339,18 @@ void WgmmaGemm::build(gpu::LaunchOp launch) {
   Value raw = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
   sharedBase = mul(div(add(raw, kAtomBytes - 1), kAtomBytes), kAtomBytes);
   BlockOrigin origin = blockOrigin(launch);
-  auto [rowStart, colStart, batchA, batchB, batchC, active, rowLimit] = origin;
+  Value rowStart = origin.row, colStart = origin.col, batchC = origin.batchC;
   std::optional<OpBuilder::InsertionGuard> inActive;
-  if (active) {
-    auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
-    inActive.emplace(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  }
-
-  Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
-  Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
+  enterActive(origin.active, inActive);
   auto layoutA = [this, aK](Value mn, Value k) {
     return tileOffset(aK, mn, k);
   };
   auto layoutB = [this, bK](Value mn, Value k) {
     return tileOffset(bK, mn, k);
   };
-  copiesA = planCopies(aBase, p.strideA, aK, p.vecA, 2, tm, p.mDims, p.M,
-                       rowStart, batchA, 0, tid, threads, layoutA, rowLimit,
-                       hooks ? &hooks->rowA : nullptr);
-  copiesB = planCopies(bBase, p.strideB, bK, p.vecB, 2, tn, p.nDims, p.N,
-                       colStart, batchB, aTileBytes, tid, threads, layoutB,
-                       Value(), hooks ? &hooks->colB : nullptr);
+  std::tie(copiesA, copiesB) =
+      planOperandCopies(origin, aMem, bMem, tid, threads, p.vecA, p.vecB, 2,
+                        aTileBytes, layoutA, layoutB);
 
   // This warpgroup's rows of A: 64 rows = 8 K-major row groups, or one
   // MN-major atom; either way 64 x 128 bytes from the A tile's start.

@@ -79,27 +79,11 @@ struct MoeShape {
 };
 
 /// Index arithmetic inside a launch (the GEMM emitter's helpers, public).
-struct Emit : GemmEmitter {
-  using GemmEmitter::add;
-  using GemmEmitter::andI;
-  using GemmEmitter::div;
-  using GemmEmitter::GemmEmitter;
-  using GemmEmitter::idx;
-  using GemmEmitter::ifThen;
-  using GemmEmitter::lt;
-  using GemmEmitter::minI;
-  using GemmEmitter::mul;
-  using GemmEmitter::pointer;
-  using GemmEmitter::rem;
-  using GemmEmitter::tileOrigin;
-  OpBuilder &builder() { return b; }
-  Location location() { return loc; }
+struct Emit : HookEmitter {
+  using HookEmitter::HookEmitter;
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
   Value ult(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-  }
-  Value base(Value memref) {
-    return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
   }
   Value loadIndex(Value memref, ValueRange at) {
     Value v = memref::LoadOp::create(b, loc, memref, at);
