@@ -9,6 +9,7 @@
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 
@@ -195,6 +196,55 @@ void GemmEmitter::issueCopies(const TileCopies &t, Value k0, Value stage) {
       }
       NVVM::CpAsyncOp::create(b, loc, dst, pointer(address, 1), t.bytes,
                               modifier, size);
+    });
+  }
+}
+
+void GemmEmitter::storeC(ArrayRef<Value> acc,
+                         ArrayRef<std::pair<int64_t, int64_t>> at, Value row0,
+                         Value col0, Value batchC, Value cMem, Value initMem) {
+  Type cType = p.cType;
+  Value cBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, cMem);
+  Value initBase;
+  if (initMem)
+    initBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, initMem);
+  int64_t cBytes = cType.getIntOrFloatBitWidth() / 8;
+  bool checkM = p.M % plan.getTileM() != 0, checkN = p.N % plan.getTileN() != 0;
+  SmallVector<int64_t> rows;
+  for (auto [dr, dc] : at)
+    if (!llvm::is_contained(rows, dr))
+      rows.push_back(dr);
+  for (int64_t dr : rows) {
+    Value m = add(row0, dr);
+    ifThen(checkM ? lt(m, p.M) : Value(), [&] {
+      Value rowOff = add(batchC, offsetOf(p.mDims, m, p.strideC));
+      for (size_t i = 0; i + 1 < acc.size(); i += 2) {
+        if (at[i].first != dr)
+          continue;
+        Value n = add(col0, at[i].second);
+        if (p.cPairs) {
+          ifThen(checkN ? lt(n, p.N) : Value(), [&] {
+            Value element = add(rowOff, offsetOf(p.nDims, n, p.strideC));
+            Value lo = finishC(acc[i], element, initBase);
+            Value hi = finishC(acc[i + 1], add(element, 1), initBase);
+            Value pair = vector::FromElementsOp::create(
+                b, loc, VectorType::get({2}, cType), ValueRange{lo, hi});
+            LLVM::StoreOp::create(b, loc, pair,
+                                  pointer(add(cBase, mul(element, cBytes)), 1),
+                                  /*alignment=*/2 * cBytes);
+          });
+          continue;
+        }
+        for (int64_t e = 0; e < 2; ++e) {
+          Value ne = add(n, e);
+          ifThen(lt(ne, p.N), [&] {
+            Value element = add(rowOff, offsetOf(p.nDims, ne, p.strideC));
+            LLVM::StoreOp::create(
+                b, loc, finishC(acc[i + e], element, initBase),
+                pointer(add(cBase, mul(element, cBytes)), 1), cBytes);
+          });
+        }
+      }
     });
   }
 }

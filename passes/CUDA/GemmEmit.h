@@ -170,6 +170,16 @@ protected:
   /// last round of copies that do not divide over the threads) issues
   /// nothing, so that no chunk has two writers.
   void issueCopies(const TileCopies &t, mlir::Value k0, mlir::Value stage);
+  /// The plain epilogue from registers: accumulator i of this lane (C
+  /// element (row0 + at[i].first, col0 + at[i].second); accumulators 2 j
+  /// and 2 j + 1 side by side in a row) plus the init value, rounded to C's
+  /// type and stored -- in pairs where C's last dim allows -- into `cMem`
+  /// (element offsets from `batchC`), rows and columns past the problem
+  /// skipped.
+  void storeC(llvm::ArrayRef<mlir::Value> acc,
+              llvm::ArrayRef<std::pair<int64_t, int64_t>> at, mlir::Value row0,
+              mlir::Value col0, mlir::Value batchC, mlir::Value cMem,
+              mlir::Value initMem);
   /// `v` (f32) plus C's initial value at `element`, rounded to C's type.
   mlir::Value finishC(mlir::Value v, mlir::Value element, mlir::Value initBase);
 

@@ -119,10 +119,13 @@ private:
   void mma(ArrayRef<Value> a, ArrayRef<Value> bOps, MutableArrayRef<Value> c);
   /// The mmas of one k step over the accumulators.
   void mmaStep(ArrayRef<Value> frags, MutableArrayRef<Value> acc);
-  void epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
-                Value colStart);
-  /// The hooks' epilogue, given where each accumulator lies.
-  void hookEpilogue(ArrayRef<Value> acc, Value rowStart, Value colStart);
+  /// Where this lane's accumulators lie in C: accumulator i at (row0 +
+  /// at[i].first, col0 + at[i].second).
+  struct LanePlaces {
+    Value row0, col0;
+    SmallVector<std::pair<int64_t, int64_t>> at;
+  };
+  LanePlaces lanePlaces(Value rowStart, Value colStart);
 
   Value aMem, bMem, cMem, initMem, shared;
   Type elem;
@@ -220,75 +223,24 @@ void TensorCoreGemm::mmaStep(ArrayRef<Value> frags,
     }
 }
 
-void TensorCoreGemm::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
-                              Value colStart) {
+TensorCoreGemm::LanePlaces TensorCoreGemm::lanePlaces(Value rowStart,
+                                                      Value colStart) {
   const int64_t mTiles = plan.warpTileM() / 16, nTiles = plan.warpTileN() / 8;
   Value lane = rem(tid, 32), warp = div(tid, 32);
-  Value group = div(lane, 4), quad2 = mul(rem(lane, 4), 2);
-  Value warpRow =
-      add(rowStart, mul(div(warp, plan.getWarpsN()), plan.warpTileM()));
-  Value warpCol =
-      add(colStart, mul(rem(warp, plan.getWarpsN()), plan.warpTileN()));
-  Type cType = p.cType;
-  Value cBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, cMem);
-  Value initBase;
-  if (initMem)
-    initBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, initMem);
-  int64_t cBytes = cType.getIntOrFloatBitWidth() / 8;
-  bool checkM = p.M % plan.getTileM() != 0, checkN = p.N % plan.getTileN() != 0;
-  for (int64_t mt = 0; mt < mTiles; ++mt)
-    for (int64_t h = 0; h < 2; ++h) {
-      Value m = add(add(warpRow, group), mt * 16 + 8 * h);
-      ifThen(checkM ? lt(m, p.M) : Value(), [&] {
-        Value rowOff = add(batchC, offsetOf(p.mDims, m, p.strideC));
-        for (int64_t nt = 0; nt < nTiles; ++nt) {
-          Value n = add(add(warpCol, quad2), nt * 8);
-          int64_t at = (mt * nTiles + nt) * 4 + 2 * h;
-          if (p.cPairs) {
-            ifThen(checkN ? lt(n, p.N) : Value(), [&] {
-              Value element = add(rowOff, offsetOf(p.nDims, n, p.strideC));
-              Value lo = finishC(acc[at], element, initBase);
-              Value hi = finishC(acc[at + 1], add(element, 1), initBase);
-              Value pair = vector::FromElementsOp::create(
-                  b, loc, VectorType::get({2}, cType), ValueRange{lo, hi});
-              LLVM::StoreOp::create(
-                  b, loc, pair, pointer(add(cBase, mul(element, cBytes)), 1),
-                  /*alignment=*/2 * cBytes);
-            });
-            continue;
-          }
-          for (int64_t e = 0; e < 2; ++e) {
-            Value ne = add(n, e);
-            ifThen(lt(ne, p.N), [&] {
-              Value element = add(rowOff, offsetOf(p.nDims, ne, p.strideC));
-              LLVM::StoreOp::create(
-                  b, loc, finishC(acc[at + e], element, initBase),
-                  pointer(add(cBase, mul(element, cBytes)), 1), cBytes);
-            });
-          }
-        }
-      });
-    }
-}
-
-void TensorCoreGemm::hookEpilogue(ArrayRef<Value> acc, Value rowStart,
-                                  Value colStart) {
-  const int64_t mTiles = plan.warpTileM() / 16, nTiles = plan.warpTileN() / 8;
-  Value lane = rem(tid, 32), warp = div(tid, 32);
-  Value row0 =
+  LanePlaces l;
+  l.row0 =
       add(add(rowStart, mul(div(warp, plan.getWarpsN()), plan.warpTileM())),
           div(lane, 4));
-  Value col0 =
+  l.col0 =
       add(add(colStart, mul(rem(warp, plan.getWarpsN()), plan.warpTileN())),
           mul(rem(lane, 4), 2));
   // Fragment layout (file comment): accumulator (mt nTiles + nt) 4 + 2 h + e
   // is row mt 16 + 8 h, column nt 8 + e of the lane's (row0, col0).
-  SmallVector<std::pair<int64_t, int64_t>> at;
   for (int64_t mt = 0; mt < mTiles; ++mt)
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int64_t i = 0; i < 4; ++i)
-        at.push_back({mt * 16 + 8 * (i / 2), nt * 8 + i % 2});
-  hooks->epilogue(acc, row0, col0, at);
+        l.at.push_back({mt * 16 + 8 * (i / 2), nt * 8 + i % 2});
+  return l;
 }
 
 void TensorCoreGemm::build(gpu::LaunchOp launch) {
@@ -382,9 +334,10 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
   }
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   SmallVector<Value> acc(loop.getResults().take_front(accCount));
+  LanePlaces l = lanePlaces(rowStart, colStart);
   if (hooks && hooks->epilogue)
-    return hookEpilogue(acc, rowStart, colStart);
-  epilogue(acc, origin.batchC, rowStart, colStart);
+    return hooks->epilogue(acc, l.row0, l.col0, l.at);
+  storeC(acc, l.at, l.row0, l.col0, origin.batchC, cMem, initMem);
 }
 
 } // namespace

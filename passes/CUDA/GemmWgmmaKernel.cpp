@@ -106,8 +106,6 @@ private:
   /// 8 j + 2 (lane % 4) (+ 1)).
   std::pair<Value, Value> laneOrigin(Value rowStart, Value colStart);
   SmallVector<std::pair<int64_t, int64_t>> accumulatorPlaces();
-  void epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
-                Value colStart);
   /// Whether C can be written through shared memory in 16-byte rows.
   bool canStageC();
   /// The epilogue through shared memory: accumulators rounded into a
@@ -222,52 +220,6 @@ SmallVector<std::pair<int64_t, int64_t>> WgmmaGemm::accumulatorPlaces() {
   for (int64_t i = 0; i < plan.getTileN() / 2; ++i)
     at.push_back({8 * (i % 4 / 2), 8 * (i / 4) + i % 2});
   return at;
-}
-
-void WgmmaGemm::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
-                         Value colStart) {
-  Value row0, col0;
-  std::tie(row0, col0) = laneOrigin(rowStart, colStart);
-  Type cType = p.cType;
-  Value cBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, cMem);
-  Value initBase;
-  if (initMem)
-    initBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, initMem);
-  int64_t cBytes = cType.getIntOrFloatBitWidth() / 8;
-  bool checkM = p.M % plan.getTileM() != 0, checkN = p.N % plan.getTileN() != 0;
-  const int64_t nTiles = plan.getTileN() / 8;
-  for (int64_t h = 0; h < 2; ++h) {
-    Value m = add(row0, 8 * h);
-    ifThen(checkM ? lt(m, p.M) : Value(), [&] {
-      Value rowOff = add(batchC, offsetOf(p.mDims, m, p.strideC));
-      for (int64_t j = 0; j < nTiles; ++j) {
-        Value n = add(col0, 8 * j);
-        int64_t at = 4 * j + 2 * h;
-        if (p.cPairs) {
-          ifThen(checkN ? lt(n, p.N) : Value(), [&] {
-            Value element = add(rowOff, offsetOf(p.nDims, n, p.strideC));
-            Value lo = finishC(acc[at], element, initBase);
-            Value hi = finishC(acc[at + 1], add(element, 1), initBase);
-            Value pair = vector::FromElementsOp::create(
-                b, loc, VectorType::get({2}, cType), ValueRange{lo, hi});
-            LLVM::StoreOp::create(b, loc, pair,
-                                  pointer(add(cBase, mul(element, cBytes)), 1),
-                                  /*alignment=*/2 * cBytes);
-          });
-          continue;
-        }
-        for (int64_t e = 0; e < 2; ++e) {
-          Value ne = add(n, e);
-          ifThen(lt(ne, p.N), [&] {
-            Value element = add(rowOff, offsetOf(p.nDims, ne, p.strideC));
-            LLVM::StoreOp::create(
-                b, loc, finishC(acc[at + e], element, initBase),
-                pointer(add(cBase, mul(element, cBytes)), 1), cBytes);
-          });
-        }
-      }
-    });
-  }
 }
 
 bool WgmmaGemm::canStageC() {
@@ -398,13 +350,12 @@ void WgmmaGemm::build(gpu::LaunchOp launch) {
   statement("wgmma.wait_group.sync.aligned 0;");
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   SmallVector<Value> acc = pin(SmallVector<Value>(loop.getResults()));
-  if (hooks && hooks->epilogue) {
-    auto [row0, col0] = laneOrigin(rowStart, colStart);
-    return hooks->epilogue(acc, row0, col0, accumulatorPlaces());
-  }
-  if (canStageC())
+  if (canStageC() && !(hooks && hooks->epilogue))
     return stagedEpilogue(acc, batchC, rowStart, colStart);
-  epilogue(acc, batchC, rowStart, colStart);
+  auto [row0, col0] = laneOrigin(rowStart, colStart);
+  if (hooks && hooks->epilogue)
+    return hooks->epilogue(acc, row0, col0, accumulatorPlaces());
+  storeC(acc, accumulatorPlaces(), row0, col0, batchC, cMem, initMem);
 }
 
 } // namespace
