@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On the device machine, from a tree staged by bench/gpu/stage_wgmma_hooks.sh:
-# builds the runtime, then (each step under `timeout`)
+# bench/gpu/moe_profile.sh with step timeouts that fit 240 s, bf16 blocks only:
 #   1. check_moe.py on new/: every kestrel.moe case against float64 (the
 #      wgmma cases: empty expert, dropped pairs, K/N edges, shared experts),
 #      the two issue-16 shapes timed beside torch eager and a dense bf16
@@ -14,40 +14,19 @@
 set -uo pipefail
 NAME=${1:-gpugemm}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT"
 FINAL=${OUT:-$ROOT/bench-out}
-mkdir -p "$FINAL"
 W=/tmp/wgmma-hooks-out
-rm -rf "$W" && mkdir -p "$W"
-LOG=$FINAL/$NAME.log MD=$FINAL/$NAME.md
-COMMIT=$(cat "$ROOT/../commit" 2>/dev/null || echo unknown)
+rm -rf "$W" && mkdir -p "$W" "$FINAL"
 start=$(date +%s)
-step() { echo "== $1 ($(($(date +%s) - start)) s)" | tee -a "$LOG"; }
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
-  | tee -a "$LOG"
-step "build runtime"
-BUILD=/tmp/kestrel-build-hooks
-if ! timeout 70 bash -c "source bench/gpu/build_runtime.sh && build_runtime $BUILD $W" >>"$LOG" 2>&1; then
-  echo "runtime build failed" | tee -a "$LOG"; exit 1
-fi
-export KESTREL_RUNTIME_LIB=$(find "$BUILD" -name 'libKestrelRuntimeC.so' | head -1)
-export PYTHONUNBUFFERED=1
-rc=0
-step "check_moe"
-timeout 70 python3 bench/gpu/check_moe.py --cases "$ROOT/../new" \
-  --commit "$COMMIT" --table "$W/moe.md" >>"$LOG" 2>&1 || rc=1
-step "check_models bf16"
-timeout 60 python3 bench/gpu/check_models.py --kestrel-run "$BUILD/bin/kestrel-run" \
-  --cases "$ROOT/../cases-models" --commit "$COMMIT" --no-compile \
-  --precisions=bf16 --table "$W/models.md" >>"$LOG" 2>&1 || rc=1
-step "profile_moe"
-timeout 35 python3 bench/gpu/profile_moe.py "$ROOT/../new" "$ROOT/../sweep" \
-  --out "$W/profile.txt" >>"$LOG" 2>&1 || rc=1
-step "done rc=$rc"
+OUT=$W T_BUILD=70 T_MOE=70 T_MODELS=60 T_PROFILE=35 PRECISIONS=bf16 \
+  bash "$ROOT/bench/gpu/moe_profile.sh" >"$FINAL/$NAME.log" 2>&1
+rc=$?
+echo "== rc=$rc after $(($(date +%s) - start)) s" >>"$FINAL/$NAME.log"
 {
-  echo "# wgmma with epilogue hooks, commit $COMMIT"
+  echo "# wgmma with epilogue hooks, commit $(cat "$ROOT/../commit" 2>/dev/null)"
+  cat "$W/gpu.txt" 2>/dev/null
   for f in moe.md models.md profile.txt; do
     echo; echo "## $f"; echo; cat "$W/$f" 2>/dev/null || echo "(missing)"
   done
-} >"$MD"
+} >"$FINAL/$NAME.md"
 exit $rc
