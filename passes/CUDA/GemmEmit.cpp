@@ -145,20 +145,21 @@ void GemmEmitter::enterActive(Value active,
   b.setInsertionPointToStart(&ifOp.getThenRegion().front());
 }
 
-std::pair<TileCopies, TileCopies> GemmEmitter::planOperandCopies(
-    const BlockOrigin &o, Value aMem, Value bMem, Value tid, int64_t threads,
-    int64_t vecA, int64_t vecB, int64_t elemBytes, int64_t bOffset,
-    TileLayout layoutA, TileLayout layoutB) {
+std::pair<TileCopies, TileCopies>
+GemmEmitter::planOperandCopies(const BlockOrigin &o, Value aMem, Value bMem,
+                               Value tid, int64_t threads, int64_t vecA,
+                               int64_t vecB, int64_t elemBytes, int64_t bOffset,
+                               TileLayout layoutA, TileLayout layoutB) {
   Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
   Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
-  TileCopies a = planCopies(aBase, p.strideA, plan.getAKMajor(), vecA,
-                            elemBytes, plan.getTileM(), p.mDims, p.M, o.row,
-                            o.batchA, 0, tid, threads, layoutA, o.rowLimit,
-                            hooks ? &hooks->rowA : nullptr);
-  TileCopies bt = planCopies(bBase, p.strideB, plan.getBKMajor(), vecB,
-                             elemBytes, plan.getTileN(), p.nDims, p.N, o.col,
-                             o.batchB, bOffset, tid, threads, layoutB, Value(),
-                             hooks ? &hooks->colB : nullptr);
+  TileCopies a =
+      planCopies(aBase, p.strideA, plan.getAKMajor(), vecA, elemBytes,
+                 plan.getTileM(), p.mDims, p.M, o.row, o.batchA, 0, tid,
+                 threads, layoutA, o.rowLimit, hooks ? &hooks->rowA : nullptr);
+  TileCopies bt =
+      planCopies(bBase, p.strideB, plan.getBKMajor(), vecB, elemBytes,
+                 plan.getTileN(), p.nDims, p.N, o.col, o.batchB, bOffset, tid,
+                 threads, layoutB, Value(), hooks ? &hooks->colB : nullptr);
   return {std::move(a), std::move(bt)};
 }
 
@@ -169,6 +170,15 @@ void GemmEmitter::issueStage(const TileCopies &a, const TileCopies &bt,
   Value k0 = mul(kTile, plan.getTileK());
   issueCopies(a, k0, stage);
   issueCopies(bt, k0, stage);
+}
+
+Value dynamicSharedBytes(OpBuilder &b, Location loc) {
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  return gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), workgroup));
 }
 
 Value HookEmitter::base(Value memref) {

@@ -190,6 +190,10 @@ protected:
   const GemmHooks *hooks;
 };
 
+/// The launch's dynamic shared memory as a memref of bytes (workgroup
+/// address space), at the builder's insertion point inside the launch.
+mlir::Value dynamicSharedBytes(mlir::OpBuilder &b, mlir::Location loc);
+
 /// The emitter's index arithmetic, public, for the epilogue hooks of the
 /// fused (GemmFusion.cpp) and grouped (MoeKernel.cpp) GEMMs.
 struct HookEmitter : GemmEmitter {

@@ -540,9 +540,8 @@ bool SiblingFusion::run() {
                         outTypes.front().getElementType());
     storeOutputs(e, acc, row0, col0, at, bases);
   };
-  gpu::LaunchOp launch =
-      buildGemmLaunch(b, loc, merged, plan, a, bm, Value(), Value(), &hooks,
-                      wgmma);
+  gpu::LaunchOp launch = buildGemmLaunch(b, loc, merged, plan, a, bm, Value(),
+                                         Value(), &hooks, wgmma);
   launch->setAttr(kGemmFusionAttr,
                   b.getStringAttr(gated ? "gated" : "outputs"));
   if (!gated)

@@ -406,12 +406,7 @@ gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
     launch->setAttr(kGemmMmaAttr, b.getStringAttr("wgmma"));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
-  auto workgroup = gpu::AddressSpaceAttr::get(
-      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-  Value shared = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), workgroup));
+  Value shared = dynamicSharedBytes(b, loc);
   buildGemmBody(b, loc, p, plan, launch, a, bm, out, init, shared, hooks,
                 wgmma);
   gpu::TerminatorOp::create(b, loc);

@@ -108,15 +108,6 @@ gpu::LaunchOp makeLaunch(OpBuilder &b, Location loc, int64_t blocks,
                                c(1), bytes, nullptr, ValueRange{});
 }
 
-Value dynamicShared(OpBuilder &b, Location loc) {
-  auto workgroup = gpu::AddressSpaceAttr::get(
-      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-  return gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), workgroup));
-}
-
 /// The dispatch kernel (file comment): one block of 1024 threads.
 void buildDispatch(OpBuilder &b, Location loc, const MoeShape &s,
                    GemmPlanAttr any, Value indices, Value offsets, Value tiles,
@@ -129,7 +120,7 @@ void buildDispatch(OpBuilder &b, Location loc, const MoeShape &s,
   b.setInsertionPointToStart(&launch.getBody().front());
   GemmProblem none;
   Emit e(b, loc, none, any);
-  Value shared = e.base(dynamicShared(b, loc));
+  Value shared = e.base(dynamicSharedBytes(b, loc));
   Value tid = launch.getThreadIds().x;
   auto counter = [&](int64_t which, Value expert) {
     return e.pointer(e.add(shared, e.mul(e.add(expert, which * s.E), 4)), 3);
@@ -357,7 +348,7 @@ buildGrouped(OpBuilder &b, Location loc, GroupedGemm &g, GemmProblem &p,
                   MoeStageAttr::get(b.getContext(), stage));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
-  Value shared = dynamicShared(b, loc);
+  Value shared = dynamicSharedBytes(b, loc);
   Emit e(b, loc, p, plan);
   Value expert;
   GemmHooks hooks;
@@ -403,8 +394,8 @@ enum class Product { Up, Down };
 /// choice for E products of the average row count. On sm_90a (chip / mma
 /// as kestrel-gpu-gemm's, chooseGemmKernel) the wgmma kernel's plan for
 /// that problem when the experts average more than 64 rows.
-GemmKernelChoice planFor(const MoeShape &s, Product which, int64_t N,
-                         int64_t K, ArrayRef<int64_t> override, StringRef chip,
+GemmKernelChoice planFor(const MoeShape &s, Product which, int64_t N, int64_t K,
+                         ArrayRef<int64_t> override, StringRef chip,
                          StringRef mma) {
   GemmProblem p;
   p.batch = s.E;
@@ -646,7 +637,8 @@ LogicalResult GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
                 tileExpert, tileM, maxTiles);
 
   // up: h = silu(x W1[e]) * (x W3[e]) on the rows of expert e.
-  GroupedGemm up{s, upKernel, 0, 2 * s.F, s.d, offsets, tiles, perm, tileExpert};
+  GroupedGemm up{s,       upKernel, 0,    2 * s.F,   s.d,
+                 offsets, tiles,    perm, tileExpert};
   GemmProblem upP = up.problem();
   upP.strideB[2] = s.F;
   buildGrouped(
@@ -713,7 +705,8 @@ LogicalResult GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
       });
 
   // down: y[slot] = weight * h[slot] W2[e], rows in expert order.
-  GroupedGemm down{s, downKernel, 1, s.d, s.F, offsets, tiles, perm, tileExpert};
+  GroupedGemm down{s,       downKernel, 1,    s.d,       s.F,
+                   offsets, tiles,      perm, tileExpert};
   GemmProblem downP = down.problem();
   downP.strideB[2] = s.d;
   buildGrouped(b, loc, down, downP, MoeStage::Down, h, w2,
