@@ -73,13 +73,16 @@ def main():
     ap.add_argument("--table", required=True)
     ap.add_argument("--commit", default="unknown")
     ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--precisions", default="f32,bf16",
+                    help="comma-separated subset of f32,bf16 to run (Kestrel and eager)")
     args = ap.parse_args()
+    precs = [p for p in ("f32", "bf16") if p in args.precisions.split(",")]
     cases = Path(args.cases)
     work = Path("/tmp/kestrel-models")
     work.mkdir(exist_ok=True)
     rows, ok = [], True
     for name in mc.CASES:
-        if not (cases / f"{name}_f32.manifest").exists():
+        if not (cases / f"{name}_{precs[0]}.manifest").exists():
             continue
         module, x = mc.build(name)
         d = work / name
@@ -88,7 +91,7 @@ def main():
         with torch.no_grad():
             ref = module.double().cuda()(x.double().cuda()).cpu().numpy()
         row = {"case": name}
-        for prec in ("f32", "bf16"):
+        for prec in precs:
             for f in cases.glob(f"{name}_{prec}.*"):
                 if f.suffix == ".xz":
                     with lzma.open(f) as src, open(d / f.stem, "wb") as dst:
@@ -113,6 +116,8 @@ def main():
                 print(f"{'ok  ' if good else 'FAIL'} {name} {key}: {ms:.3f} ms, "
                       f"{launches} launches, rel err {err:.2e} (tol {TOL[prec]:g})")
         for prec, dtype in (("f32", torch.float32), ("bf16", torch.bfloat16)):
+            if prec not in precs:
+                continue
             m = module.to(dtype).cuda()
             xd = x.cuda().to(dtype)
             ms, y = torch_ms(m, xd)

@@ -21,6 +21,12 @@ CASES = {
     "f16_small": (64, 64, 64, 4, 2, 0, "f16", "i32", False, ""),
     "f32_ragged": (200, 64, 128, 8, 2, 0, "f32", "i32", False, "empty"),
     "f32_shared_k_eq_e": (96, 64, 64, 4, 4, 64, "f32", "i32", False, ""),
+    # More than 64 rows per expert: the grouped GEMMs run on the sm_90a
+    # wgmma kernel (an empty expert; dropped pairs with K and N edges off
+    # the 64 / 128 tiles in f16; shared experts through the fused GEMMs).
+    "bf16_wgmma_empty": (1024, 256, 384, 8, 2, 0, "bf16", "i32", False, "empty"),
+    "f16_wgmma_dropped": (600, 200, 200, 4, 2, 0, "f16", "i64", False, "dropped"),
+    "bf16_wgmma_shared": (512, 128, 256, 8, 4, 256, "bf16", "i32", False, ""),
     "mixtral_t4096_d4096": (4096, 4096, 14336, 8, 2, 0, "bf16", "i32", True, ""),
     "fine_t4096_d2048_e64": (4096, 2048, 1408, 64, 6, 2 * 1408, "bf16", "i32",
                              True, ""),

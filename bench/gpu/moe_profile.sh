@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# On the device machine, from a tree staged by bench/gpu/stage_moe_profile.sh:
-# builds the runtime, checks every case of new/ with check_moe.py (float64
-# reference; the timed shapes beside torch eager and a dense torch GEMM),
-# then per-kernel times of base/, new/ and sweep/ with profile_moe.py.
-# Writes moe.md, moe.log, profile.txt to $OUT (or bench-out/).
+# On the device machine, from a tree staged by bench/gpu/stage_moe_profile.sh
+# (or stage_moe.sh, through bench_moe.sh): builds the runtime, checks every
+# case of MOE_CASES (default ../new) with check_moe.py (float64 reference;
+# the timed shapes beside torch eager and a dense torch GEMM), the exported
+# blocks of ../cases-models with check_models.py (PRECISIONS, default
+# f32,bf16), then per-kernel times of base/, new/ and sweep/ (those staged)
+# with profile_moe.py. Each step runs under `timeout` (T_BUILD, T_MOE,
+# T_MODELS, T_PROFILE seconds; default 600). Writes moe.md, moe.log,
+# models.md, models.log, profile.txt, profile.log to $OUT (or bench-out/).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -12,26 +16,33 @@ mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
   | tee "$OUT/gpu.txt"
 BUILD=/tmp/kestrel-build-moe
-source "$ROOT/bench/gpu/build_runtime.sh"
-build_runtime "$BUILD" "$OUT" || exit 1
+if ! timeout "${T_BUILD:-600}" bash -c \
+    "source bench/gpu/build_runtime.sh && build_runtime $BUILD $OUT"; then
+  echo "runtime build failed"; exit 1
+fi
 export KESTREL_RUNTIME_LIB=$(find "$BUILD" -name 'libKestrelRuntimeC.so' | head -1)
+export PYTHONUNBUFFERED=1
 COMMIT=$(cat "$ROOT/../commit" 2>/dev/null || echo unknown)
 rc=0
-PYTHONUNBUFFERED=1 python3 bench/gpu/check_moe.py --cases "$ROOT/../new" \
-  --commit "$COMMIT" --table "$OUT/moe.md" 2>&1 | tee "$OUT/moe.log" || rc=1
-# The exported Mixtral block (staged by bench/gpu/stage_models.sh into
+timeout "${T_MOE:-600}" python3 bench/gpu/check_moe.py \
+  --cases "${MOE_CASES:-$ROOT/../new}" --commit "$COMMIT" --table "$OUT/moe.md" \
+  2>&1 | tee "$OUT/moe.log" || rc=1
+# The exported blocks (staged by bench/gpu/stage_models.sh into
 # ../cases-models), beside torch eager.
 if [[ -d $ROOT/../cases-models ]]; then
-  PYTHONUNBUFFERED=1 python3 bench/gpu/check_models.py --kestrel-run "$BUILD/bin/kestrel-run" \
-    --cases "$ROOT/../cases-models" --commit "$COMMIT" --no-compile \
+  timeout "${T_MODELS:-600}" python3 bench/gpu/check_models.py \
+    --kestrel-run "$BUILD/bin/kestrel-run" --cases "$ROOT/../cases-models" \
+    --commit "$COMMIT" --no-compile --precisions "${PRECISIONS:-f32,bf16}" \
     --table "$OUT/models.md" 2>&1 | tee "$OUT/models.log" || rc=1
 fi
 dirs=()
 for d in base new sweep; do
   compgen -G "$ROOT/../$d/*.ptx" >/dev/null && dirs+=("$ROOT/../$d")
 done
-PYTHONUNBUFFERED=1 python3 bench/gpu/profile_moe.py "${dirs[@]}" \
-  --out "$OUT/profile.txt" 2>&1 | tee "$OUT/profile.log" || rc=1
+if ((${#dirs[@]})); then
+  timeout "${T_PROFILE:-600}" python3 bench/gpu/profile_moe.py "${dirs[@]}" \
+    --out "$OUT/profile.txt" 2>&1 | tee "$OUT/profile.log" || rc=1
+fi
 # NCU=1: Speed-of-light and memory sections of the Mixtral-shape up and
 # down GEMMs of new/ (moe_kernel_0 / _1), one launch each.
 if [[ -n ${NCU:-} ]] && command -v ncu >/dev/null; then

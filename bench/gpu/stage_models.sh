@@ -2,7 +2,7 @@
 # Stages the GPU model benchmark under DEST/.devcarry-models: each block of
 # bench/gpu/models_common.py exported to ONNX here (pattern weights), then
 # compiled by this checkout's kestrelc for cuda:sm_90a in f32 and with
-# --precision=bf16 (PTX + manifest + weights sidecar, the sidecar
+# --precision=bf16 (PRECS, default "f32 bf16") (PTX + manifest + weights sidecar, the sidecar
 # xz-compressed); plus the committed runtime, kestrel-run and bench/gpu
 # sources (git archive HEAD) and bench/cpu/models. The device tool sends the
 # session's checkout plus the ignored paths named in `carry`:
@@ -15,6 +15,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DEST=$(cd "${1:-$ROOT}" && pwd)/.devcarry-models
 KESTRELC=${KESTRELC:-$ROOT/build/bin/kestrelc}
 ONLY=${ONLY:-llama_d512_t2048 mixtral_d512_t1024 llama_d2048_t4096}
+PRECS=${PRECS:-f32 bf16}
 rm -rf "$DEST" && mkdir -p "$DEST/src" "$DEST/cases"
 for name in $ONLY; do
   ROOT="$ROOT" python3 -c '
@@ -25,7 +26,7 @@ from common import export
 m, x = mc.build(sys.argv[1])
 export(m, x, __import__("pathlib").Path(sys.argv[2]))
 ' "$name" "$DEST/cases/$name.onnx"
-  for prec in f32 bf16; do
+  for prec in $PRECS; do
     start=$(date +%s.%N)
     "$KESTRELC" "$DEST/cases/$name.onnx" --target=cuda:${CHIP:-sm_90a} --emit=ptx \
       --precision=$prec -o "$DEST/cases/${name}_$prec.ptx"

@@ -127,7 +127,8 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
                "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention,"
                "kestrel-gpu-recurrence,kestrel-gpu-denoise,kestrel-gpu-route,"
                "kestrel-gpu-moe{precision=" +
-                   opts.precision.getValue() + "})");
+                   opts.precision.getValue() + " chip=" + opts.chip.getValue() +
+                   "})");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   // Contractions in bf16/f16 (and f32 ones under precision=bf16|f16) become
   // tensor-core GEMM kernels.

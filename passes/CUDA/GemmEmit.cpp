@@ -8,6 +8,8 @@
 #include "passes/CUDA/GemmEmit.h"
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 
@@ -106,15 +108,14 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
     Value c = mul(rem(linear, perRow), vec);
     Value mnIn = kMajor ? r : c, kIn = kMajor ? c : r;
     Value mn = add(tileStart, mnIn);
-    Value valid = partial;
+    Value valid;
     Value last = idx(extent - 1);
     if (limit) {
-      valid = andI(
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mn, limit),
-          partial);
+      valid =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mn, limit);
       last = arith::SubIOp::create(b, loc, limit, idx(1));
     } else if (checkMN) {
-      valid = andI(lt(mn, extent), partial);
+      valid = lt(mn, extent);
     }
     Value clamped = checkMN ? minI(mn, last) : mn;
     Value kOffset = mul(mul(kIn, t.strideK), elemBytes);
@@ -127,9 +128,61 @@ TileCopies GemmEmitter::planCopies(Value base, ArrayRef<int64_t> strides,
           kOffset));
     t.kIn.push_back(kIn);
     t.valid.push_back(valid);
+    // Threads past the last copy (linear clamped above) copy nothing: a
+    // zero-filling copy would race with the owner of the clamped chunk.
+    t.issue.push_back(partial);
     t.smem.push_back(layout(mnIn, kIn));
   }
   return t;
+}
+
+void GemmEmitter::enterActive(Value active,
+                              std::optional<OpBuilder::InsertionGuard> &guard) {
+  if (!active)
+    return;
+  auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+  guard.emplace(b);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+}
+
+std::pair<TileCopies, TileCopies>
+GemmEmitter::planOperandCopies(const BlockOrigin &o, Value aMem, Value bMem,
+                               Value tid, int64_t threads, int64_t vecA,
+                               int64_t vecB, int64_t elemBytes, int64_t bOffset,
+                               TileLayout layoutA, TileLayout layoutB) {
+  Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
+  Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
+  TileCopies a =
+      planCopies(aBase, p.strideA, plan.getAKMajor(), vecA, elemBytes,
+                 plan.getTileM(), p.mDims, p.M, o.row, o.batchA, 0, tid,
+                 threads, layoutA, o.rowLimit, hooks ? &hooks->rowA : nullptr);
+  TileCopies bt =
+      planCopies(bBase, p.strideB, plan.getBKMajor(), vecB, elemBytes,
+                 plan.getTileN(), p.nDims, p.N, o.col, o.batchB, bOffset, tid,
+                 threads, layoutB, Value(), hooks ? &hooks->colB : nullptr);
+  return {std::move(a), std::move(bt)};
+}
+
+void GemmEmitter::issueStage(const TileCopies &a, const TileCopies &bt,
+                             Value ring, int64_t stageBytes, Value kTile,
+                             Value slot) {
+  Value stage = add(ring, mul(slot, stageBytes));
+  Value k0 = mul(kTile, plan.getTileK());
+  issueCopies(a, k0, stage);
+  issueCopies(bt, k0, stage);
+}
+
+Value dynamicSharedBytes(OpBuilder &b, Location loc) {
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  return gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), workgroup));
+}
+
+Value HookEmitter::base(Value memref) {
+  return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
 }
 
 void GemmEmitter::issueCopies(const TileCopies &t, Value k0, Value stage) {
@@ -138,20 +191,71 @@ void GemmEmitter::issueCopies(const TileCopies &t, Value k0, Value stage) {
   Value full = arith::ConstantIntOp::create(b, loc, b.getI32Type(), t.bytes);
   Value none = arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0);
   for (size_t i = 0; i < t.src.size(); ++i) {
-    Value ok = t.valid[i];
-    if (t.checkK)
-      ok = andI(ok, lt(add(k0, t.kIn[i]), p.K));
-    Value address = add(t.src[i], mul(k0, t.strideK * t.elemBytes));
-    Value dst = pointer(add(add(stage, t.tileOffset), t.smem[i]), 3);
-    Value size;
-    if (ok) {
-      // Out of bounds: the operand's aligned first address, zero bytes
-      // read, the copy zero-fills.
-      address = arith::SelectOp::create(b, loc, ok, address, t.src[0]);
-      size = arith::SelectOp::create(b, loc, ok, full, none);
-    }
-    NVVM::CpAsyncOp::create(b, loc, dst, pointer(address, 1), t.bytes, modifier,
-                            size);
+    ifThen(t.issue[i], [&] {
+      Value ok = t.valid[i];
+      if (t.checkK)
+        ok = andI(ok, lt(add(k0, t.kIn[i]), p.K));
+      Value address = add(t.src[i], mul(k0, t.strideK * t.elemBytes));
+      Value dst = pointer(add(add(stage, t.tileOffset), t.smem[i]), 3);
+      Value size;
+      if (ok) {
+        // Out of bounds: the operand's aligned first address, zero bytes
+        // read, the copy zero-fills.
+        address = arith::SelectOp::create(b, loc, ok, address, t.src[0]);
+        size = arith::SelectOp::create(b, loc, ok, full, none);
+      }
+      NVVM::CpAsyncOp::create(b, loc, dst, pointer(address, 1), t.bytes,
+                              modifier, size);
+    });
+  }
+}
+
+void GemmEmitter::storeC(ArrayRef<Value> acc,
+                         ArrayRef<std::pair<int64_t, int64_t>> at, Value row0,
+                         Value col0, Value batchC, Value cMem, Value initMem) {
+  Type cType = p.cType;
+  Value cBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, cMem);
+  Value initBase;
+  if (initMem)
+    initBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, initMem);
+  int64_t cBytes = cType.getIntOrFloatBitWidth() / 8;
+  bool checkM = p.M % plan.getTileM() != 0, checkN = p.N % plan.getTileN() != 0;
+  SmallVector<int64_t> rows;
+  for (auto [dr, dc] : at)
+    if (!llvm::is_contained(rows, dr))
+      rows.push_back(dr);
+  for (int64_t dr : rows) {
+    Value m = add(row0, dr);
+    ifThen(checkM ? lt(m, p.M) : Value(), [&] {
+      Value rowOff = add(batchC, offsetOf(p.mDims, m, p.strideC));
+      for (size_t i = 0; i + 1 < acc.size(); i += 2) {
+        if (at[i].first != dr)
+          continue;
+        Value n = add(col0, at[i].second);
+        if (p.cPairs) {
+          ifThen(checkN ? lt(n, p.N) : Value(), [&] {
+            Value element = add(rowOff, offsetOf(p.nDims, n, p.strideC));
+            Value lo = finishC(acc[i], element, initBase);
+            Value hi = finishC(acc[i + 1], add(element, 1), initBase);
+            Value pair = vector::FromElementsOp::create(
+                b, loc, VectorType::get({2}, cType), ValueRange{lo, hi});
+            LLVM::StoreOp::create(b, loc, pair,
+                                  pointer(add(cBase, mul(element, cBytes)), 1),
+                                  /*alignment=*/2 * cBytes);
+          });
+          continue;
+        }
+        for (int64_t e = 0; e < 2; ++e) {
+          Value ne = add(n, e);
+          ifThen(lt(ne, p.N), [&] {
+            Value element = add(rowOff, offsetOf(p.nDims, ne, p.strideC));
+            LLVM::StoreOp::create(
+                b, loc, finishC(acc[i + e], element, initBase),
+                pointer(add(cBase, mul(element, cBytes)), 1), cBytes);
+          });
+        }
+      }
+    });
   }
 }
 

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <functional>
+#include <optional>
 
 namespace kestrel {
 
@@ -31,9 +32,11 @@ struct TileCopies {
   int64_t tileOffset; // bytes from the stage's start
   bool checkK;        // K is not a multiple of tile_k
   // Per copy of this thread: global byte address at k = 0 (index), k within
-  // the tile, in-bounds flag along M/N (null: always), byte offset within
+  // the tile, in-bounds flag along M/N (null: always), whether the thread
+  // has this copy at all (null: always; false past the tile's last copy
+  // when the copies do not divide over the threads), byte offset within
   // the tile.
-  llvm::SmallVector<mlir::Value> src, kIn, valid, smem;
+  llvm::SmallVector<mlir::Value> src, kIn, valid, issue, smem;
 };
 
 /// Where the element (mn, k) of a tile lands: byte offset within the tile.
@@ -144,8 +147,39 @@ protected:
              mlir::Value tid, int64_t threads, TileLayout layout,
              mlir::Value limit = {},
              const std::function<mlir::Value(mlir::Value)> *address = nullptr);
-  /// Issues the copies of the K tile starting at `k0` into `stage`.
+  /// Moves the insertion point into `scf.if active` (nothing when `active`
+  /// is null) until `guard` is reset: blocks without a tile (grouped GEMMs:
+  /// past the last expert's tiles) skip the kernel's body.
+  void enterActive(mlir::Value active,
+                   std::optional<mlir::OpBuilder::InsertionGuard> &guard);
+  /// The copies of A's and B's tiles of the block at `o` (the hooks' row and
+  /// column addresses when given): `vecA` / `vecB` elements of `elemBytes`
+  /// per copy, A at byte 0 of a stage laid out by `layoutA`, B at `bOffset`
+  /// laid out by `layoutB`.
+  std::pair<TileCopies, TileCopies>
+  planOperandCopies(const BlockOrigin &o, mlir::Value aMem, mlir::Value bMem,
+                    mlir::Value tid, int64_t threads, int64_t vecA,
+                    int64_t vecB, int64_t elemBytes, int64_t bOffset,
+                    TileLayout layoutA, TileLayout layoutB);
+  /// Issues the copies of K tile `kTile` into ring buffer `slot` (stages of
+  /// `stageBytes` from `ring`).
+  void issueStage(const TileCopies &a, const TileCopies &bt, mlir::Value ring,
+                  int64_t stageBytes, mlir::Value kTile, mlir::Value slot);
+  /// Issues the copies of the K tile starting at `k0` into `stage`: a copy
+  /// out of bounds zero-fills its chunk; a thread without the copy (the
+  /// last round of copies that do not divide over the threads) issues
+  /// nothing, so that no chunk has two writers.
   void issueCopies(const TileCopies &t, mlir::Value k0, mlir::Value stage);
+  /// The plain epilogue from registers: accumulator i of this lane (C
+  /// element (row0 + at[i].first, col0 + at[i].second); accumulators 2 j
+  /// and 2 j + 1 side by side in a row) plus the init value, rounded to C's
+  /// type and stored -- in pairs where C's last dim allows -- into `cMem`
+  /// (element offsets from `batchC`), rows and columns past the problem
+  /// skipped.
+  void storeC(llvm::ArrayRef<mlir::Value> acc,
+              llvm::ArrayRef<std::pair<int64_t, int64_t>> at, mlir::Value row0,
+              mlir::Value col0, mlir::Value batchC, mlir::Value cMem,
+              mlir::Value initMem);
   /// `v` (f32) plus C's initial value at `element`, rounded to C's type.
   mlir::Value finishC(mlir::Value v, mlir::Value element, mlir::Value initBase);
 
@@ -154,6 +188,32 @@ protected:
   const GemmProblem &p;
   GemmPlanAttr plan;
   const GemmHooks *hooks;
+};
+
+/// The launch's dynamic shared memory as a memref of bytes (workgroup
+/// address space), at the builder's insertion point inside the launch.
+mlir::Value dynamicSharedBytes(mlir::OpBuilder &b, mlir::Location loc);
+
+/// The emitter's index arithmetic, public, for the epilogue hooks of the
+/// fused (GemmFusion.cpp) and grouped (MoeKernel.cpp) GEMMs.
+struct HookEmitter : GemmEmitter {
+  using GemmEmitter::add;
+  using GemmEmitter::andI;
+  using GemmEmitter::div;
+  using GemmEmitter::GemmEmitter;
+  using GemmEmitter::idx;
+  using GemmEmitter::ifThen;
+  using GemmEmitter::lt;
+  using GemmEmitter::minI;
+  using GemmEmitter::mul;
+  using GemmEmitter::offsetOf;
+  using GemmEmitter::pointer;
+  using GemmEmitter::rem;
+  using GemmEmitter::tileOrigin;
+  mlir::OpBuilder &builder() { return b; }
+  mlir::Location location() { return loc; }
+  /// The aligned base address (index) of `memref`.
+  mlir::Value base(mlir::Value memref);
 };
 
 } // namespace kestrel

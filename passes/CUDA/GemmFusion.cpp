@@ -30,27 +30,12 @@ namespace kestrel {
 
 namespace {
 
-struct Emit : GemmEmitter {
-  using GemmEmitter::add;
-  using GemmEmitter::andI;
-  using GemmEmitter::div;
-  using GemmEmitter::GemmEmitter;
-  using GemmEmitter::idx;
-  using GemmEmitter::ifThen;
-  using GemmEmitter::lt;
-  using GemmEmitter::mul;
-  using GemmEmitter::offsetOf;
-  using GemmEmitter::pointer;
-  using GemmEmitter::rem;
+struct Emit : HookEmitter {
+  using HookEmitter::HookEmitter;
   Value sub(Value x, int64_t c) { return c ? add(x, idx(-c)) : x; }
-  Value base(Value memref) {
-    return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-  }
   Value select(Value c, Value x, Value y) {
     return arith::SelectOp::create(b, loc, c, x, y);
   }
-  OpBuilder &builder() { return b; }
-  Location location() { return loc; }
   Value convert(Value v, Type t) {
     return v.getType() == t ? v : arith::TruncFOp::create(b, loc, t, v);
   }
@@ -331,8 +316,8 @@ class SiblingFusion {
 public:
   SiblingFusion(ArrayRef<Sibling> group,
                 llvm::function_ref<Type(const GemmProblem &)> operandType,
-                ArrayRef<int64_t> override)
-      : group(group), operandType(operandType), override(override) {}
+                GemmKernelChooser chooseKernel)
+      : group(group), operandType(operandType), chooseKernel(chooseKernel) {}
 
   bool run();
 
@@ -357,9 +342,10 @@ public:
 private:
   ArrayRef<Sibling> group;
   llvm::function_ref<Type(const GemmProblem &)> operandType;
-  ArrayRef<int64_t> override;
+  GemmKernelChooser chooseKernel;
   GemmProblem merged;
   GemmPlanAttr plan;
+  bool wgmma = false;
   SmallVector<Output> outputs;
   SmallVector<linalg::GenericOp> chain;
 };
@@ -477,10 +463,16 @@ bool SiblingFusion::run() {
   for (const Sibling &s : group)
     N += s.p.N;
   merged = mergedProblem(N);
-  plan = choosePlan(merged, elem, override);
-  if (planSharedBytes(plan) > kMaxSharedBytes || merged.mDims.empty())
+  GemmKernelChoice choice = chooseKernel(merged, elem);
+  plan = choice.plan;
+  wgmma = choice.wgmma;
+  if (!plan || gemmSharedBytes(plan, wgmma) > kMaxSharedBytes ||
+      merged.mDims.empty())
     return false;
-  // Gate and up columns interleave in groups of G (file comment).
+  // Gate and up columns interleave in groups of G (file comment): on
+  // tensor cores a lane holds columns 8 j + 2 (lane % 4) (+1) of every n8
+  // tile of its warp tile, mma.sync and wgmma alike, so gate group j and up
+  // group j + 1 meet in the lane.
   int64_t G = elem.isF32() ? plan.warpTileN() / 2 : 8;
   if (!chain.empty() &&
       (first.p.N % G || (!elem.isF32() && plan.warpTileN() % 16)))
@@ -548,8 +540,8 @@ bool SiblingFusion::run() {
                         outTypes.front().getElementType());
     storeOutputs(e, acc, row0, col0, at, bases);
   };
-  gpu::LaunchOp launch =
-      buildGemmLaunch(b, loc, merged, plan, a, bm, Value(), Value(), &hooks);
+  gpu::LaunchOp launch = buildGemmLaunch(b, loc, merged, plan, a, bm, Value(),
+                                         Value(), &hooks, wgmma);
   launch->setAttr(kGemmFusionAttr,
                   b.getStringAttr(gated ? "gated" : "outputs"));
   if (!gated)
@@ -586,7 +578,7 @@ bool SiblingFusion::run() {
 
 void fuseSiblingGemms(GemmWork &work,
                       llvm::function_ref<Type(const GemmProblem &)> operandType,
-                      ArrayRef<int64_t> override) {
+                      GemmKernelChooser chooseKernel) {
   std::vector<std::optional<Sibling>> siblings;
   for (auto &[op, p] : work)
     siblings.push_back(asSibling(op, p));
@@ -611,7 +603,7 @@ void fuseSiblingGemms(GemmWork &work,
     SmallVector<Operation *> ops;
     for (const Sibling &s : group)
       ops.push_back(s.op);
-    SiblingFusion fusion(group, operandType, override);
+    SiblingFusion fusion(group, operandType, chooseKernel);
     fusion.narrowReaders = [&](Value v) -> Type {
       Type narrow;
       for (OpOperand &use : v.getUses()) {

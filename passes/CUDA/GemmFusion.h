@@ -32,6 +32,7 @@
 #define KESTREL_PASSES_CUDA_GEMMFUSION_H
 
 #include "passes/CUDA/GemmPlan.h"
+#include "passes/CUDA/GemmWgmmaKernel.h"
 
 #include <utility>
 #include <vector>
@@ -43,13 +44,20 @@ constexpr llvm::StringLiteral kGemmFusionAttr = "kestrel.gemm_fusion";
 
 using GemmWork = std::vector<std::pair<mlir::linalg::LinalgOp, GemmProblem>>;
 
+/// The pass's kernel and plan for a (merged) problem with the given
+/// fragment type (chooseGemmKernel under its options).
+using GemmKernelChooser =
+    llvm::function_ref<GemmKernelChoice(const GemmProblem &, mlir::Type)>;
+
 /// Rewrites the sibling groups among `work` into fused launches and drops
 /// their members from `work`. `operandType` is the pass's fragment type of
-/// a problem, `override` its tile option.
+/// a problem, `chooseKernel` its kernel choice: on sm_90a the merged GEMM
+/// runs on the wgmma kernel like any other (kestrel.gemm_mma = "wgmma"),
+/// its epilogue hook unchanged.
 void fuseSiblingGemms(
     GemmWork &work,
     llvm::function_ref<mlir::Type(const GemmProblem &)> operandType,
-    llvm::ArrayRef<int64_t> override);
+    GemmKernelChooser chooseKernel);
 
 /// Folds a residual add following `op` into its init (updating `p`), and
 /// marks `op` with kGemmFusionAttr = "residual"; false when it does not

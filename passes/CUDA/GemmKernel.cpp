@@ -119,10 +119,13 @@ private:
   void mma(ArrayRef<Value> a, ArrayRef<Value> bOps, MutableArrayRef<Value> c);
   /// The mmas of one k step over the accumulators.
   void mmaStep(ArrayRef<Value> frags, MutableArrayRef<Value> acc);
-  void epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
-                Value colStart);
-  /// The hooks' epilogue, given where each accumulator lies.
-  void hookEpilogue(ArrayRef<Value> acc, Value rowStart, Value colStart);
+  /// Where this lane's accumulators lie in C: accumulator i at (row0 +
+  /// at[i].first, col0 + at[i].second).
+  struct LanePlaces {
+    Value row0, col0;
+    SmallVector<std::pair<int64_t, int64_t>> at;
+  };
+  LanePlaces lanePlaces(Value rowStart, Value colStart);
 
   Value aMem, bMem, cMem, initMem, shared;
   Type elem;
@@ -177,10 +180,8 @@ TensorCoreGemm::FragAddr TensorCoreGemm::fragAddr(bool kMajor, int64_t rowElems,
 }
 
 void TensorCoreGemm::issueStage(Value kTile, Value slot) {
-  Value stage = add(sharedBase, mul(slot, stageBytes));
-  Value k0 = mul(kTile, plan.getTileK());
-  issueCopies(copiesA, k0, stage);
-  issueCopies(copiesB, k0, stage);
+  GemmEmitter::issueStage(copiesA, copiesB, sharedBase, stageBytes, kTile,
+                          slot);
 }
 
 SmallVector<Value> TensorCoreGemm::loadMatrices(Value address, bool trans) {
@@ -222,95 +223,35 @@ void TensorCoreGemm::mmaStep(ArrayRef<Value> frags,
     }
 }
 
-void TensorCoreGemm::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
-                              Value colStart) {
+TensorCoreGemm::LanePlaces TensorCoreGemm::lanePlaces(Value rowStart,
+                                                      Value colStart) {
   const int64_t mTiles = plan.warpTileM() / 16, nTiles = plan.warpTileN() / 8;
   Value lane = rem(tid, 32), warp = div(tid, 32);
-  Value group = div(lane, 4), quad2 = mul(rem(lane, 4), 2);
-  Value warpRow =
-      add(rowStart, mul(div(warp, plan.getWarpsN()), plan.warpTileM()));
-  Value warpCol =
-      add(colStart, mul(rem(warp, plan.getWarpsN()), plan.warpTileN()));
-  Type cType = p.cType;
-  Value cBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, cMem);
-  Value initBase;
-  if (initMem)
-    initBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, initMem);
-  int64_t cBytes = cType.getIntOrFloatBitWidth() / 8;
-  bool checkM = p.M % plan.getTileM() != 0, checkN = p.N % plan.getTileN() != 0;
-  for (int64_t mt = 0; mt < mTiles; ++mt)
-    for (int64_t h = 0; h < 2; ++h) {
-      Value m = add(add(warpRow, group), mt * 16 + 8 * h);
-      ifThen(checkM ? lt(m, p.M) : Value(), [&] {
-        Value rowOff = add(batchC, offsetOf(p.mDims, m, p.strideC));
-        for (int64_t nt = 0; nt < nTiles; ++nt) {
-          Value n = add(add(warpCol, quad2), nt * 8);
-          int64_t at = (mt * nTiles + nt) * 4 + 2 * h;
-          if (p.cPairs) {
-            ifThen(checkN ? lt(n, p.N) : Value(), [&] {
-              Value element = add(rowOff, offsetOf(p.nDims, n, p.strideC));
-              Value lo = finishC(acc[at], element, initBase);
-              Value hi = finishC(acc[at + 1], add(element, 1), initBase);
-              Value pair = vector::FromElementsOp::create(
-                  b, loc, VectorType::get({2}, cType), ValueRange{lo, hi});
-              LLVM::StoreOp::create(
-                  b, loc, pair, pointer(add(cBase, mul(element, cBytes)), 1),
-                  /*alignment=*/2 * cBytes);
-            });
-            continue;
-          }
-          for (int64_t e = 0; e < 2; ++e) {
-            Value ne = add(n, e);
-            ifThen(lt(ne, p.N), [&] {
-              Value element = add(rowOff, offsetOf(p.nDims, ne, p.strideC));
-              LLVM::StoreOp::create(
-                  b, loc, finishC(acc[at + e], element, initBase),
-                  pointer(add(cBase, mul(element, cBytes)), 1), cBytes);
-            });
-          }
-        }
-      });
-    }
-}
-
-void TensorCoreGemm::hookEpilogue(ArrayRef<Value> acc, Value rowStart,
-                                  Value colStart) {
-  const int64_t mTiles = plan.warpTileM() / 16, nTiles = plan.warpTileN() / 8;
-  Value lane = rem(tid, 32), warp = div(tid, 32);
-  Value row0 =
+  LanePlaces l;
+  l.row0 =
       add(add(rowStart, mul(div(warp, plan.getWarpsN()), plan.warpTileM())),
           div(lane, 4));
-  Value col0 =
+  l.col0 =
       add(add(colStart, mul(rem(warp, plan.getWarpsN()), plan.warpTileN())),
           mul(rem(lane, 4), 2));
   // Fragment layout (file comment): accumulator (mt nTiles + nt) 4 + 2 h + e
   // is row mt 16 + 8 h, column nt 8 + e of the lane's (row0, col0).
-  SmallVector<std::pair<int64_t, int64_t>> at;
   for (int64_t mt = 0; mt < mTiles; ++mt)
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int64_t i = 0; i < 4; ++i)
-        at.push_back({mt * 16 + 8 * (i / 2), nt * 8 + i % 2});
-  hooks->epilogue(acc, row0, col0, at);
+        l.at.push_back({mt * 16 + 8 * (i / 2), nt * 8 + i % 2});
+  return l;
 }
 
 void TensorCoreGemm::build(gpu::LaunchOp launch) {
-  const int64_t tm = plan.getTileM(), tn = plan.getTileN(),
-                tk = plan.getTileK(), stages = plan.getStages();
+  const int64_t tk = plan.getTileK(), stages = plan.getStages();
   const int64_t numK = llvm::divideCeil(p.K, tk), steps = tk / 16;
   tid = launch.getThreadIds().x;
   sharedBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
   BlockOrigin origin = blockOrigin(launch);
-  auto [rowStart, colStart, batchA, batchB, batchC, active, rowLimit] = origin;
-  // Blocks without a tile (grouped GEMMs: past an expert's rows) exit.
+  Value rowStart = origin.row, colStart = origin.col;
   std::optional<OpBuilder::InsertionGuard> inActive;
-  if (active) {
-    auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
-    inActive.emplace(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  }
-
-  Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
-  Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
+  enterActive(origin.active, inActive);
   auto layoutOf = [&](bool kMajor, int64_t rowElems) {
     return [this, kMajor, rowElems](Value mn, Value k) {
       return kMajor ? tileOffset(mn, k, rowElems) : tileOffset(k, mn, rowElems);
@@ -318,12 +259,9 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
   };
   auto layoutA = layoutOf(plan.getAKMajor(), rowElemsA);
   auto layoutB = layoutOf(plan.getBKMajor(), rowElemsB);
-  copiesA = planCopies(aBase, p.strideA, plan.getAKMajor(), p.vecA, 2, tm,
-                       p.mDims, p.M, rowStart, batchA, 0, tid, threads, layoutA,
-                       rowLimit, hooks ? &hooks->rowA : nullptr);
-  copiesB = planCopies(bBase, p.strideB, plan.getBKMajor(), p.vecB, 2, tn,
-                       p.nDims, p.N, colStart, batchB, aTileBytes, tid, threads,
-                       layoutB, Value(), hooks ? &hooks->colB : nullptr);
+  std::tie(copiesA, copiesB) =
+      planOperandCopies(origin, aMem, bMem, tid, threads, p.vecA, p.vecB, 2,
+                        aTileBytes, layoutA, layoutB);
 
   // This lane's ldmatrix rows (PTX ISA, ldmatrix: lane l addresses row
   // l % 8 of matrix l / 8). A: a0..a3 = (m +0/+8) x (k +0/+8); B: (b0, b1)
@@ -396,9 +334,10 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
   }
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   SmallVector<Value> acc(loop.getResults().take_front(accCount));
+  LanePlaces l = lanePlaces(rowStart, colStart);
   if (hooks && hooks->epilogue)
-    return hookEpilogue(acc, rowStart, colStart);
-  epilogue(acc, batchC, rowStart, colStart);
+    return hooks->epilogue(acc, l.row0, l.col0, l.at);
+  storeC(acc, l.at, l.row0, l.col0, origin.batchC, cMem, initMem);
 }
 
 } // namespace
@@ -457,8 +396,7 @@ gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
   int64_t blocks = llvm::divideCeil(p.M, plan.getTileM()) *
                    llvm::divideCeil(p.N, plan.getTileN());
   Value smem = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
-                                            wgmma ? wgmmaSharedBytes(plan)
-                                                  : planSharedBytes(plan));
+                                            gemmSharedBytes(plan, wgmma));
   auto launch = gpu::LaunchOp::create(b, loc, idx(blocks), idx(p.batch), one,
                                       idx(plan.warps() * 32), one, one, smem,
                                       /*asyncTokenType=*/nullptr,
@@ -468,21 +406,23 @@ gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
     launch->setAttr(kGemmMmaAttr, b.getStringAttr("wgmma"));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
-  auto workgroup = gpu::AddressSpaceAttr::get(
-      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-  Value shared = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), workgroup));
-  if (plan.getOperandType().isF32())
-    buildSimtGemm(b, loc, p, plan, launch, a, bm, out, init, shared, hooks);
-  else if (wgmma)
-    buildWgmmaGemm(b, loc, p, plan, launch, a, bm, out, init, shared, hooks);
-  else
-    buildTensorCoreGemm(b, loc, p, plan, launch, a, bm, out, init, shared,
-                        hooks);
+  Value shared = dynamicSharedBytes(b, loc);
+  buildGemmBody(b, loc, p, plan, launch, a, bm, out, init, shared, hooks,
+                wgmma);
   gpu::TerminatorOp::create(b, loc);
   return launch;
+}
+
+void kestrel::buildGemmBody(OpBuilder &b, Location loc, const GemmProblem &p,
+                            GemmPlanAttr plan, gpu::LaunchOp launch, Value a,
+                            Value bm, Value c, Value init, Value shared,
+                            const GemmHooks *hooks, bool wgmma) {
+  if (plan.getOperandType().isF32())
+    buildSimtGemm(b, loc, p, plan, launch, a, bm, c, init, shared, hooks);
+  else if (wgmma)
+    buildWgmmaGemm(b, loc, p, plan, launch, a, bm, c, init, shared, hooks);
+  else
+    buildTensorCoreGemm(b, loc, p, plan, launch, a, bm, c, init, shared, hooks);
 }
 
 namespace {
@@ -519,10 +459,11 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
         work.emplace_back(op, std::move(*problem));
     });
     // Epilogue fusions (GemmFusion.h): sibling contractions become one
-    // launch; a residual add becomes the init of the contraction it follows.
-    SmallVector<int64_t> override(tile.begin(), tile.end());
+    // launch (on the kernel chooseKernel picks for the merged problem); a
+    // residual add becomes the init of the contraction it follows.
     fuseSiblingGemms(
-        work, [&](const GemmProblem &p) { return operandType(p); }, override);
+        work, [&](const GemmProblem &p) { return operandType(p); },
+        [&](const GemmProblem &p, Type elem) { return chooseKernel(p, elem); });
     for (auto &[op, problem] : work) {
       foldResidualAdd(op, problem);
       if (failed(rewrite(op, problem)))
@@ -546,31 +487,30 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
     return p.cType.isF32() ? b.getF32Type() : Type();
   }
 
+  /// sm_90a: the wgmma kernel (GemmWgmmaKernel.cpp) where it takes the
+  /// contraction; the mma.sync (or FFMA) kernel otherwise.
+  GemmKernelChoice chooseKernel(const GemmProblem &p, Type elem) {
+    SmallVector<int64_t> override(tile.begin(), tile.end());
+    return chooseGemmKernel(p, elem, override, chip, mma,
+                            [&] { return choosePlan(p, elem, override); });
+  }
+
   LogicalResult rewrite(linalg::LinalgOp op, const GemmProblem &p) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     Type elem = operandType(p);
-    SmallVector<int64_t> override(tile.begin(), tile.end());
-    // sm_90a: the wgmma kernel (GemmWgmmaKernel.cpp) where it takes the
-    // contraction; the mma.sync kernel otherwise.
-    std::string why;
-    GemmPlanAttr plan;
-    if (!elem.isF32() &&
-        (mma == "wgmma" || (mma == "auto" && chip == "sm_90a")))
-      plan = chooseWgmmaPlan(p, elem, override, why);
-    if (!plan && !why.empty() && mma == "wgmma" && !override.empty())
-      return op.emitOpError("kestrel-gpu-gemm: tile ") << why;
-    const bool wgmma = static_cast<bool>(plan);
-    if (!wgmma)
-      plan = choosePlan(p, elem, override);
+    GemmKernelChoice choice = chooseKernel(p, elem);
+    if (!choice.error.empty())
+      return op.emitOpError("kestrel-gpu-gemm: tile ") << choice.error;
+    GemmPlanAttr plan = choice.plan;
+    const bool wgmma = choice.wgmma;
     if (failed(GemmPlanAttr::verify(
             [&] { return op.emitOpError(); }, plan.getTileM(), plan.getTileN(),
             plan.getTileK(), plan.getWarpsM(), plan.getWarpsN(),
             plan.getStages(), plan.getSplitK(), elem, plan.getAKMajor(),
             plan.getBKMajor())))
       return op.emitOpError("kestrel-gpu-gemm: unusable tile plan ") << plan;
-    int64_t sharedBytes =
-        wgmma ? wgmmaSharedBytes(plan) : planSharedBytes(plan);
+    int64_t sharedBytes = gemmSharedBytes(plan, wgmma);
     if (sharedBytes > kMaxSharedBytes)
       return op.emitOpError("kestrel-gpu-gemm: tile plan ")
              << plan << " needs " << sharedBytes

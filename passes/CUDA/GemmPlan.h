@@ -84,6 +84,14 @@ void buildTensorCoreGemm(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value bm, mlir::Value c, mlir::Value init,
                          mlir::Value shared, const GemmHooks *hooks = nullptr);
 
+/// Emits the body of `launch` (whose block has `plan.warps()` warps and the
+/// plan's shared memory) computing `p` with the kernel of `plan`: the FFMA
+/// kernel for f32 plans, the wgmma kernel when `wgmma`, else mma.sync.
+void buildGemmBody(mlir::OpBuilder &b, mlir::Location loc, const GemmProblem &p,
+                   GemmPlanAttr plan, mlir::gpu::LaunchOp launch, mlir::Value a,
+                   mlir::Value bm, mlir::Value c, mlir::Value init,
+                   mlir::Value shared, const GemmHooks *hooks, bool wgmma);
+
 /// A gpu.launch computing `p` with `plan` from the buffers `a`, `bm` (and
 /// `init`, C's initial value, unless the problem's is a constant) into
 /// `out`, recording the plan; `hooks` as for buildSimtGemm. `wgmma` picks

@@ -127,17 +127,10 @@ void SimtGemm::build(gpu::LaunchOp launch, Value aMem, Value bMem, Value cMem,
   Value tid = launch.getThreadIds().x;
   Value sharedBase =
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
-  auto [rowStart, colStart, batchA, batchB, batchC, active, rowLimit] =
-      blockOrigin(launch);
-  // Blocks without a tile (grouped GEMMs: past an expert's rows) exit.
+  BlockOrigin origin = blockOrigin(launch);
+  Value rowStart = origin.row, colStart = origin.col, batchC = origin.batchC;
   std::optional<OpBuilder::InsertionGuard> inActive;
-  if (active) {
-    auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
-    inActive.emplace(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  }
-  Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
-  Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
+  enterActive(origin.active, inActive);
   auto layoutA = [&](Value mn, Value k) {
     return add(mul(k, rowA), mul(mn, 4));
   };
@@ -148,19 +141,12 @@ void SimtGemm::build(gpu::LaunchOp launch, Value aMem, Value bMem, Value cMem,
   // element per copy (transposed into [k][mn] on the way).
   int64_t vecA = plan.getAKMajor() ? 1 : std::min<int64_t>(p.vecA, 4);
   int64_t vecB = plan.getBKMajor() ? 1 : std::min<int64_t>(p.vecB, 4);
-  TileCopies copiesA =
-      planCopies(aBase, p.strideA, plan.getAKMajor(), vecA, 4, plan.getTileM(),
-                 p.mDims, p.M, rowStart, batchA, 0, tid, threads, layoutA,
-                 rowLimit, hooks ? &hooks->rowA : nullptr);
-  TileCopies copiesB =
-      planCopies(bBase, p.strideB, plan.getBKMajor(), vecB, 4, plan.getTileN(),
-                 p.nDims, p.N, colStart, batchB, aTileBytes, tid, threads,
-                 layoutB, Value(), hooks ? &hooks->colB : nullptr);
+  auto [copiesA, copiesB] =
+      planOperandCopies(origin, aMem, bMem, tid, threads, vecA, vecB, 4,
+                        aTileBytes, layoutA, layoutB);
   auto issueStage = [&](Value kTile, Value slot) {
-    Value stage = add(sharedBase, mul(slot, stageBytes));
-    Value k0 = mul(kTile, tk);
-    issueCopies(copiesA, k0, stage);
-    issueCopies(copiesB, k0, stage);
+    GemmEmitter::issueStage(copiesA, copiesB, sharedBase, stageBytes, kTile,
+                            slot);
   };
 
   // This lane's rows and columns (file comment).

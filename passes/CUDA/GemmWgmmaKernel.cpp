@@ -90,6 +90,9 @@ private:
   /// Start-address advance of one k16 step, in bytes.
   static int64_t kStepBytes(bool kMajor) { return kMajor ? 16 * 2 : 16 * 128; }
   void issueStage(Value kTile, Value slot);
+  /// An inline PTX statement with side effects and `results` f32 results.
+  SmallVector<Value> inlineAsm(StringRef text, StringRef constraints,
+                               ValueRange operands, int64_t results);
   /// An inline PTX statement with side effects.
   void statement(StringRef text);
   /// acc = A x B + acc on one m64nNk16 tile.
@@ -103,8 +106,6 @@ private:
   /// 8 j + 2 (lane % 4) (+ 1)).
   std::pair<Value, Value> laneOrigin(Value rowStart, Value colStart);
   SmallVector<std::pair<int64_t, int64_t>> accumulatorPlaces();
-  void epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
-                Value colStart);
   /// Whether C can be written through shared memory in 16-byte rows.
   bool canStageC();
   /// The epilogue through shared memory: accumulators rounded into a
@@ -147,19 +148,30 @@ Value WgmmaGemm::descriptor(int64_t bits, Value address) {
 }
 
 void WgmmaGemm::issueStage(Value kTile, Value slot) {
-  Value stage = add(sharedBase, mul(slot, stageBytes));
-  Value k0 = mul(kTile, kWgmmaTileK);
-  issueCopies(copiesA, k0, stage);
-  issueCopies(copiesB, k0, stage);
+  GemmEmitter::issueStage(copiesA, copiesB, sharedBase, stageBytes, kTile,
+                          slot);
 }
 
-void WgmmaGemm::statement(StringRef text) {
-  LLVM::InlineAsmOp::create(
-      b, loc, TypeRange{}, ValueRange{}, text, "", /*has_side_effects=*/true,
-      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+SmallVector<Value> WgmmaGemm::inlineAsm(StringRef text, StringRef constraints,
+                                        ValueRange operands, int64_t results) {
+  // Results come back as one literal struct of f32 (none: no result).
+  SmallVector<Type> resultTypes;
+  if (results)
+    resultTypes.push_back(LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(results, b.getF32Type())));
+  auto op = LLVM::InlineAsmOp::create(
+      b, loc, resultTypes, operands, text, constraints,
+      /*has_side_effects=*/true, /*is_align_stack=*/false,
+      LLVM::tailcallkind::TailCallKind::None,
       LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
       ArrayAttr());
+  SmallVector<Value> out;
+  for (int64_t i = 0; i < results; ++i)
+    out.push_back(LLVM::ExtractValueOp::create(b, loc, op.getResult(0), i));
+  return out;
 }
+
+void WgmmaGemm::statement(StringRef text) { inlineAsm(text, "", {}, 0); }
 
 SmallVector<Value> WgmmaGemm::wgmma(Value descA, Value descB,
                                     ArrayRef<Value> acc) {
@@ -184,19 +196,7 @@ SmallVector<Value> WgmmaGemm::wgmma(Value descA, Value descB,
       descA, descB,
       arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1).getResult()};
   llvm::append_range(operands, acc);
-  Type f32 = b.getF32Type();
-  auto structType = LLVM::LLVMStructType::getLiteral(b.getContext(),
-                                                     SmallVector<Type>(n, f32));
-  auto op = LLVM::InlineAsmOp::create(
-      b, loc, structType, operands, text, constraints,
-      /*has_side_effects=*/true, /*is_align_stack=*/false,
-      LLVM::tailcallkind::TailCallKind::None,
-      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-      ArrayAttr());
-  SmallVector<Value> out;
-  for (int64_t i = 0; i < n; ++i)
-    out.push_back(LLVM::ExtractValueOp::create(b, loc, op.getResult(0), i));
-  return out;
+  return inlineAsm(text, constraints, operands, n);
 }
 
 SmallVector<Value> WgmmaGemm::pin(ArrayRef<Value> acc) {
@@ -206,17 +206,7 @@ SmallVector<Value> WgmmaGemm::pin(ArrayRef<Value> acc) {
     constraints += "=f,";
   for (int64_t i = 0; i < n; ++i)
     constraints += std::to_string(i) + (i + 1 < n ? "," : "");
-  auto structType = LLVM::LLVMStructType::getLiteral(
-      b.getContext(), SmallVector<Type>(n, b.getF32Type()));
-  auto op = LLVM::InlineAsmOp::create(
-      b, loc, structType, acc, "", constraints, /*has_side_effects=*/true,
-      /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
-      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
-      ArrayAttr());
-  SmallVector<Value> out;
-  for (int64_t i = 0; i < n; ++i)
-    out.push_back(LLVM::ExtractValueOp::create(b, loc, op.getResult(0), i));
-  return out;
+  return inlineAsm("", constraints, acc, n);
 }
 
 std::pair<Value, Value> WgmmaGemm::laneOrigin(Value rowStart, Value colStart) {
@@ -230,52 +220,6 @@ SmallVector<std::pair<int64_t, int64_t>> WgmmaGemm::accumulatorPlaces() {
   for (int64_t i = 0; i < plan.getTileN() / 2; ++i)
     at.push_back({8 * (i % 4 / 2), 8 * (i / 4) + i % 2});
   return at;
-}
-
-void WgmmaGemm::epilogue(ArrayRef<Value> acc, Value batchC, Value rowStart,
-                         Value colStart) {
-  Value row0, col0;
-  std::tie(row0, col0) = laneOrigin(rowStart, colStart);
-  Type cType = p.cType;
-  Value cBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, cMem);
-  Value initBase;
-  if (initMem)
-    initBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, initMem);
-  int64_t cBytes = cType.getIntOrFloatBitWidth() / 8;
-  bool checkM = p.M % plan.getTileM() != 0, checkN = p.N % plan.getTileN() != 0;
-  const int64_t nTiles = plan.getTileN() / 8;
-  for (int64_t h = 0; h < 2; ++h) {
-    Value m = add(row0, 8 * h);
-    ifThen(checkM ? lt(m, p.M) : Value(), [&] {
-      Value rowOff = add(batchC, offsetOf(p.mDims, m, p.strideC));
-      for (int64_t j = 0; j < nTiles; ++j) {
-        Value n = add(col0, 8 * j);
-        int64_t at = 4 * j + 2 * h;
-        if (p.cPairs) {
-          ifThen(checkN ? lt(n, p.N) : Value(), [&] {
-            Value element = add(rowOff, offsetOf(p.nDims, n, p.strideC));
-            Value lo = finishC(acc[at], element, initBase);
-            Value hi = finishC(acc[at + 1], add(element, 1), initBase);
-            Value pair = vector::FromElementsOp::create(
-                b, loc, VectorType::get({2}, cType), ValueRange{lo, hi});
-            LLVM::StoreOp::create(b, loc, pair,
-                                  pointer(add(cBase, mul(element, cBytes)), 1),
-                                  /*alignment=*/2 * cBytes);
-          });
-          continue;
-        }
-        for (int64_t e = 0; e < 2; ++e) {
-          Value ne = add(n, e);
-          ifThen(lt(ne, p.N), [&] {
-            Value element = add(rowOff, offsetOf(p.nDims, ne, p.strideC));
-            LLVM::StoreOp::create(
-                b, loc, finishC(acc[at + e], element, initBase),
-                pointer(add(cBase, mul(element, cBytes)), 1), cBytes);
-          });
-        }
-      }
-    });
-  }
 }
 
 bool WgmmaGemm::canStageC() {
@@ -336,8 +280,7 @@ void WgmmaGemm::stagedEpilogue(ArrayRef<Value> acc, Value batchC,
 }
 
 void WgmmaGemm::build(gpu::LaunchOp launch) {
-  const int64_t tm = plan.getTileM(), tn = plan.getTileN(),
-                stages = plan.getStages();
+  const int64_t tn = plan.getTileN(), stages = plan.getStages();
   const int64_t numK = llvm::divideCeil(p.K, kWgmmaTileK);
   const int64_t inflight = wgmmaGroupsInFlight(plan);
   const int64_t ahead = stages - 1 - inflight; // tiles of copies in flight
@@ -348,28 +291,18 @@ void WgmmaGemm::build(gpu::LaunchOp launch) {
   Value raw = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
   sharedBase = mul(div(add(raw, kAtomBytes - 1), kAtomBytes), kAtomBytes);
   BlockOrigin origin = blockOrigin(launch);
-  auto [rowStart, colStart, batchA, batchB, batchC, active, rowLimit] = origin;
+  Value rowStart = origin.row, colStart = origin.col, batchC = origin.batchC;
   std::optional<OpBuilder::InsertionGuard> inActive;
-  if (active) {
-    auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
-    inActive.emplace(b);
-    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  }
-
-  Value aBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, aMem);
-  Value bBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, bMem);
+  enterActive(origin.active, inActive);
   auto layoutA = [this, aK](Value mn, Value k) {
     return tileOffset(aK, mn, k);
   };
   auto layoutB = [this, bK](Value mn, Value k) {
     return tileOffset(bK, mn, k);
   };
-  copiesA = planCopies(aBase, p.strideA, aK, p.vecA, 2, tm, p.mDims, p.M,
-                       rowStart, batchA, 0, tid, threads, layoutA, rowLimit,
-                       hooks ? &hooks->rowA : nullptr);
-  copiesB = planCopies(bBase, p.strideB, bK, p.vecB, 2, tn, p.nDims, p.N,
-                       colStart, batchB, aTileBytes, tid, threads, layoutB,
-                       Value(), hooks ? &hooks->colB : nullptr);
+  std::tie(copiesA, copiesB) =
+      planOperandCopies(origin, aMem, bMem, tid, threads, p.vecA, p.vecB, 2,
+                        aTileBytes, layoutA, layoutB);
 
   // This warpgroup's rows of A: 64 rows = 8 K-major row groups, or one
   // MN-major atom; either way 64 x 128 bytes from the A tile's start.
@@ -417,13 +350,12 @@ void WgmmaGemm::build(gpu::LaunchOp launch) {
   statement("wgmma.wait_group.sync.aligned 0;");
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   SmallVector<Value> acc = pin(SmallVector<Value>(loop.getResults()));
-  if (hooks && hooks->epilogue) {
-    auto [row0, col0] = laneOrigin(rowStart, colStart);
-    return hooks->epilogue(acc, row0, col0, accumulatorPlaces());
-  }
-  if (canStageC())
+  if (canStageC() && !(hooks && hooks->epilogue))
     return stagedEpilogue(acc, batchC, rowStart, colStart);
-  epilogue(acc, batchC, rowStart, colStart);
+  auto [row0, col0] = laneOrigin(rowStart, colStart);
+  if (hooks && hooks->epilogue)
+    return hooks->epilogue(acc, row0, col0, accumulatorPlaces());
+  storeC(acc, accumulatorPlaces(), row0, col0, batchC, cMem, initMem);
 }
 
 } // namespace
@@ -441,14 +373,11 @@ GemmPlanAttr chooseWgmmaPlan(const GemmProblem &p, Type operandType,
     auto [tm, tn, tk, wm, wn, stages] =
         std::make_tuple(override[0], override[1], override[2], override[3],
                         override[4], override[5]);
-    // Every thread copies the same number of B chunks per K tile.
-    bool evenB = tm > 0 && (tn * kWgmmaTileK / p.vecB) % (2 * tm) == 0;
     if (tk != kWgmmaTileK || tm <= 0 || tm % 64 || tm > 256 || wm != tm / 16 ||
-        wn != 1 || tn <= 0 || tn % 64 || tn > 256 || stages < 3 || !evenB)
+        wn != 1 || tn <= 0 || tn % 64 || tn > 256 || stages < 3)
       return why = "a wgmma plan has tile_k = 64, tile_m a multiple of 64 up "
                    "to 256 with warps_m = tile_m / 16, warps_n = 1, tile_n a "
-                   "multiple of 64 up to 256 (tile_n x 64 divisible into "
-                   "equal copies per thread) and at least 3 stages",
+                   "multiple of 64 up to 256 and at least 3 stages",
              GemmPlanAttr();
     return make(tm, tn, stages);
   }
@@ -464,6 +393,29 @@ GemmPlanAttr chooseWgmmaPlan(const GemmProblem &p, Type operandType,
   if (blocksOf(128, 256) >= 264)
     return make(128, 256, 4);
   return make(128, 128, 3);
+}
+
+GemmKernelChoice chooseGemmKernel(const GemmProblem &p, Type operandType,
+                                  ArrayRef<int64_t> override, StringRef chip,
+                                  StringRef mma,
+                                  function_ref<GemmPlanAttr()> syncPlan) {
+  GemmKernelChoice choice;
+  if (!operandType.isF32() && wantsWgmma(chip, mma)) {
+    std::string why;
+    choice.plan = chooseWgmmaPlan(p, operandType, override, why);
+    choice.wgmma = static_cast<bool>(choice.plan);
+    if (!choice.plan && !why.empty() && mma == "wgmma" && !override.empty()) {
+      choice.error = why;
+      return choice;
+    }
+  }
+  if (!choice.plan)
+    choice.plan = syncPlan();
+  return choice;
+}
+
+int64_t gemmSharedBytes(GemmPlanAttr plan, bool wgmma) {
+  return wgmma ? wgmmaSharedBytes(plan) : planSharedBytes(plan);
 }
 
 int64_t wgmmaGroupsInFlight(GemmPlanAttr plan) {

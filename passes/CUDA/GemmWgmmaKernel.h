@@ -33,6 +33,32 @@ GemmPlanAttr chooseWgmmaPlan(const GemmProblem &p, mlir::Type operandType,
                              llvm::ArrayRef<int64_t> override,
                              std::string &why);
 
+/// Whether a pass's `chip` / `mma` options ask for the wgmma kernel where it
+/// takes a GEMM: mma=wgmma, or mma=auto on sm_90a.
+inline bool wantsWgmma(llvm::StringRef chip, llvm::StringRef mma) {
+  return mma == "wgmma" || (mma == "auto" && chip == "sm_90a");
+}
+
+/// The kernel a bf16/f16 GEMM runs on, as decided by chooseGemmKernel.
+struct GemmKernelChoice {
+  GemmPlanAttr plan;  // null when `error` is set
+  bool wgmma = false; // `plan` is a wgmma plan (kestrel.gemm_mma = "wgmma")
+  std::string error;  // an override that mma=wgmma cannot take
+};
+
+/// The wgmma plan for `p` when `chip` / `mma` want it and the wgmma kernel
+/// takes it (chooseWgmmaPlan), else `syncPlan()` (the mma.sync or FFMA
+/// plan). Under mma=wgmma an `override` that is no wgmma plan is an error.
+/// kestrel-gpu-gemm (plain and fused GEMMs) and kestrel-gpu-moe (grouped
+/// GEMMs) decide alike.
+GemmKernelChoice chooseGemmKernel(const GemmProblem &p, mlir::Type operandType,
+                                  llvm::ArrayRef<int64_t> override,
+                                  llvm::StringRef chip, llvm::StringRef mma,
+                                  llvm::function_ref<GemmPlanAttr()> syncPlan);
+
+/// Bytes of dynamic shared memory the kernel of `plan` asks for.
+int64_t gemmSharedBytes(GemmPlanAttr plan, bool wgmma);
+
 /// wgmma groups a warpgroup leaves in flight at the end of a K tile (1 or
 /// 0); the copies run `stages - 1 - this` tiles ahead.
 int64_t wgmmaGroupsInFlight(GemmPlanAttr plan);

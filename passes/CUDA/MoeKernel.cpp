@@ -41,6 +41,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/CUDA/GemmEmit.h"
+#include "passes/CUDA/GemmWgmmaKernel.h"
 #include "passes/Passes.h"
 
 #include "dialects/Kestrel.h"
@@ -78,27 +79,11 @@ struct MoeShape {
 };
 
 /// Index arithmetic inside a launch (the GEMM emitter's helpers, public).
-struct Emit : GemmEmitter {
-  using GemmEmitter::add;
-  using GemmEmitter::andI;
-  using GemmEmitter::div;
-  using GemmEmitter::GemmEmitter;
-  using GemmEmitter::idx;
-  using GemmEmitter::ifThen;
-  using GemmEmitter::lt;
-  using GemmEmitter::minI;
-  using GemmEmitter::mul;
-  using GemmEmitter::pointer;
-  using GemmEmitter::rem;
-  using GemmEmitter::tileOrigin;
-  OpBuilder &builder() { return b; }
-  Location location() { return loc; }
+struct Emit : HookEmitter {
+  using HookEmitter::HookEmitter;
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
   Value ult(Value x, Value y) {
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
-  }
-  Value base(Value memref) {
-    return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
   }
   Value loadIndex(Value memref, ValueRange at) {
     Value v = memref::LoadOp::create(b, loc, memref, at);
@@ -123,15 +108,6 @@ gpu::LaunchOp makeLaunch(OpBuilder &b, Location loc, int64_t blocks,
                                c(1), bytes, nullptr, ValueRange{});
 }
 
-Value dynamicShared(OpBuilder &b, Location loc) {
-  auto workgroup = gpu::AddressSpaceAttr::get(
-      b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-  return gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), workgroup));
-}
-
 /// The dispatch kernel (file comment): one block of 1024 threads.
 void buildDispatch(OpBuilder &b, Location loc, const MoeShape &s,
                    GemmPlanAttr any, Value indices, Value offsets, Value tiles,
@@ -144,7 +120,7 @@ void buildDispatch(OpBuilder &b, Location loc, const MoeShape &s,
   b.setInsertionPointToStart(&launch.getBody().front());
   GemmProblem none;
   Emit e(b, loc, none, any);
-  Value shared = e.base(dynamicShared(b, loc));
+  Value shared = e.base(dynamicSharedBytes(b, loc));
   Value tid = launch.getThreadIds().x;
   auto counter = [&](int64_t which, Value expert) {
     return e.pointer(e.add(shared, e.mul(e.add(expert, which * s.E), 4)), 3);
@@ -328,19 +304,19 @@ void buildCombine(OpBuilder &b, Location loc, const MoeShape &s,
 /// One grouped GEMM: rows in expert order (perm), tile `g` of `tiles`.
 struct GroupedGemm {
   const MoeShape &s;
-  GemmPlanAttr plan;
+  GemmKernelChoice kernel;
   int64_t which; // row of `tiles`
   int64_t N, K;  // C columns, reduction length
   Value offsets, tiles, perm, tileExpert;
   int64_t maxTiles() const {
-    return llvm::divideCeil(s.P, plan.getTileM()) + s.E;
+    return llvm::divideCeil(s.P, kernel.plan.getTileM()) + s.E;
   }
   GemmProblem problem() const {
     GemmProblem p;
     p.mDims = {0};
     p.nDims = {1};
     p.kDim = 2;
-    p.M = maxTiles() * plan.getTileM();
+    p.M = maxTiles() * kernel.plan.getTileM();
     p.N = N;
     p.K = K;
     p.loopExtents = {p.M, N, K};
@@ -361,19 +337,22 @@ gpu::LaunchOp
 buildGrouped(OpBuilder &b, Location loc, GroupedGemm &g, GemmProblem &p,
              MoeStage stage, Value aMem, Value bMem,
              function_ref<void(GemmHooks &, Emit &, Value &expert)> makeHooks) {
-  int64_t numN = llvm::divideCeil(g.N, g.plan.getTileN());
-  auto launch = makeLaunch(b, loc, g.maxTiles() * numN, g.plan.warps() * 32,
-                           planSharedBytes(g.plan));
-  launch->setAttr("kestrel.gemm_plan", g.plan);
+  GemmPlanAttr plan = g.kernel.plan;
+  int64_t numN = llvm::divideCeil(g.N, plan.getTileN());
+  auto launch = makeLaunch(b, loc, g.maxTiles() * numN, plan.warps() * 32,
+                           gemmSharedBytes(plan, g.kernel.wgmma));
+  launch->setAttr("kestrel.gemm_plan", plan);
+  if (g.kernel.wgmma)
+    launch->setAttr(kGemmMmaAttr, b.getStringAttr("wgmma"));
   launch->setAttr("kestrel.moe_stage",
                   MoeStageAttr::get(b.getContext(), stage));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&launch.getBody().front());
-  Value shared = dynamicShared(b, loc);
-  Emit e(b, loc, p, g.plan);
+  Value shared = dynamicSharedBytes(b, loc);
+  Emit e(b, loc, p, plan);
   Value expert;
   GemmHooks hooks;
-  int64_t tm = g.plan.getTileM();
+  int64_t tm = plan.getTileM();
   hooks.origin = [&, tm](gpu::LaunchOp l) {
     auto [row, col] = e.tileOrigin(l.getBlockIds().x);
     Value tile = e.div(row, tm);
@@ -391,12 +370,8 @@ buildGrouped(OpBuilder &b, Location loc, GroupedGemm &g, GemmProblem &p,
     return o;
   };
   makeHooks(hooks, e, expert);
-  if (g.s.elem.isF32())
-    buildSimtGemm(b, loc, p, g.plan, launch, aMem, bMem, Value(), Value(),
-                  shared, &hooks);
-  else
-    buildTensorCoreGemm(b, loc, p, g.plan, launch, aMem, bMem, Value(), Value(),
-                        shared, &hooks);
+  buildGemmBody(b, loc, p, plan, launch, aMem, bMem, Value(), Value(), shared,
+                &hooks, g.kernel.wgmma);
   gpu::TerminatorOp::create(b, loc);
   return launch;
 }
@@ -416,9 +391,12 @@ enum class Product { Up, Down };
 /// (bench/results/2026-12-04-H200-moe.md): gate/up 256 x 128 x 32 tiles of
 /// 4 x 2 warps, 4 stages (the interleaved W1/W3 panel stays narrow); down
 /// 128 x 256 x 64 of 2 x 4 warps, 3 stages. Otherwise kestrel-gpu-gemm's
-/// choice for E products of the average row count.
-GemmPlanAttr planFor(const MoeShape &s, Product which, int64_t N, int64_t K,
-                     ArrayRef<int64_t> override) {
+/// choice for E products of the average row count. On sm_90a (chip / mma
+/// as kestrel-gpu-gemm's, chooseGemmKernel) the wgmma kernel's plan for
+/// that problem when the experts average more than 64 rows.
+GemmKernelChoice planFor(const MoeShape &s, Product which, int64_t N, int64_t K,
+                         ArrayRef<int64_t> override, StringRef chip,
+                         StringRef mma) {
   GemmProblem p;
   p.batch = s.E;
   p.M = std::max<int64_t>(1, llvm::divideCeil(s.P, s.E));
@@ -426,11 +404,13 @@ GemmPlanAttr planFor(const MoeShape &s, Product which, int64_t N, int64_t K,
   p.K = K;
   p.aKMajor = true;
   p.bKMajor = false;
-  if (override.empty() && !s.elem.isF32() && p.M >= 256 && N >= 256)
-    return which == Product::Up
-               ? choosePlan(p, s.elem, {256, 128, 32, 4, 2, 4})
-               : choosePlan(p, s.elem, {128, 256, 64, 2, 4, 3});
-  return choosePlan(p, s.elem, override);
+  return chooseGemmKernel(p, s.elem, override, chip, mma, [&] {
+    if (override.empty() && !s.elem.isF32() && p.M >= 256 && N >= 256)
+      return which == Product::Up
+                 ? choosePlan(p, s.elem, {256, 128, 32, 4, 2, 4})
+                 : choosePlan(p, s.elem, {128, 256, 64, 2, 4, 3});
+    return choosePlan(p, s.elem, override);
+  });
 }
 
 /// The down GEMM's epilogue: y[m, n] = w * acc for the rows m < the
@@ -495,6 +475,12 @@ struct GpuMoePass : kestrel::impl::GpuMoeBase<GpuMoePass> {
   using Base::Base;
 
   void runOnOperation() override {
+    if (mma != "auto" && mma != "sync" && mma != "wgmma") {
+      getOperation().emitError()
+          << "kestrel-gpu-moe: mma must be auto, sync or wgmma, got '" << mma
+          << "'";
+      return signalPassFailure();
+    }
     for (auto [name, tile] : {std::make_pair("tile-up", &tileUp),
                               std::make_pair("tile-down", &tileDown)})
       if (!tile->empty() && tile->size() != 6) {
@@ -547,8 +533,14 @@ struct GpuMoePass : kestrel::impl::GpuMoeBase<GpuMoePass> {
 };
 
 LogicalResult GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
-  GemmPlanAttr upPlan = planFor(s, Product::Up, 2 * s.F, s.d, tileUp);
-  GemmPlanAttr downPlan = planFor(s, Product::Down, s.d, s.F, tileDown);
+  GemmKernelChoice upKernel =
+      planFor(s, Product::Up, 2 * s.F, s.d, tileUp, chip, mma);
+  GemmKernelChoice downKernel =
+      planFor(s, Product::Down, s.d, s.F, tileDown, chip, mma);
+  for (const GemmKernelChoice &k : {upKernel, downKernel})
+    if (!k.error.empty())
+      return op.emitOpError("kestrel-gpu-moe: tile ") << k.error;
+  GemmPlanAttr upPlan = upKernel.plan, downPlan = downKernel.plan;
   for (GemmPlanAttr plan : {upPlan, downPlan})
     if (failed(GemmPlanAttr::verify(
             [&] { return op.emitOpError(); }, plan.getTileM(), plan.getTileN(),
@@ -558,8 +550,8 @@ LogicalResult GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
       return op.emitOpError("kestrel-gpu-moe: unusable tile plan ") << plan;
   // W1/W3 column groups must tile F.
   if (s.F % interleave(upPlan) ||
-      std::max(planSharedBytes(upPlan), planSharedBytes(downPlan)) >
-          kMaxSharedBytes)
+      std::max(gemmSharedBytes(upPlan, upKernel.wgmma),
+               gemmSharedBytes(downPlan, downKernel.wgmma)) > kMaxSharedBytes)
     return success();
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -630,7 +622,7 @@ LogicalResult GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
   int64_t tileM[2] = {upPlan.getTileM(), downPlan.getTileM()};
   int64_t maxTiles[2];
   for (int64_t g = 0; g < 2; ++g)
-    maxTiles[g] = GroupedGemm{s, g ? downPlan : upPlan}.maxTiles();
+    maxTiles[g] = GroupedGemm{s, g ? downKernel : upKernel}.maxTiles();
   Value offsets = alloc({s.E + 1}, b.getI32Type());
   Value tiles = alloc({2, s.E + 1}, b.getI32Type());
   Value tileExpert =
@@ -645,7 +637,8 @@ LogicalResult GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
                 tileExpert, tileM, maxTiles);
 
   // up: h = silu(x W1[e]) * (x W3[e]) on the rows of expert e.
-  GroupedGemm up{s, upPlan, 0, 2 * s.F, s.d, offsets, tiles, perm, tileExpert};
+  GroupedGemm up{s,       upKernel, 0,    2 * s.F,   s.d,
+                 offsets, tiles,    perm, tileExpert};
   GemmProblem upP = up.problem();
   upP.strideB[2] = s.F;
   buildGrouped(
@@ -712,7 +705,8 @@ LogicalResult GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
       });
 
   // down: y[slot] = weight * h[slot] W2[e], rows in expert order.
-  GroupedGemm down{s, downPlan, 1, s.d, s.F, offsets, tiles, perm, tileExpert};
+  GroupedGemm down{s,       downKernel, 1,    s.d,       s.F,
+                   offsets, tiles,      perm, tileExpert};
   GemmProblem downP = down.problem();
   downP.strideB[2] = s.d;
   buildGrouped(b, loc, down, downP, MoeStage::Down, h, w2,

@@ -254,8 +254,21 @@ def GpuMoe : Pass<"kestrel-gpu-moe", "::mlir::func::FuncOp"> {
     precision=bf16|f16) on tensor cores, f32 on the FFMA GEMM. Each launch
     records `kestrel.moe_stage`, the GEMMs their `kestrel.gemm_plan`. Expert
     choice and dynamic shapes are left to the reference lowering.
+
+    On `chip=sm_90a` (or with `mma=wgmma`) a bf16/f16 grouped GEMM whose
+    experts average more than 64 rows runs on the wgmma kernel of
+    kestrel-gpu-gemm (same hooks: gathered A rows, ragged M through the
+    expert-of-tile table, the silu * up and weighted-row epilogues); its
+    launch then carries `kestrel.gemm_mma = "wgmma"`.
   }];
   let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_80\"",
+           "Target chip (as kestrelc --target=cuda:CHIP): sm_90a lets "
+           "mma=auto choose the wgmma kernel">,
+    Option<"mma", "mma", "std::string", /*default=*/"\"auto\"",
+           "Tensor-core instruction of the grouped GEMMs: auto (wgmma on "
+           "sm_90a where the wgmma kernel takes the plan, else mma.sync), "
+           "sync, or wgmma (on any chip: tests and tuning)">,
     Option<"precision", "precision", "std::string", /*default=*/"\"f32\"",
            "Operand precision of f32 expert products: f32/tf32 (FFMA) or "
            "bf16/f16 (tensor cores)">,

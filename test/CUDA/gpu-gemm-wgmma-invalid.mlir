@@ -1,9 +1,8 @@
 // RUN: kestrel-opt %s -split-input-file -verify-diagnostics --kestrel-gpu-gemm="mma=wgmma tile=128,128,32,8,1,3"
-// RUN: kestrel-opt %s -split-input-file -verify-diagnostics --kestrel-gpu-gemm="mma=wgmma tile=192,256,64,12,1,3"
+// RUN: kestrel-opt %s -split-input-file -verify-diagnostics --kestrel-gpu-gemm="mma=wgmma tile=128,96,64,8,1,3"
 
 // A tile override that is no wgmma plan under mma=wgmma is an error, not a
-// silent mma.sync kernel: tile_k must be 64, and the 256 x 64 B tile must
-// split into equal copies over the threads (192 rows: 384 threads).
+// silent mma.sync kernel: tile_k must be 64, tile_n a multiple of 64.
 func.func @bad_tile(%a: tensor<256x256xbf16>, %b: tensor<256x256xbf16>) -> tensor<256x256xbf16> {
   %zero = arith.constant 0.0 : bf16
   %e = tensor.empty() : tensor<256x256xbf16>

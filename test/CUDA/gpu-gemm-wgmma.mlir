@@ -2,6 +2,7 @@
 // RUN: kestrel-opt %s -split-input-file --kestrel-gpu-gemm | FileCheck %s --check-prefix=SM80
 // RUN: kestrel-opt %s -split-input-file --kestrel-gpu-gemm="chip=sm_90a mma=sync" | FileCheck %s --check-prefix=SM80
 // RUN: kestrel-opt %s -split-input-file --kestrel-gpu-gemm="mma=wgmma tile=128,128,64,8,1,3" | FileCheck %s --check-prefix=TILE
+// RUN: kestrel-opt %s -split-input-file --kestrel-gpu-gemm="mma=wgmma tile=192,128,64,12,1,4" | FileCheck %s --check-prefix=PART
 
 // The sm_90a kernel (GemmWgmmaKernel.cpp) on a big bf16 matmul: 128 x 256
 // block tiles of two warpgroups (8 warps of 16 rows), tile_k 64, four
@@ -46,6 +47,18 @@
 // SM80-NOT: wgmma
 // SM80: nvvm.mma.sync
 // SM80: } {kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 256, tileK = 32, warpsM = 2, warpsN = 4,
+// 192 x 128 tiles: 384 threads; A's 192 x 64 tile is 1536 16-byte copies
+// (4 per thread), B's 64 x 128 tile 1024 (2 2/3 per thread): in the third
+// round only threads 0..255 copy -- the others issue nothing (no
+// zero-filling copy into a chunk another thread writes).
+// PART-LABEL: func.func @big_bf16
+// PART-COUNT-4: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg, %{{.*}} : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// PART-COUNT-2: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>
+// PART-NEXT: scf.if
+// PART: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>
+// PART-NEXT: }
+// PART-NEXT: nvvm.cp.async.commit.group
+// PART: kestrel.gemm_mma = "wgmma", kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 192, tileN = 128, tileK = 64, warpsM = 12, warpsN = 1, stages = 4,
 // TILE-LABEL: func.func @big_bf16
 // TILE: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // TILE: kestrel.gemm_mma = "wgmma", kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 128, tileK = 64, warpsM = 8, warpsN = 1, stages = 3,

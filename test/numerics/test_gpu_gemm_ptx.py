@@ -145,8 +145,10 @@ def test_precision_rejects_unknown_and_cpu(tmp_path):
 
 # (M, N, K, dtype, transpose_a, transpose_b) x the wgmma plans of
 # bench/gpu/gemm_cases.py (tile_m, tile_n, stages).
+# (192, 128, 4): 384 threads, B's copies do not divide over them.
 WGMMA_PLANS = [(128, 256, 4), (128, 256, 3), (128, 128, 3), (128, 128, 5),
-               (256, 128, 4), (64, 256, 4), (64, 256, 5), (64, 128, 3)]
+               (256, 128, 4), (64, 256, 4), (64, 256, 5), (64, 128, 3),
+               (192, 128, 4)]
 WGMMA_LAYOUTS = {
     "nn": dict(M=512, N=512, K=256, dtype="bf16"),
     "nt_f16": dict(M=200, N=320, K=72, dtype="f16", transpose_b=True),
