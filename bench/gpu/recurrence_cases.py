@@ -136,6 +136,8 @@ def chunked_cases():
     c["c_scalar_bf16_t130_forced_recurrent"] = recurrence(
         "scalar", "bf16", 1, 2, 2, 130, 64, 64, init=True,
         attrs={"kestrel.recurrence_kernel": rec})
+    c["c_none_bf16_dk256_t100"] = recurrence("none", "bf16", 1, 2, 2, 100, 256, 64,
+                                            init=True, scale=0.0625)
     c["c_scalar_bf16_long_t2000"] = recurrence("scalar", "bf16", 1, 2, 2, 2000, 128, 128,
                                               sdt="f32")
     for B, T in ((4, 4096), (1, 16384)):

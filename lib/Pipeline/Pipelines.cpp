@@ -123,14 +123,15 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   // to linalg and mapped onto naive kernels below.
   // The KV cache layout is chosen first: the decode kernels read through it.
   if (!opts.reference)
-    // kestrel-tile runs after the kernels that pick their own tiles, for
-    // the chunk length kestrel-gpu-recurrence's chunked kernel reads.
+    // kestrel-tile decides only the chunk length of gated recurrences
+    // here, which kestrel-gpu-recurrence's chunked kernel reads; the other
+    // kernel generators pick their own tiles.
     append(pm, "func.func(kestrel-select-kv-layout{target=cuda},"
                "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention,"
+               "kestrel-tile{recurrences-only},kestrel-gpu-recurrence,"
                "kestrel-gpu-denoise,kestrel-gpu-route,"
                "kestrel-gpu-moe{precision=" +
-                   opts.precision.getValue() +
-                   "},kestrel-tile,kestrel-gpu-recurrence)");
+                   opts.precision.getValue() + "})");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   // Contractions in bf16/f16 (and f32 ones under precision=bf16|f16) become
   // tensor-core GEMM kernels.

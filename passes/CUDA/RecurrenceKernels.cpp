@@ -617,13 +617,6 @@ void rewriteConv(CausalConv1dOp op) {
 struct GpuRecurrencePass : kestrel::impl::GpuRecurrenceBase<GpuRecurrencePass> {
   using GpuRecurrenceBase::GpuRecurrenceBase;
 
-  /// The chunked kernel's ldmatrix / mma.sync / cp.async are LLVM and NVVM
-  /// ops (added here rather than in Passes.td's dependentDialects).
-  void getDependentDialects(DialectRegistry &registry) const override {
-    GpuRecurrenceBase::getDependentDialects(registry);
-    registry.insert<LLVM::LLVMDialect, NVVM::NVVMDialect>();
-  }
-
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
