@@ -257,10 +257,13 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
     auto kind = dyn_cast<StringAttr>(value);
     return (isa<GatedRecurrenceOp>(op) || opName == "gpu.launch") && kind &&
                    (kind.getValue() == "chunked_mma" ||
+                    kind.getValue() == "chunked_mma_scores" ||
+                    kind.getValue() == "chunk_scores" ||
                     kind.getValue() == "recurrent")
                ? success()
                : wrongContext(op, attr,
-                              "\"chunked_mma\" or \"recurrent\" on a "
+                              "\"chunked_mma\", \"chunked_mma_scores\", "
+                              "\"chunk_scores\" or \"recurrent\" on a "
                               "kestrel.gated_recurrence or gpu.launch");
   }
   if (name == decision::kValueTile) {

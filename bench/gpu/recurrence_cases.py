@@ -117,6 +117,7 @@ def chunked_cases():
     fla's shapes with each Dv tile."""
     c = {}
     rec = '"recurrent"'
+    split = '"chunked_mma_scores"'
     for gate in ("none", "scalar"):
         for dt in ("bf16", "f16"):
             c[f"c_{gate}_{dt}_gqa_t67"] = recurrence(
@@ -136,6 +137,12 @@ def chunked_cases():
     c["c_scalar_bf16_t130_forced_recurrent"] = recurrence(
         "scalar", "bf16", 1, 2, 2, 130, 64, 64, init=True,
         attrs={"kestrel.recurrence_kernel": rec})
+    c["c_scalar_bf16_gqa_t67_twokernels"] = recurrence(
+        "scalar", "bf16", 2, 4, 2, 67, 64, 64, init=True, scale=0.5,
+        attrs={"kestrel.recurrence_kernel": split})
+    c["c_none_f16_chunk32_t300_twokernels"] = recurrence(
+        "none", "f16", 1, 4, 2, 300, 128, 64, init=True, sdt="f32",
+        attrs={"kestrel.recurrence_kernel": split, "kestrel.chunk": "#kestrel.chunk<32>"})
     c["c_none_bf16_dk256_t100"] = recurrence("none", "bf16", 1, 2, 2, 100, 256, 64,
                                             init=True, scale=0.0625)
     c["c_scalar_bf16_long_t2000"] = recurrence("scalar", "bf16", 1, 2, 2, 2000, 128, 128,
@@ -147,6 +154,13 @@ def chunked_cases():
             c[f"p_scalar_B{B}_T{T}_tile{tile}"] = recurrence(
                 "scalar", "bf16", B, 16, 16, T, 128, 128, bench=True,
                 attrs={"kestrel.value_tile": f"{tile} : i64"})
+        for tile in (0, 16, 32):
+            attrs = {"kestrel.recurrence_kernel": split}
+            if tile:
+                attrs["kestrel.value_tile"] = f"{tile} : i64"
+            c[f"p_scalar_B{B}_T{T}_twokernels{'_tile%d' % tile if tile else ''}"] = \
+                recurrence("scalar", "bf16", B, 16, 16, T, 128, 128, bench=True,
+                           attrs=attrs)
         c[f"p_scalar_B{B}_T{T}_f32state"] = recurrence(
             "scalar", "bf16", B, 16, 16, T, 128, 128, sdt="f32", bench=True)
     return c

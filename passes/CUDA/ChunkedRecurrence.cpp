@@ -84,7 +84,12 @@ public:
         elem(cast<ShapedType>(op.getQuery().getType()).getElementType()) {}
 
   Value q, k, v, logGate, init, out, fin, shared; // buffers
+  /// With two kernels: P's fragments of every chunk (i32 words), written by
+  /// buildScores, read by build; null for the fused kernel.
+  Value scores;
   void build(gpu::LaunchOp launch);
+  /// The scores kernel: grid (chunks, B · H), P of one chunk per block.
+  void buildScores(gpu::LaunchOp launch);
 
 private:
   // Shared memory as raw addresses (integers, then pointers of space 3).
@@ -159,8 +164,22 @@ private:
   SmallVector<Value> loadGates(Value chunk);
   /// Warp 0: inclusive scan of `g` (log2 units) into the shared gates.
   void scanGates(ValueRange g);
-  /// The chunk's outputs O for the warp's 16 tokens.
-  void chunkOutput(Value t0, Value stage);
+  /// P = (Q_w Kᵀ) ⊙ causal decay mask for the warp's 16 tokens, as the A
+  /// fragments of P V (C / 16 k-steps x 4 operand registers).
+  SmallVector<Value> scoreFragments(Value qBase, Value kBase);
+  /// The chunk's outputs O for the warp's 16 tokens, from P's fragments.
+  void chunkOutput(Value t0, Value stage, ArrayRef<Value> pFrag);
+  /// Where lane `lane` of warp `warp` keeps chunk `chunk`'s P fragments in
+  /// the scores buffer (C / 4 consecutive i32).
+  Value scoresAt(Value chunk) {
+    Value bh = add(mul(batch, p.H), head);
+    Value slot = add(
+        mul(add(mul(add(mul(bh, nChunks()), chunk), p.warps), warp), 32), lane);
+    return mul(slot, p.C / 4);
+  }
+  int64_t nChunks() const { return ceilDiv(p.T, p.C); }
+  SmallVector<Value> loadScores(Value chunk);
+  void setCoordinates(Value bh, Value tidX);
   /// S ← γ S + (K ⊙ w)ᵀ V on the warp's key rows.
   SmallVector<Value> updateState(Value stage, ValueRange S);
   void storeState(ValueRange S, Value mem, bool toShared);
@@ -245,10 +264,8 @@ void ChunkedKernel::scanGates(ValueRange g) {
   }
 }
 
-void ChunkedKernel::chunkOutput(Value t0, Value stage) {
-  Value base = mul(stage, L.stage);
-  Value qBase = add(base, L.q), kBase = add(base, L.k), vBase = add(base, L.v);
-  const int64_t nKey = p.C / 8, nCol = p.dvTile / 8;
+SmallVector<Value> ChunkedKernel::scoreFragments(Value qBase, Value kBase) {
+  const int64_t nKey = p.C / 8;
   Value warpRow = mul(warp, 16);
   // P = Q_w Kᵀ: k-steps in pairs, each K ldmatrix.x4 gives both.
   SmallVector<SmallVector<Value>> s(nKey, SmallVector<Value>(4, constF32(0)));
@@ -287,6 +304,23 @@ void ChunkedKernel::chunkOutput(Value t0, Value stage) {
         x = select(le(j, rowIdx[r]), x, zero);
       }
     }
+  // The C fragments of n8 tiles 2t, 2t + 1 are the A fragment of k16 step t.
+  SmallVector<Value> frags;
+  for (int64_t t = 0; t < p.C / 16; ++t)
+    frags.append({narrowPair(s[2 * t][0], s[2 * t][1]),
+                  narrowPair(s[2 * t][2], s[2 * t][3]),
+                  narrowPair(s[2 * t + 1][0], s[2 * t + 1][1]),
+                  narrowPair(s[2 * t + 1][2], s[2 * t + 1][3])});
+  return frags;
+}
+
+void ChunkedKernel::chunkOutput(Value t0, Value stage, ArrayRef<Value> pFrag) {
+  Value base = mul(stage, L.stage);
+  Value qBase = add(base, L.q), vBase = add(base, L.v);
+  const int64_t nCol = p.dvTile / 8;
+  Value warpRow = mul(warp, 16);
+  Value rowIdx[2] = {add(warpRow, group), add(add(warpRow, group), 8)};
+  Value zero = constF32(0.0);
   // O = e^{b_i} (Q_w S) + P V.
   SmallVector<SmallVector<Value>> acc(nCol, SmallVector<Value>(4, zero));
   Value sBase = idx(L.state);
@@ -305,16 +339,13 @@ void ChunkedKernel::chunkOutput(Value t0, Value stage) {
     }
   }
   if (gated) {
-    Value f[2] = {exp2(bRow[0]), exp2(bRow[1])};
+    Value f[2] = {exp2(gateAt(rowIdx[0])), exp2(gateAt(rowIdx[1]))};
     for (auto &tile : acc)
       for (int64_t e = 0; e < 4; ++e)
         tile[e] = fmul(tile[e], f[e / 2]);
   }
   for (int64_t t = 0; t < p.C / 16; ++t) {
-    SmallVector<Value> a = {narrowPair(s[2 * t][0], s[2 * t][1]),
-                            narrowPair(s[2 * t][2], s[2 * t][3]),
-                            narrowPair(s[2 * t + 1][0], s[2 * t + 1][1]),
-                            narrowPair(s[2 * t + 1][2], s[2 * t + 1][3])};
+    ArrayRef<Value> a = pFrag.slice(t * 4, 4);
     Value row = add(add(lane8, mul(rem(matrix, 2), 8)), t * 16);
     for (int64_t dn = 0; dn < nCol; dn += 2) {
       SmallVector<Value> r = ldm(
@@ -420,13 +451,11 @@ void ChunkedKernel::storeState(ValueRange S, Value mem, bool toShared) {
       }
 }
 
-void ChunkedKernel::build(gpu::LaunchOp launch) {
-  tid = launch.getThreadIds().x;
-  Value bh = launch.getBlockIds().y;
+void ChunkedKernel::setCoordinates(Value bh, Value tidX) {
+  tid = tidX;
   batch = div(bh, p.H);
   head = rem(bh, p.H);
   kvHead = div(head, p.H / p.Hkv);
-  dv0 = mul(launch.getBlockIds().x, p.dvTile);
   warp = div(tid, 32);
   lane = rem(tid, 32);
   group = div(lane, 4);
@@ -437,6 +466,61 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
   qG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, q);
   kG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, k);
   vG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
+}
+
+SmallVector<Value> ChunkedKernel::loadScores(Value chunk) {
+  Value at = scoresAt(chunk);
+  auto vecT = VectorType::get({4}, b.getI32Type());
+  SmallVector<Value> frags;
+  for (int64_t i = 0; i < p.C / 4; i += 4) {
+    Value words =
+        vector::LoadOp::create(b, loc, vecT, scores, ValueRange{add(at, i)},
+                               false, llvm::MaybeAlign(16));
+    for (int64_t j = 0; j < 4; ++j) {
+      Value w = vector::ExtractOp::create(b, loc, words, j);
+      if (elem.isF16())
+        w = LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elem), w);
+      frags.push_back(w);
+    }
+  }
+  return frags;
+}
+
+void ChunkedKernel::buildScores(gpu::LaunchOp launch) {
+  setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
+  dv0 = idx(0);
+  Value c = launch.getBlockIds().x;
+  Value t0 = mul(c, p.C);
+  Value qRows = mul(add(mul(batch, p.H), head), p.T * p.Dk);
+  Value kRows = mul(add(mul(batch, p.Hkv), kvHead), p.T * p.Dk);
+  copyRows(qG, qRows, p.Dk, idx(0), p.Dk, t0, idx(L.q));
+  copyRows(kG, kRows, p.Dk, idx(0), p.Dk, t0, idx(L.k));
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  if (gated) {
+    SmallVector<Value> g = loadGates(c);
+    ifThen(cmp(arith::CmpIPredicate::eq, warp, idx(0)), [&] { scanGates(g); });
+  }
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  gpu::BarrierOp::create(b, loc);
+  SmallVector<Value> frags = scoreFragments(idx(L.q), idx(L.k));
+  Value at = scoresAt(c);
+  auto vecT = VectorType::get({4}, b.getI32Type());
+  for (size_t i = 0; i < frags.size(); i += 4) {
+    SmallVector<Value> words;
+    for (size_t j = i; j < i + 4; ++j)
+      words.push_back(elem.isF16() ? LLVM::BitcastOp::create(
+                                         b, loc, b.getI32Type(), frags[j])
+                                         .getResult()
+                                   : frags[j]);
+    vector::StoreOp::create(
+        b, loc, vector::FromElementsOp::create(b, loc, vecT, words), scores,
+        ValueRange{add(at, i)}, false, llvm::MaybeAlign(16));
+  }
+}
+
+void ChunkedKernel::build(gpu::LaunchOp launch) {
+  setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
+  dv0 = mul(launch.getBlockIds().x, p.dvTile);
 
   // The state: f32 C fragments of (M key-row tiles) x (dvt / 8 columns).
   const int64_t nCol = p.dvTile / 8;
@@ -456,13 +540,18 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
                               b, loc, init, ValueRange{batch, head, d, col})));
       }
   storeState(S, Value(), /*toShared=*/true);
-  int64_t nChunks = ceilDiv(p.T, p.C);
+  const int64_t nChunks = this->nChunks();
   issueChunk(idx(0), idx(0));
   NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  // Carried: the state, then the next chunk's gates (gated) and P
+  // fragments (two kernels), loaded one chunk ahead.
   SmallVector<Value> carried = S;
+  const size_t nS = S.size();
   if (gated)
     carried.append(loadGates(idx(0)));
-  const size_t nS = S.size();
+  const size_t nG = carried.size() - nS;
+  if (scores)
+    carried.append(loadScores(idx(0)));
   auto loop = scf::ForOp::create(b, loc, idx(0), idx(nChunks), idx(1), carried);
   {
     OpBuilder::InsertionGuard guard(b);
@@ -471,13 +560,16 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
     ValueRange args = loop.getRegionIterArgs();
     Value stage = rem(c, 2);
     Value next = add(c, 1);
-    SmallVector<Value> nextGates;
+    Value nextClamped = minI(next, idx(nChunks - 1));
+    SmallVector<Value> ahead;
     if (gated) {
-      ValueRange g = args.drop_front(nS);
+      ValueRange g = args.slice(nS, nG);
       ifThen(cmp(arith::CmpIPredicate::eq, warp, idx(0)),
              [&] { scanGates(g); });
-      nextGates = loadGates(minI(next, idx(nChunks - 1)));
+      ahead.append(loadGates(nextClamped));
     }
+    if (scores)
+      ahead.append(loadScores(nextClamped));
     // Chunk c + 1 loads into the other stage while chunk c computes; the
     // group is committed (empty past the end) so that "all but the newest"
     // is always chunk c.
@@ -485,13 +577,17 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
     gpu::BarrierOp::create(b, loc);
-    chunkOutput(mul(c, p.C), stage);
+    Value base = mul(stage, L.stage);
+    SmallVector<Value> pFrag =
+        scores ? SmallVector<Value>(args.drop_front(nS + nG))
+               : scoreFragments(add(base, L.q), add(base, L.k));
+    chunkOutput(mul(c, p.C), stage, pFrag);
     SmallVector<Value> S2 = updateState(stage, args.take_front(nS));
     // Every warp is done with the shared state copy, the gates and this
     // stage before the state copy is replaced.
     gpu::BarrierOp::create(b, loc);
     storeState(S2, Value(), /*toShared=*/true);
-    S2.append(nextGates);
+    S2.append(ahead);
     scf::YieldOp::create(b, loc, S2);
   }
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
@@ -527,8 +623,10 @@ std::string kestrel::cuda::chunkedReason(GatedRecurrenceOp op, int64_t minSeq) {
   return "";
 }
 
-ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile) {
+ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
+                                     bool twoKernels) {
   ChunkPlan p;
+  p.twoKernels = twoKernels;
   p.B = op.getBatch();
   p.H = op.getNumHeads();
   p.Hkv = op.getNumKvHeads();
@@ -574,17 +672,26 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
   kernel.out = alloc(op.getOutput());
   kernel.fin = alloc(op.getFinalState());
   IREmitter x(b, loc);
-  Value one = x.idx(1);
-  Value smem = x.constInt(b.getI32Type(), p.smemBytes);
-  auto l = gpu::LaunchOp::create(b, loc, x.idx(p.Dv / p.dvTile),
-                                 x.idx(p.B * p.H), one, x.idx(p.warps * 32),
-                                 one, one, smem, nullptr, ValueRange{});
   MLIRContext *ctx = b.getContext();
-  l->setAttr(decision::kRecurrenceKernel, StringAttr::get(ctx, "chunked_mma"));
-  l->setAttr(decision::kChunk, ChunkAttr::get(ctx, p.C));
-  l->setAttr(decision::kValueTile,
-             IntegerAttr::get(IntegerType::get(ctx, 64), p.dvTile));
-  {
+  int64_t nChunks = ceilDiv(p.T, p.C);
+  if (p.twoKernels)
+    kernel.scores = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({p.B * p.H * nChunks * p.warps * 32 * (p.C / 4)},
+                        b.getI32Type()));
+  // The kernel(s): P of every chunk first when the scores are a kernel of
+  // their own, then the walk over the chunks.
+  auto emit = [&](int64_t gridX, StringRef kind, bool scoresKernel) {
+    Value one = x.idx(1);
+    Value smem = x.constInt(b.getI32Type(), p.smemBytes);
+    auto l = gpu::LaunchOp::create(b, loc, x.idx(gridX), x.idx(p.B * p.H), one,
+                                   x.idx(p.warps * 32), one, one, smem, nullptr,
+                                   ValueRange{});
+    l->setAttr(decision::kRecurrenceKernel, StringAttr::get(ctx, kind));
+    l->setAttr(decision::kChunk, ChunkAttr::get(ctx, p.C));
+    if (!scoresKernel)
+      l->setAttr(decision::kValueTile,
+                 IntegerAttr::get(IntegerType::get(ctx, 64), p.dvTile));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&l.getBody().front());
     auto workgroup = gpu::AddressSpaceAttr::get(
@@ -593,8 +700,17 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
         b, loc,
         MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                         MemRefLayoutAttrInterface(), workgroup));
-    kernel.build(l);
+    if (scoresKernel)
+      kernel.buildScores(l);
+    else
+      kernel.build(l);
     gpu::TerminatorOp::create(b, loc);
+  };
+  if (p.twoKernels) {
+    emit(nChunks, "chunk_scores", /*scoresKernel=*/true);
+    emit(p.Dv / p.dvTile, "chunked_mma_scores", /*scoresKernel=*/false);
+  } else {
+    emit(p.Dv / p.dvTile, "chunked_mma", /*scoresKernel=*/false);
   }
   auto toTensor = [&](Value buffer, Value result) {
     result.replaceAllUsesWith(bufferization::ToTensorOp::create(

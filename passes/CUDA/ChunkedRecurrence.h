@@ -23,6 +23,8 @@ struct ChunkPlan {
   int64_t dvTile;    // state columns per block
   int64_t mTiles;    // m16 tiles of key rows per warp in the state update
   int64_t smemBytes; // dynamic shared memory per block
+  bool twoKernels;   // P = (Q Kᵀ ⊙ mask) of every chunk by a kernel of its
+                     // own (parallel over chunks), read by the chunk walk
 };
 
 /// Why the chunked kernel does not cover `op` (an empty string when it
@@ -33,11 +35,13 @@ std::string chunkedReason(GatedRecurrenceOp op, int64_t minSeq);
 
 /// The plan for `op` (chunkedReason(op) must be empty); `dvTile` 0 picks
 /// the widest of 64, 32, 16 columns that still launches one block per SM.
-ChunkPlan planChunked(GatedRecurrenceOp op, int64_t dvTile);
+/// `twoKernels`: the scores as a kernel of their own (see ChunkPlan).
+ChunkPlan planChunked(GatedRecurrenceOp op, int64_t dvTile, bool twoKernels);
 
 /// Replaces `op` by the chunked kernel's gpu.launch (which records
 /// kestrel.recurrence_kernel = "chunked_mma", kestrel.chunk and
-/// kestrel.value_tile).
+/// kestrel.value_tile), or with two kernels by the scores launch
+/// ("chunk_scores") and the chunk walk ("chunked_mma_scores").
 void rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &plan);
 
 } // namespace kestrel::cuda

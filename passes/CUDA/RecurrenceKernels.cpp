@@ -421,12 +421,13 @@ constexpr int64_t kMinChunkedSeq = 32;
 /// not force "recurrent"), else the recurrent one.
 void rewriteGatedRecurrence(GatedRecurrenceOp op) {
   auto forced = op->getAttrOfType<StringAttr>(decision::kRecurrenceKernel);
-  if ((!forced || forced.getValue() == "chunked_mma") &&
+  if ((!forced || forced.getValue() != "recurrent") &&
       chunkedReason(op, kMinChunkedSeq).empty()) {
     int64_t dvTile = 0;
     if (auto tile = op->getAttrOfType<IntegerAttr>(decision::kValueTile))
       dvTile = tile.getInt();
-    rewriteChunked(op, planChunked(op, dvTile));
+    bool twoKernels = forced && forced.getValue() == "chunked_mma_scores";
+    rewriteChunked(op, planChunked(op, dvTile, twoKernels));
     return;
   }
   rewriteRecurrence(op);

@@ -86,3 +86,29 @@ func.func @recurrent_cases(%q1: tensor<1x2x1x64xbf16>, %g1: tensor<1x2x1xbf16>, 
   %o4, %s4 = kestrel.gated_recurrence %q, %q, %q gate = scalar log_gate(%g : tensor<1x2x128xbf16>) {kestrel.recurrence_kernel = "recurrent"} : tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16> -> tensor<1x2x128x64xbf16>, tensor<1x2x64x64xbf16>
   return %o1, %o2, %o3, %o4 : tensor<1x2x1x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xbf16>
 }
+
+// -----
+
+// Two kernels (forced on the op; measured beside the fused kernel): the
+// scores P = (Q Kᵀ ⊙ decay mask) of every chunk by a launch parallel over
+// chunks, grid (4 chunks, B * H), stored as P V's A fragments (C / 4 = 16
+// words per lane) in a scratch buffer; the chunk walk reads them one chunk
+// ahead instead of computing Q Kᵀ: per chunk only Q S, P V and the state
+// update on mma.sync (8 each: 24).
+// CHECK-LABEL: func.func @two_kernels
+// CHECK: %[[P:.*]] = memref.alloc() : memref<16384xi32>
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c4{{.*}}, {{.*}} = %c2{{.*}}, {{.*}})
+// CHECK-COUNT-32: nvvm.mma.sync
+// CHECK-COUNT-4: vector.store {{.*}}, %[[P]]{{.*}} : memref<16384xi32>, vector<4xi32>
+// CHECK: } {kestrel.chunk = #kestrel.chunk<64>, kestrel.recurrence_kernel = "chunk_scores"}
+// CHECK: gpu.launch
+// CHECK: scf.for
+// CHECK-COUNT-4: vector.load %[[P]]
+// CHECK-COUNT-24: nvvm.mma.sync
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: scf.yield
+// CHECK: } {kestrel.chunk = #kestrel.chunk<64>, kestrel.recurrence_kernel = "chunked_mma_scores", kestrel.value_tile = 16 : i64}
+func.func @two_kernels(%q: tensor<1x2x256x64xbf16>, %k: tensor<1x2x256x64xbf16>, %v: tensor<1x2x256x64xbf16>, %g: tensor<1x2x256xbf16>) -> (tensor<1x2x256x64xbf16>, tensor<1x2x64x64xbf16>) {
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = scalar log_gate(%g : tensor<1x2x256xbf16>) {kestrel.recurrence_kernel = "chunked_mma_scores"} : tensor<1x2x256x64xbf16>, tensor<1x2x256x64xbf16>, tensor<1x2x256x64xbf16> -> tensor<1x2x256x64xbf16>, tensor<1x2x64x64xbf16>
+  return %o, %s : tensor<1x2x256x64xbf16>, tensor<1x2x64x64xbf16>
+}
