@@ -247,11 +247,35 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
                               "\"mma_sync\" or \"simt_f32\" on a gpu.launch");
   }
   if (name == decision::kChunk)
-    return isa<GatedRecurrenceOp>(op) && isa<ChunkAttr>(value)
+    return (isa<GatedRecurrenceOp>(op) || opName == "gpu.launch") &&
+                   isa<ChunkAttr>(value)
                ? success()
                : wrongContext(op, attr,
                               "#kestrel.chunk<C> on a "
-                              "kestrel.gated_recurrence");
+                              "kestrel.gated_recurrence or gpu.launch");
+  if (name == decision::kRecurrenceKernel) {
+    auto kind = dyn_cast<StringAttr>(value);
+    return (isa<GatedRecurrenceOp>(op) || opName == "gpu.launch") && kind &&
+                   (kind.getValue() == "chunked_mma" ||
+                    kind.getValue() == "chunked_mma_scores" ||
+                    kind.getValue() == "chunk_scores" ||
+                    kind.getValue() == "recurrent")
+               ? success()
+               : wrongContext(op, attr,
+                              "\"chunked_mma\", \"chunked_mma_scores\", "
+                              "\"chunk_scores\" or \"recurrent\" on a "
+                              "kestrel.gated_recurrence or gpu.launch");
+  }
+  if (name == decision::kValueTile) {
+    auto cols = dyn_cast<IntegerAttr>(value);
+    return (isa<GatedRecurrenceOp>(op) || opName == "gpu.launch") && cols &&
+                   cols.getType().isInteger() &&
+                   cols.getValue().isStrictlyPositive()
+               ? success()
+               : wrongContext(op, attr,
+                              "a positive integer on a "
+                              "kestrel.gated_recurrence or gpu.launch");
+  }
   if (name == decision::kTileClasses) {
     auto classes = dyn_cast<TileClassesAttr>(value);
     if (!isa<AttentionOp>(op) || !classes)

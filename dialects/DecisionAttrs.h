@@ -57,6 +57,14 @@ inline constexpr llvm::StringLiteral kAttentionKernel =
 /// records its load width in elements, `kestrel.vector`.
 inline constexpr llvm::StringLiteral kDenoiseKernel = "kestrel.denoise_kernel";
 inline constexpr llvm::StringLiteral kVector = "kestrel.vector";
+/// Which gated_recurrence kernel a gpu.launch runs (kestrel-gpu-recurrence):
+/// "chunked_mma" (chunked form on tensor cores) or "recurrent" (one step
+/// at a time); on a gated_recurrence the same string forces that kernel.
+inline constexpr llvm::StringLiteral kRecurrenceKernel =
+    "kestrel.recurrence_kernel";
+/// State columns per block of the chunked recurrence kernel (integer > 0):
+/// the choice on its gpu.launch, an override on a gated_recurrence.
+inline constexpr llvm::StringLiteral kValueTile = "kestrel.value_tile";
 } // namespace kestrel::decision
 
 #endif // KESTREL_DIALECTS_DECISIONATTRS_H

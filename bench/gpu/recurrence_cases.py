@@ -1,6 +1,6 @@
 """Writes the cases of bench/gpu/bench_recurrence.sh as MLIR + case.json into DIR.
 
-    python3 bench/gpu/recurrence_cases.py DIR
+    python3 bench/gpu/recurrence_cases.py DIR [all|chunked]
 
 Numerics cases (every gate kind, f32 and bf16, H_kv < H, ragged T = 67,
 T = 1 decode with a state, Dk = 40 with guarded rows, the Mamba mixer's conv
@@ -21,17 +21,23 @@ def t(shape, dt):
     return "tensor<" + "x".join(str(s) for s in shape) + "x" + TY[dt] + ">"
 
 
-def recurrence(gate, dt, B, H, Hkv, T, Dk, Dv, init=False, scale=None, **extra):
+def recurrence(gate, dt, B, H, Hkv, T, Dk, Dv, init=False, scale=None, sdt=None,
+               attrs=None, **extra):
+    """One gated_recurrence; `sdt` is the state / log-gate / beta type (f32
+    beside bf16 q, k, v, as production models keep them), `attrs` decision
+    overrides written on the op (kestrel.chunk, kestrel.value_tile,
+    kestrel.recurrence_kernel)."""
+    sdt = sdt or dt
     q, k, v = t((B, H, T, Dk), dt), t((B, Hkv, T, Dk), dt), t((B, Hkv, T, Dv), dt)
-    o, s = t((B, H, T, Dv), dt), t((B, H, Dk, Dv), dt)
+    o, s = t((B, H, T, Dv), dt), t((B, H, Dk, Dv), sdt)
     args = [f"%q: {q}", f"%k: {k}", f"%v: {v}"]
     parts = []
     if gate in ("scalar", "gated_delta", "vector"):
-        gt = t((B, H, T, Dk) if gate == "vector" else (B, H, T), dt)
+        gt = t((B, H, T, Dk) if gate == "vector" else (B, H, T), sdt)
         args.append(f"%g: {gt}")
         parts.append(f"log_gate(%g : {gt})")
     if gate in ("delta", "gated_delta"):
-        bt = t((B, H, T), dt)
+        bt = t((B, H, T), sdt)
         args.append(f"%b: {bt}")
         parts.append(f"beta(%b : {bt})")
     if init:
@@ -39,12 +45,14 @@ def recurrence(gate, dt, B, H, Hkv, T, Dk, Dv, init=False, scale=None, **extra):
         parts.append(f"initial_state(%s0 : {s})")
     if scale is not None:
         parts.append(f"scale = {scale}")
+    if attrs:
+        parts.append("{" + ", ".join(f"{k} = {v}" for k, v in attrs.items()) + "}")
     mlir = (f"func.func @main({', '.join(args)}) -> ({o}, {s}) {{\n"
             f"  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = {gate} "
             f"{' '.join(parts)} : {q}, {k}, {v} -> {o}, {s}\n"
             f"  return %o, %s : {o}, {s}\n}}\n")
-    meta = dict(op="rec", gate=gate, dtype=dt, B=B, H=H, Hkv=Hkv, T=T, Dk=Dk,
-                Dv=Dv, init=init, out_dtypes=[dt, dt], **extra)
+    meta = dict(op="rec", gate=gate, dtype=dt, state_dtype=sdt, B=B, H=H, Hkv=Hkv,
+                T=T, Dk=Dk, Dv=Dv, init=init, out_dtypes=[dt, sdt], **extra)
     if scale is not None:
         meta["scale"] = scale
     return mlir, meta
@@ -102,9 +110,67 @@ def cases():
     return c
 
 
+def chunked_cases():
+    """The chunked tensor-core kernel (gate kinds none and scalar, f16/bf16):
+    ragged T, GQA, initial state, f32 state and gates, every chunk length
+    and Dv tile, the recurrent kernel forced on the same op for agreement;
+    fla's shapes with each Dv tile."""
+    c = {}
+    rec = '"recurrent"'
+    split = '"chunked_mma_scores"'
+    for gate in ("none", "scalar"):
+        for dt in ("bf16", "f16"):
+            c[f"c_{gate}_{dt}_gqa_t67"] = recurrence(
+                gate, dt, 2, 4, 2, 67, 64, 64, init=True, scale=0.5)
+        c[f"c_{gate}_bf16_f32state_t300"] = recurrence(
+            gate, "bf16", 1, 4, 2, 300, 128, 128, init=True, sdt="f32", scale=0.25)
+        c[f"c_{gate}_bf16_t1_recurrent"] = recurrence(gate, "bf16", 2, 4, 2, 1, 64, 64,
+                                                    init=True)
+    for C in (32, 128):
+        c[f"c_scalar_bf16_chunk{C}_t200"] = recurrence(
+            "scalar", "bf16", 1, 2, 1, 200, 128, 64, init=True,
+            attrs={"kestrel.chunk": f"#kestrel.chunk<{C}>"})
+    for tile in (16, 32):
+        c[f"c_scalar_bf16_tile{tile}_t130"] = recurrence(
+            "scalar", "bf16", 1, 2, 2, 130, 64, 64, init=True,
+            attrs={"kestrel.value_tile": f"{tile} : i64"})
+    c["c_scalar_bf16_t130_forced_recurrent"] = recurrence(
+        "scalar", "bf16", 1, 2, 2, 130, 64, 64, init=True,
+        attrs={"kestrel.recurrence_kernel": rec})
+    c["c_scalar_bf16_gqa_t67_twokernels"] = recurrence(
+        "scalar", "bf16", 2, 4, 2, 67, 64, 64, init=True, scale=0.5,
+        attrs={"kestrel.recurrence_kernel": split})
+    c["c_none_f16_chunk32_t300_twokernels"] = recurrence(
+        "none", "f16", 1, 4, 2, 300, 128, 64, init=True, sdt="f32",
+        attrs={"kestrel.recurrence_kernel": split, "kestrel.chunk": "#kestrel.chunk<32>"})
+    c["c_none_bf16_dk256_t100"] = recurrence("none", "bf16", 1, 2, 2, 100, 256, 64,
+                                            init=True, scale=0.0625)
+    c["c_scalar_bf16_long_t2000"] = recurrence("scalar", "bf16", 1, 2, 2, 2000, 128, 128,
+                                              sdt="f32")
+    for B, T in ((4, 4096), (1, 16384)):
+        c[f"p_scalar_B{B}_T{T}"] = recurrence("scalar", "bf16", B, 16, 16, T, 128, 128,
+                                              bench=True)
+        for tile in (16, 32, 64):
+            c[f"p_scalar_B{B}_T{T}_tile{tile}"] = recurrence(
+                "scalar", "bf16", B, 16, 16, T, 128, 128, bench=True,
+                attrs={"kestrel.value_tile": f"{tile} : i64"})
+        for tile in (0, 16, 32):
+            attrs = {"kestrel.recurrence_kernel": split}
+            if tile:
+                attrs["kestrel.value_tile"] = f"{tile} : i64"
+            c[f"p_scalar_B{B}_T{T}_twokernels{'_tile%d' % tile if tile else ''}"] = \
+                recurrence("scalar", "bf16", B, 16, 16, T, 128, 128, bench=True,
+                           attrs=attrs)
+        c[f"p_scalar_B{B}_T{T}_f32state"] = recurrence(
+            "scalar", "bf16", B, 16, 16, T, 128, 128, sdt="f32", bench=True)
+    return c
+
+
 def main():
     dest = Path(sys.argv[1])
-    for name, (mlir, meta) in cases().items():
+    which = sys.argv[2] if len(sys.argv) > 2 else "all"
+    chosen = chunked_cases() if which == "chunked" else cases()
+    for name, (mlir, meta) in chosen.items():
         d = dest / name
         d.mkdir(parents=True, exist_ok=True)
         (d / "case.mlir").write_text(mlir)

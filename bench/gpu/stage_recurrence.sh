@@ -17,14 +17,17 @@ DEST=$(mkdir -p "${1:-$ROOT/.devcarry/recurrence}" && cd "${1:-$ROOT/.devcarry/r
 KESTRELC=${KESTRELC:-$ROOT/build/bin/kestrelc}
 CHIP=${CHIP:-sm_90a}
 rm -rf "$DEST/cases" "$DEST/src" "$DEST/onnx_mamba" "$DEST/mamba" && mkdir -p "$DEST/cases" "$DEST/src"
-python3 "$ROOT/bench/gpu/recurrence_cases.py" "$DEST/cases" >/dev/null
+# CASESET=chunked stages only the chunked kernel's cases (recurrence_cases.py).
+python3 "$ROOT/bench/gpu/recurrence_cases.py" "$DEST/cases" "${CASESET:-all}" >/dev/null
 for d in "$DEST"/cases/*/; do
   "$KESTRELC" "$d/case.mlir" --target=cuda:$CHIP -o "$d/case.ptx"
 done
 # The committed exported Mamba block, end to end (vs onnxruntime there).
-mkdir -p "$DEST/onnx_mamba"
-cp "$ROOT/test/onnx/models/mamba_block.onnx" "$DEST/onnx_mamba/model.onnx"
-"$KESTRELC" "$ROOT/test/onnx/models/mamba_block.onnx" --target=cuda:$CHIP -o "$DEST/onnx_mamba/model.ptx"
+if [[ ${CASESET:-all} == all ]]; then
+  mkdir -p "$DEST/onnx_mamba"
+  cp "$ROOT/test/onnx/models/mamba_block.onnx" "$DEST/onnx_mamba/model.onnx"
+  "$KESTRELC" "$ROOT/test/onnx/models/mamba_block.onnx" --target=cuda:$CHIP -o "$DEST/onnx_mamba/model.ptx"
+fi
 # Committed state only: what is staged is what a commit hash names.
 git -C "$ROOT" archive HEAD lib/Runtime include/kestrel/Runtime include/kestrel-c \
   tools/kestrel-run bench/gpu python/kestrel/reference | tar -x -C "$DEST/src"

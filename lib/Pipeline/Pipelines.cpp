@@ -123,9 +123,13 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   // to linalg and mapped onto naive kernels below.
   // The KV cache layout is chosen first: the decode kernels read through it.
   if (!opts.reference)
+    // kestrel-tile decides only the chunk length of gated recurrences
+    // here, which kestrel-gpu-recurrence's chunked kernel reads; the other
+    // kernel generators pick their own tiles.
     append(pm, "func.func(kestrel-select-kv-layout{target=cuda},"
                "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention,"
-               "kestrel-gpu-recurrence,kestrel-gpu-denoise,kestrel-gpu-route,"
+               "kestrel-tile{recurrences-only},kestrel-gpu-recurrence,"
+               "kestrel-gpu-denoise,kestrel-gpu-route,"
                "kestrel-gpu-moe{precision=" +
                    opts.precision.getValue() + " chip=" + opts.chip.getValue() +
                    "})");

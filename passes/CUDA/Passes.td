@@ -117,7 +117,21 @@ def GpuRecurrence : Pass<"kestrel-gpu-recurrence", "::mlir::func::FuncOp"> {
     `kestrel.selective_scan` and `kestrel.causal_conv1d` by a `gpu.launch`
     that loops over time inside the kernel (docs/ops.md §2):
 
-    - gated_recurrence: the recurrent form. Grid (Dv / (W cpw), B H), W
+    - gated_recurrence, gate kinds none and scalar, f16/bf16 q/k/v, more
+      than 32 steps, with a `kestrel.chunk` of 32, 64 or 128 (kestrel-tile):
+      the chunked form on tensor cores (ChunkedRecurrence.cpp). One block
+      of C / 16 warps per (Dv tile, b H + h) walks the chunks in order: Q,
+      K, V chunks by double-buffered cp.async, `(Q Kᵀ ⊙ decay mask) V`,
+      `Q S` and the state update `S ← γ S + (K ⊙ w)ᵀ V` on mma.sync
+      m16n8k16 with f32 accumulators; the state stays in f32 registers
+      (its bf16/f16 copy in shared memory is the next chunk's operand). The
+      Dv tile is the widest of 64, 32, 16 that still launches a block per
+      SM (`kestrel.value_tile` on the op overrides it). The launch records
+      `kestrel.recurrence_kernel = "chunked_mma"`, `kestrel.chunk` and
+      `kestrel.value_tile`.
+    - gated_recurrence otherwise (decode steps, vector and delta gates, f32
+      storage, or `kestrel.recurrence_kernel = "recurrent"` on the op):
+      the recurrent form, recorded as `"recurrent"`. Grid (Dv / (W cpw), B H), W
       warps of 32 lanes; a warp owns cpw value columns of one head's state,
       lane l the key rows l, l + 32, ...; the state tile stays in
       registers (f32) from the one read of `initial_state` to the one
@@ -138,7 +152,9 @@ def GpuRecurrence : Pass<"kestrel-gpu-recurrence", "::mlir::func::FuncOp"> {
                            "::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::math::MathDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect"];
 }
 
 def GpuDenoise : Pass<"kestrel-gpu-denoise", "::mlir::func::FuncOp"> {

@@ -35,13 +35,17 @@
 #include "passes/CUDA/RecurrenceKernels.h"
 #include "passes/Passes.h"
 
+#include "dialects/DecisionAttrs.h"
 #include "dialects/Kestrel.h"
+#include "passes/CUDA/ChunkedRecurrence.h"
 #include "passes/CUDA/KVCacheAddressing.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -401,10 +405,32 @@ void rewriteRecurrence(GatedRecurrenceOp op) {
   kernel.out = allocFor(b, loc, op.getOutput());
   kernel.fin = allocFor(b, loc, op.getFinalState());
   gpu::LaunchOp l = launch(b, loc, p.colTiles, p.B * p.H, 32 * p.warps);
+  l->setAttr(decision::kRecurrenceKernel,
+             StringAttr::get(b.getContext(), "recurrent"));
   fillLaunch(b, loc, l, [&] { kernel.build(l); });
   replaceWithBuffer(b, loc, op.getOutput(), kernel.out);
   replaceWithBuffer(b, loc, op.getFinalState(), kernel.fin);
   op.erase();
+}
+
+/// Sequences longer than this take the chunked kernel where it applies;
+/// decode steps and short prompts stay on the recurrent one.
+constexpr int64_t kMinChunkedSeq = 32;
+
+/// The chunked tensor-core kernel where it covers `op` (and the op does
+/// not force "recurrent"), else the recurrent one.
+void rewriteGatedRecurrence(GatedRecurrenceOp op) {
+  auto forced = op->getAttrOfType<StringAttr>(decision::kRecurrenceKernel);
+  if ((!forced || forced.getValue() != "recurrent") &&
+      chunkedReason(op, kMinChunkedSeq).empty()) {
+    int64_t dvTile = 0;
+    if (auto tile = op->getAttrOfType<IntegerAttr>(decision::kValueTile))
+      dvTile = tile.getInt();
+    bool twoKernels = forced && forced.getValue() == "chunked_mma_scores";
+    rewriteChunked(op, planChunked(op, dvTile, twoKernels));
+    return;
+  }
+  rewriteRecurrence(op);
 }
 
 //===----------------------------------------------------------------------===//
@@ -601,7 +627,7 @@ struct GpuRecurrencePass : kestrel::impl::GpuRecurrenceBase<GpuRecurrencePass> {
     });
     for (Operation *op : ops) {
       if (auto r = dyn_cast<GatedRecurrenceOp>(op))
-        rewriteRecurrence(r);
+        rewriteGatedRecurrence(r);
       else if (auto s = dyn_cast<SelectiveScanOp>(op))
         rewriteScan(s);
       else

@@ -141,7 +141,9 @@ def Tile : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     Every `kestrel.gated_recurrence` gets its chunk length
     `kestrel.chunk = #kestrel.chunk<C>` (`chunk-size`, clamped to the sequence length;
     an existing `kestrel.chunk` is kept), which kestrel-fuse-io-aware turns
-    into the chunked form.
+    into the chunked form on the CPU and kestrel-gpu-recurrence into its
+    chunked tensor-core kernel on CUDA. With `recurrences-only` (the CUDA
+    pipeline) that is all the pass decides.
 
     Every `kestrel.moe` with static expert weights gets the register tile
     of its expert products,
@@ -168,6 +170,9 @@ def Tile : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
            "Chunk length C of gated recurrences (the last chunk may be "
            "shorter)">,
+    Option<"recurrencesOnly", "recurrences-only", "bool", /*default=*/"false",
+           "Decide only the chunk of gated recurrences (the CUDA pipeline: "
+           "its other kernel generators pick their own tiles)">,
     Option<"denoiseLanes", "denoise-lanes", "int64_t", /*default=*/"16",
            "Vocabulary block of denoise steps: entries per vector step of "
            "the one-pass form (rounded down to a power of two, capped at V)">,

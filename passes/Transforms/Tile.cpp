@@ -47,6 +47,8 @@ struct TilePass : kestrel::impl::TileBase<TilePass> {
       op->setAttr(decision::kChunk,
                   ChunkAttr::get(op.getContext(), std::max<int64_t>(chunk, 1)));
     });
+    if (recurrencesOnly)
+      return;
     if (denoiseLanes <= 0) {
       getOperation().emitError("kestrel-tile: denoise-lanes must be > 0");
       return signalPassFailure();

@@ -39,7 +39,7 @@ func.func @moe_tile_on_attention(%q: tensor<1x1x16x8xf32>) -> tensor<1x1x16x8xf3
 
 // A chunk length only means something on a gated recurrence.
 func.func @chunk_on_rms_norm(%x: tensor<4x8xf32>, %w: tensor<8xf32>) -> tensor<4x8xf32> {
-  // expected-error @+1 {{'kestrel.rms_norm' op cannot carry kestrel.chunk = #kestrel.chunk<4>: expected #kestrel.chunk<C> on a kestrel.gated_recurrence}}
+  // expected-error @+1 {{'kestrel.rms_norm' op cannot carry kestrel.chunk = #kestrel.chunk<4>: expected #kestrel.chunk<C> on a kestrel.gated_recurrence or gpu.launch}}
   %y = kestrel.rms_norm %x, %w eps = 1.0e-06 {kestrel.chunk = #kestrel.chunk<4>} : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
 }
@@ -135,4 +135,20 @@ func.func @split_keys_zero(%q: tensor<1x4x1x64xf16>, %k: tensor<1x1x256x64xf16>,
   %o = kestrel.decode_attention %q, %k, %k layout = #kestrel.kv_layout<head_major> seq_lens(%len : tensor<1xi32>) {kestrel.split_keys = 0 : i64}
       : tensor<1x4x1x64xf16>, tensor<1x1x256x64xf16>, tensor<1x1x256x64xf16> -> tensor<1x4x1x64xf16>
   return %o : tensor<1x4x1x64xf16>
+}
+
+// -----
+
+func.func @recurrence_kernel_unknown(%q: tensor<1x1x4x8xf32>) -> (tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>) {
+  // expected-error @+1 {{'kestrel.gated_recurrence' op cannot carry kestrel.recurrence_kernel = "wgmma": expected "chunked_mma", "chunked_mma_scores", "chunk_scores" or "recurrent" on a kestrel.gated_recurrence or gpu.launch}}
+  %o, %s = kestrel.gated_recurrence %q, %q, %q gate = none {kestrel.recurrence_kernel = "wgmma"} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>
+  return %o, %s : tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>
+}
+
+// -----
+
+func.func @value_tile_zero(%q: tensor<1x1x4x8xf32>) -> (tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>) {
+  // expected-error @+1 {{'kestrel.gated_recurrence' op cannot carry kestrel.value_tile = 0 : i64: expected a positive integer on a kestrel.gated_recurrence or gpu.launch}}
+  %o, %s = kestrel.gated_recurrence %q, %q, %q gate = none {kestrel.value_tile = 0 : i64} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>
+  return %o, %s : tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>
 }

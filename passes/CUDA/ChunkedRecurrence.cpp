@@ -1,0 +1,723 @@
+//===- ChunkedRecurrence.cpp - Chunked tensor-core recurrence kernel ------===//
+//
+// The prefill kernel of kestrel-gpu-recurrence for gated_recurrence with
+// gate kinds none and scalar (linear attention, RetNet, Mamba2 SSD, simple
+// GLA), f16/bf16 q/k/v, f32 arithmetic and an f32 state. The chunked form
+// of docs/ops.md §2 (the CPU's ChunkedRecurrence.cpp derives it), with the
+// log-gates cumulated inside a chunk, b_i = Σ_{j ≤ i} g_j (b = 0 for none):
+//
+//   o_i   = scale · ( e^{b_i} q_i S  +  Σ_{j ≤ i} e^{b_i − b_j} (q_i·k_j) v_j )
+//   S_new = e^{b_{C−1}} S  +  Σ_j e^{b_{C−1} − b_j} k_jᵀ v_j
+//
+// Every exponent is ≤ 0 for log-gates ≤ 0, so nothing overflows.
+//
+//   grid = (Dv / dvt, B · H), block = C / 16 warps ("fused chunk": one
+//   block walks all chunks of its (b, h, Dv tile) in order).
+//   Per chunk of C tokens: Q, K (C × Dk) and the block's V columns
+//   (C × dvt) arrive in shared memory by cp.async, double-buffered (chunk
+//   c + 1 loads while chunk c computes; rows past T are zero-filled);
+//   warp 0 scans the chunk's log-gates (prefetched into registers one
+//   chunk ahead) into shared memory. Warp w owns tokens [16 w, 16 w + 16):
+//     P = (Q_w Kᵀ) ⊙ causal decay mask          mma.sync m16n8k16, f32
+//     O = e^{b_i} (Q_w S) + P V                  S as bf16/f16 in shared
+//   and, for the state, key rows [16 w M, 16 (w + 1) M) (M m16 tiles):
+//     S ← e^{b_{C−1}} S + (K ⊙ w)ᵀ V            w_j = e^{b_{C−1} − b_j},
+//                                               applied to the Kᵀ fragments
+//   S stays in f32 accumulators for the whole sequence; after each chunk
+//   its rounded copy in shared memory is the next chunk's mma operand.
+//   initial_state is read once, final_state written once.
+//
+// Fragment layouts follow the PTX ISA's mma.m16n8k16 description (as in
+// FlashKernel.cpp): lane l = 4 g + q holds rows g, g + 8 and columns
+// 2q, 2q + 1 (+ 8).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/CUDA/ChunkedRecurrence.h"
+
+#include "dialects/DecisionAttrs.h"
+#include "passes/CUDA/KVCacheAddressing.h"
+#include "passes/CUDA/MmaEmit.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace kestrel;
+using namespace kestrel::cuda;
+
+namespace {
+
+constexpr int64_t kPad = 8; // shared rows padded by 8 elements (banks)
+constexpr double kLog2e = 1.4426950408889634;
+constexpr int64_t kSms = 132; // H100 / H200
+
+int64_t rowBytes(int64_t elems) { return (elems + kPad) * 2; }
+
+/// Byte offsets of the shared tiles: two stages of (Q, K, V), the state
+/// copy, the cumulated gates.
+struct SharedLayout {
+  int64_t q, k, v, stage, state, gates, total;
+  explicit SharedLayout(const ChunkPlan &p) {
+    q = 0;
+    k = p.C * rowBytes(p.Dk);
+    v = 2 * k;
+    stage = v + p.C * rowBytes(p.dvTile);
+    state = 2 * stage;
+    gates = state + p.Dk * rowBytes(p.dvTile);
+    total = gates + p.C * 4;
+  }
+};
+
+class ChunkedKernel : IREmitter {
+public:
+  ChunkedKernel(OpBuilder &b, Location loc, GatedRecurrenceOp op,
+                const ChunkPlan &p)
+      : IREmitter(b, loc), op(op), p(p), L(p),
+        gated(op.getGate() == GateKind::Scalar),
+        elem(cast<ShapedType>(op.getQuery().getType()).getElementType()) {}
+
+  Value q, k, v, logGate, init, out, fin, shared; // buffers
+  /// With two kernels: P's fragments of every chunk (i32 words), written by
+  /// buildScores, read by build; null for the fused kernel.
+  Value scores;
+  void build(gpu::LaunchOp launch);
+  /// The scores kernel: grid (chunks, B · H), P of one chunk per block.
+  void buildScores(gpu::LaunchOp launch);
+
+private:
+  // Shared memory as raw addresses (integers, then pointers of space 3).
+  Value sharedPtr(Value byteOffset) {
+    Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             add(smemBase, byteOffset));
+    return LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(b.getContext(), 3), bytes);
+  }
+  Value tileAddr(Value base, int64_t rowElems, Value row, Value col) {
+    return sharedPtr(add(base, add(mul(row, rowBytes(rowElems)), mul(col, 2))));
+  }
+  Value asOperand(Value pair) {
+    if (elem.isF16())
+      return pair;
+    Value word = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), pair);
+    return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+  }
+  Value narrowPair(Value lo, Value hi) {
+    Value wide = vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{lo, hi});
+    return asOperand(
+        arith::TruncFOp::create(b, loc, VectorType::get({2}, elem), wide));
+  }
+  /// An operand register times (w0, w1), elementwise in f32.
+  Value scalePair(Value reg, Value w0, Value w1) {
+    auto pairT = VectorType::get({2}, elem);
+    Value pair =
+        elem.isF16()
+            ? reg
+            : vector::BitCastOp::create(
+                  b, loc, pairT,
+                  vector::BroadcastOp::create(
+                      b, loc, VectorType::get({1}, b.getI32Type()), reg));
+    Value wide = arith::ExtFOp::create(
+        b, loc, VectorType::get({2}, b.getF32Type()), pair);
+    Value lo = fmul(vector::ExtractOp::create(b, loc, wide, 0), w0);
+    Value hi = fmul(vector::ExtractOp::create(b, loc, wide, 1), w1);
+    return narrowPair(lo, hi);
+  }
+  Value exp2(Value x) {
+    return LLVM::CallIntrinsicOp::create(
+               b, loc, b.getF32Type(),
+               b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f"), ValueRange{x})
+        ->getResult(0);
+  }
+  Value gateAt(Value i) {
+    return LLVM::LoadOp::create(b, loc, b.getF32Type(),
+                                sharedPtr(add(idx(L.gates), mul(i, 4))));
+  }
+  SmallVector<Value> ldm(Value addr, bool trans) {
+    return emitLdMatrixX4(b, loc, addr, trans, elem);
+  }
+  void mma(ArrayRef<Value> a, ArrayRef<Value> bOps, MutableArrayRef<Value> c) {
+    emitMmaM16N8K16(b, loc, elem, a, bOps, c);
+  }
+  void ifThen(Value cond, function_ref<void()> body) {
+    auto ifOp = scf::IfOp::create(b, loc, cond, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    body();
+  }
+
+  /// cp.async of `C` rows x `cols` elements from `src` (its row t at
+  /// element rowBase + t · stride + col0) into the tile at `dst`; rows at
+  /// or past T are zero-filled.
+  void copyRows(Value src, Value rowBase, int64_t stride, Value col0,
+                int64_t cols, Value t0, Value dst);
+  void issueChunk(Value chunk, Value stage);
+  /// Log-gates of chunk `chunk` for lane l: entries l·E .. l·E + E − 1.
+  SmallVector<Value> loadGates(Value chunk);
+  /// Warp 0: inclusive scan of `g` (log2 units) into the shared gates.
+  void scanGates(ValueRange g);
+  /// P = (Q_w Kᵀ) ⊙ causal decay mask for the warp's 16 tokens, as the A
+  /// fragments of P V (C / 16 k-steps x 4 operand registers).
+  SmallVector<Value> scoreFragments(Value qBase, Value kBase);
+  /// The chunk's outputs O for the warp's 16 tokens, from P's fragments.
+  void chunkOutput(Value t0, Value stage, ArrayRef<Value> pFrag);
+  /// Where lane `lane` of warp `warp` keeps chunk `chunk`'s P fragments in
+  /// the scores buffer (C / 4 consecutive i32).
+  Value scoresAt(Value chunk) {
+    Value bh = add(mul(batch, p.H), head);
+    Value slot = add(
+        mul(add(mul(add(mul(bh, nChunks()), chunk), p.warps), warp), 32), lane);
+    return mul(slot, p.C / 4);
+  }
+  int64_t nChunks() const { return ceilDiv(p.T, p.C); }
+  SmallVector<Value> loadScores(Value chunk);
+  void setCoordinates(Value bh, Value tidX);
+  /// S ← γ S + (K ⊙ w)ᵀ V on the warp's key rows.
+  SmallVector<Value> updateState(Value stage, ValueRange S);
+  void storeState(ValueRange S, Value mem, bool toShared);
+
+  GatedRecurrenceOp op;
+  const ChunkPlan &p;
+  SharedLayout L;
+  bool gated;
+  Type elem;
+  Value smemBase, tid, warp, lane, group, quad, lane8, matrix;
+  Value batch, head, kvHead, dv0;
+  Value qG, kG, vG; // global base addresses
+};
+
+void ChunkedKernel::copyRows(Value src, Value rowBase, int64_t stride,
+                             Value col0, int64_t cols, Value t0, Value dst) {
+  int64_t vecsPerRow = cols / 8, threads = p.warps * 32;
+  auto globalPtr = LLVM::LLVMPointerType::get(b.getContext(), 1);
+  Type i32 = b.getI32Type();
+  for (int64_t it = 0; it < p.C * vecsPerRow / threads; ++it) {
+    Value linear = add(tid, it * threads);
+    Value r = div(linear, vecsPerRow);
+    Value col = mul(rem(linear, vecsPerRow), 8);
+    Value t = add(t0, r);
+    Value inside = lt(t, idx(p.T));
+    Value row = minI(t, idx(p.T - 1));
+    Value element = add(add(rowBase, mul(row, stride)), add(col0, col));
+    Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             add(src, mul(element, 2)));
+    Value from = LLVM::IntToPtrOp::create(b, loc, globalPtr, bytes);
+    Value size = select(inside, constInt(i32, 16), constInt(i32, 0));
+    NVVM::CpAsyncOp::create(b, loc, tileAddr(dst, cols, r, col), from, 16,
+                            NVVM::LoadCacheModifierKind::CG, size);
+  }
+}
+
+void ChunkedKernel::issueChunk(Value chunk, Value stage) {
+  Value t0 = mul(chunk, p.C);
+  Value base = mul(stage, L.stage);
+  Value qRows = mul(add(mul(batch, p.H), head), p.T * p.Dk);
+  Value kvRows = add(mul(batch, p.Hkv), kvHead);
+  copyRows(qG, qRows, p.Dk, idx(0), p.Dk, t0, add(base, L.q));
+  copyRows(kG, mul(kvRows, p.T * p.Dk), p.Dk, idx(0), p.Dk, t0, add(base, L.k));
+  copyRows(vG, mul(kvRows, p.T * p.Dv), p.Dv, dv0, p.dvTile, t0,
+           add(base, L.v));
+}
+
+SmallVector<Value> ChunkedKernel::loadGates(Value chunk) {
+  SmallVector<Value> g;
+  int64_t E = p.C / 32;
+  for (int64_t e = 0; e < E; ++e) {
+    Value t = add(add(mul(chunk, p.C), mul(lane, E)), e);
+    Value val = toF32(
+        b, loc,
+        memref::LoadOp::create(b, loc, logGate,
+                               ValueRange{batch, head, minI(t, idx(p.T - 1))}));
+    // Past T the gate is 0: b stays at the last step's value.
+    g.push_back(
+        select(lt(t, idx(p.T)), fmul(val, constF32(kLog2e)), constF32(0.0)));
+  }
+  return g;
+}
+
+void ChunkedKernel::scanGates(ValueRange g) {
+  int64_t E = p.C / 32;
+  SmallVector<Value> local;
+  Value run = constF32(0.0);
+  for (Value v : g)
+    local.push_back(run = fadd(run, v));
+  Value incl = run;
+  for (int32_t off = 1; off < 32; off *= 2) {
+    Value up =
+        gpu::ShuffleOp::create(b, loc, incl, off, 32, gpu::ShuffleMode::UP)
+            .getShuffleResult();
+    incl = fadd(incl, select(le(idx(off), lane), up, constF32(0.0)));
+  }
+  Value before = fsub(incl, run);
+  for (int64_t e = 0; e < E; ++e) {
+    Value at = add(mul(lane, E), e);
+    LLVM::StoreOp::create(b, loc, fadd(before, local[e]),
+                          sharedPtr(add(idx(L.gates), mul(at, 4))));
+  }
+}
+
+SmallVector<Value> ChunkedKernel::scoreFragments(Value qBase, Value kBase) {
+  const int64_t nKey = p.C / 8;
+  Value warpRow = mul(warp, 16);
+  // P = Q_w Kᵀ: k-steps in pairs, each K ldmatrix.x4 gives both.
+  SmallVector<SmallVector<Value>> s(nKey, SmallVector<Value>(4, constF32(0)));
+  for (int64_t kk = 0; kk < p.Dk / 16; kk += 2) {
+    SmallVector<Value> a0 =
+        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
+                     add(mul(div(lane, 16), 8), kk * 16)),
+            false);
+    SmallVector<Value> a1 =
+        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
+                     add(mul(div(lane, 16), 8), (kk + 1) * 16)),
+            false);
+    for (int64_t n = 0; n < nKey; ++n) {
+      SmallVector<Value> r = ldm(tileAddr(kBase, p.Dk, add(lane8, n * 8),
+                                          add(mul(matrix, 8), kk * 16)),
+                                 false);
+      mma(a0, {r[0], r[1]}, s[n]);
+      mma(a1, {r[2], r[3]}, s[n]);
+    }
+  }
+  // Causal decay mask: row i = 16 w + g (+ 8), key j = 8 n + 2 q (+ 1).
+  Value rowIdx[2] = {add(warpRow, group), add(add(warpRow, group), 8)};
+  Value bRow[2];
+  if (gated)
+    for (int r = 0; r < 2; ++r)
+      bRow[r] = gateAt(rowIdx[r]);
+  Value zero = constF32(0.0);
+  for (int64_t n = 0; n < nKey; ++n)
+    for (int64_t c = 0; c < 2; ++c) {
+      Value j = add(add(mul(quad, 2), n * 8), c);
+      Value bCol = gated ? gateAt(j) : Value();
+      for (int r = 0; r < 2; ++r) {
+        Value &x = s[n][2 * r + c];
+        if (gated)
+          x = fmul(x, exp2(fsub(bRow[r], bCol)));
+        x = select(le(j, rowIdx[r]), x, zero);
+      }
+    }
+  // The C fragments of n8 tiles 2t, 2t + 1 are the A fragment of k16 step t.
+  SmallVector<Value> frags;
+  for (int64_t t = 0; t < p.C / 16; ++t)
+    frags.append({narrowPair(s[2 * t][0], s[2 * t][1]),
+                  narrowPair(s[2 * t][2], s[2 * t][3]),
+                  narrowPair(s[2 * t + 1][0], s[2 * t + 1][1]),
+                  narrowPair(s[2 * t + 1][2], s[2 * t + 1][3])});
+  return frags;
+}
+
+void ChunkedKernel::chunkOutput(Value t0, Value stage, ArrayRef<Value> pFrag) {
+  Value base = mul(stage, L.stage);
+  Value qBase = add(base, L.q), vBase = add(base, L.v);
+  const int64_t nCol = p.dvTile / 8;
+  Value warpRow = mul(warp, 16);
+  Value rowIdx[2] = {add(warpRow, group), add(add(warpRow, group), 8)};
+  Value zero = constF32(0.0);
+  // O = e^{b_i} (Q_w S) + P V.
+  SmallVector<SmallVector<Value>> acc(nCol, SmallVector<Value>(4, zero));
+  Value sBase = idx(L.state);
+  for (int64_t kk = 0; kk < p.Dk / 16; ++kk) {
+    SmallVector<Value> a =
+        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
+                     add(mul(div(lane, 16), 8), kk * 16)),
+            false);
+    Value row = add(add(lane8, mul(rem(matrix, 2), 8)), kk * 16);
+    for (int64_t dn = 0; dn < nCol; dn += 2) {
+      SmallVector<Value> r = ldm(
+          tileAddr(sBase, p.dvTile, row, add(mul(div(matrix, 2), 8), dn * 8)),
+          true);
+      mma(a, {r[0], r[1]}, acc[dn]);
+      mma(a, {r[2], r[3]}, acc[dn + 1]);
+    }
+  }
+  if (gated) {
+    Value f[2] = {exp2(gateAt(rowIdx[0])), exp2(gateAt(rowIdx[1]))};
+    for (auto &tile : acc)
+      for (int64_t e = 0; e < 4; ++e)
+        tile[e] = fmul(tile[e], f[e / 2]);
+  }
+  for (int64_t t = 0; t < p.C / 16; ++t) {
+    ArrayRef<Value> a = pFrag.slice(t * 4, 4);
+    Value row = add(add(lane8, mul(rem(matrix, 2), 8)), t * 16);
+    for (int64_t dn = 0; dn < nCol; dn += 2) {
+      SmallVector<Value> r = ldm(
+          tileAddr(vBase, p.dvTile, row, add(mul(div(matrix, 2), 8), dn * 8)),
+          true);
+      mma(a, {r[0], r[1]}, acc[dn]);
+      mma(a, {r[2], r[3]}, acc[dn + 1]);
+    }
+  }
+  // Stores of scale · O, rows before T only.
+  Value scale = constF32(op.getEffectiveScale());
+  Type outElem = cast<ShapedType>(out.getType()).getElementType();
+  auto pairT = VectorType::get({2}, outElem);
+  for (int r = 0; r < 2; ++r) {
+    Value t = add(t0, rowIdx[r]);
+    ifThen(lt(t, idx(p.T)), [&] {
+      for (int64_t dn = 0; dn < nCol; ++dn) {
+        Value lo = fromF32(b, loc, fmul(acc[dn][2 * r], scale), outElem);
+        Value hi = fromF32(b, loc, fmul(acc[dn][2 * r + 1], scale), outElem);
+        Value pair =
+            vector::FromElementsOp::create(b, loc, pairT, ValueRange{lo, hi});
+        vector::StoreOp::create(
+            b, loc, pair, out,
+            ValueRange{batch, head, t, add(dv0, add(mul(quad, 2), dn * 8))},
+            false, llvm::MaybeAlign(4));
+      }
+    });
+  }
+}
+
+SmallVector<Value> ChunkedKernel::updateState(Value stage, ValueRange state) {
+  Value base = mul(stage, L.stage);
+  Value kBase = add(base, L.k), vBase = add(base, L.v);
+  const int64_t nCol = p.dvTile / 8, M = p.mTiles;
+  SmallVector<Value> S(state.begin(), state.end());
+  // w for the Kᵀ columns this lane holds: tokens 16 ks + 2 q (+1, +8, +9).
+  SmallVector<Value> w;
+  if (gated) {
+    Value last = gateAt(idx(p.C - 1));
+    Value gamma = exp2(last);
+    for (Value &x : S)
+      x = fmul(x, gamma);
+    for (int64_t ks = 0; ks < p.C / 16; ++ks)
+      for (int64_t off : {0, 1, 8, 9})
+        w.push_back(exp2(fsub(last, gateAt(add(mul(quad, 2), ks * 16 + off)))));
+  }
+  for (int64_t ks = 0; ks < p.C / 16; ++ks) {
+    // A = Kᵀ (rows d, columns j): transposed ldmatrix of the K tile.
+    SmallVector<SmallVector<Value>> a(M);
+    for (int64_t mt = 0; mt < M; ++mt) {
+      Value d0 = mul(add(mul(warp, M), mt), 16);
+      a[mt] = ldm(tileAddr(kBase, p.Dk,
+                           add(add(lane8, mul(div(matrix, 2), 8)), ks * 16),
+                           add(d0, mul(rem(matrix, 2), 8))),
+                  true);
+      if (gated) {
+        ArrayRef<Value> wk = ArrayRef<Value>(w).slice(ks * 4, 4);
+        a[mt][0] = scalePair(a[mt][0], wk[0], wk[1]);
+        a[mt][1] = scalePair(a[mt][1], wk[0], wk[1]);
+        a[mt][2] = scalePair(a[mt][2], wk[2], wk[3]);
+        a[mt][3] = scalePair(a[mt][3], wk[2], wk[3]);
+      }
+    }
+    Value row = add(add(lane8, mul(rem(matrix, 2), 8)), ks * 16);
+    for (int64_t dn = 0; dn < nCol; dn += 2) {
+      SmallVector<Value> r = ldm(
+          tileAddr(vBase, p.dvTile, row, add(mul(div(matrix, 2), 8), dn * 8)),
+          true);
+      for (int64_t mt = 0; mt < M; ++mt)
+        for (int64_t h = 0; h < 2; ++h) {
+          MutableArrayRef<Value> c(&S[(mt * nCol + dn + h) * 4], 4);
+          mma(a[mt], {r[2 * h], r[2 * h + 1]}, c);
+        }
+    }
+  }
+  return S;
+}
+
+void ChunkedKernel::storeState(ValueRange S, Value mem, bool toShared) {
+  const int64_t nCol = p.dvTile / 8;
+  Type memElem =
+      toShared ? elem : cast<ShapedType>(mem.getType()).getElementType();
+  auto pairT = VectorType::get({2}, memElem);
+  for (int64_t mt = 0; mt < p.mTiles; ++mt)
+    for (int64_t dn = 0; dn < nCol; ++dn)
+      for (int r = 0; r < 2; ++r) {
+        Value d = add(add(mul(add(mul(warp, p.mTiles), mt), 16), group), r * 8);
+        Value col = add(mul(quad, 2), dn * 8);
+        Value lo = S[(mt * nCol + dn) * 4 + 2 * r];
+        Value hi = S[(mt * nCol + dn) * 4 + 2 * r + 1];
+        if (toShared) {
+          LLVM::StoreOp::create(b, loc, narrowPair(lo, hi),
+                                tileAddr(idx(L.state), p.dvTile, d, col));
+          continue;
+        }
+        Value pair = vector::FromElementsOp::create(
+            b, loc, pairT,
+            ValueRange{fromF32(b, loc, lo, memElem),
+                       fromF32(b, loc, hi, memElem)});
+        vector::StoreOp::create(b, loc, pair, mem,
+                                ValueRange{batch, head, d, add(dv0, col)},
+                                false, llvm::MaybeAlign(4));
+      }
+}
+
+void ChunkedKernel::setCoordinates(Value bh, Value tidX) {
+  tid = tidX;
+  batch = div(bh, p.H);
+  head = rem(bh, p.H);
+  kvHead = div(head, p.H / p.Hkv);
+  warp = div(tid, 32);
+  lane = rem(tid, 32);
+  group = div(lane, 4);
+  quad = rem(lane, 4);
+  lane8 = rem(lane, 8);
+  matrix = div(lane, 8);
+  smemBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
+  qG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, q);
+  kG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, k);
+  vG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
+}
+
+SmallVector<Value> ChunkedKernel::loadScores(Value chunk) {
+  Value at = scoresAt(chunk);
+  auto vecT = VectorType::get({4}, b.getI32Type());
+  SmallVector<Value> frags;
+  for (int64_t i = 0; i < p.C / 4; i += 4) {
+    Value words =
+        vector::LoadOp::create(b, loc, vecT, scores, ValueRange{add(at, i)},
+                               false, llvm::MaybeAlign(16));
+    for (int64_t j = 0; j < 4; ++j) {
+      Value w = vector::ExtractOp::create(b, loc, words, j);
+      if (elem.isF16())
+        w = LLVM::BitcastOp::create(b, loc, VectorType::get({2}, elem), w);
+      frags.push_back(w);
+    }
+  }
+  return frags;
+}
+
+void ChunkedKernel::buildScores(gpu::LaunchOp launch) {
+  setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
+  dv0 = idx(0);
+  Value c = launch.getBlockIds().x;
+  Value t0 = mul(c, p.C);
+  Value qRows = mul(add(mul(batch, p.H), head), p.T * p.Dk);
+  Value kRows = mul(add(mul(batch, p.Hkv), kvHead), p.T * p.Dk);
+  copyRows(qG, qRows, p.Dk, idx(0), p.Dk, t0, idx(L.q));
+  copyRows(kG, kRows, p.Dk, idx(0), p.Dk, t0, idx(L.k));
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  if (gated) {
+    SmallVector<Value> g = loadGates(c);
+    ifThen(cmp(arith::CmpIPredicate::eq, warp, idx(0)), [&] { scanGates(g); });
+  }
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  gpu::BarrierOp::create(b, loc);
+  SmallVector<Value> frags = scoreFragments(idx(L.q), idx(L.k));
+  Value at = scoresAt(c);
+  auto vecT = VectorType::get({4}, b.getI32Type());
+  for (size_t i = 0; i < frags.size(); i += 4) {
+    SmallVector<Value> words;
+    for (size_t j = i; j < i + 4; ++j)
+      words.push_back(elem.isF16() ? LLVM::BitcastOp::create(
+                                         b, loc, b.getI32Type(), frags[j])
+                                         .getResult()
+                                   : frags[j]);
+    vector::StoreOp::create(
+        b, loc, vector::FromElementsOp::create(b, loc, vecT, words), scores,
+        ValueRange{add(at, i)}, false, llvm::MaybeAlign(16));
+  }
+}
+
+void ChunkedKernel::build(gpu::LaunchOp launch) {
+  setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
+  dv0 = mul(launch.getBlockIds().x, p.dvTile);
+
+  // The state: f32 C fragments of (M key-row tiles) x (dvt / 8 columns).
+  const int64_t nCol = p.dvTile / 8;
+  SmallVector<Value> S;
+  for (int64_t mt = 0; mt < p.mTiles; ++mt)
+    for (int64_t dn = 0; dn < nCol; ++dn)
+      for (int64_t e = 0; e < 4; ++e) {
+        if (!init) {
+          S.push_back(constF32(0.0));
+          continue;
+        }
+        Value d =
+            add(add(mul(add(mul(warp, p.mTiles), mt), 16), group), (e / 2) * 8);
+        Value col = add(add(mul(quad, 2), dn * 8 + e % 2), dv0);
+        S.push_back(toF32(b, loc,
+                          memref::LoadOp::create(
+                              b, loc, init, ValueRange{batch, head, d, col})));
+      }
+  storeState(S, Value(), /*toShared=*/true);
+  const int64_t nChunks = this->nChunks();
+  issueChunk(idx(0), idx(0));
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  // Carried: the state, then the next chunk's gates (gated) and P
+  // fragments (two kernels), loaded one chunk ahead.
+  SmallVector<Value> carried = S;
+  const size_t nS = S.size();
+  if (gated)
+    carried.append(loadGates(idx(0)));
+  const size_t nG = carried.size() - nS;
+  if (scores)
+    carried.append(loadScores(idx(0)));
+  auto loop = scf::ForOp::create(b, loc, idx(0), idx(nChunks), idx(1), carried);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value c = loop.getInductionVar();
+    ValueRange args = loop.getRegionIterArgs();
+    Value stage = rem(c, 2);
+    Value next = add(c, 1);
+    Value nextClamped = minI(next, idx(nChunks - 1));
+    SmallVector<Value> ahead;
+    if (gated) {
+      ValueRange g = args.slice(nS, nG);
+      ifThen(cmp(arith::CmpIPredicate::eq, warp, idx(0)),
+             [&] { scanGates(g); });
+      ahead.append(loadGates(nextClamped));
+    }
+    if (scores)
+      ahead.append(loadScores(nextClamped));
+    // Chunk c + 1 loads into the other stage while chunk c computes; the
+    // group is committed (empty past the end) so that "all but the newest"
+    // is always chunk c.
+    ifThen(lt(next, idx(nChunks)), [&] { issueChunk(next, rem(next, 2)); });
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
+    gpu::BarrierOp::create(b, loc);
+    Value base = mul(stage, L.stage);
+    SmallVector<Value> pFrag =
+        scores ? SmallVector<Value>(args.drop_front(nS + nG))
+               : scoreFragments(add(base, L.q), add(base, L.k));
+    chunkOutput(mul(c, p.C), stage, pFrag);
+    SmallVector<Value> S2 = updateState(stage, args.take_front(nS));
+    // Every warp is done with the shared state copy, the gates and this
+    // stage before the state copy is replaced.
+    gpu::BarrierOp::create(b, loc);
+    storeState(S2, Value(), /*toShared=*/true);
+    S2.append(ahead);
+    scf::YieldOp::create(b, loc, S2);
+  }
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  storeState(ValueRange(loop.getResults()).take_front(nS), fin,
+             /*toShared=*/false);
+}
+
+} // namespace
+
+std::string kestrel::cuda::chunkedReason(GatedRecurrenceOp op, int64_t minSeq) {
+  GateKind kind = op.getGate();
+  if (kind != GateKind::None && kind != GateKind::Scalar)
+    return "gate kind is not none or scalar";
+  Type elem = op.getQuery().getType().getElementType();
+  if (!elem.isF16() && !elem.isBF16())
+    return "q is not f16 or bf16";
+  if (op.getKey().getType().getElementType() != elem ||
+      op.getValue().getType().getElementType() != elem)
+    return "q, k, v differ in element type";
+  auto chunk = op->getAttrOfType<ChunkAttr>(decision::kChunk);
+  if (!chunk)
+    return "no kestrel.chunk decision";
+  int64_t C = chunk.getLength();
+  if (C != 32 && C != 64 && C != 128)
+    return "chunk length is not 32, 64 or 128";
+  int64_t Dk = op.getKeyDim(), Dv = op.getValueDim();
+  if (Dk % 32 || Dk > 256 || (Dk / 16) % (C / 16))
+    return "Dk is not a multiple of 32 up to 256 split over the warps";
+  if (Dv % 16)
+    return "Dv is not a multiple of 16";
+  if (op.getSeqLen() <= minSeq)
+    return "sequence too short";
+  return "";
+}
+
+ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
+                                     bool twoKernels) {
+  ChunkPlan p;
+  p.twoKernels = twoKernels;
+  p.B = op.getBatch();
+  p.H = op.getNumHeads();
+  p.Hkv = op.getNumKvHeads();
+  p.T = op.getSeqLen();
+  p.Dk = op.getKeyDim();
+  p.Dv = op.getValueDim();
+  p.C = op->getAttrOfType<ChunkAttr>(decision::kChunk).getLength();
+  p.warps = p.C / 16;
+  p.mTiles = p.Dk / 16 / p.warps;
+  if (dvTile > 0 && p.Dv % dvTile == 0 && dvTile % 16 == 0) {
+    p.dvTile = dvTile;
+  } else {
+    // The widest tile dividing Dv (at most 64: the state's accumulators
+    // take M · dvt / 2 registers) that still gives every SM a block.
+    p.dvTile = 64;
+    while (p.dvTile > 16 && p.Dv % p.dvTile)
+      p.dvTile /= 2;
+    while (p.dvTile > 16 && p.B * p.H * (p.Dv / p.dvTile) < kSms)
+      p.dvTile /= 2;
+    if (p.Dv % p.dvTile)
+      p.dvTile = 16;
+  }
+  p.smemBytes = SharedLayout(p).total;
+  return p;
+}
+
+void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ChunkedKernel kernel(b, loc, op, p);
+  kernel.q = toBuffer(b, loc, op.getQuery());
+  kernel.k = toBuffer(b, loc, op.getKey());
+  kernel.v = toBuffer(b, loc, op.getValue());
+  if (op.getLogGate())
+    kernel.logGate = toBuffer(b, loc, op.getLogGate());
+  if (op.getInitialState())
+    kernel.init = toBuffer(b, loc, op.getInitialState());
+  auto alloc = [&](Value result) {
+    auto type = cast<RankedTensorType>(result.getType());
+    return memref::AllocOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()));
+  };
+  kernel.out = alloc(op.getOutput());
+  kernel.fin = alloc(op.getFinalState());
+  IREmitter x(b, loc);
+  MLIRContext *ctx = b.getContext();
+  int64_t nChunks = ceilDiv(p.T, p.C);
+  if (p.twoKernels)
+    kernel.scores = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({p.B * p.H * nChunks * p.warps * 32 * (p.C / 4)},
+                        b.getI32Type()));
+  // The kernel(s): P of every chunk first when the scores are a kernel of
+  // their own, then the walk over the chunks.
+  auto emit = [&](int64_t gridX, StringRef kind, bool scoresKernel) {
+    Value one = x.idx(1);
+    Value smem = x.constInt(b.getI32Type(), p.smemBytes);
+    auto l = gpu::LaunchOp::create(b, loc, x.idx(gridX), x.idx(p.B * p.H), one,
+                                   x.idx(p.warps * 32), one, one, smem, nullptr,
+                                   ValueRange{});
+    l->setAttr(decision::kRecurrenceKernel, StringAttr::get(ctx, kind));
+    l->setAttr(decision::kChunk, ChunkAttr::get(ctx, p.C));
+    if (!scoresKernel)
+      l->setAttr(decision::kValueTile,
+                 IntegerAttr::get(IntegerType::get(ctx, 64), p.dvTile));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&l.getBody().front());
+    auto workgroup = gpu::AddressSpaceAttr::get(
+        ctx, gpu::GPUDialect::getWorkgroupAddressSpace());
+    kernel.shared = gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(), workgroup));
+    if (scoresKernel)
+      kernel.buildScores(l);
+    else
+      kernel.build(l);
+    gpu::TerminatorOp::create(b, loc);
+  };
+  if (p.twoKernels) {
+    emit(nChunks, "chunk_scores", /*scoresKernel=*/true);
+    emit(p.Dv / p.dvTile, "chunked_mma_scores", /*scoresKernel=*/false);
+  } else {
+    emit(p.Dv / p.dvTile, "chunked_mma", /*scoresKernel=*/false);
+  }
+  auto toTensor = [&](Value buffer, Value result) {
+    result.replaceAllUsesWith(bufferization::ToTensorOp::create(
+        b, loc, result.getType(), buffer, /*restrict=*/true,
+        /*writable=*/true));
+  };
+  toTensor(kernel.out, op.getOutput());
+  toTensor(kernel.fin, op.getFinalState());
+  op.erase();
+}

@@ -1,0 +1,49 @@
+//===- ChunkedRecurrence.h - Chunked tensor-core recurrence ----*- C++ -*-===//
+//
+// The chunked prefill kernel of kestrel-gpu-recurrence for gated_recurrence
+// with gate kinds none and scalar (ChunkedRecurrence.cpp describes it).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_PASSES_CUDA_CHUNKEDRECURRENCE_H
+#define KESTREL_PASSES_CUDA_CHUNKEDRECURRENCE_H
+
+#include "dialects/Kestrel.h"
+
+#include <string>
+
+namespace kestrel::cuda {
+
+/// How the chunked kernel divides one op: C tokens per chunk (the op's
+/// kestrel.chunk), one warp per 16 of them; one block per (b, h, Dv tile).
+struct ChunkPlan {
+  int64_t B, H, Hkv, T, Dk, Dv;
+  int64_t C;         // chunk length (16 · warps)
+  int64_t warps;     // C / 16
+  int64_t dvTile;    // state columns per block
+  int64_t mTiles;    // m16 tiles of key rows per warp in the state update
+  int64_t smemBytes; // dynamic shared memory per block
+  bool twoKernels;   // P = (Q Kᵀ ⊙ mask) of every chunk by a kernel of its
+                     // own (parallel over chunks), read by the chunk walk
+};
+
+/// Why the chunked kernel does not cover `op` (an empty string when it
+/// does): gate kind, storage types, head dims, a missing or unsupported
+/// kestrel.chunk, or a sequence of at most `minSeq` steps (decode stays
+/// on the recurrent kernel).
+std::string chunkedReason(GatedRecurrenceOp op, int64_t minSeq);
+
+/// The plan for `op` (chunkedReason(op) must be empty); `dvTile` 0 picks
+/// the widest of 64, 32, 16 columns that still launches one block per SM.
+/// `twoKernels`: the scores as a kernel of their own (see ChunkPlan).
+ChunkPlan planChunked(GatedRecurrenceOp op, int64_t dvTile, bool twoKernels);
+
+/// Replaces `op` by the chunked kernel's gpu.launch (which records
+/// kestrel.recurrence_kernel = "chunked_mma", kestrel.chunk and
+/// kestrel.value_tile), or with two kernels by the scores launch
+/// ("chunk_scores") and the chunk walk ("chunked_mma_scores").
+void rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &plan);
+
+} // namespace kestrel::cuda
+
+#endif // KESTREL_PASSES_CUDA_CHUNKEDRECURRENCE_H
