@@ -61,7 +61,8 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
                "kestrel-tile{cache-kib=" +
                    std::to_string(opts.cacheKiB) +
                    "},kestrel-specialize-sparsity,kestrel-fuse-io-aware,"
-                   "kestrel-moe-dispatch,kestrel-cpu-selective-scan,"
+                   "kestrel-moe-dispatch,kestrel-cpu-causal-conv,"
+                   "kestrel-cpu-selective-scan,"
                    "kestrel-vectorize-contractions)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   // Static contractions (matmuls of the importer and reference lowerings)

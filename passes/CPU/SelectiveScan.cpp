@@ -25,7 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Kestrel.h"
-#include "passes/Common/IRBuilder.h"
+#include "passes/CPU/ChannelLanes.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -41,45 +41,13 @@ using namespace kestrel;
 
 namespace {
 
-/// f32 lanes of one AVX-512 register: channels per vector.
-constexpr int64_t kLanes = 16;
-
 /// softplus(v) = v above this, as docs/ops.md and the Mamba kernels have it.
 constexpr double kSoftplusThreshold = 20.0;
 
-RankedTensorType rt(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-/// The [B, Y, X] source of `v` [B, X, Y] when `v` is a copy of it with its
-/// last two dims swapped (a linalg.generic that only yields its input), or
-/// null.
-Value swappedSource(Value v) {
-  auto g = v.getDefiningOp<linalg::GenericOp>();
-  if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
-      g.getNumReductionLoops() != 0 || rt(v).getRank() != 3)
-    return {};
-  Block &body = *g.getBody();
-  if (body.getOperations().size() != 1 ||
-      body.getTerminator()->getOperand(0) != body.getArgument(0))
-    return {};
-  Value src = g.getDpsInputs()[0];
-  auto srcType = dyn_cast<RankedTensorType>(src.getType());
-  if (!srcType || srcType.getElementType() != rt(v).getElementType())
-    return {};
-  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
-  if (!maps[0].isPermutation() || !maps[1].isPermutation())
-    return {};
-  // Output dims -> input dims.
-  AffineMap outToIn = maps[0].compose(inversePermutation(maps[1]));
-  MLIRContext *ctx = v.getContext();
-  AffineMap swap =
-      AffineMap::getPermutationMap(ArrayRef<unsigned>{0, 2, 1}, ctx);
-  return outToIn == swap ? src : Value();
-}
-
-class ScanEmitter : public IREmitter {
+class ScanEmitter : public LaneEmitter {
 public:
   ScanEmitter(OpBuilder &b, SelectiveScanOp op)
-      : IREmitter(b, op.getLoc()), op(op) {
+      : LaneEmitter(b, op.getLoc()), op(op) {
     ArrayRef<int64_t> xs = rt(op.getX()).getShape();
     B = xs[0];
     C = xs[1];
@@ -87,52 +55,20 @@ public:
     N = rt(op.getA()).getDimSize(1);
     storage = rt(op.getX()).getElementType();
     full = C % kLanes == 0;
-    vecType = VectorType::get({kLanes}, f32);
   }
 
   /// Emits the loop nest; returns (yᵀ [B, T, C], final_state).
   std::pair<Value, Value> emit();
 
-  /// `v` [B, X, Y] with its last two dims swapped: the source of a swap in
-  /// front of it, or a new transposing copy.
-  Value swapped(Value v);
-
 private:
   Value stepSizes();
-  Value splat(Value scalar) {
-    return vector::BroadcastOp::create(b, loc, vecType, scalar);
-  }
-  Value zeros() {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecType, b.getFloatAttr(f32, 0.0)));
-  }
-  /// vector<16> of `t` at `at`, along dim `dim` (masked past C), in f32.
-  Value readF32(Value t, ValueRange at, unsigned dim);
-  void write(Value v, Value &dest, ValueRange at, unsigned dim);
-  Value silu(Value v);
   void body(ValueRange ivs, ValueRange outs);
 
   SelectiveScanOp op;
   int64_t B, C, T, N;
   Type storage;
-  bool full;
-  VectorType vecType;
   Value xT, dtT, zT, bT, cT, aT;
 };
-
-Value ScanEmitter::swapped(Value v) {
-  if (Value src = swappedSource(v))
-    return src;
-  ArrayRef<int64_t> s = rt(v).getShape();
-  AffineExpr d0, d1, d2;
-  bindDims(ctx, d0, d1, d2);
-  return generic({v}, empty({s[0], s[2], s[1]}, rt(v).getElementType()),
-                 {map(3, {d0, d2, d1}), map(3, {d0, d1, d2})},
-                 {kPar, kPar, kPar},
-                 [](OpBuilder &nb, Location l, ValueRange args) {
-                   yield(nb, l, args[0]);
-                 });
-}
 
 /// Δᵀ [B, T, C]: the transposed operand, or (with a bias or softplus) an f32
 /// tensor with both applied once per element.
@@ -170,39 +106,6 @@ Value ScanEmitter::stepSizes() {
                  });
 }
 
-Value ScanEmitter::readF32(Value t, ValueRange at, unsigned dim) {
-  auto type = rt(t);
-  AffineMap perm =
-      AffineMap::get(type.getRank(), 0, b.getAffineDimExpr(dim), ctx);
-  Value pad =
-      arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
-  Value v = vector::TransferReadOp::create(
-      b, loc, VectorType::get({kLanes}, type.getElementType()), t, at, pad,
-      perm, ArrayRef<bool>{full});
-  if (type.getElementType() != f32)
-    v = arith::ExtFOp::create(b, loc, vecType, v);
-  return v;
-}
-
-void ScanEmitter::write(Value v, Value &dest, ValueRange at, unsigned dim) {
-  auto type = rt(dest);
-  if (type.getElementType() != f32)
-    v = arith::TruncFOp::create(
-        b, loc, VectorType::get({kLanes}, type.getElementType()), v);
-  AffineMap perm =
-      AffineMap::get(type.getRank(), 0, b.getAffineDimExpr(dim), ctx);
-  dest = vector::TransferWriteOp::create(b, loc, v, dest, at,
-                                         AffineMapAttr::get(perm),
-                                         b.getBoolArrayAttr({full}))
-             .getResult();
-}
-
-Value ScanEmitter::silu(Value v) {
-  Value one = splat(constF32(1.0));
-  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, v));
-  return arith::DivFOp::create(b, loc, v, fadd(one, e));
-}
-
 std::pair<Value, Value> ScanEmitter::emit() {
   xT = swapped(op.getX());
   dtT = stepSizes();
@@ -211,13 +114,7 @@ std::pair<Value, Value> ScanEmitter::emit() {
   if (op.getZ())
     zT = swapped(op.getZ());
   // Aᵀ [N, C]: the decay rates of one n for 16 channels are contiguous.
-  AffineExpr d0, d1;
-  bindDims(ctx, d0, d1);
-  aT = generic({op.getA()}, empty({N, C}, f32),
-               {map(2, {d1, d0}), map(2, {d0, d1})}, {kPar, kPar},
-               [](OpBuilder &nb, Location l, ValueRange args) {
-                 yield(nb, l, args[0]);
-               });
+  aT = transposed2d(op.getA());
   Value yInit = empty({B, T, C}, storage);
   Value hInit = empty({B, C, N}, f32);
   SmallVector<OpFoldResult> ub = {b.getIndexAttr(B),
@@ -322,17 +219,7 @@ void rewrite(SelectiveScanOp op) {
   OpBuilder b(op);
   ScanEmitter e(b, op);
   auto [yT, state] = e.emit();
-  // Users that swap y back to [B, T, C] read yᵀ itself.
-  Value y = op.getY();
-  for (Operation *user : llvm::make_early_inc_range(y.getUsers())) {
-    Value r = user->getNumResults() == 1 ? user->getResult(0) : Value();
-    if (r && swappedSource(r) == y) {
-      r.replaceAllUsesWith(yT);
-      user->erase();
-    }
-  }
-  if (!y.use_empty())
-    y.replaceAllUsesWith(e.swapped(yT));
+  replaceTimeSecond(e, op.getY(), yT);
   op.getFinalState().replaceAllUsesWith(state);
   op.erase();
 }

@@ -355,6 +355,25 @@ def test_conv_half_storage(compile_cpu, dtype):
                True, True, "silu")
 
 
+@pytest.mark.parametrize("C,T,K,dtype,lowering", [
+    (16, 33, 4, "f32", "fast"), (40, 9, 4, "f32", "fast"),
+    (64, 2, 4, "f32", "fast"), (20, 7, 3, "bf16", "fast"),
+    (24, 6, 2, "f16", "fast"), (40, 9, 4, "f32", "reference"),
+    (20, 7, 3, "bf16", "reference")])
+def test_conv_channel_blocks(tmp_path, C, T, K, dtype, lowering):
+    """Channel counts around the 16-lane blocks of kestrel-cpu-causal-conv
+    (whole blocks, a masked last block, several blocks; T = 2 < K - 1 keeps
+    part of the old state), bias, state and silu on; the same cases through
+    --reference-lowering, so both CPU lowerings stay checked."""
+    from conftest import CpuLibrary, kestrelc
+    out = tmp_path / "conv.so"
+    flags = ["--reference-lowering"] if lowering == "reference" else []
+    kestrelc(conv_func("conv", 2, C, T, K, dtype, True, True, "silu"), out,
+             "--target=cpu", "--emit=so", *flags)
+    check_conv(CpuLibrary(out), "conv", np.random.default_rng(C + T + K), 2,
+               C, T, K, dtype, True, True, "silu")
+
+
 def test_conv_decode_chain(compile_cpu):
     """T one-step calls threading the state equal one prefill call."""
     B, C, T, K = 2, 4, 7, 4
