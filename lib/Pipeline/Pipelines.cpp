@@ -61,7 +61,8 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
                "kestrel-tile{cache-kib=" +
                    std::to_string(opts.cacheKiB) +
                    "},kestrel-specialize-sparsity,kestrel-fuse-io-aware,"
-                   "kestrel-moe-dispatch,"
+                   "kestrel-moe-dispatch,kestrel-cpu-causal-conv,"
+                   "kestrel-cpu-selective-scan,"
                    "kestrel-vectorize-contractions)");
   append(pm, "kestrel-lower-to-linalg,canonicalize,cse");
   // Static contractions (matmuls of the importer and reference lowerings)
@@ -84,9 +85,13 @@ void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   if (!opts.reference)
     append(pm, "func.func(kestrel-cpu-serialize-small-loops)");
   // Intermediates become views of one persistent per-function workspace:
-  // no mmap, page faults and zeroing of fresh pages on every call.
+  // no mmap, page faults and zeroing of fresh pages on every call. From
+  // 64 KiB: malloc's heap gives freed buffers back to the kernel once the
+  // free space at its top passes the trim threshold, so even 0.5-1 MiB
+  // buffers fault in again on every call (Mamba d512 T128: ~1100 faults
+  // per call at min-bytes = 1 MiB + 1, none at 64 KiB).
   if (!opts.reference)
-    append(pm, "kestrel-cpu-static-workspace");
+    append(pm, "kestrel-cpu-static-workspace{min-bytes=65536}");
   // scf.forall (batch x heads x query tiles) runs on OpenMP threads;
   // OMP_NUM_THREADS sets their number at run time. convert-scf-to-openmp
   // wraps each iteration in a memref.alloca_scope, whose region must stay a

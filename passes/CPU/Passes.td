@@ -261,6 +261,55 @@ def ContractionCodegen : Pass<"kestrel-cpu-contraction",
                            "::mlir::math::MathDialect"];
 }
 
+def SelectiveScanCodegen : Pass<"kestrel-cpu-selective-scan",
+                                 "::mlir::func::FuncOp"> {
+  let summary = "Mamba selective scan with channels in SIMD lanes";
+  let description = [{
+    Rewrites every static `kestrel.selective_scan` into an `scf.forall` over
+    (batch row, block of 16 channels), marked `kestrel.scan_lanes = 16`, whose
+    body runs the whole sequence with the state of its 16 channels in N
+    vector registers: per step one vector exp per state index, the sum over
+    the state index across registers (no horizontal reduction), D and the z
+    gate applied before the store. The [B, C, T] operands are read
+    time-second ([B, T, C], where the 16 channels of a step are contiguous):
+    the source of the transpose in front of them when there is one (the form
+    kestrel-recognize leaves), else a new transposing copy; delta's bias and
+    softplus are applied once per element in front of the loop. Transposes
+    that bring y back to [B, T, C] read the loop's time-second result
+    directly. Replaces the reference lowering (a serial loop over time, the
+    state in memory) on the CPU.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def CausalConvCodegen : Pass<"kestrel-cpu-causal-conv",
+                              "::mlir::func::FuncOp"> {
+  let summary = "Causal depthwise conv1d with channels in SIMD lanes";
+  let description = [{
+    Rewrites every static `kestrel.causal_conv1d` into an `scf.forall` over
+    (batch row, block of 16 channels), marked `kestrel.conv_lanes = 16`,
+    whose body runs the sequence with the K-1 previous inputs of its 16
+    channels in loop-carried vector registers: per step one vector read of
+    x, K fused multiply-adds, the activation, one vector store; the state
+    operand initializes the window and `new_state` is the window at the end.
+    x is read time-second (`[B, T, C]`): the source of the transpose in
+    front of it (the form kestrel-recognize leaves), else a new transposing
+    copy; transposes that bring y back to `[B, T, C]` read the loop's
+    time-second result directly. Replaces the reference lowering (padded
+    input gathered channels-first, a K-tap reduction per element) on the
+    CPU.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def SerializeSmallLoops : Pass<"kestrel-cpu-serialize-small-loops",
                                 "::mlir::func::FuncOp"> {
   let summary = "Run scf.forall loops with little work as serial scf.for";

@@ -189,6 +189,26 @@ def test_scan_half_storage(compile_cpu, dtype):
                opts)
 
 
+@pytest.mark.parametrize("C,T,N,dtype,lowering", [
+    (16, 33, 16, "f32", "fast"), (40, 9, 16, "f32", "fast"),
+    (64, 5, 3, "f32", "fast"), (20, 7, 16, "bf16", "fast"),
+    (24, 6, 8, "f16", "fast"), (40, 9, 16, "f32", "reference"),
+    (20, 7, 16, "bf16", "reference")])
+def test_scan_channel_blocks(tmp_path, C, T, N, dtype, lowering):
+    """Channel counts around the 16-lane blocks of kestrel-cpu-selective-scan
+    (whole blocks, a masked last block, several blocks), all options on; the
+    same cases through --reference-lowering (the serial loop over time), so
+    both CPU lowerings stay checked against the oracle."""
+    from conftest import CpuLibrary, kestrelc
+    opts = frozenset(SCAN_OPTIONS)
+    out = tmp_path / "scan.so"
+    flags = ["--reference-lowering"] if lowering == "reference" else []
+    kestrelc(scan_func("scan", 2, C, T, N, dtype, opts), out, "--target=cpu",
+             "--emit=so", *flags)
+    check_scan(CpuLibrary(out), "scan", np.random.default_rng(C + T + N), 2,
+               C, T, N, dtype, opts)
+
+
 def test_scan_decode_chain(compile_cpu):
     """T calls of one step each, the state threaded through, equal one
     prefill call over the T steps (and the oracle)."""
@@ -333,6 +353,25 @@ def test_conv_half_storage(compile_cpu, dtype):
                                 "silu"))
     check_conv(lib, "conv", np.random.default_rng(9), 1, 6, 9, 4, dtype,
                True, True, "silu")
+
+
+@pytest.mark.parametrize("C,T,K,dtype,lowering", [
+    (16, 33, 4, "f32", "fast"), (40, 9, 4, "f32", "fast"),
+    (64, 2, 4, "f32", "fast"), (20, 7, 3, "bf16", "fast"),
+    (24, 6, 2, "f16", "fast"), (40, 9, 4, "f32", "reference"),
+    (20, 7, 3, "bf16", "reference")])
+def test_conv_channel_blocks(tmp_path, C, T, K, dtype, lowering):
+    """Channel counts around the 16-lane blocks of kestrel-cpu-causal-conv
+    (whole blocks, a masked last block, several blocks; T = 2 < K - 1 keeps
+    part of the old state), bias, state and silu on; the same cases through
+    --reference-lowering, so both CPU lowerings stay checked."""
+    from conftest import CpuLibrary, kestrelc
+    out = tmp_path / "conv.so"
+    flags = ["--reference-lowering"] if lowering == "reference" else []
+    kestrelc(conv_func("conv", 2, C, T, K, dtype, True, True, "silu"), out,
+             "--target=cpu", "--emit=so", *flags)
+    check_conv(CpuLibrary(out), "conv", np.random.default_rng(C + T + K), 2,
+               C, T, K, dtype, True, True, "silu")
 
 
 def test_conv_decode_chain(compile_cpu):

@@ -1,0 +1,160 @@
+//===- ChannelLanes.h - Mamba ops with channels in SIMD lanes ---*- C++ -*-===//
+//
+// Shared by kestrel-cpu-selective-scan and kestrel-cpu-causal-conv: both run
+// 16 channels of a [B, C, T] op per vector<16xf32>, reading the operands
+// time-second ([B, T, C], the 16 channels of a step contiguous) and writing
+// a time-second result. The exporter's activations are time-second already;
+// kestrel-recognize puts transposes to channels-first in front of the ops
+// and after them, which these helpers look through and fold.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KESTREL_PASSES_CPU_CHANNELLANES_H
+#define KESTREL_PASSES_CPU_CHANNELLANES_H
+
+#include "passes/Common/IRBuilder.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace kestrel {
+
+/// f32 lanes of one AVX-512 register: channels per vector.
+constexpr int64_t kLanes = 16;
+
+inline mlir::RankedTensorType rt(mlir::Value v) {
+  return mlir::cast<mlir::RankedTensorType>(v.getType());
+}
+
+/// The [B, Y, X] source of `v` [B, X, Y] when `v` is a copy of it with its
+/// last two dims swapped (a linalg.generic that only yields its input), or
+/// null.
+inline mlir::Value swappedSource(mlir::Value v) {
+  using namespace mlir;
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+      g.getNumReductionLoops() != 0 || rt(v).getRank() != 3)
+    return {};
+  Block &body = *g.getBody();
+  if (body.getOperations().size() != 1 ||
+      body.getTerminator()->getOperand(0) != body.getArgument(0))
+    return {};
+  Value src = g.getDpsInputs()[0];
+  auto srcType = dyn_cast<RankedTensorType>(src.getType());
+  if (!srcType || srcType.getElementType() != rt(v).getElementType())
+    return {};
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  if (!maps[0].isPermutation() || !maps[1].isPermutation())
+    return {};
+  // Output dims -> input dims.
+  AffineMap outToIn = maps[0].compose(inversePermutation(maps[1]));
+  AffineMap swap =
+      AffineMap::getPermutationMap(ArrayRef<unsigned>{0, 2, 1}, v.getContext());
+  return outToIn == swap ? src : Value();
+}
+
+/// IREmitter with the vector<16> reads and writes of the lane loops.
+class LaneEmitter : public IREmitter {
+public:
+  LaneEmitter(mlir::OpBuilder &b, mlir::Location loc)
+      : IREmitter(b, loc), vecType(mlir::VectorType::get({kLanes}, f32)) {}
+
+  /// `v` [B, X, Y] with its last two dims swapped: the source of a swap in
+  /// front of it, or a new transposing copy.
+  mlir::Value swapped(mlir::Value v) {
+    using namespace mlir;
+    if (Value src = swappedSource(v))
+      return src;
+    ArrayRef<int64_t> s = rt(v).getShape();
+    AffineExpr d0, d1, d2;
+    bindDims(ctx, d0, d1, d2);
+    return generic({v}, empty({s[0], s[2], s[1]}, rt(v).getElementType()),
+                   {map(3, {d0, d2, d1}), map(3, {d0, d1, d2})},
+                   {kPar, kPar, kPar},
+                   [](OpBuilder &nb, Location l, ValueRange args) {
+                     yield(nb, l, args[0]);
+                   });
+  }
+  /// The [R, C] matrix `m` transposed to [C, R].
+  mlir::Value transposed2d(mlir::Value m) {
+    using namespace mlir;
+    ArrayRef<int64_t> s = rt(m).getShape();
+    AffineExpr d0, d1;
+    bindDims(ctx, d0, d1);
+    return generic({m}, empty({s[1], s[0]}, rt(m).getElementType()),
+                   {map(2, {d1, d0}), map(2, {d0, d1})}, {kPar, kPar},
+                   [](OpBuilder &nb, Location l, ValueRange args) {
+                     yield(nb, l, args[0]);
+                   });
+  }
+  mlir::Value splat(mlir::Value scalar) {
+    return mlir::vector::BroadcastOp::create(b, loc, vecType, scalar);
+  }
+  mlir::Value zeros() {
+    return mlir::arith::ConstantOp::create(
+        b, loc,
+        mlir::DenseElementsAttr::get(vecType, b.getFloatAttr(f32, 0.0)));
+  }
+  /// vector<16> of `t` at `at` along its dim `dim` (masked past its end
+  /// unless `full`), widened to f32.
+  mlir::Value readF32(mlir::Value t, mlir::ValueRange at, unsigned dim) {
+    using namespace mlir;
+    auto type = rt(t);
+    AffineMap perm =
+        AffineMap::get(type.getRank(), 0, b.getAffineDimExpr(dim), ctx);
+    Value pad =
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+    Value v = vector::TransferReadOp::create(
+        b, loc, VectorType::get({kLanes}, type.getElementType()), t, at, pad,
+        perm, ArrayRef<bool>{full});
+    if (type.getElementType() != f32)
+      v = arith::ExtFOp::create(b, loc, vecType, v);
+    return v;
+  }
+  /// Writes the f32 vector `v` (narrowed to `dest`'s type) into `dest` at
+  /// `at` along its dim `dim`.
+  void write(mlir::Value v, mlir::Value &dest, mlir::ValueRange at,
+             unsigned dim) {
+    using namespace mlir;
+    auto type = rt(dest);
+    if (type.getElementType() != f32)
+      v = arith::TruncFOp::create(
+          b, loc, VectorType::get({kLanes}, type.getElementType()), v);
+    AffineMap perm =
+        AffineMap::get(type.getRank(), 0, b.getAffineDimExpr(dim), ctx);
+    dest = vector::TransferWriteOp::create(b, loc, v, dest, at,
+                                           AffineMapAttr::get(perm),
+                                           b.getBoolArrayAttr({full}))
+               .getResult();
+  }
+  /// silu(v) = v / (1 + exp(-v)).
+  mlir::Value silu(mlir::Value v) {
+    using namespace mlir;
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, v));
+    return arith::DivFOp::create(b, loc, v, fadd(splat(constF32(1.0)), e));
+  }
+
+  mlir::VectorType vecType;
+  /// Whether C is a multiple of kLanes (no masked block).
+  bool full = true;
+};
+
+/// Replaces the channels-first result `y` [B, C, T] by its time-second form
+/// `yT`: users that swap y back to [B, T, C] read yT itself, any other user
+/// reads a new transpose of yT.
+inline void replaceTimeSecond(LaneEmitter &e, mlir::Value y, mlir::Value yT) {
+  for (mlir::Operation *user : llvm::make_early_inc_range(y.getUsers())) {
+    mlir::Value r =
+        user->getNumResults() == 1 ? user->getResult(0) : mlir::Value();
+    if (r && swappedSource(r) == y) {
+      r.replaceAllUsesWith(yT);
+      user->erase();
+    }
+  }
+  if (!y.use_empty())
+    y.replaceAllUsesWith(e.swapped(yT));
+}
+
+} // namespace kestrel
+
+#endif // KESTREL_PASSES_CPU_CHANNELLANES_H

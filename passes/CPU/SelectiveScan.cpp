@@ -1,0 +1,240 @@
+//===- SelectiveScan.cpp - Mamba selective scan with channels in lanes ----===//
+//
+// kestrel-cpu-selective-scan rewrites a static kestrel.selective_scan
+// (docs/ops.md) into a loop nest that runs the channels in SIMD lanes and
+// the channel blocks on threads:
+//
+//   xᵀ, Δᵀ, zᵀ [B, T, C]   (the [B, C, T] operands transposed, or the
+//   Bmᵀ, Cmᵀ   [B, T, N]    sources of the transposes the recognizer put
+//   Aᵀ         [N, C]       in front of them; Δᵀ with bias and softplus)
+//   scf.forall (b, cb) in (B, ⌈C/16⌉) {kestrel.scan_lanes = 16}:
+//     c = 16·cb + lane                        (masked past C)
+//     h[n] = initial_state[b, c, n] or 0      n = 0..N-1, vector<16>
+//     scf.for t:
+//       u = Δᵀ[b,t,c] · xᵀ[b,t,c]
+//       h[n] = exp(Δᵀ[b,t,c] · Aᵀ[n,c]) · h[n] + u · Bmᵀ[b,t,n]
+//       y = Σ_n h[n] · Cmᵀ[b,t,n]  (+ D[c] · x) (· silu(z))
+//       yᵀ[b, t, c] = y
+//     final_state[b, c, n] = h[n]
+//
+// The state stays in registers over the whole sequence, every exponential is
+// a vector one, and there is no horizontal reduction (the sum over n runs
+// across registers). The result yᵀ [B, T, C] replaces the transposes back to
+// time-second layout that read y; other users read y through a transpose.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Kestrel.h"
+#include "passes/CPU/ChannelLanes.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace kestrel {
+#define GEN_PASS_DEF_SELECTIVESCANCODEGEN
+#include "passes/Passes.h.inc"
+} // namespace kestrel
+
+using namespace mlir;
+using namespace kestrel;
+
+namespace {
+
+/// softplus(v) = v above this, as docs/ops.md and the Mamba kernels have it.
+constexpr double kSoftplusThreshold = 20.0;
+
+class ScanEmitter : public LaneEmitter {
+public:
+  ScanEmitter(OpBuilder &b, SelectiveScanOp op)
+      : LaneEmitter(b, op.getLoc()), op(op) {
+    ArrayRef<int64_t> xs = rt(op.getX()).getShape();
+    B = xs[0];
+    C = xs[1];
+    T = xs[2];
+    N = rt(op.getA()).getDimSize(1);
+    storage = rt(op.getX()).getElementType();
+    full = C % kLanes == 0;
+  }
+
+  /// Emits the loop nest; returns (yᵀ [B, T, C], final_state).
+  std::pair<Value, Value> emit();
+
+private:
+  Value stepSizes();
+  void body(ValueRange ivs, ValueRange outs);
+
+  SelectiveScanOp op;
+  int64_t B, C, T, N;
+  Type storage;
+  Value xT, dtT, zT, bT, cT, aT;
+};
+
+/// Δᵀ [B, T, C]: the transposed operand, or (with a bias or softplus) an f32
+/// tensor with both applied once per element.
+Value ScanEmitter::stepSizes() {
+  Value dt = swapped(op.getDelta());
+  Value bias = op.getDeltaBias();
+  const bool softplus = op.getDeltaSoftplus();
+  if (!bias && !softplus)
+    return dt;
+  AffineExpr b0, t0, c0;
+  bindDims(ctx, b0, t0, c0);
+  SmallVector<Value> ins = {dt};
+  SmallVector<AffineMap> maps = {map(3, {b0, t0, c0})};
+  if (bias) {
+    ins.push_back(bias);
+    maps.push_back(map(3, {c0}));
+  }
+  maps.push_back(map(3, {b0, t0, c0}));
+  return generic(ins, empty({B, T, C}, f32), maps, {kPar, kPar, kPar},
+                 [&](OpBuilder &nb, Location l, ValueRange args) {
+                   Value v = toF32(nb, l, args[0]);
+                   if (bias)
+                     v = arith::AddFOp::create(nb, l, v, args[1]);
+                   if (softplus) {
+                     Value th = cstF32(nb, l, kSoftplusThreshold);
+                     Value smooth = math::Log1pOp::create(
+                         nb, l,
+                         math::ExpOp::create(
+                             nb, l, arith::MinimumFOp::create(nb, l, v, th)));
+                     Value large = arith::CmpFOp::create(
+                         nb, l, arith::CmpFPredicate::OGT, v, th);
+                     v = arith::SelectOp::create(nb, l, large, v, smooth);
+                   }
+                   yield(nb, l, v);
+                 });
+}
+
+std::pair<Value, Value> ScanEmitter::emit() {
+  xT = swapped(op.getX());
+  dtT = stepSizes();
+  bT = swapped(op.getBm());
+  cT = swapped(op.getCm());
+  if (op.getZ())
+    zT = swapped(op.getZ());
+  // Aᵀ [N, C]: the decay rates of one n for 16 channels are contiguous.
+  aT = transposed2d(op.getA());
+  Value yInit = empty({B, T, C}, storage);
+  Value hInit = empty({B, C, N}, f32);
+  SmallVector<OpFoldResult> ub = {b.getIndexAttr(B),
+                                  b.getIndexAttr(llvm::divideCeil(C, kLanes))};
+  auto forall =
+      scf::ForallOp::create(b, loc, ub, ValueRange{yInit, hInit}, std::nullopt,
+                            [&](OpBuilder &, Location, ValueRange args) {
+                              body(args.take_front(2), args.drop_front(2));
+                            });
+  forall->setAttr("kestrel.scan_lanes", b.getI64IntegerAttr(kLanes));
+  return {forall.getResult(0), forall.getResult(1)};
+}
+
+/// One (batch row, 16-channel block): the whole sequence with the state in
+/// registers.
+void ScanEmitter::body(ValueRange ivs, ValueRange outs) {
+  Value bi = ivs[0], c0 = mul(ivs[1], kLanes);
+  OpFoldResult cs = b.getIndexAttr(kLanes);
+  if (!full)
+    cs = minI(idx(kLanes), sub(idx(C), c0));
+  auto one = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> yOff = {bi, b.getIndexAttr(0), c0},
+                            ySize = {one, b.getIndexAttr(T), cs},
+                            hOff = {bi, c0, b.getIndexAttr(0)},
+                            hSize = {one, cs, b.getIndexAttr(N)},
+                            strides(3, one);
+  auto slice = [&](Value t, ArrayRef<OpFoldResult> off,
+                   ArrayRef<OpFoldResult> size) {
+    auto type = tensor::ExtractSliceOp::inferResultType(rt(t), size);
+    return tensor::ExtractSliceOp::create(b, loc, type, t, off, size, strides)
+        .getResult();
+  };
+  Value ySlice = slice(outs[0], yOff, ySize);
+  Value hSlice = slice(outs[1], hOff, hSize);
+  Value zero = idx(0);
+
+  SmallVector<Value> a, h;
+  for (int64_t n = 0; n < N; ++n) {
+    a.push_back(readF32(aT, {idx(n), c0}, 1));
+    h.push_back(op.getInitialState()
+                    ? readF32(op.getInitialState(), {bi, c0, idx(n)}, 1)
+                    : zeros());
+  }
+  Value dVec = op.getD() ? readF32(op.getD(), {c0}, 0) : Value();
+
+  SmallVector<Value> inits(h);
+  inits.push_back(ySlice);
+  auto loop =
+      forLoop(0, T, inits, [&](OpBuilder &, Location, Value t, ValueRange it) {
+        Value delta = readF32(dtT, {bi, t, c0}, 2);
+        Value x = readF32(xT, {bi, t, c0}, 2);
+        Value u = fmul(delta, x);
+        Value y = zeros();
+        SmallVector<Value> next;
+        for (int64_t n = 0; n < N; ++n) {
+          auto scalar = [&](Value src) {
+            Value s = tensor::ExtractOp::create(b, loc, src,
+                                                ValueRange{bi, t, idx(n)});
+            return splat(toF32(b, loc, s));
+          };
+          Value decay = math::ExpOp::create(b, loc, fmul(delta, a[n]));
+          Value hn =
+              vector::FMAOp::create(b, loc, decay, it[n], fmul(u, scalar(bT)));
+          y = vector::FMAOp::create(b, loc, hn, scalar(cT), y);
+          next.push_back(hn);
+        }
+        if (dVec)
+          y = vector::FMAOp::create(b, loc, dVec, x, y);
+        if (zT)
+          y = fmul(y, silu(readF32(zT, {bi, t, c0}, 2)));
+        Value out = it[N];
+        write(y, out, {zero, t, zero}, 2);
+        next.push_back(out);
+        scfYield(b, loc, next);
+      });
+  ySlice = loop.getResult(N);
+  for (int64_t n = 0; n < N; ++n)
+    write(loop.getResult(n), hSlice, {zero, zero, idx(n)}, 1);
+
+  auto inParallel = scf::InParallelOp::create(b, loc);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&inParallel.getRegion().front());
+  tensor::ParallelInsertSliceOp::create(b, loc, ySlice, outs[0], yOff, ySize,
+                                        strides);
+  tensor::ParallelInsertSliceOp::create(b, loc, hSlice, outs[1], hOff, hSize,
+                                        strides);
+}
+
+/// Whether the fast path covers `op`: static shapes (f32, f16 or bf16
+/// activations as the op allows).
+bool supported(SelectiveScanOp op) {
+  return llvm::all_of(op->getOperandTypes(),
+                      [](Type t) {
+                        return cast<RankedTensorType>(t).hasStaticShape();
+                      }) &&
+         llvm::all_of(op->getResultTypes(), [](Type t) {
+           return cast<RankedTensorType>(t).hasStaticShape();
+         });
+}
+
+void rewrite(SelectiveScanOp op) {
+  OpBuilder b(op);
+  ScanEmitter e(b, op);
+  auto [yT, state] = e.emit();
+  replaceTimeSecond(e, op.getY(), yT);
+  op.getFinalState().replaceAllUsesWith(state);
+  op.erase();
+}
+
+struct SelectiveScanCodegenPass
+    : kestrel::impl::SelectiveScanCodegenBase<SelectiveScanCodegenPass> {
+  void runOnOperation() override {
+    SmallVector<SelectiveScanOp> ops;
+    getOperation().walk([&](SelectiveScanOp op) {
+      if (supported(op))
+        ops.push_back(op);
+    });
+    for (SelectiveScanOp op : ops)
+      rewrite(op);
+  }
+};
+
+} // namespace
