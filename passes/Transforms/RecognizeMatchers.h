@@ -92,6 +92,14 @@ void recognizeRmsNorms(mlir::func::FuncOp fn);
 void populateRecognizeAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeRopePatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeMoePatterns(mlir::RewritePatternSet &patterns);
+void populateRecognizeMoeGatheredPatterns(mlir::RewritePatternSet &patterns);
+
+/// RecognizeMoe.cpp: the softmax router of a top-k routing (`indices`,
+/// `weights` [N, k] of one kestrel.top_k): (logits, top_k, renormalize)
+/// for top_k(softmax(L)), its values renormalized by their sum, or
+/// softmax(top_k(L).values); std::nullopt otherwise.
+std::optional<std::tuple<mlir::Value, mlir::Operation *, bool>>
+matchTopKGating(mlir::Value indices, mlir::Value weights);
 void populateRecognizeCausalConvPatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeSelectiveScanPatterns(mlir::RewritePatternSet &patterns);
 

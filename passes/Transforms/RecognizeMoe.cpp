@@ -276,6 +276,16 @@ struct RecognizeMoe : OpRewritePattern<linalg::GenericOp> {
 
 } // namespace
 
+std::optional<std::tuple<Value, Operation *, bool>>
+matchTopKGating(Value indices, Value weights) {
+  ExpertTerm t{0, Value(), indices, weights, {}, {}, {}};
+  auto g = matchGating(t);
+  if (!g)
+    return std::nullopt;
+  return std::make_tuple(std::get<0>(*g), std::get<1>(*g).getOperation(),
+                         std::get<2>(*g));
+}
+
 void populateRecognizeMoePatterns(RewritePatternSet &patterns) {
   patterns.add<RecognizeMoe>(patterns.getContext());
 }
