@@ -128,8 +128,8 @@ std::optional<std::pair<DenseElementsAttr, Value>> gatheredWeight(Value v) {
     return std::nullopt;
   int64_t E = cast<ShapedType>(w.getType()).getDimSize(0);
   auto inner = peelIndexNormalization(ext.getIndices()[0], E);
-  auto idxExt = inner ? inner.getDefiningOp<tensor::ExtractOp>()
-                      : tensor::ExtractOp();
+  auto idxExt =
+      inner ? inner.getDefiningOp<tensor::ExtractOp>() : tensor::ExtractOp();
   if (!idxExt || idxExt.getIndices().size() != 2 ||
       loopIndexPlus(idxExt.getIndices()[0], 0) != 0 ||
       !isIndexConstant(idxExt.getIndices()[1], 0))
@@ -171,8 +171,7 @@ Value slotSumOf(Value v) {
   MLIRContext *ctx = v.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
   if (!red.getIndexingMapsArray()[0].isIdentity() ||
-      red.getIndexingMapsArray()[1] !=
-          AffineMap::get(3, 0, {d(0), d(2)}, ctx))
+      red.getIndexingMapsArray()[1] != AffineMap::get(3, 0, {d(0), d(2)}, ctx))
     return nullptr;
   auto fill = red.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
   if (!fill || splatValue(fill.getInputs()[0]) != 0.0)
@@ -244,8 +243,8 @@ struct RecognizeMoeGathered : OpRewritePattern<linalg::GenericOp> {
     if (root.getNumResults() != 1)
       return failure();
     Value summand = slotSumOf(root.getResult(0));
-    auto scaled = summand ? asElementwise(throughReshapes(summand))
-                          : std::nullopt;
+    auto scaled =
+        summand ? asElementwise(throughReshapes(summand)) : std::nullopt;
     if (!scaled || !isa<arith::MulFOp>(scaled->body) ||
         scaled->args.size() != 2 || !isIdentityOperand(*scaled, 0))
       return failure();
@@ -254,12 +253,12 @@ struct RecognizeMoeGathered : OpRewritePattern<linalg::GenericOp> {
     auto down = matVecOf(scaled->args[0]);
     MLIRContext *ctx = root.getContext();
     auto wt = cast<RankedTensorType>(wFlat.getType());
-    if (!down || weights == wFlat || wt.getRank() != 2 || wt.getDimSize(1) != 1 ||
-        scaled->maps[1] !=
-            AffineMap::get(2, 0,
-                           {getAffineDimExpr(0, ctx),
-                            getAffineConstantExpr(0, ctx)},
-                           ctx))
+    if (!down || weights == wFlat || wt.getRank() != 2 ||
+        wt.getDimSize(1) != 1 ||
+        scaled->maps[1] != AffineMap::get(2, 0,
+                                          {getAffineDimExpr(0, ctx),
+                                           getAffineConstantExpr(0, ctx)},
+                                          ctx))
       return failure();
     auto gd = gatheredWeight(down->first);
     std::optional<Elementwise> act = asElementwise(down->second);
@@ -286,8 +285,8 @@ struct RecognizeMoeGathered : OpRewritePattern<linalg::GenericOp> {
     Value indices = throughReshapes(gu->second);
     if (indices == gu->second)
       return failure();
-    return rewrite(root, rewriter, xb, indices, weights, *gu, *gd,
-                   gate->second, up->second);
+    return rewrite(root, rewriter, xb, indices, weights, *gu, *gd, gate->second,
+                   up->second);
   }
 
   LogicalResult rewrite(linalg::GenericOp root, PatternRewriter &rewriter,
@@ -308,11 +307,12 @@ struct RecognizeMoeGathered : OpRewritePattern<linalg::GenericOp> {
     int64_t N = xt.getDimSize(0), d = xt.getDimSize(2), E = guS[0];
     int64_t ff = gdS[2];
     int64_t S = cast<RankedTensorType>(gu.second.getType()).getDimSize(0);
-    if (it.getRank() != 2 || S != it.getNumElements() || it.getDimSize(0) != N ||
-        !isa<IntegerType>(it.getElementType()) || wt.getShape() != it.getShape() ||
-        !wt.getElementType().isF32() || rt.getShape() != ArrayRef<int64_t>{N, d} ||
-        guS[2] != d || gdS[0] != E || gdS[1] != d || g < 0 || u < 0 ||
-        g + ff > guS[1] || u + ff > guS[1] || g == u)
+    if (it.getRank() != 2 || S != it.getNumElements() ||
+        it.getDimSize(0) != N || !isa<IntegerType>(it.getElementType()) ||
+        wt.getShape() != it.getShape() || !wt.getElementType().isF32() ||
+        rt.getShape() != ArrayRef<int64_t>{N, d} || guS[2] != d ||
+        gdS[0] != E || gdS[1] != d || g < 0 || u < 0 || g + ff > guS[1] ||
+        u + ff > guS[1] || g == u)
       return failure();
     Location loc = root.getLoc();
     Type f32 = rewriter.getF32Type();
