@@ -100,6 +100,12 @@ void populateRecognizeMoeGatheredPatterns(mlir::RewritePatternSet &patterns);
 /// softmax(top_k(L).values); std::nullopt otherwise.
 std::optional<std::tuple<mlir::Value, mlir::Operation *, bool>>
 matchTopKGating(mlir::Value indices, mlir::Value weights);
+/// kestrel.route with score softmax over `logits`, top `k` (results:
+/// indices, weights).
+mlir::Operation *createSoftmaxRoute(mlir::PatternRewriter &rewriter,
+                                    mlir::Location loc, mlir::Type indicesType,
+                                    mlir::Type weightsType, mlir::Value logits,
+                                    int64_t k, bool renormalize);
 void populateRecognizeCausalConvPatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeSelectiveScanPatterns(mlir::RewritePatternSet &patterns);
 

@@ -331,16 +331,10 @@ struct RecognizeMoeGathered : OpRewritePattern<linalg::GenericOp> {
     if (auto gating = matchTopKGating(indices, weights)) {
       auto [L, topkOp, renormalize] = *gating;
       int64_t k = cast<kestrel::TopKOp>(topkOp).getK();
-      auto route = kestrel::RouteOp::create(
-          rewriter, loc, it, wt, L, Value(),
-          kestrel::ScoreFunctionAttr::get(rewriter.getContext(),
-                                          kestrel::ScoreFunction::Softmax),
-          rewriter.getI64IntegerAttr(k),
-          renormalize ? rewriter.getUnitAttr() : UnitAttr(), IntegerAttr(),
-          IntegerAttr(), FloatAttr(), kestrel::RoutingModeAttr(),
-          IntegerAttr());
-      indices = route.getIndices();
-      weights = route.getWeights();
+      Operation *route =
+          createSoftmaxRoute(rewriter, loc, it, wt, L, k, renormalize);
+      indices = route->getResult(0);
+      weights = route->getResult(1);
     }
     auto moe = kestrel::MoeOp::create(rewriter, loc, rt, x, indices, weights,
                                       w1, w3, w2, Value(), Value(), Value(),

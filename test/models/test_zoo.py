@@ -70,14 +70,16 @@ EXPECTED = {
 # Models the CUDA target refuses today, with the exact error (after the
 # file name). Each is explained in docs/models.md.
 CUDA_REFUSED: dict[str, str] = {
-    # The group-limited router's scatter_ (ScatterND with run-time indices)
-    # is an scf.for over the updates, which stays on the host.
-    "deepseek_v3": "node 'node_ScatterND_246' (ScatterND): host operation "
+    # The group-limited router's group_mask.scatter_ (ScatterElements
+    # with run-time indices) is an scf.for over the updates, which stays on
+    # the host.
+    "deepseek_v3": "node 'node_scatter' (ScatterElements): host operation "
                    "'scf.for' cannot be replayed by the CUDA runtime (only "
                    "allocations, copies and kernel launches can)",
-    # The chunked gated delta rule's per-row loop (ScatterND /
-    # ScatterElements updates of the chunk matrix) leaves a reduction
-    # scf.parallel on the host.
+    # A reduction over a non-last axis (the chunked gated delta rule's
+    # (attn[..., i, :i, None] * attn[..., :i, :i]).sum(-2)) lowers to
+    # scf.parallel { scf.for { scf.parallel } }, which
+    # convert-parallel-loops-to-gpu leaves on the host.
     "qwen3_next": "node 'node_sum_3' (ReduceSum): host operation "
                   "'scf.parallel' cannot be replayed by the CUDA runtime "
                   "(only allocations, copies and kernel launches can)",
