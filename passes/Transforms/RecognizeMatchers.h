@@ -45,8 +45,8 @@ std::optional<double> splatValue(mlir::Value v);
 /// The dense value of an arith.constant tensor, or null.
 mlir::DenseElementsAttr denseConstant(mlir::Value v);
 
-/// A float "-inf" as masks write it (also the lowest finite f32, Hugging
-/// Face's fill).
+/// A float "-inf" as masks write it (also the lowest finite f32, f16 or
+/// bf16, Hugging Face's fill).
 bool isMinusInf(double v);
 
 /// x read by a unary elementwise generic whose body is exactly `opName`

@@ -122,8 +122,18 @@ def _granite_moe_hybrid():
         mamba_expand=2, mamba_chunk_size=8, **cfg))
 
 
+def _llama_f16():
+    return _llama().to(torch.float16)
+
+
+def _llama_bf16():
+    return _llama().to(torch.bfloat16)
+
+
 MODELS = {
     "llama": _llama,
+    "llama_f16": _llama_f16,      # the same weights as llama, model.half()
+    "llama_bf16": _llama_bf16,    # and .to(torch.bfloat16)
     "qwen3": _qwen3,
     "mixtral": _mixtral,
     "qwen2_moe": _qwen2_moe,
