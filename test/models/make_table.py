@@ -48,6 +48,8 @@ def table(results: dict) -> str:
                                      "experts=")
         err = (f"{r['max_err']:.1e} ({r['max_abs_ref']:.2f})"
                if r.get("max_err") is not None else "—")
+        if r.get("ort_model", f"{name}.onnx") != f"{name}.onnx":
+            err += f", vs ORT on {r['ort_model']}"
         rows.append(
             f"| {name} | {r['model']} ({r['params']:,}) | {export} | "
             f"{_ops(r['recognized'])} | {err} | {r['cpu_compile_s']:.1f} | "
