@@ -27,9 +27,9 @@ lit -sv "$BUILD/test" --xunit-xml-output "$REPORTS/lit.xml" || status=1
 echo "== C++ unit tests: runtime =="
 "$BUILD/bin/KestrelUnitTests" --gtest_brief=1 --gtest_output="xml:$REPORTS/unit.xml" || status=1
 
-echo "== pytest: numerics (NumPy oracle), ONNX node tests and models =="
+echo "== pytest: numerics (NumPy oracle), ONNX node tests and models, model zoo =="
 python3 -m pytest -q -p no:cacheprovider -p no:warnings "$ROOT/test/numerics" \
-  "$ROOT/test/onnx" "$ROOT/python/tests" \
+  "$ROOT/test/onnx" "$ROOT/test/models" "$ROOT/python/tests" \
   --junitxml "$REPORTS/pytest.xml" || status=1
 
 python3 "$ROOT/scripts/summarize_tests.py" "$REPORTS"/*.xml || status=1

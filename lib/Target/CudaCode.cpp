@@ -172,9 +172,10 @@ private:
       return copyStep(copy);
     if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op))
       return launchStep(launch);
-    return op.emitError("host operation cannot be replayed by the CUDA "
-                        "runtime (only allocations, copies and kernel launches "
-                        "can)");
+    return op.emitError("host operation '")
+           << op.getName()
+           << "' cannot be replayed by the CUDA runtime (only allocations, "
+              "copies and kernel launches can)";
   }
 
   static std::optional<int64_t> byteSize(MemRefType type) {

@@ -44,6 +44,7 @@ struct RecognizePass : kestrel::impl::RecognizeBase<RecognizePass> {
     kestrel::recognize::populateRecognizeAttentionPatterns(patterns);
     kestrel::recognize::populateRecognizeRopePatterns(patterns);
     kestrel::recognize::populateRecognizeMoePatterns(patterns);
+    kestrel::recognize::populateRecognizeMoeGatheredPatterns(patterns);
     kestrel::recognize::populateRecognizeCausalConvPatterns(patterns);
     if (selectiveScan)
       kestrel::recognize::populateRecognizeSelectiveScanPatterns(patterns);

@@ -46,10 +46,13 @@ RankedTensorType typeOfV(Value v) {
   return dyn_cast<RankedTensorType>(v.getType());
 }
 
-bool isF32Rank4(Value v) {
+/// A static rank-4 tensor of f32, f16 or bf16 (the storage types of
+/// kestrel.attention).
+bool isFloatRank4(Value v) {
   RankedTensorType t = v ? typeOfV(v) : RankedTensorType();
   return t && t.getRank() == 4 && t.hasStaticShape() &&
-         t.getElementType().isF32();
+         (t.getElementType().isF32() || t.getElementType().isF16() ||
+          t.getElementType().isBF16());
 }
 
 /// The constant `a` read through `map` by an op with loops [B, H, T, S], as
@@ -100,7 +103,7 @@ classifyMask(DenseElementsAttr a, AffineMap map, int64_t T, int64_t S,
 /// mask is causal; std::nullopt when `logits` adds/selects something else.
 std::optional<std::pair<Value, bool>> peelMask(Value logits) {
   std::optional<Elementwise> e = asElementwise(logits);
-  if (!e || !isF32Rank4(logits))
+  if (!e || !isFloatRank4(logits))
     return std::pair(logits, false);
   auto ts = typeOfV(logits).getShape();
   int64_t T = ts[2], S = ts[3];
@@ -220,7 +223,7 @@ Value unrepeatFrom(Value e, ArrayRef<int64_t> rs) {
     return nullptr;
   Value u = gen.getInputs()[0];
   Value x = reshapeSource(u);
-  if (!isF32Rank4(x) || rs.size() != 4)
+  if (!isFloatRank4(x) || rs.size() != 4)
     return nullptr;
   auto xs = typeOfV(x).getShape();
   int64_t hkv = xs[1];
@@ -238,7 +241,7 @@ Value unrepeatFrom(Value e, ArrayRef<int64_t> rs) {
 /// [B, Hkv, 1, S, D]), [B, Hkv, g, S, D]), [B, Hkv·g, S, D]), or null.
 Value unrepeat(Value r) {
   Value e = reshapeSource(r);
-  if (!e || !isF32Rank4(r))
+  if (!e || !isFloatRank4(r))
     return nullptr;
   return unrepeatFrom(e, typeOfV(r).getShape());
 }
@@ -251,7 +254,7 @@ std::optional<std::pair<Value, Value>> flatTransposedK(Value kt) {
   auto kts = kt ? typeOfV(kt) : RankedTensorType();
   Value flatT = reshapeSource(kt);
   auto tr = transposeOf(flatT);
-  if (!kts || !isF32Rank4(kt) || !tr ||
+  if (!kts || !isFloatRank4(kt) || !tr ||
       tr->second != SmallVector<int64_t>{0, 2, 1})
     return std::nullopt;
   int64_t B = kts.getDimSize(0), H = kts.getDimSize(1), D = kts.getDimSize(2),
@@ -259,7 +262,7 @@ std::optional<std::pair<Value, Value>> flatTransposedK(Value kt) {
   Value flat = tr->first, k = reshapeSource(flat);
   if (!k || typeOfV(flat).getShape() != ArrayRef<int64_t>{B * H, S, D})
     return std::nullopt;
-  if (isF32Rank4(k) && typeOfV(k).getShape() == ArrayRef<int64_t>{B, H, S, D})
+  if (isFloatRank4(k) && typeOfV(k).getShape() == ArrayRef<int64_t>{B, H, S, D})
     return std::pair(k, unrepeat(k));
   if (Value x = unrepeatFrom(k, {B, H, S, D}))
     return std::pair(Value(), x);
@@ -277,7 +280,7 @@ struct RecognizeAttention : RewritePattern {
       return failure();
     Value out = root->getResult(0);
     std::optional<std::pair<Value, Value>> pv = matmulOf(out);
-    if (!pv || !isF32Rank4(pv->first) || !isF32Rank4(pv->second))
+    if (!pv || !isFloatRank4(pv->first) || !isFloatRank4(pv->second))
       return failure();
     Value P = peelNanGuard(pv->first), V = pv->second;
     Value logits = softmaxOf(P);
@@ -307,13 +310,13 @@ struct RecognizeAttention : RewritePattern {
     auto tr = transposeOf(KT);
     if (tr && tr->second == SmallVector<int64_t>{0, 1, 3, 2}) {
       K = tr->first;
-      kk = isF32Rank4(K) ? unrepeat(K) : Value();
+      kk = isFloatRank4(K) ? unrepeat(K) : Value();
     } else if (auto flat = flatTransposedK(KT)) {
       std::tie(K, kk) = *flat;
     } else {
       return failure();
     }
-    if (!isF32Rank4(Q) || !isF32Rank4(KT))
+    if (!isFloatRank4(Q) || !isFloatRank4(KT))
       return failure();
     auto qs = typeOfV(Q).getShape(), kts = typeOfV(KT).getShape(),
          vs = typeOfV(V).getShape();
@@ -333,7 +336,12 @@ struct RecognizeAttention : RewritePattern {
       K = kk;
       V = vv;
     }
-    auto type = RankedTensorType::get({B, H, T, vs[3]}, rewriter.getF32Type());
+    // One storage type throughout (f32, or an f16 / bf16 export).
+    Type elt = typeOfV(Q).getElementType();
+    for (Value v : {K, V, P, raw})
+      if (!v || typeOfV(v).getElementType() != elt)
+        return failure();
+    auto type = RankedTensorType::get({B, H, T, vs[3]}, elt);
     auto op = kestrel::AttentionOp::create(
         rewriter, root->getLoc(), TypeRange{type}, ValueRange{Q, K, V});
     if (masked->second)

@@ -110,8 +110,11 @@ DenseElementsAttr denseConstant(Value v) {
 }
 
 bool isMinusInf(double v) {
+  // -inf, or the lowest finite f32, f16 (-65504) or bf16 (-0x1.fep127):
+  // Hugging Face fills masks with finfo(dtype).min.
   return v == -std::numeric_limits<double>::infinity() ||
-         v == (double)std::numeric_limits<float>::lowest();
+         v == (double)std::numeric_limits<float>::lowest() || v == -65504.0 ||
+         v == -0x1.fep127;
 }
 
 Value unaryOf(Value v, StringRef opName) {

@@ -45,8 +45,8 @@ std::optional<double> splatValue(mlir::Value v);
 /// The dense value of an arith.constant tensor, or null.
 mlir::DenseElementsAttr denseConstant(mlir::Value v);
 
-/// A float "-inf" as masks write it (also the lowest finite f32, Hugging
-/// Face's fill).
+/// A float "-inf" as masks write it (also the lowest finite f32, f16 or
+/// bf16, Hugging Face's fill).
 bool isMinusInf(double v);
 
 /// x read by a unary elementwise generic whose body is exactly `opName`
@@ -92,6 +92,20 @@ void recognizeRmsNorms(mlir::func::FuncOp fn);
 void populateRecognizeAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeRopePatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeMoePatterns(mlir::RewritePatternSet &patterns);
+void populateRecognizeMoeGatheredPatterns(mlir::RewritePatternSet &patterns);
+
+/// RecognizeMoe.cpp: the softmax router of a top-k routing (`indices`,
+/// `weights` [N, k] of one kestrel.top_k): (logits, top_k, renormalize)
+/// for top_k(softmax(L)), its values renormalized by their sum, or
+/// softmax(top_k(L).values); std::nullopt otherwise.
+std::optional<std::tuple<mlir::Value, mlir::Operation *, bool>>
+matchTopKGating(mlir::Value indices, mlir::Value weights);
+/// kestrel.route with score softmax over `logits`, top `k` (results:
+/// indices, weights).
+mlir::Operation *createSoftmaxRoute(mlir::PatternRewriter &rewriter,
+                                    mlir::Location loc, mlir::Type indicesType,
+                                    mlir::Type weightsType, mlir::Value logits,
+                                    int64_t k, bool renormalize);
 void populateRecognizeCausalConvPatterns(mlir::RewritePatternSet &patterns);
 void populateRecognizeSelectiveScanPatterns(mlir::RewritePatternSet &patterns);
 

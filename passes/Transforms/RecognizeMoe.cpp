@@ -258,16 +258,11 @@ struct RecognizeMoe : OpRewritePattern<linalg::GenericOp> {
           rewriter, loc, DenseElementsAttr::get(t, ArrayRef<float>(v)));
     };
     Value w1v = cst(upType, w1), w3v = cst(upType, w3), w2v = cst(downType, w2);
-    auto route = kestrel::RouteOp::create(
+    Operation *route = createSoftmaxRoute(
         rewriter, loc, topk.getIndices().getType(),
-        RankedTensorType::get({N, k}, f32), L, Value(),
-        kestrel::ScoreFunctionAttr::get(rewriter.getContext(),
-                                        kestrel::ScoreFunction::Softmax),
-        rewriter.getI64IntegerAttr(k),
-        renormalize ? rewriter.getUnitAttr() : UnitAttr(), IntegerAttr(),
-        IntegerAttr(), FloatAttr(), kestrel::RoutingModeAttr(), IntegerAttr());
+        RankedTensorType::get({N, k}, f32), L, k, renormalize);
     auto moe = kestrel::MoeOp::create(
-        rewriter, loc, xt, t0.x, route.getIndices(), route.getWeights(), w1v,
+        rewriter, loc, xt, t0.x, route->getResult(0), route->getResult(1), w1v,
         w3v, w2v, Value(), Value(), Value(), kestrel::RoutingModeAttr());
     rewriter.replaceOp(root, moe.getResult());
     return success();
@@ -275,6 +270,28 @@ struct RecognizeMoe : OpRewritePattern<linalg::GenericOp> {
 };
 
 } // namespace
+
+Operation *createSoftmaxRoute(PatternRewriter &rewriter, Location loc,
+                              Type indicesType, Type weightsType, Value logits,
+                              int64_t k, bool renormalize) {
+  return kestrel::RouteOp::create(
+      rewriter, loc, indicesType, weightsType, logits, Value(),
+      kestrel::ScoreFunctionAttr::get(rewriter.getContext(),
+                                      kestrel::ScoreFunction::Softmax),
+      rewriter.getI64IntegerAttr(k),
+      renormalize ? rewriter.getUnitAttr() : UnitAttr(), IntegerAttr(),
+      IntegerAttr(), FloatAttr(), kestrel::RoutingModeAttr(), IntegerAttr());
+}
+
+std::optional<std::tuple<Value, Operation *, bool>>
+matchTopKGating(Value indices, Value weights) {
+  ExpertTerm t{0, Value(), indices, weights, {}, {}, {}};
+  auto g = matchGating(t);
+  if (!g)
+    return std::nullopt;
+  return std::make_tuple(std::get<0>(*g), std::get<1>(*g).getOperation(),
+                         std::get<2>(*g));
+}
 
 void populateRecognizeMoePatterns(RewritePatternSet &patterns) {
   patterns.add<RecognizeMoe>(patterns.getContext());

@@ -30,8 +30,9 @@ namespace {
 
 /// The base of the rotate-half tables cos/sin [T, D] (positions 0..T-1), or
 /// std::nullopt when they are not such tables.
+/// `eps` is the rounding of the tables' storage type (f32, f16, bf16).
 std::optional<double> ropeTableBase(ArrayRef<float> cosT, ArrayRef<float> sinT,
-                                    int64_t T, int64_t D) {
+                                    int64_t T, int64_t D, double eps) {
   if (T < 2 || D < 4 || D % 2)
     return std::nullopt;
   int64_t half = D / 2;
@@ -42,7 +43,8 @@ std::optional<double> ropeTableBase(ArrayRef<float> cosT, ArrayRef<float> sinT,
   double raw = std::pow(th, -(double)half);
   auto fits = [&](double base) {
     for (int64_t t = 0; t < T; ++t) {
-      double tol = 1e-6 + 2.5e-7 * (double)t;
+      double tol =
+          eps < 1e-6 ? 1e-6 + 2.5e-7 * (double)t : 2 * eps + 2.5e-7 * (double)t;
       for (int64_t j = 0; j < D; ++j) {
         double i = (double)(j % half);
         double theta = (double)t * std::pow(base, -2.0 * i / (double)D);
@@ -53,18 +55,24 @@ std::optional<double> ropeTableBase(ArrayRef<float> cosT, ArrayRef<float> sinT,
     }
     return true;
   };
-  // Prefer the integer base the table was most likely made from.
-  for (double base : {std::round(raw), raw})
+  // Prefer the integer base the table was most likely made from. f16 /
+  // bf16 tables estimate it too coarsely (10000 reads as 9997): there the
+  // common bases are tried first.
+  SmallVector<double> bases = {std::round(raw), raw};
+  bases.insert(eps > 0 ? bases.begin() : bases.end(),
+               {1e4, 5e5, 1e6, 1e5, 5e4});
+  for (double base : bases)
     if (base > 1 && fits(base))
       return base;
   return std::nullopt;
 }
 
-/// The f32 table [T, D] read by an op with loops [B, H, T, D] through `map`
-/// (leading dims of size 1 read at 0, the last two at d2, d3), or empty.
+/// The table [T, D] of element type `elt` read by an op with loops
+/// [B, H, T, D] through `map` (leading dims of size 1 read at 0, the last
+/// two at d2, d3), as floats, or empty.
 std::vector<float> tableOf(DenseElementsAttr a, AffineMap map, int64_t T,
-                           int64_t D) {
-  if (!a || !a.getElementType().isF32() || !map)
+                           int64_t D, Type elt) {
+  if (!a || a.getElementType() != elt || !map)
     return {};
   auto shape = cast<ShapedType>(a.getType()).getShape();
   int64_t rank = shape.size();
@@ -79,8 +87,8 @@ std::vector<float> tableOf(DenseElementsAttr a, AffineMap map, int64_t T,
       map.getResult(rank - 1) != getAffineDimExpr(3, ctx))
     return {};
   std::vector<float> out;
-  for (float f : a.getValues<float>())
-    out.push_back(f);
+  for (const APFloat &f : a.getValues<APFloat>())
+    out.push_back((float)f.convertToDouble());
   return out;
 }
 
@@ -134,19 +142,24 @@ struct RecognizeRope : OpRewritePattern<linalg::GenericOp> {
         Value x = mc->args[a];
         auto xt = dyn_cast<RankedTensorType>(x.getType());
         if (!isIdentityOperand(*mc, a) || !xt || xt.getRank() != 4 ||
-            !xt.hasStaticShape() || !xt.getElementType().isF32())
+            !xt.hasStaticShape() ||
+            !(xt.getElementType().isF32() || xt.getElementType().isF16() ||
+              xt.getElementType().isBF16()))
           continue;
+        Type elt = xt.getElementType();
+        // Half an ulp at 1.0 of the storage type.
+        double eps = elt.isF32() ? 0 : elt.isF16() ? 0x1p-11 : 0x1p-8;
         int64_t T = xt.getDimSize(2), D = xt.getDimSize(3);
         for (int c : {0, 1}) {
           if (!isIdentityOperand(*ms, c) || !isRotateHalf(ms->args[c], x))
             continue;
-          std::vector<float> cv =
-              tableOf(denseConstant(mc->args[1 - a]), mc->maps[1 - a], T, D);
-          std::vector<float> sv =
-              tableOf(denseConstant(ms->args[1 - c]), ms->maps[1 - c], T, D);
+          std::vector<float> cv = tableOf(denseConstant(mc->args[1 - a]),
+                                          mc->maps[1 - a], T, D, elt);
+          std::vector<float> sv = tableOf(denseConstant(ms->args[1 - c]),
+                                          ms->maps[1 - c], T, D, elt);
           if (cv.empty() || sv.empty())
             return failure();
-          std::optional<double> base = ropeTableBase(cv, sv, T, D);
+          std::optional<double> base = ropeTableBase(cv, sv, T, D, eps);
           if (!base)
             return failure();
           auto op = kestrel::RopeOp::create(

@@ -48,6 +48,46 @@ LogicalResult TensorNode::checkConstIndices(Value indices, int64_t dim,
   return success();
 }
 
+FailureOr<int64_t> TensorNode::elementsIndexAxis(Value idx) {
+  auto is = typeOf(idx).getShape();
+  if (!isInt(typeOf(idx).getElementType()))
+    return error(what + " has non-integer indices");
+  if ((int64_t)is.size() != rank || rank == 0)
+    return error(what + " indices of shape " + shapeString(is) +
+                 " must have the rank of the data " + shapeString(xs) +
+                 " (at least 1)");
+  int64_t axis = intAttr(node, "axis", 0);
+  if (axis < -rank || axis >= rank)
+    return error(what + " axis " + std::to_string(axis) +
+                 " is out of range for an input of rank " +
+                 std::to_string(rank));
+  axis = normAxis(axis, rank);
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis && is[d] > xs[d])
+      return error(what + " indices of shape " + shapeString(is) +
+                   " exceed the data " + shapeString(xs) + " on axis " +
+                   std::to_string(d));
+  if (failed(checkConstIndices(idx, xs[axis], "axis " + std::to_string(axis))))
+    return failure();
+  return axis;
+}
+
+LogicalResult TensorNode::checkConstIndexTuples(Value idx, int64_t first,
+                                                int64_t k) {
+  DenseElementsAttr c = foldedOf(idx);
+  if (!c)
+    return success();
+  int64_t n = 0;
+  for (const APInt &a : c.getValues<APInt>()) {
+    int64_t dim = xs[first + (n++ % k)];
+    if (intValue(a) < -dim || intValue(a) >= dim)
+      return error(what + " index " + std::to_string(intValue(a)) +
+                   " is out of range for a dimension of size " +
+                   std::to_string(dim));
+  }
+  return success();
+}
+
 namespace {
 
 Value cIdx(OpBuilder &b, Location l, int64_t v) {
@@ -294,25 +334,10 @@ LogicalResult TensorNode::oneHot() {
 LogicalResult TensorNode::gatherElements() {
   Value idx = in[1];
   auto is = typeOf(idx).getShape();
-  if (!isInt(typeOf(idx).getElementType()))
-    return error(what + " has non-integer indices");
-  if ((int64_t)is.size() != rank || rank == 0)
-    return error(what + " indices of shape " + shapeString(is) +
-                 " must have the rank of the data " + shapeString(xs) +
-                 " (at least 1)");
-  int64_t axis = intAttr(node, "axis", 0);
-  if (axis < -rank || axis >= rank)
-    return error(what + " axis " + std::to_string(axis) +
-                 " is out of range for an input of rank " +
-                 std::to_string(rank));
-  axis = normAxis(axis, rank);
-  for (int64_t d = 0; d < rank; ++d)
-    if (d != axis && is[d] > xs[d])
-      return error(what + " indices of shape " + shapeString(is) +
-                   " exceed the data " + shapeString(xs) + " on axis " +
-                   std::to_string(d));
-  if (failed(checkConstIndices(idx, xs[axis], "axis " + std::to_string(axis))))
+  FailureOr<int64_t> ax = elementsIndexAxis(idx);
+  if (failed(ax))
     return failure();
+  int64_t axis = *ax;
   if (xs[axis] == 0 && product(is) > 0)
     return error(what + " gathers from the empty axis " + std::to_string(axis));
   out.push_back(
@@ -348,16 +373,8 @@ LogicalResult TensorNode::gatherND() {
     if (xs[bd + j] == 0 && product(is) > 0)
       return error(what + " gathers from the empty axis " +
                    std::to_string(bd + j));
-  if (DenseElementsAttr c = foldedOf(idx)) {
-    int64_t n = 0;
-    for (const APInt &a : c.getValues<APInt>()) {
-      int64_t dim = xs[bd + (n++ % k)];
-      if (intValue(a) < -dim || intValue(a) >= dim)
-        return error(what + " index " + std::to_string(intValue(a)) +
-                     " is out of range for a dimension of size " +
-                     std::to_string(dim));
-    }
-  }
+  if (failed(checkConstIndexTuples(idx, bd, k)))
+    return failure();
   SmallVector<int64_t> shape(is.drop_back());
   shape.append(xs.begin() + bd + k, xs.end());
   out.push_back(

@@ -64,7 +64,89 @@ Value combine(OpBuilder &b, Location l, StringRef kind, Value old,
   return update;
 }
 
+/// Constant ScatterElements indices that write one box: idx[p] (negatives
+/// wrapped by `dim`) = off + p[axis] for every position p -> off.
+std::optional<int64_t> elementsBox(DenseElementsAttr c, ArrayRef<int64_t> is,
+                                   int64_t axis, int64_t dim) {
+  std::vector<int64_t> v;
+  for (const APInt &a : c.getValues<APInt>())
+    v.push_back(intValue(a) < 0 ? intValue(a) + dim : intValue(a));
+  if (v.empty())
+    return std::nullopt;
+  std::optional<int64_t> off;
+  bool ok = true;
+  int64_t n = 0;
+  forEachIndex(is, [&](ArrayRef<int64_t> p) {
+    int64_t o = v[n++] - p[axis];
+    if (!off)
+      off = o;
+    ok = ok && o == *off;
+  });
+  if (!ok || *off < 0 || *off + is[axis] > dim)
+    return std::nullopt;
+  return off;
+}
+
+/// Constant ScatterND index tuples [m, k] that enumerate one box of the
+/// data's first k dims in row-major order -> (offsets, sizes).
+std::optional<std::pair<SmallVector<int64_t>, SmallVector<int64_t>>>
+ndBox(DenseElementsAttr c, int64_t k, ArrayRef<int64_t> xs) {
+  std::vector<int64_t> v;
+  int64_t n = 0;
+  for (const APInt &a : c.getValues<APInt>()) {
+    int64_t dim = xs[n++ % k];
+    v.push_back(intValue(a) < 0 ? intValue(a) + dim : intValue(a));
+  }
+  int64_t m = (int64_t)v.size() / k;
+  if (m == 0)
+    return std::nullopt;
+  SmallVector<int64_t> lo(v.begin(), v.begin() + k), size(k);
+  for (int64_t j = 0; j < k; ++j)
+    size[j] = v[(m - 1) * k + j] - lo[j] + 1;
+  if (llvm::any_of(size, [](int64_t z) { return z < 1; }) || product(size) != m)
+    return std::nullopt;
+  bool ok = true;
+  int64_t t = 0;
+  forEachIndex(size, [&](ArrayRef<int64_t> p) {
+    for (int64_t j = 0; j < k; ++j)
+      ok = ok && v[t * k + j] == lo[j] + p[j];
+    ++t;
+  });
+  if (!ok)
+    return std::nullopt;
+  return std::pair(lo, size);
+}
+
 } // namespace
+
+/// The data with the box `upd` written at `offsets`: one parallel generic,
+/// out[p] = p in the box ? upd[p - offsets] : x[p] (the update's index is
+/// clamped into the box, so both reads stay in bounds).
+static Value boxScatter(TensorNode &t, Value upd, ArrayRef<int64_t> offsets) {
+  auto us = cast<RankedTensorType>(upd.getType()).getShape();
+  return t.gather(
+      t.xs, t.elt, [&](OpBuilder &nb, Location l, ValueRange o) -> Value {
+        Value inside;
+        SmallVector<Value> at;
+        for (size_t d = 0; d < o.size(); ++d) {
+          auto c = [&](int64_t v) {
+            return arith::ConstantIndexOp::create(nb, l, v).getResult();
+          };
+          Value rel = arith::SubIOp::create(nb, l, o[d], c(offsets[d]));
+          Value lo = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge,
+                                           rel, c(0));
+          Value hi = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt,
+                                           rel, c(us[d]));
+          Value both = arith::AndIOp::create(nb, l, lo, hi);
+          inside = inside ? arith::AndIOp::create(nb, l, inside, both) : both;
+          at.push_back(arith::MinSIOp::create(
+              nb, l, arith::MaxSIOp::create(nb, l, rel, c(0)), c(us[d] - 1)));
+        }
+        Value u = tensor::ExtractOp::create(nb, l, upd, at);
+        Value old = tensor::ExtractOp::create(nb, l, t.x, o);
+        return arith::SelectOp::create(nb, l, inside, u, old);
+      });
+}
 
 /// The reduction attribute of a scatter node, checked against its element
 /// type; empty after an error.
@@ -86,37 +168,31 @@ static std::string scatterReduction(TensorNode &t) {
 LogicalResult TensorNode::scatterElements() {
   Value idx = in[1], upd = in[2];
   auto is = typeOf(idx).getShape();
-  if (!isInt(typeOf(idx).getElementType()))
-    return error(what + " has non-integer indices");
   if (typeOf(upd).getElementType() != elt)
     return error(what + " updates have a different element type than data");
+  FailureOr<int64_t> ax = elementsIndexAxis(idx);
+  if (failed(ax))
+    return failure();
+  int64_t axis = *ax;
   if (typeOf(upd).getShape() != is)
     return error(what + " updates of shape " +
                  shapeString(typeOf(upd).getShape()) +
                  " must have the shape of the indices " + shapeString(is));
-  if ((int64_t)is.size() != rank || rank == 0)
-    return error(what + " indices of shape " + shapeString(is) +
-                 " must have the rank of the data " + shapeString(xs) +
-                 " (at least 1)");
-  int64_t axis = intAttr(node, "axis", 0);
-  if (axis < -rank || axis >= rank)
-    return error(what + " axis " + std::to_string(axis) +
-                 " is out of range for an input of rank " +
-                 std::to_string(rank));
-  axis = normAxis(axis, rank);
-  for (int64_t d = 0; d < rank; ++d)
-    if (d != axis && is[d] > xs[d])
-      return error(what + " indices of shape " + shapeString(is) +
-                   " exceed the data " + shapeString(xs) + " on axis " +
-                   std::to_string(d));
   if (xs[axis] == 0 && product(is) > 0)
     return error(what + " scatters into the empty axis " +
                  std::to_string(axis));
-  if (failed(checkConstIndices(idx, xs[axis], "axis " + std::to_string(axis))))
-    return failure();
   std::string kind = scatterReduction(*this);
   if (kind.empty())
     return failure();
+  // Constant indices that write one box (e.g. torch's select_scatter /
+  // slice assignment): a tensor.insert_slice, not a loop per element.
+  if (DenseElementsAttr c = foldedOf(idx); c && kind == "none")
+    if (std::optional<int64_t> off = elementsBox(c, is, axis, xs[axis])) {
+      SmallVector<int64_t> offsets(rank, 0);
+      offsets[axis] = *off;
+      out.push_back(boxScatter(*this, upd, offsets));
+      return success();
+    }
   out.push_back(loopNest(
       b, loc, is, x,
       [&](OpBuilder &nb, Location l, ValueRange ivs, Value acc) -> Value {
@@ -154,19 +230,21 @@ LogicalResult TensorNode::scatterND() {
   for (int64_t j = 0; j < k; ++j)
     if (xs[j] == 0 && product(is) > 0)
       return error(what + " scatters into the empty axis " + std::to_string(j));
-  if (DenseElementsAttr c = foldedOf(idx)) {
-    int64_t n = 0;
-    for (const APInt &a : c.getValues<APInt>()) {
-      int64_t dim = xs[n++ % k];
-      if (intValue(a) < -dim || intValue(a) >= dim)
-        return error(what + " index " + std::to_string(intValue(a)) +
-                     " is out of range for a dimension of size " +
-                     std::to_string(dim));
-    }
-  }
+  if (failed(checkConstIndexTuples(idx, 0, k)))
+    return failure();
   std::string kind = scatterReduction(*this);
   if (kind.empty())
     return failure();
+  // Constant index tuples that enumerate one box in order: the updates
+  // reshaped to the box, then a tensor.insert_slice.
+  if (DenseElementsAttr c = foldedOf(idx); c && kind == "none")
+    if (auto box = ndBox(c, k, xs)) {
+      SmallVector<int64_t> offsets(box->first), sizes(box->second);
+      offsets.append(rank - k, 0);
+      sizes.append(xs.begin() + k, xs.end());
+      out.push_back(boxScatter(*this, reshape(upd, sizes), offsets));
+      return success();
+    }
   out.push_back(loopNest(
       b, loc, want, x,
       [&](OpBuilder &nb, Location l, ValueRange ivs, Value acc) -> Value {

@@ -121,6 +121,14 @@ public:
   /// `which` names the indexed dimension.
   mlir::LogicalResult checkConstIndices(mlir::Value indices, int64_t dim,
                                         const llvm::Twine &which);
+  /// GatherElements / ScatterElements: the checks of integer `indices` of
+  /// the data's rank, their `axis` attribute and their extent; the
+  /// normalized axis, or failure after the error.
+  mlir::FailureOr<int64_t> elementsIndexAxis(mlir::Value indices);
+  /// GatherND / ScatterND: every constant index tuple of `indices` (last
+  /// dimension k) in range for data dimensions [first, first + k).
+  mlir::LogicalResult checkConstIndexTuples(mlir::Value indices, int64_t first,
+                                            int64_t k);
 
   /// Whether optional input `i` is given.
   bool optionalInput(int i) const { return (int)in.size() > i && in[i]; }
