@@ -8,7 +8,11 @@ kestrel-run (CUDA events, median of --repeat), and
   python/kestrel/reference (recurrence.recurrent, scan.selective_scan,
   scan.causal_conv1d; float64 on the same rounded inputs). Tolerance on the
   relative L2 error and on max |err| / max |ref|: f32 1e-4, f16 4e-3, bf16
-  2e-2 (outputs and bf16 states are rounded once to 8 mantissa bits).
+  2e-2 (outputs and bf16 states are rounded once to 8 mantissa bits), of
+  the output's type or, if looser, of the q/k/v operands' type: an f32
+  state updated by tensor-core products of bf16 operands carries bf16
+  rounding (k scaled by its decay is rounded to bf16 before the mma, as
+  in fla's chunk kernels).
 * bench cases: prints our time beside fla's chunked kernel on the same
   shape (triton.testing.do_bench median, bf16, [B, T, H, D] layout).
 * decode cases: GB/s of state read + write (+ the step's q, k, v, gate)
@@ -162,7 +166,8 @@ def check_case(args, name, case, meta, rng):
             return False, ms, f"no {f.name}"
         got = from_storage(np.load(f), dt)
         l2, mx = errors(got, ref)
-        good = np.isfinite(got).all() and l2 <= TOL[dt] and mx <= 4 * TOL[dt]
+        tol = max(TOL[dt], TOL.get(meta.get("dtype"), 0.0))
+        good = np.isfinite(got).all() and l2 <= tol and mx <= 4 * tol
         ok &= bool(good)
         notes.append(f"out{i} ({dt}) rel L2 {l2:.2e}, max {mx:.2e}")
     return ok, ms, "; ".join(notes)

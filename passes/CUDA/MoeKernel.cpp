@@ -393,7 +393,11 @@ enum class Product { Up, Down };
 /// 128 x 256 x 64 of 2 x 4 warps, 3 stages. Otherwise kestrel-gpu-gemm's
 /// choice for E products of the average row count. On sm_90a (chip / mma
 /// as kestrel-gpu-gemm's, chooseGemmKernel) the wgmma kernel's plan for
-/// that problem when the experts average more than 64 rows.
+/// that problem when the experts average more than 64 rows, but for the
+/// up GEMM, when 256 x 128 tiles fill the SMs twice, 256 x 128 x 64 tiles
+/// of four warpgroups in 4 stages (the wgmma counterpart of the narrow
+/// interleaved panel: the Mixtral up GEMM 7.61 -> 4.89 ms, fine-grained
+/// 1.28 -> 0.89 ms on an H200, bench/results/2026-12-04-H200-gemm-fusion-wgmma.md).
 GemmKernelChoice planFor(const MoeShape &s, Product which, int64_t N, int64_t K,
                          ArrayRef<int64_t> override, StringRef chip,
                          StringRef mma) {
@@ -404,13 +408,24 @@ GemmKernelChoice planFor(const MoeShape &s, Product which, int64_t N, int64_t K,
   p.K = K;
   p.aKMajor = true;
   p.bKMajor = false;
-  return chooseGemmKernel(p, s.elem, override, chip, mma, [&] {
-    if (override.empty() && !s.elem.isF32() && p.M >= 256 && N >= 256)
-      return which == Product::Up
-                 ? choosePlan(p, s.elem, {256, 128, 32, 4, 2, 4})
-                 : choosePlan(p, s.elem, {128, 256, 64, 2, 4, 3});
-    return choosePlan(p, s.elem, override);
-  });
+  GemmKernelChoice choice =
+      chooseGemmKernel(p, s.elem, override, chip, mma, [&] {
+        if (override.empty() && !s.elem.isF32() && p.M >= 256 && N >= 256)
+          return which == Product::Up
+                     ? choosePlan(p, s.elem, {256, 128, 32, 4, 2, 4})
+                     : choosePlan(p, s.elem, {128, 256, 64, 2, 4, 3});
+        return choosePlan(p, s.elem, override);
+      });
+  int64_t wideBlocks = p.batch * llvm::divideCeil(p.M, int64_t(256)) *
+                       llvm::divideCeil(p.N, int64_t(128));
+  if (choice.wgmma && override.empty() && which == Product::Up &&
+      wideBlocks >= 264) {
+    std::string why;
+    if (GemmPlanAttr wide =
+            chooseWgmmaPlan(p, s.elem, {256, 128, 64, 16, 1, 4}, why))
+      choice.plan = wide;
+  }
+  return choice;
 }
 
 /// The down GEMM's epilogue: y[m, n] = w * acc for the rows m < the

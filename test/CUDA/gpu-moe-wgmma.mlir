@@ -67,3 +67,21 @@ func.func @moe_few_rows(%x: tensor<64x128xbf16>, %idx: tensor<64x2xi32>, %w: ten
         tensor<8x128x256xbf16>, tensor<8x128x256xbf16>, tensor<8x256x128xbf16> -> tensor<64x128xbf16>
   return %y : tensor<64x128xbf16>
 }
+
+// -----
+
+// Many rows per expert (P / E = 8192 / 8 = 1024) and a wide up GEMM
+// (2F = 2048): 256 x 128 up tiles fill the SMs twice (8 x 4 x 16 = 512
+// blocks), so the up GEMM takes 256 x 128 x 64 tiles of four warpgroups
+// in 4 stages; the down GEMM (N = d = 512) keeps the default plan.
+// CHECK-LABEL: func.func @moe_wide_up
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c512{{.*}})
+// CHECK: } {kestrel.gemm_mma = "wgmma", kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 256, tileN = 128, tileK = 64, warpsM = 16, warpsN = 1, stages = 4, {{.*}}kestrel.moe_stage = #kestrel.moe_stage<up>}
+// CHECK: } {kestrel.gemm_mma = "wgmma", kestrel.gemm_plan = #kestrel.gemm_plan<tileM = 128, tileN = 128, tileK = 64, warpsM = 8, warpsN = 1, stages = 3, {{.*}}kestrel.moe_stage = #kestrel.moe_stage<down>}
+func.func @moe_wide_up(%x: tensor<4096x512xbf16>, %idx: tensor<4096x2xi32>, %w: tensor<4096x2xf32>,
+    %w1: tensor<8x512x1024xbf16>, %w3: tensor<8x512x1024xbf16>, %w2: tensor<8x1024x512xbf16>) -> tensor<4096x512xbf16> {
+  %y = kestrel.moe %x, %idx, %w experts(%w1, %w3, %w2)
+      : tensor<4096x512xbf16>, tensor<4096x2xi32>, tensor<4096x2xf32>,
+        tensor<8x512x1024xbf16>, tensor<8x512x1024xbf16>, tensor<8x1024x512xbf16> -> tensor<4096x512xbf16>
+  return %y : tensor<4096x512xbf16>
+}
