@@ -132,7 +132,9 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
     // here, which kestrel-gpu-recurrence's chunked kernel reads; the other
     // kernel generators pick their own tiles.
     append(pm, "func.func(kestrel-select-kv-layout{target=cuda},"
-               "kestrel-gpu-flash-attention,kestrel-gpu-decode-attention,"
+               "kestrel-gpu-flash-attention{precision=" +
+                   opts.precision.getValue() +
+                   "},kestrel-gpu-decode-attention,"
                "kestrel-tile{recurrences-only},kestrel-gpu-recurrence,"
                "kestrel-gpu-denoise,kestrel-gpu-route,"
                "kestrel-gpu-moe{precision=" +

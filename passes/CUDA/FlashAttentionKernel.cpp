@@ -50,16 +50,19 @@
 #include "dialects/Kestrel.h"
 #include "passes/CUDA/FlashKernel.h"
 #include "passes/CUDA/FlashSimtKernel.h"
+#include "passes/CUDA/GemmPlan.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
@@ -159,11 +162,76 @@ std::string simtReason(AttentionOp op) {
   return "";
 }
 
+/// `value` (a tensor of bf16/f16) widened to f32 by an elementwise kernel.
+Value widen(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto wide = type.clone(b.getF32Type());
+  Value empty = tensor::EmptyOp::create(b, loc, wide.getShape(),
+                                        wide.getElementType());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return linalg::GenericOp::create(
+             b, loc, wide, value, empty, ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   Value(arith::ExtFOp::create(nb, l, nb.getF32Type(),
+                                               args[0])));
+             })
+      .getResult(0);
+}
+
+/// Under precision=bf16|f16, an f32 `op` the tensor-core kernel takes at
+/// `narrow` becomes that attention over rounded q, k, v, its result
+/// widened back; returns the new op, or null when `op` stays f32.
+AttentionOp narrowAttention(AttentionOp op, Type narrow) {
+  if (!op.getQuery().getType().getElementType().isF32() ||
+      !commonReason(op).empty() || op.getLse() ||
+      op.getHeadDim() != op.getValueDim() ||
+      (op.getHeadDim() != 64 && op.getHeadDim() != 128 &&
+       op.getHeadDim() != 256))
+    return nullptr;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value q = convertOperand(b, loc, op.getQuery(), narrow);
+  Value k = convertOperand(b, loc, op.getKey(), narrow);
+  Value v = convertOperand(b, loc, op.getValue(), narrow);
+  auto clone = cast<AttentionOp>(b.clone(*op));
+  clone.getQueryMutable().set(q);
+  clone.getKeyMutable().set(k);
+  clone.getValueMutable().set(v);
+  Value result = clone.getResult();
+  result.setType(cast<RankedTensorType>(result.getType()).clone(narrow));
+  b.setInsertionPointAfter(clone);
+  op.getResult().replaceAllUsesWith(widen(b, loc, result));
+  op.erase();
+  return clone;
+}
+
 struct GpuFlashAttentionPass
     : kestrel::impl::GpuFlashAttentionBase<GpuFlashAttentionPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    Type narrow;
+    if (precision == "bf16")
+      narrow = BFloat16Type::get(&getContext());
+    else if (precision == "f16")
+      narrow = Float16Type::get(&getContext());
+    else if (precision != "f32" && precision != "tf32") {
+      getOperation().emitError()
+          << "kestrel-gpu-flash-attention: precision must be f32, tf32, "
+             "bf16 or f16, got '"
+          << precision << "'";
+      return signalPassFailure();
+    }
+    if (narrow) {
+      SmallVector<AttentionOp> wide;
+      getOperation().walk([&](AttentionOp op) { wide.push_back(op); });
+      for (AttentionOp op : wide)
+        narrowAttention(op, narrow);
+    }
     if (rowsPerWarp != 0 && rowsPerWarp != 16 && rowsPerWarp != 32) {
       getOperation().emitError()
           << "kestrel-gpu-flash-attention: rows-per-warp must be 0 (auto), "

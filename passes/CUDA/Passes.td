@@ -37,6 +37,14 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
     tensor-core kernel, P through a shared tile into O += P V. No buffer of
     T x S scores exists at any precision.
 
+    Under `precision=bf16|f16` an f32 attention the tensor-core kernel
+    could take at that type (head dim 64, 128 or 256, Dv = D, no `lse`)
+    runs on it: q, k and v are rounded to nearest even into that type (an
+    elementwise kernel, or the producer's, kestrel-gpu-gemm's
+    convertOperand), scores and the softmax stay in f32 inside the kernel,
+    and the result is widened back to f32 -- the precision contract of
+    kestrel-gpu-gemm's precision option.
+
     Each launch records its kernel, `kestrel.attention_kernel = "mma_sync"`
     or `"simt_f32"`, and its tiles, `kestrel.tile =
     #kestrel.attention_tiles<query = Br, key = Bc>`. Other attention ops
@@ -50,9 +58,15 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
            "blocks (an H100's SM count), then 16">,
     Option<"f32QueryTile", "f32-query-tile", "int64_t", /*default=*/"0",
            "Query rows per block of the f32 kernel: 32, 64 or 0: 64 unless "
-           "that launches fewer than 264 blocks (two per H100 SM), then 32">
+           "that launches fewer than 264 blocks (two per H100 SM), then 32">,
+    Option<"precision", "precision", "std::string", /*default=*/"\"f32\"",
+           "Operand precision of f32 attention: f32 or tf32 (the FFMA "
+           "kernel), bf16 or f16 (q, k, v rounded to that type, the "
+           "tensor-core kernel, the result widened back to f32)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
                            "::mlir::NVVM::NVVMDialect",
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::bufferization::BufferizationDialect",
