@@ -56,13 +56,11 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
@@ -162,26 +160,6 @@ std::string simtReason(AttentionOp op) {
   return "";
 }
 
-/// `value` (a tensor of bf16/f16) widened to f32 by an elementwise kernel.
-Value widen(OpBuilder &b, Location loc, Value value) {
-  auto type = cast<RankedTensorType>(value.getType());
-  auto wide = type.clone(b.getF32Type());
-  Value empty = tensor::EmptyOp::create(b, loc, wide.getShape(),
-                                        wide.getElementType());
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return linalg::GenericOp::create(
-             b, loc, wide, value, empty, ArrayRef<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(type.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, l,
-                   Value(arith::ExtFOp::create(nb, l, nb.getF32Type(),
-                                               args[0])));
-             })
-      .getResult(0);
-}
-
 /// Under precision=bf16|f16, an f32 `op` the tensor-core kernel takes at
 /// `narrow` becomes that attention over rounded q, k, v, its result
 /// widened back; returns the new op, or null when `op` stays f32.
@@ -204,7 +182,7 @@ AttentionOp narrowAttention(AttentionOp op, Type narrow) {
   Value result = clone.getResult();
   result.setType(cast<RankedTensorType>(result.getType()).clone(narrow));
   b.setInsertionPointAfter(clone);
-  op.getResult().replaceAllUsesWith(widen(b, loc, result));
+  op.getResult().replaceAllUsesWith(widenOperand(b, loc, result));
   op.erase();
   return clone;
 }

@@ -220,25 +220,6 @@ Value evaluateChain(OpBuilder &b, Location loc,
   return vals.lookup(last.getResult(0));
 }
 
-/// `v` (a tensor of bf16 or f16) as f32 by an elementwise extf, which
-/// convertInProducer sees through.
-Value widen(OpBuilder &b, Location loc, Value v) {
-  auto type = cast<RankedTensorType>(v.getType());
-  auto wide = type.clone(b.getF32Type());
-  Value empty =
-      tensor::EmptyOp::create(b, loc, wide.getShape(), wide.getElementType());
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return linalg::GenericOp::create(
-             b, loc, wide, v, empty, ArrayRef<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(type.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value x = arith::ExtFOp::create(nb, l, nb.getF32Type(), args[0]);
-               linalg::YieldOp::create(nb, l, x);
-             })
-      .getResult(0);
-}
-
 /// One contraction of a sibling group and its constant B.
 struct Sibling {
   linalg::LinalgOp op;
@@ -558,7 +539,7 @@ bool SiblingFusion::run() {
   if (gated) {
     Value result = toTensor(allocs.front(), outTypes.front());
     if (narrow)
-      result = widen(b, loc, result);
+      result = widenOperand(b, loc, result);
     chain.back().getResult(0).replaceAllUsesWith(result);
     for (linalg::GenericOp gen : llvm::reverse(chain))
       gen->erase();

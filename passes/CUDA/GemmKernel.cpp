@@ -385,6 +385,23 @@ Value kestrel::convertOperand(OpBuilder &b, Location loc, Value value,
       .getResult(0);
 }
 
+Value kestrel::widenOperand(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto wide = type.clone(b.getF32Type());
+  Value empty =
+      tensor::EmptyOp::create(b, loc, wide.getShape(), wide.getElementType());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return linalg::GenericOp::create(
+             b, loc, wide, value, empty, ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value x = arith::ExtFOp::create(nb, l, nb.getF32Type(), args[0]);
+               linalg::YieldOp::create(nb, l, x);
+             })
+      .getResult(0);
+}
+
 gpu::LaunchOp kestrel::buildGemmLaunch(OpBuilder &b, Location loc,
                                        const GemmProblem &p, GemmPlanAttr plan,
                                        Value a, Value bm, Value out, Value init,

@@ -109,6 +109,12 @@ mlir::gpu::LaunchOp buildGemmLaunch(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value convertOperand(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value value, mlir::Type type);
 
+/// `value` (a tensor of bf16 or f16) as f32 by an elementwise extf, which
+/// convertOperand sees through (a later narrowing to the same type reads
+/// the source).
+mlir::Value widenOperand(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value value);
+
 /// Dynamic shared memory one block of an sm_80/sm_90 GPU may take.
 constexpr int64_t kMaxSharedBytes = 227 * 1024;
 

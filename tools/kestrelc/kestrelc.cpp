@@ -83,10 +83,11 @@ cl::opt<std::string> cudaPath(
     cl::value_desc("dir"), cl::cat(category));
 cl::opt<std::string> precision(
     "precision",
-    cl::desc("cuda: what f32 matmuls run in: f32 (default; today's "
-             "numerics), tf32 (for now as f32), bf16 or f16 (operands "
-             "rounded, weights at compile time; tensor cores with f32 "
-             "accumulation). bf16/f16 models always use tensor cores"),
+    cl::desc("cuda: what f32 matmuls and attention run in: f32 (default; "
+             "today's numerics), tf32 (for now as f32), bf16 or f16 "
+             "(operands rounded, weights at compile time; tensor cores with "
+             "f32 accumulation, results f32). bf16/f16 models always use "
+             "tensor cores"),
     cl::value_desc("f32|tf32|bf16|f16"), cl::init("f32"), cl::cat(category));
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
                            cl::Prefix, cl::init(3), cl::cat(category));
