@@ -367,9 +367,10 @@ def GpuRowKernels : Pass<"kestrel-gpu-row-kernels", "::mlir::func::FuncOp"> {
 
     Bodies are cloned per element; `linalg.index` becomes the element's
     index and `tensor.extract` of a tensor from above a load from its
-    buffer. Ops with dynamic shapes, several reductions dims or a reduction
-    that is not innermost are left to the naive kernels of
-    convert-linalg-to-parallel-loops.
+    buffer. A generic with one reduction dimension that is not innermost
+    (ReduceSum over a middle axis) first gets its loops interchanged so
+    that it is. Ops with dynamic shapes or several reduction dims are left
+    to the naive kernels of convert-linalg-to-parallel-loops.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"256",

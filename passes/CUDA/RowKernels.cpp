@@ -34,6 +34,7 @@
 #include "dialects/Kestrel.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/DenseSet.h"
@@ -739,7 +740,40 @@ int64_t rowCount(const RowOp &row) {
 struct GpuRowKernelsPass : kestrel::impl::GpuRowKernelsBase<GpuRowKernelsPass> {
   using Base::Base;
 
+  /// A static generic with one reduction dimension that is not the
+  /// innermost (ReduceSum over a middle axis) gets its loops interchanged
+  /// so that the reduction is innermost: the kernels below take it, where
+  /// convert-linalg-to-parallel-loops would nest the inner parallel loop in
+  /// the reduction's scf.for, which no kernel mapping covers (the loop
+  /// would stay on the host).
+  void moveReductionInnermost() {
+    SmallVector<linalg::GenericOp> ops;
+    getOperation().walk([&](linalg::GenericOp op) {
+      SmallVector<utils::IteratorType> it = op.getIteratorTypesArray();
+      if (op.hasDynamicShape() || op.getNumReductionLoops() != 1 ||
+          it.back() == utils::IteratorType::reduction)
+        return;
+      ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : ops) {
+      SmallVector<utils::IteratorType> it = op.getIteratorTypesArray();
+      SmallVector<unsigned> order;
+      unsigned reduction = 0;
+      for (unsigned d = 0; d < it.size(); ++d) {
+        if (it[d] == utils::IteratorType::reduction)
+          reduction = d;
+        else
+          order.push_back(d);
+      }
+      order.push_back(reduction);
+      rewriter.setInsertionPoint(op);
+      (void)linalg::interchangeGenericOp(rewriter, op, order);
+    }
+  }
+
   void runOnOperation() override {
+    moveReductionInnermost();
     SmallVector<RowOp> rows;
     getOperation().walk([&](linalg::GenericOp op) {
       if (std::optional<RowOp> row = analyze(op))

@@ -83,13 +83,6 @@ CUDA_REFUSED: dict[str, str] = {
     "deepseek_v3": "node 'node_scatter' (ScatterElements): host operation "
                    "'scf.for' cannot be replayed by the CUDA runtime (only "
                    "allocations, copies and kernel launches can)",
-    # A reduction over a non-last axis (the chunked gated delta rule's
-    # (attn[..., i, :i, None] * attn[..., :i, :i]).sum(-2)) lowers to
-    # scf.parallel { scf.for { scf.parallel } }, which
-    # convert-parallel-loops-to-gpu leaves on the host.
-    "qwen3_next": "node 'node_sum_3' (ReduceSum): host operation "
-                  "'scf.parallel' cannot be replayed by the CUDA runtime "
-                  "(only allocations, copies and kernel launches can)",
 }
 
 RESULTS = Path(os.environ.get(
