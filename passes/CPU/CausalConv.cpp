@@ -40,24 +40,18 @@ class ConvEmitter : public LaneEmitter {
 public:
   ConvEmitter(OpBuilder &b, CausalConv1dOp op)
       : LaneEmitter(b, op.getLoc()), op(op) {
-    ArrayRef<int64_t> xs = rt(op.getX()).getShape();
-    B = xs[0];
-    C = xs[1];
-    T = xs[2];
+    setShape(op.getX());
     K = rt(op.getWeight()).getDimSize(1);
-    storage = rt(op.getX()).getElementType();
-    full = C % kLanes == 0;
   }
 
   /// Emits the loop nest; returns (yᵀ [B, T, C], new_state).
   std::pair<Value, Value> emit();
 
 private:
-  void body(ValueRange ivs, ValueRange outs);
+  void body(const Block &blk, ValueRange outs);
 
   CausalConv1dOp op;
-  int64_t B, C, T, K;
-  Type storage;
+  int64_t K;
   Value xT, wT;
 };
 
@@ -67,38 +61,20 @@ std::pair<Value, Value> ConvEmitter::emit() {
   SmallVector<Value> inits = {empty({B, T, C}, storage)};
   if (K > 1)
     inits.push_back(empty({B, C, K - 1}, storage));
-  SmallVector<OpFoldResult> ub = {b.getIndexAttr(B),
-                                  b.getIndexAttr(llvm::divideCeil(C, kLanes))};
-  auto forall =
-      scf::ForallOp::create(b, loc, ub, inits, std::nullopt,
-                            [&](OpBuilder &, Location, ValueRange args) {
-                              body(args.take_front(2), args.drop_front(2));
-                            });
-  forall->setAttr("kestrel.conv_lanes", b.getI64IntegerAttr(kLanes));
+  auto forall = forallBlocks(inits, "kestrel.conv_lanes",
+                             [&](const Block &blk, ValueRange outs) {
+                               body(blk, outs);
+                             });
   // K = 1 keeps no inputs: the state is empty.
   Value state = K > 1 ? forall.getResult(1) : empty({B, C, 0}, storage);
   return {forall.getResult(0), state};
 }
 
 /// One (batch row, 16-channel block) over the whole sequence.
-void ConvEmitter::body(ValueRange ivs, ValueRange outs) {
-  Value bi = ivs[0], c0 = mul(ivs[1], kLanes);
-  OpFoldResult cs = b.getIndexAttr(kLanes);
-  if (!full)
-    cs = minI(idx(kLanes), sub(idx(C), c0));
-  auto one = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> yOff = {bi, b.getIndexAttr(0), c0},
-                            ySize = {one, b.getIndexAttr(T), cs},
-                            sOff = {bi, c0, b.getIndexAttr(0)},
-                            sSize = {one, cs, b.getIndexAttr(K - 1)},
-                            strides(3, one);
-  auto slice = [&](Value t, ArrayRef<OpFoldResult> off,
-                   ArrayRef<OpFoldResult> size) {
-    auto type = tensor::ExtractSliceOp::inferResultType(rt(t), size);
-    return tensor::ExtractSliceOp::create(b, loc, type, t, off, size, strides)
-        .getResult();
-  };
-  Value ySlice = slice(outs[0], yOff, ySize);
+void ConvEmitter::body(const Block &blk, ValueRange outs) {
+  Value bi = blk.bi, c0 = blk.c0;
+  Part yPart = timePart(blk), sPart = statePart(blk, K - 1);
+  Value ySlice = extract(outs[0], yPart);
   Value zero = idx(0);
 
   SmallVector<Value> w, win;
@@ -133,23 +109,18 @@ void ConvEmitter::body(ValueRange ivs, ValueRange outs) {
       });
   ySlice = loop.getResult(K - 1);
 
-  auto inParallel = scf::InParallelOp::create(b, loc);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(inParallel);
-    if (K > 1) {
-      Value sSlice = slice(outs[1], sOff, sSize);
-      for (int64_t j = 0; j + 1 < K; ++j)
-        write(loop.getResult(j), sSlice, {zero, zero, idx(j)}, 1);
-      b.setInsertionPointToStart(&inParallel.getRegion().front());
-      tensor::ParallelInsertSliceOp::create(b, loc, sSlice, outs[1], sOff,
-                                            sSize, strides);
-    }
+  Value sSlice;
+  if (K > 1) {
+    sSlice = extract(outs[1], sPart);
+    for (int64_t j = 0; j + 1 < K; ++j)
+      write(loop.getResult(j), sSlice, {zero, zero, idx(j)}, 1);
   }
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&inParallel.getRegion().front());
-  tensor::ParallelInsertSliceOp::create(b, loc, ySlice, outs[0], yOff, ySize,
-                                        strides);
+  // In the order of the shared outputs: scf.forall's folding of a single
+  // iteration takes the terminator's inserts in that order.
+  auto inParallel = scf::InParallelOp::create(b, loc);
+  insertInParallel(inParallel, ySlice, outs[0], yPart);
+  if (sSlice)
+    insertInParallel(inParallel, sSlice, outs[1], sPart);
 }
 
 bool isStatic(Type t) { return cast<RankedTensorType>(t).hasStaticShape(); }

@@ -15,6 +15,8 @@
 #include "passes/Common/IRBuilder.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace kestrel {
@@ -134,7 +136,83 @@ public:
     return arith::DivFOp::create(b, loc, v, fadd(splat(constF32(1.0)), e));
   }
 
+  /// Takes B, C, T and the storage type from the op's channels-first
+  /// input `x` [B, C, T].
+  void setShape(mlir::Value x) {
+    llvm::ArrayRef<int64_t> xs = rt(x).getShape();
+    B = xs[0];
+    C = xs[1];
+    T = xs[2];
+    storage = rt(x).getElementType();
+    full = C % kLanes == 0;
+  }
+
+  /// One (batch row, kLanes-channel block) of the op: its batch index, its
+  /// first channel and its channel count (kLanes, or fewer in the last
+  /// block when C is not a multiple).
+  struct Block {
+    mlir::Value bi, c0;
+    mlir::OpFoldResult channels;
+  };
+  /// Offsets and sizes of a block's part of a [B, X, Y] tensor.
+  struct Part {
+    llvm::SmallVector<mlir::OpFoldResult> offsets, sizes;
+  };
+
+  /// An scf.forall over (B, ceil(C / kLanes)) blocks sharing `inits`,
+  /// marked `marker = kLanes`; `body` emits one block over its outputs.
+  mlir::scf::ForallOp
+  forallBlocks(mlir::ValueRange inits, llvm::StringRef marker,
+               llvm::function_ref<void(const Block &, mlir::ValueRange)> body) {
+    using namespace mlir;
+    SmallVector<OpFoldResult> ub = {
+        b.getIndexAttr(B), b.getIndexAttr(llvm::divideCeil(C, kLanes))};
+    auto forall = scf::ForallOp::create(
+        b, loc, ub, inits, std::nullopt,
+        [&](OpBuilder &, Location, ValueRange args) {
+          Value c0 = mul(args[1], kLanes);
+          OpFoldResult cs = b.getIndexAttr(kLanes);
+          if (!full)
+            cs = minI(idx(kLanes), sub(idx(C), c0));
+          body(Block{args[0], c0, cs}, args.drop_front(2));
+        });
+    forall->setAttr(marker, b.getI64IntegerAttr(kLanes));
+    return forall;
+  }
+  /// The block's [1, T, channels] part of a time-second [B, T, C] result.
+  Part timePart(const Block &blk) {
+    auto one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+    return {{blk.bi, zero, blk.c0}, {one, b.getIndexAttr(T), blk.channels}};
+  }
+  /// The block's [1, channels, width] part of a [B, C, width] state.
+  Part statePart(const Block &blk, int64_t width) {
+    auto one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+    return {{blk.bi, blk.c0, zero}, {one, blk.channels, b.getIndexAttr(width)}};
+  }
+  mlir::Value extract(mlir::Value t, const Part &part) {
+    using namespace mlir;
+    SmallVector<OpFoldResult> strides(part.sizes.size(), b.getIndexAttr(1));
+    auto type = tensor::ExtractSliceOp::inferResultType(rt(t), part.sizes);
+    return tensor::ExtractSliceOp::create(b, loc, type, t, part.offsets,
+                                          part.sizes, strides)
+        .getResult();
+  }
+  /// Appends the insert of `slice` into the forall's shared `dest` at
+  /// `part` to the terminator `inParallel` (call in the order of the shared
+  /// outputs: folding a single-iteration forall relies on it).
+  void insertInParallel(mlir::scf::InParallelOp inParallel, mlir::Value slice,
+                        mlir::Value dest, const Part &part) {
+    using namespace mlir;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(&inParallel.getRegion().front());
+    SmallVector<OpFoldResult> strides(part.sizes.size(), b.getIndexAttr(1));
+    tensor::ParallelInsertSliceOp::create(b, loc, slice, dest, part.offsets,
+                                          part.sizes, strides);
+  }
+
   mlir::VectorType vecType;
+  int64_t B = 0, C = 0, T = 0;
+  mlir::Type storage;
   /// Whether C is a multiple of kLanes (no masked block).
   bool full = true;
 };

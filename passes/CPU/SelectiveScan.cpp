@@ -48,13 +48,8 @@ class ScanEmitter : public LaneEmitter {
 public:
   ScanEmitter(OpBuilder &b, SelectiveScanOp op)
       : LaneEmitter(b, op.getLoc()), op(op) {
-    ArrayRef<int64_t> xs = rt(op.getX()).getShape();
-    B = xs[0];
-    C = xs[1];
-    T = xs[2];
+    setShape(op.getX());
     N = rt(op.getA()).getDimSize(1);
-    storage = rt(op.getX()).getElementType();
-    full = C % kLanes == 0;
   }
 
   /// Emits the loop nest; returns (yᵀ [B, T, C], final_state).
@@ -62,11 +57,10 @@ public:
 
 private:
   Value stepSizes();
-  void body(ValueRange ivs, ValueRange outs);
+  void body(const Block &blk, ValueRange outs);
 
   SelectiveScanOp op;
-  int64_t B, C, T, N;
-  Type storage;
+  int64_t N;
   Value xT, dtT, zT, bT, cT, aT;
 };
 
@@ -117,38 +111,20 @@ std::pair<Value, Value> ScanEmitter::emit() {
   aT = transposed2d(op.getA());
   Value yInit = empty({B, T, C}, storage);
   Value hInit = empty({B, C, N}, f32);
-  SmallVector<OpFoldResult> ub = {b.getIndexAttr(B),
-                                  b.getIndexAttr(llvm::divideCeil(C, kLanes))};
-  auto forall =
-      scf::ForallOp::create(b, loc, ub, ValueRange{yInit, hInit}, std::nullopt,
-                            [&](OpBuilder &, Location, ValueRange args) {
-                              body(args.take_front(2), args.drop_front(2));
-                            });
-  forall->setAttr("kestrel.scan_lanes", b.getI64IntegerAttr(kLanes));
+  auto forall = forallBlocks(ValueRange{yInit, hInit}, "kestrel.scan_lanes",
+                             [&](const Block &blk, ValueRange outs) {
+                               body(blk, outs);
+                             });
   return {forall.getResult(0), forall.getResult(1)};
 }
 
 /// One (batch row, 16-channel block): the whole sequence with the state in
 /// registers.
-void ScanEmitter::body(ValueRange ivs, ValueRange outs) {
-  Value bi = ivs[0], c0 = mul(ivs[1], kLanes);
-  OpFoldResult cs = b.getIndexAttr(kLanes);
-  if (!full)
-    cs = minI(idx(kLanes), sub(idx(C), c0));
-  auto one = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> yOff = {bi, b.getIndexAttr(0), c0},
-                            ySize = {one, b.getIndexAttr(T), cs},
-                            hOff = {bi, c0, b.getIndexAttr(0)},
-                            hSize = {one, cs, b.getIndexAttr(N)},
-                            strides(3, one);
-  auto slice = [&](Value t, ArrayRef<OpFoldResult> off,
-                   ArrayRef<OpFoldResult> size) {
-    auto type = tensor::ExtractSliceOp::inferResultType(rt(t), size);
-    return tensor::ExtractSliceOp::create(b, loc, type, t, off, size, strides)
-        .getResult();
-  };
-  Value ySlice = slice(outs[0], yOff, ySize);
-  Value hSlice = slice(outs[1], hOff, hSize);
+void ScanEmitter::body(const Block &blk, ValueRange outs) {
+  Value bi = blk.bi, c0 = blk.c0;
+  Part yPart = timePart(blk), hPart = statePart(blk, N);
+  Value ySlice = extract(outs[0], yPart);
+  Value hSlice = extract(outs[1], hPart);
   Value zero = idx(0);
 
   SmallVector<Value> a, h;
@@ -195,12 +171,8 @@ void ScanEmitter::body(ValueRange ivs, ValueRange outs) {
     write(loop.getResult(n), hSlice, {zero, zero, idx(n)}, 1);
 
   auto inParallel = scf::InParallelOp::create(b, loc);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&inParallel.getRegion().front());
-  tensor::ParallelInsertSliceOp::create(b, loc, ySlice, outs[0], yOff, ySize,
-                                        strides);
-  tensor::ParallelInsertSliceOp::create(b, loc, hSlice, outs[1], hOff, hSize,
-                                        strides);
+  insertInParallel(inParallel, ySlice, outs[0], yPart);
+  insertInParallel(inParallel, hSlice, outs[1], hPart);
 }
 
 /// Whether the fast path covers `op`: static shapes (f32, f16 or bf16
