@@ -38,9 +38,11 @@ LogicalResult GemmPlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (tileN <= 0 || tileN % (16 * warpsN))
       return emitError() << "gemm_plan tile_n = " << tileN
                          << " is not a multiple of 16 * warps_n";
-    if (tileK <= 0 || tileK % 16)
+    // The mma's K extent: 16 for bf16/f16, 8 for tf32 (m16n8k8).
+    int64_t mmaK = operandType && operandType.isTF32() ? 8 : 16;
+    if (tileK <= 0 || tileK % mmaK)
       return emitError() << "gemm_plan tile_k = " << tileK
-                         << " is not a multiple of 16";
+                         << " is not a multiple of " << mmaK;
   }
   if (stages < 2 || stages > 5)
     return emitError() << "gemm_plan stages = " << stages
@@ -48,9 +50,10 @@ LogicalResult GemmPlanAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (splitK < 1)
     return emitError() << "gemm_plan split_k = " << splitK << " is below 1";
   if (!operandType ||
-      !(operandType.isBF16() || operandType.isF16() || operandType.isF32()))
-    return emitError() << "gemm_plan operand_type must be bf16, f16 or f32, "
-                          "got "
-                       << operandType;
+      !(operandType.isBF16() || operandType.isF16() || operandType.isF32() ||
+        operandType.isTF32()))
+    return emitError()
+           << "gemm_plan operand_type must be bf16, f16, tf32 or f32, got "
+           << operandType;
   return success();
 }

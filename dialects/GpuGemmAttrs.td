@@ -22,7 +22,9 @@ def Kestrel_GemmPlanAttr : AttrDef<Kestrel_Dialect, "GemmPlan"> {
       cp.async (`stages - 1` tiles in flight while one is consumed);
     - its `warps_m x warps_n` warps each own a `tile_m / warps_m` by
       `tile_n / warps_n` sub-tile, computed with `mma.sync.m16n8k16` on
-      `operand_type` (bf16 or f16) fragments with f32 accumulators;
+      `operand_type` (bf16 or f16) fragments, `mma.sync.m16n8k8` on tf32
+      ones (f32 in memory, rounded to tf32 in registers), or with FFMA on
+      CUDA cores for f32, always with f32 accumulators;
     - `split_k` blocks share the K range of one tile (1: no split).
 
     `a_k_major` / `b_k_major` say whether K is the contiguous dimension of

@@ -26,6 +26,20 @@ import kestrel  # noqa: E402
 DT = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}
 
 
+def round_tf32(x):
+    """f32 -> the nearest tf32 value (10 mantissa bits), ties away from
+    zero: what cvt.rna.tf32.f32 gives, as an f32 tensor."""
+    bits = x.float().contiguous().view(torch.int32)
+    return ((bits + 0x1000) & ~0x1FFF).view(torch.float32)
+
+
+def as_operand(x, precision):
+    """`x` as the kernel multiplies it under `precision` (None: as stored)."""
+    if precision == "tf32":
+        return round_tf32(x)
+    return x.to(DT[precision]) if precision else x
+
+
 def inputs(meta, gen):
     M, N, K, b = meta["M"], meta["N"], meta["K"], meta["batch"]
     lead = [b] if b else []
@@ -71,9 +85,16 @@ def run_case(js, args, gen):
     torch.cuda.synchronize()
     # Reference: the operands the kernel multiplies (rounded to the
     # precision asked for), in float64.
-    op_dt = DT[meta["precision"]] if meta["precision"] else DT[meta["dtype"]]
-    ref = product(a.to(op_dt).double(), w.to(op_dt).double(), meta)
+    prec = meta["precision"]
+    ref = product(as_operand(a, prec).double(), as_operand(w, prec).double(),
+                  meta)
     err = ((out.double() - ref).abs().max() / ref.abs().max()).item()
+    if prec == "tf32":
+        # What the rounding costs against exact f32 operands (reported,
+        # not checked: tf32 keeps 10 of f32's 23 mantissa bits).
+        exact = product(a.double(), w.double(), meta)
+        print(f"{name}: tf32 vs exact f32 operands: rel err "
+              f"{((out.double() - exact).abs().max() / exact.abs().max()).item():.2e}")
     # Output rounding (bf16: 2^-9 relative) plus f32 accumulation.
     tol = {"bf16": 8e-3, "f16": 1e-3, "f32": 1e-5}[meta["out_dtype"]]
     ok = err <= tol
@@ -89,8 +110,13 @@ def run_case(js, args, gen):
             ok = False
         else:
             ours = float(m.group(1))
-        ta, tw = a.to(op_dt), w.to(op_dt)
+        # The peer in the same precision: bf16/f16 tensors, or f32 ones
+        # with cuBLAS allowed tf32 tensor cores.
+        ta, tw = ((a, w) if prec in (None, "tf32") else
+                  (a.to(DT[prec]), w.to(DT[prec])))
+        torch.backends.cuda.matmul.allow_tf32 = prec == "tf32"
         torch_ms = time_ms(lambda: product(ta, tw, meta), repeat=args.repeat)
+        torch.backends.cuda.matmul.allow_tf32 = False
     print(f"{name}: rel err {err:.2e} ({'ok' if ok else 'FAILED'} at {tol:g})"
           + (f", ours {ours:.4f} ms, torch {torch_ms:.4f} ms" if ours else ""),
           flush=True)
@@ -152,7 +178,8 @@ def main():
                                    "logging to --row-json")
     ap.add_argument("--row-json", help="append each case's start and row")
     args = ap.parse_args()
-    # f32 peers are plain f32 (cuBLAS SGEMM), not tf32 tensor cores.
+    # f32 peers are plain f32 (cuBLAS SGEMM), not tf32 tensor cores, except
+    # for the tf32 cases (run_case).
     torch.backends.cuda.matmul.allow_tf32 = False
     gen = torch.Generator(device="cuda")
     cases = sorted(Path(args.cases).glob("*.json"))

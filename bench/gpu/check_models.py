@@ -3,10 +3,12 @@
 For each staged case: the PyTorch block rebuilt with the same pattern
 weights (models_common.py) and its input; the reference is the module in
 float64 on the GPU. Kestrel runs through kestrel-run (`<case>_<prec>.manifest`,
-f32 and bf16; CUDA-graph replay, and --no-graph for kernel-by-kernel
-launches); PyTorch runs eager in f32 and bf16 and under torch.compile (f32,
-bf16). Each output is compared by ||out - ref|| / ||ref|| (tolerance 1e-4
-for f32, 3e-2 for bf16: bf16 operands, f32 accumulation). Times are medians
+f32, tf32 and bf16 as staged; CUDA-graph replay, and --no-graph for
+kernel-by-kernel launches); PyTorch runs eager and under torch.compile at
+the same precision (tf32: the f32 module with
+`torch.backends.{cuda.matmul,cudnn}.allow_tf32`). Each output is compared
+by ||out - ref|| / ||ref|| (tolerance 1e-4 for f32, 5e-3 for tf32: 10-bit
+mantissa operands, 3e-2 for bf16; f32 accumulation throughout). Times are medians
 of CUDA-event-timed calls after warm-up. Prints and writes a Markdown table.
 """
 
@@ -28,7 +30,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import models_common as mc  # noqa: E402
 
-TOL = {"f32": 1e-4, "bf16": 3e-2}
+TOL = {"f32": 1e-4, "tf32": 5e-3, "bf16": 3e-2}
+PRECS = ("f32", "tf32", "bf16")
+DTYPE = {"f32": torch.float32, "tf32": torch.float32, "bf16": torch.bfloat16}
+
+
+def allow_tf32(on: bool):
+    torch.backends.cuda.matmul.allow_tf32 = on
+    torch.backends.cudnn.allow_tf32 = on
 
 
 def rel_err(out: np.ndarray, ref: np.ndarray) -> float:
@@ -74,9 +83,10 @@ def main():
     ap.add_argument("--commit", default="unknown")
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--precisions", default="f32,bf16",
-                    help="comma-separated subset of f32,bf16 to run (Kestrel and eager)")
+                    help="comma-separated subset of f32,tf32,bf16 to run "
+                         "(Kestrel and PyTorch)")
     args = ap.parse_args()
-    precs = [p for p in ("f32", "bf16") if p in args.precisions.split(",")]
+    precs = [p for p in PRECS if p in args.precisions.split(",")]
     cases = Path(args.cases)
     work = Path("/tmp/kestrel-models")
     work.mkdir(exist_ok=True)
@@ -115,9 +125,9 @@ def main():
                 row["launches_" + prec] = launches
                 print(f"{'ok  ' if good else 'FAIL'} {name} {key}: {ms:.3f} ms, "
                       f"{launches} launches, rel err {err:.2e} (tol {TOL[prec]:g})")
-        for prec, dtype in (("f32", torch.float32), ("bf16", torch.bfloat16)):
-            if prec not in precs:
-                continue
+        for prec in precs:
+            dtype = DTYPE[prec]
+            allow_tf32(prec == "tf32")
             m = module.to(dtype).cuda()
             xd = x.cuda().to(dtype)
             ms, y = torch_ms(m, xd)
@@ -137,26 +147,29 @@ def main():
                     print(f"     {name} torch.compile {prec} failed: {e!s:.200}")
                     row[f"compile_{prec}"] = "fail"
             torch._dynamo.reset()
+            allow_tf32(False)
         rows.append(row)
         module = None
         torch.cuda.empty_cache()
 
     def f(v):
         return f"{v:.3f}" if isinstance(v, float) else str(v)
+    def cols(label):
+        return " | ".join(f"{label} {p}" for p in precs)
     lines = [f"Commit {args.commit}; {torch.cuda.get_device_name()}; torch {torch.__version__}. "
              "Median ms per forward pass; Kestrel with CUDA-graph replay "
              "(kernel by kernel in parentheses); rel err vs the module in f64.", "",
-             "| block | Kestrel f32 | Kestrel bf16 | eager f32 | eager bf16 | compile f32 "
-             "| compile bf16 | launches f32 / bf16 | rel err f32 / bf16 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             f"| block | {cols('Kestrel')} | {cols('eager')} | {cols('compile')} "
+             f"| launches {' / '.join(precs)} | rel err {' / '.join(precs)} |",
+             "|---" * (3 * len(precs) + 3) + "|"]
     for r in rows:
-        lines.append(
-            f"| {r['case']} | {f(r.get('kestrel_f32'))} ({f(r.get('kestrel_f32_nograph'))}) "
-            f"| {f(r.get('kestrel_bf16'))} ({f(r.get('kestrel_bf16_nograph'))}) "
-            f"| {f(r.get('eager_f32'))} | {f(r.get('eager_bf16'))} "
-            f"| {f(r.get('compile_f32'))} | {f(r.get('compile_bf16'))} "
-            f"| {r.get('launches_f32')} / {r.get('launches_bf16')} "
-            f"| {r.get('err_f32', float('nan')):.1e} / {r.get('err_bf16', float('nan')):.1e} |")
+        cells = [f"{f(r.get('kestrel_' + p))} ({f(r.get('kestrel_' + p + '_nograph'))})"
+                 for p in precs]
+        cells += [f(r.get("eager_" + p)) for p in precs]
+        cells += [f(r.get("compile_" + p)) for p in precs]
+        cells.append(" / ".join(str(r.get("launches_" + p)) for p in precs))
+        cells.append(" / ".join(f"{r.get('err_' + p, float('nan')):.1e}" for p in precs))
+        lines.append(f"| {r['case']} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(table)
     Path(args.table).write_text(table + "\n")

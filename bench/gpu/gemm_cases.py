@@ -101,6 +101,18 @@ CASES = {
     "f32_batch_ragged": (100, 88, 136, "f32", {"batch": 3}, [], False),
     "f32_as_bf16": (384, 512, 256, "f32", {}, ["--precision=bf16"], True),
     "f32_as_f16": (384, 512, 256, "f32", {}, ["--precision=f16"], False),
+    # precision=tf32: f32 in memory, mma.sync m16n8k8 on tf32 (peer: cuBLAS
+    # with allow_tf32). B [K, N] is read by 4-byte loads, B [N, K] (bt) and
+    # A by ldmatrix; ta: A [K, M] by 4-byte loads too.
+    "tf32_4096": (4096, 4096, 4096, "f32", {}, ["--precision=tf32"], True),
+    "tf32_4096_bt": (4096, 4096, 4096, "f32", {"transpose_b": True}, ["--precision=tf32"], True),
+    "tf32_8192": (8192, 8192, 8192, "f32", {}, ["--precision=tf32"], True),
+    "tf32_llama_up": (4096, 5632, 2048, "f32", {}, ["--precision=tf32"], True),
+    "tf32_decode_m16": (16, 14336, 4096, "f32", {}, ["--precision=tf32"], True),
+    "tf32_ragged": (200, 300, 72, "f32", {}, ["--precision=tf32"], False),
+    "tf32_ta_bt_ragged": (130, 260, 96, "f32", {"transpose_a": True, "transpose_b": True}, ["--precision=tf32"], False),
+    "tf32_ta_batch": (100, 88, 136, "f32", {"transpose_a": True, "batch": 3}, ["--precision=tf32"], False),
+    "tf32_m1": (1, 4096, 520, "f32", {}, ["--precision=tf32"], False),
     # The wgmma kernel's operand layouts and edges: M-major A, K-major B,
     # K not a multiple of 64, M and N not multiples of the tile.
     "bf16_wg_ta": (320, 192, 128, "bf16", {"transpose_a": True}, wgmma(128, 128, 3), False),

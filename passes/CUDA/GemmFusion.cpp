@@ -490,7 +490,7 @@ bool SiblingFusion::run() {
         /*read_only=*/true);
   };
   auto operand = [&](Value v) {
-    return toBuffer(elem.isF32() ? v : convertOperand(b, loc, v, elem));
+    return toBuffer(convertOperand(b, loc, v, operandStorageType(elem)));
   };
   Value a = operand(first.op->getOperand(0));
   Value bm = operand(arith::ConstantOp::create(b, loc, weights));

@@ -4,9 +4,11 @@
 // `out + a * b` with transposed or broadcast operands) into a gpu.launch of
 // a GEMM kernel tiled by the #kestrel.gemm_plan chosen in GemmPlan.cpp:
 // bf16/f16 operands -- or f32 under `precision=bf16|f16`, converted first
-// (constant weights at compile time) -- get the tensor-core kernel below;
-// f32 operands with an f32 result under precision=f32|tf32 the FFMA kernel
-// of GemmSimtKernel.cpp. The tensor-core kernel:
+// (constant weights at compile time) -- get the tensor-core kernel below,
+// and so do f32 operands under precision=tf32 (read as f32, rounded to tf32
+// in registers, mma.sync m16n8k8); f32 operands with an f32 result under
+// precision=f32 the FFMA kernel of GemmSimtKernel.cpp. The tensor-core
+// kernel:
 //
 //   grid  = (M tiles * N tiles, flattened batch), block = warps_m * warps_n
 //           warps; consecutive blocks walk groups of 8 M tiles column by
@@ -26,9 +28,13 @@
 //           edges skipped.
 //
 // Fragment layouts follow the PTX ISA's mma.m16n8k16 description: lane
-// l = 4 g + q holds rows g and g + 8 and columns 2q, 2q + 1 (+8). The small
-// fragment helpers (ldmatrix, mma) duplicate those of
-// FlashAttentionKernel.cpp for now, until they move to a shared header.
+// l = 4 g + q holds rows g and g + 8 and columns 2q, 2q + 1 (+8). With tf32
+// (m16n8k8) a register holds one element and a k step is 8 elements: the
+// same 32 bytes of K, so K-major tiles are read by the same ldmatrix
+// (non-transposed, each 32-bit element a pair of b16). ldmatrix cannot
+// transpose 32-bit elements, so tf32 tiles contiguous along M or N are read
+// by 4-byte loads, with a swizzle that spreads the 4 k rows one load
+// touches over distinct banks (swizzleOf).
 //
 // Everything the analysis rejects (dynamic shapes, odd strides, several
 // reduction dims) is left to the naive kernels of
@@ -83,12 +89,17 @@ public:
       : GemmEmitter(b, loc, p, plan, hooks), aMem(a), bMem(bm), cMem(c),
         initMem(init), shared(shared) {
     elem = plan.getOperandType();
+    elemBytes = operandBytes(elem);
+    chunkElems = 16 / elemBytes;
+    mmaK = elem.isTF32() ? 8 : 16;
     threads = plan.warps() * 32;
     int64_t tk = plan.getTileK();
     rowElemsA = plan.getAKMajor() ? tk : plan.getTileM();
     rowElemsB = plan.getBKMajor() ? tk : plan.getTileN();
-    aTileBytes = plan.getTileM() * tk * 2;
-    stageBytes = aTileBytes + plan.getTileN() * tk * 2;
+    scalarA = elem.isTF32() && !plan.getAKMajor();
+    scalarB = elem.isTF32() && !plan.getBKMajor();
+    aTileBytes = plan.getTileM() * tk * elemBytes;
+    stageBytes = aTileBytes + plan.getTileN() * tk * elemBytes;
   }
 
   void build(gpu::LaunchOp launch);
@@ -102,14 +113,24 @@ private:
     SmallVector<Value> chunkOff; // MN-major: swizzled chunk bytes per tile
   };
 
-  Value swizzleOf(Value row, int64_t rowElems);
+  /// The chunk permutation of row `row` (class comment); `scalar`: the
+  /// tile is read by 4-byte loads (tf32, contiguous along M/N).
+  Value swizzleOf(Value row, int64_t rowElems, bool scalar);
   /// Byte offset in a tile of `rowElems`-element rows of element (row, col).
-  Value tileOffset(Value row, Value col, int64_t rowElems);
+  Value tileOffset(Value row, Value col, int64_t rowElems, bool scalar);
   /// Byte offset within the operand's tile of fragment tile `t` (16 rows
   /// of M, or 16 columns of N) at k step `kk`.
   Value fragOffset(const FragAddr &f, int64_t t, int64_t kk);
   FragAddr fragAddr(bool kMajor, int64_t rowElems, Value mnRow, Value kRow,
                     Value kChunk, Value mnChunk, Value warpMN, int64_t tiles);
+  /// tf32 operands contiguous along M or N, which ldmatrix cannot
+  /// transpose (it moves 16-bit halves): the byte offsets in the tile of
+  /// the elements this lane's fragments take at k step 0, in register
+  /// order (A: a0..a3 of every m16 tile; B: b0, b1 of every n8 tile); k
+  /// step kk is 8 kk rows further.
+  SmallVector<Value> scalarOffsets(bool isA, Value warpMN, int64_t rowElems);
+  /// Rounds an operand register holding an f32 to tf32 (cvt.rna).
+  Value roundToTf32(Value word);
   void issueStage(Value kTile, Value slot);
   /// ldmatrix.x4 at a shared address: 4 operand registers.
   SmallVector<Value> loadMatrices(Value address, bool trans);
@@ -129,14 +150,27 @@ private:
 
   Value aMem, bMem, cMem, initMem, shared;
   Type elem;
+  int64_t elemBytes, chunkElems, mmaK;
   int64_t threads, rowElemsA, rowElemsB, aTileBytes, stageBytes;
+  bool scalarA, scalarB;
   Value sharedBase, tid;
   TileCopies copiesA, copiesB;
   FragAddr fragA, fragB;
+  SmallVector<Value> scalarOffA, scalarOffB;
 };
 
-Value TensorCoreGemm::swizzleOf(Value row, int64_t rowElems) {
-  int64_t chunks = rowElems / 8;
+Value TensorCoreGemm::swizzleOf(Value row, int64_t rowElems, bool scalar) {
+  int64_t chunks = rowElems / chunkElems;
+  if (scalar) {
+    // A 4-byte fragment load reads rows k0 + q (q = lane % 4), 2 chunks of
+    // each: rows q take the chunk pairs 0, 2, 4, 6 apart (rows of 4 chunks
+    // share a 128-byte line in pairs), 32 distinct banks.
+    if (chunks % 8 == 0)
+      return mul(rem(row, 4), 2);
+    if (chunks == 4)
+      return mul(rem(div(row, 2), 2), 2);
+    return idx(0);
+  }
   if (chunks % 8 == 0)
     return rem(row, 8);
   if (chunks >= 2 && llvm::isPowerOf2_64(chunks))
@@ -144,9 +178,11 @@ Value TensorCoreGemm::swizzleOf(Value row, int64_t rowElems) {
   return idx(0);
 }
 
-Value TensorCoreGemm::tileOffset(Value row, Value col, int64_t rowElems) {
-  Value chunk = xorI(div(col, 8), swizzleOf(row, rowElems));
-  return add(mul(row, rowElems * 2), add(mul(chunk, 16), mul(rem(col, 8), 2)));
+Value TensorCoreGemm::tileOffset(Value row, Value col, int64_t rowElems,
+                                 bool scalar) {
+  Value chunk = xorI(div(col, chunkElems), swizzleOf(row, rowElems, scalar));
+  return add(mul(row, rowElems * elemBytes),
+             add(mul(chunk, 16), mul(rem(col, chunkElems), elemBytes)));
 }
 
 Value TensorCoreGemm::fragOffset(const FragAddr &f, int64_t t, int64_t kk) {
@@ -162,16 +198,16 @@ TensorCoreGemm::FragAddr TensorCoreGemm::fragAddr(bool kMajor, int64_t rowElems,
                                                   Value warpMN, int64_t tiles) {
   FragAddr f;
   f.kMajor = kMajor;
-  f.rowBytes = rowElems * 2;
+  f.rowBytes = rowElems * elemBytes;
   if (kMajor) {
     Value row = add(warpMN, mnRow);
     f.rowBase = mul(row, f.rowBytes);
     // s(row) depends on row % 8 only, the same for every tile and k step.
-    f.chunk = xorI(kChunk, swizzleOf(row, rowElems));
+    f.chunk = xorI(kChunk, swizzleOf(row, rowElems, /*scalar=*/false));
     return f;
   }
   f.rowBase = mul(kRow, f.rowBytes);
-  Value s = swizzleOf(kRow, rowElems);
+  Value s = swizzleOf(kRow, rowElems, /*scalar=*/false);
   for (int64_t t = 0; t < tiles; ++t) {
     Value chunk = add(add(div(warpMN, 8), mnChunk), 2 * t);
     f.chunkOff.push_back(mul(xorI(chunk, s), 16));
@@ -184,28 +220,80 @@ void TensorCoreGemm::issueStage(Value kTile, Value slot) {
                           slot);
 }
 
+SmallVector<Value> TensorCoreGemm::scalarOffsets(bool isA, Value warpMN,
+                                                 int64_t rowElems) {
+  // PTX ISA, mma.m16n8k8 with .tf32: lane 4 g + q holds A (g, q), (g + 8,
+  // q), (g, q + 4), (g + 8, q + 4) and B (k = q, n = g), (q + 4, g).
+  Value lane = rem(tid, 32);
+  Value g = div(lane, 4), q = rem(lane, 4);
+  auto at = [&](Value mn, int64_t k) {
+    return tileOffset(add(q, k), add(warpMN, mn), rowElems, /*scalar=*/true);
+  };
+  SmallVector<Value> offsets;
+  if (isA) {
+    for (int64_t mt = 0; mt < plan.warpTileM() / 16; ++mt)
+      for (auto [dm, dk] : {std::pair<int64_t, int64_t>{0, 0}, {8, 0}, {0, 4},
+                            {8, 4}})
+        offsets.push_back(at(add(g, mt * 16 + dm), dk));
+    return offsets;
+  }
+  for (int64_t nt = 0; nt < plan.warpTileN() / 8; ++nt)
+    for (int64_t dk : {0, 4})
+      offsets.push_back(at(add(g, nt * 8), dk));
+  return offsets;
+}
+
+Value TensorCoreGemm::roundToTf32(Value word) {
+  Value f = LLVM::BitcastOp::create(b, loc, b.getF32Type(), word);
+  return NVVM::ConvertFloatToTF32Op::create(b, loc, b.getI32Type(), f,
+                                            NVVM::FPRoundingMode::RNA);
+}
+
 SmallVector<Value> TensorCoreGemm::loadMatrices(Value address, bool trans) {
-  return emitLdMatrixX4(b, loc, address, trans, elem);
+  SmallVector<Value> regs = emitLdMatrixX4(b, loc, address, trans, elem);
+  if (elem.isTF32())
+    for (Value &r : regs)
+      r = roundToTf32(r);
+  return regs;
 }
 
 SmallVector<Value> TensorCoreGemm::loadFragments(Value slot, int64_t kk) {
   Value stage = add(sharedBase, mul(slot, stageBytes));
   Value stageB = add(stage, aTileBytes);
   SmallVector<Value> frags;
-  for (int64_t mt = 0; mt < plan.warpTileM() / 16; ++mt)
-    llvm::append_range(
-        frags, loadMatrices(pointer(add(stage, fragOffset(fragA, mt, kk)), 3),
-                            /*trans=*/!plan.getAKMajor()));
-  for (int64_t np = 0; np < plan.warpTileN() / 16; ++np)
-    llvm::append_range(
-        frags, loadMatrices(pointer(add(stageB, fragOffset(fragB, np, kk)), 3),
-                            /*trans=*/!plan.getBKMajor()));
+  auto loadScalars = [&](Value base, ArrayRef<Value> offsets,
+                         int64_t rowElems) {
+    for (Value off : offsets) {
+      Value at = pointer(add(base, add(off, kk * 8 * rowElems * elemBytes)), 3);
+      frags.push_back(
+          roundToTf32(LLVM::LoadOp::create(b, loc, b.getI32Type(), at)));
+    }
+  };
+  if (scalarA)
+    loadScalars(stage, scalarOffA, rowElemsA);
+  else
+    for (int64_t mt = 0; mt < plan.warpTileM() / 16; ++mt)
+      llvm::append_range(
+          frags,
+          loadMatrices(pointer(add(stage, fragOffset(fragA, mt, kk)), 3),
+                       /*trans=*/!plan.getAKMajor()));
+  if (scalarB)
+    loadScalars(stageB, scalarOffB, rowElemsB);
+  else
+    for (int64_t np = 0; np < plan.warpTileN() / 16; ++np)
+      llvm::append_range(
+          frags,
+          loadMatrices(pointer(add(stageB, fragOffset(fragB, np, kk)), 3),
+                       /*trans=*/!plan.getBKMajor()));
   return frags;
 }
 
 void TensorCoreGemm::mma(ArrayRef<Value> a, ArrayRef<Value> bOps,
                          MutableArrayRef<Value> c) {
-  emitMmaM16N8K16(b, loc, elem, a, bOps, c);
+  if (elem.isTF32())
+    emitMmaM16N8K8Tf32(b, loc, a, bOps, c);
+  else
+    emitMmaM16N8K16(b, loc, elem, a, bOps, c);
 }
 
 void TensorCoreGemm::mmaStep(ArrayRef<Value> frags,
@@ -245,23 +333,26 @@ TensorCoreGemm::LanePlaces TensorCoreGemm::lanePlaces(Value rowStart,
 
 void TensorCoreGemm::build(gpu::LaunchOp launch) {
   const int64_t tk = plan.getTileK(), stages = plan.getStages();
-  const int64_t numK = llvm::divideCeil(p.K, tk), steps = tk / 16;
+  const int64_t numK = llvm::divideCeil(p.K, tk), steps = tk / mmaK;
   tid = launch.getThreadIds().x;
   sharedBase = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, shared);
   BlockOrigin origin = blockOrigin(launch);
   Value rowStart = origin.row, colStart = origin.col;
   std::optional<OpBuilder::InsertionGuard> inActive;
   enterActive(origin.active, inActive);
-  auto layoutOf = [&](bool kMajor, int64_t rowElems) {
-    return [this, kMajor, rowElems](Value mn, Value k) {
-      return kMajor ? tileOffset(mn, k, rowElems) : tileOffset(k, mn, rowElems);
+  auto layoutOf = [&](bool kMajor, int64_t rowElems, bool scalar) {
+    return [this, kMajor, rowElems, scalar](Value mn, Value k) {
+      return kMajor ? tileOffset(mn, k, rowElems, scalar)
+                    : tileOffset(k, mn, rowElems, scalar);
     };
   };
-  auto layoutA = layoutOf(plan.getAKMajor(), rowElemsA);
-  auto layoutB = layoutOf(plan.getBKMajor(), rowElemsB);
-  std::tie(copiesA, copiesB) =
-      planOperandCopies(origin, aMem, bMem, tid, threads, p.vecA, p.vecB, 2,
-                        aTileBytes, layoutA, layoutB);
+  auto layoutA = layoutOf(plan.getAKMajor(), rowElemsA, scalarA);
+  auto layoutB = layoutOf(plan.getBKMajor(), rowElemsB, scalarB);
+  // p.vecA / vecB count 16-bit elements: at most a 16-byte chunk of wider
+  // ones per copy.
+  std::tie(copiesA, copiesB) = planOperandCopies(
+      origin, aMem, bMem, tid, threads, std::min(p.vecA, chunkElems),
+      std::min(p.vecB, chunkElems), elemBytes, aTileBytes, layoutA, layoutB);
 
   // This lane's ldmatrix rows (PTX ISA, ldmatrix: lane l addresses row
   // l % 8 of matrix l / 8). A: a0..a3 = (m +0/+8) x (k +0/+8); B: (b0, b1)
@@ -277,6 +368,10 @@ void TensorCoreGemm::build(gpu::LaunchOp launch) {
   fragB = fragAddr(plan.getBKMajor(), rowElemsB, add(row8, mul(kHalf, 8)),
                    add(row8, mul(mHalf, 8)), mHalf, kHalf, warpN,
                    plan.warpTileN() / 16);
+  if (scalarA)
+    scalarOffA = scalarOffsets(/*isA=*/true, warpM, rowElemsA);
+  if (scalarB)
+    scalarOffB = scalarOffsets(/*isA=*/false, warpN, rowElemsB);
 
   // Prologue: the first stages - 1 K tiles in flight, one group each; then
   // tile 0 landed and its first fragments in registers.
@@ -500,8 +595,10 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
       return b.getBF16Type();
     if (precision == "f16")
       return b.getF16Type();
-    // f32 numerics (tf32 too, for now): the FFMA kernel, for f32 results.
-    return p.cType.isF32() ? b.getF32Type() : Type();
+    if (!p.cType.isF32())
+      return Type();
+    // tf32: f32 in memory, tf32 on the tensor cores; f32: the FFMA kernel.
+    return precision == "tf32" ? b.getTF32Type() : b.getF32Type();
   }
 
   /// sm_90a: the wgmma kernel (GemmWgmmaKernel.cpp) where it takes the
@@ -538,12 +635,9 @@ struct GpuGemmPass : kestrel::impl::GpuGemmBase<GpuGemmPass> {
           b, loc, MemRefType::get(type.getShape(), type.getElementType()),
           tensor, /*read_only=*/true);
     };
-    Value a = toBuffer(elem.isF32()
-                           ? op->getOperand(0)
-                           : convertOperand(b, loc, op->getOperand(0), elem));
-    Value bm = toBuffer(elem.isF32()
-                            ? op->getOperand(1)
-                            : convertOperand(b, loc, op->getOperand(1), elem));
+    Type storage = operandStorageType(elem);
+    Value a = toBuffer(convertOperand(b, loc, op->getOperand(0), storage));
+    Value bm = toBuffer(convertOperand(b, loc, op->getOperand(1), storage));
     Value init = p.initConstant ? Value() : toBuffer(op->getOperand(2));
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     Value out = memref::AllocOp::create(

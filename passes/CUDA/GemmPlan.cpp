@@ -209,28 +209,32 @@ GemmPlanAttr choosePlan(const GemmProblem &p, Type operandType,
       return make(64, 128, 16, 1, 4, 2);
     return make(128, 128, 16, 2, 4, 2);
   }
+  // tf32 operands take twice the bytes of bf16/f16 ones: the same tiles
+  // with half the K extent per stage keep the same shared memory per stage
+  // (and the same 64-byte K-major rows), two m16n8k8 steps per tile.
+  const int64_t kScale = operandBytes(operandType) / 2;
   // Decode shapes (a few rows): every block streams a 64-column panel of B
   // through four stages; the mma rows past M are wasted, but the kernel is
   // bound by reading B.
   if (p.M <= 16)
-    return make(16, 64, 64, 1, 4, 4);
+    return make(16, 64, 64 / kScale, 1, 4, 4);
   if (p.M <= 64)
-    return make(64, 64, 32, 2, 2, 3);
+    return make(64, 64, 32 / kScale, 2, 2, 3);
   // Big shapes: 128 x 256 tiles of 8 warps of 64 x 64 (a k step of 32
   // mma.sync per 8 ldmatrix), four stages of 32 along K; smaller tiles
   // when that would leave SMs idle.
   if (blocksOf(128, 256) >= 264)
-    return make(128, 256, 32, 2, 4, 4);
+    return make(128, 256, 32 / kScale, 2, 4, 4);
   if (blocksOf(128, 128) >= 66)
-    return make(128, 128, 32, 2, 4, 3);
-  return make(64, 128, 32, 2, 2, 3);
+    return make(128, 128, 32 / kScale, 2, 4, 3);
+  return make(64, 128, 32 / kScale, 2, 2, 3);
 }
 
 int64_t planSharedBytes(GemmPlanAttr plan) {
   int64_t tm = plan.getTileM(), tn = plan.getTileN(), tk = plan.getTileK();
   if (plan.getOperandType().isF32())
     return plan.getStages() * tk * (tm + tn + 2 * kSimtPad) * 4;
-  return plan.getStages() * (tm + tn) * tk * 2;
+  return plan.getStages() * (tm + tn) * tk * operandBytes(plan.getOperandType());
 }
 
 } // namespace kestrel

@@ -47,8 +47,8 @@ struct GemmProblem {
   std::optional<double> initConstant;
 };
 
-/// The contraction `op` as a GemmProblem whose operands are read as 16-bit
-/// elements, or failure with the reason in `why`.
+/// The contraction `op` as a GemmProblem (copy widths counted in elements
+/// of at most 16 bits; kernels with wider operands cap them), or failure with the reason in `why`.
 mlir::FailureOr<GemmProblem> analyzeContraction(mlir::linalg::LinalgOp op,
                                                 std::string &why);
 
@@ -76,8 +76,8 @@ void buildSimtGemm(mlir::OpBuilder &b, mlir::Location loc, const GemmProblem &p,
                    mlir::Value bm, mlir::Value c, mlir::Value init,
                    mlir::Value shared, const GemmHooks *hooks = nullptr);
 
-/// Emits the body of `launch` computing `p` with a bf16/f16 plan (mma.sync
-/// on tensor cores; GemmKernel.cpp). `hooks`: a grouped GEMM.
+/// Emits the body of `launch` computing `p` with a bf16/f16/tf32 plan
+/// (mma.sync on tensor cores; GemmKernel.cpp). `hooks`: a grouped GEMM.
 void buildTensorCoreGemm(mlir::OpBuilder &b, mlir::Location loc,
                          const GemmProblem &p, GemmPlanAttr plan,
                          mlir::gpu::LaunchOp launch, mlir::Value a,
@@ -114,6 +114,24 @@ mlir::Value convertOperand(mlir::OpBuilder &b, mlir::Location loc,
 /// the source).
 mlir::Value widenOperand(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value);
+
+/// Whether plans of `operandType` run on tensor cores: bf16/f16, and tf32
+/// (f32 storage, operands rounded to tf32 in registers, mma.sync m16n8k8).
+inline bool isTensorCoreOperand(mlir::Type operandType) {
+  return operandType.isBF16() || operandType.isF16() || operandType.isTF32();
+}
+
+/// The element type a plan of `operandType` reads its operands as from
+/// memory: f32 for tf32 (rounded to tf32 in registers), else the type.
+inline mlir::Type operandStorageType(mlir::Type operandType) {
+  return operandType.isTF32() ? mlir::Float32Type::get(operandType.getContext())
+                              : operandType;
+}
+
+/// Bytes of one operand element of a plan of `operandType` in memory.
+inline int64_t operandBytes(mlir::Type operandType) {
+  return operandType.isBF16() || operandType.isF16() ? 2 : 4;
+}
 
 /// Dynamic shared memory one block of an sm_80/sm_90 GPU may take.
 constexpr int64_t kMaxSharedBytes = 227 * 1024;

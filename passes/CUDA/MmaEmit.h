@@ -3,7 +3,7 @@
 // The two warp-level tensor-core instructions the flash attention and GEMM
 // kernels are built from, as NVVM ops: ldmatrix.x4 (four 8x8 b16 matrices
 // from shared memory into mma operand registers) and mma.sync m16n8k16 with
-// bf16/f16 operands and f32 accumulators.
+// bf16/f16 operands (m16n8k8 with tf32 ones) and f32 accumulators.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,6 +58,29 @@ inline void emitMmaM16N8K16(mlir::OpBuilder &b, mlir::Location loc,
   Value d = NVVM::MmaOp::create(
       b, loc, resultType, a, bOps, c, llvm::ArrayRef<int64_t>{16, 8, 16},
       std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptx, ptx},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  for (int64_t i = 0; i < 4; ++i)
+    c[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+}
+
+/// c += a * b on one m16n8k8 tile with tf32 operands: `a` 4 and `bOps` 2
+/// i32 registers holding tf32 values (cvt.rna.tf32.f32), `c` the 4 f32
+/// accumulators, updated in place. Fragment layouts as for m16n8k16, one
+/// 32-bit element per register.
+inline void emitMmaM16N8K8Tf32(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::ArrayRef<mlir::Value> a,
+                               mlir::ArrayRef<mlir::Value> bOps,
+                               llvm::MutableArrayRef<mlir::Value> c) {
+  using namespace mlir;
+  Type f32 = b.getF32Type();
+  auto resultType =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  Value d = NVVM::MmaOp::create(
+      b, loc, resultType, a, bOps, c, llvm::ArrayRef<int64_t>{16, 8, 8},
+      std::nullopt, std::nullopt,
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::tf32,
+                                    NVVM::MMATypes::tf32},
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                      NVVM::MMALayout::col});
   for (int64_t i = 0; i < 4; ++i)

@@ -1,6 +1,6 @@
 """The tensor-core GEMM kernels (kestrel-gpu-gemm): bf16/f16 contractions
 with ragged edges, decode rows (M = 1, 16), a batch, transposed weights and
-an f32 model under --precision=bf16 compile to PTX that ptxas assembles for
+an f32 model under --precision=bf16 (and tf32) compile to PTX that ptxas assembles for
 sm_90a and sm_80, with cp.async, ldmatrix and mma.sync in it (on sm_90a,
 for more than 64 rows, wgmma instead) and without the naive per-element
 kernels; every wgmma tile plan the benchmark tries assembles without
@@ -132,6 +132,46 @@ def test_f32_precision_bf16_ptx(tmp_path, check_ptx):
                        check=True)
     default = check_ptx(src)
     assert "mma.sync" not in default
+
+
+TF32_CASES = {
+    "tf32_square": dict(M=256, N=256, K=256, dtype="f32"),
+    "tf32_ragged": dict(M=200, N=300, K=72, dtype="f32"),
+    "tf32_m1": dict(M=1, N=4096, K=512, dtype="f32"),
+    "tf32_batch": dict(M=100, N=88, K=136, dtype="f32", batch=3),
+    "tf32_transposed_b": dict(M=128, N=320, K=256, dtype="f32",
+                              transpose_b=True),
+}
+
+
+@pytest.mark.parametrize("chip", ["sm_90a", "sm_80"])
+@pytest.mark.parametrize("case", sorted(TF32_CASES))
+def test_tf32_kernel_ptx(tmp_path, case, chip):
+    """--precision=tf32: f32 contractions on tensor cores (mma.sync
+    m16n8k8 on tf32, every operand register rounded by cvt.rna), f32 kept
+    in memory (no rounding kernel: one kernel), B [K, N] read by 4-byte
+    shared loads and [N, K] by ldmatrix; ptxas assembles it."""
+    import os
+    import subprocess
+    from conftest import PTXAS
+    spec = TF32_CASES[case]
+    out = tmp_path / "t.ptx"
+    kestrelc(gemm(**spec), out, f"--target=cuda:{chip}", "--emit=ptx",
+             "--precision=tf32")
+    ptx = out.read_text()
+    assert ptx.count(".entry") == 1
+    assert "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32" in ptx
+    assert "cvt.rna.tf32.f32" in ptx
+    assert "fma.rn.f32" not in ptx and "wgmma" not in ptx
+    assert "ldmatrix.sync.aligned.m8n8.x4.shared.b16" in ptx
+    if not spec.get("transpose_b"):
+        assert "ld.shared.u32" in ptx or "ld.shared.b32" in ptx
+    if PTXAS is None:
+        pytest.skip("ptxas not installed: PTX generated but not assembled")
+    log = subprocess.run([PTXAS, f"-arch={chip}", "-v", str(out), "-o",
+                          os.devnull], check=True, capture_output=True,
+                         text=True)
+    assert " 0 bytes spill stores" in log.stderr
 
 
 def test_precision_rejects_unknown_and_cpu(tmp_path):
