@@ -3,7 +3,8 @@
 # kestrel-run sources, bench/gpu and python/kestrel of this checkout's HEAD,
 # and the cases of bench/gpu/gemm_cases.py compiled here to PTX + manifests
 # (sm_90a). The device tool sends the session's checkout plus the ignored
-# paths named in `carry` (CARRY=NAME stages under DEST/NAME instead):
+# paths named in `carry` (CARRY=NAME stages under DEST/NAME instead; ONLY=REGEX
+# stages the cases whose names match):
 #
 #   bench/gpu/stage_gemm.sh /path/to/session/checkout
 #   run(carry=[".devcarry-gemm"], command="cd .devcarry-gemm/src && bash bench/gpu/gemm.sh")
@@ -13,6 +14,13 @@ DEST=$(cd "${1:-$ROOT}" && pwd)/${CARRY:-.devcarry-gemm}
 KESTRELC=${KESTRELC:-$ROOT/build/bin/kestrelc}
 rm -rf "$DEST" && mkdir -p "$DEST/src" "$DEST/gemm"
 python3 "$ROOT/bench/gpu/gemm_cases.py" "$DEST/gemm" >/dev/null
+# ONLY (an extended regex over case names) keeps a subset of the cases.
+if [[ -n ${ONLY:-} ]]; then
+  for js in "$DEST"/gemm/*.json; do
+    name=$(basename "$js" .json)
+    [[ $name =~ ^($ONLY)$ ]] || rm -f "$DEST/gemm/$name".*
+  done
+fi
 for js in "$DEST"/gemm/*.json; do
   name=$(basename "$js" .json)
   flags=()
