@@ -60,8 +60,8 @@ def GpuFlashAttention : Pass<"kestrel-gpu-flash-attention",
            "Query rows per block of the f32 kernel: 32, 64 or 0: 64 unless "
            "that launches fewer than 264 blocks (two per H100 SM), then 32">,
     Option<"precision", "precision", "std::string", /*default=*/"\"f32\"",
-           "Operand precision of f32 attention: f32 or tf32 (the FFMA "
-           "kernel), bf16 or f16 (q, k, v rounded to that type, the "
+           "Operand precision of f32 attention: f32 or tf32 (both the f32 "
+           "FFMA kernel: no tf32 attention kernel), bf16 or f16 (q, k, v rounded to that type, the "
            "tensor-core kernel, the result widened back to f32)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
@@ -212,16 +212,19 @@ def GpuGemm : Pass<"kestrel-gpu-gemm", "::mlir::func::FuncOp"> {
     smaller tiles when that launches too few blocks, 16 x 64 x 64 with 4
     warps for decode shapes (M <= 16); XOR-swizzled shared tiles filled by
     multi-stage cp.async, ldmatrix fragments double-buffered in registers,
-    `mma.sync` m16n8k16 with f32 accumulation. f32 operands with an f32
-    result under precision=f32|tf32: FFMA kernel, 128 x 128 x 16 tiles of
+    `mma.sync` m16n8k16 with f32 accumulation; under precision=tf32 f32
+    operands take the same kernel with m16n8k8 tf32 mmas (operands rounded
+    in registers, 4-byte shared loads for tiles contiguous along M/N) and
+    half the K extent per stage. f32 operands with an f32
+    result under precision=f32: FFMA kernel, 128 x 128 x 16 tiles of
     8 warps, 8 x 8 outputs per lane, 16-byte shared loads, double-buffered
     cp.async. Edges that are not tile multiples are zero-filled on load and
     skipped on store.
 
-    `precision` says what f32 contractions run in: f32 (and, for now, tf32:
-    no tf32 tensor-core kernel yet) keep f32 numerics on the FFMA kernel;
-    bf16 or f16 convert both operands (constants at compile time) and
-    accumulate in f32 on tensor cores. Contractions it cannot cover (dynamic
+    `precision` says what f32 contractions run in: f32 keeps f32 numerics
+    on the FFMA kernel; tf32 rounds operands to tf32 in registers (f32 in
+    memory); bf16 or f16 convert both operands (constants at compile time);
+    all three tensor-core precisions accumulate in f32. Contractions it cannot cover (dynamic
     shapes, odd extents or strides, several reduction dims) are left alone.
 
     On `chip=sm_90a` (or with `mma=wgmma`) bf16/f16 contractions of more
@@ -243,8 +246,8 @@ def GpuGemm : Pass<"kestrel-gpu-gemm", "::mlir::func::FuncOp"> {
            "mma.sync), sync, or wgmma (where covered, on any chip: tests "
            "and tuning)">,
     Option<"precision", "precision", "std::string", /*default=*/"\"f32\"",
-           "Operand precision of f32 contractions: f32, tf32 (both the f32 "
-           "FFMA kernel), bf16 or f16 (tensor cores, f32 accumulation)">,
+           "Operand precision of f32 contractions: f32 (the FFMA kernel), "
+           "tf32, bf16 or f16 (tensor cores, f32 accumulation)">,
     ListOption<"tile", "tile", "int64_t",
                "Overrides the plan: tile_m,tile_n,tile_k,warps_m,warps_n,"
                "stages (for tuning and tests)">

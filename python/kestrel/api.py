@@ -354,7 +354,8 @@ def compile(source, example_inputs=None, target: str = "cpu", *,
     NumPy arrays; "cuda:sm_90a" (or sm_80, ...) returns a `CudaModule`.
     With `emit` other than the target's default, returns the output path.
     `precision` ("f32", "tf32", "bf16", "f16"; cuda only) is kestrelc's
-    --precision: what f32 matmuls and attention run in.
+    --precision: what f32 matmuls and attention run in (tf32: matmuls
+    only; attention keeps f32).
     `report=True` keeps kestrelc --report's text (docs/cli.md) in the
     result's `.report`; a path writes it there too.
     Raises `CompileError` with the compiler's diagnostics (and `.report`

@@ -84,7 +84,8 @@ cl::opt<std::string> cudaPath(
 cl::opt<std::string> precision(
     "precision",
     cl::desc("cuda: what f32 matmuls and attention run in: f32 (default; "
-             "today's numerics), tf32 (for now as f32), bf16 or f16 "
+             "exact f32 products), tf32 (matmuls on tensor cores with "
+             "operands rounded to tf32; attention stays f32), bf16 or f16 "
              "(operands rounded, weights at compile time; tensor cores with "
              "f32 accumulation, results f32). bf16/f16 models always use "
              "tensor cores"),

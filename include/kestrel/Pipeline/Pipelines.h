@@ -59,9 +59,9 @@ struct CudaPipelineOptions
       llvm::cl::init("")};
   Option<std::string> precision{
       *this, "precision",
-      llvm::cl::desc("Operand precision of f32 contractions: f32, tf32 (both "
-                     "keep f32 kernels), bf16 or f16 (tensor cores, f32 "
-                     "accumulation; kestrel-gpu-gemm)"),
+      llvm::cl::desc("Operand precision of f32 contractions: f32 (FFMA), "
+                     "tf32, bf16 or f16 (tensor cores, f32 accumulation; "
+                     "kestrel-gpu-gemm)"),
       llvm::cl::init("f32")};
   Option<bool> reference{
       *this, "reference",
