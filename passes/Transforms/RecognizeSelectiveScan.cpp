@@ -25,6 +25,14 @@
 // h_{T-1} read the op's final_state. The unrolled chain, dA and dBx are left
 // without users (erased by the pass).
 //
+// Hugging Face's sequential Mamba mixer (MambaMixer.slow_forward, also
+// Jamba's) writes the same recurrence channels first: dA, dBx [B, C, T, N]
+// sliced at axis 2, y_t = (h_t @ Cm[:, t, :, None])[:, :, 0] (a batched
+// matmul), the steps stacked on the last axis, A read as A[None, :, None, :]
+// and dBx as delta · Bm · x in either association (matchChannelsFirst). It
+// becomes kestrel.selective_scan(x, delta, A [C, N], Bmᵀ, Cmᵀ) with x, delta
+// and y in place.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Transforms/RecognizeMatchers.h"
@@ -123,17 +131,18 @@ std::optional<int64_t> evalIndex(Value v, BlockArgument arg, int64_t argValue,
       .Default([](Operation *) { return std::nullopt; });
 }
 
-/// src[:, t] for `v` = the time slice t (axis 1) of a static tensor src, as
-/// the importer's Gather with a constant scalar index (a generic reading
-/// src[i0, f(idx), i1, ...] with f evaluated here) or a unit-stride
-/// extract_slice of size 1 along axis 1 (rank-reduced, or with the unit dim
-/// then dropped by a reshape).
+/// src[:, t] for `v` = the time slice t (axis `axis`, 1 or 2) of a static
+/// tensor src, as the importer's Gather with a constant scalar index (a
+/// generic reading src[i0, f(idx), i1, ...] with f evaluated here; for axis
+/// 2 src[i0, i1, f(idx), ...]) or a unit-stride extract_slice of size 1
+/// along the axis (rank-reduced, or with the unit dim then dropped by a
+/// reshape).
 struct TimeSlice {
   Value src;
   int64_t t;
 };
-std::optional<TimeSlice> timeSlice(Value v) {
-  if (!v || !rt(v) || !rt(v).hasStaticShape())
+std::optional<TimeSlice> timeSlice(Value v, int64_t axis = 1) {
+  if (!v || !rt(v) || !rt(v).hasStaticShape() || rt(v).getRank() < axis)
     return std::nullopt;
   auto sliceOf = [&](Value from) -> std::optional<TimeSlice> {
     auto s = from.getDefiningOp<tensor::ExtractSliceOp>();
@@ -144,24 +153,25 @@ std::optional<TimeSlice> timeSlice(Value v) {
       return std::nullopt;
     ArrayRef<int64_t> src = rt(s.getSource()).getShape();
     SmallVector<int64_t> rest(src);
-    if (rest.size() < 2)
+    if ((int64_t)rest.size() <= axis)
       return std::nullopt;
-    rest.erase(rest.begin() + 1);
-    // Offsets 0 but at axis 1, sizes the whole source but 1 at axis 1.
+    rest.erase(rest.begin() + axis);
+    // Offsets 0 but at the axis, sizes the whole source but 1 there.
     for (auto [i, off, size] :
          llvm::enumerate(s.getStaticOffsets(), s.getStaticSizes()))
-      if ((i != 1 && (off != 0 || size != src[i])) || (i == 1 && size != 1))
+      if (((int64_t)i != axis && (off != 0 || size != src[i])) ||
+          ((int64_t)i == axis && size != 1))
         return std::nullopt;
     if (rt(v).getShape() != ArrayRef<int64_t>(rest))
       return std::nullopt;
-    return TimeSlice{s.getSource(), s.getStaticOffsets()[1]};
+    return TimeSlice{s.getSource(), s.getStaticOffsets()[axis]};
   };
   if (v.getDefiningOp<tensor::ExtractSliceOp>())
     return sliceOf(v);
-  // A reshape dropping the unit axis 1 of a [B, 1, ...] slice.
+  // A reshape dropping the unit axis of a [B, 1, ...] slice.
   if (Value src = reshapeSource(v)) {
     SmallVector<int64_t> shape(rt(v).getShape());
-    shape.insert(shape.begin() + 1, 1);
+    shape.insert(shape.begin() + axis, 1);
     if (rt(src) && rt(src).getShape() == ArrayRef<int64_t>(shape))
       return sliceOf(src);
     return std::nullopt;
@@ -189,30 +199,66 @@ std::optional<TimeSlice> timeSlice(Value v) {
   if (src.getParentBlock() == &blk || !rt(src) || !rt(src).hasStaticShape() ||
       rt(src).getRank() != rank + 1)
     return std::nullopt;
-  // Indices (index 0, f(idx), index 1, ..., index rank-1), extents matching.
+  // Indices (index 0, .., f(idx) at the axis, .., index rank-1), extents
+  // matching.
   for (int64_t i = 0; i <= rank; ++i) {
-    if (i == 1)
+    if (i == axis)
       continue;
-    int64_t loop = i == 0 ? 0 : i - 1;
+    int64_t loop = i < axis ? i : i - 1;
     auto idx = ex.getIndices()[i].getDefiningOp<linalg::IndexOp>();
     if (!idx || (int64_t)idx.getDim() != loop ||
         rt(src).getDimSize(i) != rt(v).getDimSize(loop))
       return std::nullopt;
   }
-  std::optional<int64_t> t =
-      evalIndex(ex.getIndices()[1], blk.getArgument(0), (int64_t)*indexValue);
-  if (!t || *t < 0 || *t >= rt(src).getDimSize(1))
+  std::optional<int64_t> t = evalIndex(ex.getIndices()[axis],
+                                      blk.getArgument(0), (int64_t)*indexValue);
+  if (!t || *t < 0 || *t >= rt(src).getDimSize(axis))
     return std::nullopt;
   return TimeSlice{src, *t};
 }
 
 /// The matched scan: operands of kestrel.selective_scan in the exported
-/// [B, T, ...] layout.
+/// layout: x, delta [B, T, C] (channels first: [B, C, T]), Bm, Cm [B, T, N]
+/// and A [C, N] (channels first: [1, C, 1, N]).
 struct ScanMatch {
   Value x, delta, A, Bm, Cm, init; // init null: zero initial state
   Value hLast;                     // h_{T-1}
-  Operation *lastReadout;          // the mulf reading h_{T-1} for y_{T-1}
+  Operation *lastReadout; // the op reading h_{T-1} for y_{T-1}
+  bool channelsFirst = false;
 };
+
+/// Whether `map` reads an operand of shape `shape` at results `want` (a loop
+/// dim, or -1 for the constant 0); a unit dim may be read either way.
+bool readsAs(AffineMap map, ArrayRef<int64_t> shape, ArrayRef<int> want) {
+  if (!map || map.getNumResults() != want.size() || shape.size() != want.size())
+    return false;
+  for (auto [i, e] : llvm::enumerate(map.getResults())) {
+    auto c = dyn_cast<AffineConstantExpr>(e);
+    auto d = dyn_cast<AffineDimExpr>(e);
+    bool ok = want[i] < 0 ? c && c.getValue() == 0
+                          : d && (int)d.getPosition() == want[i];
+    if (!ok && !(shape[i] == 1 && ((c && c.getValue() == 0) || d)))
+      return false;
+  }
+  return true;
+}
+
+/// The operands of a two-input elementwise multiply as (value, map, shape)
+/// in both orders, or empty.
+struct Factor {
+  Value v;
+  AffineMap map;
+  ArrayRef<int64_t> shape;
+};
+SmallVector<std::pair<Factor, Factor>, 2> mulFactors(Value v) {
+  std::optional<Elementwise> e = asElementwise(v);
+  if (!e || !isa<arith::MulFOp>(e->body) || e->args.size() != 2 ||
+      !e->maps[0] || !e->maps[1] || !rt(e->args[0]) || !rt(e->args[1]))
+    return {};
+  Factor a{e->args[0], e->maps[0], rt(e->args[0]).getShape()};
+  Factor b{e->args[1], e->maps[1], rt(e->args[1]).getShape()};
+  return {{a, b}, {b, a}};
+}
 
 /// Binary elementwise `op` (arith op name) of two identity operands, as
 /// (a, b) in both orders.
@@ -231,6 +277,8 @@ SmallVector<std::pair<Value, Value>, 2> identityPairs(Value v,
 /// the sources the first time, checks them after. Returns h_t.
 struct ChainMatcher {
   Value dA, dBx, Cm, init;
+  /// The time axis of dA and dBx: 1 ([B, T, C, N]) or 2 ([B, C, T, N]).
+  int64_t axis = 1;
   bool noDecayAtStart = false;
   Operation *readout = nullptr;
 
@@ -246,7 +294,7 @@ struct ChainMatcher {
   bool stateStep(Value h, Value prev, int64_t t) {
     if (t == 0 && !prev) {
       Value saveB = dBx;
-      if (sameSource(dBx, timeSlice(h), 0)) {
+      if (sameSource(dBx, timeSlice(h, axis), 0)) {
         noDecayAtStart = true;
         return true;
       }
@@ -254,12 +302,12 @@ struct ChainMatcher {
     }
     for (auto [dec, g] : identityPairs(h, "arith.addf")) {
       Value saveA = dA, saveB = dBx, saveInit = init;
-      if (!sameSource(dBx, timeSlice(g), t)) {
+      if (!sameSource(dBx, timeSlice(g, axis), t)) {
         dBx = saveB;
         continue;
       }
       for (auto [ga, p] : identityPairs(dec, "arith.mulf")) {
-        if ((prev && p != prev) || !sameSource(dA, timeSlice(ga), t)) {
+        if ((prev && p != prev) || !sameSource(dA, timeSlice(ga, axis), t)) {
           dA = saveA;
           continue;
         }
@@ -307,6 +355,28 @@ struct ChainMatcher {
     }
     return nullptr;
   }
+
+  /// Channels first (Hugging Face's sequential Mamba path): y_t [B, C] =
+  /// (h_t @ Cm[:, t][:, :, None])[:, :, 0] with h_t [B, C, N]; returns h_t
+  /// or null.
+  Value readoutMatmulStep(Value y, Value prev, int64_t t) {
+    std::optional<TimeSlice> col = timeSlice(y, 2);
+    if (!col || col->t != 0)
+      return nullptr;
+    std::optional<std::pair<Value, Value>> mm = matmulOf(col->src);
+    if (!mm)
+      return nullptr;
+    auto [h, c] = *mm;
+    Value cT = unitDimInserted(c, 2);
+    Value saveC = Cm;
+    if (!cT || !sameSource(Cm, timeSlice(cT, 1), t) ||
+        !stateStep(h, prev, t)) {
+      Cm = saveC;
+      return nullptr;
+    }
+    readout = col->src.getDefiningOp();
+    return h;
+  }
 };
 
 /// delta and A of dA = exp(delta[..., None] · A) ([B,T,C,1] read at
@@ -349,7 +419,96 @@ std::optional<std::pair<Value, Value>> inputOf(Value dBx) {
   return std::nullopt;
 }
 
+/// The channels-first scan of Hugging Face's sequential Mamba mixer
+/// (`slow_forward`): hidden states and the time step [B, C, T],
+///
+///   dA  = exp(A[None, :, None, :] · delta[..., None])         [B,C,T,N]
+///   dBx = delta[..., None] · Bm[:, None] · x[..., None]       (either
+///         association: (delta · x)[..., None] · Bm[:, None] too)
+///   h_t = dA[:, :, t] · h_{t-1} + dBx[:, :, t]
+///   y_t = (h_t @ Cm[:, t][..., None])[..., 0]                  [B, C]
+///   y   = stack(y_0, ..., y_{T-1}, axis -1)                    [B, C, T]
+std::optional<ScanMatch> matchChannelsFirst(tensor::ConcatOp cat) {
+  auto type = rt(cat.getResult());
+  int64_t T = cat.getInputs().size();
+  if (cat.getDim() != 2 || !type || type.getRank() != 3 || T < 2 ||
+      !isF32(cat.getResult(), type.getShape()))
+    return std::nullopt;
+  int64_t B = type.getDimSize(0), C = type.getDimSize(1);
+  ChainMatcher m;
+  m.axis = 2;
+  Value prev;
+  for (auto [t, in] : llvm::enumerate(cat.getInputs())) {
+    Value y = unitDimInserted(in, 2);
+    if (!y || !isF32(y, {B, C}))
+      return std::nullopt;
+    Value h = m.readoutMatmulStep(y, prev, t);
+    if (!h)
+      return std::nullopt;
+    prev = h;
+  }
+  int64_t N = rt(m.Cm).getRank() == 3 ? rt(m.Cm).getDimSize(2) : -1;
+  if (m.noDecayAtStart || !isF32(m.dA, {B, C, T, N}) ||
+      !isF32(m.dBx, {B, C, T, N}) || !isF32(m.Cm, {B, T, N}) ||
+      (m.init && !isF32(m.init, {B, C, N}) && splatValue(m.init) != 0.0))
+    return std::nullopt;
+  // dA = exp(A4 · delta4): A4 [1, C, 1, N], delta4 = delta [B, C, T, 1].
+  Value delta, A;
+  for (auto [a, d] : mulFactors(unaryOf(m.dA, "math.exp")))
+    if (readsAs(a.map, a.shape, {-1, 1, -1, 3}) && isF32(a.v, {1, C, 1, N}) &&
+        readsAs(d.map, d.shape, {0, 1, 2, -1}))
+      if (Value src = unitDimInserted(d.v, 3); src && isF32(src, {B, C, T})) {
+        delta = src;
+        A = a.v;
+      }
+  if (!delta)
+    return std::nullopt;
+  // dBx: (delta4 · Bm4) · x4, or (delta · x)4 · Bm4; Bm4 = Bm [B, 1, T, N].
+  auto bmOf = [&](const Factor &f) -> Value {
+    if (!readsAs(f.map, f.shape, {0, -1, 2, 3}))
+      return Value();
+    Value src = unitDimInserted(f.v, 1);
+    return src && isF32(src, {B, T, N}) ? src : Value();
+  };
+  auto columnOf = [&](const Factor &f) -> Value {
+    if (!readsAs(f.map, f.shape, {0, 1, 2, -1}))
+      return Value();
+    Value src = unitDimInserted(f.v, 3);
+    return src && isF32(src, {B, C, T}) ? src : Value();
+  };
+  Value x, Bm;
+  for (auto [p, q] : mulFactors(m.dBx)) {
+    if (Value bm = bmOf(q); bm && !x) {
+      // (delta · x)4 · Bm4
+      if (Value dx = columnOf(p))
+        for (auto [u, w] : identityPairs(dx, "arith.mulf"))
+          if (u == delta && isF32(w, {B, C, T})) {
+            x = w;
+            Bm = bm;
+          }
+    }
+    if (Value col = columnOf(q); col && !x && isF32(p.v, {B, C, T, N}) &&
+                                 readsAs(p.map, p.shape, {0, 1, 2, 3})) {
+      // (delta4 · Bm4) · x4
+      for (auto [u, w] : mulFactors(p.v))
+        if (columnOf(u) == delta)
+          if (Value bm = bmOf(w)) {
+            x = col;
+            Bm = bm;
+          }
+    }
+  }
+  if (!x)
+    return std::nullopt;
+  Value init = m.init && splatValue(m.init) != 0.0 ? m.init : Value();
+  ScanMatch s{x, delta, A, Bm, m.Cm, init, prev, m.readout};
+  s.channelsFirst = true;
+  return s;
+}
+
 std::optional<ScanMatch> matchScan(tensor::ConcatOp cat) {
+  if (cat.getDim() == 2)
+    return matchChannelsFirst(cat);
   auto type = rt(cat.getResult());
   int64_t T = cat.getInputs().size();
   if (cat.getDim() != 1 || !type || type.getRank() != 3 || T < 2 ||
@@ -421,16 +580,21 @@ struct RecognizeSelectiveScan : OpRewritePattern<tensor::ConcatOp> {
     if (!m)
       return failure();
     Location loc = cat.getLoc();
-    Value x = swapLastTwo(rewriter, loc, m->x);
-    Value delta = swapLastTwo(rewriter, loc, m->delta);
+    bool first = m->channelsFirst;
+    Value x = first ? m->x : swapLastTwo(rewriter, loc, m->x);
+    Value delta = first ? m->delta : swapLastTwo(rewriter, loc, m->delta);
     Value bm = swapLastTwo(rewriter, loc, m->Bm);
     Value cm = swapLastTwo(rewriter, loc, m->Cm);
+    Value A = m->A;
+    if (first) // [1, C, 1, N] -> [C, N]
+      A = tensor::CollapseShapeOp::create(
+          rewriter, loc, A, SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
     auto hType = rt(m->hLast);
     auto scan = kestrel::SelectiveScanOp::create(
-        rewriter, loc, rt(x), hType, x, delta, m->A, bm, cm, /*D=*/Value(),
+        rewriter, loc, rt(x), hType, x, delta, A, bm, cm, /*D=*/Value(),
         /*z=*/Value(), /*delta_bias=*/Value(), m->init,
         /*delta_softplus=*/false);
-    Value y = swapLastTwo(rewriter, loc, scan.getY());
+    Value y = first ? scan.getY() : swapLastTwo(rewriter, loc, scan.getY());
     rewriter.replaceUsesWithIf(
         m->hLast, scan.getFinalState(),
         [&](OpOperand &use) { return use.getOwner() != m->lastReadout; });

@@ -53,10 +53,14 @@ EXPECTED = {
     # a kestrel.route form yet and stays generic (top_k).
     "deepseek_v3": {"kestrel.attention": 2, "kestrel.rms_norm": 9,
                     "kestrel.moe": 1},
-    "mamba": {"kestrel.causal_conv1d": 2, "kestrel.rms_norm": 3},
+    # Mamba1 mixers (Mamba, Jamba): HF's sequential scan (one step per
+    # token, channels first) re-rolled into kestrel.selective_scan.
+    "mamba": {"kestrel.causal_conv1d": 2, "kestrel.rms_norm": 3,
+              "kestrel.selective_scan": 2},
     "mamba2": {"kestrel.causal_conv1d": 2, "kestrel.rms_norm": 5},
     "jamba": {"kestrel.attention": 1, "kestrel.causal_conv1d": 1,
-              "kestrel.rms_norm": 8, "kestrel.route": 1, "kestrel.moe": 1},
+              "kestrel.rms_norm": 8, "kestrel.route": 1, "kestrel.moe": 1,
+              "kestrel.selective_scan": 1},
     "qwen3_next": {"kestrel.attention": 1, "kestrel.causal_conv1d": 1,
                    "kestrel.rope": 2, "kestrel.rms_norm": 8,
                    "kestrel.route": 2, "kestrel.moe": 2},

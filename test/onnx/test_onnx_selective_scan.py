@@ -96,3 +96,72 @@ def test_exported_jamba_block(tmp_path):
     _check_recognized(tmp_path, path, 2, 128, 16, 8)
     err, scale = _errors(tmp_path, path, x)
     assert err <= 1e-5 * scale, (err, scale)
+
+
+def _hf_scan_module(C, N):
+    """The sequential selective scan of Hugging Face's Mamba mixer
+    (`MambaMixer.slow_forward`, transformers 5), channels first, written
+    out here: hidden states and time step [B, C, T], B/C [B, T, N]."""
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+
+    class Scan(nn.Module):
+        def __init__(self):
+            super().__init__()
+            g = torch.Generator().manual_seed(5)
+            self.A_log = nn.Parameter(torch.rand(C, N, generator=g) + 0.5)
+            self.dt = nn.Linear(C, C)
+            self.proj = nn.Linear(C, 2 * N)
+
+        def forward(self, x):  # x [B, T, C]
+            hidden = x.transpose(1, 2)                       # [B, C, T]
+            dt = nn.functional.softplus(self.dt(x)).transpose(1, 2)
+            Bm, Cm = torch.split(self.proj(x), [N, N], dim=-1)  # [B, T, N]
+            A = -torch.exp(self.A_log.float())
+            dA = torch.exp(A[None, :, None, :] * dt[:, :, :, None])
+            dB = dt[:, :, :, None] * Bm[:, None, :, :].float()
+            dBu = dB * hidden[:, :, :, None].float()
+            state = torch.zeros(x.shape[0], C, N)
+            outs = []
+            for i in range(x.shape[1]):
+                state = dA[:, :, i, :] * state + dBu[:, :, i, :]
+                outs.append(torch.matmul(state, Cm[:, i, :].unsqueeze(-1))[:, :, 0])
+            return torch.stack(outs, dim=-1)                 # [B, C, T]
+
+    return Scan()
+
+
+@pytest.mark.parametrize("dynamo", [False, True])
+def test_hf_channels_first_scan(tmp_path, dynamo):
+    """HF's form: time on axis 2 of dA/dBx, the readout a matmul with
+    Cm[:, t, :, None], the steps stacked on the last axis; batch 2, so the
+    broadcasts read unit dims as constants. Re-rolled into one
+    kestrel.selective_scan (x, delta and y [B, C, T] as they are; A
+    [1, C, 1, N] collapsed to [C, N]), from both exporters, checked against
+    onnxruntime: f32, 1e-5 of the output's magnitude."""
+    torch = pytest.importorskip("torch")
+    B, T, C, N = 2, 6, 8, 4
+    module = _hf_scan_module(C, N).eval()
+    x = torch.randn(B, T, C, generator=torch.Generator().manual_seed(2))
+    path = tmp_path / "hf_scan.onnx"
+    with torch.no_grad():
+        if dynamo:
+            torch.onnx.export(module, (x,), str(path), input_names=["x"],
+                              output_names=["y"], dynamo=True)
+        else:
+            torch.onnx.export(module, (x,), str(path), input_names=["x"],
+                              output_names=["y"], opset_version=17,
+                              dynamo=False)
+    mlir = tmp_path / "m.mlir"
+    kestrelc(path, mlir, "--emit=mlir")
+    text = mlir.read_text()
+    filecheck(text, f"""\
+CHECK: %[[Y:.*]], %{{{{.*}}}} = kestrel.selective_scan {{{{.*}}}} : tensor<{B}x{C}x{T}xf32>, tensor<{B}x{C}x{T}xf32>, tensor<{C}x{N}xf32>, tensor<{B}x{N}x{T}xf32>, tensor<{B}x{N}x{T}xf32> -> tensor<{B}x{C}x{T}xf32>, tensor<{B}x{C}x{N}xf32>
+CHECK-NOT: kestrel.selective_scan
+CHECK: return %[[Y]]
+""", tmp_path)
+    assert "tensor.concat" not in text
+    assert f"tensor<{B}x{C}x{T}x{N}xf32>" not in text
+    xn = x.numpy()
+    err, scale = _errors(tmp_path, path, xn)
+    assert err <= 1e-5 * max(1.0, scale), (err, scale)
