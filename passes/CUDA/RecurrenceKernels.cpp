@@ -181,6 +181,9 @@ private:
   Value warpSumScatter(Value vec);
   /// The vector of every column's value, from the lanes that own them.
   Value warpGather(Value mine);
+  /// Stores the final state's 32-byte row segments `s` of lane rows i
+  /// (rows[i]) in whole sectors (see the definition).
+  void storePairedRows(Value s, int64_t i);
   /// Loads of step t: k rows, q rows (scaled), v columns, the gate(s) and
   /// beta, as f32; rows past Dk read as 0.
   SmallVector<Value> loadStep(Value t);
@@ -376,6 +379,10 @@ void RecurrenceKernel::build(gpu::LaunchOp launch) {
     Value s = loop.getResult(i);
     if (!sElem.isF32())
       s = arith::TruncFOp::create(b, loc, sVec, s);
+    if (sBytes == 32) {
+      storePairedRows(s, i);
+      continue;
+    }
     auto store = [&] {
       vector::StoreOp::create(b, loc, s, fin,
                               ValueRange{batch, head, rows[i], col0}, false,
@@ -386,6 +393,56 @@ void RecurrenceKernel::build(gpu::LaunchOp launch) {
     else
       ifThen(b, loc, rowOk[i], store);
   }
+}
+
+void RecurrenceKernel::storePairedRows(Value s, int64_t i) {
+  // Lane 2j + q holds the 32-byte segment of row 2j + q (+ 32 i). Stored as
+  // it is, each 16-byte store would write half of 32 sectors, and L2 takes
+  // partial sector writes one by one (measured: twice the write sectors of
+  // the state's size, L2-bound at 77% of its throughput). Lanes 2j and
+  // 2j + 1 trade halves instead (one xor-1 shuffle per 4 bytes), so that
+  // one store writes rows 2j + 32 i and the next rows 2j + 1 + 32 i, lane
+  // 2j + q writing half q: every store fills whole sectors.
+  auto vecType = cast<VectorType>(s.getType());
+  int64_t n = vecType.getNumElements(), halfN = n / 2;
+  auto halfType = VectorType::get({halfN}, vecType.getElementType());
+  auto words = VectorType::get({4}, b.getI32Type());
+  auto half = [&](int64_t h) {
+    return vector::ExtractStridedSliceOp::create(
+        b, loc, s, ArrayRef<int64_t>{h * halfN}, ArrayRef<int64_t>{halfN},
+        ArrayRef<int64_t>{1});
+  };
+  Value h0 = half(0), h1 = half(1);
+  Value q = x.rem(lane, 2);
+  Value odd = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, q,
+                                    x.idx(0));
+  // Lane q = 0 sends its half 1, lane q = 1 its half 0.
+  Value send = vector::BitCastOp::create(b, loc, words, x.select(odd, h0, h1));
+  SmallVector<Value> got;
+  for (int64_t w = 0; w < 4; ++w) {
+    Value word = vector::ExtractOp::create(b, loc, send, w);
+    got.push_back(gpu::ShuffleOp::create(b, loc, word, 1, 32,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult());
+  }
+  Value recv = vector::BitCastOp::create(
+      b, loc, halfType, vector::FromElementsOp::create(b, loc, words, got));
+  // (rows[i] is clamped into Dk; the pair's rows are recomputed unclamped.)
+  Value evenRow = x.add(x.sub(lane, q), x.idx(32 * i));
+  Value col = x.add(col0, x.mul(q, halfN));
+  llvm::MaybeAlign align(16);
+  auto storeRow = [&](Value value, Value row) {
+    auto store = [&] {
+      vector::StoreOp::create(b, loc, value, fin,
+                              ValueRange{batch, head, row, col}, false, align);
+    };
+    if (p.Dk % 32 == 0)
+      store();
+    else
+      ifThen(b, loc, x.lt(row, x.idx(p.Dk)), store);
+  };
+  storeRow(x.select(odd, recv, h0), evenRow);
+  storeRow(x.select(odd, h1, recv), x.add(evenRow, 1));
 }
 
 void rewriteRecurrence(GatedRecurrenceOp op) {

@@ -26,6 +26,13 @@
 // CHECK: scf.if
 // CHECK: memref.store {{.*}}, %[[OUT]]
 // CHECK: scf.yield
+// The state, 32 bytes of a row per lane, leaves in whole sectors: lanes 2j
+// and 2j + 1 trade 16-byte halves (4 xor-1 shuffles per row), then write
+// rows 2j and 2j + 1 (lane 2j + q half q), twice per lane row.
+// CHECK-COUNT-4: gpu.shuffle  xor {{.*}}, %c1_i32
+// CHECK: vector.store {{.*}}, %[[FIN]]{{.*}} : memref<2x4x64x64xf32>, vector<4xf32>
+// CHECK: vector.store {{.*}}, %[[FIN]]{{.*}} : memref<2x4x64x64xf32>, vector<4xf32>
+// CHECK-COUNT-4: gpu.shuffle  xor {{.*}}, %c1_i32
 // CHECK-COUNT-2: vector.store {{.*}}, %[[FIN]]
 // CHECK: gpu.terminator
 // CHECK: bufferization.to_tensor %[[OUT]]
@@ -79,8 +86,12 @@ func.func @prefill_scalar(%q: tensor<1x2x256x64xbf16>, %k: tensor<1x2x256x64xbf1
 // CHECK: memref.load {{.*}} : memref<1x2x3x40xf32>
 // CHECK: scf.for
 // CHECK: memref.store {{.*}} : memref<1x2x3x24xbf16>
-// CHECK: scf.if %[[OK]]
-// CHECK: vector.store {{.*}} : memref<1x2x40x24xf32>, vector<8xf32>
+// The second lane row's pair (rows 2j + 32, 2j + 33) exists below 40 only.
+// CHECK: gpu.shuffle  xor
+// CHECK: %[[EVEN:.*]] = arith.addi %{{.*}}, %c32
+// CHECK: %[[LIVE:.*]] = arith.cmpi slt, %[[EVEN]], %c40
+// CHECK: scf.if %[[LIVE]]
+// CHECK: vector.store {{.*}} : memref<1x2x40x24xf32>, vector<4xf32>
 func.func @vector_dk40_mixed(%q: tensor<1x2x3x40xbf16>, %k: tensor<1x1x3x40xbf16>, %v: tensor<1x1x3x24xbf16>, %g: tensor<1x2x3x40xf32>, %s0: tensor<1x2x40x24xf32>) -> (tensor<1x2x3x24xbf16>, tensor<1x2x40x24xf32>) {
   %o, %s = kestrel.gated_recurrence %q, %k, %v gate = vector log_gate(%g : tensor<1x2x3x40xf32>) initial_state(%s0 : tensor<1x2x40x24xf32>) : tensor<1x2x3x40xbf16>, tensor<1x1x3x40xbf16>, tensor<1x1x3x24xbf16> -> tensor<1x2x3x24xbf16>, tensor<1x2x40x24xf32>
   return %o, %s : tensor<1x2x3x24xbf16>, tensor<1x2x40x24xf32>
