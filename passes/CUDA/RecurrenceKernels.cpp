@@ -408,9 +408,10 @@ void RecurrenceKernel::storePairedRows(Value s, int64_t i) {
   auto halfType = VectorType::get({halfN}, vecType.getElementType());
   auto words = VectorType::get({4}, b.getI32Type());
   auto half = [&](int64_t h) {
-    return vector::ExtractStridedSliceOp::create(
-        b, loc, s, ArrayRef<int64_t>{h * halfN}, ArrayRef<int64_t>{halfN},
-        ArrayRef<int64_t>{1});
+    SmallVector<Value> elems;
+    for (int64_t j = 0; j < halfN; ++j)
+      elems.push_back(vector::ExtractOp::create(b, loc, s, h * halfN + j));
+    return vector::FromElementsOp::create(b, loc, halfType, elems);
   };
   Value h0 = half(0), h1 = half(1);
   Value q = x.rem(lane, 2);
