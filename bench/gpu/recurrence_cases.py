@@ -95,6 +95,10 @@ def cases():
     c["n_gated_delta_bf16_t300"] = recurrence("gated_delta", "bf16", 1, 2, 2, 300, 128, 128)
     c["n_mamba_bf16"] = mamba("bf16", 2, 64, 67, 16)
     c["n_mamba_f32"] = mamba("f32", 1, 48, 33, 16)
+    # N > 64: the state split over 4 (N 128) and 8 (N 256) lanes per
+    # channel; 50 channels leave the last block's lanes past the end.
+    c["n_mamba_f32_n128"] = mamba("f32", 2, 50, 19, 128)
+    c["n_mamba_bf16_n256"] = mamba("bf16", 1, 50, 9, 256)
     c["n_conv_decode_f32"] = conv_decode("f32", 2, 64)
     # fla's shapes (bf16 storage: the op needs one storage type today).
     for B, T in ((4, 4096), (1, 16384)):

@@ -21,12 +21,15 @@
 //   shrinks (down to 1) until about 16 warps per SM run, since every warp
 //   walks all T steps.
 // kestrel.selective_scan -> one thread per (b, channel) holding h[N] in
-//   registers, looping over T with the next step's inputs prefetched.
+//   registers, looping over T with the next step's inputs prefetched; for
+//   N > 64, G = 4, 8, ... consecutive lanes per channel holding N / G <= 32
+//   elements each, their partial y summed by xor shuffles.
 // kestrel.causal_conv1d -> one fused kernel: thread (b, c, r) computes y at
 //   r < T (the K taps over state ++ x, bias, activation) or the new state's
 //   element r − T.
 //
-// Ops it cannot cover (dynamic shapes, selective scans with N > 64) are left
+// Ops it cannot cover (dynamic shapes, selective scans whose N > 64 is not
+// 2^k slices of at most 32 elements) are left
 // to the reference lowering, which kestrelc refuses on cuda for the two
 // time-looping ops (unsupportedRecurrence says why).
 //
@@ -503,24 +506,50 @@ struct ScanBuffers {
   Value x, delta, A, Bm, Cm, D, z, bias, init, y, fin;
 };
 
+/// Lanes per channel of the scan kernel: 1 (h[N] in one thread's
+/// registers) up to N = kMaxScanState, else the fewest power-of-two lanes
+/// that divide N into slices of at most half that (their partial y summed
+/// by shuffles); 0 when none does (N not a multiple of a small power of
+/// two).
+int64_t scanLanes(int64_t N) {
+  if (N <= kMaxScanState)
+    return 1;
+  // Split slices hold at most 32 elements: 64 (with their prefetched B and
+  // C columns) take all 255 registers and spill.
+  for (int64_t g = 2; g <= 32; g *= 2)
+    if (N % g == 0 && N / g <= kMaxScanState / 2)
+      return g;
+  return 0;
+}
+
 void buildScan(OpBuilder &b, Location loc, SelectiveScanOp op,
                gpu::LaunchOp launch, const ScanBuffers &m) {
   IREmitter x(b, loc);
   RankedTensorType xt = op.getX().getType();
   int64_t B = xt.getDimSize(0), C = xt.getDimSize(1), T = xt.getDimSize(2);
   int64_t N = op.getA().getType().getDimSize(1);
-  Value i = x.add(x.mul(launch.getBlockIds().x, kScanThreads),
-                  launch.getThreadIds().x);
-  ifThen(b, loc, x.lt(i, x.idx(B * C)), [&] {
-    Value bi = x.div(i, C), c = x.rem(i, C);
+  const int64_t G = scanLanes(N), NL = N / G;
+  Value thread = x.add(x.mul(launch.getBlockIds().x, kScanThreads),
+                       launch.getThreadIds().x);
+  // Thread G i + j: channel row i, state elements [j NL, (j + 1) NL). With
+  // G > 1 the lanes of a channel meet in shuffles, so every thread runs the
+  // loop (past the last channel on a copy of it) and only stores are
+  // guarded.
+  Value i = x.div(thread, G);
+  Value active = x.lt(i, x.idx(B * C));
+  Value n0 = x.mul(x.rem(thread, G), NL);
+  auto body = [&] {
+    Value row = G > 1 ? x.minI(i, x.idx(B * C - 1)) : i;
+    Value bi = x.div(row, C), c = x.rem(row, C);
+    auto nIdx = [&](int64_t n) { return x.add(n0, x.idx(n)); };
     Value zero = x.constF32(0.0), one = x.constF32(1.0);
     SmallVector<Value> A, carried;
-    for (int64_t n = 0; n < N; ++n)
-      A.push_back(loadF32(b, loc, m.A, {c, x.idx(n)}));
+    for (int64_t n = 0; n < NL; ++n)
+      A.push_back(loadF32(b, loc, m.A, {c, nIdx(n)}));
     Value Dc = m.D ? loadF32(b, loc, m.D, {c}) : Value();
     Value bias = m.bias ? loadF32(b, loc, m.bias, {c}) : Value();
-    for (int64_t n = 0; n < N; ++n)
-      carried.push_back(m.init ? loadF32(b, loc, m.init, {bi, c, x.idx(n)})
+    for (int64_t n = 0; n < NL; ++n)
+      carried.push_back(m.init ? loadF32(b, loc, m.init, {bi, c, nIdx(n)})
                                : zero);
     auto loadStep = [&](Value t) {
       SmallVector<Value> in = {loadF32(b, loc, m.x, {bi, c, t}),
@@ -528,8 +557,8 @@ void buildScan(OpBuilder &b, Location loc, SelectiveScanOp op,
       if (m.z)
         in.push_back(loadF32(b, loc, m.z, {bi, c, t}));
       for (Value mem : {m.Bm, m.Cm})
-        for (int64_t n = 0; n < N; ++n)
-          in.push_back(loadF32(b, loc, mem, {bi, x.idx(n), t}));
+        for (int64_t n = 0; n < NL; ++n)
+          in.push_back(loadF32(b, loc, mem, {bi, nIdx(n), t}));
       return in;
     };
     carried.append(loadStep(x.idx(0)));
@@ -541,11 +570,11 @@ void buildScan(OpBuilder &b, Location loc, SelectiveScanOp op,
       Value t = loop.getInductionVar();
       ValueRange args = loop.getRegionIterArgs();
       SmallVector<Value> next = loadStep(x.minI(x.add(t, 1), x.idx(T - 1)));
-      ValueRange h = args.take_front(N), in = args.drop_front(N);
+      ValueRange h = args.take_front(NL), in = args.drop_front(NL);
       Value xv = in[0], d = in[1];
       Value zv = m.z ? in[2] : Value();
-      ValueRange Bn = in.slice(m.z ? 3 : 2, N),
-                 Cn = in.drop_front((m.z ? 3 : 2) + N);
+      ValueRange Bn = in.slice(m.z ? 3 : 2, NL),
+                 Cn = in.drop_front((m.z ? 3 : 2) + NL);
       if (bias)
         d = x.fadd(d, bias);
       if (op.getDeltaSoftplus()) {
@@ -557,28 +586,51 @@ void buildScan(OpBuilder &b, Location loc, SelectiveScanOp op,
       }
       Value dx = x.fmul(d, xv);
       SmallVector<Value> yielded;
-      Value y = Dc ? x.fmul(Dc, xv) : zero;
-      for (int64_t n = 0; n < N; ++n) {
+      Value y = zero;
+      for (int64_t n = 0; n < NL; ++n) {
         Value decay = math::ExpOp::create(b, loc, x.fmul(d, A[n]));
         Value hn = x.fadd(x.fmul(decay, h[n]), x.fmul(dx, Bn[n]));
         y = x.fadd(y, x.fmul(Cn[n], hn));
         yielded.push_back(hn);
       }
+      for (int64_t off = G / 2; off >= 1; off /= 2)
+        y = x.fadd(y, gpu::ShuffleOp::create(b, loc, y, off, 32,
+                                             gpu::ShuffleMode::XOR)
+                          .getShuffleResult());
+      if (Dc)
+        y = x.fadd(y, x.fmul(Dc, xv));
       if (zv) {
         Value e =
             math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, zv));
         y = x.fmul(y, arith::DivFOp::create(b, loc, zv, x.fadd(one, e)));
       }
-      memref::StoreOp::create(b, loc, fromF32(b, loc, y, elemOf(m.y)), m.y,
-                              ValueRange{bi, c, t});
+      Value storeY = G > 1 ? x.land(active, x.lt(n0, x.idx(1))) : Value();
+      auto store = [&] {
+        memref::StoreOp::create(b, loc, fromF32(b, loc, y, elemOf(m.y)), m.y,
+                                ValueRange{bi, c, t});
+      };
+      if (storeY)
+        ifThen(b, loc, storeY, store);
+      else
+        store();
       yielded.append(next);
       scf::YieldOp::create(b, loc, yielded);
     }
-    for (int64_t n = 0; n < N; ++n)
-      memref::StoreOp::create(b, loc,
-                              fromF32(b, loc, loop.getResult(n), elemOf(m.fin)),
-                              m.fin, ValueRange{bi, c, x.idx(n)});
-  });
+    auto storeState = [&] {
+      for (int64_t n = 0; n < NL; ++n)
+        memref::StoreOp::create(
+            b, loc, fromF32(b, loc, loop.getResult(n), elemOf(m.fin)), m.fin,
+            ValueRange{bi, c, nIdx(n)});
+    };
+    if (G > 1)
+      ifThen(b, loc, active, storeState);
+    else
+      storeState();
+  };
+  if (G > 1)
+    body();
+  else
+    ifThen(b, loc, active, body);
 }
 
 void rewriteScan(SelectiveScanOp op) {
@@ -597,9 +649,10 @@ void rewriteScan(SelectiveScanOp op) {
                 allocFor(b, loc, op.getY()),
                 allocFor(b, loc, op.getFinalState())};
   RankedTensorType xt = op.getX().getType();
-  int64_t rows = xt.getDimSize(0) * xt.getDimSize(1);
+  int64_t threads = xt.getDimSize(0) * xt.getDimSize(1) *
+                    scanLanes(op.getA().getType().getDimSize(1));
   gpu::LaunchOp l =
-      launch(b, loc, ceilDiv(rows, kScanThreads), 1, kScanThreads);
+      launch(b, loc, ceilDiv(threads, kScanThreads), 1, kScanThreads);
   fillLaunch(b, loc, l, [&] { buildScan(b, loc, op, l, m); });
   replaceWithBuffer(b, loc, op.getY(), m.y);
   replaceWithBuffer(b, loc, op.getFinalState(), m.fin);
@@ -704,8 +757,9 @@ std::string kestrel::cuda::unsupportedRecurrence(Operation *op) {
         !e.isF32() && !e.isF16() && !e.isBF16())
       return "an element type other than f32, f16 or bf16";
   if (auto scan = dyn_cast<SelectiveScanOp>(op))
-    if (scan.getA().getType().getDimSize(1) > kMaxScanState)
-      return "a state of more than 64 elements per channel";
+    if (!scanLanes(scan.getA().getType().getDimSize(1)))
+      return "a state of more than 64 elements per channel that is not "
+             "2^k slices of at most 32 (k <= 5)";
   if (auto r = dyn_cast<GatedRecurrenceOp>(op))
     if (r.getQuery().getType().getDimSize(2) == 0)
       return "an empty sequence";

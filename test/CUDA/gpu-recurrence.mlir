@@ -118,6 +118,34 @@ func.func @scan(%x: tensor<2x200x5xbf16>, %dt: tensor<2x200x5xbf16>, %a: tensor<
 
 // -----
 
+// N = 128 (Mamba2-sized state): 4 lanes per channel, 32 state elements
+// each; 1 x 30 channels x 4 = 120 threads, one block. Every thread runs the
+// loop (lanes past the last channel on a copy of it) so the two xor
+// shuffles summing the partial y see the whole warp; lane 0 of a channel
+// stores y, each lane its 32 final-state elements, under the channel
+// bound.
+// CHECK-LABEL: func.func @scan_n128
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}}) threads({{.*}}) in ({{.*}} = %c128
+// CHECK: %[[ROW:.*]] = arith.divui %{{.*}}, %c4
+// CHECK: %[[ACTIVE:.*]] = arith.cmpi slt, %[[ROW]], %c30
+// CHECK: arith.minsi %[[ROW]], %c29
+// CHECK-NOT: scf.if
+// CHECK: scf.for
+// CHECK: gpu.shuffle  xor {{.*}}, %c2_i32
+// CHECK: gpu.shuffle  xor {{.*}}, %c1_i32
+// CHECK: %[[FIRST:.*]] = arith.andi %[[ACTIVE]]
+// CHECK: scf.if %[[FIRST]]
+// CHECK: memref.store {{.*}} : memref<1x30x7xf32>
+// CHECK: scf.yield
+// CHECK: scf.if %[[ACTIVE]]
+// CHECK-COUNT-32: memref.store {{.*}} : memref<1x30x128xf32>
+func.func @scan_n128(%x: tensor<1x30x7xf32>, %dt: tensor<1x30x7xf32>, %a: tensor<30x128xf32>, %b: tensor<1x128x7xf32>, %c: tensor<1x128x7xf32>) -> (tensor<1x30x7xf32>, tensor<1x30x128xf32>) {
+  %y, %h = kestrel.selective_scan %x, %dt, %a, %b, %c : tensor<1x30x7xf32>, tensor<1x30x7xf32>, tensor<30x128xf32>, tensor<1x128x7xf32>, tensor<1x128x7xf32> -> tensor<1x30x7xf32>, tensor<1x30x128xf32>
+  return %y, %h : tensor<1x30x7xf32>, tensor<1x30x128xf32>
+}
+
+// -----
+
 // Causal conv with a state (decode form): one kernel over B * C * (T + K - 1)
 // = 2 * 64 * 4 = 512 threads (2 blocks of 256): r < T computes y, r >= T
 // writes the new state.
