@@ -404,7 +404,7 @@ def MapLoopsToGPU : Pass<"kestrel-map-loops-to-gpu", "::mlir::func::FuncOp"> {
 }
 
 def GpuScatter : Pass<"kestrel-gpu-scatter", "::mlir::func::FuncOp"> {
-  let summary = "Run-time-index scatters as parallel loops (one thread per update)";
+  let summary = "Run-time-index scatters as kernels (one thread per update)";
   let description = [{
     The ONNX importer lowers ScatterElements / ScatterND with run-time
     indices to a nest of `scf.for` over the updates, marked
