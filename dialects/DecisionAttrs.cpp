@@ -329,6 +329,16 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
     return isDecode && isa<BoolAttr>(value)
                ? success()
                : wrongContext(op, attr, "a bool on a kestrel.decode_attention");
+  if (name == decision::kScatter) {
+    auto kind = dyn_cast<StringAttr>(value);
+    return (opName == "scf.for" || opName == "gpu.launch") && kind &&
+                   llvm::is_contained({"none", "add", "mul", "max", "min"},
+                                      kind.getValue())
+               ? success()
+               : wrongContext(op, attr,
+                              "\"none\", \"add\", \"mul\", \"max\" or "
+                              "\"min\" on an scf.for or gpu.launch");
+  }
   // Other `kestrel.*` attributes (tests, tools) are not decisions.
   return success();
 }

@@ -65,6 +65,11 @@ inline constexpr llvm::StringLiteral kRecurrenceKernel =
 /// State columns per block of the chunked recurrence kernel (integer > 0):
 /// the choice on its gpu.launch, an override on a gated_recurrence.
 inline constexpr llvm::StringLiteral kValueTile = "kestrel.value_tile";
+/// The reduction ("none", "add", "mul", "max" or "min") of a run-time-index
+/// ONNX scatter, on the outermost scf.for of the loop nest the importer
+/// builds for it; kestrel-gpu-scatter turns that nest into a kernel on cuda
+/// and records the same value on its gpu.launch.
+inline constexpr llvm::StringLiteral kScatter = "kestrel.scatter";
 } // namespace kestrel::decision
 
 #endif // KESTREL_DIALECTS_DECISIONATTRS_H

@@ -158,6 +158,10 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
                "kestrel-gpu-row-kernels),canonicalize,cse");
   append(pm, "func.func(kestrel-read-only-arguments)");
   append(pm, kBufferize);
+  // Run-time-index scatters (the importer's marked scf.for nests over the
+  // updates, storing into the bufferized output) as kernels: one thread per
+  // update, after the copy of the data into the output.
+  append(pm, "func.func(kestrel-gpu-scatter)");
   std::string tiles =
       llvm::join(llvm::map_range(opts.tileSizes,
                                  [](int64_t t) { return std::to_string(t); }),

@@ -406,6 +406,28 @@ def MapLoopsToGPU : Pass<"kestrel-map-loops-to-gpu", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def GpuScatter : Pass<"kestrel-gpu-scatter", "::mlir::func::FuncOp"> {
+  let summary = "Run-time-index scatters as kernels (one thread per update)";
+  let description = [{
+    The ONNX importer lowers ScatterElements / ScatterND with run-time
+    indices to a nest of `scf.for` over the updates, marked
+    `kestrel.scatter = "<reduction>"` on the outermost loop. After
+    bufferization that nest stores into the output buffer (already a copy
+    of the data) on the host, which the CUDA runtime cannot replay. This
+    pass replaces each marked, bufferized nest by one `gpu.launch` (marked
+    `kestrel.scatter` too) with one thread per update element, 256 per
+    block. Reduction "none" keeps its plain store: with duplicate
+    indices any one of the writes wins (ONNX leaves that case unspecified;
+    the CPU loop applies them in order, so the last wins there). Reductions
+    add, max and min become `memref.atomic_rmw` (addf/addi,
+    maximumf/maxs, minimumf/mins); "mul" has no atomic and is refused with
+    an error at the scatter's location.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def MergeGPUModules : Pass<"kestrel-merge-gpu-modules", "::mlir::ModuleOp"> {
   let summary = "Gather every outlined kernel into one gpu.module";
   let description = [{

@@ -71,6 +71,56 @@ def test_readme_python_example_runs_as_written():
         os.chdir(cwd)
 
 
+MATMUL = """
+func.func @mm(%a: tensor<4x16xf32>, %b: tensor<16x8xf32>) -> tensor<4x8xf32> {
+  %z = tensor.empty() : tensor<4x8xf32>
+  %c = arith.constant 0.0 : f32
+  %i = linalg.fill ins(%c : f32) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %y = linalg.matmul ins(%a, %b : tensor<4x16xf32>, tensor<16x8xf32>) outs(%i : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+"""
+
+
+def test_report_estimates_flops_and_bytes():
+    """lib.report carries the estimated work: one matmul M=4, N=8, K=16 is
+    2*M*N*K = 1024 FLOPs; its arguments are (4*16 + 16*8)*4 = 768 bytes and
+    its result 4*8*4 = 128."""
+    lib = kestrel.compile(MATMUL, report=True)
+    M, N, K = 4, 8, 16
+    assert f"flops: {2 * M * N * K} " in lib.report, lib.report
+    args, result = (M * K + K * N) * 4, M * N * 4
+    assert (f"bytes: {args + result} " in lib.report
+            and f"arguments {args} + results {result} + constants 0"
+            in lib.report), lib.report
+    assert "an estimate, not a measurement" in lib.report
+    assert "fused regions:" in lib.report
+
+
+def test_readme_torch_module_example_runs_as_written():
+    """The README's nn.Module block, executed verbatim: torch tensors in and
+    out, close to the module's own output, and the report printed."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    if not kestrel.has_onnx():
+        pytest.skip("kestrel built without the ONNX importer")
+    readme = (REPO / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S)
+                 if "torch.nn.Module" in b)
+    import os
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    ns = {}
+    try:
+        exec(compile(block, "README.md", "exec"), ns)
+    finally:
+        os.chdir(cwd)
+    with torch.no_grad():
+        err = (ns["f"](ns["x"]) - ns["model"](ns["x"])).abs().max().item()
+    assert err <= 1e-5, err
+    assert ns["f"].report.startswith("kestrel compile report: target cpu")
+
+
 class _FakeCudaArray:
     """Looks like a CUDA array to the API; no GPU exists here."""
 

@@ -5,8 +5,9 @@
 // the ONNX nodes they came from, the generic linalg/tensor ops that stayed,
 // every decision a pass recorded as a kestrel.* attribute (tiles,
 // contraction paths, GEMM plans, kernel kinds), the GPU kernels by kind
-// (tensor cores or SIMT), what went through a reference lowering and what
-// was refused with the compiler's reason. docs/cli.md describes the text.
+// (tensor cores or SIMT), the fused regions, estimated FLOPs and bytes,
+// what went through a reference lowering and what was refused with the
+// compiler's reason. docs/cli.md describes the text.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +42,18 @@ public:
   /// "op-name value" -> count, for one decision attribute.
   using Decisions = std::map<std::string, unsigned>;
 
+  /// The estimated work of a function after recognition (static shapes):
+  /// FLOPs per kind of op, the bytes of its arguments, results and
+  /// constants, and the ops no formula covers. docs/cli.md gives the
+  /// formulas.
+  struct Work {
+    std::map<std::string, double> flops;   // kind -> FLOPs
+    std::map<std::string, unsigned> count; // kind -> ops counted
+    std::map<std::string, unsigned> notCounted;
+    double argumentBytes = 0, resultBytes = 0, constantBytes = 0;
+    bool valid = false;
+  };
+
   struct Function {
     std::map<std::string, unsigned> givenKestrel; // before kestrel-recognize
     std::map<std::string, OpGroup> kestrel;       // after kestrel-recognize
@@ -51,6 +64,12 @@ public:
     std::map<std::string, unsigned> kernels; // kind -> gpu.launch count
     unsigned launches = 0;
     bool recognized = false;
+    Work work;
+    /// Fused regions: GEMM epilogue/sibling fusions on cuda launches
+    /// (kestrel.gemm_fusion), CPU contractions with a fused epilogue.
+    std::map<std::string, OpGroup> fusions;
+    /// Top-level non-contraction linalg ops around kestrel-fuse-elementwise.
+    int elementwiseBefore = -1, elementwiseAfter = -1;
   };
 
   CompileReport(std::string target, std::string precision, bool reference)

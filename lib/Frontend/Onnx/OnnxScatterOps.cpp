@@ -9,9 +9,17 @@
 // the order ONNX's reference implementation applies them. Constant indices
 // are checked at import time; runtime ones out of range are clamped.
 //
+// The outermost loop is marked kestrel.scatter = "<reduction>". The CPU
+// pipeline ignores the mark; on cuda kestrel-gpu-scatter turns the nest
+// into one kernel with a thread per update (atomics for add, max and min;
+// "mul" refused), where duplicate indices under reduction "none" may leave
+// any one of their updates (ONNX: unspecified).
+//
 //===----------------------------------------------------------------------===//
 
 #include "OnnxTensorOps.h"
+
+#include "dialects/DecisionAttrs.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -27,8 +35,8 @@ using LoopBody =
     function_ref<Value(OpBuilder &, Location, ValueRange ivs, Value acc)>;
 
 /// Nested scf.for loops over `shape`, outermost first, carrying `init`.
-Value loopNest(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value init,
-               LoopBody body, SmallVector<Value> ivs = {}) {
+Value loopNestImpl(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                   Value init, LoopBody body, SmallVector<Value> ivs = {}) {
   if (ivs.size() == shape.size())
     return body(b, loc, ivs, init);
   int64_t d = ivs.size();
@@ -39,10 +47,22 @@ Value loopNest(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value init,
       [&](OpBuilder &nb, Location l, Value iv, ValueRange acc) {
         SmallVector<Value> inner(ivs);
         inner.push_back(iv);
-        Value r = loopNest(nb, l, shape, acc[0], body, inner);
+        Value r = loopNestImpl(nb, l, shape, acc[0], body, inner);
         scf::YieldOp::create(nb, l, r);
       });
   return loop.getResult(0);
+}
+
+/// The scatter's loop nest over `shape` (the updates), its outermost loop
+/// marked kestrel.scatter = `kind`: on cuda, kestrel-gpu-scatter makes the
+/// bufferized nest a kernel (one thread per update); the CPU pipeline
+/// ignores the mark.
+Value scatterLoops(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                   Value init, StringRef kind, LoopBody body) {
+  Value r = loopNestImpl(b, loc, shape, init, body);
+  if (auto outer = r.getDefiningOp<scf::ForOp>())
+    outer->setAttr(decision::kScatter, b.getStringAttr(kind));
+  return r;
 }
 
 /// `old` combined with `update` by ONNX reduction `kind` ("none": update).
@@ -193,8 +213,8 @@ LogicalResult TensorNode::scatterElements() {
       out.push_back(boxScatter(*this, upd, offsets));
       return success();
     }
-  out.push_back(loopNest(
-      b, loc, is, x,
+  out.push_back(scatterLoops(
+      b, loc, is, x, kind,
       [&](OpBuilder &nb, Location l, ValueRange ivs, Value acc) -> Value {
         Value j = tensor::ExtractOp::create(nb, l, idx, ivs);
         SmallVector<Value> dst(ivs.begin(), ivs.end());
@@ -245,8 +265,8 @@ LogicalResult TensorNode::scatterND() {
       out.push_back(boxScatter(*this, reshape(upd, sizes), offsets));
       return success();
     }
-  out.push_back(loopNest(
-      b, loc, want, x,
+  out.push_back(scatterLoops(
+      b, loc, want, x, kind,
       [&](OpBuilder &nb, Location l, ValueRange ivs, Value acc) -> Value {
         SmallVector<Value> at(ivs.begin(), ivs.begin() + (q - 1)), dst;
         at.push_back(Value());
