@@ -33,3 +33,39 @@ if ((${#missing[@]})); then
   echo "setup: pip installing ${missing[*]}"
   "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore "${missing[@]}"
 fi
+
+# PyTorch (CPU use only) and onnxscript, for the tests that export
+# nn.Modules (kestrel.compile(module), the README example, HF-style blocks):
+# PyPI's torch without its CUDA dependencies, plus the pure-Python ones and
+# the four NVIDIA libraries `import torch` loads anyway, at the versions
+# torch names. pip reports the CUDA dependencies left out as conflicts;
+# its log is shown only when the install fails. Without torch those tests
+# skip, so a failed install is reported, not fatal (KESTREL_NO_TORCH=1
+# skips it).
+torch_deps() {
+  "$PYTHON" -c '
+import importlib.metadata as md, re
+wanted = {"filelock", "typing-extensions", "sympy", "networkx", "jinja2",
+          "fsspec", "nvidia-cusparselt-cu13", "nvidia-nvshmem-cu13",
+          "nvidia-nccl-cu13"}
+for req in md.requires("torch") or []:
+    spec = req.split(";")[0].strip()
+    name = re.split(r"[ <>=!~\[(]", spec, maxsplit=1)[0]
+    if name.lower().replace("_", "-") in wanted:
+        print(spec.replace(" ", ""))
+print("nvidia-cufile")'
+}
+if [[ -z ${KESTREL_NO_TORCH:-} ]] &&
+   ! "$PYTHON" -c "import torch, onnxscript" 2>/dev/null; then
+  echo "setup: pip installing torch (CPU use, no CUDA dependencies) and onnxscript"
+  log=$(mktemp)
+  pipq=("$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore)
+  if ! { "${pipq[@]}" --no-deps torch &&
+         mapfile -t deps < <(torch_deps) &&
+         "${pipq[@]}" "${deps[@]}" onnxscript &&
+         "$PYTHON" -c "import torch, onnxscript"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "setup: warning: torch could not be installed; the tests that need it will skip" >&2
+  fi
+  rm -f "$log"
+fi
