@@ -56,15 +56,18 @@ func.func @kblocks(%a: tensor<4x40xf32>) -> tensor<4x32xf32> {
 
 // -----
 
-// Fused bias + SiLU epilogue, bf16 operands: the panel row is widened to
-// f32 in the kernel; the consumer's body runs on vector<16> values (bias
-// read along n) and the result is stored once, in bf16. The consumer is
-// gone.
+// Fused bias + SiLU epilogue, bf16 operands: A is widened to f32 once in
+// front (`kestrel.widen_a`), the panel row in the kernel; the consumer's
+// body runs on vector<16> values (bias read along n) and the result is
+// stored once, in bf16. The consumer is gone.
 // CHECK-LABEL: func.func @fused
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<2x8xbf16>) outs(%{{.*}} : tensor<2x8xf32>) attrs = {kestrel.widen_a}
+// CHECK:   arith.extf {{.*}} : bf16 to f32
 // CHECK-NOT: linalg.generic
 // CHECK: scf.forall ({{.*}}) in (4)
 // CHECK:   scf.for
 // CHECK:     arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
+// CHECK:     tensor.extract %[[A]]
 // CHECK:     vector.fma
 // CHECK:   } {kestrel.micro_kernel}
 // CHECK:   arith.truncf {{.*}} : vector<16xf32> to vector<16xbf16>
