@@ -3,6 +3,7 @@
 // Emits the packed, register-tiled loop nest of one contraction
 // (kestrel-cpu-contraction, decisions in #kestrel.contraction):
 //
+//   A = extf(A)                            (bf16/f16 A only, kestrel.widen_a)
 //   Bp = pack(B)  [o.., ⌈N/nr⌉, K, nr]     (constant, scf.forall, or none)
 //   scf.forall (o.., mb-block, nb-block) shared_outs(C):
 //     Ct = C[o.., m0 : m0+mb, n0 : n0+nb]
@@ -11,6 +12,7 @@
 //         scf.for mt (mr-row tiles), then single rows of a ragged block:
 //           acc[0..R) = first ? init : Ct[rows, panel]        (f32)
 //           scf.for k in block {kestrel.micro_kernel}:
+//             prefetch Bp[o.., panel, k + 16 KiB / row bytes]  (gemv, packed)
 //             row = Bp[o.., panel, k, :]                      (vector<nr>)
 //             acc[i] = fma(broadcast(A[row i, k]), row, acc[i])
 //           Ct[rows, panel] = last ? epilogue(acc) : acc      (masked cols)
