@@ -17,7 +17,10 @@ Rows:
 
 Both sides run with 2 threads (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS set
 before NumPy loads); OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are removed so
-OpenBLAS picks its own kernel. Outputs are checked against NumPy first.
+OpenBLAS picks its own kernel. Each timed contender starts 0.5 s after the
+previous one, once the other's thread pool has stopped spinning (as
+bench_models.py separates contenders by processes). Outputs are checked
+against NumPy first.
 """
 
 from __future__ import annotations
@@ -39,7 +42,17 @@ def setup_env(threads: int):
     os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
 
 
+# Seconds to wait before each timed contender: libomp's team (Kestrel)
+# spins KMP_BLOCKTIME = 200 ms after a parallel region and OpenBLAS's
+# threads spin ~0.1 s after a call; without the pause the next contender's
+# threads share the two cores with the previous one's spinning threads
+# (measured: Kestrel's M=1 GEMV 1.2 ms alone, 2.6-4.0 ms right after
+# NumPy's matmul; OpenBLAS 256^3 0.18 ms alone, 16 ms right after Kestrel).
+SETTLE_S = 0.5
+
+
 def times_ms(fn, repeat):
+    time.sleep(SETTLE_S)
     fn()
     out = []
     for _ in range(repeat):

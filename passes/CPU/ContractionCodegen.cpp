@@ -12,6 +12,8 @@
 #include "passes/CPU/Contraction.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace kestrel {
@@ -165,6 +167,14 @@ static LogicalResult verifyConfig(Operation *op, ContractionConfigAttr cfg) {
 
 struct ContractionCodegenPass
     : kestrel::impl::ContractionCodegenBase<ContractionCodegenPass> {
+  // The GEMV micro-kernel prefetches its panels through a read-only
+  // bufferization.to_buffer (ContractionKernel.cpp).
+  void getDependentDialects(DialectRegistry &registry) const override {
+    ContractionCodegenBase::getDependentDialects(registry);
+    registry.insert<bufferization::BufferizationDialect,
+                    memref::MemRefDialect>();
+  }
+
   void runOnOperation() override {
     bool bad = false;
     getOperation().walk([&](Operation *op) {

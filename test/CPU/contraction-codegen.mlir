@@ -56,15 +56,18 @@ func.func @kblocks(%a: tensor<4x40xf32>) -> tensor<4x32xf32> {
 
 // -----
 
-// Fused bias + SiLU epilogue, bf16 operands: the panel row is widened to
-// f32 in the kernel; the consumer's body runs on vector<16> values (bias
-// read along n) and the result is stored once, in bf16. The consumer is
-// gone.
+// Fused bias + SiLU epilogue, bf16 operands: A is widened to f32 once in
+// front (`kestrel.widen_a`), the panel row in the kernel; the consumer's
+// body runs on vector<16> values (bias read along n) and the result is
+// stored once, in bf16. The consumer is gone.
 // CHECK-LABEL: func.func @fused
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<2x8xbf16>) outs(%{{.*}} : tensor<2x8xf32>) attrs = {kestrel.widen_a}
+// CHECK:   arith.extf {{.*}} : bf16 to f32
 // CHECK-NOT: linalg.generic
 // CHECK: scf.forall ({{.*}}) in (4)
 // CHECK:   scf.for
 // CHECK:     arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
+// CHECK:     tensor.extract %[[A]]
 // CHECK:     vector.fma
 // CHECK:   } {kestrel.micro_kernel}
 // CHECK:   arith.truncf {{.*}} : vector<16xf32> to vector<16xbf16>
@@ -92,3 +95,30 @@ func.func @fused(%a: tensor<2x8xbf16>, %bias: tensor<64xbf16>, %b: tensor<8x64xb
   return %g : tensor<2x64xbf16>
 }
 
+
+// -----
+
+// GEMV over constant (packed) panels: the micro-kernel prefetches every
+// cache line of the panel row 16 KiB ahead into L2 (64 rows of 64 f32,
+// clamped to the last row), through a read-only view of the packed
+// constant.
+// CHECK-LABEL: func.func @gemv_prefetch
+// CHECK: %[[W:.*]] = arith.constant dense<{{.*}}> : tensor<1x40x64xf32>
+// CHECK: %[[BUF:.*]] = bufferization.to_buffer %[[W]] read_only : tensor<1x40x64xf32> to memref<1x40x64xf32>
+// CHECK: scf.for %[[K:.*]] = %c0 to %c40 step %c1
+// CHECK:   %[[KP:.*]] = arith.addi %[[K]], %c64
+// CHECK:   %[[AHEAD:.*]] = arith.minsi %[[KP]], %c39
+// CHECK:   memref.prefetch %[[BUF]][%c0, %[[AHEAD]], %c0], read, locality<2>, data
+// CHECK:   memref.prefetch %[[BUF]][%c0, %[[AHEAD]], %c16], read, locality<2>, data
+// CHECK:   memref.prefetch %[[BUF]][%c0, %[[AHEAD]], %c32], read, locality<2>, data
+// CHECK:   memref.prefetch %[[BUF]][%c0, %[[AHEAD]], %c48], read, locality<2>, data
+// CHECK:   vector.transfer_read %[[W]]
+// CHECK: } {kestrel.micro_kernel}
+func.func @gemv_prefetch(%a: tensor<1x40xf32>) -> tensor<1x64xf32> {
+  %w = arith.constant dense<0.5> : tensor<40x64xf32>
+  %z = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x64xf32>
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<1x64xf32>) -> tensor<1x64xf32>
+  %r = linalg.matmul {kestrel.contraction_config = #kestrel.contraction<path = "gemv", mr = 1, nr = 64, kc = 40, mb = 1, nb = 64, pack_b = "compile_time", epilogue = "none">} ins(%a, %w : tensor<1x40xf32>, tensor<40x64xf32>) outs(%f : tensor<1x64xf32>) -> tensor<1x64xf32>
+  return %r : tensor<1x64xf32>
+}
