@@ -66,6 +66,13 @@ def wgmma(tm, tn, stages):
 # the wgmma kernel for M > 64).
 SYNC = ["--extra-passes=func.func(kestrel-gpu-gemm{mma=sync})"]
 
+
+def sync_tile(*t):
+    """The mma.sync kernel with a tile_m,tile_n,tile_k,warps_m,warps_n,stages
+    plan."""
+    return ["--extra-passes=func.func(kestrel-gpu-gemm{mma=sync tile=" +
+            ",".join(map(str, t)) + "})"]
+
 # name: (M, N, K, dtype, options, flags, timed)
 CASES = {
     # The timed table: bf16 (default plan: wgmma on sm_90a), the mma.sync
@@ -77,6 +84,12 @@ CASES = {
     "bf16_4096_wg256x128s4": (4096, 4096, 4096, "bf16", {}, wgmma(256, 128, 4), True),
     "bf16_4096_bt": (4096, 4096, 4096, "bf16", {"transpose_b": True}, [], True),
     "bf16_8192_sync": (8192, 8192, 8192, "bf16", {}, SYNC, True),
+    # mma.sync plans beyond the default (128 x 256 x 32, 2 x 4 warps, 4
+    # stages): 16 warps of 64 x 32, 256 x 128, two 128 x 128 blocks per SM.
+    "bf16_4096_sync_128x256w16": (4096, 4096, 4096, "bf16", {}, sync_tile(128, 256, 32, 4, 4, 4), True),
+    "bf16_4096_sync_256x128": (4096, 4096, 4096, "bf16", {}, sync_tile(256, 128, 32, 4, 2, 4), True),
+    "bf16_4096_sync_128x128w4s4": (4096, 4096, 4096, "bf16", {}, sync_tile(128, 128, 32, 2, 2, 4), True),
+    "bf16_4096_sync_128x256k64s3": (4096, 4096, 4096, "bf16", {}, sync_tile(128, 256, 64, 2, 4, 3), True),
     "bf16_8192_wg256x128s4": (8192, 8192, 8192, "bf16", {}, wgmma(256, 128, 4), True),
     # The Llama d2048 block's MLP projections at T 4096.
     "bf16_llama_up": (4096, 5632, 2048, "bf16", {}, [], True),
