@@ -187,14 +187,20 @@ def Tile : Pass<"kestrel-tile", "::mlir::func::FuncOp"> {
 
 def ReadOnlyArguments : Pass<"kestrel-read-only-arguments",
                               "::mlir::func::FuncOp"> {
-  let summary = "Mark public functions' tensor arguments not writable";
+  let summary = "Mark public functions' tensor arguments not writable and "
+                "make repeated results distinct";
   let description = [{
     Sets `bufferization.writable = false` on every tensor argument of a
     public function (unless it already says), so that one-shot-bufferize
     never updates a caller's input in place: an op that would write into an
-    argument's buffer gets a copy instead.
+    argument's buffer gets a copy instead. A tensor returned more than once
+    is copied (`linalg.copy` into a `tensor.empty`) at every repeat, so
+    that each result is its own caller buffer after
+    buffer-results-to-out-params.
   }];
-  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def GeneralizeDataMovement : Pass<"kestrel-generalize-data-movement",

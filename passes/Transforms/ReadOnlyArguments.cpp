@@ -8,9 +8,20 @@
 // public functions `bufferization.writable = false`, and bufferization then
 // copies instead.
 //
+// It also gives every tensor result its own value: a function returning
+// one tensor twice (`return %r, %r`, e.g. an ONNX graph listing one tensor
+// as two outputs) has each repeat replaced by a copy into a fresh tensor,
+// since buffer-results-to-out-params turns results into distinct caller
+// buffers (and crashes on a repeated one).
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include "llvm/ADT/DenseSet.h"
 
 namespace kestrel {
 #define GEN_PASS_DEF_READONLYARGUMENTS
@@ -36,6 +47,22 @@ struct ReadOnlyArgumentsPass
         fn.setArgAttr(arg.getArgNumber(),
                       bufferization::BufferizationDialect::kWritableAttrName,
                       no);
+    fn.walk([](func::ReturnOp ret) {
+      llvm::SmallDenseSet<Value> seen;
+      OpBuilder b(ret);
+      for (OpOperand &operand : ret->getOpOperands()) {
+        Value v = operand.get();
+        auto type = dyn_cast<RankedTensorType>(v.getType());
+        if (!type || seen.insert(v).second)
+          continue;
+        SmallVector<OpFoldResult> sizes =
+            tensor::getMixedSizes(b, ret.getLoc(), v);
+        Value fresh = tensor::EmptyOp::create(b, ret.getLoc(), sizes,
+                                              type.getElementType());
+        operand.set(linalg::CopyOp::create(b, ret.getLoc(), v, fresh)
+                        .getResult(0));
+      }
+    });
   }
 };
 

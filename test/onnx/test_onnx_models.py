@@ -195,3 +195,33 @@ def test_conv1d_matches_onnxruntime(name, tmp_path):
     ours, ref = _run_single(tmp_path, node, [("x", x)], TensorProto.FLOAT, inits)
     assert ours.shape == ref.shape
     np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda:sm_90a"])
+def test_one_tensor_as_two_outputs(tmp_path, target):
+    """An ONNX graph whose two outputs are one tensor (the second through
+    an Identity the importer folds): kestrelc crashed in
+    buffer-results-to-out-params on `return %r, %r`; now each output gets
+    its own buffer (kestrel-read-only-arguments copies the repeat)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 3])
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["x", "x"], ["y"]),
+         helper.make_node("Identity", ["y"], ["z"])], "g", [x], [y, z])
+    path = tmp_path / "two_outputs.onnx"
+    onnx.save(helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    if target != "cpu":
+        kestrelc(path, tmp_path / "m.ptx", f"--target={target}", "--emit=ptx")
+        assert (tmp_path / "m.ptx").stat().st_size > 0
+        return
+    from kestrel.runtime import CpuLibrary
+    kestrelc(path, tmp_path / "m.so", "--target=cpu")
+    lib = CpuLibrary(tmp_path / "m.so")
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    got_y, got_z = lib.call(next(iter(lib.manifest.functions)), a)
+    np.testing.assert_array_equal(got_y, 2 * a)
+    np.testing.assert_array_equal(got_z, 2 * a)
