@@ -269,22 +269,22 @@ SmallVector<Value> TensorCoreGemm::loadFragments(Value slot, int64_t kk) {
           roundToTf32(LLVM::LoadOp::create(b, loc, b.getI32Type(), at)));
     }
   };
-  if (scalarA)
-    loadScalars(stage, scalarOffA, rowElemsA);
-  else
-    for (int64_t mt = 0; mt < plan.warpTileM() / 16; ++mt)
-      llvm::append_range(
-          frags,
-          loadMatrices(pointer(add(stage, fragOffset(fragA, mt, kk)), 3),
-                       /*trans=*/!plan.getAKMajor()));
-  if (scalarB)
-    loadScalars(stageB, scalarOffB, rowElemsB);
-  else
-    for (int64_t np = 0; np < plan.warpTileN() / 16; ++np)
-      llvm::append_range(
-          frags,
-          loadMatrices(pointer(add(stageB, fragOffset(fragB, np, kk)), 3),
-                       /*trans=*/!plan.getBKMajor()));
+  // One operand: 4-byte loads, or ldmatrix.x4 per 16 rows of M (A) or 16
+  // columns of N (B).
+  auto operand = [&](Value base, bool scalar, ArrayRef<Value> offsets,
+                     int64_t rowElems, const FragAddr &f, int64_t tiles,
+                     bool kMajor) {
+    if (scalar)
+      return loadScalars(base, offsets, rowElems);
+    for (int64_t t = 0; t < tiles; ++t)
+      llvm::append_range(frags,
+                         loadMatrices(pointer(add(base, fragOffset(f, t, kk)), 3),
+                                      /*trans=*/!kMajor));
+  };
+  operand(stage, scalarA, scalarOffA, rowElemsA, fragA, plan.warpTileM() / 16,
+          plan.getAKMajor());
+  operand(stageB, scalarB, scalarOffB, rowElemsB, fragB, plan.warpTileN() / 16,
+          plan.getBKMajor());
   return frags;
 }
 

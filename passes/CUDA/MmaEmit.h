@@ -42,6 +42,26 @@ emitLdMatrixX4(mlir::OpBuilder &b, mlir::Location loc, mlir::Value address,
   return out;
 }
 
+/// c += a * b on one m16n8kK tile of `ptx` operands: `a` 4 and `bOps` 2
+/// operand registers, `c` the 4 f32 accumulators, updated in place.
+inline void emitMmaM16N8(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::NVVM::MMATypes ptx, int64_t k,
+                         mlir::ArrayRef<mlir::Value> a,
+                         mlir::ArrayRef<mlir::Value> bOps,
+                         llvm::MutableArrayRef<mlir::Value> c) {
+  using namespace mlir;
+  Type f32 = b.getF32Type();
+  auto resultType =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  Value d = NVVM::MmaOp::create(
+      b, loc, resultType, a, bOps, c, llvm::ArrayRef<int64_t>{16, 8, k},
+      std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptx, ptx},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  for (int64_t i = 0; i < 4; ++i)
+    c[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+}
+
 /// c += a * b on one m16n8k16 tile: `a` 4 and `bOps` 2 operand registers
 /// of element type `elem` (bf16 or f16), `c` the 4 f32 accumulators,
 /// updated in place.
@@ -49,19 +69,10 @@ inline void emitMmaM16N8K16(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Type elem, mlir::ArrayRef<mlir::Value> a,
                             mlir::ArrayRef<mlir::Value> bOps,
                             llvm::MutableArrayRef<mlir::Value> c) {
-  using namespace mlir;
-  Type f32 = b.getF32Type();
-  auto resultType =
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  NVVM::MMATypes ptx =
-      elem.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
-  Value d = NVVM::MmaOp::create(
-      b, loc, resultType, a, bOps, c, llvm::ArrayRef<int64_t>{16, 8, 16},
-      std::nullopt, std::nullopt, std::array<NVVM::MMATypes, 2>{ptx, ptx},
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
-  for (int64_t i = 0; i < 4; ++i)
-    c[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+  emitMmaM16N8(b, loc,
+               elem.isF16() ? mlir::NVVM::MMATypes::f16
+                            : mlir::NVVM::MMATypes::bf16,
+               16, a, bOps, c);
 }
 
 /// c += a * b on one m16n8k8 tile with tf32 operands: `a` 4 and `bOps` 2
@@ -72,19 +83,7 @@ inline void emitMmaM16N8K8Tf32(mlir::OpBuilder &b, mlir::Location loc,
                                mlir::ArrayRef<mlir::Value> a,
                                mlir::ArrayRef<mlir::Value> bOps,
                                llvm::MutableArrayRef<mlir::Value> c) {
-  using namespace mlir;
-  Type f32 = b.getF32Type();
-  auto resultType =
-      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  Value d = NVVM::MmaOp::create(
-      b, loc, resultType, a, bOps, c, llvm::ArrayRef<int64_t>{16, 8, 8},
-      std::nullopt, std::nullopt,
-      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::tf32,
-                                    NVVM::MMATypes::tf32},
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
-  for (int64_t i = 0; i < 4; ++i)
-    c[i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+  emitMmaM16N8(b, loc, mlir::NVVM::MMATypes::tf32, 8, a, bOps, c);
 }
 
 } // namespace kestrel

@@ -419,6 +419,31 @@ std::optional<std::pair<Value, Value>> inputOf(Value dBx) {
   return std::nullopt;
 }
 
+/// The chain of steps behind `cat`, the concat of the readouts y_t along
+/// `axis`: 1 for [B, T, C] outputs read out by Σ_n (readoutStep), 2 for
+/// channels-first [B, C, T] ones read out by a matmul (readoutMatmulStep);
+/// dA and dBx are sliced on the same axis. Fills `m`; returns h_{T-1}, or
+/// null when any step differs.
+Value matchChain(tensor::ConcatOp cat, int64_t axis, ChainMatcher &m) {
+  auto type = rt(cat.getResult());
+  if (cat.getDim() != axis || !type || type.getRank() != 3 ||
+      cat.getInputs().size() < 2 || !isF32(cat.getResult(), type.getShape()))
+    return Value();
+  int64_t B = type.getDimSize(0), C = type.getDimSize(axis == 1 ? 2 : 1);
+  m.axis = axis;
+  Value prev;
+  for (auto [t, in] : llvm::enumerate(cat.getInputs())) {
+    Value y = unitDimInserted(in, axis);
+    if (!y || !isF32(y, {B, C}))
+      return Value();
+    prev = axis == 1 ? m.readoutStep(y, prev, t)
+                     : m.readoutMatmulStep(y, prev, t);
+    if (!prev)
+      return Value();
+  }
+  return prev;
+}
+
 /// The channels-first scan of Hugging Face's sequential Mamba mixer
 /// (`slow_forward`): hidden states and the time step [B, C, T],
 ///
@@ -429,24 +454,13 @@ std::optional<std::pair<Value, Value>> inputOf(Value dBx) {
 ///   y_t = (h_t @ Cm[:, t][..., None])[..., 0]                  [B, C]
 ///   y   = stack(y_0, ..., y_{T-1}, axis -1)                    [B, C, T]
 std::optional<ScanMatch> matchChannelsFirst(tensor::ConcatOp cat) {
+  ChainMatcher m;
+  Value prev = matchChain(cat, 2, m);
+  if (!prev)
+    return std::nullopt;
   auto type = rt(cat.getResult());
   int64_t T = cat.getInputs().size();
-  if (cat.getDim() != 2 || !type || type.getRank() != 3 || T < 2 ||
-      !isF32(cat.getResult(), type.getShape()))
-    return std::nullopt;
   int64_t B = type.getDimSize(0), C = type.getDimSize(1);
-  ChainMatcher m;
-  m.axis = 2;
-  Value prev;
-  for (auto [t, in] : llvm::enumerate(cat.getInputs())) {
-    Value y = unitDimInserted(in, 2);
-    if (!y || !isF32(y, {B, C}))
-      return std::nullopt;
-    Value h = m.readoutMatmulStep(y, prev, t);
-    if (!h)
-      return std::nullopt;
-    prev = h;
-  }
   int64_t N = rt(m.Cm).getRank() == 3 ? rt(m.Cm).getDimSize(2) : -1;
   if (m.noDecayAtStart || !isF32(m.dA, {B, C, T, N}) ||
       !isF32(m.dBx, {B, C, T, N}) || !isF32(m.Cm, {B, T, N}) ||
@@ -509,23 +523,13 @@ std::optional<ScanMatch> matchChannelsFirst(tensor::ConcatOp cat) {
 std::optional<ScanMatch> matchScan(tensor::ConcatOp cat) {
   if (cat.getDim() == 2)
     return matchChannelsFirst(cat);
+  ChainMatcher m;
+  Value prev = matchChain(cat, 1, m);
+  if (!prev)
+    return std::nullopt;
   auto type = rt(cat.getResult());
   int64_t T = cat.getInputs().size();
-  if (cat.getDim() != 1 || !type || type.getRank() != 3 || T < 2 ||
-      !isF32(cat.getResult(), type.getShape()))
-    return std::nullopt;
   int64_t B = type.getDimSize(0), C = type.getDimSize(2);
-  ChainMatcher m;
-  Value prev;
-  for (auto [t, in] : llvm::enumerate(cat.getInputs())) {
-    Value y = unitDimInserted(in, 1);
-    if (!y || !isF32(y, {B, C}))
-      return std::nullopt;
-    Value h = m.readoutStep(y, prev, t);
-    if (!h)
-      return std::nullopt;
-    prev = h;
-  }
   // The sources: dA, dBx [B,T,C,N], Cm [B,T,N], all f32, read in full.
   int64_t N = rt(m.Cm).getRank() == 3 ? rt(m.Cm).getDimSize(2) : -1;
   if (!isF32(m.dA, {B, T, C, N}) || !isF32(m.dBx, {B, T, C, N}) ||

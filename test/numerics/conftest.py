@@ -46,16 +46,19 @@ def compile_cpu(tmp_path):
 def check_ptx(tmp_path):
     """MLIR text -> PTX for `chip`, assembled by ptxas for that chip.
 
-    Returns the PTX text. Without ptxas the PTX is still generated and the
-    assembly step is reported as skipped, never as passed."""
-    def run(mlir: str, chip: str = "sm_90a") -> str:
+    Returns the PTX text (with `with_log`, also ptxas -v's report: registers,
+    spills). `flags` are more kestrelc options. Without ptxas the PTX is
+    still generated and the assembly step is reported as skipped, never as
+    passed."""
+    def run(mlir: str, chip: str = "sm_90a", flags=(), with_log=False):
         out = tmp_path / f"kernel_{chip}.ptx"
-        kestrelc(mlir, out, f"--target=cuda:{chip}", "--emit=ptx")
+        kestrelc(mlir, out, f"--target=cuda:{chip}", "--emit=ptx", *flags)
         if PTXAS is None:
             pytest.skip("ptxas not installed: PTX generated but not assembled")
-        subprocess.run([PTXAS, f"-arch={chip}", str(out), "-o", os.devnull],
-                       check=True, capture_output=True, text=True)
-        return out.read_text()
+        log = subprocess.run([PTXAS, f"-arch={chip}", "-v", str(out), "-o",
+                              os.devnull], check=True, capture_output=True,
+                             text=True).stderr
+        return (out.read_text(), log) if with_log else out.read_text()
     return run
 
 

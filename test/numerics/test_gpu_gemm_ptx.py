@@ -114,51 +114,28 @@ def test_f32_ffma_kernel_ptx(check_ptx, case, chip):
     assert "mma.sync" not in ptx
 
 
-def test_f32_precision_bf16_ptx(tmp_path, check_ptx):
+def test_f32_precision_bf16_ptx(check_ptx):
     """--precision=bf16: an f32 matmul runs on bf16 tensor cores (after an
     elementwise rounding kernel per operand); the default keeps f32 (the
     FFMA kernel)."""
-    import os
-    import subprocess
-    from conftest import PTXAS
     src = gemm(M=64, N=128, K=96, dtype="f32")
-    out = tmp_path / "p.ptx"
-    kestrelc(src, out, "--target=cuda:sm_90a", "--emit=ptx",
-             "--precision=bf16")
-    ptx = out.read_text()
+    ptx = check_ptx(src, flags=["--precision=bf16"])
     assert "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32" in ptx
-    if PTXAS:
-        subprocess.run([PTXAS, "-arch=sm_90a", str(out), "-o", os.devnull],
-                       check=True)
     default = check_ptx(src)
     assert "mma.sync" not in default
 
 
-TF32_CASES = {
-    "tf32_square": dict(M=256, N=256, K=256, dtype="f32"),
-    "tf32_ragged": dict(M=200, N=300, K=72, dtype="f32"),
-    "tf32_m1": dict(M=1, N=4096, K=512, dtype="f32"),
-    "tf32_batch": dict(M=100, N=88, K=136, dtype="f32", batch=3),
-    "tf32_transposed_b": dict(M=128, N=320, K=256, dtype="f32",
-                              transpose_b=True),
-}
-
-
 @pytest.mark.parametrize("chip", ["sm_90a", "sm_80"])
-@pytest.mark.parametrize("case", sorted(TF32_CASES))
-def test_tf32_kernel_ptx(tmp_path, case, chip):
-    """--precision=tf32: f32 contractions on tensor cores (mma.sync
-    m16n8k8 on tf32, every operand register rounded by cvt.rna), f32 kept
-    in memory (no rounding kernel: one kernel), B [K, N] read by 4-byte
-    shared loads and [N, K] by ldmatrix; ptxas assembles it."""
-    import os
-    import subprocess
-    from conftest import PTXAS
-    spec = TF32_CASES[case]
-    out = tmp_path / "t.ptx"
-    kestrelc(gemm(**spec), out, f"--target=cuda:{chip}", "--emit=ptx",
-             "--precision=tf32")
-    ptx = out.read_text()
+@pytest.mark.parametrize("case", sorted(F32_CASES))
+def test_tf32_kernel_ptx(check_ptx, case, chip):
+    """--precision=tf32 on the f32 cases: f32 contractions on tensor cores
+    (mma.sync m16n8k8 on tf32, every operand register rounded by cvt.rna),
+    f32 kept in memory (no rounding kernel: one kernel), B [K, N] read by
+    4-byte shared loads and [N, K] by ldmatrix; ptxas assembles it without
+    spills."""
+    spec = F32_CASES[case]
+    ptx, log = check_ptx(gemm(**spec), chip, flags=["--precision=tf32"],
+                         with_log=True)
     assert ptx.count(".entry") == 1
     assert "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32" in ptx
     assert "cvt.rna.tf32.f32" in ptx
@@ -166,12 +143,7 @@ def test_tf32_kernel_ptx(tmp_path, case, chip):
     assert "ldmatrix.sync.aligned.m8n8.x4.shared.b16" in ptx
     if not spec.get("transpose_b"):
         assert "ld.shared.u32" in ptx or "ld.shared.b32" in ptx
-    if PTXAS is None:
-        pytest.skip("ptxas not installed: PTX generated but not assembled")
-    log = subprocess.run([PTXAS, f"-arch={chip}", "-v", str(out), "-o",
-                          os.devnull], check=True, capture_output=True,
-                         text=True)
-    assert " 0 bytes spill stores" in log.stderr
+    assert " 0 bytes spill stores" in log
 
 
 def test_precision_rejects_unknown_and_cpu(tmp_path):
