@@ -54,7 +54,9 @@ def parse_args():
     p.add_argument("--iree-timeout", type=float, default=300,
                    help="seconds iree-compile may take per model (IREE 3.13 "
                         "takes over 20 minutes on the unrolled Mamba scan)")
-    p.add_argument("--out", default=str(REPO / "bench/results/2026-12-03-cpu-models.md"))
+    p.add_argument("--out", default="",
+                   help="results table (default: a new bench/results/<today>-cpu-models[-N].md; "
+                        "committed results are never overwritten by default)")
     # Internal: run one contender on one model in this process (see main).
     p.add_argument("--worker", choices=["ort", "kestrel", "iree", "torch"], help=argparse.SUPPRESS)
     p.add_argument("--model", help=argparse.SUPPRESS)
@@ -62,7 +64,18 @@ def parse_args():
     return p.parse_args()
 
 
+def fresh_results_path() -> str:
+    stem = REPO / "bench/results" / f"{time.strftime('%Y-%m-%d')}-cpu-models"
+    path, n = stem.with_suffix(".md"), 1
+    while path.exists():
+        n += 1
+        path = stem.with_name(f"{stem.name}-{n}.md")
+    return str(path)
+
+
 ARGS = parse_args()
+if not ARGS.out and not ARGS.worker:
+    ARGS.out = fresh_results_path()
 os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)  # before any OpenMP loads
 
 import numpy as np  # noqa: E402

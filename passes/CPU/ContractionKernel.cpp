@@ -13,6 +13,7 @@
 //           acc[0..R) = first ? init : Ct[rows, panel]        (f32)
 //           scf.for k in block {kestrel.micro_kernel}:
 //             prefetch Bp[o.., panel, k + 16 KiB / row bytes]  (gemv, packed)
+//             prefetch 1/T of the next panel's K block          (gemm, packed)
 //             row = Bp[o.., panel, k, :]                      (vector<nr>)
 //             acc[i] = fma(broadcast(A[row i, k]), row, acc[i])
 //           Ct[rows, panel] = last ? epilogue(acc) : acc      (masked cols)
@@ -32,6 +33,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace kestrel;
@@ -76,10 +79,13 @@ private:
   Value panels(Value ct, ArrayRef<Value> iv, Value m0, Value n0,
                OpFoldResult mb, OpFoldResult nb, Value k0, Value k1,
                Value first, Value last);
+  Value nextPanelStart(ArrayRef<Value> iv, Value n0, Value np, Value nbV,
+                       Value k0, Value k1);
   Value tile(int64_t rows, Value ct, ArrayRef<Value> iv, Value m0, Value mt,
-             Value n0, Value np, Value k0, Value k1, Value first, Value last);
+             Value n0, Value np, Value k0, Value k1, Value first, Value last,
+             Value next);
   SmallVector<Value> kernel(SmallVector<Value> acc, ArrayRef<Value> rowIv,
-                            Value nG, Value k0, Value k1);
+                            Value nG, Value k0, Value k1, Value next);
   Value epilogue(Value acc, ArrayRef<Value> iv);
   void prefetch(ArrayRef<Value> iv, Value panel, Value k);
   SmallVector<Value> ifElse(Value cond, Type type, int64_t count,
@@ -97,10 +103,12 @@ private:
   SmallVector<unsigned> bOuter;
   Value aSrc; // A, or A widened to f32 once (bf16/f16 A)
   Value bSrc; // packed panels, or B itself with pack_b = none
-  // The GEMV path's panels as a read-only memref for software prefetches
-  // `prefetchRows` panel rows ahead of the micro-kernel (null: none).
-  Value bBuf;
-  int64_t prefetchRows = 0;
+  // The packed panels as a read-only memref for software prefetches (null:
+  // none). GEMV: `prefetchRows` panel rows ahead of the micro-kernel. GEMM:
+  // `bFlat` (the same buffer, 1-D), `spreadStep` elements of the next panel
+  // per micro-kernel step.
+  Value bBuf, bFlat;
+  int64_t prefetchRows = 0, spreadStep = 0;
 };
 
 } // namespace
@@ -254,15 +262,32 @@ Value Emitter::emit() {
   // thread, a loaded machine, median GB/s without -> with prefetches 16 KiB
   // ahead into L2: f32 M=1 15.6 -> 23.3, M=4 9.1 -> 21.0, bf16 M=1
   // 14.0 -> 22.3 (4 and 8 KiB ahead, or into L1, gained less).
+  //
+  // GEMM reads each panel's K block from memory in its first row tile and
+  // from L1/L2 in the other T - 1 = mb / mr - 1: the first tile asks for
+  // the panel at ~16 bytes per cycle, far more than one core's misses in
+  // flight deliver, so once the weights outgrow the last-level cache that
+  // tile waits. Each of the T tiles therefore prefetches 1/T of the next
+  // panel's K block into L2, a few bytes per micro-kernel step, spreading
+  // the stream over the whole panel.
+  //
   // Panels we own (packed, identity layout) only: B read in place may be a
   // view whose buffer has another layout.
-  if (path == "gemv" && packB != "none") {
+  if (packB != "none") {
     auto type = cast<RankedTensorType>(bSrc.getType());
-    const int64_t rowBytes = NR * type.getElementTypeBitWidth() / 8;
-    prefetchRows = std::max<int64_t>(1, kPrefetchBytes / rowBytes);
     bBuf = bufferization::ToBufferOp::create(
         b, loc, MemRefType::get(type.getShape(), type.getElementType()), bSrc,
         /*readOnly=*/true);
+    if (path == "gemv") {
+      const int64_t rowBytes = NR * type.getElementTypeBitWidth() / 8;
+      prefetchRows = std::max<int64_t>(1, kPrefetchBytes / rowBytes);
+    } else {
+      spreadStep = llvm::divideCeil(NR, std::max<int64_t>(1, MB / MR));
+      ReassociationIndices all(type.getRank());
+      std::iota(all.begin(), all.end(), 0);
+      bFlat = memref::CollapseShapeOp::create(b, loc, bBuf,
+                                              ArrayRef<ReassociationIndices>{all});
+    }
   }
   Operation *replaced = c.consumer ? c.consumer.getOperation() : c.op;
   auto outType = cast<RankedTensorType>(replaced->getResult(0).getType());
@@ -350,6 +375,8 @@ Value Emitter::panels(Value ct, ArrayRef<Value> iv, Value m0, Value n0,
   auto loop = scf::ForOp::create(
       b, loc, idx(0), nbV, idx(NR), ValueRange{ct},
       [&](OpBuilder &, Location, Value np, ValueRange it) {
+        Value next =
+            bFlat ? nextPanelStart(iv, n0, np, nbV, k0, k1) : Value();
         // Whole mr-row tiles, then the rows left in a ragged block.
         Value full = arith::SubIOp::create(
             b, loc, mbV, arith::RemSIOp::create(b, loc, mbV, idx(MR)));
@@ -358,7 +385,8 @@ Value Emitter::panels(Value ct, ArrayRef<Value> iv, Value m0, Value n0,
             [&](OpBuilder &, Location, Value mt, ValueRange t) {
               scf::YieldOp::create(
                   b, loc,
-                  tile(MR, t[0], iv, m0, mt, n0, np, k0, k1, first, last));
+                  tile(MR, t[0], iv, m0, mt, n0, np, k0, k1, first, last,
+                       next));
             });
         Value res = tiles.getResult(0);
         auto mbC = getConstantIntValue(mb);
@@ -368,7 +396,8 @@ Value Emitter::panels(Value ct, ArrayRef<Value> iv, Value m0, Value n0,
               [&](OpBuilder &, Location, Value mt, ValueRange t) {
                 scf::YieldOp::create(
                     b, loc,
-                    tile(1, t[0], iv, m0, mt, n0, np, k0, k1, first, last));
+                    tile(1, t[0], iv, m0, mt, n0, np, k0, k1, first, last,
+                         Value()));
               });
           res = rest.getResult(0);
         }
@@ -377,9 +406,32 @@ Value Emitter::panels(Value ct, ArrayRef<Value> iv, Value m0, Value n0,
   return loop.getResult(0);
 }
 
+/// Where the panel after (n0 + np, K block [k0, k1)) starts in bFlat: the
+/// next panel of the block at the same K block, or after the block's last
+/// panel the first one at the next K block (past the end of K: a valid
+/// address nobody reads soon, prefetched harmlessly).
+Value Emitter::nextPanelStart(ArrayRef<Value> iv, Value n0, Value np,
+                              Value nbV, Value k0, Value k1) {
+  auto type = cast<MemRefType>(bBuf.getType());
+  const int64_t NP = llvm::divideCeil(c.N, NR);
+  Value panel = arith::DivUIOp::create(b, loc, addi(n0, np), idx(NR));
+  Value lastInBlock = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::sge, addi(np, idx(NR)), nbV);
+  Value nextPanel = arith::SelectOp::create(
+      b, loc, lastInBlock, arith::DivUIOp::create(b, loc, n0, idx(NR)),
+      addi(panel, idx(1)));
+  Value nextK = arith::SelectOp::create(b, loc, lastInBlock, k1, k0);
+  Value lin = idx(0);
+  for (auto [i, d] : llvm::enumerate(bOuter))
+    lin = addi(muli(lin, type.getDimSize(i)), iv[d]);
+  lin = addi(muli(lin, NP), nextPanel);
+  lin = addi(muli(lin, c.K), nextK);
+  return muli(lin, NR);
+}
+
 Value Emitter::tile(int64_t rows, Value ct, ArrayRef<Value> iv, Value m0,
                     Value mt, Value n0, Value np, Value k0, Value k1,
-                    Value first, Value last) {
+                    Value first, Value last, Value next) {
   Value nG = addi(n0, np);
   SmallVector<SmallVector<Value>> rowIv;
   for (int64_t r = 0; r < rows; ++r) {
@@ -417,7 +469,15 @@ Value Emitter::tile(int64_t rows, Value ct, ArrayRef<Value> iv, Value m0,
                      f32));
         return v;
       });
-  acc = kernel(acc, ArrayRef(rowIv).front(), nG, k0, k1);
+  // Tile mt / mr of the block prefetches its share of the next panel.
+  Value start;
+  if (next) {
+    Value share = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, mt, idx(MR)),
+        arith::SubIOp::create(b, loc, k1, k0));
+    start = addi(next, muli(share, spreadStep));
+  }
+  acc = kernel(acc, ArrayRef(rowIv).front(), nG, k0, k1, start);
   SmallVector<Value> outV = ifElse(
       last, VectorType::get({NR}, ctElt), rows,
       [&] {
@@ -442,7 +502,7 @@ Value Emitter::tile(int64_t rows, Value ct, ArrayRef<Value> iv, Value m0,
 /// The micro-kernel over k in [k0, k1): acc[i] += A[row0 + i, k] · Bp row.
 SmallVector<Value> Emitter::kernel(SmallVector<Value> acc,
                                    ArrayRef<Value> rowIv, Value nG, Value k0,
-                                   Value k1) {
+                                   Value k1, Value next) {
   const int64_t rows = acc.size();
   Value row0 = rowIv[c.m];
   SmallVector<Value> rowsAt;
@@ -454,8 +514,18 @@ SmallVector<Value> Emitter::kernel(SmallVector<Value> acc,
       b, loc, k0, k1, idx(1), acc,
       [&](OpBuilder &, Location, Value k, ValueRange it) {
         iv[c.k] = k;
-        if (bBuf)
+        if (prefetchRows)
           prefetch(iv, panel, k);
+        if (next) {
+          const int64_t size =
+              cast<MemRefType>(bFlat.getType()).getNumElements();
+          Value step = muli(arith::SubIOp::create(b, loc, k, k0), spreadStep);
+          Value at = arith::MinUIOp::create(b, loc, addi(next, step),
+                                            idx(size - 1));
+          memref::PrefetchOp::create(b, loc, bFlat, ValueRange{at},
+                                     /*isWrite=*/false, /*localityHint=*/2,
+                                     /*isDataCache=*/true);
+        }
         Value bRow;
         if (packB == "none") {
           bRow = readAlong(bSrc, c.b.map, iv, c.n);
@@ -481,6 +551,9 @@ SmallVector<Value> Emitter::kernel(SmallVector<Value> acc,
         scf::YieldOp::create(b, loc, next);
       });
   loop->setAttr("kestrel.micro_kernel", b.getUnitAttr());
+  if (next)
+    loop->setAttr("kestrel.prefetch_next_panel",
+                  b.getI64IntegerAttr(spreadStep));
   return SmallVector<Value>(loop.getResults());
 }
 

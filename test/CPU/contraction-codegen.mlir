@@ -4,24 +4,34 @@
 // panels (masked reads past N = 90), then the forall over (M, N) blocks
 // runs 8-row tiles of the micro-kernel (8 accumulators vector<32xf32>,
 // broadcast A, fma) and single rows for the ragged end; stores are masked.
+// Each of the mb / mr = 8 row tiles of a panel prefetches 1/8 of the next
+// panel (the panel after it in the block, or the block's first at the next
+// K block), 32 / 8 = 4 elements per step, clamped to the packed buffer;
+// the ragged rows do not.
 // CHECK-LABEL: func.func @gemm
 // CHECK: %[[P:.*]] = scf.forall (%{{.*}}) in (3) shared_outs({{.*}}) -> (tensor<3x70x32xf32>)
 // CHECK:   vector.transfer_read %{{.*}} : tensor<70x90xf32>, vector<32xf32>
 // CHECK:   vector.transfer_write {{.*}} {in_bounds = [true]} : vector<32xf32>, tensor<70x32xf32>
 // CHECK: } {kestrel.pack_b}
+// CHECK: %[[BUF:.*]] = bufferization.to_buffer %[[P]] read_only
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %[[BUF]] {{\[\[}}0, 1, 2]] : memref<3x70x32xf32> into memref<6720xf32>
 // CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, 3) shared_outs
 // CHECK:   tensor.extract_slice {{.*}} to tensor<?x?xf32>
 // CHECK:   scf.for {{.*}} step %c32
+// CHECK:     arith.select
 // CHECK:     scf.for {{.*}} step %c8
 // CHECK:       scf.for {{.*}} iter_args({{.*}}) -> (vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>, vector<32xf32>)
+// CHECK:         %[[AT:.*]] = arith.minui {{.*}}, %c6719
+// CHECK:         memref.prefetch %[[FLAT]][%[[AT]]], read, locality<2>, data : memref<6720xf32>
 // CHECK:         vector.transfer_read %[[P]]{{.*}} {in_bounds = [true]} : tensor<3x70x32xf32>, vector<32xf32>
 // CHECK:         tensor.extract %arg0
 // CHECK:         vector.broadcast
 // CHECK:         vector.fma
-// CHECK:       } {kestrel.micro_kernel}
+// CHECK:       } {kestrel.micro_kernel, kestrel.prefetch_next_panel = 4 : i64}
 // CHECK:       vector.transfer_write {{.*}} : vector<32xf32>, tensor<?x?xf32>
 // CHECK:     scf.for {{.*}} step %c1
 // CHECK:       -> (vector<32xf32>)
+// CHECK-NOT:     memref.prefetch
 // CHECK:       } {kestrel.micro_kernel}
 // CHECK: } {kestrel.contraction_tile = array<i64: 8, 32>}
 func.func @gemm(%a: tensor<100x70xf32>, %b: tensor<70x90xf32>) -> tensor<100x90xf32> {
