@@ -8,7 +8,17 @@
 #     query length of 2048 or more are left out: same kernels, bigger grids);
 #   - the numerics cases of bench/gpu/gemm_cases.py (ragged edges, batch,
 #     transposed B, f16, f32 through bf16);
-#   - the committed ONNX blocks (test/onnx/models), f32 and --precision=bf16.
+#   - the tf32 GEMM cases of gemm_cases.py (4096, not 8192);
+#   - the committed ONNX blocks (test/onnx/models), f32, --precision=tf32
+#     and --precision=bf16 (Llama: GEMM/fusion/flash; MoE: routing and the
+#     grouped expert GEMMs; Mamba: scan and conv);
+#   - the numerics cases of recurrence_cases.py (every gate kind through the
+#     recurrent kernel, the chunked kernels, selective scan with N <= 64 and
+#     N > 64, causal conv, decode steps), denoise_cases.py and
+#     routing_cases.py;
+#   - the model zoo (test/models, as bench/gpu/zoo.sh runs it: DeepSeek-V3's
+#     scatter kernel, Jamba, Qwen3, ...) with its real input ids
+#     (cases/NAME.inputs/in0.npy, which sanitize.sh passes to kestrel-run).
 # plus the runtime and kestrel-run sources. Then on the device:
 #
 #   bench/gpu/stage_sanitize.sh /path/to/session/checkout
@@ -53,7 +63,48 @@ rm -rf "$DEST/gemm"
 for f in "$ROOT"/test/onnx/models/*.onnx; do
   name=$(basename "$f" .onnx)
   compile "$f" "onnx-$name-f32"
+  compile "$f" "onnx-$name-tf32" --precision=tf32
   compile "$f" "onnx-$name-bf16" --precision=bf16
+done
+
+# Case generators whose JSON says whether a case is a timed (large) one.
+untimed() { # JSON: succeeds for numerics cases
+  python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); sys.exit(1 if m.get("timed") or m.get("bench") else 0)' "$1"
+}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" all >/dev/null
+for d in "$TMP"/rec/*/; do
+  untimed "$d/case.json" && compile "$d/case.mlir" "rec-$(basename "$d")"
+done
+python3 "$ROOT/bench/gpu/denoise_cases.py" "$TMP/denoise" >/dev/null
+for f in "$TMP"/denoise/*.mlir; do
+  untimed "${f%.mlir}.json" && compile "$f" "denoise-$(basename "$f" .mlir)"
+done
+# Routing cases carry their inputs (indices in range) in NAME/in<i>.npy.
+python3 "$ROOT/bench/gpu/routing_cases.py" --dest "$TMP/routing" --target=cuda:$CHIP >/dev/null
+for f in "$TMP"/routing/*.mlir; do
+  name=$(basename "$f" .mlir)
+  compile "$f" "routing-$name"
+  mkdir -p "$DEST/cases/routing-$name.inputs"
+  cp "$TMP/routing/$name"/in*.npy "$DEST/cases/routing-$name.inputs/"
+done
+python3 "$ROOT/bench/gpu/gemm_cases.py" "$TMP/gemm" >/dev/null
+for name in tf32_4096 tf32_4096_bt tf32_llama_up tf32_decode_m16; do
+  compile "$TMP/gemm/$name.mlir" "gemm-$name" --precision=tf32
+done
+
+for name in $(python3 -c "import sys; sys.path.insert(0, '$ROOT/test/models'); import zoo; print(*zoo.NAMES)"); do
+  # Models kestrelc refuses on cuda are the zoo run's business, not this one.
+  "$KESTRELC" "$ROOT/test/models/$name.onnx" --target=cuda:$CHIP --emit=ptx \
+    -o "$DEST/cases/zoo-$name.ptx" 2>/dev/null || { echo "zoo $name: refused, skipped"; continue; }
+  mkdir -p "$DEST/cases/zoo-$name.inputs"
+  python3 -c "
+import sys, numpy as np
+sys.path.insert(0, '$ROOT/test/models')
+import zoo
+np.save('$DEST/cases/zoo-$name.inputs/in0.npy', zoo.input_ids('$name'))"
+  echo "compiled zoo-$name"
 done
 
 git -C "$ROOT" archive HEAD lib/Runtime include/kestrel/Runtime include/kestrel-c \
