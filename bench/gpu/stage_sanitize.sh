@@ -7,8 +7,8 @@
 #     and any other bench/gpu/cases-*/ folder (cases whose names carry a
 #     query length of 2048 or more are left out: same kernels, bigger grids);
 #   - the numerics cases of bench/gpu/gemm_cases.py (ragged edges, batch,
-#     transposed B, f16, f32 through bf16);
-#   - the tf32 GEMM cases of gemm_cases.py (4096, not 8192);
+#     transposed B, f16, f32 through bf16, tf32, wgmma plans; racecheck
+#     needs more than 240 s on one 4096^3 GEMM);
 #   - the committed ONNX blocks (test/onnx/models), f32, --precision=tf32
 #     and --precision=bf16 (Llama: GEMM/fusion/flash; MoE: routing and the
 #     grouped expert GEMMs; Mamba: scan and conv);
@@ -74,6 +74,7 @@ untimed() { # JSON: succeeds for numerics cases
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" all >/dev/null
+python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" chunked >/dev/null
 for d in "$TMP"/rec/*/; do
   untimed "$d/case.json" && compile "$d/case.mlir" "rec-$(basename "$d")"
 done
@@ -88,10 +89,6 @@ for f in "$TMP"/routing/*.mlir; do
   compile "$f" "routing-$name"
   mkdir -p "$DEST/cases/routing-$name.inputs"
   cp "$TMP/routing/$name"/in*.npy "$DEST/cases/routing-$name.inputs/"
-done
-python3 "$ROOT/bench/gpu/gemm_cases.py" "$TMP/gemm" >/dev/null
-for name in tf32_4096 tf32_4096_bt tf32_llama_up tf32_decode_m16; do
-  compile "$TMP/gemm/$name.mlir" "gemm-$name" --precision=tf32
 done
 
 for name in $(python3 -c "import sys; sys.path.insert(0, '$ROOT/test/models'); import zoo; print(*zoo.NAMES)"); do
