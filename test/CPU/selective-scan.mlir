@@ -94,3 +94,22 @@ func.func @dynamic(%x: tensor<1x8x?xf32>, %dt: tensor<1x8x?xf32>, %A: tensor<8x4
   %y, %h = kestrel.selective_scan %x, %dt, %A, %bm, %cm : tensor<1x8x?xf32>, tensor<1x8x?xf32>, tensor<8x4xf32>, tensor<1x4x?xf32>, tensor<1x4x?xf32> -> tensor<1x8x?xf32>, tensor<1x8x4xf32>
   return %y, %h : tensor<1x8x?xf32>, tensor<1x8x4xf32>
 }
+
+// -----
+
+// N = 128 > 32 state rows: the state is not unrolled into 128 registers but
+// loop-carried as a [N, 16] buffer; each step walks it with an scf.for over
+// n (decay, update, y accumulated in a vector iter_arg).
+// CHECK-LABEL: func.func @large_state(
+// CHECK: scf.forall
+// CHECK:   %[[H0:.*]] = scf.for {{.*}} to %c128 {{.*}} -> (tensor<128x16xf32>)
+// CHECK:   scf.for {{.*}} to %c30 {{.*}} iter_args(%{{.*}} = %[[H0]], {{.*}}) -> (tensor<128x16xf32>, tensor<1x30x16xf32>)
+// CHECK:     scf.for {{.*}} to %c128{{.*}} -> (tensor<128x16xf32>, vector<16xf32>)
+// CHECK:       math.exp {{.*}} : vector<16xf32>
+// CHECK:       vector.fma
+// CHECK:       vector.fma
+// CHECK:       vector.transfer_write {{.*}} : vector<16xf32>, tensor<128x16xf32>
+func.func @large_state(%x: tensor<1x16x30xf32>, %dt: tensor<1x16x30xf32>, %a: tensor<16x128xf32>, %b: tensor<1x128x30xf32>, %c: tensor<1x128x30xf32>) -> (tensor<1x16x30xf32>, tensor<1x16x128xf32>) {
+  %y, %h = kestrel.selective_scan %x, %dt, %a, %b, %c : tensor<1x16x30xf32>, tensor<1x16x30xf32>, tensor<16x128xf32>, tensor<1x128x30xf32>, tensor<1x128x30xf32> -> tensor<1x16x30xf32>, tensor<1x16x128xf32>
+  return %y, %h : tensor<1x16x30xf32>, tensor<1x16x128xf32>
+}

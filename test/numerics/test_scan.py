@@ -180,6 +180,19 @@ def test_scan_softplus_large_delta(compile_cpu):
     _check(h, h_ref, STATE_TOLERANCE, "final_state")
 
 
+@pytest.mark.parametrize("C,N,dtype", [(20, 33, "f32"), (16, 128, "f32"),
+                                        (40, 64, "bf16")])
+def test_scan_large_state(compile_cpu, C, N, dtype):
+    """N above the 32 state rows kestrel-cpu-selective-scan keeps in
+    registers: the state lives in an [N, 16] buffer walked by a loop over n
+    (N = 33 just past the limit, Mamba2's 128, a masked channel block),
+    every option and an initial state on."""
+    opts = frozenset(SCAN_OPTIONS) | {"initial_state"}
+    lib = compile_cpu(scan_func("scan", 2, C, 19, N, dtype, opts))
+    check_scan(lib, "scan", np.random.default_rng(N), 2, C, 19, N, dtype,
+               opts)
+
+
 @pytest.mark.parametrize("dtype", ["f16", "bf16"])
 def test_scan_half_storage(compile_cpu, dtype):
     B, C, T, N = 1, 4, 12, 16
