@@ -4,6 +4,9 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   (default 60 s each; targets:
 #                                            runtime mlir onnx)
+#   KESTREL_FUZZ_RUNS=N scripts/fuzz.sh 0 [TARGET...]
+#                                           (N executions each instead, no
+#                                            time limit: the long runs)
 #
 # Seeds come from scripts/fuzz_corpus.py (committed models and lit tests);
 # what the fuzzers find stays in build-asan/fuzz/corpus/<target> for the next
@@ -40,6 +43,7 @@ for t in "${TARGETS[@]}"; do
     continue
   fi
   flags=(-max_total_time="$SECONDS_EACH" -print_final_stats=1
+         ${KESTREL_FUZZ_RUNS:+-runs=$KESTREL_FUZZ_RUNS}
          -detect_leaks=0 -artifact_prefix="$ARTIFACTS/$t-")
   case $t in
     # The pipeline is slow on big modules: bounded input, generous timeout.
@@ -58,7 +62,8 @@ for t in "${TARGETS[@]}"; do
     grep -E '^(==[0-9]+==ERROR|SUMMARY|.*Test unit written to)' "$log" | head -5 | sed 's/^/  /'
     echo "  log: $log"
   else
-    echo "fuzz: $t: $execs executions in ${SECONDS_EACH} s, no crash" \
+    secs=$(grep -oE 'Done [0-9]+ runs in [0-9]+ second' "$log" | grep -oE '[0-9]+ second' | grep -oE '[0-9]+' || echo "$SECONDS_EACH")
+    echo "fuzz: $t: $execs executions in ${secs} s, no crash" \
          "(corpus $(ls "$FUZZ/corpus/$t" | wc -l) inputs)"
   fi
 done
