@@ -29,6 +29,8 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Format.h"
 
+#include <mutex>
+
 using namespace mlir;
 
 namespace kestrel {
@@ -368,17 +370,21 @@ int elementwiseOps(func::FuncOp f) {
   return n;
 }
 
+/// Nested pipelines (func.func(...)) run on several functions at once:
+/// their callbacks are serialized.
 struct Instrumentation : public PassInstrumentation {
   explicit Instrumentation(CompileReport &report) : report(report) {}
   void runBeforePass(Pass *pass, Operation *op) override {
-    if (!pass->getArgument().empty())
-      report.beforePass(pass->getArgument(), op);
+    std::lock_guard<std::mutex> lock(mutex);
+    report.beforePass(pass->getArgument(), op);
   }
   void runAfterPass(Pass *pass, Operation *op) override {
+    std::lock_guard<std::mutex> lock(mutex);
     if (!pass->getArgument().empty())
       report.afterPass(pass->getArgument(), op);
   }
   CompileReport &report;
+  std::mutex mutex;
 };
 
 void printNodes(llvm::raw_ostream &os, const CompileReport::NodeSet &nodes) {
@@ -415,6 +421,11 @@ CompileReport::Function &CompileReport::function(Operation *func) {
 }
 
 void CompileReport::beforePass(StringRef pass, Operation *op) {
+  // The functions in module order, before nested pipelines reach them in
+  // whatever order their threads run (the report prints this order).
+  if (isa<ModuleOp>(op))
+    for (func::FuncOp f : functionsOf(op))
+      function(f);
   if (pass == "kestrel-recognize") {
     for (func::FuncOp f : functionsOf(op)) {
       Function &fn = function(f);

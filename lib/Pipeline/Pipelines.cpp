@@ -49,7 +49,10 @@ std::string libdevicePath(StringRef cudaPath) {
 }
 
 void buildHighLevelPipeline(OpPassManager &pm) {
-  append(pm, "func.func(kestrel-recognize),canonicalize,cse");
+  // Elementwise arith/math ops written directly on tensors (valid input,
+  // but nothing later bufferizes them) become linalg.generic first.
+  append(pm, "func.func(convert-elementwise-to-linalg,kestrel-recognize),"
+             "canonicalize,cse");
 }
 
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
@@ -122,7 +125,8 @@ void buildCudaPipeline(OpPassManager &pm, const CudaPipelineOptions &opts) {
   // kestrel.selective_scan runs on the host, which kestrelc refuses on cuda
   // (see Driver::run), while the unrolled steps are ordinary kernels;
   // kestrel-gpu-recurrence gives the recognized op a kernel otherwise.
-  append(pm, std::string("func.func(kestrel-recognize{selective-scan=") +
+  append(pm, std::string("func.func(convert-elementwise-to-linalg,"
+                         "kestrel-recognize{selective-scan=") +
                  (opts.reference ? "false" : "true") + "}),canonicalize,cse");
   // Tensor-core kernels for the attention they cover; the rest is lowered
   // to linalg and mapped onto naive kernels below.

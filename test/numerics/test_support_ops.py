@@ -178,3 +178,27 @@ func.func @f(%x: tensor<4x8xf32>, %y: tensor<4x2xf32>) -> (tensor<4x4xf32>, tens
     want = x.copy()
     want[:, 5:7] = y
     np.testing.assert_array_equal(i, want)
+
+
+def test_elementwise_ops_on_tensors(compile_cpu):
+    """arith and math ops written directly on tensors (no linalg) compile
+    (convert-elementwise-to-linalg in the high-level pipeline) and match
+    NumPy in float64 within f32 rounding."""
+    t = "tensor<3x33xf32>"
+    lib = compile_cpu(f"""
+func.func @f(%x: {t}, %y: {t}) -> ({t}, {t}) {{
+  %s = arith.addf %x, %y : {t}
+  %p = arith.mulf %s, %x : {t}
+  %e = math.exp %y : {t}
+  %m = arith.maximumf %p, %e : {t}
+  %n = arith.negf %m : {t}
+  return %m, %n : {t}, {t}
+}}""")
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-2, 2, (3, 33)).astype(np.float32)
+    y = rng.uniform(-2, 2, (3, 33)).astype(np.float32)
+    m, n = lib.f(x, y)
+    xv, yv = x.astype(np.float64), y.astype(np.float64)
+    want = np.maximum((xv + yv) * xv, np.exp(yv))
+    np.testing.assert_allclose(m, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(n, -want, rtol=1e-5, atol=1e-6)
