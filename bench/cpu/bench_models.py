@@ -91,6 +91,11 @@ COMMITTED = {"llama_block": ("export_llama_block", "Block"),
              "moe_block": ("export_moe_block", "MoeBlock")}
 
 
+def ms(value: float) -> str:
+    """Milliseconds with three significant digits (0.0412, 1.23, 12.3)."""
+    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
+
+
 def median_ms(fn, repeat):
     fn()
     times = []
@@ -269,7 +274,7 @@ def main():
             except Exception as e:  # noqa: BLE001 - report and go on
                 print(f"  {name}: {who} failed: {str(e)[:200]}")
         k = res["kestrel"]
-        fmt = lambda key: f"{res[key]:9.1f}" if key in res else f"{'-':>9}"  # noqa: E731
+        fmt = lambda key: f"{ms(res[key]):>9}" if key in res else f"{'-':>9}"  # noqa: E731
         ratio = lambda key: f"{res[key] / k:6.2f}" if key in res else f"{'-':>6}"  # noqa: E731
         print(f"{name:24} {fmt('kestrel')} {fmt('ort')} {fmt('iree')} {fmt('torch')}  "
               f"{ratio('ort')} {ratio('iree')} {ratio('torch'):>7}{'' if ok else '  MISMATCH'}",
@@ -287,7 +292,7 @@ def main():
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, shape, res, ok in rows:
         k = res["kestrel"]
-        cell = lambda key: f"{res[key]:.1f}" if key in res else "-"  # noqa: E731
+        cell = lambda key: ms(res[key]) if key in res else "-"  # noqa: E731
         rat = lambda key: f"{res[key] / k:.2f}" if key in res else "-"  # noqa: E731
         lines.append(f"| {name} | {'x'.join(map(str, shape))} | {cell('kestrel')} | {cell('ort')} | "
                      f"{cell('iree')} | {cell('torch')} | {rat('ort')} | {rat('iree')} | "
