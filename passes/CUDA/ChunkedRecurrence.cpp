@@ -692,17 +692,33 @@ void ChunkedKernel::buildWy(gpu::LaunchOp launch) {
     Value col = tid;
     auto vec4 = VectorType::get({4}, b.getF32Type());
     SmallVector<Value> x;
+    // Four partial sums per row (j mod 4) keep four FMA chains in flight
+    // (only one warp per SM partition solves: latency is the cost), and
+    // x_{i−1}'s term comes last, so that row i waits on row i − 1 for one
+    // FMA only.
     for (int64_t i = 0; i < C; ++i) {
-      Value acc = select(cmp(arith::CmpIPredicate::eq, col, idx(i)),
-                         constF32(1.0), constF32(0.0));
+      Value part[4] = {Value(), Value(), Value(), Value()};
+      Value last;
       for (int64_t j0 = 0; j0 < i; j0 += 4) {
         Value row = LLVM::LoadOp::create(
             b, loc, vec4, sharedPtr(idx(W.a + (i * C + j0) * 4)), 16);
-        for (int64_t j = j0; j < std::min(i, j0 + 4); ++j)
-          acc = fsub(acc,
-                     fmul(vector::ExtractOp::create(b, loc, row, j - j0), x[j]));
+        for (int64_t j = j0; j < std::min(i, j0 + 4); ++j) {
+          Value term =
+              fmul(vector::ExtractOp::create(b, loc, row, j - j0), x[j]);
+          if (j == i - 1) {
+            last = term;
+            continue;
+          }
+          Value &s = part[j - j0];
+          s = s ? fadd(s, term) : term;
+        }
       }
-      x.push_back(acc);
+      Value acc = select(cmp(arith::CmpIPredicate::eq, col, idx(i)),
+                         constF32(1.0), constF32(0.0));
+      for (Value s : part)
+        if (s)
+          acc = fsub(acc, s);
+      x.push_back(last ? fsub(acc, last) : acc);
     }
     Value bc = betaAt(col);
     Value f[2] = {gated ? fmul(bc, exp2(gateAt(col))) : bc, bc};
@@ -932,6 +948,29 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
   }
   while (p.dvTile > 16 && SharedLayout(p).total > kMaxSmem)
     p.dvTile /= 2;
+  if (p.delta && !(dvTile > 0 && p.Dv % dvTile == 0 && dvTile % 16 == 0)) {
+    // The walk's stages hold W as well (one block per SM at Dk 128), so a
+    // grid past one wave (132 · blocks per SM) runs whole extra rounds of
+    // the sequential walk. Cost model: waves x (48 + dvt), the 48 standing
+    // for the per-chunk work every block repeats whatever its tile (Q Kᵀ,
+    // the Q, K, W loads). Measured B4 H16 T4096 D128: dvt 64 (128 blocks,
+    // one wave) 0.52 ms, dvt 32 (256 blocks, two waves) 0.62 ms; B1 H16
+    // T16384: dvt 16 / 32 / 64 (128 / 64 / 32 blocks) 0.94 / 0.98 / 1.29.
+    int64_t bestCost = 0;
+    for (int64_t tile = 64; tile >= 16; tile /= 2) {
+      ChunkPlan q = p;
+      q.dvTile = tile;
+      int64_t bytes = SharedLayout(q).total;
+      if (p.Dv % tile || bytes > kMaxSmem)
+        continue;
+      int64_t wave = kSms * std::max<int64_t>(1, kMaxSmem / bytes);
+      int64_t cost = ceilDiv(p.B * p.H * (p.Dv / tile), wave) * (48 + tile);
+      if (!bestCost || cost < bestCost) {
+        bestCost = cost;
+        p.dvTile = tile;
+      }
+    }
+  }
   p.smemBytes = SharedLayout(p).total;
   p.wyBytes = p.delta ? WyLayout(p).total : 0;
   return p;
