@@ -59,6 +59,8 @@
 #include "passes/CUDA/KVCacheAddressing.h"
 #include "passes/CUDA/MmaEmit.h"
 
+#include <array>
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -100,17 +102,20 @@ struct SharedLayout {
 };
 
 /// Byte offsets of the WY kernel's shared memory: K, V (all Dv columns),
-/// the cumulated gates, β, A (f32, C x C) and four C x C 16-bit tiles:
-/// T diag(β e^b) and T diag(β), each as hi and lo halves.
+/// the cumulated gates, β, A and T (f32, C x C), the blocked inverse's
+/// scratch and four C x C 16-bit tiles: T diag(β e^b) and T diag(β), each
+/// as hi and lo halves.
 struct WyLayout {
-  int64_t k, v, gates, beta, a, t, tile, total;
+  int64_t k, v, gates, beta, a, tf, m, t, tile, total;
   explicit WyLayout(const ChunkPlan &p) {
     k = 0;
     v = p.C * rowBytes(p.Dk);
     gates = v + p.C * rowBytes(p.Dv);
     beta = gates + p.C * 4;
     a = beta + p.C * 4;
-    t = a + p.C * p.C * 4;
+    tf = a + p.C * p.C * 4;        // T in f32
+    m = tf + p.C * p.C * 4;        // the blocked inverse's partial products
+    t = m + (p.C / 16 - 1) * 1024; // (at most C / 16 − 1 blocks of 16 x 16)
     tile = p.C * rowBytes(p.C);
     total = t + 4 * tile;
   }
@@ -685,56 +690,152 @@ void ChunkedKernel::buildWy(gpu::LaunchOp launch) {
   }
   gpu::BarrierOp::create(b, loc);
 
-  // T = (I + A)⁻¹, column `tid` per thread: x_i = δ_{i,c} − Σ_{j<i} A_ij x_j
-  // (x_i = 0 for i < c falls out). Stored times β_c e^{b_c} (tiles 0, 1: hi,
-  // lo) and times β_c (tiles 2, 3).
+  // T = (I + A)⁻¹ in 16 x 16 blocks (nb = C / 16 per side), f32 in Tf:
+  //   T_dd = (I + A_dd)⁻¹                     forward substitution, thread
+  //                                           per column (16 rows)
+  //   T_ij = −T_ii Σ_{k=j}^{i−1} A_ik T_kj     i > j, by distance i − j,
+  //                                           all threads, M in scratch
+  // Each entry also goes to the four 16-bit tiles the products read, times
+  // its column's β e^{b} (tiles 0, 1: hi, lo) or β (tiles 2, 3); their
+  // blocks above the diagonal are zero-filled.
+  const int64_t nb = C / 16, threads = p.warps * 32;
+  auto vec4 = VectorType::get({4}, b.getF32Type());
+  auto aAt = [&](Value row, Value col) {
+    return sharedPtr(add(idx(W.a), mul(add(mul(row, C), col), 4)));
+  };
+  auto tfAt = [&](Value row, Value col) {
+    return sharedPtr(add(idx(W.tf), mul(add(mul(row, C), col), 4)));
+  };
+  auto loadF32 = [&](Value ptr) {
+    return LLVM::LoadOp::create(b, loc, b.getF32Type(), ptr).getResult();
+  };
+  // Column col's factors: β e^{b} (W) and β (U).
+  auto factors = [&](Value col) {
+    Value bc = betaAt(col);
+    return std::array<Value, 2>{gated ? fmul(bc, exp2(gateAt(col))) : bc, bc};
+  };
+  // T's entry (row, col) = val: into Tf and the four tiles.
+  auto putT = [&](Value row, Value col, Value val, std::array<Value, 2> f) {
+    LLVM::StoreOp::create(b, loc, val, tfAt(row, col));
+    for (int m = 0; m < 2; ++m) {
+      Value scaled = fmul(val, f[m]);
+      Value hi = fromF32(b, loc, scaled, elem);
+      Value lo = fromF32(b, loc, fsub(scaled, toF32(b, loc, hi)), elem);
+      LLVM::StoreOp::create(
+          b, loc, hi, tileAddr(idx(W.t + 2 * m * W.tile), C, row, col));
+      LLVM::StoreOp::create(
+          b, loc, lo, tileAddr(idx(W.t + (2 * m + 1) * W.tile), C, row, col));
+    }
+  };
+  // Zeros above the diagonal blocks: pair q (i < j), row r, 8-column half
+  // h, tile t as one 16-byte store each; 128 stores per pair.
+  {
+    SmallVector<std::pair<int64_t, int64_t>> upper;
+    for (int64_t i = 0; i < nb; ++i)
+      for (int64_t j = i + 1; j < nb; ++j)
+        upper.push_back({i, j});
+    Value zeros = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(VectorType::get({4}, b.getI32Type()),
+                                       b.getI32IntegerAttr(0)));
+    for (int64_t e0 = 0; e0 < int64_t(upper.size()) * 128; e0 += threads) {
+      auto [bi, bj] = upper[e0 / 128];
+      Value e = add(tid, e0 % 128);
+      Value t = rem(e, 4), h = rem(div(e, 4), 2), r = rem(div(e, 8), 16);
+      Value tileBase = add(idx(W.t), mul(t, W.tile));
+      LLVM::StoreOp::create(
+          b, loc, zeros,
+          tileAddr(tileBase, C, add(r, bi * 16), add(mul(h, 8), bj * 16)),
+          16);
+    }
+  }
+  // Diagonal blocks: thread d·16 + c solves column c of block d.
   ifThen(lt(tid, idx(C)), [&] {
-    Value col = tid;
-    auto vec4 = VectorType::get({4}, b.getF32Type());
+    Value d16 = mul(div(tid, 16), 16), c = rem(tid, 16);
     SmallVector<Value> x;
-    // Four partial sums per row (j mod 4) keep four FMA chains in flight
-    // (only one warp per SM partition solves: latency is the cost), and
-    // x_{i−1}'s term comes last, so that row i waits on row i − 1 for one
-    // FMA only.
-    for (int64_t i = 0; i < C; ++i) {
-      Value part[4] = {Value(), Value(), Value(), Value()};
+    for (int64_t r = 0; r < 16; ++r) {
+      Value part[2] = {Value(), Value()};
       Value last;
-      for (int64_t j0 = 0; j0 < i; j0 += 4) {
-        Value row = LLVM::LoadOp::create(
-            b, loc, vec4, sharedPtr(idx(W.a + (i * C + j0) * 4)), 16);
-        for (int64_t j = j0; j < std::min(i, j0 + 4); ++j) {
+      for (int64_t s0 = 0; s0 < r; s0 += 4) {
+        Value row = LLVM::LoadOp::create(b, loc, vec4,
+                                         aAt(add(d16, r), add(d16, s0)), 16);
+        for (int64_t s = s0; s < std::min(r, s0 + 4); ++s) {
           Value term =
-              fmul(vector::ExtractOp::create(b, loc, row, j - j0), x[j]);
-          if (j == i - 1) {
+              fmul(vector::ExtractOp::create(b, loc, row, s - s0), x[s]);
+          if (s == r - 1) {
             last = term;
             continue;
           }
-          Value &s = part[j - j0];
-          s = s ? fadd(s, term) : term;
+          Value &acc = part[s % 2];
+          acc = acc ? fadd(acc, term) : term;
         }
       }
-      Value acc = select(cmp(arith::CmpIPredicate::eq, col, idx(i)),
+      Value acc = select(cmp(arith::CmpIPredicate::eq, c, idx(r)),
                          constF32(1.0), constF32(0.0));
-      for (Value s : part)
-        if (s)
-          acc = fsub(acc, s);
+      for (Value q : part)
+        if (q)
+          acc = fsub(acc, q);
       x.push_back(last ? fsub(acc, last) : acc);
     }
-    Value bc = betaAt(col);
-    Value f[2] = {gated ? fmul(bc, exp2(gateAt(col))) : bc, bc};
-    for (int64_t i = 0; i < C; ++i)
-      for (int m = 0; m < 2; ++m) {
-        Value val = fmul(x[i], f[m]);
-        Value hi = fromF32(b, loc, val, elem);
-        Value lo = fromF32(b, loc, fsub(val, toF32(b, loc, hi)), elem);
-        LLVM::StoreOp::create(
-            b, loc, hi, tileAddr(idx(W.t + 2 * m * W.tile), C, idx(i), col));
-        LLVM::StoreOp::create(
-            b, loc, lo,
-            tileAddr(idx(W.t + (2 * m + 1) * W.tile), C, idx(i), col));
-      }
+    std::array<Value, 2> f = factors(add(d16, c));
+    for (int64_t r = 0; r < 16; ++r)
+      putT(add(d16, r), add(d16, c), x[r], f);
   });
   gpu::BarrierOp::create(b, loc);
+  // Off-diagonal blocks, nearest the diagonal first: output o of distance
+  // dist is entry (r, c) of block j = o / 256 (i = j + dist).
+  for (int64_t dist = 1; dist < nb; ++dist) {
+    const int64_t outputs = (nb - dist) * 256;
+    struct Out {
+      Value i16, j16, r, c, m;
+    };
+    SmallVector<Out> outs;
+    for (int64_t o0 = 0; o0 < outputs; o0 += threads) {
+      Value o = add(tid, o0);
+      Value j = div(o, 256);
+      outs.push_back({mul(add(j, dist), 16), mul(j, 16), rem(div(o, 16), 16),
+                      rem(o, 16),
+                      sharedPtr(add(idx(W.m), mul(o, 4)))});
+    }
+    // M = Σ_{k=j}^{i−1} A_ik T_kj.
+    for (Out &u : outs) {
+      Value acc[2] = {constF32(0.0), constF32(0.0)};
+      for (int64_t kd = 0; kd < dist; ++kd)
+        for (int64_t s0 = 0; s0 < 16; s0 += 4) {
+          Value col0 = add(u.j16, kd * 16 + s0);
+          Value row = LLVM::LoadOp::create(
+              b, loc, vec4, aAt(add(u.i16, u.r), col0), 16);
+          for (int64_t s = 0; s < 4; ++s) {
+            Value t = loadF32(tfAt(add(col0, s), add(u.j16, u.c)));
+            Value &a = acc[s % 2];
+            a = fadd(a, fmul(vector::ExtractOp::create(b, loc, row, s), t));
+          }
+        }
+      LLVM::StoreOp::create(b, loc, fadd(acc[0], acc[1]), u.m);
+    }
+    gpu::BarrierOp::create(b, loc);
+    // T_ij = −T_ii M.
+    for (Out &u : outs) {
+      Value acc[2] = {constF32(0.0), constF32(0.0)};
+      for (int64_t s0 = 0; s0 < 16; s0 += 4) {
+        Value row = LLVM::LoadOp::create(
+            b, loc, vec4, tfAt(add(u.i16, u.r), add(u.i16, s0)), 16);
+        for (int64_t s = 0; s < 4; ++s) {
+          // M[s0 + s][c] of this block: o − 16 r + 16 (s0 + s).
+          Value mAt = sharedPtr(add(
+              idx(W.m),
+              mul(add(add(mul(div(u.j16, 16), 256), mul(idx(s0 + s), 16)),
+                      u.c),
+                  4)));
+          Value &a = acc[s % 2];
+          a = fadd(a, fmul(vector::ExtractOp::create(b, loc, row, s),
+                           loadF32(mAt)));
+        }
+      }
+      putT(add(u.i16, u.r), add(u.j16, u.c),
+           fsub(constF32(0.0), fadd(acc[0], acc[1])), factors(add(u.j16, u.c)));
+    }
+    gpu::BarrierOp::create(b, loc);
+  }
 
   // W = T1 K and U = T2 V for the warp's 16 rows, 64 columns at a time.
   Value warpRow = mul(warp, 16);

@@ -7,16 +7,17 @@
 // C / 16 = 4 warps; it writes W = T diag(beta e^b) K and U = T diag(beta) V
 // of every chunk to two scratch buffers (B * H * T * D bf16 each). Its
 // shared memory: K and V (64 x (64 + 8) bf16 each), gates and beta (64 f32
-// each), A (64 x 64 f32), four 64 x (64 + 8) 16-bit tiles of T (hi and lo
+// each), A and T (64 x 64 f32 each), the blocked inverse's scratch (3
+// blocks of 16 x 16 f32), four 64 x (64 + 8) 16-bit tiles of T (hi and lo
 // halves of T diag(beta e^b) and T diag(beta)):
-// 9216 + 9216 + 256 + 256 + 16384 + 4 * 9216 = 72192 bytes.
+// 9216 + 9216 + 256 + 256 + 2 * 16384 + 3072 + 4 * 9216 = 91648 bytes.
 // CHECK-LABEL: func.func @prefill_gated_delta
 // CHECK-NOT: kestrel.gated_recurrence
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() : memref<1x2x256x64xbf16>
 // CHECK-DAG: %[[FIN:.*]] = memref.alloc() : memref<1x2x64x64xf32>
 // CHECK-DAG: %[[W:.*]] = memref.alloc() : memref<32768xbf16>
 // CHECK-DAG: %[[U:.*]] = memref.alloc() : memref<32768xbf16>
-// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}} = %c2, {{.*}}) threads({{.*}}) in ({{.*}} = %c128, {{.*}}) dynamic_shared_memory_size %c72192_i32
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}} = %c2, {{.*}}) threads({{.*}}) in ({{.*}} = %c128, {{.*}}) dynamic_shared_memory_size %c91648_i32
 // K and V by cp.async, warp 0 scans the gates, beta into shared memory.
 // CHECK: nvvm.cp.async.shared.global
 // CHECK: nvvm.cp.async.commit.group
@@ -32,14 +33,21 @@
 // CHECK: arith.cmpi slt
 // CHECK: llvm.store {{.*}} : vector<2xf32>, !llvm.ptr<3>
 // CHECK: gpu.barrier
-// Threads 0..63 solve one column of T each by forward substitution,
-// reading A's rows as 4-wide broadcasts.
+// T = (I + A)^-1 in 16 x 16 blocks: zeros above the diagonal blocks of
+// the four 16-bit tiles (6 block pairs x 128 16-byte stores / 128
+// threads), the diagonal blocks by forward substitution (threads 0..63, a
+// column each, A's rows read as 4-wide broadcasts), then the off-diagonal
+// blocks by distance 1, 2, 3 (M = sum A_ik T_kj, then T_ij = -T_ii M; a
+// barrier after each).
+// CHECK-COUNT-6: llvm.store {{.*}} : vector<4xi32>, !llvm.ptr<3>
 // CHECK: scf.if
 // CHECK: llvm.load {{.*}} {alignment = 16 : i64} : !llvm.ptr<3> -> vector<4xf32>
 // CHECK: llvm.store {{.*}} : bf16, !llvm.ptr<3>
-// CHECK: gpu.barrier
+// CHECK-COUNT-7: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: nvvm.mma.sync
 // W = T1 K and U = T2 V: 4 token k-steps x 8 column tiles x (hi, lo).
-// CHECK-COUNT-64: nvvm.mma.sync
+// CHECK-COUNT-63: nvvm.mma.sync
 // CHECK: vector.store {{.*}}, %[[W]]
 // CHECK-COUNT-64: nvvm.mma.sync
 // CHECK: vector.store {{.*}}, %[[U]]
