@@ -185,6 +185,10 @@ private:
     Value hi = fmul(vector::ExtractOp::create(b, loc, wide, 1), w1);
     return narrowPair(lo, hi);
   }
+  /// x · y + z as one fma.rn.f32 (arith's mul and add stay separate).
+  Value fma(Value x, Value y, Value z) {
+    return LLVM::FMAOp::create(b, loc, x, y, z);
+  }
   Value exp2(Value x) {
     return LLVM::CallIntrinsicOp::create(
                b, loc, b.getF32Type(),
@@ -751,22 +755,23 @@ void ChunkedKernel::buildWy(gpu::LaunchOp launch) {
   // Diagonal blocks: thread d·16 + c solves column c of block d.
   ifThen(lt(tid, idx(C)), [&] {
     Value d16 = mul(div(tid, 16), 16), c = rem(tid, 16);
+    // x_r = δ_{r,c} − Σ_{s<r} A_rs x_s: two partial sums, x_{r−1}'s term
+    // last (one FMA of latency from row r − 1 to row r).
     SmallVector<Value> x;
     for (int64_t r = 0; r < 16; ++r) {
       Value part[2] = {Value(), Value()};
-      Value last;
+      Value lastA;
       for (int64_t s0 = 0; s0 < r; s0 += 4) {
         Value row = LLVM::LoadOp::create(b, loc, vec4,
                                          aAt(add(d16, r), add(d16, s0)), 16);
         for (int64_t s = s0; s < std::min(r, s0 + 4); ++s) {
-          Value term =
-              fmul(vector::ExtractOp::create(b, loc, row, s - s0), x[s]);
+          Value a = vector::ExtractOp::create(b, loc, row, s - s0);
           if (s == r - 1) {
-            last = term;
+            lastA = a;
             continue;
           }
           Value &acc = part[s % 2];
-          acc = acc ? fadd(acc, term) : term;
+          acc = acc ? fma(a, x[s], acc) : fmul(a, x[s]);
         }
       }
       Value acc = select(cmp(arith::CmpIPredicate::eq, c, idx(r)),
@@ -774,7 +779,9 @@ void ChunkedKernel::buildWy(gpu::LaunchOp launch) {
       for (Value q : part)
         if (q)
           acc = fsub(acc, q);
-      x.push_back(last ? fsub(acc, last) : acc);
+      x.push_back(lastA ? fma(arith::NegFOp::create(b, loc, lastA), x[r - 1],
+                              acc)
+                        : acc);
     }
     std::array<Value, 2> f = factors(add(d16, c));
     for (int64_t r = 0; r < 16; ++r)
@@ -796,7 +803,9 @@ void ChunkedKernel::buildWy(gpu::LaunchOp launch) {
                       rem(o, 16),
                       sharedPtr(add(idx(W.m), mul(o, 4)))});
     }
-    // M = Σ_{k=j}^{i−1} A_ik T_kj.
+    // M = Σ_{k=j}^{i−1} A_ik T_kj; every load before the first store, so
+    // that outputs sharing a column of T share its loads.
+    SmallVector<Value> sums;
     for (Out &u : outs) {
       Value acc[2] = {constF32(0.0), constF32(0.0)};
       for (int64_t kd = 0; kd < dist; ++kd)
@@ -807,13 +816,16 @@ void ChunkedKernel::buildWy(gpu::LaunchOp launch) {
           for (int64_t s = 0; s < 4; ++s) {
             Value t = loadF32(tfAt(add(col0, s), add(u.j16, u.c)));
             Value &a = acc[s % 2];
-            a = fadd(a, fmul(vector::ExtractOp::create(b, loc, row, s), t));
+            a = fma(vector::ExtractOp::create(b, loc, row, s), t, a);
           }
         }
-      LLVM::StoreOp::create(b, loc, fadd(acc[0], acc[1]), u.m);
+      sums.push_back(fadd(acc[0], acc[1]));
     }
+    for (auto [u, sum] : llvm::zip(outs, sums))
+      LLVM::StoreOp::create(b, loc, sum, u.m);
     gpu::BarrierOp::create(b, loc);
-    // T_ij = −T_ii M.
+    // T_ij = −T_ii M (all loads first, as above).
+    sums.clear();
     for (Out &u : outs) {
       Value acc[2] = {constF32(0.0), constF32(0.0)};
       for (int64_t s0 = 0; s0 < 16; s0 += 4) {
@@ -827,13 +839,13 @@ void ChunkedKernel::buildWy(gpu::LaunchOp launch) {
                       u.c),
                   4)));
           Value &a = acc[s % 2];
-          a = fadd(a, fmul(vector::ExtractOp::create(b, loc, row, s),
-                           loadF32(mAt)));
+          a = fma(vector::ExtractOp::create(b, loc, row, s), loadF32(mAt), a);
         }
       }
-      putT(add(u.i16, u.r), add(u.j16, u.c),
-           fsub(constF32(0.0), fadd(acc[0], acc[1])), factors(add(u.j16, u.c)));
+      sums.push_back(arith::NegFOp::create(b, loc, fadd(acc[0], acc[1])));
     }
+    for (auto [u, val] : llvm::zip(outs, sums))
+      putT(add(u.i16, u.r), add(u.j16, u.c), val, factors(add(u.j16, u.c)));
     gpu::BarrierOp::create(b, loc);
   }
 
