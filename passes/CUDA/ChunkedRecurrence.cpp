@@ -1,8 +1,9 @@
 //===- ChunkedRecurrence.cpp - Chunked tensor-core recurrence kernel ------===//
 //
-// The prefill kernel of kestrel-gpu-recurrence for gated_recurrence with
+// The prefill kernels of kestrel-gpu-recurrence for gated_recurrence with
 // gate kinds none and scalar (linear attention, RetNet, Mamba2 SSD, simple
-// GLA), f16/bf16 q/k/v, f32 arithmetic and an f32 state. The chunked form
+// GLA) and, below, delta and gated_delta (DeltaNet, Gated DeltaNet), with
+// f16/bf16 q/k/v, f32 arithmetic and an f32 state. The chunked form
 // of docs/ops.md §2 (the CPU's ChunkedRecurrence.cpp derives it), with the
 // log-gates cumulated inside a chunk, b_i = Σ_{j ≤ i} g_j (b = 0 for none):
 //
@@ -42,10 +43,12 @@
 //
 // since u_i = β_i (v_i − k_i e^{g_i} S_{i−1}) unrolls to U + A U = diag(β) V
 // − diag(β e^{b}) K S_prev. The WY kernel: K Kᵀ on mma.sync, A in shared
-// memory (f32); thread c < C solves column c of T by forward substitution
-// (C² / 2 FMAs, straight-line, A's rows read as broadcasts); the columns
-// scaled by β e^{b} (for W) and β (for U) are split into two 16-bit halves
-// (hi + lo) so that T's products on mma.sync keep ~16 bits of mantissa.
+// memory (f32); T in f32 by 16 x 16 blocks (the diagonal blocks by forward
+// substitution, a thread per column; the others by distance from the
+// diagonal, T_ij = −T_ii Σ_k A_ik T_kj, on all threads; a column solve of
+// all C rows per thread was 1.2x slower); the columns scaled by β e^{b}
+// (for W) and β (for U) are split into two 16-bit halves (hi + lo) so that
+// T's products on mma.sync keep ~16 bits of mantissa.
 //
 // Fragment layouts follow the PTX ISA's mma.m16n8k16 description (as in
 // FlashKernel.cpp): lane l = 4 g + q holds rows g, g + 8 and columns
