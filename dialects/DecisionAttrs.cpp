@@ -259,11 +259,12 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
                    (kind.getValue() == "chunked_mma" ||
                     kind.getValue() == "chunked_mma_scores" ||
                     kind.getValue() == "chunk_scores" ||
+                    kind.getValue() == "chunk_wy" ||
                     kind.getValue() == "recurrent")
                ? success()
                : wrongContext(op, attr,
                               "\"chunked_mma\", \"chunked_mma_scores\", "
-                              "\"chunk_scores\" or \"recurrent\" on a "
+                              "\"chunk_scores\", \"chunk_wy\" or \"recurrent\" on a "
                               "kestrel.gated_recurrence or gpu.launch");
   }
   if (name == decision::kValueTile) {
@@ -304,6 +305,10 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
                ? success()
                : wrongContext(op, attr, "a unit attribute on an scf.for");
   const bool isDecode = isa<DecodeAttentionOp>(op);
+  if (name == decision::kRecurrenceReason)
+    return opName == "gpu.launch" && isa<StringAttr>(value)
+               ? success()
+               : wrongContext(op, attr, "a string on a gpu.launch");
   if (name == decision::kKVLayoutReason)
     return (isDecode || isa<KVAppendOp>(op)) && isa<StringAttr>(value)
                ? success()

@@ -58,10 +58,15 @@ inline constexpr llvm::StringLiteral kAttentionKernel =
 inline constexpr llvm::StringLiteral kDenoiseKernel = "kestrel.denoise_kernel";
 inline constexpr llvm::StringLiteral kVector = "kestrel.vector";
 /// Which gated_recurrence kernel a gpu.launch runs (kestrel-gpu-recurrence):
-/// "chunked_mma" (chunked form on tensor cores) or "recurrent" (one step
-/// at a time); on a gated_recurrence the same string forces that kernel.
+/// "chunked_mma" (chunked form on tensor cores), its helpers "chunk_scores"
+/// and "chunk_wy" (delta rules' W, U), or "recurrent" (one step at a time);
+/// on a gated_recurrence the same string forces that kernel.
 inline constexpr llvm::StringLiteral kRecurrenceKernel =
     "kestrel.recurrence_kernel";
+/// Why a gated_recurrence runs the recurrent kernel rather than the chunked
+/// one (string), on that recurrent gpu.launch.
+inline constexpr llvm::StringLiteral kRecurrenceReason =
+    "kestrel.recurrence_reason";
 /// State columns per block of the chunked recurrence kernel (integer > 0):
 /// the choice on its gpu.launch, an override on a gated_recurrence.
 inline constexpr llvm::StringLiteral kValueTile = "kestrel.value_tile";

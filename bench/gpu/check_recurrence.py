@@ -19,6 +19,11 @@ kestrel-run (CUDA events, median of --repeat), and
   beside a device-to-device copy of the same number of bytes, timed in the
   same run.
 
+A numerics case whose case.json names a "twin" (a case staged before it,
+in sorted order) runs on the twin's inputs and must also agree with the
+twin's outputs within the same tolerance (e.g. the recurrent kernel forced
+on an op that otherwise takes the chunked one).
+
 Prints PASS/FAIL per numerics case and writes a markdown table (--table).
 """
 
@@ -145,11 +150,18 @@ def errors(got, ref):
     return float(rel_l2), float(rel_max)
 
 
+_DRAWN, _OUTS = {}, {}
+
+
 def check_case(args, name, case, meta, rng):
     work = Path(args.work) / name
     work.mkdir(parents=True, exist_ok=True)
     draw = {"rec": draw_recurrence, "mamba": draw_mamba, "conv": draw_conv}[meta["op"]]
-    arrays = draw(meta, rng)
+    twin = meta.get("twin")
+    if twin and twin not in _DRAWN:
+        return False, None, f"twin {twin} did not run before"
+    arrays = _DRAWN[twin] if twin else draw(meta, rng)
+    _DRAWN[name] = arrays
     vals = {}
     for i, (key, a, dt) in enumerate(arrays):
         stored, back = to_storage(a, dt)
@@ -165,11 +177,18 @@ def check_case(args, name, case, meta, rng):
         if not f.exists():
             return False, ms, f"no {f.name}"
         got = from_storage(np.load(f), dt)
+        _OUTS.setdefault(name, []).append(got)
         l2, mx = errors(got, ref)
         tol = max(TOL[dt], TOL.get(meta.get("dtype"), 0.0))
         good = np.isfinite(got).all() and l2 <= tol and mx <= 4 * tol
         ok &= bool(good)
         notes.append(f"out{i} ({dt}) rel L2 {l2:.2e}, max {mx:.2e}")
+        if twin:
+            if len(_OUTS.get(twin, [])) <= i:
+                return False, ms, f"no out{i} of twin {twin}"
+            tl2, tmx = errors(got, _OUTS[twin][i])
+            ok &= bool(tl2 <= tol and tmx <= 4 * tol)
+            notes.append(f"vs {twin} rel L2 {tl2:.2e}, max {tmx:.2e}")
     return ok, ms, "; ".join(notes)
 
 

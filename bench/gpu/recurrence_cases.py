@@ -1,6 +1,6 @@
 """Writes the cases of bench/gpu/bench_recurrence.sh as MLIR + case.json into DIR.
 
-    python3 bench/gpu/recurrence_cases.py DIR [all|chunked]
+    python3 bench/gpu/recurrence_cases.py DIR [all|chunked|delta]
 
 Numerics cases (every gate kind, f32 and bf16, H_kv < H, ragged T = 67,
 T = 1 decode with a state, Dk = 40 with guarded rows, the Mamba mixer's conv
@@ -170,10 +170,61 @@ def chunked_cases():
     return c
 
 
+def delta_cases():
+    """The delta rules' chunked kernels (gate delta / gated_delta: the WY
+    kernel, then the walk over V' = U - W S), f16/bf16: ragged T, GQA,
+    initial state, f32 state / gates / beta, chunk 32, every Dv tile, two
+    kernels, Dk 256, T = 1 (recurrent fallback), the recurrent kernel forced
+    on the same op and inputs ("twin": outputs compared with the chunked
+    case's too); fla's shapes."""
+    c = {}
+    rec = '"recurrent"'
+    split = '"chunked_mma_scores"'
+    for gate in ("delta", "gated_delta"):
+        for dt in ("bf16", "f16"):
+            c[f"c_{gate}_{dt}_gqa_t67"] = recurrence(
+                gate, dt, 2, 4, 2, 67, 64, 64, init=True, scale=0.5)
+        c[f"c_{gate}_bf16_f32state_t300"] = recurrence(
+            gate, "bf16", 1, 4, 2, 300, 128, 128, init=True, sdt="f32", scale=0.25)
+        c[f"c_{gate}_bf16_t1_recurrent"] = recurrence(gate, "bf16", 2, 4, 2, 1, 64, 64,
+                                                    init=True)
+    c["c_gated_delta_bf16_chunk32_t200"] = recurrence(
+        "gated_delta", "bf16", 1, 2, 1, 200, 128, 64, init=True,
+        attrs={"kestrel.chunk": "#kestrel.chunk<32>"})
+    for tile in (16, 32, 64):
+        c[f"c_gated_delta_bf16_tile{tile}_t130"] = recurrence(
+            "gated_delta", "bf16", 1, 2, 2, 130, 128, 128, init=True, sdt="f32",
+            attrs={"kestrel.value_tile": f"{tile} : i64"})
+    c["c_gated_delta_bf16_zforced_recurrent_t130"] = recurrence(
+        "gated_delta", "bf16", 1, 2, 2, 130, 128, 128, init=True, sdt="f32",
+        twin="c_gated_delta_bf16_tile32_t130",
+        attrs={"kestrel.recurrence_kernel": rec, "kestrel.value_tile": "32 : i64"})
+    c["c_gated_delta_bf16_gqa_t67_twokernels"] = recurrence(
+        "gated_delta", "bf16", 2, 4, 2, 67, 64, 64, init=True, scale=0.5,
+        attrs={"kestrel.recurrence_kernel": split})
+    c["c_delta_bf16_dk256_t100"] = recurrence("delta", "bf16", 1, 2, 2, 100, 256, 64,
+                                             init=True, scale=0.0625)
+    c["c_gated_delta_bf16_long_t2000"] = recurrence(
+        "gated_delta", "bf16", 1, 2, 2, 2000, 128, 128, sdt="f32")
+    for B, T in ((4, 4096), (1, 16384)):
+        c[f"p_gated_delta_B{B}_T{T}"] = recurrence("gated_delta", "bf16", B, 16, 16, T,
+                                                   128, 128, bench=True)
+        c[f"p_gated_delta_B{B}_T{T}_f32state"] = recurrence(
+            "gated_delta", "bf16", B, 16, 16, T, 128, 128, sdt="f32", bench=True)
+        for tile in (16, 32, 64):
+            c[f"p_gated_delta_B{B}_T{T}_tile{tile}"] = recurrence(
+                "gated_delta", "bf16", B, 16, 16, T, 128, 128, bench=True,
+                attrs={"kestrel.value_tile": f"{tile} : i64"})
+        c[f"p_gated_delta_B{B}_T{T}_twokernels"] = recurrence(
+            "gated_delta", "bf16", B, 16, 16, T, 128, 128, bench=True,
+            attrs={"kestrel.recurrence_kernel": split})
+    return c
+
+
 def main():
     dest = Path(sys.argv[1])
     which = sys.argv[2] if len(sys.argv) > 2 else "all"
-    chosen = chunked_cases() if which == "chunked" else cases()
+    chosen = {"chunked": chunked_cases, "delta": delta_cases}.get(which, cases)()
     for name, (mlir, meta) in chosen.items():
         d = dest / name
         d.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 //===- ChunkedRecurrence.cpp - Chunked tensor-core recurrence kernel ------===//
 //
-// The prefill kernel of kestrel-gpu-recurrence for gated_recurrence with
+// The prefill kernels of kestrel-gpu-recurrence for gated_recurrence with
 // gate kinds none and scalar (linear attention, RetNet, Mamba2 SSD, simple
-// GLA), f16/bf16 q/k/v, f32 arithmetic and an f32 state. The chunked form
+// GLA) and, below, delta and gated_delta (DeltaNet, Gated DeltaNet), with
+// f16/bf16 q/k/v, f32 arithmetic and an f32 state. The chunked form
 // of docs/ops.md §2 (the CPU's ChunkedRecurrence.cpp derives it), with the
 // log-gates cumulated inside a chunk, b_i = Σ_{j ≤ i} g_j (b = 0 for none):
 //
@@ -27,6 +28,28 @@
 //   its rounded copy in shared memory is the next chunk's mma operand.
 //   initial_state is read once, final_state written once.
 //
+// Delta rules (gate delta / gated_delta, DeltaNet / Gated DeltaNet): the
+// same walk over V' = U − W S instead of V, with W and U from a kernel of
+// their own ("chunk_wy", parallel over chunks). Per chunk, with b the
+// cumulated log-gates (0 for delta), the chunk's rank-one updates in the
+// WY / UT form of docs/ops.md §2:
+//
+//   A  = strictly-lower( diag(β) (K Kᵀ ⊙ Γ) ),  Γ_ij = e^{b_i − b_j}
+//   T  = (I + A)⁻¹                              unit lower triangular
+//   W  = T diag(β ⊙ e^{b}) K,   U = T diag(β) V  (both rounded to q's type)
+//   V' = U − W S                                  in the walk, per Dv tile
+//   O  = scale · ( (Q ⊙ e^{b}) S + (Q Kᵀ ⊙ causal ⊙ Γ) V' )
+//   S ← e^{b_last} S + (K ⊙ e^{b_last − b})ᵀ V'
+//
+// since u_i = β_i (v_i − k_i e^{g_i} S_{i−1}) unrolls to U + A U = diag(β) V
+// − diag(β e^{b}) K S_prev. The WY kernel: K Kᵀ on mma.sync, A in shared
+// memory (f32); T in f32 by 16 x 16 blocks (the diagonal blocks by forward
+// substitution, a thread per column; the others by distance from the
+// diagonal, T_ij = −T_ii Σ_k A_ik T_kj, on all threads; a column solve of
+// all C rows per thread was 1.2x slower); the columns scaled by β e^{b}
+// (for W) and β (for U) are split into two 16-bit halves (hi + lo) so that
+// T's products on mma.sync keep ~16 bits of mantissa.
+//
 // Fragment layouts follow the PTX ISA's mma.m16n8k16 description (as in
 // FlashKernel.cpp): lane l = 4 g + q holds rows g, g + 8 and columns
 // 2q, 2q + 1 (+ 8).
@@ -38,6 +61,8 @@
 #include "dialects/DecisionAttrs.h"
 #include "passes/CUDA/KVCacheAddressing.h"
 #include "passes/CUDA/MmaEmit.h"
+
+#include <array>
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -60,18 +85,42 @@ constexpr int64_t kSms = 132; // H100 / H200
 
 int64_t rowBytes(int64_t elems) { return (elems + kPad) * 2; }
 
-/// Byte offsets of the shared tiles: two stages of (Q, K, V), the state
-/// copy, the cumulated gates.
+/// Largest dynamic shared memory of one block (H100 / H200).
+constexpr int64_t kMaxSmem = 227 * 1024;
+
+/// Byte offsets of the shared tiles: two stages of (Q, K, [W,] V), the
+/// state copy, the cumulated gates.
 struct SharedLayout {
-  int64_t q, k, v, stage, state, gates, total;
+  int64_t q, k, w, v, stage, state, gates, total;
   explicit SharedLayout(const ChunkPlan &p) {
     q = 0;
     k = p.C * rowBytes(p.Dk);
-    v = 2 * k;
+    w = 2 * k;
+    v = p.delta ? 3 * k : 2 * k;
     stage = v + p.C * rowBytes(p.dvTile);
     state = 2 * stage;
     gates = state + p.Dk * rowBytes(p.dvTile);
     total = gates + p.C * 4;
+  }
+};
+
+/// Byte offsets of the WY kernel's shared memory: K, V (all Dv columns),
+/// the cumulated gates, β, A and T (f32, C x C), the blocked inverse's
+/// scratch and four C x C 16-bit tiles: T diag(β e^b) and T diag(β), each
+/// as hi and lo halves.
+struct WyLayout {
+  int64_t k, v, gates, beta, a, tf, m, t, tile, total;
+  explicit WyLayout(const ChunkPlan &p) {
+    k = 0;
+    v = p.C * rowBytes(p.Dk);
+    gates = v + p.C * rowBytes(p.Dv);
+    beta = gates + p.C * 4;
+    a = beta + p.C * 4;
+    tf = a + p.C * p.C * 4;        // T in f32
+    m = tf + p.C * p.C * 4;        // the blocked inverse's partial products
+    t = m + (p.C / 16 - 1) * 1024; // (at most C / 16 − 1 blocks of 16 x 16)
+    tile = p.C * rowBytes(p.C);
+    total = t + 4 * tile;
   }
 };
 
@@ -80,16 +129,24 @@ public:
   ChunkedKernel(OpBuilder &b, Location loc, GatedRecurrenceOp op,
                 const ChunkPlan &p)
       : IREmitter(b, loc), op(op), p(p), L(p),
-        gated(op.getGate() == GateKind::Scalar),
-        elem(cast<ShapedType>(op.getQuery().getType()).getElementType()) {}
+        gated(op.getGate() == GateKind::Scalar ||
+              op.getGate() == GateKind::GatedDelta),
+        elem(cast<ShapedType>(op.getQuery().getType()).getElementType()),
+        gatesOff(L.gates) {}
 
-  Value q, k, v, logGate, init, out, fin, shared; // buffers
+  Value q, k, v, logGate, beta, init, out, fin, shared; // buffers
+  /// Delta rules: W [B·H·T, Dk] and U [B·H·T, Dv] in q's type, written by
+  /// buildWy, read by the walk.
+  Value wBuf, uBuf;
   /// With two kernels: P's fragments of every chunk (i32 words), written by
   /// buildScores, read by build; null for the fused kernel.
   Value scores;
   void build(gpu::LaunchOp launch);
   /// The scores kernel: grid (chunks, B · H), P of one chunk per block.
   void buildScores(gpu::LaunchOp launch);
+  /// The WY kernel (delta rules): grid (chunks, B · H), W and U of one
+  /// chunk per block.
+  void buildWy(gpu::LaunchOp launch);
 
 private:
   // Shared memory as raw addresses (integers, then pointers of space 3).
@@ -131,6 +188,10 @@ private:
     Value hi = fmul(vector::ExtractOp::create(b, loc, wide, 1), w1);
     return narrowPair(lo, hi);
   }
+  /// x · y + z as one fma.rn.f32 (arith's mul and add stay separate).
+  Value fma(Value x, Value y, Value z) {
+    return LLVM::FMAOp::create(b, loc, x, y, z);
+  }
   Value exp2(Value x) {
     return LLVM::CallIntrinsicOp::create(
                b, loc, b.getF32Type(),
@@ -139,7 +200,7 @@ private:
   }
   Value gateAt(Value i) {
     return LLVM::LoadOp::create(b, loc, b.getF32Type(),
-                                sharedPtr(add(idx(L.gates), mul(i, 4))));
+                                sharedPtr(add(idx(gatesOff), mul(i, 4))));
   }
   SmallVector<Value> ldm(Value addr, bool trans) {
     return emitLdMatrixX4(b, loc, addr, trans, elem);
@@ -164,9 +225,19 @@ private:
   SmallVector<Value> loadGates(Value chunk);
   /// Warp 0: inclusive scan of `g` (log2 units) into the shared gates.
   void scanGates(ValueRange g);
+  /// (Q_w Kᵀ) ⊙ causal decay mask for the warp's 16 tokens as f32 C
+  /// fragments (C / 8 key tiles x 4); `strict` masks the diagonal too.
+  SmallVector<SmallVector<Value>> maskedScores(Value qBase, Value kBase,
+                                               bool strict);
   /// P = (Q_w Kᵀ) ⊙ causal decay mask for the warp's 16 tokens, as the A
   /// fragments of P V (C / 16 k-steps x 4 operand registers).
   SmallVector<Value> scoreFragments(Value qBase, Value kBase);
+  /// acc += A_w S: the warp's 16 rows of the tile at `aBase` (Dk columns)
+  /// times the shared state copy (dvt / 8 column tiles of 4).
+  void stateProduct(Value aBase, MutableArrayRef<SmallVector<Value>> acc);
+  /// Delta rules: the stage's V tile (holding U) becomes V' = U − W S on
+  /// the warp's 16 rows.
+  void deltaValues(Value stage);
   /// The chunk's outputs O for the warp's 16 tokens, from P's fragments.
   void chunkOutput(Value t0, Value stage, ArrayRef<Value> pFrag);
   /// Where lane `lane` of warp `warp` keeps chunk `chunk`'s P fragments in
@@ -189,9 +260,10 @@ private:
   SharedLayout L;
   bool gated;
   Type elem;
+  int64_t gatesOff; // the cumulated gates in this kernel's shared memory
   Value smemBase, tid, warp, lane, group, quad, lane8, matrix;
   Value batch, head, kvHead, dv0;
-  Value qG, kG, vG; // global base addresses
+  Value qG, kG, vG, wG, uG; // global base addresses
 };
 
 void ChunkedKernel::copyRows(Value src, Value rowBase, int64_t stride,
@@ -223,8 +295,15 @@ void ChunkedKernel::issueChunk(Value chunk, Value stage) {
   Value kvRows = add(mul(batch, p.Hkv), kvHead);
   copyRows(qG, qRows, p.Dk, idx(0), p.Dk, t0, add(base, L.q));
   copyRows(kG, mul(kvRows, p.T * p.Dk), p.Dk, idx(0), p.Dk, t0, add(base, L.k));
-  copyRows(vG, mul(kvRows, p.T * p.Dv), p.Dv, dv0, p.dvTile, t0,
-           add(base, L.v));
+  if (!p.delta) {
+    copyRows(vG, mul(kvRows, p.T * p.Dv), p.Dv, dv0, p.dvTile, t0,
+             add(base, L.v));
+    return;
+  }
+  // Delta rules: W and U of the query head instead of V.
+  Value bh = add(mul(batch, p.H), head);
+  copyRows(wG, mul(bh, p.T * p.Dk), p.Dk, idx(0), p.Dk, t0, add(base, L.w));
+  copyRows(uG, mul(bh, p.T * p.Dv), p.Dv, dv0, p.dvTile, t0, add(base, L.v));
 }
 
 SmallVector<Value> ChunkedKernel::loadGates(Value chunk) {
@@ -260,11 +339,12 @@ void ChunkedKernel::scanGates(ValueRange g) {
   for (int64_t e = 0; e < E; ++e) {
     Value at = add(mul(lane, E), e);
     LLVM::StoreOp::create(b, loc, fadd(before, local[e]),
-                          sharedPtr(add(idx(L.gates), mul(at, 4))));
+                          sharedPtr(add(idx(gatesOff), mul(at, 4))));
   }
 }
 
-SmallVector<Value> ChunkedKernel::scoreFragments(Value qBase, Value kBase) {
+SmallVector<SmallVector<Value>>
+ChunkedKernel::maskedScores(Value qBase, Value kBase, bool strict) {
   const int64_t nKey = p.C / 8;
   Value warpRow = mul(warp, 16);
   // P = Q_w Kᵀ: k-steps in pairs, each K ldmatrix.x4 gives both.
@@ -301,9 +381,15 @@ SmallVector<Value> ChunkedKernel::scoreFragments(Value qBase, Value kBase) {
         Value &x = s[n][2 * r + c];
         if (gated)
           x = fmul(x, exp2(fsub(bRow[r], bCol)));
-        x = select(le(j, rowIdx[r]), x, zero);
+        x = select(strict ? lt(j, rowIdx[r]) : le(j, rowIdx[r]), x, zero);
       }
     }
+  return s;
+}
+
+SmallVector<Value> ChunkedKernel::scoreFragments(Value qBase, Value kBase) {
+  SmallVector<SmallVector<Value>> s =
+      maskedScores(qBase, kBase, /*strict=*/false);
   // The C fragments of n8 tiles 2t, 2t + 1 are the A fragment of k16 step t.
   SmallVector<Value> frags;
   for (int64_t t = 0; t < p.C / 16; ++t)
@@ -323,21 +409,7 @@ void ChunkedKernel::chunkOutput(Value t0, Value stage, ArrayRef<Value> pFrag) {
   Value zero = constF32(0.0);
   // O = e^{b_i} (Q_w S) + P V.
   SmallVector<SmallVector<Value>> acc(nCol, SmallVector<Value>(4, zero));
-  Value sBase = idx(L.state);
-  for (int64_t kk = 0; kk < p.Dk / 16; ++kk) {
-    SmallVector<Value> a =
-        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
-                     add(mul(div(lane, 16), 8), kk * 16)),
-            false);
-    Value row = add(add(lane8, mul(rem(matrix, 2), 8)), kk * 16);
-    for (int64_t dn = 0; dn < nCol; dn += 2) {
-      SmallVector<Value> r = ldm(
-          tileAddr(sBase, p.dvTile, row, add(mul(div(matrix, 2), 8), dn * 8)),
-          true);
-      mma(a, {r[0], r[1]}, acc[dn]);
-      mma(a, {r[2], r[3]}, acc[dn + 1]);
-    }
-  }
+  stateProduct(qBase, acc);
   if (gated) {
     Value f[2] = {exp2(gateAt(rowIdx[0])), exp2(gateAt(rowIdx[1]))};
     for (auto &tile : acc)
@@ -373,6 +445,52 @@ void ChunkedKernel::chunkOutput(Value t0, Value stage, ArrayRef<Value> pFrag) {
             false, llvm::MaybeAlign(4));
       }
     });
+  }
+}
+
+void ChunkedKernel::stateProduct(Value aBase,
+                                 MutableArrayRef<SmallVector<Value>> acc) {
+  const int64_t nCol = p.dvTile / 8;
+  Value warpRow = mul(warp, 16);
+  Value sBase = idx(L.state);
+  for (int64_t kk = 0; kk < p.Dk / 16; ++kk) {
+    SmallVector<Value> a =
+        ldm(tileAddr(aBase, p.Dk, add(warpRow, rem(lane, 16)),
+                     add(mul(div(lane, 16), 8), kk * 16)),
+            false);
+    Value row = add(add(lane8, mul(rem(matrix, 2), 8)), kk * 16);
+    for (int64_t dn = 0; dn < nCol; dn += 2) {
+      SmallVector<Value> r = ldm(
+          tileAddr(sBase, p.dvTile, row, add(mul(div(matrix, 2), 8), dn * 8)),
+          true);
+      mma(a, {r[0], r[1]}, acc[dn]);
+      mma(a, {r[2], r[3]}, acc[dn + 1]);
+    }
+  }
+}
+
+void ChunkedKernel::deltaValues(Value stage) {
+  Value base = mul(stage, L.stage);
+  Value vBase = add(base, L.v);
+  const int64_t nCol = p.dvTile / 8;
+  SmallVector<SmallVector<Value>> ws(nCol,
+                                     SmallVector<Value>(4, constF32(0.0)));
+  stateProduct(add(base, L.w), ws);
+  auto pairT = VectorType::get({2}, elem);
+  auto wideT = VectorType::get({2}, b.getF32Type());
+  Value warpRow = mul(warp, 16);
+  for (int r = 0; r < 2; ++r) {
+    Value row = add(add(warpRow, group), r * 8);
+    for (int64_t dn = 0; dn < nCol; ++dn) {
+      Value at = tileAddr(vBase, p.dvTile, row, add(mul(quad, 2), dn * 8));
+      Value u = arith::ExtFOp::create(
+          b, loc, wideT,
+          LLVM::LoadOp::create(b, loc, pairT, at, 4).getResult());
+      Value lo = fsub(vector::ExtractOp::create(b, loc, u, 0), ws[dn][2 * r]);
+      Value hi =
+          fsub(vector::ExtractOp::create(b, loc, u, 1), ws[dn][2 * r + 1]);
+      LLVM::StoreOp::create(b, loc, narrowPair(lo, hi), at);
+    }
   }
 }
 
@@ -466,6 +584,10 @@ void ChunkedKernel::setCoordinates(Value bh, Value tidX) {
   qG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, q);
   kG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, k);
   vG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
+  if (p.delta) {
+    wG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, wBuf);
+    uG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, uBuf);
+  }
 }
 
 SmallVector<Value> ChunkedKernel::loadScores(Value chunk) {
@@ -487,6 +609,7 @@ SmallVector<Value> ChunkedKernel::loadScores(Value chunk) {
 }
 
 void ChunkedKernel::buildScores(gpu::LaunchOp launch) {
+  gatesOff = L.gates;
   setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
   dv0 = idx(0);
   Value c = launch.getBlockIds().x;
@@ -518,7 +641,269 @@ void ChunkedKernel::buildScores(gpu::LaunchOp launch) {
   }
 }
 
+void ChunkedKernel::buildWy(gpu::LaunchOp launch) {
+  WyLayout W(p);
+  gatesOff = W.gates;
+  setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
+  const int64_t C = p.C;
+  Value c = launch.getBlockIds().x;
+  Value t0 = mul(c, C);
+  Value bh = add(mul(batch, p.H), head);
+  Value kvRows = add(mul(batch, p.Hkv), kvHead);
+  copyRows(kG, mul(kvRows, p.T * p.Dk), p.Dk, idx(0), p.Dk, t0, idx(W.k));
+  copyRows(vG, mul(kvRows, p.T * p.Dv), p.Dv, idx(0), p.Dv, t0, idx(W.v));
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  if (gated) {
+    SmallVector<Value> g = loadGates(c);
+    ifThen(cmp(arith::CmpIPredicate::eq, warp, idx(0)), [&] { scanGates(g); });
+  }
+  // β of the chunk's tokens; 0 past T, so those rows of A, W and U vanish.
+  auto betaAt = [&](Value i) {
+    return LLVM::LoadOp::create(b, loc, b.getF32Type(),
+                                sharedPtr(add(idx(W.beta), mul(i, 4))))
+        .getResult();
+  };
+  ifThen(lt(tid, idx(C)), [&] {
+    Value t = add(t0, tid);
+    Value val = toF32(b, loc,
+                      memref::LoadOp::create(
+                          b, loc, beta,
+                          ValueRange{batch, head, minI(t, idx(p.T - 1))}));
+    LLVM::StoreOp::create(b, loc, select(lt(t, idx(p.T)), val, constF32(0.0)),
+                          sharedPtr(add(idx(W.beta), mul(tid, 4))));
+  });
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  gpu::BarrierOp::create(b, loc);
+
+  // A = strictly-lower(diag(β) (K Kᵀ ⊙ Γ)) as f32 rows in shared memory.
+  {
+    SmallVector<SmallVector<Value>> s =
+        maskedScores(idx(W.k), idx(W.k), /*strict=*/true);
+    Value warpRow = mul(warp, 16);
+    Value rowIdx[2] = {add(warpRow, group), add(add(warpRow, group), 8)};
+    Value bRow[2] = {betaAt(rowIdx[0]), betaAt(rowIdx[1])};
+    auto wideT = VectorType::get({2}, b.getF32Type());
+    for (int64_t n = 0; n < C / 8; ++n)
+      for (int r = 0; r < 2; ++r) {
+        Value j = add(mul(quad, 2), n * 8);
+        Value pair = vector::FromElementsOp::create(
+            b, loc, wideT,
+            ValueRange{fmul(s[n][2 * r], bRow[r]),
+                       fmul(s[n][2 * r + 1], bRow[r])});
+        LLVM::StoreOp::create(
+            b, loc, pair,
+            sharedPtr(add(idx(W.a), mul(add(mul(rowIdx[r], C), j), 4))), 8);
+      }
+  }
+  gpu::BarrierOp::create(b, loc);
+
+  // T = (I + A)⁻¹ in 16 x 16 blocks (nb = C / 16 per side), f32 in Tf:
+  //   T_dd = (I + A_dd)⁻¹                     forward substitution, thread
+  //                                           per column (16 rows)
+  //   T_ij = −T_ii Σ_{k=j}^{i−1} A_ik T_kj     i > j, by distance i − j,
+  //                                           all threads, M in scratch
+  // Each entry also goes to the four 16-bit tiles the products read, times
+  // its column's β e^{b} (tiles 0, 1: hi, lo) or β (tiles 2, 3); their
+  // blocks above the diagonal are zero-filled.
+  const int64_t nb = C / 16, threads = p.warps * 32;
+  auto vec4 = VectorType::get({4}, b.getF32Type());
+  auto aAt = [&](Value row, Value col) {
+    return sharedPtr(add(idx(W.a), mul(add(mul(row, C), col), 4)));
+  };
+  auto tfAt = [&](Value row, Value col) {
+    return sharedPtr(add(idx(W.tf), mul(add(mul(row, C), col), 4)));
+  };
+  auto loadF32 = [&](Value ptr) {
+    return LLVM::LoadOp::create(b, loc, b.getF32Type(), ptr).getResult();
+  };
+  // Column col's factors: β e^{b} (W) and β (U).
+  auto factors = [&](Value col) {
+    Value bc = betaAt(col);
+    return std::array<Value, 2>{gated ? fmul(bc, exp2(gateAt(col))) : bc, bc};
+  };
+  // T's entry (row, col) = val: into Tf and the four tiles.
+  auto putT = [&](Value row, Value col, Value val, std::array<Value, 2> f) {
+    LLVM::StoreOp::create(b, loc, val, tfAt(row, col));
+    for (int m = 0; m < 2; ++m) {
+      Value scaled = fmul(val, f[m]);
+      Value hi = fromF32(b, loc, scaled, elem);
+      Value lo = fromF32(b, loc, fsub(scaled, toF32(b, loc, hi)), elem);
+      LLVM::StoreOp::create(
+          b, loc, hi, tileAddr(idx(W.t + 2 * m * W.tile), C, row, col));
+      LLVM::StoreOp::create(
+          b, loc, lo, tileAddr(idx(W.t + (2 * m + 1) * W.tile), C, row, col));
+    }
+  };
+  // Zeros above the diagonal blocks: pair q (i < j), row r, 8-column half
+  // h, tile t as one 16-byte store each; 128 stores per pair.
+  {
+    SmallVector<std::pair<int64_t, int64_t>> upper;
+    for (int64_t i = 0; i < nb; ++i)
+      for (int64_t j = i + 1; j < nb; ++j)
+        upper.push_back({i, j});
+    Value zeros = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(VectorType::get({4}, b.getI32Type()),
+                                       b.getI32IntegerAttr(0)));
+    for (int64_t e0 = 0; e0 < int64_t(upper.size()) * 128; e0 += threads) {
+      auto [bi, bj] = upper[e0 / 128];
+      Value e = add(tid, e0 % 128);
+      Value t = rem(e, 4), h = rem(div(e, 4), 2), r = rem(div(e, 8), 16);
+      Value tileBase = add(idx(W.t), mul(t, W.tile));
+      LLVM::StoreOp::create(
+          b, loc, zeros,
+          tileAddr(tileBase, C, add(r, bi * 16), add(mul(h, 8), bj * 16)),
+          16);
+    }
+  }
+  // Diagonal blocks: thread d·16 + c solves column c of block d.
+  ifThen(lt(tid, idx(C)), [&] {
+    Value d16 = mul(div(tid, 16), 16), c = rem(tid, 16);
+    // x_r = δ_{r,c} − Σ_{s<r} A_rs x_s: two partial sums, x_{r−1}'s term
+    // last (one FMA of latency from row r − 1 to row r).
+    SmallVector<Value> x;
+    for (int64_t r = 0; r < 16; ++r) {
+      Value part[2] = {Value(), Value()};
+      Value lastA;
+      for (int64_t s0 = 0; s0 < r; s0 += 4) {
+        Value row = LLVM::LoadOp::create(b, loc, vec4,
+                                         aAt(add(d16, r), add(d16, s0)), 16);
+        for (int64_t s = s0; s < std::min(r, s0 + 4); ++s) {
+          Value a = vector::ExtractOp::create(b, loc, row, s - s0);
+          if (s == r - 1) {
+            lastA = a;
+            continue;
+          }
+          Value &acc = part[s % 2];
+          acc = acc ? fma(a, x[s], acc) : fmul(a, x[s]);
+        }
+      }
+      Value acc = select(cmp(arith::CmpIPredicate::eq, c, idx(r)),
+                         constF32(1.0), constF32(0.0));
+      for (Value q : part)
+        if (q)
+          acc = fsub(acc, q);
+      x.push_back(lastA ? fma(arith::NegFOp::create(b, loc, lastA), x[r - 1],
+                              acc)
+                        : acc);
+    }
+    std::array<Value, 2> f = factors(add(d16, c));
+    for (int64_t r = 0; r < 16; ++r)
+      putT(add(d16, r), add(d16, c), x[r], f);
+  });
+  gpu::BarrierOp::create(b, loc);
+  // Off-diagonal blocks, nearest the diagonal first: output o of distance
+  // dist is entry (r, c) of block j = o / 256 (i = j + dist).
+  for (int64_t dist = 1; dist < nb; ++dist) {
+    const int64_t outputs = (nb - dist) * 256;
+    struct Out {
+      Value i16, j16, r, c, m;
+    };
+    SmallVector<Out> outs;
+    for (int64_t o0 = 0; o0 < outputs; o0 += threads) {
+      Value o = add(tid, o0);
+      Value j = div(o, 256);
+      outs.push_back({mul(add(j, dist), 16), mul(j, 16), rem(div(o, 16), 16),
+                      rem(o, 16),
+                      sharedPtr(add(idx(W.m), mul(o, 4)))});
+    }
+    // M = Σ_{k=j}^{i−1} A_ik T_kj; every load before the first store, so
+    // that outputs sharing a column of T share its loads.
+    SmallVector<Value> sums;
+    for (Out &u : outs) {
+      Value acc[2] = {constF32(0.0), constF32(0.0)};
+      for (int64_t kd = 0; kd < dist; ++kd)
+        for (int64_t s0 = 0; s0 < 16; s0 += 4) {
+          Value col0 = add(u.j16, kd * 16 + s0);
+          Value row = LLVM::LoadOp::create(
+              b, loc, vec4, aAt(add(u.i16, u.r), col0), 16);
+          for (int64_t s = 0; s < 4; ++s) {
+            Value t = loadF32(tfAt(add(col0, s), add(u.j16, u.c)));
+            Value &a = acc[s % 2];
+            a = fma(vector::ExtractOp::create(b, loc, row, s), t, a);
+          }
+        }
+      sums.push_back(fadd(acc[0], acc[1]));
+    }
+    for (auto [u, sum] : llvm::zip(outs, sums))
+      LLVM::StoreOp::create(b, loc, sum, u.m);
+    gpu::BarrierOp::create(b, loc);
+    // T_ij = −T_ii M (all loads first, as above).
+    sums.clear();
+    for (Out &u : outs) {
+      Value acc[2] = {constF32(0.0), constF32(0.0)};
+      for (int64_t s0 = 0; s0 < 16; s0 += 4) {
+        Value row = LLVM::LoadOp::create(
+            b, loc, vec4, tfAt(add(u.i16, u.r), add(u.i16, s0)), 16);
+        for (int64_t s = 0; s < 4; ++s) {
+          // M[s0 + s][c] of this block: o − 16 r + 16 (s0 + s).
+          Value mAt = sharedPtr(add(
+              idx(W.m),
+              mul(add(add(mul(div(u.j16, 16), 256), mul(idx(s0 + s), 16)),
+                      u.c),
+                  4)));
+          Value &a = acc[s % 2];
+          a = fma(vector::ExtractOp::create(b, loc, row, s), loadF32(mAt), a);
+        }
+      }
+      sums.push_back(arith::NegFOp::create(b, loc, fadd(acc[0], acc[1])));
+    }
+    for (auto [u, val] : llvm::zip(outs, sums))
+      putT(add(u.i16, u.r), add(u.j16, u.c), val, factors(add(u.j16, u.c)));
+    gpu::BarrierOp::create(b, loc);
+  }
+
+  // W = T1 K and U = T2 V for the warp's 16 rows, 64 columns at a time.
+  Value warpRow = mul(warp, 16);
+  Value rowIdx[2] = {add(warpRow, group), add(add(warpRow, group), 8)};
+  auto product = [&](int64_t hiTile, int64_t bBase, int64_t cols, Value dst) {
+    auto pairT = VectorType::get({2}, elem);
+    for (int64_t c0 = 0; c0 < cols; c0 += 64) {
+      const int64_t nCol = std::min<int64_t>(64, cols - c0) / 8;
+      SmallVector<SmallVector<Value>> acc(
+          nCol, SmallVector<Value>(4, constF32(0.0)));
+      for (int64_t ks = 0; ks < C / 16; ++ks) {
+        SmallVector<Value> a[2];
+        for (int h = 0; h < 2; ++h)
+          a[h] = ldm(tileAddr(idx(hiTile + h * W.tile), C,
+                              add(warpRow, rem(lane, 16)),
+                              add(mul(div(lane, 16), 8), ks * 16)),
+                     false);
+        Value row = add(add(lane8, mul(rem(matrix, 2), 8)), ks * 16);
+        for (int64_t dn = 0; dn < nCol; dn += 2) {
+          SmallVector<Value> r =
+              ldm(tileAddr(idx(bBase), cols, row,
+                           add(mul(div(matrix, 2), 8), c0 + dn * 8)),
+                  true);
+          for (int h = 0; h < 2; ++h) {
+            mma(a[h], {r[0], r[1]}, acc[dn]);
+            mma(a[h], {r[2], r[3]}, acc[dn + 1]);
+          }
+        }
+      }
+      for (int r = 0; r < 2; ++r) {
+        Value t = add(t0, rowIdx[r]);
+        ifThen(lt(t, idx(p.T)), [&] {
+          Value rowAt = mul(add(mul(bh, p.T), t), cols);
+          for (int64_t dn = 0; dn < nCol; ++dn) {
+            Value pair = vector::FromElementsOp::create(
+                b, loc, pairT,
+                ValueRange{fromF32(b, loc, acc[dn][2 * r], elem),
+                           fromF32(b, loc, acc[dn][2 * r + 1], elem)});
+            vector::StoreOp::create(
+                b, loc, pair, dst,
+                ValueRange{add(rowAt, add(mul(quad, 2), c0 + dn * 8))}, false,
+                llvm::MaybeAlign(4));
+          }
+        });
+      }
+    }
+  };
+  product(W.t, W.k, p.Dk, wBuf);
+  product(W.t + 2 * W.tile, W.v, p.Dv, uBuf);
+}
+
 void ChunkedKernel::build(gpu::LaunchOp launch) {
+  gatesOff = L.gates;
   setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
   dv0 = mul(launch.getBlockIds().x, p.dvTile);
 
@@ -578,6 +963,11 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
     gpu::BarrierOp::create(b, loc);
     Value base = mul(stage, L.stage);
+    if (p.delta) {
+      // V' = U − W S into the V tile, read by every warp below.
+      deltaValues(stage);
+      gpu::BarrierOp::create(b, loc);
+    }
     SmallVector<Value> pFrag =
         scores ? SmallVector<Value>(args.drop_front(nS + nG))
                : scoreFragments(add(base, L.q), add(base, L.k));
@@ -599,27 +989,48 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
 
 std::string kestrel::cuda::chunkedReason(GatedRecurrenceOp op, int64_t minSeq) {
   GateKind kind = op.getGate();
-  if (kind != GateKind::None && kind != GateKind::Scalar)
-    return "gate kind is not none or scalar";
+  if (kind == GateKind::Vector)
+    return "gate kind vector (per-channel decay) has no chunked kernel yet";
+  bool delta = kind == GateKind::Delta || kind == GateKind::GatedDelta;
   Type elem = op.getQuery().getType().getElementType();
   if (!elem.isF16() && !elem.isBF16())
     return "q is not f16 or bf16";
   if (op.getKey().getType().getElementType() != elem ||
       op.getValue().getType().getElementType() != elem)
     return "q, k, v differ in element type";
+  if (!op.getQuery().getType().hasStaticShape() ||
+      !op.getKey().getType().hasStaticShape() ||
+      !op.getValue().getType().hasStaticShape())
+    return "dynamic shape (the chunked kernel's grid and tiles are static)";
+  if (op.getSeqLen() <= minSeq)
+    return "sequence of at most " + std::to_string(minSeq) +
+           " steps (decode / short prompt)";
   auto chunk = op->getAttrOfType<ChunkAttr>(decision::kChunk);
   if (!chunk)
-    return "no kestrel.chunk decision";
+    return "no kestrel.chunk decision (kestrel-tile did not run)";
   int64_t C = chunk.getLength();
   if (C != 32 && C != 64 && C != 128)
     return "chunk length is not 32, 64 or 128";
+  if (delta && C == 128)
+    return "chunk length 128 with a delta rule (the UT solve keeps a column "
+           "of C values per thread: 32 or 64)";
   int64_t Dk = op.getKeyDim(), Dv = op.getValueDim();
   if (Dk % 32 || Dk > 256 || (Dk / 16) % (C / 16))
     return "Dk is not a multiple of 32 up to 256 split over the warps";
   if (Dv % 16)
     return "Dv is not a multiple of 16";
-  if (op.getSeqLen() <= minSeq)
-    return "sequence too short";
+  // Shared memory at the narrowest Dv tile (planChunked narrows to fit).
+  ChunkPlan p{};
+  p.C = C;
+  p.Dk = Dk;
+  p.Dv = Dv;
+  p.dvTile = 16;
+  p.delta = delta;
+  if (SharedLayout(p).total > kMaxSmem)
+    return "Q, K" + std::string(delta ? ", W" : "") +
+           " stages and the state exceed shared memory";
+  if (delta && WyLayout(p).total > kMaxSmem)
+    return "the WY kernel's K, V, A and T exceed shared memory";
   return "";
 }
 
@@ -634,6 +1045,8 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
   p.Dk = op.getKeyDim();
   p.Dv = op.getValueDim();
   p.C = op->getAttrOfType<ChunkAttr>(decision::kChunk).getLength();
+  p.delta = op.getGate() == GateKind::Delta ||
+            op.getGate() == GateKind::GatedDelta;
   p.warps = p.C / 16;
   p.mTiles = p.Dk / 16 / p.warps;
   if (dvTile > 0 && p.Dv % dvTile == 0 && dvTile % 16 == 0) {
@@ -649,7 +1062,33 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
     if (p.Dv % p.dvTile)
       p.dvTile = 16;
   }
+  while (p.dvTile > 16 && SharedLayout(p).total > kMaxSmem)
+    p.dvTile /= 2;
+  if (p.delta && !(dvTile > 0 && p.Dv % dvTile == 0 && dvTile % 16 == 0)) {
+    // The walk's stages hold W as well (one block per SM at Dk 128), so a
+    // grid past one wave (132 · blocks per SM) runs whole extra rounds of
+    // the sequential walk. Cost model: waves x (48 + dvt), the 48 standing
+    // for the per-chunk work every block repeats whatever its tile (Q Kᵀ,
+    // the Q, K, W loads). Measured B4 H16 T4096 D128: dvt 64 (128 blocks,
+    // one wave) 0.52 ms, dvt 32 (256 blocks, two waves) 0.62 ms; B1 H16
+    // T16384: dvt 16 / 32 / 64 (128 / 64 / 32 blocks) 0.94 / 0.98 / 1.29.
+    int64_t bestCost = 0;
+    for (int64_t tile = 64; tile >= 16; tile /= 2) {
+      ChunkPlan q = p;
+      q.dvTile = tile;
+      int64_t bytes = SharedLayout(q).total;
+      if (p.Dv % tile || bytes > kMaxSmem)
+        continue;
+      int64_t wave = kSms * std::max<int64_t>(1, kMaxSmem / bytes);
+      int64_t cost = ceilDiv(p.B * p.H * (p.Dv / tile), wave) * (48 + tile);
+      if (!bestCost || cost < bestCost) {
+        bestCost = cost;
+        p.dvTile = tile;
+      }
+    }
+  }
   p.smemBytes = SharedLayout(p).total;
+  p.wyBytes = p.delta ? WyLayout(p).total : 0;
   return p;
 }
 
@@ -662,6 +1101,8 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
   kernel.v = toBuffer(b, loc, op.getValue());
   if (op.getLogGate())
     kernel.logGate = toBuffer(b, loc, op.getLogGate());
+  if (op.getBeta())
+    kernel.beta = toBuffer(b, loc, op.getBeta());
   if (op.getInitialState())
     kernel.init = toBuffer(b, loc, op.getInitialState());
   auto alloc = [&](Value result) {
@@ -681,13 +1122,24 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
                         b.getI32Type()));
   // The kernel(s): P of every chunk first when the scores are a kernel of
   // their own, then the walk over the chunks.
-  auto emit = [&](int64_t gridX, StringRef kind, bool scoresKernel) {
+  if (p.delta) {
+    Type elem = op.getQuery().getType().getElementType();
+    kernel.wBuf = memref::AllocOp::create(
+        b, loc, MemRefType::get({p.B * p.H * p.T * p.Dk}, elem));
+    kernel.uBuf = memref::AllocOp::create(
+        b, loc, MemRefType::get({p.B * p.H * p.T * p.Dv}, elem));
+  }
+  enum class Kind { Walk, Scores, Wy };
+  auto emit = [&](int64_t gridX, StringRef name, Kind kernelKind) {
+    bool scoresKernel = kernelKind != Kind::Walk;
     Value one = x.idx(1);
-    Value smem = x.constInt(b.getI32Type(), p.smemBytes);
+    Value smem = x.constInt(b.getI32Type(), kernelKind == Kind::Wy
+                                                ? p.wyBytes
+                                                : p.smemBytes);
     auto l = gpu::LaunchOp::create(b, loc, x.idx(gridX), x.idx(p.B * p.H), one,
                                    x.idx(p.warps * 32), one, one, smem, nullptr,
                                    ValueRange{});
-    l->setAttr(decision::kRecurrenceKernel, StringAttr::get(ctx, kind));
+    l->setAttr(decision::kRecurrenceKernel, StringAttr::get(ctx, name));
     l->setAttr(decision::kChunk, ChunkAttr::get(ctx, p.C));
     if (!scoresKernel)
       l->setAttr(decision::kValueTile,
@@ -700,17 +1152,22 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
         b, loc,
         MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                         MemRefLayoutAttrInterface(), workgroup));
-    if (scoresKernel)
+    if (kernelKind == Kind::Wy)
+      kernel.buildWy(l);
+    else if (kernelKind == Kind::Scores)
       kernel.buildScores(l);
     else
       kernel.build(l);
     gpu::TerminatorOp::create(b, loc);
   };
+  // Delta rules: W and U of every chunk first (parallel over chunks).
+  if (p.delta)
+    emit(nChunks, "chunk_wy", Kind::Wy);
   if (p.twoKernels) {
-    emit(nChunks, "chunk_scores", /*scoresKernel=*/true);
-    emit(p.Dv / p.dvTile, "chunked_mma_scores", /*scoresKernel=*/false);
+    emit(nChunks, "chunk_scores", Kind::Scores);
+    emit(p.Dv / p.dvTile, "chunked_mma_scores", Kind::Walk);
   } else {
-    emit(p.Dv / p.dvTile, "chunked_mma", /*scoresKernel=*/false);
+    emit(p.Dv / p.dvTile, "chunked_mma", Kind::Walk);
   }
   auto toTensor = [&](Value buffer, Value result) {
     result.replaceAllUsesWith(bufferization::ToTensorOp::create(

@@ -1,7 +1,8 @@
 //===- ChunkedRecurrence.h - Chunked tensor-core recurrence ----*- C++ -*-===//
 //
-// The chunked prefill kernel of kestrel-gpu-recurrence for gated_recurrence
-// with gate kinds none and scalar (ChunkedRecurrence.cpp describes it).
+// The chunked prefill kernels of kestrel-gpu-recurrence for gated_recurrence
+// with gate kinds none, scalar, delta and gated_delta (ChunkedRecurrence.cpp
+// describes them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,12 +26,17 @@ struct ChunkPlan {
   int64_t smemBytes; // dynamic shared memory per block
   bool twoKernels;   // P = (Q Kᵀ ⊙ mask) of every chunk by a kernel of its
                      // own (parallel over chunks), read by the chunk walk
+  bool delta;        // gate delta / gated_delta: the WY kernel (parallel
+                     // over chunks) writes W and U, the walk forms
+                     // V' = U − W S per chunk
+  int64_t wyBytes;   // dynamic shared memory of the WY kernel (delta)
 };
 
 /// Why the chunked kernel does not cover `op` (an empty string when it
-/// does): gate kind, storage types, head dims, a missing or unsupported
-/// kestrel.chunk, or a sequence of at most `minSeq` steps (decode stays
-/// on the recurrent kernel).
+/// does): gate kind (vector), storage types, head dims, a missing or
+/// unsupported kestrel.chunk (delta rules: 32 or 64), shared memory, or a
+/// sequence of at most `minSeq` steps (decode stays on the recurrent
+/// kernel).
 std::string chunkedReason(GatedRecurrenceOp op, int64_t minSeq);
 
 /// The plan for `op` (chunkedReason(op) must be empty); `dvTile` 0 picks
@@ -41,7 +47,8 @@ ChunkPlan planChunked(GatedRecurrenceOp op, int64_t dvTile, bool twoKernels);
 /// Replaces `op` by the chunked kernel's gpu.launch (which records
 /// kestrel.recurrence_kernel = "chunked_mma", kestrel.chunk and
 /// kestrel.value_tile), or with two kernels by the scores launch
-/// ("chunk_scores") and the chunk walk ("chunked_mma_scores").
+/// ("chunk_scores") and the chunk walk ("chunked_mma_scores"). Delta rules
+/// get the WY kernel ("chunk_wy") before these.
 void rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &plan);
 
 } // namespace kestrel::cuda

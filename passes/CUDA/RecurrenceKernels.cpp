@@ -449,7 +449,7 @@ void RecurrenceKernel::storePairedRows(Value s, int64_t i) {
   storeRow(x.select(odd, h1, recv), x.add(evenRow, 1));
 }
 
-void rewriteRecurrence(GatedRecurrenceOp op) {
+void rewriteRecurrence(GatedRecurrenceOp op, StringRef reason) {
   RecurrencePlan p = planRecurrence(op);
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -468,6 +468,8 @@ void rewriteRecurrence(GatedRecurrenceOp op) {
   gpu::LaunchOp l = launch(b, loc, p.colTiles, p.B * p.H, 32 * p.warps);
   l->setAttr(decision::kRecurrenceKernel,
              StringAttr::get(b.getContext(), "recurrent"));
+  l->setAttr(decision::kRecurrenceReason,
+             StringAttr::get(b.getContext(), reason));
   fillLaunch(b, loc, l, [&] { kernel.build(l); });
   replaceWithBuffer(b, loc, op.getOutput(), kernel.out);
   replaceWithBuffer(b, loc, op.getFinalState(), kernel.fin);
@@ -482,8 +484,10 @@ constexpr int64_t kMinChunkedSeq = 32;
 /// not force "recurrent"), else the recurrent one.
 void rewriteGatedRecurrence(GatedRecurrenceOp op) {
   auto forced = op->getAttrOfType<StringAttr>(decision::kRecurrenceKernel);
-  if ((!forced || forced.getValue() != "recurrent") &&
-      chunkedReason(op, kMinChunkedSeq).empty()) {
+  std::string reason = forced && forced.getValue() == "recurrent"
+                           ? "forced on the op"
+                           : chunkedReason(op, kMinChunkedSeq);
+  if (reason.empty()) {
     int64_t dvTile = 0;
     if (auto tile = op->getAttrOfType<IntegerAttr>(decision::kValueTile))
       dvTile = tile.getInt();
@@ -491,7 +495,7 @@ void rewriteGatedRecurrence(GatedRecurrenceOp op) {
     rewriteChunked(op, planChunked(op, dvTile, twoKernels));
     return;
   }
-  rewriteRecurrence(op);
+  rewriteRecurrence(op, reason);
 }
 
 //===----------------------------------------------------------------------===//

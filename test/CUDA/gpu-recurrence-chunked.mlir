@@ -69,15 +69,15 @@ func.func @none_f32_state(%q: tensor<1x4x67x64xf16>, %k: tensor<1x2x67x64xf16>, 
 
 // -----
 
-// What stays on the recurrent kernel, each recorded on its launch: a
-// decode step (T = 1), a vector gate (not in the chunked kernel yet), f32
-// storage, and an op that forces it.
+// What stays on the recurrent kernel, each recorded on its launch with the
+// reason: a decode step (T = 1), a vector gate (not in the chunked kernel
+// yet), f32 storage, and an op that forces it.
 // CHECK-LABEL: func.func @recurrent_cases
 // CHECK-NOT: chunked_mma
-// CHECK: kestrel.recurrence_kernel = "recurrent"
-// CHECK: kestrel.recurrence_kernel = "recurrent"
-// CHECK: kestrel.recurrence_kernel = "recurrent"
-// CHECK: kestrel.recurrence_kernel = "recurrent"
+// CHECK: kestrel.recurrence_kernel = "recurrent", kestrel.recurrence_reason = "sequence of at most 32 steps (decode / short prompt)"
+// CHECK: kestrel.recurrence_kernel = "recurrent", kestrel.recurrence_reason = "gate kind vector (per-channel decay) has no chunked kernel yet"
+// CHECK: kestrel.recurrence_kernel = "recurrent", kestrel.recurrence_reason = "q is not f16 or bf16"
+// CHECK: kestrel.recurrence_kernel = "recurrent", kestrel.recurrence_reason = "forced on the op"
 // CHECK-NOT: chunked_mma
 func.func @recurrent_cases(%q1: tensor<1x2x1x64xbf16>, %g1: tensor<1x2x1xbf16>, %q: tensor<1x2x128x64xbf16>, %gv: tensor<1x2x128x64xbf16>, %g: tensor<1x2x128xbf16>, %qf: tensor<1x2x128x64xf32>) -> (tensor<1x2x1x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xbf16>) {
   %o1, %s1 = kestrel.gated_recurrence %q1, %q1, %q1 gate = scalar log_gate(%g1 : tensor<1x2x1xbf16>) : tensor<1x2x1x64xbf16>, tensor<1x2x1x64xbf16>, tensor<1x2x1x64xbf16> -> tensor<1x2x1x64xbf16>, tensor<1x2x64x64xbf16>

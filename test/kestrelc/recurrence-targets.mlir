@@ -1,6 +1,7 @@
 // Every gate kind of the recurrence, the selective scan and the causal conv
 // compile for cuda through kestrel-gpu-recurrence (one launch each, looping
-// over time on the device) and ptxas assembles the PTX for sm_90a and
+// over time on the device; the bf16 delta-rule prefill gets its two chunked
+// launches instead) and ptxas assembles the PTX for sm_90a and
 // sm_80: f32 and bf16 storage, T = 1 (decode) and T = 67 (not a multiple of
 // anything), H_kv < H, Dk = 40 (rows past Dk guarded). With
 // --reference-lowering kestrelc still refuses the recurrence on cuda with a
@@ -21,8 +22,11 @@
 // MANIFEST: launch none_f32_kernel grid 16 8 1 block 128 1 1
 // MANIFEST-NOT: launch
 // MANIFEST: end
+// A bf16 prefill of a delta rule takes the chunked kernels (test/kestrelc/
+// recurrence-delta-targets.mlir): the WY launch and the chunk walk.
 // MANIFEST-LABEL: function gated_delta_bf16_gqa
-// MANIFEST: launch
+// MANIFEST: launch gated_delta_bf16_gqa_kernel grid 2 4 1
+// MANIFEST-NEXT: launch gated_delta_bf16_gqa_kernel_{{[0-9]+}} grid
 // MANIFEST-NOT: launch
 // MANIFEST: end
 // MANIFEST-LABEL: function mamba_mixer
