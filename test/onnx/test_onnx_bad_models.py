@@ -201,6 +201,21 @@ CASES = {
         lambda: model([h.make_node("Add", ["x", "z"], ["y"], name="add")],
                       [vi("x", [2, 3]), vi("z", [4, 3])], [vi("y", None)]),
         "node 'add' (Add): input shapes [2, 3] and [4, 3] do not broadcast"),
+    # Found by the long fuzz run (2026-12-04): Slice read the size of an
+    # out-of-range axis before checking it: SIGSEGV.
+    "slice_axis": (
+        lambda: model([h.make_node("Slice", ["x", "s", "e", "a"], ["y"],
+                                   name="sl")],
+                      [vi("x", [2, 4])], [vi("y", None)],
+                      [i64("s", [0]), i64("e", [1]), i64("a", [1 << 40])]),
+        "node 'sl' (Slice): Slice 'sl' has an invalid axis or a zero step"),
+    # Huge pads overflowed int64 arithmetic.
+    "pad_huge": (
+        lambda: model([h.make_node("Pad", ["x", "p"], ["y"], name="pd")],
+                      [vi("x", [2, 4])], [vi("y", None)],
+                      [i64("p", [0, 2**62, 0, 2**62])]),
+        "node 'pd' (Pad): Pad 'pd' has pad 4611686018427387904 beyond the "
+        "largest dimension (2147483647)"),
     # Opset 99 was accepted.
     "opset_99": (
         lambda: model([h.make_node("Relu", ["x"], ["y"], name="r")],
@@ -268,3 +283,20 @@ def test_large_range_is_computed_at_run_time(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "linalg.generic" in r.stdout and "tensor<1048576xi64>" in r.stdout
+
+
+def test_slice_extreme_steps(tmp_path):
+    """Steps of 2^63 - 1 and -2^63 are valid ONNX (one element each way);
+    the length arithmetic overflowed int64 before. The result is
+    x[0:2:2^63-1, 3:-9:-2^63] = [[x[0, 3]]], shape [1, 1]."""
+    m = model([h.make_node("Slice", ["x", "s", "e", "a", "st"], ["y"],
+                           name="sl")],
+              [vi("x", [2, 4])], [vi("y", None)],
+              [i64("s", [0, 3]), i64("e", [2, -9]), i64("a", [0, 1]),
+               i64("st", [2**63 - 1, -2**63])])
+    path = tmp_path / "slice.onnx"
+    onnx.save(m, str(path))
+    r = subprocess.run([kestrelc_path(), str(path), "--emit=mlir"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "-> tensor<1x1xf32>" in r.stdout, r.stdout

@@ -128,6 +128,11 @@ LogicalResult TensorNode::pad() {
   if (pads.size() != 2 * axes.size())
     return error(what + " has " + std::to_string(pads.size()) + " pads for " +
                  std::to_string(axes.size()) + " axes (expected 2 per axis)");
+  for (int64_t p : pads)
+    if (p < -kMaxDimension || p > kMaxDimension)
+      return error(what + " has pad " + std::to_string(p) +
+                   " beyond the largest dimension (" +
+                   std::to_string(kMaxDimension) + ")");
   SmallVector<int64_t> before(rank, 0), after(rank, 0), shape(xs);
   for (auto [k, a] : llvm::enumerate(axes)) {
     int64_t d = normAxis(a, rank);

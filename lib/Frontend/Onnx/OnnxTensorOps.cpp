@@ -548,9 +548,10 @@ LogicalResult TensorNode::slice() {
     return error(what + " has starts/ends/axes/steps of different lengths");
   StridedView v = sliceView(0, 0, rank ? xs[0] : 0, 1);
   for (size_t i = 0; i < starts.size(); ++i) {
-    int64_t a = normAxis(axes[i], rank), dim = xs[a], step = steps[i];
+    int64_t a = normAxis(axes[i], rank), step = steps[i];
     if (a < 0 || a >= rank || step == 0)
       return error(what + " has an invalid axis or a zero step");
+    int64_t dim = xs[a];
     int64_t s = starts[i], e = ends[i];
     if (s < 0)
       s += dim;
@@ -560,11 +561,12 @@ LogicalResult TensorNode::slice() {
     if (step > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      len = e > s ? (e - s + step - 1) / step : 0;
+      len = e > s ? (e - s - 1) / step + 1 : 0; // no overflow at huge steps
     } else {
       s = std::clamp<int64_t>(s, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      len = s > e ? (s - e - step - 1) / -step : 0;
+      int64_t stride = step == INT64_MIN ? INT64_MAX : -step;
+      len = s > e ? (s - e - 1) / stride + 1 : 0;
     }
     v.outShape[a] = len;
     v.offset[a] = len ? s : 0;
