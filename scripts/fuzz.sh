@@ -7,6 +7,8 @@
 #   KESTREL_FUZZ_RUNS=N scripts/fuzz.sh 0 [TARGET...]
 #                                           (N executions each instead, no
 #                                            time limit: the long runs)
+# KESTREL_FUZZ_SEED=S fixes libFuzzer's random seed: with RUNS and the
+# seed corpus of a fresh checkout the run is the same every time (CI).
 #
 # Seeds come from scripts/fuzz_corpus.py (committed models and lit tests);
 # what the fuzzers find stays in build-asan/fuzz/corpus/<target> for the next
@@ -24,7 +26,8 @@ ARTIFACTS=${KESTREL_FUZZ_ARTIFACTS:-$ROOT/fuzz-artifacts}
 
 "$ROOT/scripts/sanitize.sh" --build-only
 
-FUZZ=$BUILD/fuzz
+# KESTREL_FUZZ_DIR: another place for seeds, corpora and logs (a fresh run).
+FUZZ=${KESTREL_FUZZ_DIR:-$BUILD/fuzz}
 # The ELF seed: a library made by kestrelc (an instrumented one is fine).
 mkdir -p "$FUZZ" "$ARTIFACTS"
 "$BUILD/bin/kestrelc" "$ROOT/examples/attention.mlir" -o "$FUZZ/seed.so" \
@@ -44,6 +47,7 @@ for t in "${TARGETS[@]}"; do
   fi
   flags=(-max_total_time="$SECONDS_EACH" -print_final_stats=1
          ${KESTREL_FUZZ_RUNS:+-runs=$KESTREL_FUZZ_RUNS}
+         ${KESTREL_FUZZ_SEED:+-seed=$KESTREL_FUZZ_SEED}
          -detect_leaks=0 -artifact_prefix="$ARTIFACTS/$t-")
   case $t in
     # The pipeline is slow on big modules: bounded input, generous timeout.

@@ -51,6 +51,12 @@ echo "== sanitize: pytest =="
 # uninstrumented python3, so the ASan runtime is preloaded; kestrelc runs as
 # an instrumented subprocess.
 ASAN_RT=$(clang-22 -print-file-name=libclang_rt.asan-x86_64.so)
+# The tools link ASan statically: started by the tests with the shared
+# runtime still preloaded they abort ("incompatible ASan runtimes"), so the
+# tests run kestrelc through a wrapper that drops the preload.
+WRAP=$BUILD/bin/kestrelc-unpreloaded
+printf '#!/bin/sh\nexec env -u LD_PRELOAD "%s" "$@"\n' "$BUILD/bin/kestrelc" >"$WRAP"
+chmod +x "$WRAP"
 PYTESTS=("$ROOT/python/tests/test_robustness.py")
 if [[ $MODE != --smoke ]]; then
   PYTESTS+=("$ROOT/python/tests/test_api.py"
@@ -58,7 +64,7 @@ if [[ $MODE != --smoke ]]; then
             "$ROOT/test/onnx/test_onnx_models.py")
 fi
 env LD_PRELOAD="$ASAN_RT" KESTREL_CAPI_LIB="$BUILD/lib/libKestrelCAPI.so" \
-  KESTRELC="$BUILD/bin/kestrelc" \
+  KESTRELC="$WRAP" \
   python3 -m pytest -q -p no:cacheprovider -p no:warnings "${PYTESTS[@]}" \
   || status=1
 

@@ -32,8 +32,10 @@ CHIP=${CHIP:-sm_90a}
 BIG='_t(2048|4096|8192|16384)'
 rm -rf "$DEST" && mkdir -p "$DEST/src" "$DEST/cases" "$DEST/gemm"
 
+# ONLY=REGEX stages only the variants whose names match (a re-run).
 compile() { # SRC NAME [FLAGS...]
   local src=$1 name=$2; shift 2
+  [[ -z ${ONLY:-} || $name =~ $ONLY ]] || return 0
   "$KESTRELC" "$src" --target=cuda:$CHIP --emit=ptx -o "$DEST/cases/$name.ptx" "$@"
   echo "compiled $name"
 }
@@ -75,6 +77,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" all >/dev/null
 python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" chunked >/dev/null
+python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" delta >/dev/null
 for d in "$TMP"/rec/*/; do
   untimed "$d/case.json" && compile "$d/case.mlir" "rec-$(basename "$d")"
 done
@@ -87,12 +90,14 @@ python3 "$ROOT/bench/gpu/routing_cases.py" --dest "$TMP/routing" --target=cuda:$
 for f in "$TMP"/routing/*.mlir; do
   name=$(basename "$f" .mlir)
   compile "$f" "routing-$name"
+  [[ -e $DEST/cases/routing-$name.ptx ]] || continue
   mkdir -p "$DEST/cases/routing-$name.inputs"
   cp "$TMP/routing/$name"/in*.npy "$DEST/cases/routing-$name.inputs/"
 done
 
 for name in $(python3 -c "import sys; sys.path.insert(0, '$ROOT/test/models'); import zoo; print(*zoo.NAMES)"); do
   # Models kestrelc refuses on cuda are the zoo run's business, not this one.
+  [[ -z ${ONLY:-} || zoo-$name =~ $ONLY ]] || continue
   "$KESTRELC" "$ROOT/test/models/$name.onnx" --target=cuda:$CHIP --emit=ptx \
     -o "$DEST/cases/zoo-$name.ptx" 2>/dev/null || { echo "zoo $name: refused, skipped"; continue; }
   mkdir -p "$DEST/cases/zoo-$name.inputs"
