@@ -260,11 +260,13 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
                     kind.getValue() == "chunked_mma_scores" ||
                     kind.getValue() == "chunk_scores" ||
                     kind.getValue() == "chunk_wy" ||
+                    kind.getValue() == "chunk_gla" ||
                     kind.getValue() == "recurrent")
                ? success()
                : wrongContext(op, attr,
                               "\"chunked_mma\", \"chunked_mma_scores\", "
-                              "\"chunk_scores\", \"chunk_wy\" or \"recurrent\" on a "
+                              "\"chunk_scores\", \"chunk_wy\", \"chunk_gla\" or "
+                              "\"recurrent\" on a "
                               "kestrel.gated_recurrence or gpu.launch");
   }
   if (name == decision::kValueTile) {

@@ -1,6 +1,6 @@
 """Writes the cases of bench/gpu/bench_recurrence.sh as MLIR + case.json into DIR.
 
-    python3 bench/gpu/recurrence_cases.py DIR [all|chunked|delta]
+    python3 bench/gpu/recurrence_cases.py DIR [all|chunked|delta|vector]
 
 Numerics cases (every gate kind, f32 and bf16, H_kv < H, ragged T = 67,
 T = 1 decode with a state, Dk = 40 with guarded rows, the Mamba mixer's conv
@@ -221,10 +221,56 @@ def delta_cases():
     return c
 
 
+def vector_cases():
+    """The vector gate's chunked kernels (GLA: the chunk_gla kernel, then the
+    two-kernel walk), bf16 q/k/v: ragged T, GQA, initial state, f32 state and
+    gates, chunk 32 and 128, every Dv tile, Dk 256, a long sequence, T = 1
+    and f16 (recurrent fallback), the recurrent kernel forced on the same op
+    and inputs ("twin"); fla's shapes (chunk_gla)."""
+    c = {}
+    rec = '"recurrent"'
+    c["c_vector_bf16_gqa_t67"] = recurrence("vector", "bf16", 2, 4, 2, 67, 64, 64,
+                                            init=True, scale=0.5)
+    c["c_vector_bf16_f32state_t300"] = recurrence(
+        "vector", "bf16", 1, 4, 2, 300, 128, 128, init=True, sdt="f32", scale=0.25)
+    c["c_vector_bf16_t1_recurrent"] = recurrence("vector", "bf16", 2, 4, 2, 1, 64, 64,
+                                                 init=True)
+    c["c_vector_f16_gqa_t67_recurrent"] = recurrence("vector", "f16", 2, 4, 2, 67, 64,
+                                                     64, init=True, scale=0.5)
+    for C in (32, 128):
+        c[f"c_vector_bf16_chunk{C}_t200"] = recurrence(
+            "vector", "bf16", 1, 2, 1, 200, 128, 64, init=True, sdt="f32",
+            attrs={"kestrel.chunk": f"#kestrel.chunk<{C}>"})
+    for tile in (16, 32, 64):
+        c[f"c_vector_bf16_tile{tile}_t130"] = recurrence(
+            "vector", "bf16", 1, 2, 2, 130, 128, 128, init=True, sdt="f32",
+            attrs={"kestrel.value_tile": f"{tile} : i64"})
+    c["c_vector_bf16_zforced_recurrent_t130"] = recurrence(
+        "vector", "bf16", 1, 2, 2, 130, 128, 128, init=True, sdt="f32",
+        twin="c_vector_bf16_tile32_t130",
+        attrs={"kestrel.recurrence_kernel": rec, "kestrel.value_tile": "32 : i64"})
+    c["c_vector_bf16_dk256_t100"] = recurrence("vector", "bf16", 1, 2, 2, 100, 256, 64,
+                                              init=True, scale=0.0625)
+    c["c_vector_bf16_long_t2000"] = recurrence("vector", "bf16", 1, 2, 2, 2000, 128,
+                                              128, sdt="f32")
+    for B, T in ((4, 4096), (1, 16384)):
+        c[f"p_vector_B{B}_T{T}"] = recurrence("vector", "bf16", B, 16, 16, T, 128, 128,
+                                              bench=True)
+        c[f"p_vector_B{B}_T{T}_f32state"] = recurrence(
+            "vector", "bf16", B, 16, 16, T, 128, 128, sdt="f32", bench=True)
+        # The other Dv tile next to the default (32 at B4, 16 at B1).
+        tile = 16 if B == 4 else 32
+        c[f"p_vector_B{B}_T{T}_tile{tile}"] = recurrence(
+            "vector", "bf16", B, 16, 16, T, 128, 128, bench=True,
+            attrs={"kestrel.value_tile": f"{tile} : i64"})
+    return c
+
+
 def main():
     dest = Path(sys.argv[1])
     which = sys.argv[2] if len(sys.argv) > 2 else "all"
-    chosen = {"chunked": chunked_cases, "delta": delta_cases}.get(which, cases)()
+    chosen = {"chunked": chunked_cases, "delta": delta_cases,
+              "vector": vector_cases}.get(which, cases)()
     for name, (mlir, meta) in chosen.items():
         d = dest / name
         d.mkdir(parents=True, exist_ok=True)

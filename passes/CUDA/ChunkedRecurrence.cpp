@@ -50,6 +50,28 @@
 // (for W) and β (for U) are split into two 16-bit halves (hi + lo) so that
 // T's products on mma.sync keep ~16 bits of mantissa.
 //
+// Vector gate (GLA, per-key-dimension log-gates g_t ∈ R^{Dk}): with b the
+// per-dimension cumulated log-gates of a chunk (b_i = Σ_{j ≤ i} g_j),
+//
+//   o_i   = scale · ( (q_i ⊙ e^{b_i}) S + Σ_{j ≤ i} P_ij v_j ),
+//   P_ij  = Σ_d q_id k_jd e^{b_id − b_jd}
+//   S_new = diag(e^{b_last}) S + (K ⊙ e^{b_last − b})ᵀ V
+//
+// Two kernels. "chunk_gla", parallel over chunks (grid (chunks, B · H)):
+// b by a thread per key dimension (f32, shared), then Q ⊙ e^b and
+// K ⊙ e^{b_last − b} (q's type) and e^{b_last} (f32) to scratch buffers,
+// and P in the scores buffer's fragment layout. P through 16-row blocks:
+// warp w (rows r..r+15, r = 16 w) takes q_i ⊙ e^{b_i − b_r} (exponent ≤ 0,
+// written over Q) and k_j ⊙ e^{b_r − b_j} (scaled in the ldmatrix
+// registers; keys past r + 15 zeroed): for j < r both exponents are ≤ 0
+// (the product through the block boundary), on the diagonal block the key
+// factor is ≥ 1 but spans at most 15 steps, so it overflows f32 only where
+// 15 consecutive log-gates sum below −88 (a mean decay below e^{−5.9} per
+// step; GLA's logsigmoid gates stay far above). bf16 q/k/v only: in f16
+// the same factor passes 65504 at a 15-step sum of −11. The walk
+// ("chunked_mma_scores") is the two-kernel walk of gate none over those
+// buffers, the state's key rows scaled by e^{b_last} per chunk.
+//
 // Fragment layouts follow the PTX ISA's mma.m16n8k16 description (as in
 // FlashKernel.cpp): lane l = 4 g + q holds rows g, g + 8 and columns
 // 2q, 2q + 1 (+ 8).
@@ -124,6 +146,18 @@ struct WyLayout {
   }
 };
 
+/// Byte offsets of the chunk_gla kernel's shared memory: Q and K (16-bit,
+/// padded rows), the cumulated gates b (f32, C x (Dk + 8)).
+struct GlaLayout {
+  int64_t q, k, b, total;
+  explicit GlaLayout(const ChunkPlan &p) {
+    q = 0;
+    k = p.C * rowBytes(p.Dk);
+    b = 2 * k;
+    total = b + p.C * (p.Dk + kPad) * 4;
+  }
+};
+
 class ChunkedKernel : IREmitter {
 public:
   ChunkedKernel(OpBuilder &b, Location loc, GatedRecurrenceOp op,
@@ -138,6 +172,9 @@ public:
   /// Delta rules: W [B·H·T, Dk] and U [B·H·T, Dv] in q's type, written by
   /// buildWy, read by the walk.
   Value wBuf, uBuf;
+  /// Vector gate: Q ⊙ e^b, K ⊙ e^{b_last − b} [B·H·T·Dk] in q's type and
+  /// e^{b_last} [B·H·chunks·Dk] f32, written by buildGla, read by the walk.
+  Value qgBuf, kgBuf, decBuf;
   /// With two kernels: P's fragments of every chunk (i32 words), written by
   /// buildScores, read by build; null for the fused kernel.
   Value scores;
@@ -147,6 +184,8 @@ public:
   /// The WY kernel (delta rules): grid (chunks, B · H), W and U of one
   /// chunk per block.
   void buildWy(gpu::LaunchOp launch);
+  /// The chunk_gla kernel (vector gate): grid (chunks, B · H).
+  void buildGla(gpu::LaunchOp launch);
 
 private:
   // Shared memory as raw addresses (integers, then pointers of space 3).
@@ -251,8 +290,23 @@ private:
   int64_t nChunks() const { return ceilDiv(p.T, p.C); }
   SmallVector<Value> loadScores(Value chunk);
   void setCoordinates(Value bh, Value tidX);
-  /// S ← γ S + (K ⊙ w)ᵀ V on the warp's key rows.
-  SmallVector<Value> updateState(Value stage, ValueRange S);
+  /// S ← γ S + (K ⊙ w)ᵀ V on the warp's key rows; `decay` (vector gate)
+  /// scales the lane's key rows (mTiles x 2) instead of γ.
+  SmallVector<Value> updateState(Value stage, ValueRange S,
+                                 ArrayRef<Value> decay = {});
+  /// The P fragments (C / 16 k-steps x 4 operand registers) of f32 C
+  /// fragments (C / 8 key tiles x 4).
+  SmallVector<Value> toFragments(ArrayRef<SmallVector<Value>> s);
+  /// Stores the warp's P fragments of chunk `chunk` to the scores buffer.
+  void storeScores(ArrayRef<Value> frags, Value chunk);
+  /// chunk_gla: b[row][col] in shared memory.
+  Value glaGateAt(Value row, Value col) {
+    return sharedPtr(
+        add(idx(glaGates), mul(add(mul(row, p.Dk + kPad), col), 4)));
+  }
+  /// chunk_gla: P for the warp's 16 rows from Q̃ (in shared) and K scaled
+  /// in registers by e^{b_r − b_j} (see the header).
+  SmallVector<SmallVector<Value>> glaScores(Value qBase, Value kBase);
   void storeState(ValueRange S, Value mem, bool toShared);
 
   GatedRecurrenceOp op;
@@ -261,9 +315,10 @@ private:
   bool gated;
   Type elem;
   int64_t gatesOff; // the cumulated gates in this kernel's shared memory
+  int64_t glaGates = 0; // chunk_gla: b (C x (Dk + 8) f32)
   Value smemBase, tid, warp, lane, group, quad, lane8, matrix;
   Value batch, head, kvHead, dv0;
-  Value qG, kG, vG, wG, uG; // global base addresses
+  Value qG, kG, vG, wG, uG, qgG, kgG; // global base addresses
 };
 
 void ChunkedKernel::copyRows(Value src, Value rowBase, int64_t stride,
@@ -293,6 +348,14 @@ void ChunkedKernel::issueChunk(Value chunk, Value stage) {
   Value base = mul(stage, L.stage);
   Value qRows = mul(add(mul(batch, p.H), head), p.T * p.Dk);
   Value kvRows = add(mul(batch, p.Hkv), kvHead);
+  if (p.vector) {
+    // Q ⊙ e^b and K ⊙ e^{b_last − b} of the query head (chunk_gla).
+    copyRows(qgG, qRows, p.Dk, idx(0), p.Dk, t0, add(base, L.q));
+    copyRows(kgG, qRows, p.Dk, idx(0), p.Dk, t0, add(base, L.k));
+    copyRows(vG, mul(kvRows, p.T * p.Dv), p.Dv, dv0, p.dvTile, t0,
+             add(base, L.v));
+    return;
+  }
   copyRows(qG, qRows, p.Dk, idx(0), p.Dk, t0, add(base, L.q));
   copyRows(kG, mul(kvRows, p.T * p.Dk), p.Dk, idx(0), p.Dk, t0, add(base, L.k));
   if (!p.delta) {
@@ -388,8 +451,11 @@ ChunkedKernel::maskedScores(Value qBase, Value kBase, bool strict) {
 }
 
 SmallVector<Value> ChunkedKernel::scoreFragments(Value qBase, Value kBase) {
-  SmallVector<SmallVector<Value>> s =
-      maskedScores(qBase, kBase, /*strict=*/false);
+  return toFragments(maskedScores(qBase, kBase, /*strict=*/false));
+}
+
+SmallVector<Value>
+ChunkedKernel::toFragments(ArrayRef<SmallVector<Value>> s) {
   // The C fragments of n8 tiles 2t, 2t + 1 are the A fragment of k16 step t.
   SmallVector<Value> frags;
   for (int64_t t = 0; t < p.C / 16; ++t)
@@ -494,11 +560,20 @@ void ChunkedKernel::deltaValues(Value stage) {
   }
 }
 
-SmallVector<Value> ChunkedKernel::updateState(Value stage, ValueRange state) {
+SmallVector<Value> ChunkedKernel::updateState(Value stage, ValueRange state,
+                                              ArrayRef<Value> decay) {
   Value base = mul(stage, L.stage);
   Value kBase = add(base, L.k), vBase = add(base, L.v);
   const int64_t nCol = p.dvTile / 8, M = p.mTiles;
   SmallVector<Value> S(state.begin(), state.end());
+  // Vector gate: row d of S times e^{b_last, d} (K arrives scaled).
+  if (!decay.empty())
+    for (int64_t mt = 0; mt < M; ++mt)
+      for (int64_t dn = 0; dn < nCol; ++dn)
+        for (int64_t e = 0; e < 4; ++e) {
+          Value &x = S[(mt * nCol + dn) * 4 + e];
+          x = fmul(x, decay[mt * 2 + e / 2]);
+        }
   // w for the Kᵀ columns this lane holds: tokens 16 ks + 2 q (+1, +8, +9).
   SmallVector<Value> w;
   if (gated) {
@@ -588,6 +663,10 @@ void ChunkedKernel::setCoordinates(Value bh, Value tidX) {
     wG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, wBuf);
     uG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, uBuf);
   }
+  if (p.vector) {
+    qgG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, qgBuf);
+    kgG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, kgBuf);
+  }
 }
 
 SmallVector<Value> ChunkedKernel::loadScores(Value chunk) {
@@ -625,7 +704,10 @@ void ChunkedKernel::buildScores(gpu::LaunchOp launch) {
   }
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   gpu::BarrierOp::create(b, loc);
-  SmallVector<Value> frags = scoreFragments(idx(L.q), idx(L.k));
+  storeScores(scoreFragments(idx(L.q), idx(L.k)), c);
+}
+
+void ChunkedKernel::storeScores(ArrayRef<Value> frags, Value c) {
   Value at = scoresAt(c);
   auto vecT = VectorType::get({4}, b.getI32Type());
   for (size_t i = 0; i < frags.size(); i += 4) {
@@ -902,6 +984,159 @@ void ChunkedKernel::buildWy(gpu::LaunchOp launch) {
   product(W.t + 2 * W.tile, W.v, p.Dv, uBuf);
 }
 
+SmallVector<SmallVector<Value>> ChunkedKernel::glaScores(Value qBase,
+                                                         Value kBase) {
+  const int64_t nKey = p.C / 8;
+  Value warpRow = mul(warp, 16);
+  Value lastKey = add(warpRow, 15);
+  auto pairT = VectorType::get({2}, b.getF32Type());
+  Value zero = constF32(0.0);
+  SmallVector<SmallVector<Value>> s(nKey, SmallVector<Value>(4, zero));
+  for (int64_t kk = 0; kk < p.Dk / 16; kk += 2) {
+    SmallVector<Value> a0 =
+        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
+                     add(mul(div(lane, 16), 8), kk * 16)),
+            false);
+    SmallVector<Value> a1 =
+        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
+                     add(mul(div(lane, 16), 8), (kk + 1) * 16)),
+            false);
+    // Register m of a K ldmatrix.x4 holds key 8 n + g, dimensions
+    // 16 kk + 8 m + 2 q (+1); b_r at those dimensions.
+    Value dim[4], ref[4];
+    for (int64_t m = 0; m < 4; ++m) {
+      dim[m] = add(mul(quad, 2), kk * 16 + 8 * m);
+      ref[m] = LLVM::LoadOp::create(b, loc, pairT, glaGateAt(warpRow, dim[m]),
+                                    8);
+    }
+    for (int64_t n = 0; n < nKey; ++n) {
+      SmallVector<Value> r = ldm(tileAddr(kBase, p.Dk, add(lane8, n * 8),
+                                          add(mul(matrix, 8), kk * 16)),
+                                 false);
+      Value j = add(group, n * 8);
+      Value keep = le(j, lastKey);
+      for (int64_t m = 0; m < 4; ++m) {
+        Value bj =
+            LLVM::LoadOp::create(b, loc, pairT, glaGateAt(j, dim[m]), 8);
+        Value w[2];
+        for (int64_t e = 0; e < 2; ++e)
+          w[e] = select(keep,
+                        exp2(fsub(vector::ExtractOp::create(b, loc, ref[m], e),
+                                  vector::ExtractOp::create(b, loc, bj, e))),
+                        zero);
+        r[m] = scalePair(r[m], w[0], w[1]);
+      }
+      mma(a0, {r[0], r[1]}, s[n]);
+      mma(a1, {r[2], r[3]}, s[n]);
+    }
+  }
+  // Causal mask: row i = 16 w + g (+ 8), key j = 8 n + 2 q (+ 1).
+  Value rowIdx[2] = {add(warpRow, group), add(add(warpRow, group), 8)};
+  for (int64_t n = 0; n < nKey; ++n)
+    for (int64_t c = 0; c < 2; ++c) {
+      Value j = add(add(mul(quad, 2), n * 8), c);
+      for (int r = 0; r < 2; ++r) {
+        Value &x = s[n][2 * r + c];
+        x = select(le(j, rowIdx[r]), x, zero);
+      }
+    }
+  return s;
+}
+
+void ChunkedKernel::buildGla(gpu::LaunchOp launch) {
+  GlaLayout G(p);
+  glaGates = G.b;
+  setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
+  dv0 = idx(0);
+  const int64_t C = p.C, Dk = p.Dk, threads = p.warps * 32;
+  Value c = launch.getBlockIds().x;
+  Value t0 = mul(c, C);
+  Value bh = add(mul(batch, p.H), head);
+  Value kvRows = add(mul(batch, p.Hkv), kvHead);
+  copyRows(qG, mul(bh, p.T * Dk), Dk, idx(0), Dk, t0, idx(G.q));
+  copyRows(kG, mul(kvRows, p.T * Dk), Dk, idx(0), Dk, t0, idx(G.k));
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  // b = the cumulated log-gates in log2 units, a thread per key dimension
+  // (coalesced rows of g); 0 past T, so b stays at step T − 1. e^{b_last}
+  // of each dimension to the decay buffer.
+  for (int64_t d0 = 0; d0 < Dk; d0 += threads) {
+    Value d = add(tid, d0);
+    auto scan = [&] {
+      Value run = constF32(0.0);
+      for (int64_t i = 0; i < C; ++i) {
+        Value t = add(t0, i);
+        Value g = toF32(b, loc,
+                        memref::LoadOp::create(
+                            b, loc, logGate,
+                            ValueRange{batch, head, minI(t, idx(p.T - 1)), d}));
+        run = fadd(run, select(lt(t, idx(p.T)), fmul(g, constF32(kLog2e)),
+                               constF32(0.0)));
+        LLVM::StoreOp::create(b, loc, run, glaGateAt(idx(i), d));
+      }
+      memref::StoreOp::create(
+          b, loc, exp2(run), decBuf,
+          ValueRange{add(mul(add(mul(bh, nChunks()), c), Dk), d)});
+    };
+    if (d0 + threads <= Dk)
+      scan();
+    else
+      ifThen(lt(d, idx(Dk)), scan);
+  }
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  gpu::BarrierOp::create(b, loc);
+
+  // 8 elements per thread and step: Q ⊙ 2^b and K ⊙ 2^{b_last − b} to the
+  // scratch buffers (rows before T), Q ⊙ 2^{b − b_r} (r the first row of
+  // the 16-row block) over Q for the scores.
+  auto f32x8 = VectorType::get({8}, b.getF32Type());
+  auto elemx8 = VectorType::get({8}, elem);
+  const int64_t vecsPerRow = Dk / 8;
+  auto pack = [&](ArrayRef<Value> xs) -> Value {
+    Value wide = vector::FromElementsOp::create(b, loc, f32x8, xs);
+    return arith::TruncFOp::create(b, loc, elemx8, wide);
+  };
+  for (int64_t it = 0; it < C * vecsPerRow / threads; ++it) {
+    Value linear = add(tid, it * threads);
+    Value r = div(linear, vecsPerRow);
+    Value col = mul(rem(linear, vecsPerRow), 8);
+    Value r0 = mul(div(r, 16), 16);
+    auto gates8 = [&](Value row) -> Value {
+      return LLVM::LoadOp::create(b, loc, f32x8, glaGateAt(row, col), 16);
+    };
+    Value bRow = gates8(r), bLast = gates8(idx(C - 1)), bRef = gates8(r0);
+    Value qAt = tileAddr(idx(G.q), Dk, r, col);
+    Value qv = arith::ExtFOp::create(
+        b, loc, f32x8,
+        LLVM::LoadOp::create(b, loc, elemx8, qAt, 16).getResult());
+    Value kv = arith::ExtFOp::create(
+        b, loc, f32x8,
+        LLVM::LoadOp::create(b, loc, elemx8, tileAddr(idx(G.k), Dk, r, col),
+                             16)
+            .getResult());
+    SmallVector<Value> qg, kg, qt;
+    for (int64_t e = 0; e < 8; ++e) {
+      auto at = [&](Value v) {
+        return vector::ExtractOp::create(b, loc, v, e).getResult();
+      };
+      Value be = at(bRow);
+      qg.push_back(fmul(at(qv), exp2(be)));
+      kg.push_back(fmul(at(kv), exp2(fsub(at(bLast), be))));
+      qt.push_back(fmul(at(qv), exp2(fsub(be, at(bRef)))));
+    }
+    Value t = add(t0, r);
+    ifThen(lt(t, idx(p.T)), [&] {
+      Value at = add(mul(add(mul(bh, p.T), t), Dk), col);
+      vector::StoreOp::create(b, loc, pack(qg), qgBuf, ValueRange{at}, false,
+                              llvm::MaybeAlign(16));
+      vector::StoreOp::create(b, loc, pack(kg), kgBuf, ValueRange{at}, false,
+                              llvm::MaybeAlign(16));
+    });
+    LLVM::StoreOp::create(b, loc, pack(qt), qAt, 16);
+  }
+  gpu::BarrierOp::create(b, loc);
+  storeScores(toFragments(glaScores(idx(G.q), idx(G.k))), c);
+}
+
 void ChunkedKernel::build(gpu::LaunchOp launch) {
   gatesOff = L.gates;
   setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
@@ -963,6 +1198,19 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
     NVVM::CpAsyncWaitGroupOp::create(b, loc, 1);
     gpu::BarrierOp::create(b, loc);
     Value base = mul(stage, L.stage);
+    // Vector gate: e^{b_last} of the lane's state rows (chunk_gla).
+    SmallVector<Value> decay;
+    if (p.vector) {
+      Value bh = add(mul(batch, p.H), head);
+      Value at = mul(add(mul(bh, nChunks), c), p.Dk);
+      for (int64_t mt = 0; mt < p.mTiles; ++mt)
+        for (int r = 0; r < 2; ++r) {
+          Value d = add(add(mul(add(mul(warp, p.mTiles), mt), 16), group),
+                        r * 8);
+          decay.push_back(
+              memref::LoadOp::create(b, loc, decBuf, ValueRange{add(at, d)}));
+        }
+    }
     if (p.delta) {
       // V' = U − W S into the V tile, read by every warp below.
       deltaValues(stage);
@@ -972,7 +1220,7 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
         scores ? SmallVector<Value>(args.drop_front(nS + nG))
                : scoreFragments(add(base, L.q), add(base, L.k));
     chunkOutput(mul(c, p.C), stage, pFrag);
-    SmallVector<Value> S2 = updateState(stage, args.take_front(nS));
+    SmallVector<Value> S2 = updateState(stage, args.take_front(nS), decay);
     // Every warp is done with the shared state copy, the gates and this
     // stage before the state copy is replaced.
     gpu::BarrierOp::create(b, loc);
@@ -989,12 +1237,14 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
 
 std::string kestrel::cuda::chunkedReason(GatedRecurrenceOp op, int64_t minSeq) {
   GateKind kind = op.getGate();
-  if (kind == GateKind::Vector)
-    return "gate kind vector (per-channel decay) has no chunked kernel yet";
+  bool vector = kind == GateKind::Vector;
   bool delta = kind == GateKind::Delta || kind == GateKind::GatedDelta;
   Type elem = op.getQuery().getType().getElementType();
   if (!elem.isF16() && !elem.isBF16())
     return "q is not f16 or bf16";
+  if (vector && elem.isF16())
+    return "f16 q/k/v with a vector gate (the diagonal blocks' key factors "
+           "e^{b_r - b_j} span up to 15 steps and can pass f16's range)";
   if (op.getKey().getType().getElementType() != elem ||
       op.getValue().getType().getElementType() != elem)
     return "q, k, v differ in element type";
@@ -1031,6 +1281,9 @@ std::string kestrel::cuda::chunkedReason(GatedRecurrenceOp op, int64_t minSeq) {
            " stages and the state exceed shared memory";
   if (delta && WyLayout(p).total > kMaxSmem)
     return "the WY kernel's K, V, A and T exceed shared memory";
+  if (vector && GlaLayout(p).total > kMaxSmem)
+    return "the chunk_gla kernel's Q, K and cumulated gates exceed shared "
+           "memory";
   return "";
 }
 
@@ -1047,6 +1300,10 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
   p.C = op->getAttrOfType<ChunkAttr>(decision::kChunk).getLength();
   p.delta = op.getGate() == GateKind::Delta ||
             op.getGate() == GateKind::GatedDelta;
+  p.vector = op.getGate() == GateKind::Vector;
+  // The vector gate's walk always reads P from the chunk_gla kernel.
+  if (p.vector)
+    p.twoKernels = true;
   p.warps = p.C / 16;
   p.mTiles = p.Dk / 16 / p.warps;
   if (dvTile > 0 && p.Dv % dvTile == 0 && dvTile % 16 == 0) {
@@ -1089,6 +1346,7 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
   }
   p.smemBytes = SharedLayout(p).total;
   p.wyBytes = p.delta ? WyLayout(p).total : 0;
+  p.glaBytes = p.vector ? GlaLayout(p).total : 0;
   return p;
 }
 
@@ -1129,13 +1387,23 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
     kernel.uBuf = memref::AllocOp::create(
         b, loc, MemRefType::get({p.B * p.H * p.T * p.Dv}, elem));
   }
-  enum class Kind { Walk, Scores, Wy };
+  if (p.vector) {
+    Type elem = op.getQuery().getType().getElementType();
+    kernel.qgBuf = memref::AllocOp::create(
+        b, loc, MemRefType::get({p.B * p.H * p.T * p.Dk}, elem));
+    kernel.kgBuf = memref::AllocOp::create(
+        b, loc, MemRefType::get({p.B * p.H * p.T * p.Dk}, elem));
+    kernel.decBuf = memref::AllocOp::create(
+        b, loc, MemRefType::get({p.B * p.H * nChunks * p.Dk}, b.getF32Type()));
+  }
+  enum class Kind { Walk, Scores, Wy, Gla };
   auto emit = [&](int64_t gridX, StringRef name, Kind kernelKind) {
     bool scoresKernel = kernelKind != Kind::Walk;
     Value one = x.idx(1);
-    Value smem = x.constInt(b.getI32Type(), kernelKind == Kind::Wy
-                                                ? p.wyBytes
-                                                : p.smemBytes);
+    int64_t bytes = kernelKind == Kind::Wy    ? p.wyBytes
+                    : kernelKind == Kind::Gla ? p.glaBytes
+                                              : p.smemBytes;
+    Value smem = x.constInt(b.getI32Type(), bytes);
     auto l = gpu::LaunchOp::create(b, loc, x.idx(gridX), x.idx(p.B * p.H), one,
                                    x.idx(p.warps * 32), one, one, smem, nullptr,
                                    ValueRange{});
@@ -1154,6 +1422,8 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
                         MemRefLayoutAttrInterface(), workgroup));
     if (kernelKind == Kind::Wy)
       kernel.buildWy(l);
+    else if (kernelKind == Kind::Gla)
+      kernel.buildGla(l);
     else if (kernelKind == Kind::Scores)
       kernel.buildScores(l);
     else
@@ -1163,7 +1433,12 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
   // Delta rules: W and U of every chunk first (parallel over chunks).
   if (p.delta)
     emit(nChunks, "chunk_wy", Kind::Wy);
-  if (p.twoKernels) {
+  if (p.vector) {
+    // Vector gate: P, Q ⊙ e^b, K ⊙ e^{b_last − b}, e^{b_last} of every
+    // chunk (parallel over chunks), then the walk.
+    emit(nChunks, "chunk_gla", Kind::Gla);
+    emit(p.Dv / p.dvTile, "chunked_mma_scores", Kind::Walk);
+  } else if (p.twoKernels) {
     emit(nChunks, "chunk_scores", Kind::Scores);
     emit(p.Dv / p.dvTile, "chunked_mma_scores", Kind::Walk);
   } else {

@@ -1,8 +1,8 @@
 //===- ChunkedRecurrence.h - Chunked tensor-core recurrence ----*- C++ -*-===//
 //
 // The chunked prefill kernels of kestrel-gpu-recurrence for gated_recurrence
-// with gate kinds none, scalar, delta and gated_delta (ChunkedRecurrence.cpp
-// describes them).
+// with gate kinds none, scalar, vector (GLA), delta and gated_delta
+// (ChunkedRecurrence.cpp describes them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,10 +30,15 @@ struct ChunkPlan {
                      // over chunks) writes W and U, the walk forms
                      // V' = U − W S per chunk
   int64_t wyBytes;   // dynamic shared memory of the WY kernel (delta)
+  bool vector;       // gate vector (GLA): the chunk_gla kernel (parallel over
+                     // chunks) writes P, Q ⊙ e^b, K ⊙ e^{b_last − b} and
+                     // e^{b_last} of every chunk; the walk reads them
+                     // (always two kernels)
+  int64_t glaBytes;  // dynamic shared memory of the chunk_gla kernel
 };
 
 /// Why the chunked kernel does not cover `op` (an empty string when it
-/// does): gate kind (vector), storage types, head dims, a missing or
+/// does): storage types, head dims, a missing or
 /// unsupported kestrel.chunk (delta rules: 32 or 64), shared memory, or a
 /// sequence of at most `minSeq` steps (decode stays on the recurrent
 /// kernel).
@@ -48,7 +53,9 @@ ChunkPlan planChunked(GatedRecurrenceOp op, int64_t dvTile, bool twoKernels);
 /// kestrel.recurrence_kernel = "chunked_mma", kestrel.chunk and
 /// kestrel.value_tile), or with two kernels by the scores launch
 /// ("chunk_scores") and the chunk walk ("chunked_mma_scores"). Delta rules
-/// get the WY kernel ("chunk_wy") before these.
+/// get the WY kernel ("chunk_wy") before these; the vector gate gets the
+/// chunk_gla kernel ("chunk_gla"), then the walk reading its results
+/// ("chunked_mma_scores").
 void rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &plan);
 
 } // namespace kestrel::cuda

@@ -70,21 +70,19 @@ func.func @none_f32_state(%q: tensor<1x4x67x64xf16>, %k: tensor<1x2x67x64xf16>, 
 // -----
 
 // What stays on the recurrent kernel, each recorded on its launch with the
-// reason: a decode step (T = 1), a vector gate (not in the chunked kernel
-// yet), f32 storage, and an op that forces it.
+// reason: a decode step (T = 1), f32 storage, and an op that forces it
+// (the vector gate's: gpu-recurrence-gla.mlir).
 // CHECK-LABEL: func.func @recurrent_cases
 // CHECK-NOT: chunked_mma
 // CHECK: kestrel.recurrence_kernel = "recurrent", kestrel.recurrence_reason = "sequence of at most 32 steps (decode / short prompt)"
-// CHECK: kestrel.recurrence_kernel = "recurrent", kestrel.recurrence_reason = "gate kind vector (per-channel decay) has no chunked kernel yet"
 // CHECK: kestrel.recurrence_kernel = "recurrent", kestrel.recurrence_reason = "q is not f16 or bf16"
 // CHECK: kestrel.recurrence_kernel = "recurrent", kestrel.recurrence_reason = "forced on the op"
 // CHECK-NOT: chunked_mma
-func.func @recurrent_cases(%q1: tensor<1x2x1x64xbf16>, %g1: tensor<1x2x1xbf16>, %q: tensor<1x2x128x64xbf16>, %gv: tensor<1x2x128x64xbf16>, %g: tensor<1x2x128xbf16>, %qf: tensor<1x2x128x64xf32>) -> (tensor<1x2x1x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xbf16>) {
+func.func @recurrent_cases(%q1: tensor<1x2x1x64xbf16>, %g1: tensor<1x2x1xbf16>, %q: tensor<1x2x128x64xbf16>, %g: tensor<1x2x128xbf16>, %qf: tensor<1x2x128x64xf32>) -> (tensor<1x2x1x64xbf16>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xbf16>) {
   %o1, %s1 = kestrel.gated_recurrence %q1, %q1, %q1 gate = scalar log_gate(%g1 : tensor<1x2x1xbf16>) : tensor<1x2x1x64xbf16>, tensor<1x2x1x64xbf16>, tensor<1x2x1x64xbf16> -> tensor<1x2x1x64xbf16>, tensor<1x2x64x64xbf16>
-  %o2, %s2 = kestrel.gated_recurrence %q, %q, %q gate = vector log_gate(%gv : tensor<1x2x128x64xbf16>) : tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16> -> tensor<1x2x128x64xbf16>, tensor<1x2x64x64xbf16>
   %o3, %s3 = kestrel.gated_recurrence %qf, %qf, %qf gate = none : tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32> -> tensor<1x2x128x64xf32>, tensor<1x2x64x64xf32>
   %o4, %s4 = kestrel.gated_recurrence %q, %q, %q gate = scalar log_gate(%g : tensor<1x2x128xbf16>) {kestrel.recurrence_kernel = "recurrent"} : tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16> -> tensor<1x2x128x64xbf16>, tensor<1x2x64x64xbf16>
-  return %o1, %o2, %o3, %o4 : tensor<1x2x1x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xbf16>
+  return %o1, %o3, %o4 : tensor<1x2x1x64xbf16>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xbf16>
 }
 
 // -----
