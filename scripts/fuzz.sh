@@ -8,7 +8,7 @@
 #                                           (N executions each instead, no
 #                                            time limit: the long runs)
 # KESTREL_FUZZ_SEED=S fixes libFuzzer's random seed: with RUNS and the
-# seed corpus of a fresh checkout the run is the same every time (CI).
+# seed corpus of a fresh checkout CI runs nearly the same inputs each time.
 #
 # Seeds come from scripts/fuzz_corpus.py (committed models and lit tests);
 # what the fuzzers find stays in build-asan/fuzz/corpus/<target> for the next
