@@ -300,3 +300,32 @@ def test_slice_extreme_steps(tmp_path):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "-> tensor<1x1xf32>" in r.stdout, r.stdout
+
+
+def test_integer_overflow_is_left_to_run_time(tmp_path):
+    """Folding int64 Mul/Add/Sub/Div of constants overflowed (UBSan, long
+    fuzz run of 2026-12-04); such results are now computed at run time,
+    which wraps like NumPy's int64 (the reference here)."""
+    from kestrel.compiler import kestrelc
+    from kestrel.runtime import CpuLibrary
+
+    big = np.array([2**58 + 1, 7, -2**63, 3], np.int64)
+    m = model([h.make_node("Mul", ["a", "b"], ["p"], name="mul"),
+               h.make_node("Add", ["p", "a"], ["s"], name="add"),
+               h.make_node("Div", ["a", "m1"], ["d"], name="div"),
+               h.make_node("Add", ["x", "s"], ["y"], name="out"),
+               h.make_node("Add", ["x", "d"], ["z"], name="out2")],
+              [vi("x", [4], T.INT64)],
+              [vi("y", None, T.INT64), vi("z", None, T.INT64)],
+              [nh.from_array(big, "a"), i64("b", [64, 2, 2, 5]),
+               i64("m1", [1, 1, -1, -1])])
+    onnx.save(m, str(tmp_path / "o.onnx"))
+    kestrelc(tmp_path / "o.onnx", tmp_path / "o.so", "--target=cpu")
+    x = np.arange(4, dtype=np.int64)
+    y, z = CpuLibrary(tmp_path / "o.so").call("bad", x)
+    with np.errstate(over="ignore"):
+        want_y = x + (big * np.array([64, 2, 2, 5], np.int64) + big)
+    np.testing.assert_array_equal(y, want_y)
+    # INT64_MIN / -1 wraps to INT64_MIN; 3 / -1 = -3.
+    np.testing.assert_array_equal(z, x + np.array([2**58 + 1, 7, -2**63, -3],
+                                                  np.int64))

@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "llvm/Support/CheckedArithmetic.h"
 
 using namespace mlir;
 
@@ -98,16 +99,23 @@ Value binaryBody(StringRef op, OpBuilder &b, Location l, Value x, Value y) {
   return nullptr;
 }
 
-/// Integer semantics of the binary ops, for folding shape arithmetic.
+/// Integer semantics of the binary ops, for folding shape arithmetic;
+/// nullopt for a division by zero and where Add/Sub/Mul overflow int64 (the
+/// op is then left to run time, whose arith ops wrap).
 std::optional<int64_t> foldBinary(StringRef op, int64_t x, int64_t y) {
   if (op == "Add")
-    return x + y;
+    return llvm::checkedAdd(x, y);
   if (op == "Sub")
-    return x - y;
+    return llvm::checkedSub(x, y);
   if (op == "Mul")
-    return x * y;
-  if (op == "Div")
-    return y ? std::optional<int64_t>(x / y) : std::nullopt;
+    return llvm::checkedMul(x, y);
+  if (op == "Div") {
+    if (!y)
+      return std::nullopt;
+    // The one overflowing quotient wraps (as NumPy's); at run time the
+    // division instruction would trap.
+    return x == INT64_MIN && y == -1 ? INT64_MIN : x / y;
+  }
   if (op == "Max")
     return std::max(x, y);
   if (op == "Min")
