@@ -241,6 +241,13 @@ private:
     return LLVM::LoadOp::create(b, loc, b.getF32Type(),
                                 sharedPtr(add(idx(gatesOff), mul(i, 4))));
   }
+  /// The A fragment (ldmatrix.x4) of the warp's 16 query rows from
+  /// `warpRow` at k-step `kStep` (16 dimensions) of a [C, Dk] tile.
+  SmallVector<Value> queryFragment(Value qBase, Value warpRow, int64_t kStep) {
+    return ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
+                        add(mul(div(lane, 16), 8), kStep * 16)),
+               false);
+  }
   SmallVector<Value> ldm(Value addr, bool trans) {
     return emitLdMatrixX4(b, loc, addr, trans, elem);
   }
@@ -413,14 +420,8 @@ ChunkedKernel::maskedScores(Value qBase, Value kBase, bool strict) {
   // P = Q_w Kᵀ: k-steps in pairs, each K ldmatrix.x4 gives both.
   SmallVector<SmallVector<Value>> s(nKey, SmallVector<Value>(4, constF32(0)));
   for (int64_t kk = 0; kk < p.Dk / 16; kk += 2) {
-    SmallVector<Value> a0 =
-        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
-                     add(mul(div(lane, 16), 8), kk * 16)),
-            false);
-    SmallVector<Value> a1 =
-        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
-                     add(mul(div(lane, 16), 8), (kk + 1) * 16)),
-            false);
+    SmallVector<Value> a0 = queryFragment(qBase, warpRow, kk);
+    SmallVector<Value> a1 = queryFragment(qBase, warpRow, kk + 1);
     for (int64_t n = 0; n < nKey; ++n) {
       SmallVector<Value> r = ldm(tileAddr(kBase, p.Dk, add(lane8, n * 8),
                                           add(mul(matrix, 8), kk * 16)),
@@ -993,14 +994,8 @@ SmallVector<SmallVector<Value>> ChunkedKernel::glaScores(Value qBase,
   Value zero = constF32(0.0);
   SmallVector<SmallVector<Value>> s(nKey, SmallVector<Value>(4, zero));
   for (int64_t kk = 0; kk < p.Dk / 16; kk += 2) {
-    SmallVector<Value> a0 =
-        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
-                     add(mul(div(lane, 16), 8), kk * 16)),
-            false);
-    SmallVector<Value> a1 =
-        ldm(tileAddr(qBase, p.Dk, add(warpRow, rem(lane, 16)),
-                     add(mul(div(lane, 16), 8), (kk + 1) * 16)),
-            false);
+    SmallVector<Value> a0 = queryFragment(qBase, warpRow, kk);
+    SmallVector<Value> a1 = queryFragment(qBase, warpRow, kk + 1);
     // Register m of a K ldmatrix.x4 holds key 8 n + g, dimensions
     // 16 kk + 8 m + 2 q (+1); b_r at those dimensions.
     Value dim[4], ref[4];
