@@ -261,11 +261,14 @@ LogicalResult KestrelDialect::verifyOperationAttribute(Operation *op,
                     kind.getValue() == "chunk_scores" ||
                     kind.getValue() == "chunk_wy" ||
                     kind.getValue() == "chunk_gla" ||
+                    kind.getValue() == "chunk_states" ||
+                    kind.getValue() == "chunk_output" ||
                     kind.getValue() == "recurrent")
                ? success()
                : wrongContext(op, attr,
                               "\"chunked_mma\", \"chunked_mma_scores\", "
-                              "\"chunk_scores\", \"chunk_wy\", \"chunk_gla\" or "
+                              "\"chunk_scores\", \"chunk_wy\", \"chunk_gla\", "
+                              "\"chunk_states\", \"chunk_output\" or "
                               "\"recurrent\" on a "
                               "kestrel.gated_recurrence or gpu.launch");
   }

@@ -60,7 +60,8 @@ inline constexpr llvm::StringLiteral kVector = "kestrel.vector";
 /// Which gated_recurrence kernel a gpu.launch runs (kestrel-gpu-recurrence):
 /// "chunked_mma" (chunked form on tensor cores), its helpers "chunk_scores",
 /// "chunk_wy" (delta rules' W, U) and "chunk_gla" (vector gate: P and the
-/// decayed Q, K), or "recurrent" (one step at a time);
+/// decayed Q, K), the states form's walk "chunk_states" and its
+/// "chunk_output", or "recurrent" (one step at a time);
 /// on a gated_recurrence the same string forces that kernel.
 inline constexpr llvm::StringLiteral kRecurrenceKernel =
     "kestrel.recurrence_kernel";

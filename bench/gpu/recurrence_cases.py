@@ -1,6 +1,6 @@
 """Writes the cases of bench/gpu/bench_recurrence.sh as MLIR + case.json into DIR.
 
-    python3 bench/gpu/recurrence_cases.py DIR [all|chunked|delta|vector]
+    python3 bench/gpu/recurrence_cases.py DIR [all|chunked|delta|vector|states]
 
 Numerics cases (every gate kind, f32 and bf16, H_kv < H, ragged T = 67,
 T = 1 decode with a state, Dk = 40 with guarded rows, the Mamba mixer's conv
@@ -266,11 +266,62 @@ def vector_cases():
     return c
 
 
+def states_cases():
+    """The states form (a walk that only carries the state and stores the
+    state entering each chunk, V' too for the delta rules, then the outputs
+    of all chunks in parallel): forced on small ops of every gate kind it
+    covers (GQA, ragged T, initial state, f16, chunk 32, f32 state), each
+    with its twin, the fused kernel forced on the same op and inputs; chosen
+    by itself for a long sequence over few heads; fla's B1 T16384 shapes
+    with the fused form forced beside it."""
+    c = {}
+    states = '"chunk_states"'
+    fused = '"chunked_mma"'
+    for gate in ("none", "scalar", "delta", "gated_delta"):
+        for dt in ("bf16", "f16"):
+            name = f"c_{gate}_{dt}_gqa_t67_states"
+            c[name] = recurrence(gate, dt, 2, 4, 2, 67, 64, 64, init=True, scale=0.5,
+                                 attrs={"kestrel.recurrence_kernel": states})
+            c[name + "_zfused"] = recurrence(
+                gate, dt, 2, 4, 2, 67, 64, 64, init=True, scale=0.5, twin=name,
+                attrs={"kestrel.recurrence_kernel": fused})
+        name = f"c_{gate}_bf16_f32state_chunk32_t300_states"
+        c[name] = recurrence(gate, "bf16", 1, 4, 4, 300, 128, 128, init=True,
+                             sdt="f32", scale=0.25,
+                             attrs={"kestrel.recurrence_kernel": states,
+                                    "kestrel.chunk": "#kestrel.chunk<32>"})
+        c[name + "_zfused"] = recurrence(
+            gate, "bf16", 1, 4, 4, 300, 128, 128, init=True, sdt="f32", scale=0.25,
+            twin=name, attrs={"kestrel.recurrence_kernel": fused,
+                              "kestrel.chunk": "#kestrel.chunk<32>"})
+    # 66 chunks of 64 over 2 heads, ragged: the states form by itself.
+    for gate in ("scalar", "gated_delta"):
+        name = f"c_{gate}_bf16_long_t4200_auto"
+        c[name] = recurrence(gate, "bf16", 1, 2, 2, 4200, 128, 128, sdt="f32")
+        c[name + "_zfused"] = recurrence(
+            gate, "bf16", 1, 2, 2, 4200, 128, 128, sdt="f32", twin=name,
+            attrs={"kestrel.recurrence_kernel": fused})
+    for gate in ("scalar", "gated_delta"):
+        for sdt in ("bf16", "f32"):
+            sfx = "_f32state" if sdt == "f32" else ""
+            c[f"p_{gate}_B1_T16384{sfx}"] = recurrence(
+                gate, "bf16", 1, 16, 16, 16384, 128, 128, sdt=sdt, bench=True)
+            c[f"p_{gate}_B1_T16384{sfx}_fused"] = recurrence(
+                gate, "bf16", 1, 16, 16, 16384, 128, 128, sdt=sdt, bench=True,
+                attrs={"kestrel.recurrence_kernel": fused})
+        for tile in (32, 64):
+            c[f"p_{gate}_B1_T16384_states_tile{tile}"] = recurrence(
+                gate, "bf16", 1, 16, 16, 16384, 128, 128, bench=True,
+                attrs={"kestrel.recurrence_kernel": states,
+                       "kestrel.value_tile": f"{tile} : i64"})
+    return c
+
+
 def main():
     dest = Path(sys.argv[1])
     which = sys.argv[2] if len(sys.argv) > 2 else "all"
     chosen = {"chunked": chunked_cases, "delta": delta_cases,
-              "vector": vector_cases}.get(which, cases)()
+              "vector": vector_cases, "states": states_cases}.get(which, cases)()
     for name, (mlir, meta) in chosen.items():
         d = dest / name
         d.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,8 @@ DEST=$(mkdir -p "${1:-$ROOT/.devcarry/recurrence}" && cd "${1:-$ROOT/.devcarry/r
 KESTRELC=${KESTRELC:-$ROOT/build/bin/kestrelc}
 CHIP=${CHIP:-sm_90a}
 rm -rf "$DEST/cases" "$DEST/src" "$DEST/onnx_mamba" "$DEST/mamba" && mkdir -p "$DEST/cases" "$DEST/src"
-# CASESET=chunked (delta) stages only the chunked kernel's cases (for the
-# delta rules; recurrence_cases.py).
+# CASESET=chunked|delta|vector|states stages only that set of cases (see
+# recurrence_cases.py).
 python3 "$ROOT/bench/gpu/recurrence_cases.py" "$DEST/cases" "${CASESET:-all}" >/dev/null
 for d in "$DEST"/cases/*/; do
   "$KESTRELC" "$d/case.mlir" --target=cuda:$CHIP -o "$d/case.ptx"

@@ -120,7 +120,7 @@ struct SharedLayout {
     w = 2 * k;
     v = p.delta ? 3 * k : 2 * k;
     stage = v + p.C * rowBytes(p.dvTile);
-    state = 2 * stage;
+    state = p.stages * stage;
     gates = state + p.Dk * rowBytes(p.dvTile);
     total = gates + p.C * 4;
   }
@@ -178,6 +178,9 @@ public:
   /// With two kernels: P's fragments of every chunk (i32 words), written by
   /// buildScores, read by build; null for the fused kernel.
   Value scores;
+  /// States form: the state entering every chunk, rounded to q's type
+  /// [B·H·chunks·Dk·Dv], written by the walk, read by buildOutput.
+  Value states;
   void build(gpu::LaunchOp launch);
   /// The scores kernel: grid (chunks, B · H), P of one chunk per block.
   void buildScores(gpu::LaunchOp launch);
@@ -186,6 +189,10 @@ public:
   void buildWy(gpu::LaunchOp launch);
   /// The chunk_gla kernel (vector gate): grid (chunks, B · H).
   void buildGla(gpu::LaunchOp launch);
+  /// The states form's chunk_output kernel: grid (chunks · Dv / dvt,
+  /// B · H), the outputs of one chunk's value tile per block from the
+  /// state entering it.
+  void buildOutput(gpu::LaunchOp launch);
 
 private:
   // Shared memory as raw addresses (integers, then pointers of space 3).
@@ -197,6 +204,13 @@ private:
   }
   Value tileAddr(Value base, int64_t rowElems, Value row, Value col) {
     return sharedPtr(add(base, add(mul(row, rowBytes(rowElems)), mul(col, 2))));
+  }
+  /// Element `element` (16-bit) of the global buffer at address `base`.
+  Value globalPtr(Value base, Value element) {
+    Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             add(base, mul(element, 2)));
+    return LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(b.getContext(), 1), bytes);
   }
   Value asOperand(Value pair) {
     if (elem.isF16())
@@ -267,6 +281,9 @@ private:
   void copyRows(Value src, Value rowBase, int64_t stride, Value col0,
                 int64_t cols, Value t0, Value dst);
   void issueChunk(Value chunk, Value stage);
+  /// States form: cp.async of the state entering chunk `chunk` (Dk rows x
+  /// the block's dvt columns) into the shared state copy.
+  void copyState(Value chunk);
   /// Log-gates of chunk `chunk` for lane l: entries l·E .. l·E + E − 1.
   SmallVector<Value> loadGates(Value chunk);
   /// Warp 0: inclusive scan of `g` (log2 units) into the shared gates.
@@ -282,8 +299,9 @@ private:
   /// times the shared state copy (dvt / 8 column tiles of 4).
   void stateProduct(Value aBase, MutableArrayRef<SmallVector<Value>> acc);
   /// Delta rules: the stage's V tile (holding U) becomes V' = U − W S on
-  /// the warp's 16 rows.
-  void deltaValues(Value stage);
+  /// the warp's 16 rows; with `t0` (the states form) V' also replaces U in
+  /// U's buffer, for chunk_output.
+  void deltaValues(Value stage, Value t0 = Value());
   /// The chunk's outputs O for the warp's 16 tokens, from P's fragments.
   void chunkOutput(Value t0, Value stage, ArrayRef<Value> pFrag);
   /// Where lane `lane` of warp `warp` keeps chunk `chunk`'s P fragments in
@@ -314,7 +332,10 @@ private:
   /// chunk_gla: P for the warp's 16 rows from Q̃ (in shared) and K scaled
   /// in registers by e^{b_r − b_j} (see the header).
   SmallVector<SmallVector<Value>> glaScores(Value qBase, Value kBase);
-  void storeState(ValueRange S, Value mem, bool toShared);
+  /// S (f32) to the shared copy (`toShared`), to `mem` ([B, H, Dk, Dv]),
+  /// or with `chunk` to the states buffer as the state entering it.
+  void storeState(ValueRange S, Value mem, bool toShared,
+                  Value chunk = Value());
 
   GatedRecurrenceOp op;
   const ChunkPlan &p;
@@ -325,13 +346,12 @@ private:
   int64_t glaGates = 0; // chunk_gla: b (C x (Dk + 8) f32)
   Value smemBase, tid, warp, lane, group, quad, lane8, matrix;
   Value batch, head, kvHead, dv0;
-  Value qG, kG, vG, wG, uG, qgG, kgG; // global base addresses
+  Value qG, kG, vG, wG, uG, qgG, kgG, statesG; // global base addresses
 };
 
 void ChunkedKernel::copyRows(Value src, Value rowBase, int64_t stride,
                              Value col0, int64_t cols, Value t0, Value dst) {
   int64_t vecsPerRow = cols / 8, threads = p.warps * 32;
-  auto globalPtr = LLVM::LLVMPointerType::get(b.getContext(), 1);
   Type i32 = b.getI32Type();
   for (int64_t it = 0; it < p.C * vecsPerRow / threads; ++it) {
     Value linear = add(tid, it * threads);
@@ -341,9 +361,7 @@ void ChunkedKernel::copyRows(Value src, Value rowBase, int64_t stride,
     Value inside = lt(t, idx(p.T));
     Value row = minI(t, idx(p.T - 1));
     Value element = add(add(rowBase, mul(row, stride)), add(col0, col));
-    Value bytes = arith::IndexCastOp::create(b, loc, b.getI64Type(),
-                                             add(src, mul(element, 2)));
-    Value from = LLVM::IntToPtrOp::create(b, loc, globalPtr, bytes);
+    Value from = globalPtr(src, element);
     Value size = select(inside, constInt(i32, 16), constInt(i32, 0));
     NVVM::CpAsyncOp::create(b, loc, tileAddr(dst, cols, r, col), from, 16,
                             NVVM::LoadCacheModifierKind::CG, size);
@@ -363,8 +381,16 @@ void ChunkedKernel::issueChunk(Value chunk, Value stage) {
              add(base, L.v));
     return;
   }
-  copyRows(qG, qRows, p.Dk, idx(0), p.Dk, t0, add(base, L.q));
+  // The states form's walk needs no queries.
+  if (!p.states)
+    copyRows(qG, qRows, p.Dk, idx(0), p.Dk, t0, add(base, L.q));
   copyRows(kG, mul(kvRows, p.T * p.Dk), p.Dk, idx(0), p.Dk, t0, add(base, L.k));
+  if (p.valueFromU) {
+    // chunk_output of a delta rule: V' of the query head (the walk's).
+    copyRows(uG, mul(add(mul(batch, p.H), head), p.T * p.Dv), p.Dv, dv0,
+             p.dvTile, t0, add(base, L.v));
+    return;
+  }
   if (!p.delta) {
     copyRows(vG, mul(kvRows, p.T * p.Dv), p.Dv, dv0, p.dvTile, t0,
              add(base, L.v));
@@ -536,7 +562,7 @@ void ChunkedKernel::stateProduct(Value aBase,
   }
 }
 
-void ChunkedKernel::deltaValues(Value stage) {
+void ChunkedKernel::deltaValues(Value stage, Value t0) {
   Value base = mul(stage, L.stage);
   Value vBase = add(base, L.v);
   const int64_t nCol = p.dvTile / 8;
@@ -556,7 +582,17 @@ void ChunkedKernel::deltaValues(Value stage) {
       Value lo = fsub(vector::ExtractOp::create(b, loc, u, 0), ws[dn][2 * r]);
       Value hi =
           fsub(vector::ExtractOp::create(b, loc, u, 1), ws[dn][2 * r + 1]);
-      LLVM::StoreOp::create(b, loc, narrowPair(lo, hi), at);
+      Value pair = narrowPair(lo, hi);
+      LLVM::StoreOp::create(b, loc, pair, at);
+      if (!t0)
+        continue;
+      Value t = add(t0, row);
+      ifThen(lt(t, idx(p.T)), [&] {
+        Value bh = add(mul(batch, p.H), head);
+        Value element = add(mul(add(mul(bh, p.T), t), p.Dv),
+                            add(dv0, add(mul(quad, 2), dn * 8)));
+        LLVM::StoreOp::create(b, loc, pair, globalPtr(uG, element), 4);
+      });
     }
   }
 }
@@ -618,10 +654,15 @@ SmallVector<Value> ChunkedKernel::updateState(Value stage, ValueRange state,
   return S;
 }
 
-void ChunkedKernel::storeState(ValueRange S, Value mem, bool toShared) {
+void ChunkedKernel::storeState(ValueRange S, Value mem, bool toShared,
+                               Value chunk) {
   const int64_t nCol = p.dvTile / 8;
-  Type memElem =
-      toShared ? elem : cast<ShapedType>(mem.getType()).getElementType();
+  Type memElem = toShared || chunk
+                     ? elem
+                     : cast<ShapedType>(mem.getType()).getElementType();
+  Value rows; // the states buffer: row d of the state entering `chunk`
+  if (chunk)
+    rows = mul(add(mul(add(mul(batch, p.H), head), nChunks()), chunk), p.Dk);
   auto pairT = VectorType::get({2}, memElem);
   for (int64_t mt = 0; mt < p.mTiles; ++mt)
     for (int64_t dn = 0; dn < nCol; ++dn)
@@ -633,6 +674,12 @@ void ChunkedKernel::storeState(ValueRange S, Value mem, bool toShared) {
         if (toShared) {
           LLVM::StoreOp::create(b, loc, narrowPair(lo, hi),
                                 tileAddr(idx(L.state), p.dvTile, d, col));
+          continue;
+        }
+        if (chunk) {
+          Value element = add(mul(add(rows, d), p.Dv), add(dv0, col));
+          LLVM::StoreOp::create(b, loc, narrowPair(lo, hi),
+                                globalPtr(statesG, element), 4);
           continue;
         }
         Value pair = vector::FromElementsOp::create(
@@ -660,10 +707,12 @@ void ChunkedKernel::setCoordinates(Value bh, Value tidX) {
   qG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, q);
   kG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, k);
   vG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, v);
-  if (p.delta) {
+  if (p.delta)
     wG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, wBuf);
+  if (p.delta || p.valueFromU)
     uG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, uBuf);
-  }
+  if (states)
+    statesG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, states);
   if (p.vector) {
     qgG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, qgBuf);
     kgG = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, kgBuf);
@@ -1207,25 +1256,73 @@ void ChunkedKernel::build(gpu::LaunchOp launch) {
         }
     }
     if (p.delta) {
-      // V' = U − W S into the V tile, read by every warp below.
-      deltaValues(stage);
+      // V' = U − W S into the V tile, read by every warp below (and, in
+      // the states form, into U's buffer for chunk_output).
+      deltaValues(stage, p.states ? mul(c, p.C) : Value());
       gpu::BarrierOp::create(b, loc);
     }
-    SmallVector<Value> pFrag =
-        scores ? SmallVector<Value>(args.drop_front(nS + nG))
-               : scoreFragments(add(base, L.q), add(base, L.k));
-    chunkOutput(mul(c, p.C), stage, pFrag);
+    if (p.states) {
+      // The state entering chunk c, for chunk_output.
+      storeState(args.take_front(nS), Value(), /*toShared=*/false, c);
+    } else {
+      SmallVector<Value> pFrag =
+          scores ? SmallVector<Value>(args.drop_front(nS + nG))
+                 : scoreFragments(add(base, L.q), add(base, L.k));
+      chunkOutput(mul(c, p.C), stage, pFrag);
+    }
     SmallVector<Value> S2 = updateState(stage, args.take_front(nS), decay);
     // Every warp is done with the shared state copy, the gates and this
-    // stage before the state copy is replaced.
+    // stage before the state copy is replaced (the states form without a
+    // delta rule reads no shared copy).
     gpu::BarrierOp::create(b, loc);
-    storeState(S2, Value(), /*toShared=*/true);
+    if (!p.states || p.delta)
+      storeState(S2, Value(), /*toShared=*/true);
     S2.append(ahead);
     scf::YieldOp::create(b, loc, S2);
   }
   NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
   storeState(ValueRange(loop.getResults()).take_front(nS), fin,
              /*toShared=*/false);
+}
+
+void ChunkedKernel::copyState(Value chunk) {
+  const int64_t vecsPerRow = p.dvTile / 8, threads = p.warps * 32;
+  const int64_t total = p.Dk * vecsPerRow;
+  Value rows = mul(add(mul(add(mul(batch, p.H), head), nChunks()), chunk), p.Dk);
+  for (int64_t it = 0; it < ceilDiv(total, threads); ++it) {
+    Value linear = add(tid, it * threads);
+    auto copy = [&] {
+      Value r = div(linear, vecsPerRow);
+      Value col = mul(rem(linear, vecsPerRow), 8);
+      Value element = add(mul(add(rows, r), p.Dv), add(dv0, col));
+      NVVM::CpAsyncOp::create(b, loc, tileAddr(idx(L.state), p.dvTile, r, col),
+                              globalPtr(statesG, element), 16,
+                              NVVM::LoadCacheModifierKind::CG, Value());
+    };
+    if ((it + 1) * threads > total)
+      ifThen(lt(linear, idx(total)), copy);
+    else
+      copy();
+  }
+}
+
+void ChunkedKernel::buildOutput(gpu::LaunchOp launch) {
+  gatesOff = L.gates;
+  setCoordinates(launch.getBlockIds().y, launch.getThreadIds().x);
+  const int64_t tiles = p.Dv / p.dvTile;
+  Value c = div(launch.getBlockIds().x, tiles);
+  dv0 = mul(rem(launch.getBlockIds().x, tiles), p.dvTile);
+  issueChunk(c, idx(0));
+  copyState(c);
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+  if (gated) {
+    SmallVector<Value> g = loadGates(c);
+    ifThen(cmp(arith::CmpIPredicate::eq, warp, idx(0)), [&] { scanGates(g); });
+  }
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  gpu::BarrierOp::create(b, loc);
+  chunkOutput(mul(c, p.C), idx(0),
+              scoreFragments(idx(L.q), idx(L.k)));
 }
 
 } // namespace
@@ -1282,10 +1379,24 @@ std::string kestrel::cuda::chunkedReason(GatedRecurrenceOp op, int64_t minSeq) {
   return "";
 }
 
+/// chunk_output's plan: one stage of Q, K and V (V' from U's buffer for
+/// the delta rules), `p.outTile` value columns per block.
+static ChunkPlan outputPlan(const ChunkPlan &p) {
+  ChunkPlan o = p;
+  o.states = false;
+  o.twoKernels = false;
+  o.valueFromU = p.delta;
+  o.delta = false;
+  o.stages = 1;
+  o.dvTile = p.outTile;
+  o.smemBytes = SharedLayout(o).total;
+  return o;
+}
+
 ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
-                                     bool twoKernels) {
+                                     StringRef forced) {
   ChunkPlan p;
-  p.twoKernels = twoKernels;
+  p.twoKernels = forced == "chunked_mma_scores";
   p.B = op.getBatch();
   p.H = op.getNumHeads();
   p.Hkv = op.getNumKvHeads();
@@ -1299,6 +1410,21 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
   // The vector gate's walk always reads P from the chunk_gla kernel.
   if (p.vector)
     p.twoKernels = true;
+  // The states form where the fused walk would be long and leave most SMs
+  // idle even at its widest tile (B1 H16 T16384: 32 blocks x 256 chunks):
+  // its walk does a quarter of the fused walk's tensor-core work per chunk
+  // and the outputs run in parallel over chunks.
+  constexpr int64_t kMinStatesChunks = 64;
+  p.states = false;
+  if (!p.vector) {
+    if (forced == "chunk_states")
+      p.states = true;
+    else if (forced.empty())
+      p.states = ceilDiv(p.T, p.C) >= kMinStatesChunks &&
+                 p.B * p.H * ceilDiv(p.Dv, 64) < kSms / 2;
+  }
+  if (p.states)
+    p.twoKernels = false;
   p.warps = p.C / 16;
   p.mTiles = p.Dk / 16 / p.warps;
   if (dvTile > 0 && p.Dv % dvTile == 0 && dvTile % 16 == 0) {
@@ -1316,7 +1442,8 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
   }
   while (p.dvTile > 16 && SharedLayout(p).total > kMaxSmem)
     p.dvTile /= 2;
-  if (p.delta && !(dvTile > 0 && p.Dv % dvTile == 0 && dvTile % 16 == 0)) {
+  if (p.delta && !p.states &&
+      !(dvTile > 0 && p.Dv % dvTile == 0 && dvTile % 16 == 0)) {
     // The walk's stages hold W as well (one block per SM at Dk 128), so a
     // grid past one wave (132 · blocks per SM) runs whole extra rounds of
     // the sequential walk. Cost model: waves x (48 + dvt), the 48 standing
@@ -1342,6 +1469,16 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
   p.smemBytes = SharedLayout(p).total;
   p.wyBytes = p.delta ? WyLayout(p).total : 0;
   p.glaBytes = p.vector ? GlaLayout(p).total : 0;
+  p.outTile = p.outBytes = 0;
+  if (p.states) {
+    // chunk_output: up to 64 value columns per block (its accumulators
+    // take dvt / 2 registers per lane).
+    p.outTile = 64;
+    while (p.outTile > 16 &&
+           (p.Dv % p.outTile || outputPlan(p).smemBytes > kMaxSmem))
+      p.outTile /= 2;
+    p.outBytes = outputPlan(p).smemBytes;
+  }
   return p;
 }
 
@@ -1382,6 +1519,20 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
     kernel.uBuf = memref::AllocOp::create(
         b, loc, MemRefType::get({p.B * p.H * p.T * p.Dv}, elem));
   }
+  ChunkPlan outPlan = p.states ? outputPlan(p) : ChunkPlan();
+  ChunkedKernel outKernel(b, loc, op, outPlan);
+  if (p.states) {
+    Type elem = op.getQuery().getType().getElementType();
+    kernel.states = memref::AllocOp::create(
+        b, loc, MemRefType::get({p.B * p.H * nChunks * p.Dk * p.Dv}, elem));
+    outKernel.q = kernel.q;
+    outKernel.k = kernel.k;
+    outKernel.v = kernel.v;
+    outKernel.logGate = kernel.logGate;
+    outKernel.out = kernel.out;
+    outKernel.uBuf = kernel.uBuf;
+    outKernel.states = kernel.states;
+  }
   if (p.vector) {
     Type elem = op.getQuery().getType().getElementType();
     kernel.qgBuf = memref::AllocOp::create(
@@ -1391,22 +1542,24 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
     kernel.decBuf = memref::AllocOp::create(
         b, loc, MemRefType::get({p.B * p.H * nChunks * p.Dk}, b.getF32Type()));
   }
-  enum class Kind { Walk, Scores, Wy, Gla };
+  enum class Kind { Walk, Scores, Wy, Gla, Output };
   auto emit = [&](int64_t gridX, StringRef name, Kind kernelKind) {
     bool scoresKernel = kernelKind != Kind::Walk;
     Value one = x.idx(1);
-    int64_t bytes = kernelKind == Kind::Wy    ? p.wyBytes
-                    : kernelKind == Kind::Gla ? p.glaBytes
-                                              : p.smemBytes;
+    int64_t bytes = kernelKind == Kind::Wy       ? p.wyBytes
+                    : kernelKind == Kind::Gla    ? p.glaBytes
+                    : kernelKind == Kind::Output ? p.outBytes
+                                                 : p.smemBytes;
     Value smem = x.constInt(b.getI32Type(), bytes);
     auto l = gpu::LaunchOp::create(b, loc, x.idx(gridX), x.idx(p.B * p.H), one,
                                    x.idx(p.warps * 32), one, one, smem, nullptr,
                                    ValueRange{});
     l->setAttr(decision::kRecurrenceKernel, StringAttr::get(ctx, name));
     l->setAttr(decision::kChunk, ChunkAttr::get(ctx, p.C));
-    if (!scoresKernel)
+    if (!scoresKernel || kernelKind == Kind::Output)
       l->setAttr(decision::kValueTile,
-                 IntegerAttr::get(IntegerType::get(ctx, 64), p.dvTile));
+                 IntegerAttr::get(IntegerType::get(ctx, 64),
+                                  scoresKernel ? p.outTile : p.dvTile));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&l.getBody().front());
     auto workgroup = gpu::AddressSpaceAttr::get(
@@ -1415,7 +1568,10 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
         b, loc,
         MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                         MemRefLayoutAttrInterface(), workgroup));
-    if (kernelKind == Kind::Wy)
+    if (kernelKind == Kind::Output) {
+      outKernel.shared = kernel.shared;
+      outKernel.buildOutput(l);
+    } else if (kernelKind == Kind::Wy)
       kernel.buildWy(l);
     else if (kernelKind == Kind::Gla)
       kernel.buildGla(l);
@@ -1433,6 +1589,11 @@ void kestrel::cuda::rewriteChunked(GatedRecurrenceOp op, const ChunkPlan &p) {
     // chunk (parallel over chunks), then the walk.
     emit(nChunks, "chunk_gla", Kind::Gla);
     emit(p.Dv / p.dvTile, "chunked_mma_scores", Kind::Walk);
+  } else if (p.states) {
+    // States form: the walk stores every chunk's entering state, then the
+    // outputs of all chunks in parallel.
+    emit(p.Dv / p.dvTile, "chunk_states", Kind::Walk);
+    emit(nChunks * (p.Dv / p.outTile), "chunk_output", Kind::Output);
   } else if (p.twoKernels) {
     emit(nChunks, "chunk_scores", Kind::Scores);
     emit(p.Dv / p.dvTile, "chunked_mma_scores", Kind::Walk);

@@ -35,6 +35,15 @@ struct ChunkPlan {
                      // e^{b_last} of every chunk; the walk reads them
                      // (always two kernels)
   int64_t glaBytes;  // dynamic shared memory of the chunk_gla kernel
+  bool states;       // the states form (long walks over few heads, or
+                     // forced): the walk ("chunk_states") only carries the
+                     // state, storing the state entering every chunk (and,
+                     // delta rules, V' over U); a kernel parallel over
+                     // chunks ("chunk_output") forms the outputs from them
+  int64_t outTile;   // states form: value columns per chunk_output block
+  int64_t outBytes;  // states form: chunk_output's dynamic shared memory
+  int64_t stages = 2;      // chunk buffers in shared memory (1: chunk_output)
+  bool valueFromU = false; // chunk_output of a delta rule: V' from U's buffer
 };
 
 /// Why the chunked kernel does not cover `op` (an empty string when it
@@ -46,13 +55,20 @@ std::string chunkedReason(GatedRecurrenceOp op, int64_t minSeq);
 
 /// The plan for `op` (chunkedReason(op) must be empty); `dvTile` 0 picks
 /// the widest of 64, 32, 16 columns that still launches one block per SM.
-/// `twoKernels`: the scores as a kernel of their own (see ChunkPlan).
-ChunkPlan planChunked(GatedRecurrenceOp op, int64_t dvTile, bool twoKernels);
+/// `forced` (the op's kestrel.recurrence_kernel, or empty) picks the form:
+/// "chunked_mma" fused, "chunked_mma_scores" two kernels, "chunk_states"
+/// the states form (not for the vector gate, whose walk always reads
+/// chunk_gla's scores); otherwise the states form where a long sequence
+/// (at least 64 chunks) meets a grid of under half the SMs
+/// at 64 value columns per block, else fused.
+ChunkPlan planChunked(GatedRecurrenceOp op, int64_t dvTile,
+                      llvm::StringRef forced);
 
 /// Replaces `op` by the chunked kernel's gpu.launch (which records
 /// kestrel.recurrence_kernel = "chunked_mma", kestrel.chunk and
 /// kestrel.value_tile), or with two kernels by the scores launch
-/// ("chunk_scores") and the chunk walk ("chunked_mma_scores"). Delta rules
+/// ("chunk_scores") and the chunk walk ("chunked_mma_scores"), in the
+/// states form by "chunk_states" and "chunk_output". Delta rules
 /// get the WY kernel ("chunk_wy") before these; the vector gate gets the
 /// chunk_gla kernel ("chunk_gla"), then the walk reading its results
 /// ("chunked_mma_scores").

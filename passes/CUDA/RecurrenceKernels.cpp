@@ -491,8 +491,8 @@ void rewriteGatedRecurrence(GatedRecurrenceOp op) {
     int64_t dvTile = 0;
     if (auto tile = op->getAttrOfType<IntegerAttr>(decision::kValueTile))
       dvTile = tile.getInt();
-    bool twoKernels = forced && forced.getValue() == "chunked_mma_scores";
-    rewriteChunked(op, planChunked(op, dvTile, twoKernels));
+    rewriteChunked(op, planChunked(op, dvTile,
+                                   forced ? forced.getValue() : StringRef()));
     return;
   }
   rewriteRecurrence(op, reason);

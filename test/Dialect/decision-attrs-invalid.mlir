@@ -140,7 +140,7 @@ func.func @split_keys_zero(%q: tensor<1x4x1x64xf16>, %k: tensor<1x1x256x64xf16>,
 // -----
 
 func.func @recurrence_kernel_unknown(%q: tensor<1x1x4x8xf32>) -> (tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>) {
-  // expected-error @+1 {{'kestrel.gated_recurrence' op cannot carry kestrel.recurrence_kernel = "wgmma": expected "chunked_mma", "chunked_mma_scores", "chunk_scores", "chunk_wy", "chunk_gla" or "recurrent" on a kestrel.gated_recurrence or gpu.launch}}
+  // expected-error @+1 {{'kestrel.gated_recurrence' op cannot carry kestrel.recurrence_kernel = "wgmma": expected "chunked_mma", "chunked_mma_scores", "chunk_scores", "chunk_wy", "chunk_gla", "chunk_states", "chunk_output" or "recurrent" on a kestrel.gated_recurrence or gpu.launch}}
   %o, %s = kestrel.gated_recurrence %q, %q, %q gate = none {kestrel.recurrence_kernel = "wgmma"} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>
   return %o, %s : tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>
 }
