@@ -79,6 +79,7 @@ python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" all >/dev/null
 python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" chunked >/dev/null
 python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" delta >/dev/null
 python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" vector >/dev/null
+python3 "$ROOT/bench/gpu/recurrence_cases.py" "$TMP/rec" states >/dev/null
 for d in "$TMP"/rec/*/; do
   untimed "$d/case.json" && compile "$d/case.mlir" "rec-$(basename "$d")"
 done
