@@ -56,11 +56,9 @@ std::string chunkedReason(GatedRecurrenceOp op, int64_t minSeq);
 /// The plan for `op` (chunkedReason(op) must be empty); `dvTile` 0 picks
 /// the widest of 64, 32, 16 columns that still launches one block per SM.
 /// `forced` (the op's kestrel.recurrence_kernel, or empty) picks the form:
-/// "chunked_mma" fused, "chunked_mma_scores" two kernels, "chunk_states"
-/// the states form (not for the vector gate, whose walk always reads
-/// chunk_gla's scores); otherwise the states form where a long sequence
-/// (at least 64 chunks) meets a grid of under half the SMs
-/// at 64 value columns per block, else fused.
+/// "chunked_mma_scores" two kernels, "chunk_states" the states form (not
+/// for the vector gate, whose walk always reads chunk_gla's scores; opt-in
+/// until measured on the device), otherwise fused.
 ChunkPlan planChunked(GatedRecurrenceOp op, int64_t dvTile,
                       llvm::StringRef forced);
 
