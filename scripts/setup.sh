@@ -7,7 +7,11 @@ set -euo pipefail
 APT_PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
               libomp-22-dev cmake ninja-build ccache libgtest-dev
               libonnx-dev libprotobuf-dev)
-PIP_PACKAGES=(numpy pytest lit onnx onnxruntime)
+# Pinned to the versions the suite last passed with on a fresh machine: a
+# new release on PyPI must not change what CI runs (lit 23.1 once rejected
+# our lit configuration overnight). Installed when the module is missing.
+PIP_PACKAGES=(numpy==2.4.6 pytest==9.2.0 lit==23.1.5 onnx==1.23.2
+              onnxruntime==1.32.0)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -26,7 +30,7 @@ fi
 PYTHON=${PYTHON:-python3}
 missing=()
 for p in "${PIP_PACKAGES[@]}"; do
-  "$PYTHON" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$p') is None)" \
+  "$PYTHON" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('${p%%=*}') is None)" \
     2>/dev/null || missing+=("$p")
 done
 if ((${#missing[@]})); then
@@ -60,9 +64,9 @@ if [[ -z ${KESTREL_NO_TORCH:-} ]] &&
   echo "setup: pip installing torch (CPU use, no CUDA dependencies) and onnxscript"
   log=$(mktemp)
   pipq=("$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore)
-  if ! { "${pipq[@]}" --no-deps torch &&
+  if ! { "${pipq[@]}" --no-deps torch==2.15.0 &&
          mapfile -t deps < <(torch_deps) &&
-         "${pipq[@]}" "${deps[@]}" onnxscript &&
+         "${pipq[@]}" "${deps[@]}" onnxscript==0.7.2 &&
          "$PYTHON" -c "import torch, onnxscript"; } >"$log" 2>&1; then
     cat "$log" >&2
     echo "setup: warning: torch could not be installed; the tests that need it will skip" >&2
