@@ -57,7 +57,10 @@ EXPECTED = {
     # token, channels first) re-rolled into kestrel.selective_scan.
     "mamba": {"kestrel.causal_conv1d": 2, "kestrel.rms_norm": 3,
               "kestrel.selective_scan": 2},
-    "mamba2": {"kestrel.causal_conv1d": 2, "kestrel.rms_norm": 5},
+    # Mamba2 mixers (Mamba2, FalconH1, GraniteMoeHybrid): HF's chunked SSD
+    # (torch_forward) imported as kestrel.gated_recurrence, scalar gate.
+    "mamba2": {"kestrel.causal_conv1d": 2, "kestrel.rms_norm": 5,
+               "kestrel.gated_recurrence": 2},
     "jamba": {"kestrel.attention": 1, "kestrel.causal_conv1d": 1,
               "kestrel.rms_norm": 8, "kestrel.route": 1, "kestrel.moe": 1,
               "kestrel.selective_scan": 1},
@@ -65,7 +68,8 @@ EXPECTED = {
                    "kestrel.rope": 2, "kestrel.rms_norm": 8,
                    "kestrel.route": 2, "kestrel.moe": 2},
     "falcon_h1": {"kestrel.attention": 2, "kestrel.causal_conv1d": 2,
-                  "kestrel.rope": 4, "kestrel.rms_norm": 5},
+                  "kestrel.rope": 4, "kestrel.rms_norm": 5,
+                  "kestrel.gated_recurrence": 2},
     # The same weights as llama, exported after model.half() /
     # .to(torch.bfloat16): recognized alike.
     "llama_f16": {"kestrel.attention": 2, "kestrel.rope": 4,
@@ -75,7 +79,7 @@ EXPECTED = {
     "granite_moe_hybrid": {"kestrel.attention": 1,
                            "kestrel.causal_conv1d": 1,
                            "kestrel.rms_norm": 6, "kestrel.route": 2,
-                           "kestrel.moe": 2},
+                           "kestrel.moe": 2, "kestrel.gated_recurrence": 1},
 }
 
 # Models the CUDA target refuses today, with the exact error (after the

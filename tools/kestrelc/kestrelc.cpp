@@ -122,7 +122,8 @@ cl::list<std::string>
 cl::opt<bool> noRecognize(
     "no-recognize",
     cl::desc("With --emit=mlir: print the module as imported, without "
-             "kestrel-recognize (or any other pass)"),
+             "kestrel-recognize (or any other pass) and, for ONNX, without "
+             "the importer's subgraph recognition (Mamba2's chunked scan)"),
     cl::cat(category));
 cl::opt<bool>
     printIRAfterAll("print-ir-after-all",
@@ -205,6 +206,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   importOptions.maxTensorBytes = maxTensorBytes;
+  importOptions.recognizeSubgraphs = !noRecognize;
   for (const std::string &spec : inputShapes) {
     if (std::string error = kestrel::addInputShapeSpec(spec, importOptions);
         !error.empty()) {

@@ -28,6 +28,10 @@ struct OnnxImportOptions {
   /// the importer accepts, in bytes (`--max-tensor-bytes`); bigger ones are
   /// an error naming the tensor rather than an out-of-memory abort.
   int64_t maxTensorBytes = int64_t(4) << 30;
+  /// Import exporter subgraphs whose lowered form no pass could read back
+  /// as the kestrel op they compute (today: Mamba2's chunked SSD scan, as
+  /// kestrel.gated_recurrence); off with kestrelc --no-recognize.
+  bool recognizeSubgraphs = true;
 };
 
 /// The highest default-domain (ai.onnx) opset the importer accepts (that of

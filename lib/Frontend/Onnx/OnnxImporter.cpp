@@ -533,9 +533,16 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   for (const auto &node : graph.node())
     for (const std::string &o : node.output())
       producers[o] = &node;
+  if (options.recognizeSubgraphs)
+    findChunkedScans(graph);
   for (const auto &node : graph.node()) {
+    if (inChunkedScan.contains(&node))
+      continue; // converted with its scan's Add
     int64_t before = errors;
-    if (failed(convert(node))) {
+    auto scan = chunkedScanAt.find(&node);
+    if (failed(scan != chunkedScanAt.end()
+                   ? convertChunkedScan(chunkedScans[scan->second])
+                   : convert(node))) {
       if (errors == before) // every failure reports; never fail silently
         emitError(loc) << "cannot import node '" << node.name() << "' ("
                        << node.op_type() << ")";

@@ -79,6 +79,16 @@ struct StridedView {
   llvm::SmallVector<llvm::SmallVector<int64_t>> coef;
 };
 
+/// One Mamba2 chunked SSD scan found on the graph (OnnxChunkedScan.cpp):
+/// the Add producing Y, the nodes it replaces (graph order) and the names
+/// of its four chunked inputs.
+struct ChunkedScan {
+  const onnx::NodeProto *root = nullptr;
+  std::vector<const onnx::NodeProto *> interior;
+  std::string x, a, bm, cm;
+  int64_t chunk = 0, chunksPlusOne = 0;
+};
+
 class Importer {
 public:
   Importer(mlir::MLIRContext &ctx, llvm::StringRef path,
@@ -105,6 +115,11 @@ public:
   mlir::FailureOr<mlir::RankedTensorType>
   inputType(const onnx::ValueInfoProto &info);
   mlir::LogicalResult convert(const onnx::NodeProto &node);
+  /// OnnxChunkedScan.cpp: finds Mamba2's chunked SSD subgraphs (before any
+  /// node is converted) and imports one as kestrel.gated_recurrence when
+  /// its Add is reached.
+  void findChunkedScans(const onnx::GraphProto &graph);
+  mlir::LogicalResult convertChunkedScan(const ChunkedScan &scan);
   /// Binds the node's outputs to `outs`.
   mlir::LogicalResult define(const onnx::NodeProto &node,
                              llvm::ArrayRef<mlir::Value> outs);
@@ -181,6 +196,9 @@ public:
   llvm::StringMap<mlir::Value> values;
   /// The node defining each value name.
   llvm::StringMap<const onnx::NodeProto *> producers;
+  std::vector<ChunkedScan> chunkedScans;
+  llvm::DenseMap<const onnx::NodeProto *, size_t> chunkedScanAt;
+  llvm::DenseSet<const onnx::NodeProto *> inChunkedScan;
   /// Values known at import time, by the arith.constant holding them.
   llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> folded;
   /// Tensors made from Constant nodes' scalar/list attributes.
