@@ -216,6 +216,24 @@ CASES = {
                       [i64("p", [0, 2**62, 0, 2**62])]),
         "node 'pd' (Pad): Pad 'pd' has pad 4611686018427387904 beyond the "
         "largest dimension (2147483647)"),
+    # Found by the long fuzz run (2026-12-04, ONNX target): the product of
+    # Reshape's target dims overflowed int64 (UBSan) before any check.
+    "reshape_overflow": (
+        lambda: model([h.make_node("Reshape", ["x", "s"], ["y"], name="rs")],
+                      [vi("x", [2, 4])], [vi("y", None)],
+                      [i64("s", [2**60, 2**60, -1])]),
+        "node 'rs' (Reshape): Reshape 'rs': the target shape's element count "
+        "overflows int64"),
+    "reshape_negative": (
+        lambda: model([h.make_node("Reshape", ["x", "s"], ["y"], name="rs")],
+                      [vi("x", [2, 4])], [vi("y", None)], [i64("s", [-13, 8])]),
+        "node 'rs' (Reshape): Reshape 'rs' has target dimension -13 at position "
+        "0 (only one -1 is allowed, no other negative value)"),
+    "reshape_two_inferred": (
+        lambda: model([h.make_node("Reshape", ["x", "s"], ["y"], name="rs")],
+                      [vi("x", [2, 4])], [vi("y", None)], [i64("s", [-1, -1])]),
+        "node 'rs' (Reshape): Reshape 'rs' has target dimension -1 at position "
+        "1 (only one -1 is allowed, no other negative value)"),
     # Opset 99 was accepted.
     "opset_99": (
         lambda: model([h.make_node("Relu", ["x"], ["y"], name="r")],

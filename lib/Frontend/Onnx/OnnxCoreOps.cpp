@@ -365,10 +365,19 @@ LogicalResult CoreNode::reshapeTo() {
                      std::to_string(src.size()) + " input");
       s[i] = src[i];
     }
-    if (s[i] == -1)
+    if (s[i] < -1 || (s[i] == -1 && inferred >= 0))
+      return error("Reshape '" + node.name() + "' has target dimension " +
+                   std::to_string(s[i]) + " at position " + std::to_string(i) +
+                   " (only one -1 is allowed, no other negative value)");
+    if (s[i] == -1) {
       inferred = i;
-    else
-      known *= s[i];
+      continue;
+    }
+    std::optional<int64_t> product = llvm::checkedMul(known, s[i]);
+    if (!product)
+      return error("Reshape '" + node.name() +
+                   "': the target shape's element count overflows int64");
+    known = *product;
   }
   if (inferred >= 0 && known != 0)
     s[inferred] = typeOf(in[0]).getNumElements() / known;
