@@ -208,6 +208,16 @@ def _cases():
         "reduce_max_axes_input_opset18": (
             _node("ReduceMax", ["x", "ax"], keepdims=0), {"x": x},
             {"ax": _i64(0, 2)}, 18),
+        # The TorchScript exporter's F.pad sizes: a [2, 3] table of
+        # (begin, end) pairs transposed and flattened into Pad's pads, which
+        # must fold to a constant (the transpose of an integer constant).
+        "pad_sizes_through_transpose": (
+            [helper.make_node("Transpose", ["tbl"], ["tt"], name="n_t",
+                              perm=[1, 0]),
+             helper.make_node("Reshape", ["tt", "shp"], ["pads"], name="n_r"),
+             _node("Pad", ["x", "pads"])],
+            {"x": x}, {"tbl": _i64(0, 1, 2, 0, 0, 1).reshape(2, 3),
+                       "shp": _i64(6)}, 18),
     }
     return c
 

@@ -222,6 +222,27 @@ Value Importer::transpose(Value x, ArrayRef<int64_t> perm) {
     outShape.push_back(shape[perm[i]]);
     inExprs[perm[i]] = getAffineDimExpr(i, &ctx);
   }
+  // Integer constants (shape and padding arithmetic, e.g. the TorchScript
+  // exporter's F.pad sizes) fold, so that ops reading them as attributes
+  // still see constants.
+  if (DenseElementsAttr c = foldedOf(x);
+      c && isa<IntegerType>(c.getElementType()) &&
+      c.getNumElements() <= kMaxFoldElements) {
+    SmallVector<APInt> in(c.getValues<APInt>()), out;
+    SmallVector<int64_t> inStride(rank, 1), idx(rank, 0);
+    for (int64_t d = rank - 2; d >= 0; --d)
+      inStride[d] = inStride[d + 1] * shape[d + 1];
+    for (int64_t n = 0, total = c.getNumElements(); n < total; ++n) {
+      int64_t at = 0;
+      for (int64_t i = 0; i < rank; ++i)
+        at += idx[i] * inStride[perm[i]];
+      out.push_back(in[at]);
+      for (int64_t i = rank - 1; i >= 0 && ++idx[i] == outShape[i]; --i)
+        idx[i] = 0;
+    }
+    return materialize(DenseElementsAttr::get(
+        RankedTensorType::get(outShape, c.getElementType()), out));
+  }
   Value init =
       tensor::EmptyOp::create(b, loc, outShape, typeOf(x).getElementType());
   SmallVector<IteratorType> iters(rank, IteratorType::parallel);
