@@ -9,6 +9,7 @@
 #include "kestrel-c/Kestrel.h"
 
 #include "kestrel/Driver/Compiler.h"
+#include "kestrel/Driver/Output.h"
 #ifdef KESTREL_HAS_ONNX
 #include "kestrel/Frontend/Onnx.h"
 #endif
@@ -61,7 +62,25 @@ struct Session {
     return reg;
   }
 
+  /// The module, or null after a diagnostic; inputs that would overflow
+  /// the parser's stack or crash upstream MLIR 22's parsers are refused as
+  /// kestrelc refuses them.
   OwningOpRef<ModuleOp> parse() {
+    llvm::StringRef buffer =
+        sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
+    std::string why;
+    const char *bad = kestrel::findExcessiveNesting(buffer);
+    if (bad)
+      why = "brackets nested deeper than " +
+            std::to_string(kestrel::kMaxMlirNesting) + " levels";
+    else
+      bad = kestrel::findUpstreamParserCrash(buffer, why);
+    if (bad) {
+      sourceMgr.PrintMessage(os, llvm::SMLoc::getFromPointer(bad),
+                             llvm::SourceMgr::DK_Error,
+                             why + ": refusing to parse");
+      return nullptr;
+    }
     return parseSourceFile<ModuleOp>(sourceMgr, &context);
   }
 

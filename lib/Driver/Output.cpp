@@ -10,6 +10,7 @@
 
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Error.h"
 
 using namespace llvm;
@@ -89,6 +90,121 @@ const char *findExcessiveNesting(StringRef text, unsigned maxDepth) {
     }
     ++p;
   }
+  return nullptr;
+}
+
+namespace {
+
+bool isIdentChar(char c) {
+  return llvm::isAlnum(c) || c == '_' || c == '$' || c == '.' || c == '%' ||
+         c == '@' || c == '#' || c == '^' || c == '!';
+}
+
+/// At `p` just past a keyword: whitespace, '=', whitespace, '['; returns the
+/// position after '[' or null.
+const char *listStart(const char *p, const char *end) {
+  while (p < end && llvm::isSpace(*p))
+    ++p;
+  if (p == end || *p != '=')
+    return nullptr;
+  for (++p; p < end && llvm::isSpace(*p);)
+    ++p;
+  return p < end && *p == '[' ? p + 1 : nullptr;
+}
+
+/// Whether the list after `p` (past '[') holds only elements `element`
+/// accepts (it advances `q` over one element), separated by commas.
+template <typename Element>
+bool wellFormedList(const char *p, const char *end, Element element) {
+  auto skip = [&] {
+    while (p < end && llvm::isSpace(*p))
+      ++p;
+  };
+  skip();
+  if (p < end && *p == ']')
+    return true;
+  while (p < end) {
+    if (!element(p, end))
+      return false;
+    skip();
+    if (p < end && *p == ']')
+      return true;
+    if (p == end || *p != ',')
+      return false;
+    ++p;
+    skip();
+  }
+  return false;
+}
+
+bool integerElement(const char *&p, const char *end) {
+  if (p < end && *p == '-')
+    ++p;
+  const char *digits = p;
+  while (p < end && llvm::isDigit(*p))
+    ++p;
+  return p > digits;
+}
+
+bool iteratorElement(const char *&p, const char *end) {
+  if (p < end && *p == '"') {
+    for (++p; p < end && *p != '"'; ++p)
+      if (*p == '\\')
+        ++p;
+    if (p == end)
+      return false;
+    ++p;
+    return true;
+  }
+  llvm::StringRef rest(p, end - p);
+  if (!rest.starts_with("#linalg.iterator_type<"))
+    return false;
+  size_t close = rest.find('>');
+  if (close == llvm::StringRef::npos)
+    return false;
+  p += close + 1;
+  return true;
+}
+
+} // namespace
+
+const char *findUpstreamParserCrash(StringRef text, std::string &why) {
+  const char *begin = text.begin(), *end = text.end();
+  // Each occurrence of `key` as a word (not part of an identifier).
+  auto occurrences = [&](StringRef key, auto fn) -> const char * {
+    for (size_t at = text.find(key); at != StringRef::npos;
+         at = text.find(key, at + 1)) {
+      const char *p = begin + at;
+      if ((p > begin && isIdentChar(p[-1])) ||
+          (p + key.size() < end && isIdentChar(p[key.size()])))
+        continue;
+      if (fn(p, p + key.size()))
+        return p;
+    }
+    return nullptr;
+  };
+  if (text.contains("linalg.generic"))
+    if (const char *bad = occurrences(
+            "iterator_types", [&](const char *, const char *after) {
+              const char *list = listStart(after, end);
+              return list && !wellFormedList(list, end, iteratorElement);
+            })) {
+      why = "linalg.generic's iterator_types list holds something other "
+            "than iterator type strings";
+      return bad;
+    }
+  if (text.contains("linalg.transpose") || text.contains("linalg.broadcast"))
+    for (StringRef key : {"permutation", "dimensions"})
+      if (const char *bad =
+              occurrences(key, [&](const char *, const char *after) {
+                const char *list = listStart(after, end);
+                return !list || !wellFormedList(list, end, integerElement);
+              })) {
+        why = ("linalg.transpose / linalg.broadcast whose " + key +
+               " is not a list of integers")
+                  .str();
+        return bad;
+      }
   return nullptr;
 }
 

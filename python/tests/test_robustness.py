@@ -137,6 +137,29 @@ def test_compile_empty_source_and_missing_paths(tmp_path):
     assert "rows" in kestrel.compile(str(path)).manifest.functions
 
 
+def test_source_that_would_crash_the_mlir_parser_is_refused():
+    """The C API refuses, as kestrelc does, MLIR text that upstream MLIR
+    22's linalg.generic parser crashes on (a non-string iterator type), or
+    nested past what the parser can recurse: a CompileError, not a crash."""
+    generic = """#id = affine_map<(d0) -> (d0)>
+func.func @f(%x: tensor<4xf32>, %o: tensor<4xf32>) -> tensor<4xf32> {
+  %y = linalg.generic {indexing_maps = [#id, #id], iterator_types = [7]}
+      ins(%x : tensor<4xf32>) outs(%o : tensor<4xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  } -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+"""
+    with pytest.raises(kestrel.CompileError,
+                       match="iterator_types list holds something other"):
+        kestrel.compile(generic)
+    deep = ("func.func @f() {\n  %c = arith.constant dense<" + "[" * 5000 +
+            "1" + "]" * 5000 + "> : tensor<1xf32>\n  return\n}\n")
+    with pytest.raises(kestrel.CompileError, match="nested deeper than 1000"):
+        kestrel.compile(deep)
+
+
 @pytest.mark.parametrize("text, message", [
     ("", "not a kestrel manifest"),
     ("kestrel-manifest 1 cpu\nfunction f 1 1\nin f32 4\n",

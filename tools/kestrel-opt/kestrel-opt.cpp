@@ -3,7 +3,8 @@
 // Parses, verifies, transforms and prints IR with the kestrel dialect, its
 // passes and pipelines, and every upstream dialect and pass. Unlike a plain
 // mlir-opt it refuses an input nested deeper than the parser can recurse
-// (kMaxMlirNesting brackets) and an -o naming the input, and writes -o
+// (kMaxMlirNesting brackets) or that would crash upstream MLIR 22's
+// parsers (findUpstreamParserCrash) and an -o naming the input, and writes -o
 // through a temporary file renamed into place on success, so an error or an
 // interrupt never leaves a partial output (docs/cli.md).
 //
@@ -50,6 +51,18 @@ int main(int argc, char **argv) {
                         std::to_string(kestrel::kMaxMlirNesting) +
                         " levels: refusing to parse (the parser would "
                         "overflow the stack)");
+    return 1;
+  }
+  std::string why;
+  if (const char *bad =
+          kestrel::findUpstreamParserCrash(input->getBuffer(), why)) {
+    llvm::SourceMgr sm;
+    sm.AddNewSourceBuffer(
+        llvm::MemoryBuffer::getMemBuffer(input->getMemBufferRef()), {});
+    sm.PrintMessage(llvm::SMLoc::getFromPointer(bad),
+                    llvm::SourceMgr::DK_Error,
+                    why + ": refusing to parse (MLIR 22's parser would crash "
+                          "on it)");
     return 1;
   }
   if (outputPath != "-" && inputPath != "-" &&

@@ -269,6 +269,19 @@ int main(int argc, char **argv) {
                                  "would overflow the stack)");
       return 1;
     }
+  // Inputs that would crash upstream MLIR 22's parsers (docs/cli.md).
+  if (!onnxInput) {
+    std::string why;
+    if (const char *bad = kestrel::findUpstreamParserCrash(
+            sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer(),
+            why)) {
+      sourceMgr.PrintMessage(llvm::SMLoc::getFromPointer(bad),
+                             llvm::SourceMgr::DK_Error,
+                             why + ": refusing to parse (MLIR 22's parser "
+                                   "would crash on it)");
+      return 1;
+    }
+  }
 
   OwningOpRef<ModuleOp> module;
 #ifdef KESTREL_HAS_ONNX

@@ -49,6 +49,17 @@ constexpr unsigned kMaxMlirNesting = 1000;
 const char *findExcessiveNesting(llvm::StringRef text,
                                  unsigned maxDepth = kMaxMlirNesting);
 
+/// Where `text` would reach a known crash of upstream MLIR 22's custom
+/// parsers (found by the fuzzers), or null; `why` then says which. The
+/// checks accept every well-formed use:
+///  - linalg.generic's `iterator_types = [...]` with an element other than a
+///    string literal or #linalg.iterator_type<...> (the parser reads each
+///    element as a string unchecked);
+///  - linalg.transpose / linalg.broadcast whose `permutation = [...]` /
+///    `dimensions = [...]` is not a list of integers, or whose keyword has
+///    no list (a null attribute is added after the parse error).
+const char *findUpstreamParserCrash(llvm::StringRef text, std::string &why);
+
 } // namespace kestrel
 
 #endif // KESTREL_DRIVER_OUTPUT_H
