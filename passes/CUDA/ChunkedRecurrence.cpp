@@ -281,6 +281,18 @@ private:
   void copyRows(Value src, Value rowBase, int64_t stride, Value col0,
                 int64_t cols, Value t0, Value dst);
   void issueChunk(Value chunk, Value stage);
+  /// The one-chunk kernels: commits the copies issued, scans chunk `c`'s
+  /// log-gates (warp 0, gated), waits for the copies and synchronizes.
+  void awaitChunk(Value c) {
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+    if (gated) {
+      SmallVector<Value> g = loadGates(c);
+      ifThen(cmp(arith::CmpIPredicate::eq, warp, idx(0)),
+             [&] { scanGates(g); });
+    }
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+    gpu::BarrierOp::create(b, loc);
+  }
   /// States form: cp.async of the state entering chunk `chunk` (Dk rows x
   /// the block's dvt columns) into the shared state copy.
   void copyState(Value chunk);
@@ -747,13 +759,7 @@ void ChunkedKernel::buildScores(gpu::LaunchOp launch) {
   Value kRows = mul(add(mul(batch, p.Hkv), kvHead), p.T * p.Dk);
   copyRows(qG, qRows, p.Dk, idx(0), p.Dk, t0, idx(L.q));
   copyRows(kG, kRows, p.Dk, idx(0), p.Dk, t0, idx(L.k));
-  NVVM::CpAsyncCommitGroupOp::create(b, loc);
-  if (gated) {
-    SmallVector<Value> g = loadGates(c);
-    ifThen(cmp(arith::CmpIPredicate::eq, warp, idx(0)), [&] { scanGates(g); });
-  }
-  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
-  gpu::BarrierOp::create(b, loc);
+  awaitChunk(c);
   storeScores(scoreFragments(idx(L.q), idx(L.k)), c);
 }
 
@@ -1314,13 +1320,7 @@ void ChunkedKernel::buildOutput(gpu::LaunchOp launch) {
   dv0 = mul(rem(launch.getBlockIds().x, tiles), p.dvTile);
   issueChunk(c, idx(0));
   copyState(c);
-  NVVM::CpAsyncCommitGroupOp::create(b, loc);
-  if (gated) {
-    SmallVector<Value> g = loadGates(c);
-    ifThen(cmp(arith::CmpIPredicate::eq, warp, idx(0)), [&] { scanGates(g); });
-  }
-  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
-  gpu::BarrierOp::create(b, loc);
+  awaitChunk(c);
   chunkOutput(mul(c, p.C), idx(0),
               scoreFragments(idx(L.q), idx(L.k)));
 }
