@@ -73,3 +73,14 @@ if [[ -z ${KESTREL_NO_TORCH:-} ]] &&
   fi
   rm -f "$log"
 fi
+
+# transformers, for the tests that export Hugging Face's own functions
+# (the chunked gated delta rule of Qwen3-Next) in shapes other than the
+# committed exports; those tests skip without it.
+if [[ -z ${KESTREL_NO_TORCH:-} ]] && "$PYTHON" -c "import torch" 2>/dev/null &&
+   ! "$PYTHON" -c "import transformers" 2>/dev/null; then
+  echo "setup: pip installing transformers"
+  "$PYTHON" -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+    transformers==5.25.0 ||
+    echo "setup: warning: transformers could not be installed; the tests that need it will skip" >&2
+fi

@@ -64,9 +64,13 @@ EXPECTED = {
     "jamba": {"kestrel.attention": 1, "kestrel.causal_conv1d": 1,
               "kestrel.rms_norm": 8, "kestrel.route": 1, "kestrel.moe": 1,
               "kestrel.selective_scan": 1},
+    # Qwen3-Next: one full-attention layer and one Gated DeltaNet layer,
+    # whose chunked gated delta rule (torch_chunk_gated_delta_rule) is
+    # imported as kestrel.gated_recurrence, gate gated_delta.
     "qwen3_next": {"kestrel.attention": 1, "kestrel.causal_conv1d": 1,
                    "kestrel.rope": 2, "kestrel.rms_norm": 8,
-                   "kestrel.route": 2, "kestrel.moe": 2},
+                   "kestrel.route": 2, "kestrel.moe": 2,
+                   "kestrel.gated_recurrence": 1},
     "falcon_h1": {"kestrel.attention": 2, "kestrel.causal_conv1d": 2,
                   "kestrel.rope": 4, "kestrel.rms_norm": 5,
                   "kestrel.gated_recurrence": 2},

@@ -123,7 +123,8 @@ cl::opt<bool> noRecognize(
     "no-recognize",
     cl::desc("With --emit=mlir: print the module as imported, without "
              "kestrel-recognize (or any other pass) and, for ONNX, without "
-             "the importer's subgraph recognition (Mamba2's chunked scan)"),
+             "the importer's subgraph recognition (Mamba2's chunked SSD scan, "
+             "the chunked gated delta rule)"),
     cl::cat(category));
 cl::opt<bool>
     printIRAfterAll("print-ir-after-all",

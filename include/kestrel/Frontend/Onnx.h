@@ -29,7 +29,8 @@ struct OnnxImportOptions {
   /// an error naming the tensor rather than an out-of-memory abort.
   int64_t maxTensorBytes = int64_t(4) << 30;
   /// Import exporter subgraphs whose lowered form no pass could read back
-  /// as the kestrel op they compute (today: Mamba2's chunked SSD scan, as
+  /// as the kestrel op they compute (today: Mamba2's chunked SSD scan and
+  /// Hugging Face's chunked gated delta rule, each as
   /// kestrel.gated_recurrence); off with kestrelc --no-recognize.
   bool recognizeSubgraphs = true;
 };

@@ -40,7 +40,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "OnnxImporterImpl.h"
+#include "OnnxSubgraphMatcher.h"
 
 #include "dialects/Kestrel.h"
 
@@ -65,79 +65,24 @@ std::string squeezeSpaces(const std::string &s) {
   return out;
 }
 
-class ChunkedScanMatcher {
+class ChunkedScanMatcher : public SubgraphMatcher {
 public:
-  ChunkedScanMatcher(Importer &im, const llvm::StringMap<int> &uses)
-      : im(im), uses(uses) {}
+  using SubgraphMatcher::SubgraphMatcher;
 
   /// The scan whose Y is the output of `root` (an Add), if `root` ends the
   /// form.
   std::optional<ChunkedScan> match(const onnx::NodeProto &root);
 
 private:
-  Importer &im;
-  const llvm::StringMap<int> &uses;
-  std::vector<const onnx::NodeProto *> interior;
   ChunkedScan scan;
 
-  /// The producer of `name` if it is an `op` node with one output read
-  /// only inside the form (uses counted by the caller: `expectedUses`).
-  const onnx::NodeProto *node(const std::string &name, StringRef op,
-                              int expectedUses = 1) {
-    auto it = im.producers.find(name);
-    if (it == im.producers.end() || it->second->op_type() != op ||
-        !it->second->domain().empty() || it->second->output_size() != 1 ||
-        uses.lookup(name) != expectedUses)
-      return nullptr;
-    if (!llvm::is_contained(interior, it->second))
-      interior.push_back(it->second);
-    return it->second;
-  }
-  DenseElementsAttr constant(const std::string &name) {
-    return name.empty() ? DenseElementsAttr()
-                        : im.foldedOf(im.values.lookup(name));
-  }
-  std::optional<std::vector<int64_t>> ints(const std::string &name) {
-    DenseElementsAttr attr = constant(name);
-    if (!attr || !isa<IntegerType>(attr.getElementType()))
-      return std::nullopt;
-    std::vector<int64_t> out;
-    for (const APInt &v : attr.getValues<APInt>())
-      out.push_back(v.getSExtValue());
-    return out;
-  }
-  bool isInts(const std::string &name, ArrayRef<int64_t> want) {
-    auto v = ints(name);
-    return v && ArrayRef<int64_t>(*v) == want;
-  }
-  std::optional<double> splat(const std::string &name) {
-    DenseElementsAttr attr = constant(name);
-    if (!attr || !isa<FloatType>(attr.getElementType()) || !attr.isSplat())
-      return std::nullopt;
-    return attr.getSplatValue<APFloat>().convertToDouble();
-  }
-  std::string input(const onnx::NodeProto *n, int i) {
-    return i < n->input_size() ? n->input(i) : std::string();
-  }
-  bool perm(const onnx::NodeProto *n, ArrayRef<int64_t> want) {
-    return n && ArrayRef<int64_t>(intsAttr(*n, "perm")) == want;
-  }
   bool equation(const onnx::NodeProto *n, StringRef want) {
     return n && n->input_size() == 2 &&
            squeezeSpaces(stringAttr(*n, "equation", "")) == want;
   }
-  /// Unsqueeze of one trailing axis (`axis` the new rank − 1): the axes
-  /// input (opset 13+) or attribute.
+  /// Unsqueeze of one trailing axis (`axis` the new rank − 1).
   const onnx::NodeProto *unsqueezeLast(const std::string &name, int64_t axis) {
-    const onnx::NodeProto *n = node(name, "Unsqueeze");
-    if (!n)
-      return nullptr;
-    std::vector<int64_t> axes = n->input_size() > 1
-                                    ? ints(n->input(1)).value_or(
-                                          std::vector<int64_t>{})
-                                    : intsAttr(*n, "axes");
-    return axes.size() == 1 && (axes[0] == -1 || axes[0] == axis) ? n
-                                                                   : nullptr;
+    return unsqueeze(name, axis, axis + 1);
   }
   /// A CumSum of `name`'s input along `axis` (or its negative), forward.
   const onnx::NodeProto *cumsum(const std::string &name, int64_t axis,
@@ -146,29 +91,7 @@ private:
     if (!n || intAttr(*n, "exclusive", 0) || intAttr(*n, "reverse", 0))
       return nullptr;
     auto a = ints(input(n, 1));
-    return a && a->size() == 1 && ((*a)[0] == axis || (*a)[0] == axis - rank)
-               ? n
-               : nullptr;
-  }
-  /// The mask constant: [n, n] booleans with m[i][j] = (j > i + shift)
-  /// (¬tril(ones, shift + 1)... i.e. shift −1 gives j ≥ i, 0 gives j > i).
-  bool triangularMask(const std::string &name, int64_t diagonal, int64_t &n) {
-    DenseElementsAttr attr = constant(name);
-    if (!attr || !attr.getElementType().isInteger(1))
-      return false;
-    auto type = cast<ShapedType>(attr.getType());
-    if (type.getRank() != 2 || type.getDimSize(0) != type.getDimSize(1))
-      return false;
-    n = type.getDimSize(0);
-    int64_t k = 0;
-    for (bool v : attr.getValues<bool>()) {
-      int64_t i = k / n, j = k % n;
-      ++k;
-      // ¬tril(ones, diagonal): true where j > i + diagonal.
-      if (v != (j > i + diagonal))
-        return false;
-    }
-    return true;
+    return a && a->size() == 1 && isAxis((*a)[0], axis, rank) ? n : nullptr;
   }
   /// segsum(x) as exported: Where(¬tril(0), −inf, CumSum(Where(¬tril(−1),
   /// 0, Expand(Unsqueeze(x, −1))), −2)). Returns x's name and the size n.
@@ -199,22 +122,6 @@ private:
       return std::nullopt;
     return std::make_pair(input(un, 0), n1);
   }
-  /// Mul(a, b) with `first` matching one operand (either order); the other
-  /// operand's name in `other`.
-  template <typename Fn>
-  bool eitherOrder(const onnx::NodeProto *mul, Fn first, std::string &other) {
-    if (!mul || mul->input_size() != 2)
-      return false;
-    for (int i = 0; i < 2; ++i) {
-      size_t saved = interior.size();
-      if (first(mul->input(i))) {
-        other = mul->input(1 - i);
-        return true;
-      }
-      interior.resize(saved);
-    }
-    return false;
-  }
   /// exp(...) permuted by `order` and (optionally) unsqueezed last: the
   /// name under the Exp.
   std::optional<std::string> permutedExp(const std::string &name,
@@ -244,7 +151,6 @@ ChunkedScanMatcher::match(const onnx::NodeProto &root) {
     return std::nullopt;
   interior.clear();
   scan = ChunkedScan();
-  scan.root = &root;
   std::string x, cm, b, ac, permuted;
   int64_t L = 0, chunksPlusOne = 0;
   // Y_diag = einsum(bclsh,bcshp->bclhp, G * L_perm, x).
@@ -372,53 +278,35 @@ ChunkedScanMatcher::match(const onnx::NodeProto &root) {
   scan.cm = cm;
   scan.chunk = L;
   scan.chunksPlusOne = chunksPlusOne;
-  scan.interior = interior;
   return scan;
 }
 
 } // namespace
 
 void Importer::findChunkedScans(const onnx::GraphProto &graph) {
-  llvm::StringMap<int> uses;
-  for (const auto &node : graph.node())
-    for (const std::string &in : node.input())
-      if (!in.empty())
-        ++uses[in];
-  for (const auto &o : graph.output())
-    ++uses[o.name()];
-  llvm::DenseMap<const onnx::NodeProto *, int> order;
+  llvm::StringMap<int> uses = countUses(graph);
+  llvm::DenseMap<const onnx::NodeProto *, int64_t> order;
   for (const auto &node : graph.node())
     order[&node] = order.size();
   ChunkedScanMatcher matcher(*this, uses);
   for (const auto &node : graph.node()) {
-    if (inChunkedScan.contains(&node))
+    if (inRecognized.contains(&node))
       continue;
     std::optional<ChunkedScan> scan = matcher.match(node);
     if (!scan)
       continue;
-    // A node may belong to one scan only.
-    if (llvm::any_of(scan->interior, [&](const onnx::NodeProto *n) {
-          return inChunkedScan.contains(n) || chunkedScanAt.contains(n);
-        }))
-      continue;
-    for (const onnx::NodeProto *n : scan->interior)
-      inChunkedScan.insert(n);
-    // Graph order, for the fallback in convertChunkedScan.
-    llvm::sort(scan->interior,
-               [&](const onnx::NodeProto *l, const onnx::NodeProto *r) {
-                 return order.lookup(l) < order.lookup(r);
-               });
-    chunkedScanAt[&node] = chunkedScans.size();
-    chunkedScans.push_back(std::move(*scan));
+    addRecognized(
+        {&node, matcher.interior,
+         [scan = *scan](Importer &im, const RecognizedSubgraph &sub) {
+           return im.convertChunkedScan(sub, scan);
+         }},
+        order);
   }
 }
 
-LogicalResult Importer::convertChunkedScan(const ChunkedScan &scan) {
-  const onnx::NodeProto &root = *scan.root;
-  auto typeOfName = [&](const std::string &name) -> RankedTensorType {
-    Value v = values.lookup(name);
-    return v ? dyn_cast<RankedTensorType>(v.getType()) : RankedTensorType();
-  };
+LogicalResult Importer::convertChunkedScan(const RecognizedSubgraph &subgraph,
+                                           const ChunkedScan &scan) {
+  const onnx::NodeProto &root = *subgraph.root;
   RankedTensorType xt = typeOfName(scan.x), at = typeOfName(scan.a),
                    bt = typeOfName(scan.bm), ct = typeOfName(scan.cm);
   // The shapes the einsums imply; otherwise the nodes as they are.
@@ -435,14 +323,8 @@ LogicalResult Importer::convertChunkedScan(const ChunkedScan &scan) {
              bs.take_front(4) == xs.take_front(4) &&
              xs[2] == scan.chunk && xs[1] + 1 == scan.chunksPlusOne;
   }
-  if (!shaped) {
-    // Not the shapes the form implies: the nodes as they are (interior is
-    // in graph order; its inputs are all defined by now).
-    for (const onnx::NodeProto *n : scan.interior)
-      if (failed(convert(*n)))
-        return failure();
-    return convert(root);
-  }
+  if (!shaped) // not the shapes the form implies: the nodes as they are
+    return convertNodes(subgraph);
   std::string label = "node '" + root.name() + "' (Mamba2 chunked scan)";
   loc = NameLoc::get(StringAttr::get(&ctx, label), fileLoc);
   llvm::scope_exit restore([&] { loc = fileLoc; });

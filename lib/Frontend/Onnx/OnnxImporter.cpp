@@ -533,15 +533,18 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   for (const auto &node : graph.node())
     for (const std::string &o : node.output())
       producers[o] = &node;
-  if (options.recognizeSubgraphs)
+  if (options.recognizeSubgraphs) {
     findChunkedScans(graph);
+    findChunkedDeltas(graph);
+  }
   for (const auto &node : graph.node()) {
-    if (inChunkedScan.contains(&node))
-      continue; // converted with its scan's Add
+    if (inRecognized.contains(&node))
+      continue; // converted with its subgraph's root
     int64_t before = errors;
-    auto scan = chunkedScanAt.find(&node);
-    if (failed(scan != chunkedScanAt.end()
-                   ? convertChunkedScan(chunkedScans[scan->second])
+    auto sub = recognizedAt.find(&node);
+    if (failed(sub != recognizedAt.end()
+                   ? recognized[sub->second].build(*this,
+                                                   recognized[sub->second])
                    : convert(node))) {
       if (errors == before) // every failure reports; never fail silently
         emitError(loc) << "cannot import node '" << node.name() << "' ("

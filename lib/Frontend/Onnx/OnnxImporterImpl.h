@@ -79,14 +79,38 @@ struct StridedView {
   llvm::SmallVector<llvm::SmallVector<int64_t>> coef;
 };
 
-/// One Mamba2 chunked SSD scan found on the graph (OnnxChunkedScan.cpp):
-/// the Add producing Y, the nodes it replaces (graph order) and the names
-/// of its four chunked inputs.
-struct ChunkedScan {
+class Importer;
+
+/// A subgraph recognized before any node is converted (OnnxChunkedScan.cpp,
+/// OnnxChunkedDelta.cpp): `root` is the node whose output the recognized op
+/// defines, `interior` the nodes it replaces (in graph order once added),
+/// `build` imports it when the root is reached: as the recognized op, or,
+/// where the shapes are not those the form implies, through
+/// Importer::convertNodes.
+struct RecognizedSubgraph {
   const onnx::NodeProto *root = nullptr;
   std::vector<const onnx::NodeProto *> interior;
+  std::function<mlir::LogicalResult(Importer &, const RecognizedSubgraph &)>
+      build;
+};
+
+/// One Mamba2 chunked SSD scan (OnnxChunkedScan.cpp): the names of its four
+/// chunked inputs and its sizes.
+struct ChunkedScan {
   std::string x, a, bm, cm;
   int64_t chunk = 0, chunksPlusOne = 0;
+};
+
+/// One chunked gated delta rule: the names of its unchunked inputs, and
+/// what its shapes must be checked against once those are known.
+struct ChunkedDelta {
+  std::string q, k, v, g, beta, state;
+  /// Reshape targets: q, k, kb, vb ([B,H,c,L,D]) and g ([B,H,c,L]).
+  std::vector<int64_t> qShape, kShape, kbShape, vbShape, gShape;
+  /// The index shapes of the row updates ([B,H,c,1,L]) and of the chunk
+  /// writes ([B,H,1,L,Dv]).
+  std::vector<llvm::SmallVector<int64_t>> rowIndexShapes, chunkIndexShapes;
+  int64_t chunk = 0, chunks = 0;
 };
 
 class Importer {
@@ -115,11 +139,31 @@ public:
   mlir::FailureOr<mlir::RankedTensorType>
   inputType(const onnx::ValueInfoProto &info);
   mlir::LogicalResult convert(const onnx::NodeProto &node);
-  /// OnnxChunkedScan.cpp: finds Mamba2's chunked SSD subgraphs (before any
-  /// node is converted) and imports one as kestrel.gated_recurrence when
-  /// its Add is reached.
+  /// OnnxChunkedScan.cpp: finds Mamba2's chunked SSD subgraphs, imported
+  /// as kestrel.gated_recurrence (scalar gate).
   void findChunkedScans(const onnx::GraphProto &graph);
-  mlir::LogicalResult convertChunkedScan(const ChunkedScan &scan);
+  mlir::LogicalResult convertChunkedScan(const RecognizedSubgraph &subgraph,
+                                         const ChunkedScan &scan);
+  /// OnnxChunkedDelta.cpp: finds the chunked gated delta rule of Hugging
+  /// Face's Gated DeltaNet, imported as kestrel.gated_recurrence
+  /// (gated_delta).
+  void findChunkedDeltas(const onnx::GraphProto &graph);
+  mlir::LogicalResult convertChunkedDelta(const RecognizedSubgraph &subgraph,
+                                          const ChunkedDelta &delta);
+  /// The ranked type of the value bound to `name`, or null when none is
+  /// (yet).
+  mlir::RankedTensorType typeOfName(const std::string &name) const {
+    mlir::Value v = values.lookup(name);
+    return v ? mlir::dyn_cast<mlir::RankedTensorType>(v.getType())
+             : mlir::RankedTensorType();
+  }
+  /// Registers a recognized subgraph unless one of its nodes already
+  /// belongs to another.
+  void addRecognized(
+      RecognizedSubgraph subgraph,
+      const llvm::DenseMap<const onnx::NodeProto *, int64_t> &graphOrder);
+  /// The subgraph's nodes converted one by one (the fallback).
+  mlir::LogicalResult convertNodes(const RecognizedSubgraph &subgraph);
   /// Binds the node's outputs to `outs`.
   mlir::LogicalResult define(const onnx::NodeProto &node,
                              llvm::ArrayRef<mlir::Value> outs);
@@ -196,9 +240,9 @@ public:
   llvm::StringMap<mlir::Value> values;
   /// The node defining each value name.
   llvm::StringMap<const onnx::NodeProto *> producers;
-  std::vector<ChunkedScan> chunkedScans;
-  llvm::DenseMap<const onnx::NodeProto *, size_t> chunkedScanAt;
-  llvm::DenseSet<const onnx::NodeProto *> inChunkedScan;
+  std::vector<RecognizedSubgraph> recognized;
+  llvm::DenseMap<const onnx::NodeProto *, size_t> recognizedAt;
+  llvm::DenseSet<const onnx::NodeProto *> inRecognized;
   /// Values known at import time, by the arith.constant holding them.
   llvm::DenseMap<mlir::Value, mlir::DenseElementsAttr> folded;
   /// Tensors made from Constant nodes' scalar/list attributes.
