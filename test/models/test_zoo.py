@@ -49,10 +49,10 @@ EXPECTED = {
                   "kestrel.rms_norm": 5, "kestrel.route": 2,
                   "kestrel.moe": 2},
     # DeepSeek-V3: MLA attention (one per layer), the MoE layer's experts
-    # (layer 1; layer 0 is dense); its group-limited sigmoid router is not
-    # a kestrel.route form yet and stays generic (top_k).
+    # (layer 1; layer 0 is dense) and its group-limited sigmoid router
+    # (kestrel.route with the selection bias and group limits).
     "deepseek_v3": {"kestrel.attention": 2, "kestrel.rms_norm": 9,
-                    "kestrel.moe": 1},
+                    "kestrel.moe": 1, "kestrel.route": 1},
     # Mamba1 mixers (Mamba, Jamba): HF's sequential scan (one step per
     # token, channels first) re-rolled into kestrel.selective_scan.
     "mamba": {"kestrel.causal_conv1d": 2, "kestrel.rms_norm": 3,

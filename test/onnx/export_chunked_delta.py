@@ -63,16 +63,21 @@ def strip_debug_metadata(model):
         del init.metadata_props[:]
 
 
-def export(module, example, path):
+def export_stripped(module, example, path, input_names, output_names):
+    """torch.onnx (dynamo) export to one file, debug metadata stripped."""
     with torch.no_grad():
-        torch.onnx.export(module, example, str(path),
-                          input_names=["q", "k", "v", "g", "beta"],
-                          output_names=["o"], dynamo=True,
+        torch.onnx.export(module, example, str(path), input_names=input_names,
+                          output_names=output_names, dynamo=True,
                           external_data=False)
     model = onnx.load(str(path))
     strip_debug_metadata(model)
     onnx.save(model, str(path))
     return path
+
+
+def export(module, example, path):
+    return export_stripped(module, example, path,
+                           ["q", "k", "v", "g", "beta"], ["o"])
 
 
 def main():

@@ -22,16 +22,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "python"))
-from kestrel.compiler import kestrelc  # noqa: E402
-from kestrel.runtime import CpuLibrary  # noqa: E402
-
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from recognized_forms import (REPO, add_output, edited,  # noqa: E402
+                              emit_mlir, run_both, set_constant)
+
 try:
     import torch
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from export_chunked_delta import ChunkedGatedDelta, export
 except ImportError:  # torch or transformers missing
     torch = None
@@ -73,25 +71,13 @@ def _reference(q, k, v, g, beta):
     return o
 
 
-def _compile_and_run(tmp_path, path, arrays):
-    so = tmp_path / "delta.so"
-    kestrelc(path, so, "--target=cpu")
-    lib = CpuLibrary(so)
-    ours = lib.call(next(iter(lib.manifest.functions)), *arrays)
-    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]
-                               ).run(None, dict(zip(NAMES, arrays)))
-    return ours, ref
-
-
-def _mlir(tmp_path, path, *flags):
-    mlir = tmp_path / "delta.mlir"
-    kestrelc(path, mlir, "--emit=mlir", *flags)
-    return mlir.read_text()
+def _run(tmp_path, path, arrays):
+    return run_both(tmp_path, path, dict(zip(NAMES, arrays)))
 
 
 def _check_recognized(tmp_path, path, shape):
     b, T, Hk, Hv, Dk, Dv, L = shape
-    text = _mlir(tmp_path, path)
+    text = emit_mlir(tmp_path, path)
     assert text.count("kestrel.gated_recurrence ") == 1, text
     c = -(-T // L)
     # Over the padded tokens, heads before time, no initial state.
@@ -100,10 +86,10 @@ def _check_recognized(tmp_path, path, shape):
     assert "initial_state" not in text
     # None of the row updates is left: the generic ops are the producers'
     # (normalization, padding, layout), a fraction of the form's.
-    generic = _mlir(tmp_path, path, "--no-recognize").count("linalg.generic")
+    generic = emit_mlir(tmp_path, path, "--no-recognize").count("linalg.generic")
     assert text.count("linalg.generic") * 4 < generic, (text, generic)
     arrays = _inputs(b, T, Hk, Hv, Dk, Dv)
-    ours, ref = _compile_and_run(tmp_path, path, arrays)
+    ours, ref = _run(tmp_path, path, arrays)
     exact = _reference(*arrays)
     scale = max(1.0, float(np.abs(exact).max()))
     # f32 against float64 over at most 70 steps: 1e-4 of the output's
@@ -133,28 +119,12 @@ def test_exported_shapes(tmp_path, shape):
     _check_recognized(tmp_path, path, shape)
 
 
-def _edited(tmp_path, edit):
-    model = onnx.load(str(COMMITTED))
-    edit(model.graph)
-    path = tmp_path / "edited.onnx"
-    onnx.save(model, str(path))
-    return path
-
-
 def _first(graph, op):
     return next(n for n in graph.node if n.op_type == op)
 
 
-def _set_constant(graph, node, index, array):
-    """Points input `index` of `node` at a new initializer holding `array`
-    (the exporter shares constants between nodes)."""
-    name = f"edited_{node.name}_{index}"
-    graph.initializer.append(onnx.numpy_helper.from_array(array, name))
-    node.input[index] = name
-
-
 def _trilu_keeps_diagonal(graph):
-    _set_constant(graph, _first(graph, "Trilu"), 1, np.array(0, np.int64))
+    set_constant(graph, _first(graph, "Trilu"), 1, np.array(0, np.int64))
 
 
 def _row_update_writes_another_row(graph):
@@ -162,7 +132,7 @@ def _row_update_writes_another_row(graph):
     scatter = [n for n in graph.node if n.op_type == "ScatterElements"][1]
     init = {t.name: t for t in graph.initializer}
     idx = onnx.numpy_helper.to_array(init[scatter.input[1]])
-    _set_constant(graph, scatter, 1, np.full_like(idx, 3))
+    set_constant(graph, scatter, 1, np.full_like(idx, 3))
 
 
 def _identity_doubled(graph):
@@ -172,7 +142,7 @@ def _identity_doubled(graph):
     i = next(i for i, name in enumerate(add.input)
              if name in {t.name for t in graph.initializer})
     L = 8
-    _set_constant(graph, add, i, (2 * np.eye(L)).astype(np.float32))
+    set_constant(graph, add, i, (2 * np.eye(L)).astype(np.float32))
 
 
 def _intermediate_read_outside(graph):
@@ -180,8 +150,7 @@ def _intermediate_read_outside(graph):
     add = next(n for n in graph.node if n.op_type == "Add" and
                any(t.name in n.input and len(t.dims) == 2
                    for t in graph.initializer))
-    graph.output.append(onnx.helper.make_tensor_value_info(
-        add.output[0], onnx.TensorProto.FLOAT, None))
+    add_output(graph, add.output[0])
 
 
 @pytest.mark.parametrize("edit", [_trilu_keeps_diagonal,
@@ -193,10 +162,10 @@ def test_edits_stay_generic(tmp_path, edit):
     """Each edit changes what the graph computes (or needs a value of its
     interior): not the rule; imported node by node, what onnxruntime
     computes."""
-    path = _edited(tmp_path, edit)
-    assert "kestrel.gated_recurrence" not in _mlir(tmp_path, path)
+    path = edited(tmp_path, COMMITTED, edit)
+    assert "kestrel.gated_recurrence" not in emit_mlir(tmp_path, path)
     arrays = _inputs(1, 20, 1, 2, 8, 8)
-    ours, ref = _compile_and_run(tmp_path, path, arrays)
+    ours, ref = _run(tmp_path, path, arrays)
     assert len(ours) == len(ref)
     for o, r in zip(ours, ref):
         assert np.abs(o - r).max() <= 1e-5 * max(1.0, float(np.abs(r).max()))
@@ -207,6 +176,6 @@ def test_edits_stay_generic(tmp_path, edit):
 
 
 def test_no_recognize_keeps_the_nodes(tmp_path):
-    text = _mlir(tmp_path, COMMITTED, "--no-recognize")
+    text = emit_mlir(tmp_path, COMMITTED, "--no-recognize")
     assert "kestrel.gated_recurrence" not in text
     assert text.count("linalg.generic") > 20

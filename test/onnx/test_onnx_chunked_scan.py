@@ -19,16 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "python"))
-from kestrel.compiler import kestrelc  # noqa: E402
-from kestrel.runtime import CpuLibrary  # noqa: E402
-
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from recognized_forms import REPO, emit_mlir, run_both  # noqa: E402
+
 try:
     import torch
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from export_chunked_scan import ChunkedSsd, export, inputs as _inputs
 except ImportError:
     torch = None
@@ -64,20 +61,13 @@ def _params(module):
 
 def _run(tmp_path, path, arrays):
     """Kestrel's CPU result and onnxruntime's on the same inputs."""
-    so = tmp_path / "ssd.so"
-    kestrelc(path, so, "--target=cpu")
-    lib = CpuLibrary(so)
-    ours = lib.call(next(iter(lib.manifest.functions)), *arrays)[0]
-    ref = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]
-                               ).run(None, dict(zip(["x", "dt", "B", "C"],
-                                                    arrays)))[0]
-    return ours, ref
+    ours, ref = run_both(tmp_path, path,
+                         dict(zip(["x", "dt", "B", "C"], arrays)))
+    return ours[0], ref[0]
 
 
 def _count(tmp_path, path, *flags):
-    mlir = tmp_path / "ssd.mlir"
-    kestrelc(path, mlir, "--emit=mlir", *flags)
-    text = mlir.read_text()
+    text = emit_mlir(tmp_path, path, *flags)
     return text.count("kestrel.gated_recurrence "), text
 
 

@@ -124,7 +124,8 @@ cl::opt<bool> noRecognize(
     cl::desc("With --emit=mlir: print the module as imported, without "
              "kestrel-recognize (or any other pass) and, for ONNX, without "
              "the importer's subgraph recognition (Mamba2's chunked SSD scan, "
-             "the chunked gated delta rule)"),
+             "the chunked gated delta rule, DeepSeek-V3's group-limited "
+             "router)"),
     cl::cat(category));
 cl::opt<bool>
     printIRAfterAll("print-ir-after-all",

@@ -31,7 +31,8 @@ struct OnnxImportOptions {
   /// Import exporter subgraphs whose lowered form no pass could read back
   /// as the kestrel op they compute (today: Mamba2's chunked SSD scan and
   /// Hugging Face's chunked gated delta rule, each as
-  /// kestrel.gated_recurrence); off with kestrelc --no-recognize.
+  /// kestrel.gated_recurrence, and DeepSeek-V3's group-limited router as
+  /// kestrel.route); off with kestrelc --no-recognize.
   bool recognizeSubgraphs = true;
 };
 

@@ -54,17 +54,13 @@ namespace {
 
 class ChunkedDeltaMatcher : public SubgraphMatcher {
 public:
-  ChunkedDeltaMatcher(
-      Importer &im, const llvm::StringMap<int> &uses,
-      const llvm::StringMap<std::vector<const onnx::NodeProto *>> &readers)
-      : SubgraphMatcher(im, uses), readers(readers) {}
+  using SubgraphMatcher::SubgraphMatcher;
 
   /// The rule whose chunked output O is written by `root`, the last of the
   /// chunk writes, if `root` ends the form.
   std::optional<ChunkedDelta> match(const onnx::NodeProto &root);
 
 private:
-  const llvm::StringMap<std::vector<const onnx::NodeProto *>> &readers;
   ChunkedDelta d;
   /// Names shared by every chunk step (set by the first).
   std::string qd, attn, nv, kc, cd, kd;
@@ -447,7 +443,7 @@ ChunkedDeltaMatcher::match(const onnx::NodeProto &root) {
   d.q = *q;
   d.k = *k;
   d.g = *g;
-  if (!onlyReadInside(root, readers))
+  if (!onlyReadInside(root))
     return std::nullopt;
   return d;
 }
@@ -466,35 +462,12 @@ bool reshapesTo(ArrayRef<int64_t> target, ArrayRef<int64_t> want) {
 } // namespace
 
 void Importer::findChunkedDeltas(const onnx::GraphProto &graph) {
-  llvm::StringMap<int> uses = countUses(graph);
-  llvm::StringMap<std::vector<const onnx::NodeProto *>> readers;
-  for (const auto &node : graph.node())
-    for (const std::string &in : node.input())
-      if (!in.empty())
-        readers[in].push_back(&node);
-  for (const auto &o : graph.output())
-    readers[o.name()].push_back(nullptr);
-  llvm::DenseMap<const onnx::NodeProto *, int64_t> order;
-  for (const auto &node : graph.node())
-    order[&node] = order.size();
-  ChunkedDeltaMatcher matcher(*this, uses, readers);
-  // Last to first: the final chunk write ends the form.
-  for (int n = graph.node_size() - 1; n >= 0; --n) {
-    const onnx::NodeProto &node = graph.node(n);
-    if (node.op_type() != "ScatterElements" || inRecognized.contains(&node) ||
-        recognizedAt.contains(&node))
-      continue;
-    std::optional<ChunkedDelta> delta = matcher.match(node);
-    if (!delta)
-      continue;
-    addRecognized(
-        {&node, matcher.interior,
-         [delta = std::move(*delta)](Importer &im,
-                                     const RecognizedSubgraph &sub) {
-           return im.convertChunkedDelta(sub, delta);
-         }},
-        order);
-  }
+  GraphIndex index(graph);
+  ChunkedDeltaMatcher matcher(*this, index);
+  // Last to first: the final chunk write ends the form (an earlier one
+  // would end a shorter scan whose output is read by the next write).
+  recognizeEach(*this, graph, index, matcher, /*lastFirst=*/true,
+                std::mem_fn(&Importer::convertChunkedDelta));
 }
 
 LogicalResult Importer::convertChunkedDelta(const RecognizedSubgraph &subgraph,

@@ -284,24 +284,10 @@ ChunkedScanMatcher::match(const onnx::NodeProto &root) {
 } // namespace
 
 void Importer::findChunkedScans(const onnx::GraphProto &graph) {
-  llvm::StringMap<int> uses = countUses(graph);
-  llvm::DenseMap<const onnx::NodeProto *, int64_t> order;
-  for (const auto &node : graph.node())
-    order[&node] = order.size();
-  ChunkedScanMatcher matcher(*this, uses);
-  for (const auto &node : graph.node()) {
-    if (inRecognized.contains(&node))
-      continue;
-    std::optional<ChunkedScan> scan = matcher.match(node);
-    if (!scan)
-      continue;
-    addRecognized(
-        {&node, matcher.interior,
-         [scan = *scan](Importer &im, const RecognizedSubgraph &sub) {
-           return im.convertChunkedScan(sub, scan);
-         }},
-        order);
-  }
+  GraphIndex index(graph);
+  ChunkedScanMatcher matcher(*this, index);
+  recognizeEach(*this, graph, index, matcher, /*lastFirst=*/false,
+                std::mem_fn(&Importer::convertChunkedScan));
 }
 
 LogicalResult Importer::convertChunkedScan(const RecognizedSubgraph &subgraph,

@@ -536,6 +536,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   if (options.recognizeSubgraphs) {
     findChunkedScans(graph);
     findChunkedDeltas(graph);
+    findGroupRouters(graph);
   }
   for (const auto &node : graph.node()) {
     if (inRecognized.contains(&node))

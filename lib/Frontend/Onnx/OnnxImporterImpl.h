@@ -113,6 +113,17 @@ struct ChunkedDelta {
   int64_t chunk = 0, chunks = 0;
 };
 
+/// One group-limited sigmoid router (OnnxGroupRouter.cpp): the names of
+/// its logits, bias (empty: none) and indices, its sizes, and the shape
+/// constants to check once the logits' type is known.
+struct GroupRouter {
+  std::string logits, bias, indices;
+  int64_t k = 0, topkGroups = 0;
+  bool renormalize = false;
+  std::vector<int64_t> groupedShape, expandShape, maskShape;
+  llvm::SmallVector<int64_t> zerosShape, onesShape;
+};
+
 class Importer {
 public:
   Importer(mlir::MLIRContext &ctx, llvm::StringRef path,
@@ -156,6 +167,14 @@ public:
     mlir::Value v = values.lookup(name);
     return v ? mlir::dyn_cast<mlir::RankedTensorType>(v.getType())
              : mlir::RankedTensorType();
+  }
+  /// OnnxGroupRouter.cpp: finds DeepSeek-V3's group-limited sigmoid
+  /// router, imported as kestrel.route.
+  void findGroupRouters(const onnx::GraphProto &graph);
+  mlir::LogicalResult convertGroupRouter(const RecognizedSubgraph &subgraph,
+                                         const GroupRouter &router);
+  bool isRecognized(const onnx::NodeProto &node) const {
+    return inRecognized.contains(&node) || recognizedAt.contains(&node);
   }
   /// Registers a recognized subgraph unless one of its nodes already
   /// belongs to another.

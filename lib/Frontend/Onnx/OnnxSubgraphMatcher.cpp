@@ -14,15 +14,19 @@ using namespace mlir;
 
 namespace kestrel::onnximport {
 
-llvm::StringMap<int> countUses(const onnx::GraphProto &graph) {
-  llvm::StringMap<int> uses;
-  for (const auto &node : graph.node())
+GraphIndex::GraphIndex(const onnx::GraphProto &graph) {
+  for (const auto &node : graph.node()) {
+    order[&node] = order.size();
     for (const std::string &in : node.input())
-      if (!in.empty())
+      if (!in.empty()) {
         ++uses[in];
-  for (const auto &o : graph.output())
+        readers[in].push_back(&node);
+      }
+  }
+  for (const auto &o : graph.output()) {
     ++uses[o.name()];
-  return uses;
+    readers[o.name()].push_back(nullptr);
+  }
 }
 
 const onnx::NodeProto *SubgraphMatcher::node(const std::string &name,
@@ -154,15 +158,21 @@ bool SubgraphMatcher::allEqual(const std::string &name, int64_t value,
   return true;
 }
 
-bool SubgraphMatcher::onlyReadInside(
-    const onnx::NodeProto &root,
-    const llvm::StringMap<std::vector<const onnx::NodeProto *>> &readers)
-    const {
+bool SubgraphMatcher::onlyReadInside(const onnx::NodeProto &root,
+                                     StringRef escaping) const {
+  int64_t rootAt = graph.order.lookup(&root);
   for (const onnx::NodeProto *n : interior)
     for (const std::string &out : n->output())
-      for (const onnx::NodeProto *reader : readers.lookup(out))
-        if (!reader || (reader != &root && !llvm::is_contained(interior, reader)))
+      for (const onnx::NodeProto *reader : graph.readers.lookup(out)) {
+        if (reader &&
+            (reader == &root || llvm::is_contained(interior, reader)))
+          continue;
+        // Outside: only the escaping value, read by a later node or as a
+        // graph output (null: read after every node).
+        if (escaping.empty() || out != escaping ||
+            (reader && graph.order.lookup(reader) <= rootAt))
           return false;
+      }
   return true;
 }
 

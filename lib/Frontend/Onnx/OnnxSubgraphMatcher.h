@@ -16,22 +16,29 @@
 
 namespace kestrel::onnximport {
 
-/// How many nodes read each value (graph outputs count as one reader each).
-llvm::StringMap<int> countUses(const onnx::GraphProto &graph);
+/// What the recognizers read off the graph once: how many nodes read each
+/// value and which (a null reader is a graph output), and node positions.
+struct GraphIndex {
+  explicit GraphIndex(const onnx::GraphProto &graph);
+  llvm::StringMap<int> uses;
+  llvm::StringMap<std::vector<const onnx::NodeProto *>> readers;
+  llvm::DenseMap<const onnx::NodeProto *, int64_t> order;
+};
 
 class SubgraphMatcher {
 public:
   /// Use counts of -1 (the default for node()) are not checked per node;
   /// a recognizer that uses them checks the whole interior with
   /// onlyReadInside() instead.
-  SubgraphMatcher(Importer &im, const llvm::StringMap<int> &uses)
-      : im(im), uses(uses) {}
+  SubgraphMatcher(Importer &im, const GraphIndex &graph)
+      : im(im), graph(graph), uses(graph.uses) {}
 
   /// The nodes matched so far (each once).
   std::vector<const onnx::NodeProto *> interior;
 
 protected:
   Importer &im;
+  const GraphIndex &graph;
   const llvm::StringMap<int> &uses;
 
   /// The producer of `name` if it is a default-domain `op` node with one
@@ -113,11 +120,37 @@ protected:
     return attr;
   }
   /// Whether every output of every interior node is read only by interior
-  /// nodes or `root`, and none is a graph output.
+  /// nodes or `root`, and none is a graph output; except `escaping`, which
+  /// may also be read by nodes after `root` or be a graph output.
   bool onlyReadInside(const onnx::NodeProto &root,
-                      const llvm::StringMap<std::vector<const onnx::NodeProto *>>
-                          &readers) const;
+                      llvm::StringRef escaping = "") const;
 };
+
+/// Runs `matcher.match(node)` on each node of `graph` not yet in a
+/// recognized subgraph (last to first when `lastFirst`: where the end of a
+/// form could also end a smaller one) and registers each match, to be
+/// imported by `convert(importer, subgraph, match)`.
+template <typename Matcher, typename Convert>
+void recognizeEach(Importer &im, const onnx::GraphProto &graph,
+                   const GraphIndex &index, Matcher &matcher, bool lastFirst,
+                   Convert convert) {
+  int n = graph.node_size();
+  for (int i = 0; i < n; ++i) {
+    const onnx::NodeProto &node = graph.node(lastFirst ? n - 1 - i : i);
+    if (im.isRecognized(node))
+      continue;
+    auto found = matcher.match(node);
+    if (!found)
+      continue;
+    im.addRecognized({&node, matcher.interior,
+                      [found = std::move(*found),
+                       convert](Importer &importer,
+                                const RecognizedSubgraph &sub) {
+                        return convert(importer, sub, found);
+                      }},
+                     index.order);
+  }
+}
 
 } // namespace kestrel::onnximport
 
