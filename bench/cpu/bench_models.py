@@ -7,7 +7,8 @@ onnxruntime, IREE and PyTorch in the same run on this machine.
 
 Models: the generators in bench/cpu/models/ (Llama GQA, Qwen3 q/k-norm,
 Mixtral top-2 MoE, Mamba, Mamba2 (chunked SSD), Jamba-style Mamba +
-attention hybrid; random
+attention hybrid, Qwen3-Next's Gated DeltaNet layer (transformers' own
+class; needs transformers); random
 weights, seed 0, exported with torch.onnx.export into bench/cpu/models/out/)
 and the committed test/onnx/models/*.onnx. Contenders, all with `--threads`
 threads:
@@ -86,7 +87,7 @@ sys.path.insert(0, str(MODELS))
 from kestrel.compiler import kestrelc  # noqa: E402
 from kestrel.runtime import CpuLibrary  # noqa: E402
 
-GENERATED = ["llama", "qwen3", "mixtral", "mamba", "mamba2", "jamba"]
+GENERATED = ["llama", "qwen3", "mixtral", "mamba", "mamba2", "jamba", "qwen3next"]
 COMMITTED = {"llama_block": ("export_llama_block", "Block"),
              "mamba_block": ("export_mamba_block", "MambaBlock"),
              "moe_block": ("export_moe_block", "MoeBlock")}
