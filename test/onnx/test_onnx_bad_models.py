@@ -234,6 +234,14 @@ CASES = {
                       [vi("x", [2, 4])], [vi("y", None)], [i64("s", [-1, -1])]),
         "node 'rs' (Reshape): Reshape 'rs' has target dimension -1 at position "
         "1 (only one -1 is allowed, no other negative value)"),
+    # Found by the fuzz run of 2026-12-05 (ONNX target): the importer's
+    # subgraph recognizers read output 0 of every node, also of one
+    # without outputs (UBSan: null protobuf field).
+    "node_without_output": (
+        lambda: model([h.make_node("Reshape", ["x", "s"], [], name="rs"),
+                       h.make_node("Relu", ["x"], ["y"], name="r")],
+                      [vi("x", [2, 4])], [vi("y", None)], [i64("s", [4, 2])]),
+        "node 'rs' (Reshape): Reshape 'rs' has no output"),
     # Opset 99 was accepted.
     "opset_99": (
         lambda: model([h.make_node("Relu", ["x"], ["y"], name="r")],

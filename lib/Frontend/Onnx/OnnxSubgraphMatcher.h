@@ -126,8 +126,8 @@ protected:
                       llvm::StringRef escaping = "") const;
 };
 
-/// Runs `matcher.match(node)` on each node of `graph` not yet in a
-/// recognized subgraph (last to first when `lastFirst`: where the end of a
+/// Runs `matcher.match(node)` on each one-output node of `graph` not yet in
+/// a recognized subgraph (last to first when `lastFirst`: where the end of a
 /// form could also end a smaller one) and registers each match, to be
 /// imported by `convert(importer, subgraph, match)`.
 template <typename Matcher, typename Convert>
@@ -137,7 +137,9 @@ void recognizeEach(Importer &im, const onnx::GraphProto &graph,
   int n = graph.node_size();
   for (int i = 0; i < n; ++i) {
     const onnx::NodeProto &node = graph.node(lastFirst ? n - 1 - i : i);
-    if (im.isRecognized(node))
+    // A root defines one value (the matchers and builds read output 0).
+    if (node.output_size() != 1 || node.output(0).empty() ||
+        im.isRecognized(node))
       continue;
     auto found = matcher.match(node);
     if (!found)
