@@ -168,8 +168,51 @@ bool iteratorElement(const char *&p, const char *end) {
 
 } // namespace
 
+/// The first `%name#N` outside string literals and comments whose result
+/// number N exceeds kMaxMlirResultNumber; N in `number`.
+static const char *hugeResultNumber(StringRef text, uint64_t &number) {
+  const char *p = text.begin(), *end = text.end();
+  while (p < end) {
+    char c = *p;
+    if (c == '"') {
+      for (++p; p < end && *p != '"'; ++p)
+        if (*p == '\\')
+          ++p;
+    } else if (c == '/' && p + 1 < end && p[1] == '/') {
+      while (p < end && *p != '\n')
+        ++p;
+    } else if (c == '%') {
+      const char *at = p++;
+      while (p < end && (llvm::isAlnum(*p) || *p == '_' || *p == '$' ||
+                         *p == '.' || *p == '-'))
+        ++p;
+      if (p < end && *p == '#') {
+        uint64_t n = 0;
+        const char *digits = ++p;
+        for (; p < end && llvm::isDigit(*p); ++p)
+          n = std::min<uint64_t>(n * 10 + (*p - '0'), UINT32_MAX + 1ull);
+        if (p > digits && n > kMaxMlirResultNumber) {
+          number = n;
+          return at;
+        }
+      }
+      continue;
+    }
+    ++p;
+  }
+  return nullptr;
+}
+
 const char *findUpstreamParserCrash(StringRef text, std::string &why) {
   const char *begin = text.begin(), *end = text.end();
+  uint64_t number = 0;
+  if (const char *bad = hugeResultNumber(text, number)) {
+    why = "the use of result #" + std::to_string(number) +
+          " (at most " + std::to_string(kMaxMlirResultNumber) +
+          " accepted: MLIR 22's parser makes room for every result number "
+          "below a forward reference's)";
+    return bad;
+  }
   // Each occurrence of `key` as a word (not part of an identifier).
   auto occurrences = [&](StringRef key, auto fn) -> const char * {
     for (size_t at = text.find(key); at != StringRef::npos;

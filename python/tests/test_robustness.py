@@ -140,7 +140,8 @@ def test_compile_empty_source_and_missing_paths(tmp_path):
 def test_source_that_would_crash_the_mlir_parser_is_refused():
     """The C API refuses, as kestrelc does, MLIR text that upstream MLIR
     22's linalg.generic parser crashes on (a non-string iterator type), or
-    nested past what the parser can recurse: a CompileError, not a crash."""
+    nested past what the parser can recurse, or with a result number the
+    parser would allocate for: a CompileError, not a crash."""
     generic = """#id = affine_map<(d0) -> (d0)>
 func.func @f(%x: tensor<4xf32>, %o: tensor<4xf32>) -> tensor<4xf32> {
   %y = linalg.generic {indexing_maps = [#id, #id], iterator_types = [7]}
@@ -158,6 +159,14 @@ func.func @f(%x: tensor<4xf32>, %o: tensor<4xf32>) -> tensor<4xf32> {
             "1" + "]" * 5000 + "> : tensor<1xf32>\n  return\n}\n")
     with pytest.raises(kestrel.CompileError, match="nested deeper than 1000"):
         kestrel.compile(deep)
+    # A forward reference to result 444444444: a 7 GB allocation in the
+    # parser (the MLIR fuzzer, 2026-12-05).
+    far = """func.func @f(%x: tensor<4x8xf32>) -> tensor<4x2xf32> {
+  return %v#444444444 : tensor<4x2xf32>
+}
+"""
+    with pytest.raises(kestrel.CompileError, match="use of result #444444444"):
+        kestrel.compile(far)
 
 
 @pytest.mark.parametrize("text, message", [

@@ -242,6 +242,18 @@ CASES = {
                        h.make_node("Relu", ["x"], ["y"], name="r")],
                       [vi("x", [2, 4])], [vi("y", None)], [i64("s", [4, 2])]),
         "node 'rs' (Reshape): Reshape 'rs' has no output"),
+    # A value defined twice (not SSA): the recognizers look values up by
+    # name, the conversion by position; now refused.
+    "value_defined_twice": (
+        lambda: model([h.make_node("Relu", ["x"], ["y"], name="r1"),
+                       h.make_node("Neg", ["x"], ["y"], name="r2")],
+                      [vi("x", [2, 4])], [vi("y", None)]),
+        "value 'y' is defined twice: by node 'r2' (Neg) and by node 'r1'"),
+    "output_named_like_initializer": (
+        lambda: model([h.make_node("Relu", ["x"], ["s"], name="r")],
+                      [vi("x", [2, 4])], [vi("s", None)], [i64("s", [4, 2])]),
+        "value 's' is defined twice: by node 'r' (Relu) and by a graph input "
+        "or initializer"),
     # Opset 99 was accepted.
     "opset_99": (
         lambda: model([h.make_node("Relu", ["x"], ["y"], name="r")],

@@ -143,6 +143,16 @@ def _mask_starts_from_ones(graph):
     set_constant(graph, scatter, 0, np.ones((12, 4), np.float32))
 
 
+def _bias_with_minus_infinity(graph):
+    # An expert of a kept group with key −inf ties with the masked ones.
+    bias = next(t for t in graph.initializer
+                if t.name == "gate.e_score_correction_bias")
+    values = onnx.numpy_helper.to_array(bias).copy()
+    values[::3] = -np.inf
+    add = _node(graph, "Add")
+    set_constant(graph, add, list(add.input).index(bias.name), values)
+
+
 def _group_scores_read_outside(graph):
     reduce = _node(graph, "ReduceSum")
     add_output(graph, reduce.output[0])
@@ -150,6 +160,7 @@ def _group_scores_read_outside(graph):
 
 @pytest.mark.parametrize("edit", [_masked_to_zero, _more_experts_than_eligible,
                                   _mask_starts_from_ones,
+                                  _bias_with_minus_infinity,
                                   _group_scores_read_outside],
                          ids=lambda f: f.__name__.strip("_"))
 def test_edits_stay_generic(tmp_path, edit):

@@ -43,6 +43,8 @@ private:
 /// Most brackets ([, (, {) an MLIR input may nest: the MLIR parser recurses
 /// once per level, and a deeper input would overflow the stack.
 constexpr unsigned kMaxMlirNesting = 1000;
+/// The largest result number `%name#N` accepted in MLIR text.
+constexpr uint64_t kMaxMlirResultNumber = 1 << 20;
 
 /// The first bracket of `text` nested deeper than `maxDepth` outside string
 /// literals and comments, or null.
@@ -57,7 +59,10 @@ const char *findExcessiveNesting(llvm::StringRef text,
 ///    element as a string unchecked);
 ///  - linalg.transpose / linalg.broadcast whose `permutation = [...]` /
 ///    `dimensions = [...]` is not a list of integers, or whose keyword has
-///    no list (a null attribute is added after the parse error).
+///    no list (a null attribute is added after the parse error);
+///  - a use `%name#N` with N above kMaxMlirResultNumber (the parser resizes
+///    a forward reference's result list to N + 1 entries: 7 GB for
+///    `%v#444444444`).
 const char *findUpstreamParserCrash(llvm::StringRef text, std::string &why);
 
 } // namespace kestrel

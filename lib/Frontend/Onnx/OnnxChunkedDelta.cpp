@@ -124,7 +124,7 @@ private:
     const onnx::NodeProto *w = e ? node(input(e, 0), "Where", -1) : nullptr;
     if (!w || w->input_size() != 3 || !triangularMask(input(w, 0), 0, L))
       return std::nullopt;
-    auto ninf = splat(input(w, 1));
+    auto ninf = scalarSplat(input(w, 1));
     if (!ninf || !std::isinf(*ninf) || *ninf > 0)
       return std::nullopt;
     const onnx::NodeProto *sub = node(input(w, 2), "Sub", -1);
@@ -304,12 +304,14 @@ ChunkedDeltaMatcher::match(const onnx::NodeProto &root) {
   const onnx::NodeProto *at = &root;
   int64_t previous = 0;
   for (;;) {
-    auto first = at && at->input_size() == 3 ? ints(input(at, 1))
-                                             : std::nullopt;
-    if (!first || first->empty())
+    if (!at || at->op_type() != "ScatterElements" || at->input_size() != 3)
+      return std::nullopt;
+    DenseElementsAttr indices = constant(input(at, 1));
+    if (!indices || !isa<IntegerType>(indices.getElementType()) ||
+        indices.empty())
       return std::nullopt;
     // Consecutive chunks, the root writing the last.
-    int64_t index = (*first)[0];
+    int64_t index = (*indices.getValues<APInt>().begin()).getSExtValue();
     if (index < 0 || (!writes.empty() && index != previous - 1))
       return std::nullopt;
     previous = index;
@@ -321,6 +323,8 @@ ChunkedDeltaMatcher::match(const onnx::NodeProto &root) {
     at = node(input(at, 0), "ScatterElements", -1);
   }
   d.chunks = writes.size();
+  // O before the first write: the writes must cover all of it.
+  d.output = input(writes.back(), 0);
   std::reverse(writes.begin(), writes.end());
 
   // The scan over the chunks, first to last.
@@ -496,6 +500,11 @@ LogicalResult Importer::convertChunkedDelta(const RecognizedSubgraph &subgraph,
     if (!reshapesTo(delta.qShape, qk5) || !reshapesTo(delta.kShape, qk5) ||
         !reshapesTo(delta.kbShape, qk5) || !reshapesTo(delta.vbShape, v5) ||
         !reshapesTo(delta.gShape, {B, H, c, L}))
+      return false;
+    // O, before the writes, is exactly what they cover.
+    RankedTensorType ot = typeOfName(delta.output);
+    if (!ot || ot != RankedTensorType::get({B, H, c, L, Dv},
+                                           qt.getElementType()))
       return false;
     SmallVector<int64_t> rowIndex = {B, H, c, 1, L}, chunkIndex = {B, H, 1, L, Dv};
     return llvm::all_of(delta.rowIndexShapes,

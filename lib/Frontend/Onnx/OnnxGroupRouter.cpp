@@ -26,8 +26,8 @@
 // renormalization); idx is also read outside, by nodes after the root.
 // TopK's ties go to the lower index in ONNX as in kestrel.route; the form
 // asks for unsorted indices, which the route's best-first order is.
-// M·E/G >= k is required (otherwise a −inf key would be chosen, which the
-// route never does).
+// M·E/G >= k and a finite constant bias are required (otherwise a −inf
+// key could be chosen, which the route never does).
 //
 //===----------------------------------------------------------------------===//
 
@@ -128,7 +128,7 @@ GroupRouterMatcher::match(const onnx::NodeProto &root) {
   const onnx::NodeProto *where = tk ? node(input(tk, 0), "Where", -1) : nullptr;
   if (!where || where->input_size() != 3)
     return std::nullopt;
-  auto ninf = splat(input(where, 1));
+  auto ninf = scalarSplat(input(where, 1));
   if (!ninf || !std::isinf(*ninf) || *ninf > 0)
     return std::nullopt;
   std::string u = input(where, 2);
@@ -200,8 +200,13 @@ GroupRouterMatcher::match(const onnx::NodeProto &root) {
     std::string bias;
     if (!eitherOrder(
             node(u, "Add", -1),
-            [&](const std::string &x) { return x == s; }, bias) ||
-        !constant(bias))
+            [&](const std::string &x) { return x == s; }, bias))
+      return std::nullopt;
+    // A finite constant: a −inf entry would tie with the masked keys.
+    DenseElementsAttr values = constant(bias);
+    if (!values || !isa<FloatType>(values.getElementType()) ||
+        llvm::any_of(values.getValues<APFloat>(),
+                     [](const APFloat &x) { return !x.isFinite(); }))
       return std::nullopt;
     r.bias = bias;
   }
@@ -256,7 +261,9 @@ LogicalResult Importer::convertGroupRouter(const RecognizedSubgraph &subgraph,
       return false;
     int64_t G = router.groupedShape[1], per = router.groupedShape[2];
     int64_t M = router.topkGroups, k = router.k;
-    if (G < 1 || per < 2 || G * per != E || M > G || k > M * per || N < 1)
+    // Divisions first: the constants come from the graph and may be huge.
+    if (G < 1 || E % G != 0 || per != E / G || per < 2 || M > G ||
+        k > E || k > M * per || N < 1)
       return false;
     return shapeIs(router.groupedShape, {N, G, per}, -1) &&
            shapeIs(router.expandShape, {N, G, per}, 1) &&

@@ -530,9 +530,22 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
       return nullptr;
     values[t.name()] = *c;
   }
+  // Each value has one definition (ONNX graphs are in SSA form); the
+  // subgraph recognizers look values up by name.
   for (const auto &node : graph.node())
-    for (const std::string &o : node.output())
-      producers[o] = &node;
+    for (const std::string &o : node.output()) {
+      if (o.empty())
+        continue;
+      auto [it, fresh] = producers.try_emplace(o, &node);
+      if (!fresh || values.count(o)) {
+        emitError(loc) << "value '" << o << "' is defined twice: by node '"
+                       << node.name() << "' ("
+                       << node.op_type() << ") and by "
+                       << (fresh ? std::string("a graph input or initializer")
+                                 : "node '" + it->second->name() + "'");
+        return nullptr;
+      }
+    }
   if (options.recognizeSubgraphs) {
     findChunkedScans(graph);
     findChunkedDeltas(graph);

@@ -104,7 +104,8 @@ struct ChunkedScan {
 /// One chunked gated delta rule: the names of its unchunked inputs, and
 /// what its shapes must be checked against once those are known.
 struct ChunkedDelta {
-  std::string q, k, v, g, beta, state;
+  /// `output`: O before the first chunk write.
+  std::string q, k, v, g, beta, state, output;
   /// Reshape targets: q, k, kb, vb ([B,H,c,L,D]) and g ([B,H,c,L]).
   std::vector<int64_t> qShape, kShape, kbShape, vbShape, gShape;
   /// The index shapes of the row updates ([B,H,c,1,L]) and of the chunk

@@ -72,6 +72,13 @@ std::optional<double> SubgraphMatcher::splat(const std::string &name) {
   return attr.getSplatValue<APFloat>().convertToDouble();
 }
 
+std::optional<double> SubgraphMatcher::scalarSplat(const std::string &name) {
+  DenseElementsAttr attr = constant(name);
+  if (!attr || attr.getNumElements() != 1)
+    return std::nullopt;
+  return splat(name);
+}
+
 const onnx::NodeProto *SubgraphMatcher::unsqueeze(const std::string &name,
                                                   int64_t axis, int64_t rank,
                                                   int expectedUses) {

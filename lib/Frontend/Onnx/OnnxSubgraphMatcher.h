@@ -56,6 +56,9 @@ protected:
   std::optional<int64_t> scalarIndex(const std::string &name);
   /// A floating-point splat constant's value.
   std::optional<double> splat(const std::string &name);
+  /// The value of a floating-point constant with one element (any rank:
+  /// it broadcasts without changing the other operand's shape).
+  std::optional<double> scalarSplat(const std::string &name);
   static std::string input(const onnx::NodeProto *n, int i) {
     return i < n->input_size() ? n->input(i) : std::string();
   }
