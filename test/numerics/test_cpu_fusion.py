@@ -171,14 +171,16 @@ def test_transpose_into_elementwise(perm):
     rng = np.random.default_rng(sum(perm))
     x = rand(rng, 2, 12, 4, 32)
     out_shape = tuple(x.shape[p] for p in perm)
-    y = rand(rng, *out_shape)
+    b = rand(rng, *out_shape)
+    # (The second input was once named "y" like the output: not SSA, and
+    # refused by the importer since.)
     m = model([helper.make_node("Transpose", ["x"], ["xt"], perm=list(perm)),
-               helper.make_node("Add", ["xt", "y"], ["s"]),
+               helper.make_node("Add", ["xt", "b"], ["s"]),
                helper.make_node("Mul", ["s", "s"], ["y2"]),
                helper.make_node("Identity", ["y2"], ["y"])],
-              {"x": x.shape, "y": out_shape}, out_shape)
-    s = np.transpose(x.astype(np.float64), perm) + y
-    check(run(m, [x, y]), s * s)
+              {"x": x.shape, "b": out_shape}, out_shape)
+    s = np.transpose(x.astype(np.float64), perm) + b
+    check(run(m, [x, b]), s * s)
 
 
 def test_transpose_alone():
