@@ -302,14 +302,19 @@ def states_cases():
         c[name + "_zfused"] = recurrence(
             gate, "bf16", 1, 2, 2, 4200, 128, 128, sdt="f32", twin=name,
             attrs={"kestrel.recurrence_kernel": fused})
+    # fla's shapes in both forms; B4 T4096 and B2 T8192 (enough heads to fill
+    # the SMs, shorter walks) place where the states form stops paying.
     for gate in ("scalar", "gated_delta"):
         for sdt in ("bf16", "f32"):
             sfx = "_f32state" if sdt == "f32" else ""
-            c[f"p_{gate}_B1_T16384{sfx}"] = recurrence(
-                gate, "bf16", 1, 16, 16, 16384, 128, 128, sdt=sdt, bench=True)
-            c[f"p_{gate}_B1_T16384{sfx}_states"] = recurrence(
-                gate, "bf16", 1, 16, 16, 16384, 128, 128, sdt=sdt, bench=True,
-                attrs={"kestrel.recurrence_kernel": states})
+            for B, T in ((1, 16384), (2, 8192), (4, 4096)):
+                if sdt == "f32" and B != 1:
+                    continue
+                c[f"p_{gate}_B{B}_T{T}{sfx}"] = recurrence(
+                    gate, "bf16", B, 16, 16, T, 128, 128, sdt=sdt, bench=True)
+                c[f"p_{gate}_B{B}_T{T}{sfx}_states"] = recurrence(
+                    gate, "bf16", B, 16, 16, T, 128, 128, sdt=sdt, bench=True,
+                    attrs={"kestrel.recurrence_kernel": states})
         for tile in (32, 64):
             c[f"p_{gate}_B1_T16384_states_tile{tile}"] = recurrence(
                 gate, "bf16", 1, 16, 16, 16384, 128, 128, bench=True,
