@@ -272,8 +272,9 @@ def states_cases():
     of all chunks in parallel): forced on small ops of every gate kind it
     covers (GQA, ragged T, initial state, f16, chunk 32, f32 state), each
     with its twin, the fused kernel forced on the same op and inputs; a long
-    ragged sequence over two heads; fla's B1 T16384 shapes in both forms
-    (the states form is opt-in until measured)."""
+    ragged sequence over two heads; fla's B1 T16384 shapes and B2 T8192, B4
+    T4096 in both forms (the default picks the states form for an f32 state
+    over few heads and many chunks; the others force it)."""
     c = {}
     states = '"chunk_states"'
     fused = '"chunked_mma"'
@@ -315,6 +316,9 @@ def states_cases():
                 c[f"p_{gate}_B{B}_T{T}{sfx}_states"] = recurrence(
                     gate, "bf16", B, 16, 16, T, 128, 128, sdt=sdt, bench=True,
                     attrs={"kestrel.recurrence_kernel": states})
+                c[f"p_{gate}_B{B}_T{T}{sfx}_fused"] = recurrence(
+                    gate, "bf16", B, 16, 16, T, 128, 128, sdt=sdt, bench=True,
+                    attrs={"kestrel.recurrence_kernel": fused})
         for tile in (32, 64):
             c[f"p_{gate}_B1_T16384_states_tile{tile}"] = recurrence(
                 gate, "bf16", 1, 16, 16, 16384, 128, 128, bench=True,

@@ -1411,11 +1411,24 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
   if (p.vector)
     p.twoKernels = true;
   // The states form is for walks that are long and leave most SMs idle
-  // even at the widest tile (B1 H16 T16384: 32 blocks x 256 chunks): its
-  // walk does a quarter of the fused walk's tensor-core work per chunk and
-  // the outputs run in parallel over chunks. Opt-in until it has been
-  // measured on the device (bench/gpu CASESET=states stages that run).
-  p.states = !p.vector && forced == "chunk_states";
+  // even at the widest tile: its walk does a quarter of the fused walk's
+  // tensor-core work per chunk and the outputs run in parallel over
+  // chunks. Measured on the H200 (bench/results/
+  // 2026-12-05-H200-recurrence-states.md, bf16 q/k/v, Dk = Dv = 128, C 64):
+  // with an f32 state it pays at B1 H16 T16384 (32 blocks at tile 64, 256
+  // chunks: 0.68 vs 0.75 ms gated delta, 0.39 vs 0.46 scalar) and B1 H2
+  // T4200 (66 chunks: 0.13 vs 0.21, 0.09 vs 0.16); with a bf16 state it is
+  // even at B1 H16, and at B2 T8192 / B4 T4096 (64 / 128 blocks) it loses
+  // (0.91 vs 0.57, 0.73 vs 0.46 gated delta). So by default: f32 state, at
+  // most a quarter of the SMs busy at tile 64, and at least 64 chunks.
+  if (forced.empty() && !p.vector) {
+    auto stateType = cast<ShapedType>(op.getFinalState().getType());
+    p.states = stateType.getElementType().isF32() && p.Dv % 64 == 0 &&
+               p.B * p.H * (p.Dv / 64) <= kSms / 4 &&
+               ceilDiv(p.T, p.C) >= 64;
+  } else {
+    p.states = !p.vector && forced == "chunk_states";
+  }
   if (p.states)
     p.twoKernels = false;
   p.warps = p.C / 16;

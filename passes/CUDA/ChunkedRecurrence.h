@@ -57,8 +57,9 @@ std::string chunkedReason(GatedRecurrenceOp op, int64_t minSeq);
 /// the widest of 64, 32, 16 columns that still launches one block per SM.
 /// `forced` (the op's kestrel.recurrence_kernel, or empty) picks the form:
 /// "chunked_mma_scores" two kernels, "chunk_states" the states form (not
-/// for the vector gate, whose walk always reads chunk_gla's scores; opt-in
-/// until measured on the device), otherwise fused.
+/// for the vector gate, whose walk always reads chunk_gla's scores),
+/// "chunked_mma" fused. Without one, the states form where it measured
+/// faster (an f32 state, a long walk over few heads), otherwise fused.
 ChunkPlan planChunked(GatedRecurrenceOp op, int64_t dvTile,
                       llvm::StringRef forced);
 

@@ -1,9 +1,8 @@
 // RUN: kestrel-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(kestrel-tile,kestrel-gpu-recurrence))' | FileCheck %s
 
 // The states form of the chunked kernels, forced on the op
-// (kestrel.recurrence_kernel = "chunk_states"; opt-in until measured on the
-// device). Scalar gate, bf16, B1 H2 T256 D64, chunk 64 (kestrel-tile).
-// Two launches. The walk, grid (64 / 16, 2): per chunk only K and the
+// (kestrel.recurrence_kernel = "chunk_states"). Scalar gate, bf16, B1 H2
+// T256 D64, chunk 64 (kestrel-tile). Two launches. The walk, grid (64 / 16, 2): per chunk only K and the
 // block's V columns arrive (4 + 1 cp.async per thread: no queries), the
 // state entering the chunk goes to the states buffer (1 x 2 x 4 chunks x
 // 64 x 64 = 32768 bf16; 4 stores per lane), then the state update (8
@@ -81,4 +80,74 @@ func.func @states_delta(%q: tensor<1x2x256x64xbf16>, %k: tensor<1x2x256x64xbf16>
 func.func @states_vector(%q: tensor<1x2x256x64xbf16>, %k: tensor<1x2x256x64xbf16>, %v: tensor<1x2x256x64xbf16>, %g: tensor<1x2x256x64xbf16>) -> (tensor<1x2x256x64xbf16>, tensor<1x2x64x64xbf16>) {
   %o, %s = kestrel.gated_recurrence %q, %k, %v gate = vector log_gate(%g : tensor<1x2x256x64xbf16>) {kestrel.recurrence_kernel = "chunk_states"} : tensor<1x2x256x64xbf16>, tensor<1x2x256x64xbf16>, tensor<1x2x256x64xbf16> -> tensor<1x2x256x64xbf16>, tensor<1x2x64x64xbf16>
   return %o, %s : tensor<1x2x256x64xbf16>, tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+// The default choice (no kestrel.recurrence_kernel on the op): the states
+// form for an f32 state over few heads and at least 64 chunks (B1 H2 T4096
+// D64: 2 blocks at tile 64, 64 chunks), as measured on the H200.
+// CHECK-LABEL: func.func @default_states
+// CHECK: kestrel.recurrence_kernel = "chunk_states"
+// CHECK: kestrel.recurrence_kernel = "chunk_output"
+func.func @default_states(%q: tensor<1x2x4096x64xbf16>, %k: tensor<1x2x4096x64xbf16>, %v: tensor<1x2x4096x64xbf16>, %g: tensor<1x2x4096xf32>) -> (tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xf32>) {
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = scalar log_gate(%g : tensor<1x2x4096xf32>) : tensor<1x2x4096x64xbf16>, tensor<1x2x4096x64xbf16>, tensor<1x2x4096x64xbf16> -> tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xf32>
+  return %o, %s : tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xf32>
+}
+
+// -----
+
+// The delta rules alike (gated delta needs a gate as well: plain delta).
+// CHECK-LABEL: func.func @default_states_delta
+// CHECK: kestrel.recurrence_kernel = "chunk_wy"
+// CHECK: kestrel.recurrence_kernel = "chunk_states"
+// CHECK: kestrel.recurrence_kernel = "chunk_output"
+func.func @default_states_delta(%q: tensor<1x2x4096x64xbf16>, %k: tensor<1x2x4096x64xbf16>, %v: tensor<1x2x4096x64xbf16>, %g: tensor<1x2x4096xbf16>) -> (tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xf32>) {
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = delta beta(%g : tensor<1x2x4096xbf16>) : tensor<1x2x4096x64xbf16>, tensor<1x2x4096x64xbf16>, tensor<1x2x4096x64xbf16> -> tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xf32>
+  return %o, %s : tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xf32>
+}
+
+// -----
+
+// A bf16 state stays fused (the states form measured even there).
+// CHECK-LABEL: func.func @default_bf16_state
+// CHECK: kestrel.recurrence_kernel = "chunked_mma"
+// CHECK-NOT: chunk_states
+func.func @default_bf16_state(%q: tensor<1x2x4096x64xbf16>, %k: tensor<1x2x4096x64xbf16>, %v: tensor<1x2x4096x64xbf16>, %g: tensor<1x2x4096xf32>) -> (tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xbf16>) {
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = scalar log_gate(%g : tensor<1x2x4096xf32>) : tensor<1x2x4096x64xbf16>, tensor<1x2x4096x64xbf16>, tensor<1x2x4096x64xbf16> -> tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xbf16>
+  return %o, %s : tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+// 63 chunks: fused.
+// CHECK-LABEL: func.func @default_short
+// CHECK: kestrel.recurrence_kernel = "chunked_mma"
+// CHECK-NOT: chunk_states
+func.func @default_short(%q: tensor<1x2x4032x64xbf16>, %k: tensor<1x2x4032x64xbf16>, %v: tensor<1x2x4032x64xbf16>, %g: tensor<1x2x4032xf32>) -> (tensor<1x2x4032x64xbf16>, tensor<1x2x64x64xf32>) {
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = scalar log_gate(%g : tensor<1x2x4032xf32>) : tensor<1x2x4032x64xbf16>, tensor<1x2x4032x64xbf16>, tensor<1x2x4032x64xbf16> -> tensor<1x2x4032x64xbf16>, tensor<1x2x64x64xf32>
+  return %o, %s : tensor<1x2x4032x64xbf16>, tensor<1x2x64x64xf32>
+}
+
+// -----
+
+// B4 H16 Dv 128: 128 blocks at tile 64, most SMs busy: fused.
+// CHECK-LABEL: func.func @default_many_heads
+// CHECK: kestrel.recurrence_kernel = "chunked_mma"
+// CHECK-NOT: chunk_states
+func.func @default_many_heads(%q: tensor<4x16x4096x128xbf16>, %k: tensor<4x16x4096x128xbf16>, %v: tensor<4x16x4096x128xbf16>, %g: tensor<4x16x4096xf32>) -> (tensor<4x16x4096x128xbf16>, tensor<4x16x128x128xf32>) {
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = scalar log_gate(%g : tensor<4x16x4096xf32>) : tensor<4x16x4096x128xbf16>, tensor<4x16x4096x128xbf16>, tensor<4x16x4096x128xbf16> -> tensor<4x16x4096x128xbf16>, tensor<4x16x128x128xf32>
+  return %o, %s : tensor<4x16x4096x128xbf16>, tensor<4x16x128x128xf32>
+}
+
+// -----
+
+// "chunked_mma" on the op forces the fused form where the default would
+// take the states form.
+// CHECK-LABEL: func.func @forced_fused
+// CHECK: kestrel.recurrence_kernel = "chunked_mma"
+// CHECK-NOT: chunk_states
+func.func @forced_fused(%q: tensor<1x2x4096x64xbf16>, %k: tensor<1x2x4096x64xbf16>, %v: tensor<1x2x4096x64xbf16>, %g: tensor<1x2x4096xf32>) -> (tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xf32>) {
+  %o, %s = kestrel.gated_recurrence %q, %k, %v gate = scalar log_gate(%g : tensor<1x2x4096xf32>) {kestrel.recurrence_kernel = "chunked_mma"} : tensor<1x2x4096x64xbf16>, tensor<1x2x4096x64xbf16>, tensor<1x2x4096x64xbf16> -> tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xf32>
+  return %o, %s : tensor<1x2x4096x64xbf16>, tensor<1x2x64x64xf32>
 }
