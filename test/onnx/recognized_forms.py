@@ -57,3 +57,15 @@ def add_output(graph, name):
     """Makes the value `name` a graph output too."""
     graph.output.append(onnx.helper.make_tensor_value_info(
         name, onnx.TensorProto.FLOAT, None))
+
+
+def constants_as_nodes(graph):
+    """Moves every initializer into a Constant node at the graph's start,
+    as the TorchScript exporter and graph optimizers write constants."""
+    nodes = [onnx.helper.make_node("Constant", [], [t.name], value=t,
+                                   name=f"constant_{t.name}")
+             for t in graph.initializer]
+    rest = list(graph.node)
+    del graph.initializer[:]
+    del graph.node[:]
+    graph.node.extend(nodes + rest)

@@ -25,8 +25,9 @@ import pytest
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recognized_forms import (REPO, add_output, edited,  # noqa: E402
-                              emit_mlir, run_both, set_constant)
+from recognized_forms import (REPO, add_output,  # noqa: E402
+                              constants_as_nodes, edited, emit_mlir,
+                              run_both, set_constant)
 
 try:
     import torch
@@ -101,6 +102,13 @@ def _check_recognized(tmp_path, path, shape):
 
 def test_committed_model(tmp_path):
     _check_recognized(tmp_path, COMMITTED, (1, 20, 1, 2, 8, 8, 8))
+
+
+def test_constants_as_nodes(tmp_path):
+    """The same form with its constants as Constant nodes (TorchScript's
+    way) instead of initializers."""
+    _check_recognized(tmp_path, edited(tmp_path, COMMITTED, constants_as_nodes),
+                      (1, 20, 1, 2, 8, 8, 8))
 
 
 # (b, T, Hk, Hv, Dk, Dv, chunk): T a multiple of the chunk with Dk != Dv

@@ -22,7 +22,8 @@ import pytest
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recognized_forms import REPO, emit_mlir, run_both  # noqa: E402
+from recognized_forms import (REPO, constants_as_nodes,  # noqa: E402
+                              edited, emit_mlir, run_both)
 
 try:
     import torch
@@ -98,10 +99,12 @@ def _check(tmp_path, path, shape, A, D, arrays):
         (np.abs(ours - exact).max(), scale)
 
 
-def test_committed_model(tmp_path):
+@pytest.mark.parametrize("constants", ["initializers", "nodes"])
+def test_committed_model(tmp_path, constants):
     """test/onnx/models/mamba2_scan.onnx (export_chunked_scan.py's SHAPE):
     the reference reads A and D from the initializers the exporter folded
-    them into (-exp(A_log) as `neg`, D[:, None] as `unsqueeze`)."""
+    them into (-exp(A_log) as `neg`, D[:, None] as `unsqueeze`). Also with
+    every constant as a Constant node (TorchScript's way)."""
     model = onnx.load(str(COMMITTED))
     init = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
     A, D = init["neg"], init["unsqueeze"][:, 0]
@@ -111,7 +114,9 @@ def test_committed_model(tmp_path):
               np.log1p(np.exp(rng.standard_normal((b, T, H)))).astype(np.float32),
               rng.standard_normal((b, T, G, N)).astype(np.float32),
               rng.standard_normal((b, T, G, N)).astype(np.float32)]
-    _check(tmp_path, COMMITTED, (b, T, H, P, G, N, L), A, D, arrays)
+    path = (COMMITTED if constants == "initializers"
+            else edited(tmp_path, COMMITTED, constants_as_nodes))
+    _check(tmp_path, path, (b, T, H, P, G, N, L), A, D, arrays)
 
 
 @needs_torch

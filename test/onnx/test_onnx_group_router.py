@@ -26,8 +26,9 @@ import pytest
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from recognized_forms import (REPO, add_output, edited,  # noqa: E402
-                              emit_mlir, run_both, set_constant)
+from recognized_forms import (REPO, add_output,  # noqa: E402
+                              constants_as_nodes, edited, emit_mlir,
+                              run_both, set_constant)
 
 try:
     from export_group_router import Router, export
@@ -103,6 +104,15 @@ def test_committed_model(tmp_path):
     init = _initializers(COMMITTED)
     _check_recognized(tmp_path, COMMITTED, init["gate.weight"],
                       init["gate.e_score_correction_bias"], 4, 2, 4, True, 12)
+
+
+def test_constants_as_nodes(tmp_path):
+    """The same form with its constants as Constant nodes (TorchScript's
+    way) instead of initializers."""
+    init = _initializers(COMMITTED)
+    _check_recognized(tmp_path, edited(tmp_path, COMMITTED, constants_as_nodes),
+                      init["gate.weight"], init["gate.e_score_correction_bias"],
+                      4, 2, 4, True, 12)
 
 
 # (tokens, hidden, experts, groups, kept groups, k, renormalize): one group

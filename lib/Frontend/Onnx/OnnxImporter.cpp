@@ -546,14 +546,31 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
         return nullptr;
       }
     }
+  // Constant nodes first: they read nothing, and the subgraph recognizers
+  // read constants by name, whether an exporter wrote them as initializers
+  // (the dynamo exporter) or as Constant nodes (TorchScript, optimizers).
+  llvm::DenseSet<const onnx::NodeProto *> constantNodes;
+  for (const auto &node : graph.node()) {
+    if (node.op_type() != "Constant" || node.input_size() != 0 ||
+        (!node.domain().empty() && node.domain() != "ai.onnx"))
+      continue;
+    int64_t before = errors;
+    if (failed(convert(node))) {
+      if (errors == before)
+        emitError(loc) << "cannot import node '" << node.name()
+                       << "' (Constant)";
+      return nullptr;
+    }
+    constantNodes.insert(&node);
+  }
   if (options.recognizeSubgraphs) {
     findChunkedScans(graph);
     findChunkedDeltas(graph);
     findGroupRouters(graph);
   }
   for (const auto &node : graph.node()) {
-    if (inRecognized.contains(&node))
-      continue; // converted with its subgraph's root
+    if (inRecognized.contains(&node) || constantNodes.contains(&node))
+      continue; // converted with its subgraph's root, or above
     int64_t before = errors;
     auto sub = recognizedAt.find(&node);
     if (failed(sub != recognizedAt.end()
