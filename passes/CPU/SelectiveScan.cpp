@@ -155,7 +155,8 @@ void ScanEmitter::body(const Block &blk, ValueRange outs) {
   Value zero = idx(0);
   Value dVec = op.getD() ? readF32(op.getD(), {c0}, 0) : Value();
   if (N > kMaxRegisterState) {
-    auto [state, y] = sequenceInMemory(bi, c0, dVec, ySlice);
+    auto [stateBuf, y] = sequenceInMemory(bi, c0, dVec, ySlice);
+    Value state = stateBuf; // captured below (a binding cannot be in C++17)
     ySlice = y;
     hSlice = forLoop(0, N, ValueRange{hSlice},
                      [&](OpBuilder &, Location, Value n, ValueRange it) {

@@ -308,9 +308,11 @@ struct GroupedGemm {
   int64_t which; // row of `tiles`
   int64_t N, K;  // C columns, reduction length
   Value offsets, tiles, perm, tileExpert;
-  int64_t maxTiles() const {
+  /// Row tiles of the grid: every expert's rows rounded up to whole tiles.
+  static int64_t maxTiles(const MoeShape &s, const GemmKernelChoice &kernel) {
     return llvm::divideCeil(s.P, kernel.plan.getTileM()) + s.E;
   }
+  int64_t maxTiles() const { return maxTiles(s, kernel); }
   GemmProblem problem() const {
     GemmProblem p;
     p.mDims = {0};
@@ -637,7 +639,7 @@ LogicalResult GpuMoePass::rewrite(MoeOp op, const MoeShape &s) {
   int64_t tileM[2] = {upPlan.getTileM(), downPlan.getTileM()};
   int64_t maxTiles[2];
   for (int64_t g = 0; g < 2; ++g)
-    maxTiles[g] = GroupedGemm{s, g ? downKernel : upKernel}.maxTiles();
+    maxTiles[g] = GroupedGemm::maxTiles(s, g ? downKernel : upKernel);
   Value offsets = alloc({s.E + 1}, b.getI32Type());
   Value tiles = alloc({2, s.E + 1}, b.getI32Type());
   Value tileExpert =

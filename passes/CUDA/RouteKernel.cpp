@@ -101,7 +101,7 @@ struct GpuRoutePass : kestrel::impl::GpuRouteBase<GpuRoutePass> {
       auto logits = cast<RankedTensorType>(op.getLogits().getType());
       if (!op.isExpertChoice() && !op.getNGroups() && !op.getCapacityFactor() &&
           logits.hasStaticShape() && op.getNumExperts() <= 256 &&
-          op.getK() >= 1 && op.getK() <= op.getNumExperts() &&
+          op.getK() >= 1 && (int64_t)op.getK() <= op.getNumExperts() &&
           op.getNumTokens() > 0)
         ops.push_back(op);
     });

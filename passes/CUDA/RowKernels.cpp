@@ -642,7 +642,8 @@ void emitRows(KernelBuilder &k, ArrayRef<const RowOp *> group) {
       }
     }
     if (!row->reduction) {
-      for (auto [r, result] : llvm::enumerate(op->getResults())) {
+      for (auto [index, result] : llvm::enumerate(op->getResults())) {
+        size_t r = index; // captured below (a binding cannot be in C++17)
         rowValues[result] = results[r];
         auto it = bufs.find(result);
         if (it == bufs.end())
@@ -658,7 +659,8 @@ void emitRows(KernelBuilder &k, ArrayRef<const RowOp *> group) {
     }
     SmallVector<Value> lpRow(rowIdx);
     lpRow.push_back(k.idx(0));
-    for (auto [r, result] : llvm::enumerate(op->getResults())) {
+    for (auto [index, result] : llvm::enumerate(op->getResults())) {
+      size_t r = index; // captured below (a binding cannot be in C++17)
       auto kind =
           gpu::AllReduceOperationAttr::get(ctx, allReduceKind(row->kinds[r]));
       Value total = gpu::AllReduceOp::create(k.b, k.loc, partials[r], kind,

@@ -426,7 +426,7 @@ std::optional<std::pair<Value, Value>> inputOf(Value dBx) {
 /// null when any step differs.
 Value matchChain(tensor::ConcatOp cat, int64_t axis, ChainMatcher &m) {
   auto type = rt(cat.getResult());
-  if (cat.getDim() != axis || !type || type.getRank() != 3 ||
+  if ((int64_t)cat.getDim() != axis || !type || type.getRank() != 3 ||
       cat.getInputs().size() < 2 || !isF32(cat.getResult(), type.getShape()))
     return Value();
   int64_t B = type.getDimSize(0), C = type.getDimSize(axis == 1 ? 2 : 1);

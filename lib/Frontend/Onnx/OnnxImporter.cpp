@@ -388,7 +388,7 @@ LogicalResult Importer::convert(const onnx::NodeProto &node) {
   // The ops of this node, and any diagnostic about them, carry its name.
   std::string label = "node '" + node.name() + "' (" + node.op_type() + ")";
   loc = NameLoc::get(StringAttr::get(&ctx, label), fileLoc);
-  auto restore = llvm::make_scope_exit([&] { loc = fileLoc; });
+  llvm::scope_exit restore([&] { loc = fileLoc; });
   Block *block = b.getInsertionBlock();
   Operation *last = block->empty() ? nullptr : &block->back();
   SmallVector<Value> in;
