@@ -1424,8 +1424,7 @@ ChunkPlan kestrel::cuda::planChunked(GatedRecurrenceOp op, int64_t dvTile,
   if (forced.empty() && !p.vector) {
     auto stateType = cast<ShapedType>(op.getFinalState().getType());
     p.states = stateType.getElementType().isF32() && p.Dv % 64 == 0 &&
-               p.B * p.H * (p.Dv / 64) <= kSms / 4 &&
-               ceilDiv(p.T, p.C) >= 64;
+               p.B * p.H * (p.Dv / 64) <= kSms / 4 && ceilDiv(p.T, p.C) >= 64;
   } else {
     p.states = !p.vector && forced == "chunk_states";
   }

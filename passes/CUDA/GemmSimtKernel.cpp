@@ -141,12 +141,11 @@ void SimtGemm::build(gpu::LaunchOp launch, Value aMem, Value bMem, Value cMem,
   // element per copy (transposed into [k][mn] on the way).
   int64_t vecA = plan.getAKMajor() ? 1 : std::min<int64_t>(p.vecA, 4);
   int64_t vecB = plan.getBKMajor() ? 1 : std::min<int64_t>(p.vecB, 4);
-  auto copies = planOperandCopies(origin, aMem, bMem, tid, threads, vecA,
-                                  vecB, 4, aTileBytes, layoutA, layoutB);
+  auto copies = planOperandCopies(origin, aMem, bMem, tid, threads, vecA, vecB,
+                                  4, aTileBytes, layoutA, layoutB);
   auto issueStage = [&](Value kTile, Value slot) {
-    GemmEmitter::issueStage(copies.first, copies.second, sharedBase,
-                            stageBytes, kTile,
-                            slot);
+    GemmEmitter::issueStage(copies.first, copies.second, sharedBase, stageBytes,
+                            kTile, slot);
   };
 
   // This lane's rows and columns (file comment).

@@ -546,6 +546,16 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
         return nullptr;
       }
     }
+  // Converts `node` by `how`; every failure reports, never silently.
+  auto imported = [&](const onnx::NodeProto &node, auto how) {
+    int64_t before = errors;
+    if (succeeded(how()))
+      return true;
+    if (errors == before)
+      emitError(loc) << "cannot import node '" << node.name() << "' ("
+                     << node.op_type() << ")";
+    return false;
+  };
   // Constant nodes first: they read nothing, and the subgraph recognizers
   // read constants by name, whether an exporter wrote them as initializers
   // (the dynamo exporter) or as Constant nodes (TorchScript, optimizers).
@@ -554,13 +564,8 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     if (node.op_type() != "Constant" || node.input_size() != 0 ||
         (!node.domain().empty() && node.domain() != "ai.onnx"))
       continue;
-    int64_t before = errors;
-    if (failed(convert(node))) {
-      if (errors == before)
-        emitError(loc) << "cannot import node '" << node.name()
-                       << "' (Constant)";
+    if (!imported(node, [&] { return convert(node); }))
       return nullptr;
-    }
     constantNodes.insert(&node);
   }
   if (options.recognizeSubgraphs) {
@@ -571,17 +576,13 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   for (const auto &node : graph.node()) {
     if (inRecognized.contains(&node) || constantNodes.contains(&node))
       continue; // converted with its subgraph's root, or above
-    int64_t before = errors;
     auto sub = recognizedAt.find(&node);
-    if (failed(sub != recognizedAt.end()
-                   ? recognized[sub->second].build(*this,
-                                                   recognized[sub->second])
-                   : convert(node))) {
-      if (errors == before) // every failure reports; never fail silently
-        emitError(loc) << "cannot import node '" << node.name() << "' ("
-                       << node.op_type() << ")";
+    if (!imported(node, [&] {
+          return sub != recognizedAt.end() ? recognized[sub->second].build(
+                                                 *this, recognized[sub->second])
+                                           : convert(node);
+        }))
       return nullptr;
-    }
   }
   SmallVector<Value> results;
   for (const auto &o : graph.output()) {
